@@ -1,0 +1,116 @@
+# hookdesk - terminal console for outgoing webhooks.
+#
+#   make            build ./hookdesk
+#   make run        install missing packages, build, open the console on the demo
+#   make test       sanitizer build + every test (unit, integration, console)
+#   make bench      benchmarks (throughput, import, console at scale)
+#   make install    PREFIX=/usr/local DESTDIR=
+#
+# The first two need nothing else on a fresh Debian machine: missing
+# libraries are installed by .ci/deps (apt-get; root or sudo).
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+CC      ?= cc
+PKGS     = libcurl sqlite3 yaml-0.1 libcrypto jansson ncursesw
+TESTPKGS = cmocka libmicrohttpd
+
+# Make sure the libraries exist before pkg-config is asked for flags (it
+# would otherwise print errors and we would build with wrong flags).
+ifeq ($(filter clean distclean,$(MAKECMDGOALS)),)
+DEPS_OK := $(shell pkg-config --exists $(PKGS) $(TESTPKGS) 2>/dev/null && echo yes)
+ifneq ($(DEPS_OK),yes)
+$(info hookdesk: some libraries are missing; installing them with .ci/deps)
+DEPS_RC := $(shell sh .ci/deps >&2; echo $$?)
+ifneq ($(DEPS_RC),0)
+$(error .ci/deps failed: install the packages it names and run make again)
+endif
+endif
+endif
+
+WARN = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+       -Wformat=2 -Wcast-qual -Wpointer-arith -Wundef -Wvla -Wnull-dereference
+CFLAGS  ?= -O2 -g
+CPPFLAGS_ALL = -std=gnu11 -D_GNU_SOURCE -Iinclude $(WARN) -MMD -MP \
+               $(shell pkg-config --cflags $(PKGS))
+LIBS    = $(shell pkg-config --libs $(PKGS)) -lpthread -lm
+TESTLIBS = $(shell pkg-config --libs $(TESTPKGS))
+TESTCFLAGS = $(shell pkg-config --cflags $(TESTPKGS))
+SANFLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+
+CORE_SRC = $(filter-out src/main.c,$(wildcard src/*.c))
+UI_SRC   = $(wildcard ui/*.c)
+TEST_SRC = $(wildcard tests/test_*.c)
+# Helpers shared by the C tests (receiver control, temp dirs).
+TESTLIB_SRC = $(filter-out tests/receiver.c $(TEST_SRC),$(wildcard tests/*.c))
+
+REL = build/rel
+ASAN = build/asan
+
+REL_CORE = $(CORE_SRC:%.c=$(REL)/%.o)
+REL_UI   = $(UI_SRC:%.c=$(REL)/%.o)
+ASAN_CORE = $(CORE_SRC:%.c=$(ASAN)/%.o)
+ASAN_UI   = $(UI_SRC:%.c=$(ASAN)/%.o)
+ASAN_TESTLIB = $(TESTLIB_SRC:%.c=$(ASAN)/%.o)
+TEST_BINS = $(TEST_SRC:tests/%.c=$(ASAN)/tests/%)
+
+.PHONY: all run test test-build bench install uninstall clean check-deps lint
+
+all: hookdesk
+
+hookdesk: $(REL_CORE) $(REL_UI) $(REL)/src/main.o
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(REL)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS_ALL) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(ASAN)/tests/%.o: tests/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS_ALL) $(TESTCFLAGS) -Isrc -Itests $(SANFLAGS) -c -o $@ $<
+
+$(ASAN)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS_ALL) -Isrc $(SANFLAGS) -c -o $@ $<
+
+# The sanitizer build of the binary, used by the integration and console tests.
+$(ASAN)/hookdesk: $(ASAN_CORE) $(ASAN_UI) $(ASAN)/src/main.o
+	$(CC) $(SANFLAGS) -o $@ $^ $(LIBS)
+
+# The scriptable loopback test receiver (also the demo's receiver).
+$(ASAN)/hd-receiver: $(ASAN)/tests/receiver.o
+	$(CC) $(SANFLAGS) -o $@ $^ $(TESTLIBS) -lpthread
+$(REL)/hd-receiver: tests/receiver.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS_ALL) $(TESTCFLAGS) $(CFLAGS) -o $@ $< $(TESTLIBS) -lpthread
+
+$(ASAN)/tests/test_%: $(ASAN)/tests/test_%.o $(ASAN_TESTLIB) $(ASAN_CORE) $(ASAN_UI)
+	$(CC) $(SANFLAGS) -o $@ $^ $(LIBS) $(TESTLIBS)
+
+test-build: $(ASAN)/hookdesk $(ASAN)/hd-receiver $(TEST_BINS)
+
+test: test-build
+	@sh tests/run.sh $(ASAN)
+
+run: hookdesk $(REL)/hd-receiver
+	@sh config/demo.sh ./hookdesk $(REL)/hd-receiver
+
+bench: hookdesk $(REL)/hd-receiver
+	@sh bench/run.sh ./hookdesk $(REL)/hd-receiver
+
+lint:
+	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
+	  --std=c11 -Iinclude -Isrc --suppress=missingIncludeSystem src ui
+
+install: hookdesk
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 0755 hookdesk $(DESTDIR)$(PREFIX)/bin/hookdesk
+	install -m 0644 hookdesk.1 $(DESTDIR)$(PREFIX)/share/man/man1/hookdesk.1
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/hookdesk $(DESTDIR)$(PREFIX)/share/man/man1/hookdesk.1
+
+clean:
+	rm -rf build hookdesk
+
+-include $(shell find build -name '*.d' 2>/dev/null)

@@ -1,0 +1,59 @@
+/* hd_config.h - the YAML configuration of SPEC §5.
+ *
+ * Lookup order: -c FILE, $HOOKDESK_CONFIG, ./config/hookdesk.yaml,
+ * $XDG_CONFIG_HOME/hookdesk/config.yaml (~/.config when unset); no file at
+ * all is fine (every key has a default).  Errors read "file:line:col: what".
+ */
+#ifndef HD_CONFIG_H
+#define HD_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hd_error.h"
+#include "hd_site.h"
+
+typedef struct delivery_config {
+    int concurrency;             /* parallel requests per engine (default 8) */
+    int max_attempts;            /* attempts in all before Failed (default 5) */
+    int64_t retry_interval_ms;   /* wait after an error (default 10 s) */
+    int64_t timeout_ms;          /* default per-attempt timeout (default 10 s) */
+    uint64_t max_response_body;  /* bytes of response body kept (default 64 KiB) */
+    int64_t lease_ms;            /* extra lease time beyond the site timeout (default 30 s) */
+    int64_t poll_interval_ms;    /* how often an idle engine looks for work (default 100 ms) */
+    bool synchronous_full;       /* PRAGMA synchronous=FULL (default true) */
+    char *user_agent;            /* default "hookdesk/VERSION" */
+} delivery_config;
+
+typedef struct config {
+    char *path;                  /* file that was loaded, NULL when defaults only */
+    char *database;              /* SQLite file (default "hookdesk.db"; relative paths are
+                                    relative to the working directory) */
+    delivery_config delivery;
+    int64_t retention_ms;        /* purge Done/Failed older than this (default 90 d) */
+    int64_t purge_interval_ms;   /* how often the purge runs (default 60 s) */
+    int purge_chunk;             /* rows per purge transaction (default 500) */
+    bool allow_private;          /* network.allow_private (default false) */
+    site *sites;                 /* `sites:` to seed into an empty database */
+    int nsites;
+} config;
+
+void config_defaults(config *c);
+void config_free(config *c);
+
+/* Which file would be loaded: explicit (may be NULL), then the lookup order.
+ * Returns a malloc'd path or NULL when none exists (explicit paths are
+ * returned even when missing, so loading reports the error). */
+char *config_find(const char *explicit_path);
+
+/* Parse a file into c (which config_load initialises with defaults first).
+ * On any error c is left with defaults only and err says file:line:col. */
+hd_status config_load(config *c, const char *path, hd_error *err);
+/* The same from a string; name is used in messages. */
+hd_status config_load_string(config *c, const char *yaml, const char *name, hd_error *err);
+
+/* Expand ${VAR} from the environment; an unset variable is an error. */
+hd_status config_expand_env(const char *in, char **out, hd_error *err);
+
+#endif

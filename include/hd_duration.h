@@ -1,0 +1,25 @@
+/* hd_duration.h - human durations ("250ms", "10s", "90d") and sizes ("64KiB"). */
+#ifndef HD_DURATION_H
+#define HD_DURATION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Units: ms, s, m, h, d, w; a bare number means seconds.  Combinations such
+ * as "1h30m" are accepted.  Rejects negatives, overflow and trailing junk.
+ * On failure returns false and, when why is not NULL, points it at a static
+ * explanation. */
+bool duration_parse(const char *text, int64_t *out_ms, const char **why);
+
+/* Units: B, KiB, MiB, GiB (powers of 1024), KB, MB, GB (powers of 1000);
+ * a bare number means bytes. */
+bool size_parse(const char *text, uint64_t *out_bytes, const char **why);
+
+/* Shortest exact form: 10000 -> "10s", 7776000000 -> "90d", 250 -> "250ms". */
+void duration_format(int64_t ms, char *out, size_t outlen);
+/* Rough countdown form for screens: "4s", "2m05s", "3h", "now". */
+void duration_format_short(int64_t ms, char *out, size_t outlen);
+void size_format(uint64_t bytes, char *out, size_t outlen);
+
+#endif

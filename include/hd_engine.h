@@ -1,0 +1,54 @@
+/* hd_engine.h - the delivery engine: a background thread that claims due
+ * messages, sends them with libcurl's multi interface and records outcomes.
+ *
+ * A process creates one engine (the console, `hookdesk serve`); it opens its
+ * own store connection from cfg->database.  engine_* functions are safe to
+ * call from any thread.  curl_global_init must have run before engine_start
+ * (hd_global_init() in main does it).
+ */
+#ifndef HD_ENGINE_H
+#define HD_ENGINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "hd_config.h"
+#include "hd_error.h"
+
+typedef struct engine engine;
+
+typedef struct engine_options {
+    bool drain;              /* stop by itself when nothing is pending (serve --drain) */
+    bool quiet;              /* no log lines on stderr (the console) */
+} engine_options;
+
+typedef struct engine_stats {
+    bool running;            /* the thread is alive */
+    bool stopping;           /* engine_stop was called; finishing in-flight work */
+    int in_flight;           /* transfers under way */
+    int64_t attempts;        /* attempts recorded by this engine */
+    int64_t done;            /* messages it moved to Done */
+    int64_t failed;          /* messages it moved to Failed */
+    int64_t errors;          /* attempts that ended in an error */
+    char last_error[256];    /* last engine-level failure (database, curl), "" when none */
+} engine_stats;
+
+/* Copies cfg (the caller may free it afterwards) and starts the thread. */
+hd_status engine_start(const config *cfg, const engine_options *opt, engine **out, hd_error *err);
+/* Look for due work now (after a send, resend or "send now"). */
+void engine_wakeup(engine *e);
+
+typedef enum engine_stop_mode {
+    ENGINE_STOP_FINISH,      /* claim nothing new; let in-flight attempts finish and record them */
+    ENGINE_STOP_RELEASE      /* abort in-flight attempts and give their leases back at once */
+} engine_stop_mode;
+
+/* Asks the thread to stop; returns at once.  May be called again with RELEASE
+ * to hurry a FINISH stop. */
+void engine_stop(engine *e, engine_stop_mode mode);
+/* Waits for the thread and frees everything.  Returns the status the thread
+ * ended with (HD_OK, or the error that stopped it, in err). */
+hd_status engine_join(engine *e, hd_error *err);
+void engine_get_stats(engine *e, engine_stats *out);
+
+#endif

@@ -1,0 +1,52 @@
+/* hd_error.h - error reporting shared by every core module.
+ *
+ * A failing function returns an hd_status other than HD_OK and, when the
+ * caller passed an hd_error, fills it with a message that says what failed,
+ * where (file:line:col, field, table) and why.  The core never prints and
+ * never exits: the CLI and the console decide how to show an error.
+ */
+#ifndef HD_ERROR_H
+#define HD_ERROR_H
+
+#include <stddef.h>
+
+/* One list, from which the enum and the default texts are generated.
+ * The third column is the process exit code the CLI uses for it (SPEC §4). */
+#define HD_STATUS_LIST(_)                                   \
+    _(OK,        "ok",                               0)     \
+    _(INVALID,   "invalid input",                    2)     \
+    _(USAGE,     "bad usage",                        2)     \
+    _(CONFIG,    "bad configuration",                2)     \
+    _(NOT_FOUND, "not found",                        1)     \
+    _(EXISTS,    "already exists",                   1)     \
+    _(DB,        "database error",                   1)     \
+    _(IO,        "input/output error",               1)     \
+    _(NET,       "network error",                    1)     \
+    _(NOMEM,     "out of memory",                    1)     \
+    _(INTERNAL,  "internal error",                   1)
+
+typedef enum hd_status {
+#define HD_STATUS_ENUM(name, text, exitcode) HD_##name,
+    HD_STATUS_LIST(HD_STATUS_ENUM)
+#undef HD_STATUS_ENUM
+} hd_status;
+
+typedef struct hd_error {
+    hd_status code;     /* what kind of failure; HD_OK when none */
+    char msg[1024];     /* "where: what: why", one line, no trailing newline */
+} hd_error;
+
+/* Record an error; returns code so callers can write `return hd_error_set(...)`.
+ * err may be NULL (the message is then dropped). */
+hd_status hd_error_set(hd_error *err, hd_status code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Prefix an existing message with more context ("sites add: " + msg). */
+hd_status hd_error_prefix(hd_error *err, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+void hd_error_clear(hd_error *err);
+const char *hd_status_text(hd_status code);
+int hd_status_exit_code(hd_status code);
+
+#endif

@@ -1,0 +1,32 @@
+/* hd_sanitize.h - making text from outside safe for a terminal.
+ *
+ * Payloads, response bodies, headers and names come from strangers; before
+ * any of them reaches a terminal (console or CLI table), control characters
+ * and escape sequences are replaced by visible, inert forms.
+ */
+#ifndef HD_SANITIZE_H
+#define HD_SANITIZE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "hd_util.h"
+
+typedef enum sanitize_flags {
+    SANITIZE_KEEP_NEWLINES = 1 << 0,  /* keep \n (multi-line views) */
+    SANITIZE_KEEP_TABS     = 1 << 1   /* keep \t (else shown as a space) */
+} sanitize_flags;
+
+/* Appends a sanitised copy of in[0..len) to out: valid UTF-8 printable text
+ * is kept; C0/C1 controls, ESC and DEL become "^X"-style or \u{..} forms;
+ * invalid UTF-8 bytes become U+FFFD. */
+void sanitize_append(hd_buf *out, const char *in, size_t len, unsigned flags);
+/* Convenience: returns a malloc'd sanitised copy of a NUL-terminated string. */
+char *sanitize_dup(const char *in, unsigned flags);
+
+/* Display width in terminal columns of valid UTF-8 text (wcwidth). */
+size_t utf8_width(const char *s);
+/* Byte length of the longest prefix of s that fits in `cols` columns. */
+size_t utf8_fit(const char *s, size_t cols);
+
+#endif

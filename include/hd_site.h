@@ -1,0 +1,85 @@
+/* hd_site.h - trusted sites: the fields of SPEC §2, their validation and
+ * the authentication kinds.
+ *
+ * A site is validated once (site_validate) before it is ever stored; the
+ * store, the CLI and the console all go through this one check so that
+ * "nothing invalid is ever saved" holds whatever the entry point.
+ */
+#ifndef HD_SITE_H
+#define HD_SITE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "hd_error.h"
+
+/* Authentication kinds.  Columns: enum suffix, name in config/CLI/DB,
+ * implemented yet (later kinds arrive with issue #4 and are refused with a
+ * clear message until then). */
+#define HD_AUTH_KIND_LIST(_)          \
+    _(NONE,   "none",   true)         \
+    _(BASIC,  "basic",  true)         \
+    _(BEARER, "bearer", true)         \
+    _(HEADER, "header", true)         \
+    _(HMAC,   "hmac",   true)         \
+    _(JWT,    "jwt",    false)        \
+    _(OAUTH2, "oauth2", false)        \
+    _(AWS,    "aws",    false)        \
+    _(AWS_S3, "aws-s3", false)
+
+typedef enum auth_kind {
+#define HD_AUTH_ENUM(id, name, ready) AUTH_##id,
+    HD_AUTH_KIND_LIST(HD_AUTH_ENUM)
+#undef HD_AUTH_ENUM
+    AUTH_KIND_COUNT
+} auth_kind;
+
+const char *auth_kind_name(auth_kind k);
+bool auth_kind_parse(const char *name, auth_kind *out);
+bool auth_kind_supported(auth_kind k);
+
+typedef enum content_type {
+    CONTENT_JSON,   /* application/json: the payload as is */
+    CONTENT_FORM    /* application/x-www-form-urlencoded: top-level keys of the payload object */
+} content_type;
+
+const char *content_type_name(content_type c);
+bool content_type_parse(const char *name, content_type *out);
+
+/* One extra static header sent with every request to the site. */
+typedef struct site_header {
+    char *name;
+    char *value;
+} site_header;
+
+typedef struct site {
+    int64_t id;             /* store row id; 0 when not stored yet */
+    char *name;             /* unique, 1..64 chars of [A-Za-z0-9._-] */
+    char *url;              /* absolute http:// or https:// URL */
+    content_type ctype;     /* body encoding */
+    int64_t timeout_ms;     /* per-attempt limit; 0 = use delivery.timeout */
+    bool enabled;           /* false = paused: its messages stay Queued */
+    site_header *headers;   /* extra static headers */
+    int nheaders;
+    auth_kind auth;         /* which of the fields below apply */
+    char *auth_user;        /* basic: user name */
+    char *auth_secret;      /* basic password, bearer token, header value, hmac whsec_ key */
+    char *auth_header;      /* header: the custom header name (e.g. X-Api-Key) */
+    char *auth_extra;       /* JSON object text with kind-specific settings (jwt, oauth2, aws...), or NULL */
+    int64_t created_at;     /* epoch ms */
+    int64_t updated_at;     /* epoch ms */
+} site;
+
+void site_init(site *s);                     /* zero + defaults (json, enabled, auth none) */
+void site_free(site *s);                     /* frees the members, not s */
+void site_copy(site *dst, const site *src);  /* deep copy; dst is overwritten */
+void site_add_header(site *s, const char *name, const char *value);
+
+/* Check every field.  On failure err->msg names the field:
+ * "url: must start with http:// or https://". */
+hd_status site_validate(const site *s, hd_error *err);
+
+/* "********" for any non-empty secret; used everywhere a secret would show. */
+const char *site_mask(const char *secret);
+
+#endif

@@ -1,0 +1,228 @@
+/* hd_store.h - the one module that knows the database.
+ *
+ * Every SQL statement of hookdesk lives in src/store.c behind this header,
+ * so that another backend (PostgreSQL, workers on several hosts) can be put
+ * behind the same functions.  Nothing here exposes SQLite types.
+ *
+ * A store handle is one connection and must be used by one thread at a time:
+ * the console's UI thread and the delivery engine each open their own.
+ *
+ * Writes: a function that writes runs in its own BEGIN IMMEDIATE transaction,
+ * unless the caller opened one with store_tx_begin, in which case it joins it
+ * (the engine batches one tick's state changes into one transaction).
+ *
+ * Paging is keyset paging over message ids (newest first); no query loads a
+ * whole table.  Times are epoch milliseconds (UTC).
+ */
+#ifndef HD_STORE_H
+#define HD_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hd_error.h"
+#include "hd_site.h"
+
+/* Message statuses.  Columns: enum suffix, name (CLI, JSON), title (screens),
+ * pending (still to be delivered). */
+#define HD_MSG_STATUS_LIST(_)                  \
+    _(QUEUED, "queued", "Queued", true)        \
+    _(RESENT, "resent", "Resent", true)        \
+    _(DONE,   "done",   "Done",   false)       \
+    _(FAILED, "failed", "Failed", false)
+
+typedef enum msg_status {
+#define HD_MSG_STATUS_ENUM(id, name, title, pending) MSG_##id,
+    HD_MSG_STATUS_LIST(HD_MSG_STATUS_ENUM)
+#undef HD_MSG_STATUS_ENUM
+    MSG_STATUS_COUNT
+} msg_status;
+
+const char *msg_status_name(msg_status s);   /* "queued" */
+const char *msg_status_title(msg_status s);  /* "Queued" */
+bool msg_status_parse(const char *name, msg_status *out);  /* case-insensitive */
+bool msg_status_pending(msg_status s);
+#define MSG_STATUS_BIT(s) (1u << (s))
+#define MSG_PENDING_MASK (MSG_STATUS_BIT(MSG_QUEUED) | MSG_STATUS_BIT(MSG_RESENT))
+
+typedef struct message {
+    int64_t id;              /* row id, what `show ID` takes */
+    char webhook_id[40];     /* "msg_" + 26 base32 chars; the webhook-id header */
+    int64_t site_id;
+    char *site_name;         /* joined from sites; NULL if the site was deleted */
+    char *action;
+    char *customer;          /* may be NULL */
+    char *path;              /* appended to the site URL; may be NULL */
+    char *payload;           /* JSON text */
+    msg_status status;
+    int attempts;            /* attempts recorded so far */
+    int64_t due_at;          /* next attempt (or lease expiry while in flight); 0 when finished */
+    bool in_flight;          /* claimed by an engine and its lease has not expired */
+    int response_code;       /* last HTTP code, 0 when none */
+    char *last_error;        /* last attempt's error, NULL when none */
+    int64_t created_at;
+    int64_t updated_at;
+    int64_t resend_of;       /* original message id, 0 when none */
+} message;
+
+typedef struct message_list {
+    message *items;
+    int count;
+} message_list;
+
+typedef struct attempt {
+    int64_t id;
+    int64_t message_id;
+    int64_t site_id;
+    int number;              /* 1 for the first attempt */
+    int64_t started_at;
+    int64_t duration_ms;
+    int response_code;       /* 0 = no response (network error, timeout) */
+    char *error;             /* NULL on success */
+    char *request_headers;   /* "Name: value\n" lines, secrets masked */
+    char *response_headers;  /* "Name: value\n" lines as received */
+    char *response_body;     /* first max_response_body bytes (may hold NULs) */
+    size_t response_body_len;
+    bool body_truncated;     /* the receiver sent more than was kept */
+} attempt;
+
+typedef struct attempt_list {
+    attempt *items;
+    int count;
+} attempt_list;
+
+void message_free(message *m);
+void message_list_free(message_list *l);
+void attempt_free(attempt *a);
+void attempt_list_free(attempt_list *l);
+
+/* Filters for the Logs/Queue screens and the CLI.  Zero/NULL = no condition. */
+typedef struct msg_filter {
+    unsigned status_mask;    /* MSG_STATUS_BIT()s; 0 = any */
+    int64_t site_id;         /* 0 = any */
+    const char *customer;    /* exact match */
+    const char *action_text; /* case-insensitive substring of the action */
+    int64_t since_ms;        /* created_at >= since */
+    int64_t until_ms;        /* created_at < until */
+} msg_filter;
+
+/* Where a page starts (keyset paging; pages are always returned newest first). */
+typedef enum page_dir {
+    PAGE_FIRST,              /* the newest `limit` rows */
+    PAGE_LAST,               /* the oldest `limit` rows */
+    PAGE_OLDER,              /* the `limit` rows just older than anchor_id */
+    PAGE_NEWER,              /* the `limit` rows just newer than anchor_id */
+    PAGE_AT                  /* rows from anchor_id (inclusive) going older */
+} page_dir;
+
+typedef struct store store;
+
+typedef struct store_options {
+    bool synchronous_full;   /* PRAGMA synchronous=FULL, else NORMAL */
+    int busy_timeout_ms;     /* default 5000 when 0 */
+    bool read_only;          /* open without creating or migrating */
+} store_options;
+
+/* Opens (creating with mode 0600 when missing) and migrates to the current
+ * schema version. */
+hd_status store_open(const char *path, const store_options *opt, store **out, hd_error *err);
+void store_close(store *st);
+int store_schema_version(store *st);
+
+hd_status store_tx_begin(store *st, hd_error *err);     /* BEGIN IMMEDIATE */
+hd_status store_tx_commit(store *st, hd_error *err);
+void store_tx_rollback(store *st);
+
+/* A number that changes whenever any connection (this or another process)
+ * commits a change; compare with the last value to know when to re-query. */
+uint64_t store_change_counter(store *st);
+
+/* ---- trusted sites ---- */
+hd_status store_site_add(store *st, const site *s, int64_t *id_out, hd_error *err);  /* validates */
+hd_status store_site_update(store *st, const site *s, hd_error *err);               /* by s->id; validates */
+/* Deleting a site fails its pending messages ("site deleted"); its history stays. */
+hd_status store_site_delete(store *st, int64_t id, hd_error *err);
+hd_status store_site_set_enabled(store *st, int64_t id, bool enabled, hd_error *err);
+hd_status store_site_get(store *st, int64_t id, site *out, hd_error *err);
+hd_status store_site_get_by_name(store *st, const char *name, site *out, hd_error *err);
+/* Seeds sites into a database that has none; *added says how many. */
+hd_status store_seed_sites(store *st, const site *sites, int n, int *added, hd_error *err);
+
+typedef struct site_stats {
+    site s;
+    int64_t pending;         /* Queued + Resent messages */
+    int recent_total;        /* attempts among the last 100 */
+    int recent_ok;           /* of which 2xx */
+} site_stats;
+
+typedef struct site_stats_list {
+    site_stats *items;
+    int count;
+} site_stats_list;
+
+/* All sites ordered by name (sites are few: hundreds, not millions). */
+hd_status store_sites_list(store *st, site_stats_list *out, hd_error *err);
+void site_stats_list_free(site_stats_list *l);
+
+/* ---- messages ---- */
+typedef struct new_message {
+    int64_t site_id;
+    const char *action;
+    const char *customer;    /* may be NULL */
+    const char *path;        /* may be NULL; must start with '/' */
+    const char *payload;     /* valid JSON text (the caller checks) */
+    int64_t resend_of;       /* 0 = new */
+} new_message;
+
+hd_status store_message_add(store *st, const new_message *m, int64_t *id_out, hd_error *err);
+hd_status store_message_get(store *st, int64_t id, message *out, hd_error *err);
+hd_status store_messages_page(store *st, const msg_filter *f, page_dir dir, int64_t anchor_id,
+                              int limit, message_list *out, hd_error *err);
+hd_status store_messages_count(store *st, const msg_filter *f, int64_t *count, hd_error *err);
+hd_status store_attempts_list(store *st, int64_t message_id, attempt_list *out, hd_error *err);
+
+/* Live counters per status (kept by triggers, O(1)). */
+hd_status store_status_counts(store *st, int64_t counts[MSG_STATUS_COUNT], hd_error *err);
+/* Attempts started in each of nbuckets buckets of bucket_ms ending at now_ms
+ * (oldest first), for the sparkline. */
+hd_status store_attempt_histogram(store *st, int64_t now_ms, int64_t bucket_ms, int nbuckets,
+                                  uint32_t *out, hd_error *err);
+
+/* Operator actions. */
+hd_status store_message_resend(store *st, int64_t id, int64_t *new_id, hd_error *err);
+/* Resends every Failed message matching f (status_mask is forced to Failed). */
+hd_status store_messages_resend_failed(store *st, const msg_filter *f, int64_t *resent, hd_error *err);
+hd_status store_message_send_now(store *st, int64_t id, hd_error *err);   /* pending, not in flight */
+hd_status store_message_cancel(store *st, int64_t id, hd_error *err);     /* -> Failed "cancelled by operator" */
+
+/* Deletes up to `chunk` finished messages created before before_ms, with their
+ * attempts; *deleted = messages removed (0 = nothing left to purge). */
+hd_status store_purge_chunk(store *st, int64_t before_ms, int chunk, int64_t *deleted, hd_error *err);
+
+/* ---- delivery engine ---- */
+/* Claims up to `limit` due messages of enabled sites: sets their lease to
+ * owner until now + site timeout + lease_extra_ms.  Returns them in out. */
+hd_status store_claim(store *st, const char *owner, int64_t now_ms, int64_t lease_extra_ms,
+                      int limit, message_list *out, hd_error *err);
+
+/* The outcome of one attempt, as the engine hands it to the store. */
+typedef struct attempt_outcome {
+    attempt a;               /* the attempt row to insert (a.number, times, code, texts) */
+    msg_status new_status;   /* what the message becomes */
+    int64_t next_due_at;     /* when pending: time of the next attempt */
+} attempt_outcome;
+
+/* Records outcomes (inserts attempts, updates messages, clears leases).  A
+ * message whose lease was taken over by another owner still gets its
+ * attempt recorded, but its status is left to the new owner. */
+hd_status store_record_outcomes(store *st, const char *owner, const attempt_outcome *o, int n,
+                                hd_error *err);
+/* Gives back every lease of owner (engine stopping without finishing). */
+hd_status store_release_leases(store *st, const char *owner, int64_t now_ms, hd_error *err);
+/* Earliest due_at of a pending message of an enabled site; 0 when none. */
+hd_status store_next_due(store *st, int64_t *due_ms, hd_error *err);
+/* Pending messages of enabled sites (for `serve --drain`). */
+hd_status store_pending_count(store *st, int64_t *count, hd_error *err);
+
+#endif

@@ -1,0 +1,70 @@
+/* error.c - hd_error: messages that say what, where and why. */
+#include "hd_error.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static const struct {
+    const char *text;
+    int exit_code;
+} status_info[] = {
+#define HD_STATUS_INFO(name, text, exitcode) { text, exitcode },
+    HD_STATUS_LIST(HD_STATUS_INFO)
+#undef HD_STATUS_INFO
+};
+
+hd_status hd_error_set(hd_error *err, hd_status code, const char *fmt, ...)
+{
+    if (err) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+        va_end(ap);
+        err->code = code;
+    }
+    return code;
+}
+
+hd_status hd_error_prefix(hd_error *err, const char *fmt, ...)
+{
+    if (!err)
+        return HD_INTERNAL;
+    char prefix[sizeof err->msg];
+    char old[sizeof err->msg];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(prefix, sizeof prefix, fmt, ap);
+    va_end(ap);
+    memcpy(old, err->msg, sizeof old);
+    /* Truncation is acceptable: the message is for people and stays one line. */
+    size_t plen = strnlen(prefix, sizeof prefix - 1);
+    memcpy(err->msg, prefix, plen);
+    size_t room = sizeof err->msg - plen - 1;
+    size_t olen = strnlen(old, room);
+    memcpy(err->msg + plen, old, olen);
+    err->msg[plen + olen] = '\0';
+    return err->code;
+}
+
+void hd_error_clear(hd_error *err)
+{
+    if (err) {
+        err->code = HD_OK;
+        err->msg[0] = '\0';
+    }
+}
+
+const char *hd_status_text(hd_status code)
+{
+    if ((size_t)code >= sizeof status_info / sizeof status_info[0])
+        return "unknown error";
+    return status_info[code].text;
+}
+
+int hd_status_exit_code(hd_status code)
+{
+    if ((size_t)code >= sizeof status_info / sizeof status_info[0])
+        return 1;
+    return status_info[code].exit_code;
+}
