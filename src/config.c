@@ -1,0 +1,785 @@
+/* config.c - the YAML configuration of SPEC §5 (libyaml, document API).
+ *
+ * The file, every key optional (defaults shown):
+ *
+ *   database: hookdesk.db            # SQLite file, relative to the working directory
+ *   delivery:
+ *     concurrency: 8                 # parallel requests per engine, 1..256
+ *     max_attempts: 5                # attempts in all before Failed, 1..100
+ *     retry_interval: 10s            # wait after an error (duration)
+ *     timeout: 10s                   # per-attempt limit when a site sets none, 1ms..10m
+ *     max_response_body: 64KiB       # response body bytes kept per attempt (size)
+ *     lease: 30s                     # claim time beyond the site timeout
+ *     poll_interval: 100ms           # how often an idle engine looks for work
+ *     synchronous: full              # full | normal (SQLite PRAGMA synchronous)
+ *     user_agent: hookdesk/VERSION
+ *   retention: 90d                   # purge Done/Failed messages older than this
+ *   purge:
+ *     interval: 60s                  # how often the purge runs
+ *     chunk: 500                     # rows per purge transaction
+ *   network:
+ *     allow_private: false           # allow loopback/private targets
+ *   sites:                           # seeded into an empty database
+ *     - name: billing                # 1..64 of [A-Za-z0-9._-], unique
+ *       url: https://billing.example.com/hooks
+ *       content_type: application/json   # or application/x-www-form-urlencoded
+ *       timeout: 5s                  # 0 or absent: delivery.timeout
+ *       enabled: true
+ *       headers:                     # extra static headers, name: value
+ *         X-Source: hookdesk
+ *       auth:
+ *         kind: basic                # none | basic | bearer | header | hmac
+ *         user: alice                # basic
+ *         password: ${BILLING_PW}    # basic  } exactly one of these four,
+ *         token: ...                 # bearer } all stored as the site's
+ *         value: ...                 # header } secret
+ *         secret: whsec_...          # hmac   }
+ *         header: X-Api-Key          # header: the header name
+ *
+ * Every scalar value goes through ${VAR} expansion ("$${" writes a literal
+ * "${"); an unset variable is an error.  Durations: 250ms 10s 5m 1h 90d 1w
+ * 1h30m; sizes: 512 64KiB 1MiB 1MB.  Booleans: true/false, yes/no, on/off.
+ *
+ * DESIGN: the whole file is loaded as a libyaml document (it is small),
+ * then walked.  The plain keys are a table (key_specs) of section, name,
+ * type, range and where the value goes, so adding a key is one line.  Every
+ * error is "FILE:LINE:COL: what" with libyaml's 0-based marks printed
+ * 1-based, pointing at the key (unknown key) or the value (bad value); a
+ * site refused by site_validate points at the field site_validate names.
+ * On any error the config is reset to pure defaults.
+ */
+#include "hd_config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <yaml.h>
+
+#include "hd_cli.h"
+#include "hd_duration.h"
+#include "hd_util.h"
+
+/* ---- defaults ---- */
+
+void config_defaults(config *c)
+{
+    memset(c, 0, sizeof *c);
+    c->database = hd_xstrdup("hookdesk.db");
+    c->delivery.concurrency = 8;
+    c->delivery.max_attempts = 5;
+    c->delivery.retry_interval_ms = 10 * 1000;
+    c->delivery.timeout_ms = 10 * 1000;
+    c->delivery.max_response_body = 64 * 1024;
+    c->delivery.lease_ms = 30 * 1000;
+    c->delivery.poll_interval_ms = 100;
+    c->delivery.synchronous_full = true;
+    c->delivery.user_agent = hd_xstrdup("hookdesk/" HOOKDESK_VERSION);
+    c->retention_ms = 90LL * 24 * 3600 * 1000;
+    c->purge_interval_ms = 60 * 1000;
+    c->purge_chunk = 500;
+    c->allow_private = false;
+}
+
+void config_free(config *c)
+{
+    if (!c)
+        return;
+    free(c->path);
+    free(c->database);
+    free(c->delivery.user_agent);
+    for (int i = 0; i < c->nsites; i++)
+        site_free(&c->sites[i]);
+    free(c->sites);
+    memset(c, 0, sizeof *c);
+}
+
+/* ---- lookup ---- */
+
+static bool is_file(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+char *config_find(const char *explicit_path)
+{
+    if (explicit_path && *explicit_path)
+        return hd_xstrdup(explicit_path);
+    /* Like -c, the variable names a file on purpose: return it even when
+     * missing, so that loading reports it instead of silently ignoring it. */
+    const char *env = getenv("HOOKDESK_CONFIG");
+    if (env && *env)
+        return hd_xstrdup(env);
+    if (is_file("config/hookdesk.yaml"))
+        return hd_xstrdup("config/hookdesk.yaml");
+    char *path = NULL;
+    const char *xdg = getenv("XDG_CONFIG_HOME");
+    const char *home = getenv("HOME");
+    if (xdg && *xdg)
+        path = hd_xasprintf("%s/hookdesk/config.yaml", xdg);
+    else if (home && *home)
+        path = hd_xasprintf("%s/.config/hookdesk/config.yaml", home);
+    if (path && is_file(path))
+        return path;
+    free(path);
+    return NULL;
+}
+
+/* ---- ${VAR} expansion ---- */
+
+static bool is_var_start(char ch)
+{
+    return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || ch == '_';
+}
+
+static bool is_var_char(char ch)
+{
+    return is_var_start(ch) || (ch >= '0' && ch <= '9');
+}
+
+hd_status config_expand_env(const char *in, char **out, hd_error *err)
+{
+    hd_buf b = { 0 };
+    const char *p = in ? in : "";
+    while (*p) {
+        if (p[0] == '$' && p[1] == '$' && p[2] == '{') {
+            hd_buf_puts(&b, "${");
+            p += 3;
+            continue;
+        }
+        if (p[0] != '$' || p[1] != '{') {
+            hd_buf_putc(&b, *p++);
+            continue;
+        }
+        const char *name = p + 2;
+        const char *end = name;
+        while (is_var_char(*end))
+            end++;
+        if (*end != '}' || end == name || !is_var_start(*name)) {
+            hd_buf_free(&b);
+            const char *close = strchr(name, '}');
+            if (!close)
+                return hd_error_set(err, HD_CONFIG, "'${' without a closing '}'");
+            return hd_error_set(err, HD_CONFIG, "'${%.*s}' is not a valid variable name",
+                                (int)(close - name), name);
+        }
+        char *var = hd_xstrndup(name, (size_t)(end - name));
+        const char *val = getenv(var);
+        if (!val) {
+            hd_buf_free(&b);
+            hd_error_set(err, HD_CONFIG, "environment variable '%s' is not set", var);
+            free(var);
+            return HD_CONFIG;
+        }
+        free(var);
+        hd_buf_puts(&b, val);
+        p = end + 1;
+    }
+    *out = hd_buf_steal(&b);
+    return HD_OK;
+}
+
+/* ---- the walk ---- */
+
+typedef struct loader {
+    const char *name;      /* file name for messages */
+    yaml_document_t *doc;
+    config *c;
+    hd_error *err;
+} loader;
+
+__attribute__((format(printf, 3, 4)))
+static hd_status fail_at(loader *L, const yaml_node_t *n, const char *fmt, ...)
+{
+    char what[900];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    return hd_error_set(L->err, HD_CONFIG, "%s:%zu:%zu: %s", L->name,
+                        n ? n->start_mark.line + 1 : 1, n ? n->start_mark.column + 1 : 1, what);
+}
+
+static const char *node_kind(const yaml_node_t *n)
+{
+    switch (n->type) {
+    case YAML_MAPPING_NODE: return "a mapping";
+    case YAML_SEQUENCE_NODE: return "a list";
+    default: return "a value";
+    }
+}
+
+/* "key:" with nothing after it, or an explicit null: an empty section. */
+static bool is_null(const yaml_node_t *n)
+{
+    if (n->type != YAML_SCALAR_NODE || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+        return false;
+    const char *v = (const char *)n->data.scalar.value;
+    return !*v || strcmp(v, "~") == 0 || strcmp(v, "null") == 0 || strcmp(v, "Null") == 0 ||
+           strcmp(v, "NULL") == 0;
+}
+
+/* The expanded text of a scalar value; `what` names the key for messages. */
+static hd_status scalar_value(loader *L, const yaml_node_t *n, const char *what, char **out)
+{
+    if (n->type != YAML_SCALAR_NODE)
+        return fail_at(L, n, "%s: expected a single value, got %s", what, node_kind(n));
+    hd_error e;
+    if (config_expand_env((const char *)n->data.scalar.value, out, &e) != HD_OK)
+        return fail_at(L, n, "%s: %s", what, e.msg);
+    return HD_OK;
+}
+
+static bool parse_bool(const char *v, bool *out)
+{
+    static const char *const yes[] = { "true", "yes", "on" };
+    static const char *const no[] = { "false", "no", "off" };
+    for (size_t i = 0; i < 3; i++) {
+        if (strcasecmp(v, yes[i]) == 0) {
+            *out = true;
+            return true;
+        }
+        if (strcasecmp(v, no[i]) == 0) {
+            *out = false;
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool parse_int(const char *v, long long *out)
+{
+    if (!*v)
+        return false;
+    char *end;
+    errno = 0;
+    long long n = strtoll(v, &end, 10);
+    if (errno || *end)
+        return false;
+    *out = n;
+    return true;
+}
+
+/* Checks that no key appears twice in a mapping (libyaml keeps both). */
+static hd_status check_duplicates(loader *L, const yaml_node_t *map, const char *where)
+{
+    for (yaml_node_pair_t *a = map->data.mapping.pairs.start; a < map->data.mapping.pairs.top; a++) {
+        const yaml_node_t *ka = yaml_document_get_node(L->doc, a->key);
+        if (!ka || ka->type != YAML_SCALAR_NODE)
+            return fail_at(L, ka ? ka : map, "keys must be plain names%s%s", *where ? " in " : "",
+                           where);
+        for (yaml_node_pair_t *b = map->data.mapping.pairs.start; b < a; b++) {
+            const yaml_node_t *kb = yaml_document_get_node(L->doc, b->key);
+            if (strcmp((const char *)ka->data.scalar.value, (const char *)kb->data.scalar.value) == 0)
+                return fail_at(L, ka, "duplicate key '%s'%s%s (first at line %zu)",
+                               (const char *)ka->data.scalar.value, *where ? " in " : "", where,
+                               kb->start_mark.line + 1);
+        }
+    }
+    return HD_OK;
+}
+
+/* Fetches a mapping, or NULL for an empty section; errors for other types. */
+static hd_status get_mapping(loader *L, yaml_node_t *n, const char *what, yaml_node_t **out)
+{
+    *out = NULL;
+    if (is_null(n))
+        return HD_OK;
+    if (n->type != YAML_MAPPING_NODE)
+        return fail_at(L, n, "%s: expected a mapping (key: value lines), got %s", what,
+                       node_kind(n));
+    *out = n;
+    return check_duplicates(L, n, what);
+}
+
+#define KEY(n) ((const char *)(n)->data.scalar.value)
+
+/* ---- plain keys, as data ---- */
+
+typedef enum value_type {
+    V_STRING,    /* char * */
+    V_INT,       /* int, within [min, max] */
+    V_DURATION,  /* int64_t ms, within [min, max] */
+    V_SIZE,      /* uint64_t bytes, within [min, max] */
+    V_BOOL,      /* bool */
+    V_SYNC       /* bool synchronous_full from full|normal */
+} value_type;
+
+typedef struct key_spec {
+    const char *section;   /* "" for the top level */
+    const char *key;
+    value_type type;
+    size_t offset;         /* where in struct config */
+    long long min, max;    /* inclusive range for numbers (ms for durations) */
+} key_spec;
+
+#define MS_DAY (24LL * 3600 * 1000)
+#define CFG(field) offsetof(config, field)
+
+static const key_spec key_specs[] = {
+    { "", "database", V_STRING, CFG(database), 0, 0 },
+    { "", "retention", V_DURATION, CFG(retention_ms), 1, 100 * 365 * MS_DAY },
+    { "delivery", "concurrency", V_INT, CFG(delivery.concurrency), 1, 256 },
+    { "delivery", "max_attempts", V_INT, CFG(delivery.max_attempts), 1, 100 },
+    { "delivery", "retry_interval", V_DURATION, CFG(delivery.retry_interval_ms), 0, 30 * MS_DAY },
+    { "delivery", "timeout", V_DURATION, CFG(delivery.timeout_ms), 1, 10 * 60 * 1000 },
+    { "delivery", "max_response_body", V_SIZE, CFG(delivery.max_response_body), 0, 1LL << 30 },
+    { "delivery", "lease", V_DURATION, CFG(delivery.lease_ms), 1, MS_DAY },
+    { "delivery", "poll_interval", V_DURATION, CFG(delivery.poll_interval_ms), 1, 60 * 1000 },
+    { "delivery", "synchronous", V_SYNC, CFG(delivery.synchronous_full), 0, 0 },
+    { "delivery", "user_agent", V_STRING, CFG(delivery.user_agent), 0, 0 },
+    { "purge", "interval", V_DURATION, CFG(purge_interval_ms), 1, MS_DAY },
+    { "purge", "chunk", V_INT, CFG(purge_chunk), 1, 1000000 },
+    { "network", "allow_private", V_BOOL, CFG(allow_private), 0, 0 },
+};
+
+static void range_text(const key_spec *k, char *out, size_t outlen)
+{
+    if (k->type == V_DURATION) {
+        char a[32], b[32];
+        duration_format(k->min, a, sizeof a);
+        duration_format(k->max, b, sizeof b);
+        snprintf(out, outlen, "%s..%s", a, b);
+    } else if (k->type == V_SIZE) {
+        char a[32], b[32];
+        size_format((uint64_t)k->min, a, sizeof a);
+        size_format((uint64_t)k->max, b, sizeof b);
+        snprintf(out, outlen, "%s..%s", a, b);
+    } else {
+        snprintf(out, outlen, "%lld..%lld", k->min, k->max);
+    }
+}
+
+static hd_status set_key(loader *L, const key_spec *k, yaml_node_t *vn)
+{
+    char what[64];
+    if (*k->section)
+        snprintf(what, sizeof what, "%s.%s", k->section, k->key);
+    else
+        snprintf(what, sizeof what, "%s", k->key);
+    char *v;
+    hd_status rc = scalar_value(L, vn, what, &v);
+    if (rc != HD_OK)
+        return rc;
+    char *field = (char *)L->c + k->offset;
+    char range[80];
+    range_text(k, range, sizeof range);
+    const char *why = NULL;
+    rc = HD_OK;
+    switch (k->type) {
+    case V_STRING: {
+        bool bad = !*v;
+        for (const unsigned char *p = (const unsigned char *)v; *p; p++)
+            if (*p < 0x20 || *p == 0x7f)
+                bad = true;
+        if (bad) {
+            rc = fail_at(L, vn, "%s: must be a non-empty text without control characters", what);
+            break;
+        }
+        char **slot = (char **)(void *)field;
+        free(*slot);
+        *slot = v;
+        v = NULL;
+        break;
+    }
+    case V_INT: {
+        long long n;
+        if (!parse_int(v, &n))
+            rc = fail_at(L, vn, "%s: expected a whole number, got '%s'", what, v);
+        else if (n < k->min || n > k->max)
+            rc = fail_at(L, vn, "%s: %lld is out of range (%s)", what, n, range);
+        else
+            *(int *)(void *)field = (int)n;
+        break;
+    }
+    case V_DURATION: {
+        int64_t ms;
+        if (!duration_parse(v, &ms, &why))
+            rc = fail_at(L, vn, "%s: '%s' is not a duration (e.g. 10s, 5m, 90d): %s", what, v, why);
+        else if (ms < k->min || ms > k->max)
+            rc = fail_at(L, vn, "%s: %s is out of range (%s)", what, v, range);
+        else
+            *(int64_t *)(void *)field = ms;
+        break;
+    }
+    case V_SIZE: {
+        uint64_t bytes;
+        if (!size_parse(v, &bytes, &why))
+            rc = fail_at(L, vn, "%s: '%s' is not a size (e.g. 64KiB): %s", what, v, why);
+        else if (bytes < (uint64_t)k->min || bytes > (uint64_t)k->max)
+            rc = fail_at(L, vn, "%s: %s is out of range (%s)", what, v, range);
+        else
+            *(uint64_t *)(void *)field = bytes;
+        break;
+    }
+    case V_BOOL: {
+        bool b;
+        if (!parse_bool(v, &b))
+            rc = fail_at(L, vn, "%s: expected true or false, got '%s'", what, v);
+        else
+            *(bool *)(void *)field = b;
+        break;
+    }
+    case V_SYNC:
+        if (strcasecmp(v, "full") == 0)
+            *(bool *)(void *)field = true;
+        else if (strcasecmp(v, "normal") == 0)
+            *(bool *)(void *)field = false;
+        else
+            rc = fail_at(L, vn, "%s: expected full or normal, got '%s'", what, v);
+        break;
+    }
+    free(v);
+    return rc;
+}
+
+static const key_spec *find_spec(const char *section, const char *key)
+{
+    for (size_t i = 0; i < sizeof key_specs / sizeof key_specs[0]; i++)
+        if (strcmp(key_specs[i].section, section) == 0 && strcmp(key_specs[i].key, key) == 0)
+            return &key_specs[i];
+    return NULL;
+}
+
+static bool is_section(const char *name)
+{
+    for (size_t i = 0; i < sizeof key_specs / sizeof key_specs[0]; i++)
+        if (*key_specs[i].section && strcmp(key_specs[i].section, name) == 0)
+            return true;
+    return false;
+}
+
+static hd_status load_section(loader *L, const char *section, yaml_node_t *node)
+{
+    yaml_node_t *map;
+    hd_status rc = get_mapping(L, node, section, &map);
+    if (rc != HD_OK || !map)
+        return rc;
+    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
+        yaml_node_t *k = yaml_document_get_node(L->doc, p->key);
+        yaml_node_t *v = yaml_document_get_node(L->doc, p->value);
+        const key_spec *spec = find_spec(section, KEY(k));
+        if (!spec)
+            return fail_at(L, k, "unknown key '%s' in %s", KEY(k), section);
+        if ((rc = set_key(L, spec, v)) != HD_OK)
+            return rc;
+    }
+    return HD_OK;
+}
+
+/* ---- sites ---- */
+
+/* Where each site field came from, to point site_validate's complaint at it. */
+typedef struct site_marks {
+    const yaml_node_t *map, *name, *url, *content_type, *timeout, *enabled, *headers;
+    const yaml_node_t *auth, *kind, *user, *secret, *header;
+} site_marks;
+
+static const yaml_node_t *mark_for_field(const site_marks *m, const char *msg)
+{
+    static const struct {
+        const char *prefix;
+        size_t offset;
+    } fields[] = {
+        { "name:", offsetof(site_marks, name) },
+        { "url:", offsetof(site_marks, url) },
+        { "content_type:", offsetof(site_marks, content_type) },
+        { "timeout:", offsetof(site_marks, timeout) },
+        { "headers:", offsetof(site_marks, headers) },
+        { "auth:", offsetof(site_marks, kind) },
+        { "auth_user:", offsetof(site_marks, user) },
+        { "auth_secret:", offsetof(site_marks, secret) },
+        { "auth_header:", offsetof(site_marks, header) },
+    };
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+        if (strncmp(msg, fields[i].prefix, strlen(fields[i].prefix)) == 0) {
+            const yaml_node_t *n =
+                *(const yaml_node_t *const *)(const void *)((const char *)m + fields[i].offset);
+            if (n)
+                return n;
+            break;
+        }
+    }
+    /* A missing field: point at the auth block or the site itself. */
+    if (strncmp(msg, "auth", 4) == 0 && m->auth)
+        return m->auth;
+    return m->map;
+}
+
+static hd_status load_auth(loader *L, yaml_node_t *node, const char *where, site *s,
+                           site_marks *m)
+{
+    yaml_node_t *map;
+    char what[128];
+    snprintf(what, sizeof what, "%s.auth", where);
+    hd_status rc = get_mapping(L, node, what, &map);
+    if (rc != HD_OK || !map)
+        return rc;
+    m->auth = map;
+    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
+        yaml_node_t *k = yaml_document_get_node(L->doc, p->key);
+        yaml_node_t *v = yaml_document_get_node(L->doc, p->value);
+        const char *key = KEY(k);
+        char kw[160];
+        snprintf(kw, sizeof kw, "%s.%s", what, key);
+        char *val = NULL;
+        if (strcmp(key, "kind") == 0) {
+            if ((rc = scalar_value(L, v, kw, &val)) != HD_OK)
+                return rc;
+            if (!auth_kind_parse(val, &s->auth)) {
+                rc = fail_at(L, v, "%s: unknown kind '%s' (none, basic, bearer, header, hmac)",
+                             kw, val);
+                free(val);
+                return rc;
+            }
+            free(val);
+            m->kind = v;
+        } else if (strcmp(key, "user") == 0) {
+            if ((rc = scalar_value(L, v, kw, &val)) != HD_OK)
+                return rc;
+            free(s->auth_user);
+            s->auth_user = val;
+            m->user = v;
+        } else if (strcmp(key, "header") == 0) {
+            if ((rc = scalar_value(L, v, kw, &val)) != HD_OK)
+                return rc;
+            free(s->auth_header);
+            s->auth_header = val;
+            m->header = v;
+        } else if (strcmp(key, "password") == 0 || strcmp(key, "token") == 0 ||
+                   strcmp(key, "secret") == 0 || strcmp(key, "value") == 0) {
+            if (m->secret)
+                return fail_at(L, k, "%s: give only one of password, token, secret, value", what);
+            if ((rc = scalar_value(L, v, kw, &val)) != HD_OK)
+                return rc;
+            s->auth_secret = val;
+            m->secret = v;
+        } else {
+            return fail_at(L, k, "unknown key '%s' in %s", key, what);
+        }
+    }
+    return HD_OK;
+}
+
+static hd_status load_headers(loader *L, yaml_node_t *node, const char *where, site *s)
+{
+    yaml_node_t *map;
+    char what[128];
+    snprintf(what, sizeof what, "%s.headers", where);
+    hd_status rc = get_mapping(L, node, what, &map);
+    if (rc != HD_OK || !map)
+        return rc;
+    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
+        yaml_node_t *k = yaml_document_get_node(L->doc, p->key);
+        yaml_node_t *v = yaml_document_get_node(L->doc, p->value);
+        char kw[192];
+        snprintf(kw, sizeof kw, "%s.%s", what, KEY(k));
+        char *val;
+        if ((rc = scalar_value(L, v, kw, &val)) != HD_OK)
+            return rc;
+        site_add_header(s, KEY(k), val);
+        free(val);
+    }
+    return HD_OK;
+}
+
+static hd_status load_site(loader *L, yaml_node_t *node, int index, site *s)
+{
+    char where[32];
+    snprintf(where, sizeof where, "sites[%d]", index);
+    if (node->type != YAML_MAPPING_NODE)
+        return fail_at(L, node, "%s: expected a mapping (name, url, auth...), got %s", where,
+                       node_kind(node));
+    hd_status rc = check_duplicates(L, node, where);
+    if (rc != HD_OK)
+        return rc;
+    site_marks m = { .map = node };
+    for (yaml_node_pair_t *p = node->data.mapping.pairs.start; p < node->data.mapping.pairs.top;
+         p++) {
+        yaml_node_t *k = yaml_document_get_node(L->doc, p->key);
+        yaml_node_t *v = yaml_document_get_node(L->doc, p->value);
+        const char *key = KEY(k);
+        char kw[96];
+        snprintf(kw, sizeof kw, "%s.%s", where, key);
+        char *val = NULL;
+        if (strcmp(key, "headers") == 0) {
+            m.headers = v;
+            if ((rc = load_headers(L, v, where, s)) != HD_OK)
+                return rc;
+            continue;
+        }
+        if (strcmp(key, "auth") == 0) {
+            if ((rc = load_auth(L, v, where, s, &m)) != HD_OK)
+                return rc;
+            continue;
+        }
+        if (strcmp(key, "name") != 0 && strcmp(key, "url") != 0 &&
+            strcmp(key, "content_type") != 0 && strcmp(key, "timeout") != 0 &&
+            strcmp(key, "enabled") != 0)
+            return fail_at(L, k, "unknown key '%s' in %s", key, where);
+        if ((rc = scalar_value(L, v, kw, &val)) != HD_OK)
+            return rc;
+        const char *why = NULL;
+        if (strcmp(key, "name") == 0) {
+            free(s->name);
+            s->name = val;
+            val = NULL;
+            m.name = v;
+        } else if (strcmp(key, "url") == 0) {
+            free(s->url);
+            s->url = val;
+            val = NULL;
+            m.url = v;
+        } else if (strcmp(key, "content_type") == 0) {
+            m.content_type = v;
+            if (!content_type_parse(val, &s->ctype))
+                rc = fail_at(L, v,
+                             "%s: expected application/json or "
+                             "application/x-www-form-urlencoded, got '%s'", kw, val);
+        } else if (strcmp(key, "timeout") == 0) {
+            if (!duration_parse(val, &s->timeout_ms, &why))
+                rc = fail_at(L, v, "%s: '%s' is not a duration (e.g. 5s): %s", kw, val, why);
+            m.timeout = v;
+        } else {
+            m.enabled = v;
+            if (!parse_bool(val, &s->enabled))
+                rc = fail_at(L, v, "%s: expected true or false, got '%s'", kw, val);
+        }
+        free(val);
+        if (rc != HD_OK)
+            return rc;
+    }
+    hd_error e;
+    if (site_validate(s, &e) != HD_OK) {
+        const yaml_node_t *at = mark_for_field(&m, e.msg);
+        if (s->name && *s->name && strncmp(e.msg, "name:", 5) != 0)
+            return fail_at(L, at, "site '%s': %s", s->name, e.msg);
+        return fail_at(L, at, "%s: %s", where, e.msg);
+    }
+    return HD_OK;
+}
+
+static hd_status load_sites(loader *L, yaml_node_t *node)
+{
+    if (is_null(node))
+        return HD_OK;
+    if (node->type != YAML_SEQUENCE_NODE)
+        return fail_at(L, node, "sites: expected a list of sites ('- name: ...'), got %s",
+                       node_kind(node));
+    config *c = L->c;
+    int n = (int)(node->data.sequence.items.top - node->data.sequence.items.start);
+    if (n == 0)
+        return HD_OK;
+    c->sites = hd_xcalloc((size_t)n, sizeof *c->sites);
+    const yaml_node_t **name_nodes = hd_xcalloc((size_t)n, sizeof *name_nodes);
+    hd_status rc = HD_OK;
+    for (int i = 0; i < n && rc == HD_OK; i++) {
+        yaml_node_t *item = yaml_document_get_node(L->doc, node->data.sequence.items.start[i]);
+        site *s = &c->sites[i];
+        site_init(s);
+        c->nsites = i + 1;   /* counted before loading so a failure still frees it */
+        rc = load_site(L, item, i, s);
+        if (rc != HD_OK)
+            break;
+        name_nodes[i] = item;
+        for (int j = 0; j < i; j++) {
+            if (strcmp(c->sites[j].name, s->name) == 0) {
+                rc = fail_at(L, item, "sites[%d]: duplicate site name '%s' (first at line %zu)",
+                             i, s->name, name_nodes[j]->start_mark.line + 1);
+                break;
+            }
+        }
+    }
+    free(name_nodes);
+    return rc;
+}
+
+static hd_status load_root(loader *L, yaml_node_t *root)
+{
+    yaml_node_t *map;
+    hd_status rc = get_mapping(L, root, "the top level", &map);
+    if (rc != HD_OK || !map)
+        return rc;
+    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
+        yaml_node_t *k = yaml_document_get_node(L->doc, p->key);
+        yaml_node_t *v = yaml_document_get_node(L->doc, p->value);
+        const char *key = KEY(k);
+        const key_spec *spec;
+        if (strcmp(key, "sites") == 0)
+            rc = load_sites(L, v);
+        else if (is_section(key))
+            rc = load_section(L, key, v);
+        else if ((spec = find_spec("", key)) != NULL)
+            rc = set_key(L, spec, v);
+        else
+            rc = fail_at(L, k, "unknown key '%s'", key);
+        if (rc != HD_OK)
+            return rc;
+    }
+    return HD_OK;
+}
+
+static hd_status load_yaml(config *c, const char *yaml, size_t len, const char *name,
+                           hd_error *err)
+{
+    yaml_parser_t parser;
+    yaml_document_t doc;
+    if (!yaml_parser_initialize(&parser))
+        return hd_error_set(err, HD_NOMEM, "%s: cannot start the YAML parser", name);
+    yaml_parser_set_input_string(&parser, (const unsigned char *)yaml, len);
+    if (!yaml_parser_load(&parser, &doc)) {
+        const yaml_mark_t *mk = parser.problem ? &parser.problem_mark : &parser.mark;
+        hd_status rc = hd_error_set(err, HD_CONFIG, "%s:%zu:%zu: %s%s%s", name, mk->line + 1,
+                                    mk->column + 1,
+                                    parser.problem ? parser.problem : "invalid YAML",
+                                    parser.context ? " " : "",
+                                    parser.context ? parser.context : "");
+        yaml_parser_delete(&parser);
+        return rc;
+    }
+    loader L = { .name = name, .doc = &doc, .c = c, .err = err };
+    yaml_node_t *root = yaml_document_get_root_node(&doc);
+    hd_status rc = root ? load_root(&L, root) : HD_OK;   /* empty file: defaults */
+    yaml_document_delete(&doc);
+    yaml_parser_delete(&parser);
+    return rc;
+}
+
+hd_status config_load_string(config *c, const char *yaml, const char *name, hd_error *err)
+{
+    config_defaults(c);
+    if (!name)
+        name = "config";
+    hd_status rc = load_yaml(c, yaml ? yaml : "", yaml ? strlen(yaml) : 0, name, err);
+    if (rc != HD_OK) {
+        /* Never half a configuration: the caller gets defaults or nothing. */
+        config_free(c);
+        config_defaults(c);
+    }
+    return rc;
+}
+
+hd_status config_load(config *c, const char *path, hd_error *err)
+{
+    if (!path) {
+        config_defaults(c);
+        return HD_OK;
+    }
+    hd_buf text = { 0 };
+    hd_error e;
+    if (hd_read_file(path, &text, &e) != HD_OK) {
+        hd_buf_free(&text);
+        config_defaults(c);
+        return hd_error_set(err, HD_CONFIG, "%s", e.msg);
+    }
+    hd_status rc = config_load_string(c, hd_buf_str(&text), path, err);
+    hd_buf_free(&text);
+    if (rc == HD_OK)
+        c->path = hd_xstrdup(path);
+    return rc;
+}
