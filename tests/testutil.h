@@ -1,0 +1,54 @@
+/* testutil.h - helpers for the C tests: temporary directories, the loopback
+ * receiver as a child process, and reading its request log. */
+#ifndef HD_TESTUTIL_H
+#define HD_TESTUTIL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* mkdtemp() under $TMPDIR; returns a malloc'd path (aborts on failure). */
+char *tu_tempdir(void);
+/* rm -r of a directory made by tu_tempdir (files only, one level deep). */
+void tu_rmdir(const char *dir);
+
+typedef struct tu_receiver {
+    pid_t pid;               /* child process */
+    int port;                /* port it listens on */
+    char *log_path;          /* its JSON-lines request log */
+    char base_url[64];       /* "http://127.0.0.1:PORT" */
+} tu_receiver;
+
+/* Starts $HD_RECEIVER_BIN (default build/asan/hd-receiver) on a free port,
+ * logging to dir/receiver-N.log; hmac_secret may be NULL.  Returns false
+ * when it does not come up within 10 s. */
+bool tu_receiver_start(tu_receiver *r, const char *dir, const char *hmac_secret);
+void tu_receiver_stop(tu_receiver *r);
+
+/* One logged request (the fields the tests look at). */
+typedef struct tu_logged {
+    char *method;
+    char *path;
+    char *webhook_id;        /* headers["webhook-id"] or NULL */
+    char *body;
+    int hmac;                /* -1 absent, 0 false, 1 true */
+    void *headers;           /* json_t object; use tu_logged_header */
+} tu_logged;
+
+typedef struct tu_log {
+    tu_logged *items;
+    int count;
+} tu_log;
+
+/* Reads the whole log now. */
+bool tu_log_read(const tu_receiver *r, tu_log *out);
+void tu_log_free(tu_log *l);
+const char *tu_logged_header(const tu_logged *e, const char *lower_name);
+/* Number of logged requests whose path starts with prefix. */
+int tu_log_count(const tu_receiver *r, const char *path_prefix);
+
+/* Polls cond(arg) every 20 ms until true or timeout_ms passes. */
+bool tu_wait_for(bool (*cond)(void *), void *arg, int timeout_ms);
+void tu_sleep_ms(int ms);
+
+#endif
