@@ -218,6 +218,9 @@ typedef struct attempt_outcome {
  * attempt recorded, but its status is left to the new owner. */
 hd_status store_record_outcomes(store *st, const char *owner, const attempt_outcome *o, int n,
                                 hd_error *err);
+/* The effective timeout of sites whose timeout_ms is 0 (delivery.timeout),
+ * used to compute lease expiry in store_claim.  10 s until set. */
+void store_set_default_timeout(store *st, int64_t timeout_ms);
 /* Gives back every lease of owner (engine stopping without finishing). */
 hd_status store_release_leases(store *st, const char *owner, int64_t now_ms, hd_error *err);
 /* Earliest due_at of a pending message of an enabled site; 0 when none. */

@@ -1,0 +1,1872 @@
+/* store.c - the SQLite store: every SQL statement of hookdesk.
+ *
+ * DESIGN
+ * - One `store` is one SQLite connection used by one thread (opened with
+ *   SQLITE_OPEN_NOMUTEX).  Several processes share the file: WAL mode,
+ *   busy_timeout, and every write transaction is BEGIN IMMEDIATE so that a
+ *   writer waits for the lock up front (a deferred transaction that upgrades
+ *   fails at once with SQLITE_BUSY, ignoring busy_timeout).
+ * - Write functions join the caller's transaction when one is open
+ *   (store_tx_begin; sqlite3_get_autocommit() == 0), else wrap themselves in
+ *   BEGIN IMMEDIATE / COMMIT.  A multi-statement write that joins a caller's
+ *   transaction runs inside a SAVEPOINT so that it is all-or-nothing too.
+ * - Hot statements live in a cache (st->stmts, generated from STORE_STMT_LIST),
+ *   prepared once with SQLITE_PREPARE_PERSISTENT.  Page and count queries are
+ *   built from a fixed set of WHERE fragments: the SQL text only depends on
+ *   which filters are set (and the direction), never on data, so they are
+ *   cached per shape as well.
+ * - Schema: PRAGMA user_version and an ordered list of migrations, each run in
+ *   its own transaction.  status_counts is kept exact by triggers.
+ * - Leases: a claimed message keeps status Queued/Resent; its due_at becomes
+ *   the lease expiry (now + effective site timeout + extra) and lease_owner
+ *   names the engine.  If that engine dies, due_at simply passes and the
+ *   message is claimed again (at-least-once).  A site timeout_ms of 0 means
+ *   "the configured default": the store keeps that default
+ *   (store_set_default_timeout, 10 s until set) and binds it into the claim.
+ * - Webhook ids are made in C ("msg_" + 26 base32 chars of 16 random bytes)
+ *   and also exposed to SQL as hd_webhook_id() so that the bulk resend can be
+ *   one INSERT ... SELECT.
+ */
+#include "hd_store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "hd_util.h"
+
+#define DEFAULT_BUSY_TIMEOUT_MS 5000
+#define DEFAULT_SITE_TIMEOUT_MS 10000
+#define RESEND_CHUNK 1000
+
+/* ------------------------------------------------------------------------ */
+/* Message statuses                                                         */
+
+static const struct {
+    const char *name;
+    const char *title;
+    bool pending;
+} status_info[] = {
+#define HD_MSG_STATUS_INFO(id, name, title, pending) { name, title, pending },
+    HD_MSG_STATUS_LIST(HD_MSG_STATUS_INFO)
+#undef HD_MSG_STATUS_INFO
+};
+
+const char *msg_status_name(msg_status s)
+{
+    return (unsigned)s < MSG_STATUS_COUNT ? status_info[s].name : "unknown";
+}
+
+const char *msg_status_title(msg_status s)
+{
+    return (unsigned)s < MSG_STATUS_COUNT ? status_info[s].title : "Unknown";
+}
+
+bool msg_status_parse(const char *name, msg_status *out)
+{
+    if (!name)
+        return false;
+    for (int i = 0; i < MSG_STATUS_COUNT; i++) {
+        if (strcasecmp(name, status_info[i].name) == 0) {
+            *out = (msg_status)i;
+            return true;
+        }
+    }
+    return false;
+}
+
+bool msg_status_pending(msg_status s)
+{
+    return (unsigned)s < MSG_STATUS_COUNT && status_info[s].pending;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Schema                                                                   */
+
+/* Ordered migrations: migrations[i] takes user_version i to i + 1.  Add new
+ * ones at the end; never edit one that has shipped. */
+static const char *const migrations[] = {
+    /* 1: the initial schema */
+    "CREATE TABLE sites ("
+    "  id INTEGER PRIMARY KEY,"
+    "  name TEXT NOT NULL UNIQUE,"
+    "  url TEXT NOT NULL,"
+    "  content_type TEXT NOT NULL DEFAULT 'application/json',"
+    "  timeout_ms INTEGER NOT NULL DEFAULT 0,"
+    "  enabled INTEGER NOT NULL DEFAULT 1,"
+    "  headers TEXT,"
+    "  auth_kind TEXT NOT NULL DEFAULT 'none',"
+    "  auth_user TEXT,"
+    "  auth_secret TEXT,"
+    "  auth_header TEXT,"
+    "  auth_extra TEXT,"
+    "  created_at INTEGER NOT NULL,"
+    "  updated_at INTEGER NOT NULL"
+    ");"
+    /* site_id has no foreign key: a deleted site's history stays. */
+    "CREATE TABLE messages ("
+    "  id INTEGER PRIMARY KEY,"
+    "  webhook_id TEXT NOT NULL UNIQUE,"
+    "  site_id INTEGER NOT NULL,"
+    "  action TEXT NOT NULL,"
+    "  customer TEXT,"
+    "  path TEXT,"
+    "  payload TEXT NOT NULL,"
+    "  status INTEGER NOT NULL,"
+    "  attempts INTEGER NOT NULL DEFAULT 0,"
+    "  due_at INTEGER,"
+    "  lease_owner TEXT,"
+    "  response_code INTEGER,"
+    "  last_error TEXT,"
+    "  created_at INTEGER NOT NULL,"
+    "  updated_at INTEGER NOT NULL,"
+    "  resend_of INTEGER"
+    ");"
+    "CREATE TABLE attempts ("
+    "  id INTEGER PRIMARY KEY,"
+    "  message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,"
+    "  site_id INTEGER,"
+    "  number INTEGER NOT NULL,"
+    "  started_at INTEGER NOT NULL,"
+    "  duration_ms INTEGER NOT NULL DEFAULT 0,"
+    "  response_code INTEGER,"
+    "  error TEXT,"
+    "  request_headers TEXT,"
+    "  response_headers TEXT,"
+    "  response_body BLOB,"
+    "  body_truncated INTEGER NOT NULL DEFAULT 0"
+    ");"
+    "CREATE TABLE status_counts (status INTEGER PRIMARY KEY, n INTEGER NOT NULL DEFAULT 0);"
+    "INSERT INTO status_counts(status, n) VALUES (0, 0), (1, 0), (2, 0), (3, 0);"
+    "CREATE TRIGGER messages_count_insert AFTER INSERT ON messages BEGIN"
+    "  UPDATE status_counts SET n = n + 1 WHERE status = NEW.status;"
+    " END;"
+    "CREATE TRIGGER messages_count_update AFTER UPDATE OF status ON messages"
+    "  WHEN OLD.status IS NOT NEW.status BEGIN"
+    "  UPDATE status_counts SET n = n - 1 WHERE status = OLD.status;"
+    "  UPDATE status_counts SET n = n + 1 WHERE status = NEW.status;"
+    " END;"
+    "CREATE TRIGGER messages_count_delete AFTER DELETE ON messages BEGIN"
+    "  UPDATE status_counts SET n = n - 1 WHERE status = OLD.status;"
+    " END;"
+    "CREATE INDEX messages_status ON messages(status, id);"
+    "CREATE INDEX messages_site ON messages(site_id, id);"
+    "CREATE INDEX messages_customer ON messages(customer, id);"
+    "CREATE INDEX messages_created ON messages(created_at);"
+    "CREATE INDEX messages_due ON messages(due_at) WHERE status IN (0, 1);"
+    "CREATE INDEX messages_resend_of ON messages(resend_of) WHERE resend_of IS NOT NULL;"
+    "CREATE INDEX attempts_message ON attempts(message_id, number);"
+    "CREATE INDEX attempts_started ON attempts(started_at);"
+    "CREATE INDEX attempts_site ON attempts(site_id, id);",
+};
+
+#define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
+
+/* ------------------------------------------------------------------------ */
+/* Cached statements                                                        */
+
+/* The message columns every message query returns, in the order row_message
+ * reads them.  ?/:now is bound for in_flight. */
+#define MSG_COLS                                                                   \
+    "m.id, m.webhook_id, m.site_id, s.name, m.action, m.customer, m.path, m.payload, " \
+    "m.status, m.attempts, m.due_at, "                                              \
+    "(m.lease_owner IS NOT NULL AND m.due_at > :now), "                            \
+    "m.response_code, m.last_error, m.created_at, m.updated_at, m.resend_of"
+#define MSG_FROM " FROM messages m LEFT JOIN sites s ON s.id = m.site_id"
+
+#define SITE_COLS                                                                  \
+    "id, name, url, content_type, timeout_ms, enabled, headers, auth_kind, "       \
+    "auth_user, auth_secret, auth_header, auth_extra, created_at, updated_at"
+
+#define ATTEMPT_COLS                                                               \
+    "id, message_id, site_id, number, started_at, duration_ms, response_code, "    \
+    "error, request_headers, response_headers, response_body, body_truncated"
+
+/* Effective timeout of the message's site (0 = the default, bound as :deftimeout). */
+#define SITE_TIMEOUT_SQL                                                           \
+    "COALESCE((SELECT CASE WHEN t.timeout_ms > 0 THEN t.timeout_ms ELSE :deftimeout END " \
+    "FROM sites t WHERE t.id = messages.site_id), :deftimeout)"
+
+#define STORE_STMT_LIST(_)                                                          \
+    _(BEGIN, "BEGIN IMMEDIATE")                                                     \
+    _(COMMIT, "COMMIT")                                                             \
+    _(ROLLBACK, "ROLLBACK")                                                         \
+    _(SAVEPOINT, "SAVEPOINT hd_write")                                              \
+    _(RELEASE, "RELEASE hd_write")                                                  \
+    _(ROLLBACK_TO, "ROLLBACK TO hd_write")                                          \
+    _(DATA_VERSION, "PRAGMA data_version")                                          \
+    _(SITE_EXISTS, "SELECT 1 FROM sites WHERE id = :id")                            \
+    _(SITE_BY_ID, "SELECT " SITE_COLS " FROM sites WHERE id = :id")                 \
+    _(SITE_BY_NAME, "SELECT " SITE_COLS " FROM sites WHERE name = :name")           \
+    _(SITE_ID_BY_NAME, "SELECT id FROM sites WHERE name = :name")                   \
+    _(SITE_COUNT, "SELECT count(*) FROM sites")                                     \
+    _(SITE_INSERT,                                                                  \
+      "INSERT INTO sites(name, url, content_type, timeout_ms, enabled, headers, "   \
+      "auth_kind, auth_user, auth_secret, auth_header, auth_extra, created_at, "    \
+      "updated_at) VALUES (:name, :url, :ctype, :timeout, :enabled, :headers, "     \
+      ":auth, :user, :secret, :header, :extra, :now, :now)")                        \
+    _(SITE_UPDATE,                                                                  \
+      "UPDATE sites SET name = :name, url = :url, content_type = :ctype, "          \
+      "timeout_ms = :timeout, enabled = :enabled, headers = :headers, "             \
+      "auth_kind = :auth, auth_user = :user, auth_secret = :secret, "               \
+      "auth_header = :header, auth_extra = :extra, updated_at = :now WHERE id = :id") \
+    _(SITE_SET_ENABLED,                                                             \
+      "UPDATE sites SET enabled = :enabled, updated_at = :now WHERE id = :id")      \
+    _(SITE_FAIL_PENDING,                                                            \
+      "UPDATE messages SET status = 3, last_error = 'site deleted', due_at = NULL, " \
+      "lease_owner = NULL, updated_at = :now WHERE site_id = :id AND status IN (0, 1)") \
+    _(SITE_DELETE, "DELETE FROM sites WHERE id = :id")                              \
+    _(SITES_ALL, "SELECT " SITE_COLS " FROM sites ORDER BY name")                   \
+    _(SITES_PENDING,                                                                \
+      "SELECT site_id, count(*) FROM messages WHERE status IN (0, 1) GROUP BY site_id") \
+    _(SITE_RECENT,                                                                  \
+      "SELECT count(*), coalesce(sum(response_code BETWEEN 200 AND 299), 0) FROM "  \
+      "(SELECT response_code FROM attempts WHERE site_id = :id ORDER BY id DESC LIMIT 100)") \
+    _(MSG_INSERT,                                                                   \
+      "INSERT INTO messages(webhook_id, site_id, action, customer, path, payload, " \
+      "status, attempts, due_at, created_at, updated_at, resend_of) VALUES "        \
+      "(:wid, :site, :action, :customer, :path, :payload, 0, 0, :now, :now, :now, :resend_of)") \
+    _(MSG_GET, "SELECT " MSG_COLS MSG_FROM " WHERE m.id = :id")                     \
+    _(MSG_SEND_NOW,                                                                 \
+      "UPDATE messages SET due_at = :now, updated_at = :now WHERE id = :id")        \
+    _(MSG_CANCEL,                                                                   \
+      "UPDATE messages SET status = 3, last_error = 'cancelled by operator', "      \
+      "due_at = NULL, lease_owner = NULL, updated_at = :now WHERE id = :id")        \
+    _(MAX_ID, "SELECT coalesce(max(id), 0) FROM messages")                          \
+    _(ATTEMPTS_OF, "SELECT " ATTEMPT_COLS " FROM attempts WHERE message_id = :id "  \
+                   "ORDER BY number, id")                                           \
+    _(STATUS_COUNTS, "SELECT status, n FROM status_counts")                         \
+    _(HISTOGRAM,                                                                    \
+      "SELECT (started_at - :start) / :bucket, count(*) FROM attempts "             \
+      "WHERE started_at >= :start AND started_at < :end GROUP BY 1")                \
+    _(PURGE,                                                                        \
+      "DELETE FROM messages WHERE id IN (SELECT id FROM messages "                  \
+      "WHERE created_at < :before AND status IN (2, 3) ORDER BY created_at LIMIT :n)") \
+    _(CLAIM,                                                                        \
+      "UPDATE messages SET due_at = :now + " SITE_TIMEOUT_SQL " + :extra, "         \
+      "lease_owner = :owner, updated_at = :now WHERE id IN (SELECT m.id FROM "      \
+      "messages m JOIN sites s ON s.id = m.site_id WHERE m.status IN (0, 1) AND "   \
+      "m.due_at <= :now AND s.enabled ORDER BY m.due_at LIMIT :n) RETURNING "       \
+      "id, webhook_id, site_id, (SELECT name FROM sites n WHERE n.id = site_id), "  \
+      "action, customer, path, payload, status, attempts, due_at, 1, "              \
+      "response_code, last_error, created_at, updated_at, resend_of")               \
+    _(ATTEMPT_INSERT,                                                               \
+      "INSERT INTO attempts(message_id, site_id, number, started_at, duration_ms, " \
+      "response_code, error, request_headers, response_headers, response_body, "    \
+      "body_truncated) SELECT :mid, coalesce(:site, m.site_id), :number, :started, " \
+      ":duration, :code, :error, :reqh, :resph, :body, :trunc FROM messages m "     \
+      "WHERE m.id = :mid")                                                          \
+    _(OUTCOME_UPDATE,                                                               \
+      "UPDATE messages SET status = :status, attempts = attempts + 1, "             \
+      "due_at = :due, response_code = :code, last_error = :error, "                 \
+      "lease_owner = NULL, updated_at = :now WHERE id = :id AND lease_owner = :owner") \
+    _(RELEASE_LEASES,                                                               \
+      "UPDATE messages SET due_at = :now, lease_owner = NULL, updated_at = :now "   \
+      "WHERE status IN (0, 1) AND lease_owner = :owner")                            \
+    _(NEXT_DUE,                                                                     \
+      "SELECT m.due_at FROM messages m JOIN sites s ON s.id = m.site_id "           \
+      "WHERE m.status IN (0, 1) AND m.due_at IS NOT NULL AND s.enabled "           \
+      "ORDER BY m.due_at LIMIT 1")                                                  \
+    _(PENDING_COUNT,                                                                \
+      "SELECT count(*) FROM messages m JOIN sites s ON s.id = m.site_id "           \
+      "WHERE m.status IN (0, 1) AND s.enabled")
+
+typedef enum stmt_id {
+#define STORE_STMT_ENUM(id, sql) STMT_##id,
+    STORE_STMT_LIST(STORE_STMT_ENUM)
+#undef STORE_STMT_ENUM
+    STMT_COUNT
+} stmt_id;
+
+static const char *const stmt_sql[] = {
+#define STORE_STMT_SQL(id, sql) sql,
+    STORE_STMT_LIST(STORE_STMT_SQL)
+#undef STORE_STMT_SQL
+};
+
+/* Filter shapes for the page/count caches: which optional filters are set. */
+enum {
+    SHAPE_SITE = 1,
+    SHAPE_CUSTOMER = 2,
+    SHAPE_ACTION = 4,
+    SHAPE_SINCE = 8,
+    SHAPE_UNTIL = 16,
+    SHAPE_FLAGS = 32,                 /* combinations of the above */
+    SHAPE_STATUSES = MSG_STATUS_COUNT + 1, /* 0..4 statuses in the IN list */
+    SHAPE_COUNT = SHAPE_FLAGS * SHAPE_STATUSES,
+    PAGE_DIRS = PAGE_AT + 1
+};
+
+struct store {
+    sqlite3 *db;                      /* the connection */
+    char *path;                       /* database file, for messages */
+    bool read_only;                   /* opened with store_options.read_only */
+    int64_t default_timeout_ms;       /* effective timeout of sites with timeout_ms 0 */
+    uint64_t own_commits;             /* write transactions this connection committed */
+    sqlite3_stmt *stmts[STMT_COUNT];  /* cached statements, prepared on first use */
+    sqlite3_stmt *page_stmts[SHAPE_COUNT][PAGE_DIRS]; /* page queries per filter shape */
+    sqlite3_stmt *count_stmts[SHAPE_COUNT];           /* count queries per filter shape */
+    unsigned char rnd[4096];          /* pool of random bytes for webhook ids */
+    size_t rnd_used;                  /* bytes of rnd already handed out */
+};
+
+/* ------------------------------------------------------------------------ */
+/* Errors and statement helpers                                             */
+
+static hd_status db_fail(store *st, hd_error *err, const char *what)
+{
+    return hd_error_set(err, HD_DB, "database %s: %s: %s", st->path, what,
+                        sqlite3_errmsg(st->db));
+}
+
+static sqlite3_stmt *prepare(store *st, const char *sql, hd_error *err)
+{
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, NULL) != SQLITE_OK) {
+        db_fail(st, err, "preparing a query");
+        sqlite3_finalize(s);
+        return NULL;
+    }
+    return s;
+}
+
+/* A cached statement, reset and with its bindings cleared. */
+static sqlite3_stmt *stmt_get(store *st, stmt_id id, hd_error *err)
+{
+    sqlite3_stmt *s = st->stmts[id];
+    if (!s) {
+        s = prepare(st, stmt_sql[id], err);
+        st->stmts[id] = s;
+        return s;
+    }
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    return s;
+}
+
+/* Bind helpers by parameter name; a name the statement lacks is ignored so
+ * that the built page queries can share the binding code. */
+static void bind_i64(sqlite3_stmt *s, const char *name, int64_t v)
+{
+    int i = sqlite3_bind_parameter_index(s, name);
+    if (i > 0)
+        sqlite3_bind_int64(s, i, v);
+}
+
+/* 0 becomes NULL: for optional ids, codes and times. */
+static void bind_i64_or_null(sqlite3_stmt *s, const char *name, int64_t v)
+{
+    int i = sqlite3_bind_parameter_index(s, name);
+    if (i > 0) {
+        if (v)
+            sqlite3_bind_int64(s, i, v);
+        else
+            sqlite3_bind_null(s, i);
+    }
+}
+
+static void bind_text(sqlite3_stmt *s, const char *name, const char *v)
+{
+    int i = sqlite3_bind_parameter_index(s, name);
+    if (i > 0) {
+        if (v)
+            sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
+        else
+            sqlite3_bind_null(s, i);
+    }
+}
+
+static char *col_text(sqlite3_stmt *s, int i)
+{
+    const unsigned char *t = sqlite3_column_text(s, i);
+    return t ? hd_xstrdup((const char *)t) : NULL;
+}
+
+/* Runs a statement that returns no rows (or whose rows are not wanted). */
+static hd_status step_done(store *st, sqlite3_stmt *s, const char *what, hd_error *err)
+{
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+        ;
+    hd_status r = rc == SQLITE_DONE ? HD_OK : db_fail(st, err, what);
+    sqlite3_reset(s);
+    return r;
+}
+
+static hd_status exec_cached(store *st, stmt_id id, const char *what, hd_error *err)
+{
+    sqlite3_stmt *s = stmt_get(st, id, err);
+    if (!s)
+        return HD_DB;
+    return step_done(st, s, what, err);
+}
+
+/* One int64 from a one-row query; *found says whether there was a row. */
+static hd_status step_i64(store *st, sqlite3_stmt *s, const char *what, int64_t *out,
+                          bool *found, hd_error *err)
+{
+    int rc = sqlite3_step(s);
+    hd_status r = HD_OK;
+    if (rc == SQLITE_ROW) {
+        *out = sqlite3_column_int64(s, 0);
+        if (found)
+            *found = true;
+    } else if (rc == SQLITE_DONE) {
+        *out = 0;
+        if (found)
+            *found = false;
+    } else {
+        r = db_fail(st, err, what);
+    }
+    sqlite3_reset(s);
+    return r;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Transactions                                                             */
+
+/* How a write function runs: its own transaction, a savepoint in the
+ * caller's transaction, or simply inside the caller's transaction. */
+typedef enum write_mode {
+    WRITE_OWN_TX,
+    WRITE_SAVEPOINT,
+    WRITE_JOINED
+} write_mode;
+
+/* multi: the function runs several statements, so joining the caller's
+ * transaction needs a savepoint to stay all-or-nothing. */
+static hd_status write_begin(store *st, bool multi, write_mode *mode, hd_error *err)
+{
+    if (st->read_only)
+        return hd_error_set(err, HD_DB, "database %s: opened read-only", st->path);
+    if (sqlite3_get_autocommit(st->db)) {
+        *mode = WRITE_OWN_TX;
+        return exec_cached(st, STMT_BEGIN, "begin transaction", err);
+    }
+    *mode = multi ? WRITE_SAVEPOINT : WRITE_JOINED;
+    return multi ? exec_cached(st, STMT_SAVEPOINT, "savepoint", err) : HD_OK;
+}
+
+/* Ends what write_begin started: commits when rc is HD_OK, else undoes. */
+static hd_status write_end(store *st, write_mode mode, hd_status rc, hd_error *err)
+{
+    switch (mode) {
+    case WRITE_OWN_TX:
+        if (rc == HD_OK) {
+            rc = exec_cached(st, STMT_COMMIT, "commit", err);
+            if (rc == HD_OK) {
+                st->own_commits++;
+                return HD_OK;
+            }
+        }
+        if (!sqlite3_get_autocommit(st->db))
+            exec_cached(st, STMT_ROLLBACK, "rollback", NULL);
+        return rc;
+    case WRITE_SAVEPOINT:
+        if (rc != HD_OK)
+            exec_cached(st, STMT_ROLLBACK_TO, "rollback to savepoint", NULL);
+        if (!sqlite3_get_autocommit(st->db)) {
+            hd_status r2 = exec_cached(st, STMT_RELEASE, "release savepoint",
+                                       rc == HD_OK ? err : NULL);
+            if (rc == HD_OK)
+                rc = r2;
+        }
+        return rc;
+    case WRITE_JOINED:
+        break;
+    }
+    return rc;
+}
+
+hd_status store_tx_begin(store *st, hd_error *err)
+{
+    if (st->read_only)
+        return hd_error_set(err, HD_DB, "database %s: opened read-only", st->path);
+    if (!sqlite3_get_autocommit(st->db))
+        return hd_error_set(err, HD_INTERNAL, "database %s: a transaction is already open",
+                            st->path);
+    return exec_cached(st, STMT_BEGIN, "begin transaction", err);
+}
+
+hd_status store_tx_commit(store *st, hd_error *err)
+{
+    if (sqlite3_get_autocommit(st->db))
+        return hd_error_set(err, HD_INTERNAL, "database %s: commit without a transaction",
+                            st->path);
+    hd_status rc = exec_cached(st, STMT_COMMIT, "commit", err);
+    if (rc == HD_OK)
+        st->own_commits++;
+    return rc;
+}
+
+void store_tx_rollback(store *st)
+{
+    if (!sqlite3_get_autocommit(st->db))
+        exec_cached(st, STMT_ROLLBACK, "rollback", NULL);
+}
+
+uint64_t store_change_counter(store *st)
+{
+    /* data_version changes when another connection commits; own_commits when
+     * this one does.  Each in its own half so any change changes the value. */
+    int64_t dv = 0;
+    sqlite3_stmt *s = stmt_get(st, STMT_DATA_VERSION, NULL);
+    if (s)
+        step_i64(st, s, "data_version", &dv, NULL, NULL);
+    return ((uint64_t)dv << 32) | (st->own_commits & 0xffffffffu);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Webhook ids                                                              */
+
+static void random_take(store *st, unsigned char *out, size_t n)
+{
+    if (st->rnd_used + n > sizeof st->rnd) {
+        hd_random_bytes(st->rnd, sizeof st->rnd);
+        st->rnd_used = 0;
+    }
+    memcpy(out, st->rnd + st->rnd_used, n);
+    /* Never hand the same bytes out twice. */
+    memset(st->rnd + st->rnd_used, 0, n);
+    st->rnd_used += n;
+}
+
+static void webhook_id_make(store *st, char out[40])
+{
+    static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz234567";
+    unsigned char b[16];
+    random_take(st, b, sizeof b);
+    memcpy(out, "msg_", 4);
+    /* 26 chars x 5 bits = 130 bits; the last 2 bits are zero padding. */
+    unsigned bitbuf = 0;
+    int bits = 0;
+    size_t in = 0;
+    for (int i = 0; i < 26; i++) {
+        if (bits < 5) {
+            bitbuf = (bitbuf << 8) | (in < sizeof b ? b[in] : 0);
+            in++;
+            bits += 8;
+        }
+        out[4 + i] = alphabet[(bitbuf >> (bits - 5)) & 31];
+        bits -= 5;
+    }
+    out[30] = '\0';
+}
+
+static void sql_webhook_id(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    (void)argv;
+    char id[40];
+    webhook_id_make(sqlite3_user_data(ctx), id);
+    sqlite3_result_text(ctx, id, -1, SQLITE_TRANSIENT);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Open, migrate, close                                                     */
+
+static hd_status pragma_exec(store *st, const char *sql, hd_error *err)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        hd_status r = hd_error_set(err, HD_DB, "database %s: %s: %s", st->path, sql,
+                                   msg ? msg : sqlite3_errmsg(st->db));
+        sqlite3_free(msg);
+        return r;
+    }
+    return HD_OK;
+}
+
+static hd_status read_user_version(store *st, int *version, hd_error *err)
+{
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL) != SQLITE_OK) {
+        sqlite3_finalize(s);
+        return db_fail(st, err, "reading the schema version");
+    }
+    int rc = sqlite3_step(s);
+    *version = rc == SQLITE_ROW ? sqlite3_column_int(s, 0) : 0;
+    hd_status r = (rc == SQLITE_ROW || rc == SQLITE_DONE)
+                      ? HD_OK
+                      : db_fail(st, err, "reading the schema version");
+    sqlite3_finalize(s);
+    return r;
+}
+
+static hd_status migrate(store *st, hd_error *err)
+{
+    int version;
+    hd_status rc = read_user_version(st, &version, err);
+    if (rc != HD_OK)
+        return rc;
+    while (version < SCHEMA_VERSION) {
+        if ((rc = pragma_exec(st, "BEGIN IMMEDIATE", err)) != HD_OK)
+            return rc;
+        /* Another process may have migrated while we waited for the lock. */
+        if ((rc = read_user_version(st, &version, err)) != HD_OK) {
+            pragma_exec(st, "ROLLBACK", NULL);
+            return rc;
+        }
+        if (version >= SCHEMA_VERSION) {
+            pragma_exec(st, "ROLLBACK", NULL);
+            break;
+        }
+        char *msg = NULL;
+        if (sqlite3_exec(st->db, migrations[version], NULL, NULL, &msg) != SQLITE_OK) {
+            rc = hd_error_set(err, HD_DB, "database %s: migration to schema version %d: %s",
+                              st->path, version + 1, msg ? msg : sqlite3_errmsg(st->db));
+            sqlite3_free(msg);
+            pragma_exec(st, "ROLLBACK", NULL);
+            return rc;
+        }
+        /* PRAGMA takes no parameters; the number is ours, not data. */
+        char sql[64];
+        snprintf(sql, sizeof sql, "PRAGMA user_version = %d", version + 1);
+        if ((rc = pragma_exec(st, sql, err)) != HD_OK ||
+            (rc = pragma_exec(st, "COMMIT", err)) != HD_OK) {
+            pragma_exec(st, "ROLLBACK", NULL);
+            return rc;
+        }
+        st->own_commits++;
+        version++;
+    }
+    if (version > SCHEMA_VERSION)
+        return hd_error_set(err, HD_DB,
+                            "database %s: schema version %d is newer than this hookdesk "
+                            "understands (%d); upgrade hookdesk",
+                            st->path, version, SCHEMA_VERSION);
+    return HD_OK;
+}
+
+/* The -wal and -shm files inherit the database's mode in SQLite; make sure. */
+static void restrict_side_files(const char *path)
+{
+    static const char *const suffixes[] = { "-wal", "-shm", "-journal" };
+    for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
+        char *p = hd_xasprintf("%s%s", path, suffixes[i]);
+        chmod(p, 0600);  /* missing files are fine */
+        free(p);
+    }
+}
+
+hd_status store_open(const char *path, const store_options *opt, store **out, hd_error *err)
+{
+    store_options defaults = { .synchronous_full = true };
+    if (!opt)
+        opt = &defaults;
+    *out = NULL;
+    if (!path || !*path)
+        return hd_error_set(err, HD_CONFIG, "database: no file name given");
+    if (!opt->read_only) {
+        /* Create it ourselves so that it is born 0600 whatever the umask. */
+        int fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0600);
+        if (fd < 0)
+            return hd_error_set(err, HD_IO, "database %s: cannot create or open: %s", path,
+                                strerror(errno));
+        close(fd);
+    } else if (access(path, R_OK) != 0) {
+        return hd_error_set(err, HD_IO, "database %s: cannot open: %s", path, strerror(errno));
+    }
+
+    store *st = hd_xcalloc(1, sizeof *st);
+    st->path = hd_xstrdup(path);
+    st->read_only = opt->read_only;
+    st->default_timeout_ms = DEFAULT_SITE_TIMEOUT_MS;
+    st->rnd_used = sizeof st->rnd;  /* filled on first use */
+    int flags = (opt->read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) |
+                SQLITE_OPEN_NOMUTEX;
+    hd_status rc = HD_OK;
+    if (sqlite3_open_v2(path, &st->db, flags, NULL) != SQLITE_OK) {
+        rc = st->db ? db_fail(st, err, "open")
+                    : hd_error_set(err, HD_NOMEM, "database %s: open: out of memory", path);
+        goto fail;
+    }
+    sqlite3_extended_result_codes(st->db, 1);
+    sqlite3_busy_timeout(st->db, opt->busy_timeout_ms > 0 ? opt->busy_timeout_ms
+                                                          : DEFAULT_BUSY_TIMEOUT_MS);
+    if (!opt->read_only) {
+        /* journal_mode answers with the mode it ended up in. */
+        sqlite3_stmt *s = NULL;
+        if (sqlite3_prepare_v2(st->db, "PRAGMA journal_mode=WAL", -1, &s, NULL) != SQLITE_OK ||
+            sqlite3_step(s) != SQLITE_ROW) {
+            sqlite3_finalize(s);
+            rc = db_fail(st, err, "setting WAL mode");
+            goto fail;
+        }
+        const char *mode = (const char *)sqlite3_column_text(s, 0);
+        bool wal = mode && strcasecmp(mode, "wal") == 0;
+        sqlite3_finalize(s);
+        if (!wal) {
+            rc = hd_error_set(err, HD_DB, "database %s: cannot switch to WAL mode", path);
+            goto fail;
+        }
+    }
+    if ((rc = pragma_exec(st, opt->synchronous_full ? "PRAGMA synchronous=FULL"
+                                                    : "PRAGMA synchronous=NORMAL", err)) != HD_OK ||
+        (rc = pragma_exec(st, "PRAGMA foreign_keys=ON", err)) != HD_OK)
+        goto fail;
+    if (sqlite3_create_function(st->db, "hd_webhook_id", 0, SQLITE_UTF8, st, sql_webhook_id,
+                                NULL, NULL) != SQLITE_OK) {
+        rc = db_fail(st, err, "registering functions");
+        goto fail;
+    }
+    if (!opt->read_only) {
+        if ((rc = migrate(st, err)) != HD_OK)
+            goto fail;
+        restrict_side_files(path);
+    } else {
+        int version;
+        if ((rc = read_user_version(st, &version, err)) != HD_OK)
+            goto fail;
+        if (version != SCHEMA_VERSION) {
+            rc = hd_error_set(err, HD_DB,
+                              "database %s: schema version %d, expected %d (open it read-write "
+                              "once to migrate)",
+                              path, version, SCHEMA_VERSION);
+            goto fail;
+        }
+    }
+    *out = st;
+    return HD_OK;
+fail:
+    store_close(st);
+    return rc;
+}
+
+void store_close(store *st)
+{
+    if (!st)
+        return;
+    for (int i = 0; i < STMT_COUNT; i++)
+        sqlite3_finalize(st->stmts[i]);
+    for (int i = 0; i < SHAPE_COUNT; i++) {
+        for (int d = 0; d < PAGE_DIRS; d++)
+            sqlite3_finalize(st->page_stmts[i][d]);
+        sqlite3_finalize(st->count_stmts[i]);
+    }
+    if (st->db) {
+        if (!sqlite3_get_autocommit(st->db))
+            sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+        sqlite3_close(st->db);
+    }
+    free(st->path);
+    free(st);
+}
+
+int store_schema_version(store *st)
+{
+    int v = 0;
+    if (read_user_version(st, &v, NULL) != HD_OK)
+        return -1;
+    return v;
+}
+
+void store_set_default_timeout(store *st, int64_t timeout_ms)
+{
+    st->default_timeout_ms = timeout_ms > 0 ? timeout_ms : DEFAULT_SITE_TIMEOUT_MS;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Rows to structs                                                          */
+
+void message_free(message *m)
+{
+    if (!m)
+        return;
+    free(m->site_name);
+    free(m->action);
+    free(m->customer);
+    free(m->path);
+    free(m->payload);
+    free(m->last_error);
+    memset(m, 0, sizeof *m);
+}
+
+void message_list_free(message_list *l)
+{
+    if (!l)
+        return;
+    for (int i = 0; i < l->count; i++)
+        message_free(&l->items[i]);
+    free(l->items);
+    l->items = NULL;
+    l->count = 0;
+}
+
+void attempt_free(attempt *a)
+{
+    if (!a)
+        return;
+    free(a->error);
+    free(a->request_headers);
+    free(a->response_headers);
+    free(a->response_body);
+    memset(a, 0, sizeof *a);
+}
+
+void attempt_list_free(attempt_list *l)
+{
+    if (!l)
+        return;
+    for (int i = 0; i < l->count; i++)
+        attempt_free(&l->items[i]);
+    free(l->items);
+    l->items = NULL;
+    l->count = 0;
+}
+
+/* Reads the MSG_COLS columns (or the claim's RETURNING list, same order). */
+static void row_message(sqlite3_stmt *s, message *m)
+{
+    memset(m, 0, sizeof *m);
+    m->id = sqlite3_column_int64(s, 0);
+    const unsigned char *wid = sqlite3_column_text(s, 1);
+    snprintf(m->webhook_id, sizeof m->webhook_id, "%s", wid ? (const char *)wid : "");
+    m->site_id = sqlite3_column_int64(s, 2);
+    m->site_name = col_text(s, 3);
+    m->action = col_text(s, 4);
+    m->customer = col_text(s, 5);
+    m->path = col_text(s, 6);
+    m->payload = col_text(s, 7);
+    int status = sqlite3_column_int(s, 8);
+    m->status = status >= 0 && status < MSG_STATUS_COUNT ? (msg_status)status : MSG_FAILED;
+    m->attempts = sqlite3_column_int(s, 9);
+    m->due_at = sqlite3_column_int64(s, 10);
+    m->in_flight = sqlite3_column_int(s, 11) != 0;
+    m->response_code = sqlite3_column_int(s, 12);
+    m->last_error = col_text(s, 13);
+    m->created_at = sqlite3_column_int64(s, 14);
+    m->updated_at = sqlite3_column_int64(s, 15);
+    m->resend_of = sqlite3_column_int64(s, 16);
+}
+
+static void row_attempt(sqlite3_stmt *s, attempt *a)
+{
+    memset(a, 0, sizeof *a);
+    a->id = sqlite3_column_int64(s, 0);
+    a->message_id = sqlite3_column_int64(s, 1);
+    a->site_id = sqlite3_column_int64(s, 2);
+    a->number = sqlite3_column_int(s, 3);
+    a->started_at = sqlite3_column_int64(s, 4);
+    a->duration_ms = sqlite3_column_int64(s, 5);
+    a->response_code = sqlite3_column_int(s, 6);
+    a->error = col_text(s, 7);
+    a->request_headers = col_text(s, 8);
+    a->response_headers = col_text(s, 9);
+    const void *body = sqlite3_column_blob(s, 10);
+    int len = sqlite3_column_bytes(s, 10);
+    if (body) {
+        /* NUL-terminated too, so text bodies can be used as strings. */
+        a->response_body = hd_xmalloc((size_t)len + 1);
+        memcpy(a->response_body, body, (size_t)len);
+        a->response_body[len] = '\0';
+        a->response_body_len = (size_t)len;
+    }
+    a->body_truncated = sqlite3_column_int(s, 11) != 0;
+}
+
+/* Steps s to the end, appending every row to out. */
+static hd_status collect_messages(store *st, sqlite3_stmt *s, message_list *out, hd_error *err)
+{
+    int cap = out->count;
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if (out->count == cap) {
+            cap = cap ? cap * 2 : 16;
+            out->items = hd_xrealloc(out->items, (size_t)cap * sizeof *out->items);
+        }
+        row_message(s, &out->items[out->count++]);
+    }
+    hd_status r = rc == SQLITE_DONE ? HD_OK : db_fail(st, err, "reading messages");
+    sqlite3_reset(s);
+    return r;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Sites                                                                    */
+
+static hd_status headers_to_json(const site *s, char **out, hd_error *err)
+{
+    *out = NULL;
+    if (s->nheaders <= 0)
+        return HD_OK;
+    json_t *obj = json_object();
+    for (int i = 0; i < s->nheaders; i++) {
+        json_t *v = json_string(s->headers[i].value ? s->headers[i].value : "");
+        if (!v || !s->headers[i].name ||
+            json_object_set_new(obj, s->headers[i].name, v) != 0) {
+            json_decref(obj);
+            return hd_error_set(err, HD_INVALID, "headers: '%s' is not valid UTF-8",
+                                s->headers[i].name ? s->headers[i].name : "(null)");
+        }
+    }
+    *out = json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(obj);
+    if (!*out)
+        return hd_error_set(err, HD_NOMEM, "headers: cannot encode as JSON");
+    return HD_OK;
+}
+
+static void headers_from_json(site *s, const char *text)
+{
+    if (!text)
+        return;
+    json_t *obj = json_loads(text, 0, NULL);
+    if (!json_is_object(obj)) {
+        json_decref(obj);
+        return;
+    }
+    const char *key;
+    json_t *v;
+    json_object_foreach(obj, key, v) {
+        if (json_is_string(v))
+            site_add_header(s, key, json_string_value(v));
+    }
+    json_decref(obj);
+}
+
+static void row_site(sqlite3_stmt *q, site *s)
+{
+    site_init(s);
+    s->id = sqlite3_column_int64(q, 0);
+    s->name = col_text(q, 1);
+    s->url = col_text(q, 2);
+    const char *ct = (const char *)sqlite3_column_text(q, 3);
+    if (!ct || !content_type_parse(ct, &s->ctype))
+        s->ctype = CONTENT_JSON;
+    s->timeout_ms = sqlite3_column_int64(q, 4);
+    s->enabled = sqlite3_column_int(q, 5) != 0;
+    headers_from_json(s, (const char *)sqlite3_column_text(q, 6));
+    const char *kind = (const char *)sqlite3_column_text(q, 7);
+    if (!kind || !auth_kind_parse(kind, &s->auth))
+        s->auth = AUTH_NONE;
+    s->auth_user = col_text(q, 8);
+    s->auth_secret = col_text(q, 9);
+    s->auth_header = col_text(q, 10);
+    s->auth_extra = col_text(q, 11);
+    s->created_at = sqlite3_column_int64(q, 12);
+    s->updated_at = sqlite3_column_int64(q, 13);
+}
+
+static void bind_site(sqlite3_stmt *q, const site *s, const char *headers, int64_t now)
+{
+    bind_text(q, ":name", s->name);
+    bind_text(q, ":url", s->url);
+    bind_text(q, ":ctype", content_type_name(s->ctype));
+    bind_i64(q, ":timeout", s->timeout_ms);
+    bind_i64(q, ":enabled", s->enabled ? 1 : 0);
+    bind_text(q, ":headers", headers);
+    bind_text(q, ":auth", auth_kind_name(s->auth));
+    bind_text(q, ":user", s->auth_user);
+    bind_text(q, ":secret", s->auth_secret);
+    bind_text(q, ":header", s->auth_header);
+    bind_text(q, ":extra", s->auth_extra);
+    bind_i64(q, ":now", now);
+    bind_i64(q, ":id", s->id);
+}
+
+static hd_status site_name_taken(store *st, const char *name, int64_t except_id, hd_error *err)
+{
+    sqlite3_stmt *q = stmt_get(st, STMT_SITE_ID_BY_NAME, err);
+    if (!q)
+        return HD_DB;
+    bind_text(q, ":name", name);
+    int64_t id;
+    bool found;
+    hd_status rc = step_i64(st, q, "looking up a site", &id, &found, err);
+    if (rc != HD_OK)
+        return rc;
+    if (found && id != except_id)
+        return hd_error_set(err, HD_EXISTS, "sites: name '%s' already exists", name);
+    return HD_OK;
+}
+
+/* Inserts one validated site; the caller holds a write transaction. */
+static hd_status site_insert(store *st, const site *s, int64_t *id_out, hd_error *err)
+{
+    hd_status rc = site_validate(s, err);
+    if (rc != HD_OK)
+        return rc;
+    if ((rc = site_name_taken(st, s->name, 0, err)) != HD_OK)
+        return rc;
+    char *headers;
+    if ((rc = headers_to_json(s, &headers, err)) != HD_OK)
+        return rc;
+    sqlite3_stmt *q = stmt_get(st, STMT_SITE_INSERT, err);
+    if (!q) {
+        free(headers);
+        return HD_DB;
+    }
+    bind_site(q, s, headers, hd_now_ms());
+    int step = sqlite3_step(q);
+    if (step == SQLITE_DONE) {
+        if (id_out)
+            *id_out = sqlite3_last_insert_rowid(st->db);
+    } else if (step == SQLITE_CONSTRAINT_UNIQUE) {
+        rc = hd_error_set(err, HD_EXISTS, "sites: name '%s' already exists", s->name);
+    } else {
+        rc = db_fail(st, err, "adding a site");
+    }
+    sqlite3_reset(q);
+    free(headers);
+    return rc;
+}
+
+hd_status store_site_add(store *st, const site *s, int64_t *id_out, hd_error *err)
+{
+    /* Validate before taking the write lock: nothing invalid is ever saved. */
+    hd_status rc = site_validate(s, err);
+    if (rc != HD_OK)
+        return rc;
+    write_mode mode;
+    if ((rc = write_begin(st, true, &mode, err)) != HD_OK)
+        return rc;
+    rc = site_insert(st, s, id_out, err);
+    return write_end(st, mode, rc, err);
+}
+
+hd_status store_site_update(store *st, const site *s, hd_error *err)
+{
+    hd_status rc = site_validate(s, err);
+    if (rc != HD_OK)
+        return rc;
+    char *headers;
+    if ((rc = headers_to_json(s, &headers, err)) != HD_OK)
+        return rc;
+    write_mode mode;
+    if ((rc = write_begin(st, true, &mode, err)) != HD_OK) {
+        free(headers);
+        return rc;
+    }
+    rc = site_name_taken(st, s->name, s->id, err);
+    sqlite3_stmt *q = rc == HD_OK ? stmt_get(st, STMT_SITE_UPDATE, err) : NULL;
+    if (rc == HD_OK && !q)
+        rc = HD_DB;
+    if (q) {
+        bind_site(q, s, headers, hd_now_ms());
+        int step = sqlite3_step(q);
+        if (step == SQLITE_CONSTRAINT_UNIQUE)
+            rc = hd_error_set(err, HD_EXISTS, "sites: name '%s' already exists", s->name);
+        else if (step != SQLITE_DONE)
+            rc = db_fail(st, err, "updating a site");
+        else if (sqlite3_changes(st->db) == 0)
+            rc = hd_error_set(err, HD_NOT_FOUND, "site #%lld not found", (long long)s->id);
+        sqlite3_reset(q);
+    }
+    free(headers);
+    return write_end(st, mode, rc, err);
+}
+
+hd_status store_site_delete(store *st, int64_t id, hd_error *err)
+{
+    write_mode mode;
+    hd_status rc = write_begin(st, true, &mode, err);
+    if (rc != HD_OK)
+        return rc;
+    int64_t now = hd_now_ms();
+    sqlite3_stmt *q = stmt_get(st, STMT_SITE_FAIL_PENDING, err);
+    if (!q) {
+        rc = HD_DB;
+    } else {
+        bind_i64(q, ":id", id);
+        bind_i64(q, ":now", now);
+        rc = step_done(st, q, "failing the site's pending messages", err);
+    }
+    if (rc == HD_OK) {
+        if (!(q = stmt_get(st, STMT_SITE_DELETE, err))) {
+            rc = HD_DB;
+        } else {
+            bind_i64(q, ":id", id);
+            rc = step_done(st, q, "deleting a site", err);
+            if (rc == HD_OK && sqlite3_changes(st->db) == 0)
+                rc = hd_error_set(err, HD_NOT_FOUND, "site #%lld not found", (long long)id);
+        }
+    }
+    return write_end(st, mode, rc, err);
+}
+
+hd_status store_site_set_enabled(store *st, int64_t id, bool enabled, hd_error *err)
+{
+    write_mode mode;
+    hd_status rc = write_begin(st, false, &mode, err);
+    if (rc != HD_OK)
+        return rc;
+    sqlite3_stmt *q = stmt_get(st, STMT_SITE_SET_ENABLED, err);
+    if (!q) {
+        rc = HD_DB;
+    } else {
+        bind_i64(q, ":id", id);
+        bind_i64(q, ":enabled", enabled ? 1 : 0);
+        bind_i64(q, ":now", hd_now_ms());
+        rc = step_done(st, q, "pausing or resuming a site", err);
+        if (rc == HD_OK && sqlite3_changes(st->db) == 0)
+            rc = hd_error_set(err, HD_NOT_FOUND, "site #%lld not found", (long long)id);
+    }
+    return write_end(st, mode, rc, err);
+}
+
+static hd_status site_fetch(store *st, sqlite3_stmt *q, site *out, bool *found, hd_error *err)
+{
+    int rc = sqlite3_step(q);
+    hd_status r = HD_OK;
+    *found = rc == SQLITE_ROW;
+    if (rc == SQLITE_ROW)
+        row_site(q, out);
+    else if (rc != SQLITE_DONE)
+        r = db_fail(st, err, "reading a site");
+    sqlite3_reset(q);
+    return r;
+}
+
+hd_status store_site_get(store *st, int64_t id, site *out, hd_error *err)
+{
+    sqlite3_stmt *q = stmt_get(st, STMT_SITE_BY_ID, err);
+    if (!q)
+        return HD_DB;
+    bind_i64(q, ":id", id);
+    bool found;
+    hd_status rc = site_fetch(st, q, out, &found, err);
+    if (rc == HD_OK && !found)
+        rc = hd_error_set(err, HD_NOT_FOUND, "site #%lld not found", (long long)id);
+    return rc;
+}
+
+hd_status store_site_get_by_name(store *st, const char *name, site *out, hd_error *err)
+{
+    sqlite3_stmt *q = stmt_get(st, STMT_SITE_BY_NAME, err);
+    if (!q)
+        return HD_DB;
+    bind_text(q, ":name", name);
+    bool found;
+    hd_status rc = site_fetch(st, q, out, &found, err);
+    if (rc == HD_OK && !found)
+        rc = hd_error_set(err, HD_NOT_FOUND, "site '%s' not found", name ? name : "");
+    return rc;
+}
+
+hd_status store_seed_sites(store *st, const site *sites, int n, int *added, hd_error *err)
+{
+    if (added)
+        *added = 0;
+    write_mode mode;
+    hd_status rc = write_begin(st, true, &mode, err);
+    if (rc != HD_OK)
+        return rc;
+    sqlite3_stmt *q = stmt_get(st, STMT_SITE_COUNT, err);
+    int64_t count = 0;
+    rc = q ? step_i64(st, q, "counting sites", &count, NULL, err) : HD_DB;
+    int done = 0;
+    for (int i = 0; rc == HD_OK && count == 0 && i < n; i++) {
+        rc = site_insert(st, &sites[i], NULL, err);
+        if (rc != HD_OK)
+            hd_error_prefix(err, "seeding site '%s': ", sites[i].name ? sites[i].name : "");
+        else
+            done++;
+    }
+    rc = write_end(st, mode, rc, err);
+    if (rc == HD_OK && added)
+        *added = done;
+    return rc;
+}
+
+void site_stats_list_free(site_stats_list *l)
+{
+    if (!l)
+        return;
+    for (int i = 0; i < l->count; i++)
+        site_free(&l->items[i].s);
+    free(l->items);
+    l->items = NULL;
+    l->count = 0;
+}
+
+hd_status store_sites_list(store *st, site_stats_list *out, hd_error *err)
+{
+    out->items = NULL;
+    out->count = 0;
+    sqlite3_stmt *q = stmt_get(st, STMT_SITES_ALL, err);
+    if (!q)
+        return HD_DB;
+    int cap = 0;
+    int rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        if (out->count == cap) {
+            cap = cap ? cap * 2 : 16;
+            out->items = hd_xrealloc(out->items, (size_t)cap * sizeof *out->items);
+        }
+        site_stats *ss = &out->items[out->count++];
+        memset(ss, 0, sizeof *ss);
+        row_site(q, &ss->s);
+    }
+    hd_status r = rc == SQLITE_DONE ? HD_OK : db_fail(st, err, "listing sites");
+    sqlite3_reset(q);
+    if (r != HD_OK)
+        goto fail;
+
+    /* Pending counts: one pass over the pending messages (partial index). */
+    if (!(q = stmt_get(st, STMT_SITES_PENDING, err))) {
+        r = HD_DB;
+        goto fail;
+    }
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        int64_t id = sqlite3_column_int64(q, 0);
+        for (int i = 0; i < out->count; i++) {
+            if (out->items[i].s.id == id) {
+                out->items[i].pending = sqlite3_column_int64(q, 1);
+                break;
+            }
+        }
+    }
+    r = rc == SQLITE_DONE ? HD_OK : db_fail(st, err, "counting pending messages");
+    sqlite3_reset(q);
+    if (r != HD_OK)
+        goto fail;
+
+    for (int i = 0; i < out->count; i++) {
+        if (!(q = stmt_get(st, STMT_SITE_RECENT, err))) {
+            r = HD_DB;
+            goto fail;
+        }
+        bind_i64(q, ":id", out->items[i].s.id);
+        rc = sqlite3_step(q);
+        if (rc == SQLITE_ROW) {
+            out->items[i].recent_total = sqlite3_column_int(q, 0);
+            out->items[i].recent_ok = sqlite3_column_int(q, 1);
+        } else if (rc != SQLITE_DONE) {
+            r = db_fail(st, err, "reading recent attempts");
+            sqlite3_reset(q);
+            goto fail;
+        }
+        sqlite3_reset(q);
+    }
+    return HD_OK;
+fail:
+    site_stats_list_free(out);
+    return r;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Messages                                                                 */
+
+/* Inserts one message; the caller holds a write transaction or relies on the
+ * single statement being atomic. */
+static hd_status message_insert(store *st, const new_message *m, int64_t *id_out, hd_error *err)
+{
+    if (!m->action || !*m->action)
+        return hd_error_set(err, HD_INVALID, "action: must not be empty");
+    if (!m->payload)
+        return hd_error_set(err, HD_INVALID, "payload: missing");
+    if (m->path && m->path[0] != '/')
+        return hd_error_set(err, HD_INVALID, "path: must start with '/' (got '%s')", m->path);
+    sqlite3_stmt *q = stmt_get(st, STMT_SITE_EXISTS, err);
+    if (!q)
+        return HD_DB;
+    bind_i64(q, ":id", m->site_id);
+    int64_t one;
+    bool found;
+    hd_status rc = step_i64(st, q, "looking up a site", &one, &found, err);
+    if (rc != HD_OK)
+        return rc;
+    if (!found)
+        return hd_error_set(err, HD_NOT_FOUND, "site #%lld not found", (long long)m->site_id);
+
+    if (!(q = stmt_get(st, STMT_MSG_INSERT, err)))
+        return HD_DB;
+    char wid[40];
+    webhook_id_make(st, wid);
+    bind_text(q, ":wid", wid);
+    bind_i64(q, ":site", m->site_id);
+    bind_text(q, ":action", m->action);
+    bind_text(q, ":customer", m->customer);
+    bind_text(q, ":path", m->path);
+    bind_text(q, ":payload", m->payload);
+    bind_i64(q, ":now", hd_now_ms());
+    bind_i64_or_null(q, ":resend_of", m->resend_of);
+    rc = step_done(st, q, "adding a message", err);
+    if (rc == HD_OK && id_out)
+        *id_out = sqlite3_last_insert_rowid(st->db);
+    return rc;
+}
+
+hd_status store_message_add(store *st, const new_message *m, int64_t *id_out, hd_error *err)
+{
+    write_mode mode;
+    /* One INSERT: atomic on its own, so no savepoint when joining (bulk import speed). */
+    hd_status rc = write_begin(st, false, &mode, err);
+    if (rc != HD_OK)
+        return rc;
+    rc = message_insert(st, m, id_out, err);
+    return write_end(st, mode, rc, err);
+}
+
+static hd_status message_fetch(store *st, int64_t id, message *out, bool *found, hd_error *err)
+{
+    sqlite3_stmt *q = stmt_get(st, STMT_MSG_GET, err);
+    if (!q)
+        return HD_DB;
+    bind_i64(q, ":id", id);
+    bind_i64(q, ":now", hd_now_ms());
+    int rc = sqlite3_step(q);
+    hd_status r = HD_OK;
+    *found = rc == SQLITE_ROW;
+    if (rc == SQLITE_ROW)
+        row_message(q, out);
+    else if (rc != SQLITE_DONE)
+        r = db_fail(st, err, "reading a message");
+    sqlite3_reset(q);
+    return r;
+}
+
+hd_status store_message_get(store *st, int64_t id, message *out, hd_error *err)
+{
+    bool found;
+    hd_status rc = message_fetch(st, id, out, &found, err);
+    if (rc == HD_OK && !found)
+        rc = hd_error_set(err, HD_NOT_FOUND, "message #%lld not found", (long long)id);
+    return rc;
+}
+
+static int popcount_mask(unsigned mask)
+{
+    int n = 0;
+    for (int i = 0; i < MSG_STATUS_COUNT; i++)
+        n += (mask >> i) & 1u;
+    return n;
+}
+
+static unsigned filter_mask(const msg_filter *f)
+{
+    return f ? f->status_mask & ((1u << MSG_STATUS_COUNT) - 1) : 0;
+}
+
+static int filter_shape(const msg_filter *f)
+{
+    if (!f)
+        return 0;
+    int flags = (f->site_id ? SHAPE_SITE : 0) | (f->customer ? SHAPE_CUSTOMER : 0) |
+                (f->action_text && *f->action_text ? SHAPE_ACTION : 0) |
+                (f->since_ms ? SHAPE_SINCE : 0) | (f->until_ms ? SHAPE_UNTIL : 0);
+    return popcount_mask(filter_mask(f)) * SHAPE_FLAGS + flags;
+}
+
+/* The WHERE conditions of a filter shape, as " AND ..." fragments. */
+static void filter_sql(hd_buf *b, int shape)
+{
+    int nstatus = shape / SHAPE_FLAGS;
+    int flags = shape % SHAPE_FLAGS;
+    if (nstatus > 0) {
+        hd_buf_puts(b, " AND m.status IN (");
+        for (int i = 0; i < nstatus; i++)
+            hd_buf_printf(b, "%s:st%d", i ? ", " : "", i);
+        hd_buf_puts(b, ")");
+    }
+    if (flags & SHAPE_SITE)
+        hd_buf_puts(b, " AND m.site_id = :site");
+    if (flags & SHAPE_CUSTOMER)
+        hd_buf_puts(b, " AND m.customer = :customer");
+    if (flags & SHAPE_ACTION)
+        hd_buf_puts(b, " AND instr(lower(m.action), lower(:action)) > 0");
+    if (flags & SHAPE_SINCE)
+        hd_buf_puts(b, " AND m.created_at >= :since");
+    if (flags & SHAPE_UNTIL)
+        hd_buf_puts(b, " AND m.created_at < :until");
+}
+
+static void filter_bind(sqlite3_stmt *q, const msg_filter *f)
+{
+    if (!f)
+        return;
+    unsigned mask = filter_mask(f);
+    int k = 0;
+    for (int i = 0; i < MSG_STATUS_COUNT; i++) {
+        if (mask & MSG_STATUS_BIT(i)) {
+            char name[16];
+            snprintf(name, sizeof name, ":st%d", k++);
+            bind_i64(q, name, i);
+        }
+    }
+    bind_i64(q, ":site", f->site_id);
+    bind_text(q, ":customer", f->customer);
+    bind_text(q, ":action", f->action_text);
+    bind_i64(q, ":since", f->since_ms);
+    bind_i64(q, ":until", f->until_ms);
+}
+
+static sqlite3_stmt *page_stmt(store *st, int shape, page_dir dir, hd_error *err)
+{
+    sqlite3_stmt **slot = &st->page_stmts[shape][dir];
+    if (*slot) {
+        sqlite3_reset(*slot);
+        sqlite3_clear_bindings(*slot);
+        return *slot;
+    }
+    hd_buf b = { 0 };
+    hd_buf_puts(&b, "SELECT " MSG_COLS MSG_FROM " WHERE 1");
+    filter_sql(&b, shape);
+    switch (dir) {
+    case PAGE_FIRST:
+        hd_buf_puts(&b, " ORDER BY m.id DESC");
+        break;
+    case PAGE_LAST:
+        hd_buf_puts(&b, " ORDER BY m.id ASC");
+        break;
+    case PAGE_OLDER:
+        hd_buf_puts(&b, " AND m.id < :anchor ORDER BY m.id DESC");
+        break;
+    case PAGE_NEWER:
+        hd_buf_puts(&b, " AND m.id > :anchor ORDER BY m.id ASC");
+        break;
+    case PAGE_AT:
+        hd_buf_puts(&b, " AND m.id <= :anchor ORDER BY m.id DESC");
+        break;
+    }
+    hd_buf_puts(&b, " LIMIT :limit");
+    *slot = prepare(st, hd_buf_str(&b), err);
+    hd_buf_free(&b);
+    return *slot;
+}
+
+hd_status store_messages_page(store *st, const msg_filter *f, page_dir dir, int64_t anchor_id,
+                              int limit, message_list *out, hd_error *err)
+{
+    out->items = NULL;
+    out->count = 0;
+    if ((unsigned)dir >= PAGE_DIRS)
+        return hd_error_set(err, HD_INTERNAL, "messages page: bad direction %d", (int)dir);
+    if (limit <= 0)
+        return HD_OK;
+    sqlite3_stmt *q = page_stmt(st, filter_shape(f), dir, err);
+    if (!q)
+        return HD_DB;
+    filter_bind(q, f);
+    bind_i64(q, ":anchor", anchor_id);
+    bind_i64(q, ":limit", limit);
+    bind_i64(q, ":now", hd_now_ms());
+    hd_status rc = collect_messages(st, q, out, err);
+    if (rc != HD_OK) {
+        message_list_free(out);
+        return rc;
+    }
+    if (dir == PAGE_NEWER || dir == PAGE_LAST) {
+        /* Queried oldest first to find the rows; hand them back newest first. */
+        for (int i = 0, j = out->count - 1; i < j; i++, j--) {
+            message t = out->items[i];
+            out->items[i] = out->items[j];
+            out->items[j] = t;
+        }
+    }
+    return HD_OK;
+}
+
+hd_status store_status_counts(store *st, int64_t counts[MSG_STATUS_COUNT], hd_error *err)
+{
+    for (int i = 0; i < MSG_STATUS_COUNT; i++)
+        counts[i] = 0;
+    sqlite3_stmt *q = stmt_get(st, STMT_STATUS_COUNTS, err);
+    if (!q)
+        return HD_DB;
+    int rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        int s = sqlite3_column_int(q, 0);
+        if (s >= 0 && s < MSG_STATUS_COUNT)
+            counts[s] = sqlite3_column_int64(q, 1);
+    }
+    hd_status r = rc == SQLITE_DONE ? HD_OK : db_fail(st, err, "reading status counts");
+    sqlite3_reset(q);
+    return r;
+}
+
+hd_status store_messages_count(store *st, const msg_filter *f, int64_t *count, hd_error *err)
+{
+    *count = 0;
+    int shape = filter_shape(f);
+    if (shape % SHAPE_FLAGS == 0) {
+        /* Only a status condition (or none): the trigger-kept counters answer. */
+        int64_t counts[MSG_STATUS_COUNT];
+        hd_status rc = store_status_counts(st, counts, err);
+        if (rc != HD_OK)
+            return rc;
+        unsigned mask = filter_mask(f);
+        for (int i = 0; i < MSG_STATUS_COUNT; i++)
+            if (!mask || (mask & MSG_STATUS_BIT(i)))
+                *count += counts[i];
+        return HD_OK;
+    }
+    sqlite3_stmt **slot = &st->count_stmts[shape];
+    if (*slot) {
+        sqlite3_reset(*slot);
+        sqlite3_clear_bindings(*slot);
+    } else {
+        hd_buf b = { 0 };
+        hd_buf_puts(&b, "SELECT count(*) FROM messages m WHERE 1");
+        filter_sql(&b, shape);
+        *slot = prepare(st, hd_buf_str(&b), err);
+        hd_buf_free(&b);
+        if (!*slot)
+            return HD_DB;
+    }
+    filter_bind(*slot, f);
+    return step_i64(st, *slot, "counting messages", count, NULL, err);
+}
+
+hd_status store_attempts_list(store *st, int64_t message_id, attempt_list *out, hd_error *err)
+{
+    out->items = NULL;
+    out->count = 0;
+    sqlite3_stmt *q = stmt_get(st, STMT_ATTEMPTS_OF, err);
+    if (!q)
+        return HD_DB;
+    bind_i64(q, ":id", message_id);
+    int cap = 0;
+    int rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        if (out->count == cap) {
+            cap = cap ? cap * 2 : 8;
+            out->items = hd_xrealloc(out->items, (size_t)cap * sizeof *out->items);
+        }
+        row_attempt(q, &out->items[out->count++]);
+    }
+    hd_status r = rc == SQLITE_DONE ? HD_OK : db_fail(st, err, "reading attempts");
+    sqlite3_reset(q);
+    if (r != HD_OK)
+        attempt_list_free(out);
+    return r;
+}
+
+hd_status store_attempt_histogram(store *st, int64_t now_ms, int64_t bucket_ms, int nbuckets,
+                                  uint32_t *out, hd_error *err)
+{
+    if (nbuckets <= 0)
+        return HD_OK;
+    memset(out, 0, (size_t)nbuckets * sizeof *out);
+    if (bucket_ms <= 0)
+        return hd_error_set(err, HD_INTERNAL, "attempt histogram: bucket must be positive");
+    sqlite3_stmt *q = stmt_get(st, STMT_HISTOGRAM, err);
+    if (!q)
+        return HD_DB;
+    int64_t start = now_ms - bucket_ms * nbuckets;
+    bind_i64(q, ":start", start);
+    bind_i64(q, ":bucket", bucket_ms);
+    bind_i64(q, ":end", now_ms);
+    int rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        int64_t b = sqlite3_column_int64(q, 0);
+        if (b >= 0 && b < nbuckets)
+            out[b] = (uint32_t)sqlite3_column_int64(q, 1);
+    }
+    hd_status r = rc == SQLITE_DONE ? HD_OK : db_fail(st, err, "reading the attempt histogram");
+    sqlite3_reset(q);
+    return r;
+}
+
+/* ---- operator actions ---- */
+
+hd_status store_message_resend(store *st, int64_t id, int64_t *new_id, hd_error *err)
+{
+    write_mode mode;
+    hd_status rc = write_begin(st, true, &mode, err);
+    if (rc != HD_OK)
+        return rc;
+    message m;
+    bool found;
+    rc = message_fetch(st, id, &m, &found, err);
+    if (rc == HD_OK && !found)
+        rc = hd_error_set(err, HD_NOT_FOUND, "message #%lld not found", (long long)id);
+    if (rc == HD_OK) {
+        new_message nm = {
+            .site_id = m.site_id, .action = m.action, .customer = m.customer,
+            .path = m.path, .payload = m.payload, .resend_of = m.id,
+        };
+        rc = message_insert(st, &nm, new_id, err);
+        if (rc == HD_NOT_FOUND)
+            hd_error_prefix(err, "resend #%lld: ", (long long)id);
+        message_free(&m);
+    }
+    return write_end(st, mode, rc, err);
+}
+
+static sqlite3_stmt *resend_failed_stmt(store *st, int shape, hd_error *err)
+{
+    /* Built per call: bulk resends are rare, and the cost is one prepare. */
+    hd_buf b = { 0 };
+    hd_buf_puts(&b,
+                "INSERT INTO messages(webhook_id, site_id, action, customer, path, payload, "
+                "status, attempts, due_at, created_at, updated_at, resend_of) "
+                "SELECT hd_webhook_id(), m.site_id, m.action, m.customer, m.path, m.payload, "
+                "0, 0, :now, :now, :now, m.id FROM messages m JOIN sites s ON s.id = m.site_id "
+                "WHERE m.id > :after AND m.id <= :hi");
+    filter_sql(&b, shape);
+    hd_buf_puts(&b, " ORDER BY m.id LIMIT :n RETURNING resend_of");
+    sqlite3_stmt *q = prepare(st, hd_buf_str(&b), err);
+    hd_buf_free(&b);
+    return q;
+}
+
+hd_status store_messages_resend_failed(store *st, const msg_filter *f, int64_t *resent,
+                                       hd_error *err)
+{
+    *resent = 0;
+    msg_filter ff = { 0 };
+    if (f)
+        ff = *f;
+    ff.status_mask = MSG_STATUS_BIT(MSG_FAILED);
+    sqlite3_stmt *q = resend_failed_stmt(st, filter_shape(&ff), err);
+    if (!q)
+        return HD_DB;
+    /* Only messages that exist now: the new ones (and anything added later)
+     * are above hi. */
+    int64_t hi = 0;
+    sqlite3_stmt *mx = stmt_get(st, STMT_MAX_ID, err);
+    hd_status rc = mx ? step_i64(st, mx, "reading the last message id", &hi, NULL, err) : HD_DB;
+    int64_t after = 0;
+    int64_t total = 0;
+    bool more = true;
+    while (rc == HD_OK && more) {
+        /* Chunks: each its own short transaction unless the caller holds one. */
+        write_mode mode;
+        if ((rc = write_begin(st, true, &mode, err)) != HD_OK)
+            break;
+        sqlite3_reset(q);
+        sqlite3_clear_bindings(q);
+        filter_bind(q, &ff);
+        bind_i64(q, ":now", hd_now_ms());
+        bind_i64(q, ":after", after);
+        bind_i64(q, ":hi", hi);
+        bind_i64(q, ":n", RESEND_CHUNK);
+        int n = 0;
+        int64_t last = after;
+        int step;
+        while ((step = sqlite3_step(q)) == SQLITE_ROW) {
+            int64_t orig = sqlite3_column_int64(q, 0);
+            if (orig > last)
+                last = orig;
+            n++;
+        }
+        if (step != SQLITE_DONE)
+            rc = db_fail(st, err, "resending failed messages");
+        sqlite3_reset(q);
+        rc = write_end(st, mode, rc, err);
+        if (rc == HD_OK) {
+            total += n;
+            after = last;
+            more = n == RESEND_CHUNK;
+        }
+    }
+    sqlite3_finalize(q);
+    *resent = total;
+    return rc;
+}
+
+/* Shared checks of send-now and cancel: the message exists, is pending and
+ * is not being sent right now. */
+static hd_status check_actionable(store *st, int64_t id, const char *action, hd_error *err)
+{
+    message m;
+    bool found;
+    hd_status rc = message_fetch(st, id, &m, &found, err);
+    if (rc != HD_OK)
+        return rc;
+    if (!found)
+        return hd_error_set(err, HD_NOT_FOUND, "message #%lld not found", (long long)id);
+    if (!msg_status_pending(m.status))
+        rc = hd_error_set(err, HD_INVALID,
+                          "%s message #%lld: it is %s; only queued or resent messages can be %s",
+                          action, (long long)id, msg_status_name(m.status),
+                          strcmp(action, "cancel") == 0 ? "cancelled" : "sent now");
+    else if (m.in_flight)
+        rc = hd_error_set(err, HD_INVALID,
+                          "%s message #%lld: an attempt is in flight right now; try again "
+                          "when it finishes",
+                          action, (long long)id);
+    message_free(&m);
+    return rc;
+}
+
+static hd_status message_action(store *st, int64_t id, stmt_id which, const char *action,
+                                 hd_error *err)
+{
+    write_mode mode;
+    hd_status rc = write_begin(st, true, &mode, err);
+    if (rc != HD_OK)
+        return rc;
+    rc = check_actionable(st, id, action, err);
+    if (rc == HD_OK) {
+        sqlite3_stmt *q = stmt_get(st, which, err);
+        if (!q) {
+            rc = HD_DB;
+        } else {
+            bind_i64(q, ":id", id);
+            bind_i64(q, ":now", hd_now_ms());
+            rc = step_done(st, q, action, err);
+        }
+    }
+    return write_end(st, mode, rc, err);
+}
+
+hd_status store_message_send_now(store *st, int64_t id, hd_error *err)
+{
+    return message_action(st, id, STMT_MSG_SEND_NOW, "send now", err);
+}
+
+hd_status store_message_cancel(store *st, int64_t id, hd_error *err)
+{
+    return message_action(st, id, STMT_MSG_CANCEL, "cancel", err);
+}
+
+hd_status store_purge_chunk(store *st, int64_t before_ms, int chunk, int64_t *deleted,
+                            hd_error *err)
+{
+    *deleted = 0;
+    if (chunk <= 0)
+        return HD_OK;
+    write_mode mode;
+    /* One DELETE; attempts go with it (ON DELETE CASCADE). */
+    hd_status rc = write_begin(st, false, &mode, err);
+    if (rc != HD_OK)
+        return rc;
+    sqlite3_stmt *q = stmt_get(st, STMT_PURGE, err);
+    if (!q) {
+        rc = HD_DB;
+    } else {
+        bind_i64(q, ":before", before_ms);
+        bind_i64(q, ":n", chunk);
+        rc = step_done(st, q, "purging old messages", err);
+        if (rc == HD_OK)
+            *deleted = sqlite3_changes(st->db);
+    }
+    rc = write_end(st, mode, rc, err);
+    if (rc != HD_OK)
+        *deleted = 0;
+    return rc;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Delivery engine                                                          */
+
+hd_status store_claim(store *st, const char *owner, int64_t now_ms, int64_t lease_extra_ms,
+                      int limit, message_list *out, hd_error *err)
+{
+    out->items = NULL;
+    out->count = 0;
+    if (limit <= 0)
+        return HD_OK;
+    if (!owner || !*owner)
+        return hd_error_set(err, HD_INTERNAL, "claim: no lease owner given");
+    write_mode mode;
+    hd_status rc = write_begin(st, false, &mode, err);
+    if (rc != HD_OK)
+        return rc;
+    sqlite3_stmt *q = stmt_get(st, STMT_CLAIM, err);
+    if (!q) {
+        rc = HD_DB;
+    } else {
+        bind_i64(q, ":now", now_ms);
+        bind_i64(q, ":deftimeout", st->default_timeout_ms);
+        bind_i64(q, ":extra", lease_extra_ms);
+        bind_text(q, ":owner", owner);
+        bind_i64(q, ":n", limit);
+        rc = collect_messages(st, q, out, err);
+    }
+    rc = write_end(st, mode, rc, err);
+    if (rc != HD_OK)
+        message_list_free(out);
+    return rc;
+}
+
+static hd_status record_one(store *st, const char *owner, const attempt_outcome *o, int64_t now,
+                            hd_error *err)
+{
+    const attempt *a = &o->a;
+    sqlite3_stmt *q = stmt_get(st, STMT_ATTEMPT_INSERT, err);
+    if (!q)
+        return HD_DB;
+    bind_i64(q, ":mid", a->message_id);
+    bind_i64_or_null(q, ":site", a->site_id);
+    bind_i64(q, ":number", a->number);
+    bind_i64(q, ":started", a->started_at);
+    bind_i64(q, ":duration", a->duration_ms);
+    bind_i64_or_null(q, ":code", a->response_code);
+    bind_text(q, ":error", a->error);
+    bind_text(q, ":reqh", a->request_headers);
+    bind_text(q, ":resph", a->response_headers);
+    int bi = sqlite3_bind_parameter_index(q, ":body");
+    if (a->response_body)
+        sqlite3_bind_blob64(q, bi, a->response_body, a->response_body_len, SQLITE_STATIC);
+    bind_i64(q, ":trunc", a->body_truncated ? 1 : 0);
+    hd_status rc = step_done(st, q, "recording an attempt", err);
+    if (rc != HD_OK)
+        return rc;
+
+    if (!(q = stmt_get(st, STMT_OUTCOME_UPDATE, err)))
+        return HD_DB;
+    bool pending = msg_status_pending(o->new_status);
+    bind_i64(q, ":id", a->message_id);
+    bind_i64(q, ":status", o->new_status);
+    bind_i64_or_null(q, ":due", pending ? (o->next_due_at ? o->next_due_at : now) : 0);
+    bind_i64_or_null(q, ":code", a->response_code);
+    bind_text(q, ":error", a->error);
+    bind_i64(q, ":now", now);
+    bind_text(q, ":owner", owner);
+    return step_done(st, q, "updating a message", err);
+}
+
+hd_status store_record_outcomes(store *st, const char *owner, const attempt_outcome *o, int n,
+                                hd_error *err)
+{
+    if (n <= 0)
+        return HD_OK;
+    if (!owner || !*owner)
+        return hd_error_set(err, HD_INTERNAL, "record outcomes: no lease owner given");
+    for (int i = 0; i < n; i++)
+        if ((unsigned)o[i].new_status >= MSG_STATUS_COUNT)
+            return hd_error_set(err, HD_INTERNAL, "record outcomes: bad status %d for #%lld",
+                                (int)o[i].new_status, (long long)o[i].a.message_id);
+    write_mode mode;
+    hd_status rc = write_begin(st, true, &mode, err);
+    if (rc != HD_OK)
+        return rc;
+    int64_t now = hd_now_ms();
+    for (int i = 0; rc == HD_OK && i < n; i++)
+        rc = record_one(st, owner, &o[i], now, err);
+    return write_end(st, mode, rc, err);
+}
+
+hd_status store_release_leases(store *st, const char *owner, int64_t now_ms, hd_error *err)
+{
+    write_mode mode;
+    hd_status rc = write_begin(st, false, &mode, err);
+    if (rc != HD_OK)
+        return rc;
+    sqlite3_stmt *q = stmt_get(st, STMT_RELEASE_LEASES, err);
+    if (!q) {
+        rc = HD_DB;
+    } else {
+        bind_i64(q, ":now", now_ms);
+        bind_text(q, ":owner", owner);
+        rc = step_done(st, q, "releasing leases", err);
+    }
+    return write_end(st, mode, rc, err);
+}
+
+hd_status store_next_due(store *st, int64_t *due_ms, hd_error *err)
+{
+    sqlite3_stmt *q = stmt_get(st, STMT_NEXT_DUE, err);
+    if (!q)
+        return HD_DB;
+    return step_i64(st, q, "finding the next due message", due_ms, NULL, err);
+}
+
+hd_status store_pending_count(store *st, int64_t *count, hd_error *err)
+{
+    sqlite3_stmt *q = stmt_get(st, STMT_PENDING_COUNT, err);
+    if (!q)
+        return HD_DB;
+    return step_i64(st, q, "counting pending messages", count, NULL, err);
+}
