@@ -412,6 +412,9 @@ static hd_status exec_cached(store *st, stmt_id id, const char *what, hd_error *
 static hd_status step_i64(store *st, sqlite3_stmt *s, const char *what, int64_t *out,
                           bool *found, hd_error *err)
 {
+    *out = 0;
+    if (found)
+        *found = false;
     int rc = sqlite3_step(s);
     hd_status r = HD_OK;
     if (rc == SQLITE_ROW) {
@@ -978,8 +981,8 @@ static hd_status site_name_taken(store *st, const char *name, int64_t except_id,
     if (!q)
         return HD_DB;
     bind_text(q, ":name", name);
-    int64_t id;
-    bool found;
+    int64_t id = 0;
+    bool found = false;
     hd_status rc = step_i64(st, q, "looking up a site", &id, &found, err);
     if (rc != HD_OK)
         return rc;
@@ -1131,7 +1134,7 @@ hd_status store_site_get(store *st, int64_t id, site *out, hd_error *err)
     if (!q)
         return HD_DB;
     bind_i64(q, ":id", id);
-    bool found;
+    bool found = false;
     hd_status rc = site_fetch(st, q, out, &found, err);
     if (rc == HD_OK && !found)
         rc = hd_error_set(err, HD_NOT_FOUND, "site #%lld not found", (long long)id);
@@ -1144,7 +1147,7 @@ hd_status store_site_get_by_name(store *st, const char *name, site *out, hd_erro
     if (!q)
         return HD_DB;
     bind_text(q, ":name", name);
-    bool found;
+    bool found = false;
     hd_status rc = site_fetch(st, q, out, &found, err);
     if (rc == HD_OK && !found)
         rc = hd_error_set(err, HD_NOT_FOUND, "site '%s' not found", name ? name : "");
@@ -1269,8 +1272,8 @@ static hd_status message_insert(store *st, const new_message *m, int64_t *id_out
     if (!q)
         return HD_DB;
     bind_i64(q, ":id", m->site_id);
-    int64_t one;
-    bool found;
+    int64_t one = 0;
+    bool found = false;
     hd_status rc = step_i64(st, q, "looking up a site", &one, &found, err);
     if (rc != HD_OK)
         return rc;
@@ -1575,7 +1578,7 @@ hd_status store_message_resend(store *st, int64_t id, int64_t *new_id, hd_error 
     if (rc != HD_OK)
         return rc;
     message m;
-    bool found;
+    bool found = false;
     rc = message_fetch(st, id, &m, &found, err);
     if (rc == HD_OK && !found)
         rc = hd_error_set(err, HD_NOT_FOUND, "message #%lld not found", (long long)id);
@@ -1669,7 +1672,7 @@ hd_status store_messages_resend_failed(store *st, const msg_filter *f, int64_t *
 static hd_status check_actionable(store *st, int64_t id, const char *action, hd_error *err)
 {
     message m;
-    bool found;
+    bool found = false;
     hd_status rc = message_fetch(st, id, &m, &found, err);
     if (rc != HD_OK)
         return rc;
