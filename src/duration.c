@@ -51,6 +51,12 @@ static const char *why_unknown_unit(const char *u, size_t len)
     return why_buf;
 }
 
+static const char *why_unexpected(const char *p)
+{
+    snprintf(why_buf, sizeof why_buf, "unexpected text '%.16s'", p);
+    return why_buf;
+}
+
 static void set_why(const char **why, const char *text)
 {
     if (why)
@@ -130,6 +136,8 @@ bool duration_parse(const char *text, int64_t *out_ms, const char **why)
     while (*p) {
         uint64_t n;
         const char *bad = read_number(&p, &n);
+        if (bad && parts > 0 && strcmp(bad, "number expected") == 0)
+            bad = why_unexpected(p);   /* junk after a complete part: "10s!" */
         if (bad) {
             /* "10x" fails on the x as a unit, "x" has no number at all. */
             set_why(why, bad);

@@ -1,0 +1,194 @@
+/* test_duration.c - durations and sizes: parsing, refusals, formatting. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "hd_duration.h"
+
+static void test_duration_valid(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text;
+        int64_t ms;
+    } cases[] = {
+        { "250ms", 250 }, { "10s", 10000 }, { "10", 10000 }, { "0", 0 }, { "0s", 0 },
+        { "5m", 300000 }, { "1h", 3600000 }, { "90d", 7776000000LL }, { "1w", 604800000 },
+        { "1h30m", 5400000 }, { "1m30s500ms", 90500 }, { " 10s ", 10000 }, { "10 s", 10000 },
+        { "1d12h", 129600000 },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int64_t ms = -1;
+        const char *why = NULL;
+        if (!duration_parse(cases[i].text, &ms, &why))
+            fail_msg("'%s' refused: %s", cases[i].text, why);
+        assert_int_equal(ms, cases[i].ms);
+    }
+}
+
+static void test_duration_invalid(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text;
+        const char *why;
+    } cases[] = {
+        { "", "number expected" },
+        { "s", "number expected" },
+        { "abc", "number expected" },
+        { "10x", "unknown unit 'x'" },
+        { "10sec", "unknown unit 'sec'" },
+        { "10M", "unknown unit 'M'" },
+        { "-5s", "negative values are not allowed" },
+        { "1h30", "unit expected" },
+        { "1.5s", "fractions" },
+        { "10s!", "unexpected text '!'" },
+        { "99999999999999999999", "value too large" },
+        { "9223372036854775807s", "value too large" },
+        { "106751991167w", "value too large" },
+        { "9223372036854775807ms1ms", "value too large" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int64_t ms = 42;
+        const char *why = NULL;
+        if (duration_parse(cases[i].text, &ms, &why))
+            fail_msg("'%s' accepted as %lld", cases[i].text, (long long)ms);
+        assert_non_null(why);
+        if (!strstr(why, cases[i].why))
+            fail_msg("'%s': why '%s' lacks '%s'", cases[i].text, why, cases[i].why);
+        assert_int_equal(ms, 42);   /* untouched on failure */
+    }
+    /* The largest value there is still parses. */
+    int64_t ms;
+    assert_true(duration_parse("9223372036854775807ms", &ms, NULL));
+    assert_int_equal(ms, INT64_MAX);
+    assert_false(duration_parse(NULL, &ms, NULL));
+}
+
+static void test_duration_format(void **state)
+{
+    (void)state;
+    static const struct {
+        int64_t ms;
+        const char *text;
+    } cases[] = {
+        { 10000, "10s" }, { 7776000000LL, "90d" }, { 250, "250ms" }, { 0, "0s" },
+        { 60000, "1m" }, { 90000, "90s" }, { 5400000, "90m" }, { 1500, "1500ms" },
+        { 604800000, "1w" }, { 604800001, "1w1ms" }, { -2000, "-2s" },
+    };
+    char buf[64];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        duration_format(cases[i].ms, buf, sizeof buf);
+        assert_string_equal(buf, cases[i].text);
+    }
+    /* Round trips over a spread of values, including awkward ones. */
+    static const int64_t values[] = { 1, 999, 1001, 59999, 3600001, 86400000, 123456789012LL,
+                                      INT64_MAX };
+    for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
+        int64_t back;
+        const char *why = NULL;
+        duration_format(values[i], buf, sizeof buf);
+        if (!duration_parse(buf, &back, &why))
+            fail_msg("format %lld -> '%s' does not parse: %s", (long long)values[i], buf, why);
+        assert_int_equal(back, values[i]);
+    }
+    /* A short buffer is truncated, never overrun. */
+    char tiny[3];
+    duration_format(7776000000LL, tiny, sizeof tiny);
+    assert_string_equal(tiny, "90");
+}
+
+static void test_duration_format_short(void **state)
+{
+    (void)state;
+    static const struct {
+        int64_t ms;
+        const char *text;
+    } cases[] = {
+        { 0, "now" }, { -5, "now" }, { 1, "1s" }, { 4000, "4s" }, { 3500, "4s" },
+        { 125000, "2m05s" }, { 120000, "2m" }, { 3 * 3600000, "3h" },
+        { 3 * 3600000 + 300000, "3h05m" }, { 2 * 86400000LL, "2d" },
+        { 2 * 86400000LL + 3 * 3600000, "2d03h" },
+    };
+    char buf[32];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        duration_format_short(cases[i].ms, buf, sizeof buf);
+        assert_string_equal(buf, cases[i].text);
+    }
+}
+
+static void test_size_parse(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text;
+        uint64_t bytes;
+    } cases[] = {
+        { "0", 0 }, { "512", 512 }, { "512B", 512 }, { "64KiB", 65536 }, { "64 KiB", 65536 },
+        { "64kib", 65536 }, { "1MiB", 1048576 }, { "2GiB", 2147483648ULL }, { "1KB", 1000 },
+        { "3MB", 3000000 }, { "1GB", 1000000000 },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        uint64_t b = 1;
+        const char *why = NULL;
+        if (!size_parse(cases[i].text, &b, &why))
+            fail_msg("'%s' refused: %s", cases[i].text, why);
+        assert_int_equal(b, cases[i].bytes);
+    }
+    static const struct {
+        const char *text;
+        const char *why;
+    } bad[] = {
+        { "", "number expected" }, { "KiB", "number expected" }, { "-1", "negative" },
+        { "10XB", "unknown unit 'XB'" }, { "10KiB x", "unknown unit 'x'" },
+        { "1.5MiB", "fractions" }, { "18446744073709551616", "value too large" },
+        { "17179869184GiB", "value too large" },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        uint64_t b = 7;
+        const char *why = NULL;
+        if (size_parse(bad[i].text, &b, &why))
+            fail_msg("'%s' accepted as %llu", bad[i].text, (unsigned long long)b);
+        assert_non_null(why);
+        if (!strstr(why, bad[i].why))
+            fail_msg("'%s': why '%s' lacks '%s'", bad[i].text, why, bad[i].why);
+        assert_int_equal(b, 7);
+    }
+}
+
+static void test_size_format(void **state)
+{
+    (void)state;
+    static const struct {
+        uint64_t bytes;
+        const char *text;
+    } cases[] = {
+        { 0, "0B" }, { 512, "512B" }, { 1024, "1KiB" }, { 65536, "64KiB" },
+        { 1048576, "1MiB" }, { 1536, "1536B" }, { 1073741824, "1GiB" }, { 1000, "1000B" },
+    };
+    char buf[32];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        size_format(cases[i].bytes, buf, sizeof buf);
+        assert_string_equal(buf, cases[i].text);
+        uint64_t back;
+        assert_true(size_parse(buf, &back, NULL));
+        assert_int_equal(back, cases[i].bytes);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_duration_valid),
+        cmocka_unit_test(test_duration_invalid),
+        cmocka_unit_test(test_duration_format),
+        cmocka_unit_test(test_duration_format_short),
+        cmocka_unit_test(test_size_parse),
+        cmocka_unit_test(test_size_format),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
