@@ -1,0 +1,392 @@
+/* cli.c - the command line of SPEC §4: global options, configuration,
+ * the command table, and the error/exit-code conventions every command uses.
+ *
+ * DESIGN
+ * - The CLI is the one part of src/ that prints.  Every command returns its
+ *   exit code: 0 ok, 1 the operation failed, 2 bad usage/config (from
+ *   hd_status_exit_code, so a store or config error maps itself).
+ * - Order matters for "a bad config touches nothing": the configuration is
+ *   loaded and checked before the database is opened (and so created).
+ * - `hookdesk COMMAND --help` is answered before the configuration is read,
+ *   so help works even with a broken config file.
+ * - Commands parse their own options with getopt_long (opterr off; our own
+ *   messages say which command and option were wrong, then exit 2).
+ */
+#include "hd_cli.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <locale.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli_internal.h"
+#include "hd_duration.h"
+#include "hd_util.h"
+
+typedef struct cli_cmd {
+    const char *name;
+    cli_run_fn run;
+    bool needs_store;        /* open the store before running (console/serve open their own) */
+    const char *summary;     /* one line for `hookdesk --help` */
+    const char *usage;       /* full text for `hookdesk COMMAND --help` */
+} cli_cmd;
+
+static int cli_cmd_console(cli_ctx *ctx, int argc, char **argv);
+
+static const cli_cmd commands[] = {
+    { "console", cli_cmd_console, false, "the interactive console (default)",
+      "usage: hookdesk console [--no-deliver]\n"
+      "  Opens the terminal console; the delivery engine runs in the background\n"
+      "  unless --no-deliver is given.\n" },
+    { "serve", cli_cmd_serve, false, "run the delivery engine without a console",
+      "usage: hookdesk serve [--drain]\n"
+      "  Delivers queued messages until SIGINT/SIGTERM.  The first signal lets\n"
+      "  in-flight attempts finish; a second one aborts them (their leases are\n"
+      "  given back, so another process retries them).\n"
+      "  --drain   exit once nothing is queued or waiting for a retry\n"
+      "            (exit 0 when nothing is pending, 1 otherwise)\n" },
+    { "send", cli_cmd_send, true, "queue one message (prints its id)",
+      "usage: hookdesk send --site S --action A [--customer C] [--path P] [--payload FILE|-]\n"
+      "  --site S        trusted site name\n"
+      "  --action A      what happened, e.g. invoice.paid\n"
+      "  --customer C    customer reference (optional)\n"
+      "  --path P        appended to the site's URL, must start with '/'\n"
+      "  --payload FILE  JSON payload from FILE, or '-' for stdin (default {})\n" },
+    { "import", cli_cmd_import, true, "queue messages in bulk from JSON Lines",
+      "usage: hookdesk import FILE|-\n"
+      "  One message per line: {\"site\": S, \"action\": A, \"customer\": C, \"path\": P,\n"
+      "  \"payload\": <any JSON>} (customer and path optional; empty lines skipped).\n"
+      "  Every line is checked first; if any is bad nothing is stored.\n" },
+    { "logs", cli_cmd_logs, true, "list messages, newest first",
+      "usage: hookdesk logs [--status S[,S]] [--site S] [--customer C] [--action TEXT]\n"
+      "                     [--since T] [--until T] [--limit N] [--format table|json|csv]\n"
+      "  --status   queued, resent, done, failed (comma-separated for several)\n"
+      "  --action   case-insensitive substring of the action\n"
+      "  --since/--until  a date (2026-11-29, 2026-11-29T20:58:55Z, UTC) or a\n"
+      "             duration ago (1h, 7d)\n"
+      "  --limit N  rows to print (default 50, 0 = all)\n"
+      "  --format   table (default), json (JSON Lines) or csv\n" },
+    { "queue", cli_cmd_queue, true, "list messages still to be delivered",
+      "usage: hookdesk queue [--site S] [--customer C] [--limit N] [--format table|json|csv]\n"
+      "  RETRIES counts attempts after the first; NEXT is the countdown to the\n"
+      "  next attempt, 'sending' while one is in flight, 'paused' for a paused site.\n" },
+    { "show", cli_cmd_show, true, "one message with its payload and every attempt",
+      "usage: hookdesk show ID [--format text|json]\n" },
+    { "resend", cli_cmd_resend, true, "resend messages as new linked messages",
+      "usage: hookdesk resend ID...\n"
+      "       hookdesk resend --status failed [--site S] [--customer C]\n"
+      "  Each resend is a new Queued message with resend_of = the original.\n" },
+    { "purge", cli_cmd_purge, true, "delete finished messages older than a duration",
+      "usage: hookdesk purge [--older-than DURATION]\n"
+      "  Default: the configured retention (90d).  Only Done and Failed messages\n"
+      "  (and their attempts) are deleted.\n" },
+    { "sites", cli_cmd_sites, true, "manage trusted sites",
+      "usage: hookdesk sites list [--format table|json|csv]\n"
+      "       hookdesk sites add NAME --url URL [SITE OPTIONS]\n"
+      "       hookdesk sites edit NAME [SITE OPTIONS] [--enable|--disable] [--rename NEW]\n"
+      "       hookdesk sites remove NAME\n"
+      "       hookdesk sites test NAME\n"
+      "       hookdesk sites export [--show-secrets]\n"
+      "       hookdesk sites import FILE\n"
+      "SITE OPTIONS:\n"
+      "  --url URL              http:// or https:// endpoint\n"
+      "  --auth KIND            none, basic, bearer, header, hmac\n"
+      "  --user U               basic: user name\n"
+      "  --secret S             basic password, bearer token, header value, hmac whsec_ key\n"
+      "                         ('-' reads it from the first line of stdin)\n"
+      "  --header NAME          header: the header carrying the secret (e.g. X-Api-Key)\n"
+      "  --content-type T       application/json (default) or application/x-www-form-urlencoded\n"
+      "  --timeout D            per-attempt timeout (e.g. 5s; 0 = delivery.timeout)\n"
+      "  --add-header 'N: V'    extra static header (repeatable)\n"
+      "  --clear-headers        (edit) drop the extra headers first\n"
+      "  --disabled             (add) create the site paused\n"
+      "Secrets are never printed; `sites export --show-secrets` is the one exception.\n" },
+};
+
+static const cli_cmd *find_command(const char *name)
+{
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp(commands[i].name, name) == 0)
+            return &commands[i];
+    return NULL;
+}
+
+static void print_main_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: hookdesk [-c FILE] [--db FILE] [COMMAND] [ARGS]\n"
+            "hookdesk %s - a terminal console and CLI for outgoing webhooks.\n\n"
+            "Global options (before the command):\n"
+            "  -c, --config FILE   configuration file (else $HOOKDESK_CONFIG,\n"
+            "                      ./config/hookdesk.yaml, $XDG_CONFIG_HOME/hookdesk/config.yaml)\n"
+            "      --db FILE       SQLite database (overrides `database:`)\n"
+            "  -h, --help          this help\n"
+            "      --version       print the version\n\n"
+            "Commands:\n",
+            HOOKDESK_VERSION);
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\nRun 'hookdesk COMMAND --help' for a command's options.\n"
+                 "Exit codes: 0 ok, 1 operation failed, 2 bad usage or configuration.\n");
+}
+
+/* ---- shared helpers (cli_internal.h) ---- */
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (cmd) {
+        fprintf(stderr, "hookdesk: %s: %s\n", cmd, msg);
+        /* "sites add" -> help of "sites" */
+        char top[32];
+        snprintf(top, sizeof top, "%.*s", (int)strcspn(cmd, " "), cmd);
+        fprintf(stderr, "Try 'hookdesk %s --help'.\n", top);
+    } else {
+        fprintf(stderr, "hookdesk: %s\nTry 'hookdesk --help'.\n", msg);
+    }
+    return 2;
+}
+
+int cli_report(const char *cmd, const hd_error *err)
+{
+    if (cmd)
+        fprintf(stderr, "hookdesk: %s: %s\n", cmd, err->msg);
+    else
+        fprintf(stderr, "hookdesk: %s\n", err->msg);
+    int code = hd_status_exit_code(err->code);
+    return code ? code : 1;
+}
+
+int cli_fail(const char *cmd, int code, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "hookdesk: %s: %s\n", cmd, msg);
+    return code;
+}
+
+int cli_bad_option(const char *cmd, int opt, char **argv)
+{
+    /* optind has moved past the offending word. */
+    const char *word = optind > 0 ? argv[optind - 1] : "?";
+    if (opt == ':')
+        return cli_usage_error(cmd, "option '%s' needs a value", word);
+    if (optopt && optopt != '?')
+        return cli_usage_error(cmd, "unknown option '-%c'", optopt);
+    return cli_usage_error(cmd, "unknown option '%s'", word);
+}
+
+bool cli_parse_int64(const char *cmd, const char *what, const char *text, int64_t min,
+                     int64_t *out)
+{
+    char *end = NULL;
+    errno = 0;
+    long long v = strtoll(text, &end, 10);
+    if (errno || end == text || *end != '\0' || v < min) {
+        cli_usage_error(cmd, "%s: '%s' is not a whole number >= %lld", what, text,
+                        (long long)min);
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+bool cli_parse_time(const char *cmd, const char *what, const char *text, int64_t *out_ms)
+{
+    if (hd_time_parse(text, out_ms))
+        return true;
+    int64_t ago = 0;
+    const char *why = NULL;
+    if (duration_parse(text, &ago, &why)) {
+        *out_ms = hd_now_ms() - ago;
+        return true;
+    }
+    cli_usage_error(cmd, "%s: '%s' is neither a date (2026-11-29[T20:58:55Z]) nor a duration (1h)",
+                    what, text);
+    return false;
+}
+
+bool cli_site_id(cli_ctx *ctx, const char *name, int64_t *id_out, int *exit_code)
+{
+    site s;
+    site_init(&s);
+    hd_error err = { 0 };
+    hd_status rc = store_site_get_by_name(ctx->st, name, &s, &err);
+    if (rc == HD_OK) {
+        *id_out = s.id;
+        site_free(&s);
+        return true;
+    }
+    site_free(&s);
+    if (rc == HD_NOT_FOUND)
+        *exit_code = cli_fail(ctx->cmd, 2, "site '%s' not found", name);
+    else
+        *exit_code = cli_report(ctx->cmd, &err);
+    return false;
+}
+
+/* ---- process setup ---- */
+
+int hd_global_init(void)
+{
+    /* Before any thread: curl_global_init is not thread-safe, and a peer
+     * closing a connection must not kill the process with SIGPIPE. */
+    setlocale(LC_ALL, "");
+    signal(SIGPIPE, SIG_IGN);
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        fprintf(stderr, "hookdesk: curl_global_init failed\n");
+        return -1;
+    }
+    return 0;
+}
+
+void hd_global_cleanup(void)
+{
+    curl_global_cleanup();
+}
+
+/* ---- the console (ui/) ---- */
+
+static int cli_cmd_console(cli_ctx *ctx, int argc, char **argv)
+{
+    /* The console opens its own store connections; argv starts after "console". */
+    return console_main(&ctx->cfg, argc > 0 ? argc - 1 : 0, argv + (argc > 0 ? 1 : 0));
+}
+
+/* ---- main entry ---- */
+
+/* Loads the configuration and applies --db; prints the error itself. */
+static int load_config(const cli_globals *g, config *cfg)
+{
+    hd_error err = { 0 };
+    char *path = config_find(g->config_path);
+    if (path) {
+        if (config_load(cfg, path, &err) != HD_OK) {
+            free(path);
+            return cli_report(NULL, &err);
+        }
+        free(path);
+    } else {
+        config_defaults(cfg);
+    }
+    if (g->db_path) {
+        free(cfg->database);
+        cfg->database = hd_xstrdup(g->db_path);
+    }
+    return 0;
+}
+
+static int open_store(cli_ctx *ctx)
+{
+    hd_error err = { 0 };
+    store_options opt = {
+        .synchronous_full = ctx->cfg.delivery.synchronous_full,
+        .busy_timeout_ms = 5000,
+        .read_only = false,
+    };
+    if (store_open(ctx->cfg.database, &opt, &ctx->st, &err) != HD_OK)
+        return cli_report(NULL, &err);
+    if (ctx->cfg.nsites > 0) {
+        int added = 0;
+        if (store_seed_sites(ctx->st, ctx->cfg.sites, ctx->cfg.nsites, &added, &err) != HD_OK) {
+            hd_error_prefix(&err, "seeding sites from %s: ",
+                            ctx->cfg.path ? ctx->cfg.path : "the configuration");
+            int rc = cli_report(NULL, &err);
+            store_close(ctx->st);
+            ctx->st = NULL;
+            return rc;
+        }
+    }
+    return 0;
+}
+
+/* True when the command's own arguments ask for help (before any "--"). */
+static bool wants_help(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--") == 0)
+            return false;
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+            return true;
+    }
+    return false;
+}
+
+int cli_main(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        { "config", required_argument, NULL, 'c' },
+        { "db", required_argument, NULL, 'D' },
+        { "help", no_argument, NULL, 'h' },
+        { "version", no_argument, NULL, 'V' },
+        { NULL, 0, NULL, 0 },
+    };
+    cli_globals g = { NULL, NULL };
+    int opt;
+    opterr = 0;
+    optind = 0;
+    /* '+': stop at the command word, whose options belong to the command. */
+    while ((opt = getopt_long(argc, argv, "+:c:h", longopts, NULL)) != -1) {
+        switch (opt) {
+        case 'c': g.config_path = optarg; break;
+        case 'D': g.db_path = optarg; break;
+        case 'h': print_main_usage(stdout); return 0;
+        case 'V': printf("hookdesk %s\n", HOOKDESK_VERSION); return 0;
+        default: return cli_bad_option(NULL, opt, argv);
+        }
+    }
+
+    int cargc = argc - optind;
+    char **cargv = argv + optind;
+    const cli_cmd *cmd;
+    if (cargc == 0) {
+        cmd = find_command("console");
+    } else {
+        cmd = find_command(cargv[0]);
+        if (!cmd)
+            return cli_usage_error(NULL, "unknown command '%s'", cargv[0]);
+        if (cmd->run != cli_cmd_console && wants_help(cargc, cargv)) {
+            fputs(cmd->usage, stdout);
+            return 0;
+        }
+    }
+
+    cli_ctx ctx;
+    memset(&ctx, 0, sizeof ctx);
+    ctx.cmd = cmd->name;
+    int rc = load_config(&g, &ctx.cfg);
+    if (rc != 0)
+        return rc;
+    /* Every command seeds `sites:` (the console and serve too), so open the
+     * store here; console and serve close it again and open their own. */
+    rc = open_store(&ctx);
+    if (rc == 0) {
+        if (!cmd->needs_store) {
+            store_close(ctx.st);
+            ctx.st = NULL;
+        }
+        optind = 0;   /* glibc: 0 re-initialises getopt for the command's argv */
+        rc = cmd->run(&ctx, cargc, cargv);
+    }
+    if (ctx.st)
+        store_close(ctx.st);
+    config_free(&ctx.cfg);
+    if (fflush(stdout) != 0 && rc == 0) {
+        fprintf(stderr, "hookdesk: writing output: %s\n", strerror(errno));
+        rc = 1;
+    }
+    return rc;
+}

@@ -1,0 +1,101 @@
+/* cli_internal.h - what the src/cli*.c files share; not part of the core's
+ * public headers (only the CLI prints, so none of this belongs in include/). */
+#ifndef HD_CLI_INTERNAL_H
+#define HD_CLI_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "hd_cli.h"
+#include "hd_config.h"
+#include "hd_error.h"
+#include "hd_store.h"
+
+/* Everything a command needs, set up by cli_main before the command runs. */
+typedef struct cli_ctx {
+    config cfg;              /* loaded configuration (--db applied) */
+    store *st;               /* open store, sites seeded; NULL for commands that open their own */
+    const char *cmd;         /* command name for messages ("send", "sites add") */
+} cli_ctx;
+
+/* A command: argv[0] is the command name, options follow (getopt_long
+ * with optind reset by the caller). Returns the exit code. */
+typedef int (*cli_run_fn)(cli_ctx *ctx, int argc, char **argv);
+
+/* ---- messages and exit codes (cli.c) ---- */
+
+/* "hookdesk: CMD: what" on stderr; returns 2 and adds a "Try ..." hint. */
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* "hookdesk: CMD: err->msg" on stderr; returns the exit code of err->code. */
+int cli_report(const char *cmd, const hd_error *err);
+/* Same for a failure described here; returns `code`. */
+int cli_fail(const char *cmd, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Handles the ':' and '?' returns of getopt_long (opterr is off); returns 2. */
+int cli_bad_option(const char *cmd, int opt, char **argv);
+
+/* Strict parsers for option values; print the error and return false. */
+bool cli_parse_int64(const char *cmd, const char *what, const char *text, int64_t min,
+                     int64_t *out);
+/* "2026-11-29", "2026-11-29T20:58:55Z" or a duration ago ("1h" = one hour ago). */
+bool cli_parse_time(const char *cmd, const char *what, const char *text, int64_t *out_ms);
+
+/* Resolves a site name to its id; prints "CMD: site 'x' not found" (exit 2). */
+bool cli_site_id(cli_ctx *ctx, const char *name, int64_t *id_out, int *exit_code);
+
+/* ---- output (cli_output.c) ---- */
+
+typedef enum cli_format {
+    FORMAT_TABLE,
+    FORMAT_JSON,             /* JSON Lines, one object per row */
+    FORMAT_CSV               /* RFC 4180, header line, CRLF line ends */
+} cli_format;
+
+bool cli_parse_format(const char *cmd, const char *text, cli_format *out);
+
+/* A table printed in chunks: rows are buffered, the first flush fixes the
+ * column widths (from the header and the rows seen so far) so that output
+ * starts before the last row is known.  Cells are sanitised on the way in. */
+typedef struct cli_table {
+    FILE *out;
+    int ncols;
+    const char *const *headers;
+    const bool *right;       /* right-aligned columns (numbers) */
+    size_t *width;           /* display columns per column, fixed at first flush */
+    char **cells;            /* buffered rows, nrows * ncols sanitised strings */
+    int nrows;
+    int cap;                 /* rows allocated */
+    bool started;            /* header printed, widths fixed */
+} cli_table;
+
+void cli_table_init(cli_table *t, FILE *out, int ncols, const char *const *headers,
+                    const bool *right);
+void cli_table_add(cli_table *t, const char *const *cells);
+void cli_table_flush(cli_table *t);
+void cli_table_free(cli_table *t);   /* flushes what is left */
+
+/* One CSV record; cells sanitised then quoted when needed. */
+void cli_csv_row(FILE *out, int ncols, const char *const *cells);
+
+/* JSON helpers over jansson (declared without its types to keep this header light). */
+struct json_t;
+struct json_t *cli_json_str(const char *s);            /* null for NULL; invalid UTF-8 repaired */
+struct json_t *cli_json_strn(const char *s, size_t n); /* same with a length (may hold NULs) */
+void cli_json_print(FILE *out, struct json_t *obj);    /* one compact line; steals obj */
+
+/* Messages in the three formats (logs). */
+void cli_message_json_fields(struct json_t *obj, const message *m);
+
+/* ---- commands ---- */
+int cli_cmd_send(cli_ctx *ctx, int argc, char **argv);
+int cli_cmd_logs(cli_ctx *ctx, int argc, char **argv);
+int cli_cmd_queue(cli_ctx *ctx, int argc, char **argv);
+int cli_cmd_show(cli_ctx *ctx, int argc, char **argv);
+int cli_cmd_resend(cli_ctx *ctx, int argc, char **argv);
+int cli_cmd_purge(cli_ctx *ctx, int argc, char **argv);
+int cli_cmd_import(cli_ctx *ctx, int argc, char **argv);
+int cli_cmd_sites(cli_ctx *ctx, int argc, char **argv);
+int cli_cmd_serve(cli_ctx *ctx, int argc, char **argv);
+
+#endif

@@ -1,0 +1,664 @@
+/* cli_messages.c - send, logs, queue, show, resend, purge.
+ *
+ * Listing commands never load a whole table: they walk the store's keyset
+ * pages (newest first) and print each page as it arrives.
+ */
+#include <getopt.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli_internal.h"
+#include "hd_duration.h"
+#include "hd_json.h"
+#include "hd_sanitize.h"
+#include "hd_util.h"
+
+/* Rows fetched per store query while listing. */
+#define LIST_PAGE 1000
+
+/* ---- send ---- */
+
+int cli_cmd_send(cli_ctx *ctx, int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        { "site", required_argument, NULL, 's' },
+        { "action", required_argument, NULL, 'a' },
+        { "customer", required_argument, NULL, 'C' },
+        { "path", required_argument, NULL, 'p' },
+        { "payload", required_argument, NULL, 'P' },
+        { NULL, 0, NULL, 0 },
+    };
+    const char *site_name = NULL, *action = NULL, *customer = NULL, *path = NULL;
+    const char *payload_file = NULL;
+    int opt;
+    while ((opt = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+        switch (opt) {
+        case 's': site_name = optarg; break;
+        case 'a': action = optarg; break;
+        case 'C': customer = optarg; break;
+        case 'p': path = optarg; break;
+        case 'P': payload_file = optarg; break;
+        default: return cli_bad_option(ctx->cmd, opt, argv);
+        }
+    }
+    if (optind < argc)
+        return cli_usage_error(ctx->cmd, "unexpected argument '%s'", argv[optind]);
+    if (!site_name)
+        return cli_usage_error(ctx->cmd, "--site is required");
+    if (!action || !*action)
+        return cli_usage_error(ctx->cmd, "--action is required");
+    if (path && path[0] != '/')
+        return cli_usage_error(ctx->cmd, "--path: must start with '/'");
+
+    hd_buf payload = { 0 };
+    hd_error err = { 0 };
+    if (payload_file) {
+        if (hd_read_file(payload_file, &payload, &err) != HD_OK)
+            return cli_report(ctx->cmd, &err);
+    } else {
+        hd_buf_puts(&payload, "{}");
+    }
+    int rc = 0;
+    if (!json_valid(payload.data, payload.len, &err)) {
+        rc = cli_fail(ctx->cmd, 2, "payload %s: %s",
+                      payload_file ? (strcmp(payload_file, "-") ? payload_file : "(stdin)") : "",
+                      err.msg);
+        goto out;
+    }
+    if (strlen(payload.data) != payload.len) {
+        rc = cli_fail(ctx->cmd, 2, "payload: contains a NUL byte");
+        goto out;
+    }
+    int64_t site_id = 0;
+    if (!cli_site_id(ctx, site_name, &site_id, &rc))
+        goto out;
+    new_message nm = {
+        .site_id = site_id,
+        .action = action,
+        .customer = customer && *customer ? customer : NULL,
+        .path = path,
+        .payload = payload.data,
+        .resend_of = 0,
+    };
+    int64_t id = 0;
+    if (store_message_add(ctx->st, &nm, &id, &err) != HD_OK) {
+        rc = cli_report(ctx->cmd, &err);
+        goto out;
+    }
+    printf("%lld\n", (long long)id);
+out:
+    hd_buf_free(&payload);
+    return rc;
+}
+
+/* ---- logs and queue ---- */
+
+typedef struct list_opts {
+    msg_filter f;
+    int64_t limit;           /* 0 = all */
+    cli_format format;
+} list_opts;
+
+/* Parses the options logs and queue share; queue allows fewer. Returns -1
+ * when all went well, else the exit code. */
+static int parse_list_opts(cli_ctx *ctx, int argc, char **argv, bool is_queue, list_opts *lo)
+{
+    static const struct option longopts[] = {
+        { "status", required_argument, NULL, 'S' },
+        { "site", required_argument, NULL, 's' },
+        { "customer", required_argument, NULL, 'C' },
+        { "action", required_argument, NULL, 'a' },
+        { "since", required_argument, NULL, 'b' },
+        { "until", required_argument, NULL, 'e' },
+        { "limit", required_argument, NULL, 'n' },
+        { "format", required_argument, NULL, 'f' },
+        { NULL, 0, NULL, 0 },
+    };
+    memset(lo, 0, sizeof *lo);
+    lo->limit = 50;
+    lo->format = FORMAT_TABLE;
+    int opt;
+    while ((opt = getopt_long(argc, argv, ":n:", longopts, NULL)) != -1) {
+        if (is_queue && (opt == 'S' || opt == 'b' || opt == 'e'))
+            return cli_usage_error(ctx->cmd, "option '%s' is for logs, not queue",
+                                   argv[optind - 1]);
+        switch (opt) {
+        case 'S': {
+            char *copy = hd_xstrdup(optarg);
+            char *save = NULL;
+            for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+                msg_status s;
+                if (!msg_status_parse(tok, &s)) {
+                    int rc = cli_usage_error(ctx->cmd,
+                                             "--status: '%s' is not one of queued, resent, done, failed",
+                                             tok);
+                    free(copy);
+                    return rc;
+                }
+                lo->f.status_mask |= MSG_STATUS_BIT(s);
+            }
+            free(copy);
+            break;
+        }
+        case 's': {
+            int rc = 0;
+            if (!cli_site_id(ctx, optarg, &lo->f.site_id, &rc))
+                return rc;
+            break;
+        }
+        case 'C': lo->f.customer = optarg; break;
+        case 'a': lo->f.action_text = optarg; break;
+        case 'b':
+            if (!cli_parse_time(ctx->cmd, "--since", optarg, &lo->f.since_ms))
+                return 2;
+            break;
+        case 'e':
+            if (!cli_parse_time(ctx->cmd, "--until", optarg, &lo->f.until_ms))
+                return 2;
+            break;
+        case 'n':
+            if (!cli_parse_int64(ctx->cmd, "--limit", optarg, 0, &lo->limit))
+                return 2;
+            break;
+        case 'f':
+            if (!cli_parse_format(ctx->cmd, optarg, &lo->format))
+                return 2;
+            break;
+        default: return cli_bad_option(ctx->cmd, opt, argv);
+        }
+    }
+    if (optind < argc)
+        return cli_usage_error(ctx->cmd, "unexpected argument '%s'", argv[optind]);
+    if (is_queue)
+        lo->f.status_mask = MSG_PENDING_MASK;
+    return -1;
+}
+
+/* Calls row() for each message matching lo, newest first, one page at a time. */
+typedef void (*row_fn)(void *state, const message *m);
+
+static int walk_messages(cli_ctx *ctx, const list_opts *lo, row_fn row, void *state)
+{
+    int64_t printed = 0;
+    int64_t anchor = 0;
+    page_dir dir = PAGE_FIRST;
+    for (;;) {
+        int want = LIST_PAGE;
+        if (lo->limit > 0 && lo->limit - printed < want)
+            want = (int)(lo->limit - printed);
+        if (want <= 0)
+            break;
+        message_list page = { 0 };
+        hd_error err = { 0 };
+        if (store_messages_page(ctx->st, &lo->f, dir, anchor, want, &page, &err) != HD_OK)
+            return cli_report(ctx->cmd, &err);
+        for (int i = 0; i < page.count; i++)
+            row(state, &page.items[i]);
+        printed += page.count;
+        bool more = page.count == want;
+        if (page.count > 0)
+            anchor = page.items[page.count - 1].id;
+        message_list_free(&page);
+        if (!more)
+            break;
+        dir = PAGE_OLDER;
+    }
+    return 0;
+}
+
+typedef struct logs_state {
+    cli_format format;
+    cli_table table;
+} logs_state;
+
+static void logs_row(void *state, const message *m)
+{
+    logs_state *ls = state;
+    if (ls->format == FORMAT_JSON) {
+        json_t *o = json_object();
+        cli_message_json_fields(o, m);
+        cli_json_print(stdout, o);
+        return;
+    }
+    char id[24], created[32], code[16], attempts[16];
+    snprintf(id, sizeof id, "%lld", (long long)m->id);
+    if (ls->format == FORMAT_CSV)
+        hd_time_rfc3339(m->created_at, created);
+    else
+        hd_time_local(m->created_at, created);
+    if (m->response_code)
+        snprintf(code, sizeof code, "%d", m->response_code);
+    else
+        snprintf(code, sizeof code, "%s", ls->format == FORMAT_CSV ? "" : "-");
+    snprintf(attempts, sizeof attempts, "%d", m->attempts);
+    const char *cells[] = {
+        id, created, m->action, m->customer ? m->customer : "",
+        m->site_name ? m->site_name : (ls->format == FORMAT_CSV ? "" : "(deleted)"), code,
+        ls->format == FORMAT_CSV ? msg_status_name(m->status) : msg_status_title(m->status),
+        attempts,
+    };
+    if (ls->format == FORMAT_CSV)
+        cli_csv_row(stdout, 8, cells);
+    else
+        cli_table_add(&ls->table, cells);
+}
+
+int cli_cmd_logs(cli_ctx *ctx, int argc, char **argv)
+{
+    static const char *const headers[] = { "ID", "CREATED", "ACTION", "CUSTOMER", "SITE",
+                                           "CODE", "STATUS", "ATTEMPTS" };
+    static const char *const csv_headers[] = { "id", "created_at", "action", "customer", "site",
+                                               "response_code", "status", "attempts" };
+    static const bool right[] = { true, false, false, false, false, true, false, true };
+    list_opts lo;
+    int rc = parse_list_opts(ctx, argc, argv, false, &lo);
+    if (rc >= 0)
+        return rc;
+    logs_state ls = { .format = lo.format };
+    if (lo.format == FORMAT_TABLE)
+        cli_table_init(&ls.table, stdout, 8, headers, right);
+    else if (lo.format == FORMAT_CSV)
+        cli_csv_row(stdout, 8, csv_headers);
+    rc = walk_messages(ctx, &lo, logs_row, &ls);
+    if (lo.format == FORMAT_TABLE)
+        cli_table_free(&ls.table);
+    return rc;
+}
+
+typedef struct queue_state {
+    cli_format format;
+    cli_table table;
+    site_stats_list sites;   /* to show "paused" for disabled sites */
+    int64_t now;
+} queue_state;
+
+static bool site_paused(const queue_state *qs, int64_t site_id)
+{
+    for (int i = 0; i < qs->sites.count; i++)
+        if (qs->sites.items[i].s.id == site_id)
+            return !qs->sites.items[i].s.enabled;
+    return false;
+}
+
+static void queue_row(void *state, const message *m)
+{
+    queue_state *qs = state;
+    /* Retries = attempts made after the first (SPEC §1); attempts counts the
+     * attempts recorded so far, so a message tried twice has one retry. */
+    int retries = m->attempts > 1 ? m->attempts - 1 : 0;
+    bool paused = site_paused(qs, m->site_id);
+    if (qs->format == FORMAT_JSON) {
+        json_t *o = json_object();
+        char ts[32];
+        json_object_set_new(o, "id", json_integer(m->id));
+        json_object_set_new(o, "customer", cli_json_str(m->customer));
+        json_object_set_new(o, "site", cli_json_str(m->site_name));
+        json_object_set_new(o, "retries", json_integer(retries));
+        json_object_set_new(o, "attempts", json_integer(m->attempts));
+        json_object_set_new(o, "status", json_string(msg_status_name(m->status)));
+        json_object_set_new(o, "in_flight", json_boolean(m->in_flight));
+        json_object_set_new(o, "paused", json_boolean(paused));
+        if (m->due_at) {
+            hd_time_rfc3339(m->due_at, ts);
+            json_object_set_new(o, "next_attempt_at", json_string(ts));
+        } else {
+            json_object_set_new(o, "next_attempt_at", json_null());
+        }
+        cli_json_print(stdout, o);
+        return;
+    }
+    char id[24], retr[16], next[32];
+    snprintf(id, sizeof id, "%lld", (long long)m->id);
+    snprintf(retr, sizeof retr, "%d", retries);
+    if (m->in_flight)
+        snprintf(next, sizeof next, "sending");
+    else if (paused)
+        snprintf(next, sizeof next, "paused");
+    else
+        duration_format_short(m->due_at > qs->now ? m->due_at - qs->now : 0, next, sizeof next);
+    const char *cells[] = {
+        id, m->customer ? m->customer : "", m->site_name ? m->site_name : "", retr,
+        qs->format == FORMAT_CSV ? msg_status_name(m->status) : msg_status_title(m->status), next,
+    };
+    if (qs->format == FORMAT_CSV)
+        cli_csv_row(stdout, 6, cells);
+    else
+        cli_table_add(&qs->table, cells);
+}
+
+int cli_cmd_queue(cli_ctx *ctx, int argc, char **argv)
+{
+    static const char *const headers[] = { "ID", "CUSTOMER", "SITE", "RETRIES", "STATUS", "NEXT" };
+    static const char *const csv_headers[] = { "id", "customer", "site", "retries", "status",
+                                               "next" };
+    static const bool right[] = { true, false, false, true, false, false };
+    list_opts lo;
+    int rc = parse_list_opts(ctx, argc, argv, true, &lo);
+    if (rc >= 0)
+        return rc;
+    queue_state qs = { .format = lo.format, .now = hd_now_ms() };
+    hd_error err = { 0 };
+    if (store_sites_list(ctx->st, &qs.sites, &err) != HD_OK)
+        return cli_report(ctx->cmd, &err);
+    if (lo.format == FORMAT_TABLE)
+        cli_table_init(&qs.table, stdout, 6, headers, right);
+    else if (lo.format == FORMAT_CSV)
+        cli_csv_row(stdout, 6, csv_headers);
+    rc = walk_messages(ctx, &lo, queue_row, &qs);
+    if (lo.format == FORMAT_TABLE)
+        cli_table_free(&qs.table);
+    site_stats_list_free(&qs.sites);
+    return rc;
+}
+
+/* ---- show ---- */
+
+static bool parse_id(const char *cmd, const char *text, int64_t *id)
+{
+    return cli_parse_int64(cmd, "ID", text, 1, id);
+}
+
+/* Prints multi-line outside text indented, sanitised. */
+static void print_block(const char *label, const char *text, size_t len, const char *suffix)
+{
+    printf("  %s:%s\n", label, suffix ? suffix : "");
+    if (!text || len == 0) {
+        printf("    (none)\n");
+        return;
+    }
+    hd_buf b = { 0 };
+    sanitize_append(&b, text, len, SANITIZE_KEEP_NEWLINES | SANITIZE_KEEP_TABS);
+    const char *p = hd_buf_str(&b);
+    while (*p) {
+        size_t n = strcspn(p, "\n");
+        printf("    %.*s\n", (int)n, p);
+        p += n;
+        if (*p == '\n')
+            p++;
+    }
+    hd_buf_free(&b);
+}
+
+static void print_field(const char *label, const char *value)
+{
+    char *s = sanitize_dup(value ? value : "", 0);
+    printf("%-12s %s\n", label, s);
+    free(s);
+}
+
+static void show_text(const message *m, const attempt_list *al)
+{
+    char buf[96];
+    printf("Message %lld (%s)\n", (long long)m->id, m->webhook_id);
+    print_field("Site:", m->site_name ? m->site_name : "(deleted)");
+    print_field("Action:", m->action);
+    print_field("Customer:", m->customer ? m->customer : "-");
+    print_field("Path:", m->path ? m->path : "-");
+    print_field("Status:", msg_status_title(m->status));
+    snprintf(buf, sizeof buf, "%d", m->attempts);
+    print_field("Attempts:", buf);
+    if (m->response_code)
+        snprintf(buf, sizeof buf, "%d", m->response_code);
+    else
+        snprintf(buf, sizeof buf, "-");
+    print_field("Code:", buf);
+    hd_time_local(m->created_at, buf);
+    print_field("Created:", buf);
+    hd_time_local(m->updated_at, buf);
+    print_field("Updated:", buf);
+    if (msg_status_pending(m->status)) {
+        if (m->in_flight) {
+            print_field("Next:", "sending now");
+        } else {
+            char when[32], in[32];
+            hd_time_local(m->due_at, when);
+            int64_t now = hd_now_ms();
+            duration_format_short(m->due_at > now ? m->due_at - now : 0, in, sizeof in);
+            snprintf(buf, sizeof buf, "%s (in %s)", when, in);
+            print_field("Next:", buf);
+        }
+    }
+    if (m->resend_of) {
+        snprintf(buf, sizeof buf, "%lld", (long long)m->resend_of);
+        print_field("Resend of:", buf);
+    }
+    if (m->last_error)
+        print_field("Last error:", m->last_error);
+
+    printf("\nPayload:\n");
+    char *pretty = json_pretty(m->payload ? m->payload : "", m->payload ? strlen(m->payload) : 0);
+    hd_buf b = { 0 };
+    sanitize_append(&b, pretty, strlen(pretty), SANITIZE_KEEP_NEWLINES | SANITIZE_KEEP_TABS);
+    const char *p = hd_buf_str(&b);
+    while (*p) {
+        size_t n = strcspn(p, "\n");
+        printf("  %.*s\n", (int)n, p);
+        p += n;
+        if (*p == '\n')
+            p++;
+    }
+    hd_buf_free(&b);
+    free(pretty);
+
+    for (int i = 0; i < al->count; i++) {
+        const attempt *a = &al->items[i];
+        char when[32];
+        hd_time_local(a->started_at, when);
+        printf("\nAttempt %d: %s, %lld ms, ", a->number, when, (long long)a->duration_ms);
+        if (a->response_code)
+            printf("HTTP %d\n", a->response_code);
+        else
+            printf("no response\n");
+        if (a->error)
+            print_block("Error", a->error, strlen(a->error), NULL);
+        print_block("Request headers", a->request_headers,
+                    a->request_headers ? strlen(a->request_headers) : 0, NULL);
+        print_block("Response headers", a->response_headers,
+                    a->response_headers ? strlen(a->response_headers) : 0, NULL);
+        print_block("Response body", a->response_body, a->response_body_len,
+                    a->body_truncated ? " [truncated]" : NULL);
+    }
+    if (al->count == 0)
+        printf("\nNo attempts yet.\n");
+}
+
+static void show_json(const message *m, const attempt_list *al)
+{
+    char ts[32];
+    json_t *o = json_object();
+    cli_message_json_fields(o, m);
+    json_object_set_new(o, "webhook_id", json_string(m->webhook_id));
+    json_object_set_new(o, "path", cli_json_str(m->path));
+    hd_time_rfc3339(m->updated_at, ts);
+    json_object_set_new(o, "updated_at", json_string(ts));
+    if (msg_status_pending(m->status) && m->due_at) {
+        hd_time_rfc3339(m->due_at, ts);
+        json_object_set_new(o, "next_attempt_at", json_string(ts));
+    } else {
+        json_object_set_new(o, "next_attempt_at", json_null());
+    }
+    json_object_set_new(o, "in_flight", json_boolean(m->in_flight));
+    json_object_set_new(o, "resend_of", m->resend_of ? json_integer(m->resend_of) : json_null());
+    json_object_set_new(o, "last_error", cli_json_str(m->last_error));
+    json_error_t jerr;
+    json_t *payload = m->payload ? json_loads(m->payload, JSON_DECODE_ANY, &jerr) : NULL;
+    json_object_set_new(o, "payload", payload ? payload : cli_json_str(m->payload));
+    json_t *arr = json_array();
+    for (int i = 0; i < al->count; i++) {
+        const attempt *a = &al->items[i];
+        json_t *ao = json_object();
+        json_object_set_new(ao, "number", json_integer(a->number));
+        hd_time_rfc3339(a->started_at, ts);
+        json_object_set_new(ao, "started_at", json_string(ts));
+        json_object_set_new(ao, "duration_ms", json_integer(a->duration_ms));
+        json_object_set_new(ao, "response_code",
+                            a->response_code ? json_integer(a->response_code) : json_null());
+        json_object_set_new(ao, "error", cli_json_str(a->error));
+        json_object_set_new(ao, "request_headers", cli_json_str(a->request_headers));
+        json_object_set_new(ao, "response_headers", cli_json_str(a->response_headers));
+        json_object_set_new(ao, "response_body",
+                            a->response_body ? cli_json_strn(a->response_body, a->response_body_len)
+                                             : json_null());
+        json_object_set_new(ao, "body_truncated", json_boolean(a->body_truncated));
+        json_array_append_new(arr, ao);
+    }
+    /* show's "attempts" is the array of attempts (the brief's contract); the
+     * count the list formats carry under that name moves to attempt_count. */
+    json_object_set_new(o, "attempt_count", json_integer(m->attempts));
+    json_object_set_new(o, "attempts", arr);
+    cli_json_print(stdout, o);
+}
+
+int cli_cmd_show(cli_ctx *ctx, int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        { "format", required_argument, NULL, 'f' },
+        { NULL, 0, NULL, 0 },
+    };
+    bool json = false;
+    int opt;
+    while ((opt = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+        switch (opt) {
+        case 'f':
+            if (strcmp(optarg, "json") == 0)
+                json = true;
+            else if (strcmp(optarg, "text") == 0 || strcmp(optarg, "table") == 0)
+                json = false;
+            else
+                return cli_usage_error(ctx->cmd, "--format: '%s' is not one of text, json", optarg);
+            break;
+        default: return cli_bad_option(ctx->cmd, opt, argv);
+        }
+    }
+    if (argc - optind != 1)
+        return cli_usage_error(ctx->cmd, "expected one message ID");
+    int64_t id;
+    if (!parse_id(ctx->cmd, argv[optind], &id))
+        return 2;
+    message m;
+    memset(&m, 0, sizeof m);
+    attempt_list al = { 0 };
+    hd_error err = { 0 };
+    int rc = 0;
+    if (store_message_get(ctx->st, id, &m, &err) != HD_OK) {
+        rc = cli_report(ctx->cmd, &err);
+        goto out;
+    }
+    if (store_attempts_list(ctx->st, id, &al, &err) != HD_OK) {
+        rc = cli_report(ctx->cmd, &err);
+        goto out;
+    }
+    if (json)
+        show_json(&m, &al);
+    else
+        show_text(&m, &al);
+out:
+    message_free(&m);
+    attempt_list_free(&al);
+    return rc;
+}
+
+/* ---- resend ---- */
+
+int cli_cmd_resend(cli_ctx *ctx, int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        { "status", required_argument, NULL, 'S' },
+        { "site", required_argument, NULL, 's' },
+        { "customer", required_argument, NULL, 'C' },
+        { NULL, 0, NULL, 0 },
+    };
+    const char *status = NULL, *site_name = NULL, *customer = NULL;
+    int opt;
+    while ((opt = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+        switch (opt) {
+        case 'S': status = optarg; break;
+        case 's': site_name = optarg; break;
+        case 'C': customer = optarg; break;
+        default: return cli_bad_option(ctx->cmd, opt, argv);
+        }
+    }
+    hd_error err = { 0 };
+    if (optind == argc) {
+        if (!status)
+            return cli_usage_error(ctx->cmd, "give message IDs or --status failed");
+        if (strcmp(status, "failed") != 0)
+            return cli_usage_error(ctx->cmd, "--status: only 'failed' messages can be resent in bulk");
+        msg_filter f = { .status_mask = MSG_STATUS_BIT(MSG_FAILED), .customer = customer };
+        int rc = 0;
+        if (site_name && !cli_site_id(ctx, site_name, &f.site_id, &rc))
+            return rc;
+        int64_t n = 0;
+        if (store_messages_resend_failed(ctx->st, &f, &n, &err) != HD_OK)
+            return cli_report(ctx->cmd, &err);
+        printf("resent %lld failed message%s\n", (long long)n, n == 1 ? "" : "s");
+        return 0;
+    }
+    if (status || site_name || customer)
+        return cli_usage_error(ctx->cmd, "give either message IDs or --status failed, not both");
+    /* Check every ID first so a typo does not leave half the list resent. */
+    for (int i = optind; i < argc; i++) {
+        int64_t id;
+        if (!parse_id(ctx->cmd, argv[i], &id))
+            return 2;
+    }
+    int rc = 0;
+    for (int i = optind; i < argc; i++) {
+        int64_t id = 0, new_id = 0;
+        parse_id(ctx->cmd, argv[i], &id);
+        if (store_message_resend(ctx->st, id, &new_id, &err) != HD_OK) {
+            int r = cli_report(ctx->cmd, &err);
+            if (r > rc)
+                rc = r;
+            continue;
+        }
+        printf("resent %lld -> %lld\n", (long long)id, (long long)new_id);
+    }
+    return rc;
+}
+
+/* ---- purge ---- */
+
+int cli_cmd_purge(cli_ctx *ctx, int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        { "older-than", required_argument, NULL, 'o' },
+        { NULL, 0, NULL, 0 },
+    };
+    int64_t older = ctx->cfg.retention_ms;
+    int opt;
+    while ((opt = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+        switch (opt) {
+        case 'o': {
+            const char *why = NULL;
+            if (!duration_parse(optarg, &older, &why))
+                return cli_usage_error(ctx->cmd, "--older-than: '%s': %s", optarg,
+                                       why ? why : "not a duration");
+            break;
+        }
+        default: return cli_bad_option(ctx->cmd, opt, argv);
+        }
+    }
+    if (optind < argc)
+        return cli_usage_error(ctx->cmd, "unexpected argument '%s'", argv[optind]);
+    int64_t before = hd_now_ms() - older;
+    int chunk = ctx->cfg.purge_chunk > 0 ? ctx->cfg.purge_chunk : 500;
+    int64_t total = 0;
+    hd_error err = { 0 };
+    /* Small chunks, each its own transaction, so a console or serve sharing
+     * the database is never blocked for long. */
+    for (;;) {
+        int64_t n = 0;
+        if (store_purge_chunk(ctx->st, before, chunk, &n, &err) != HD_OK) {
+            fprintf(stderr, "hookdesk: purge: %lld messages purged before the error\n",
+                    (long long)total);
+            return cli_report(ctx->cmd, &err);
+        }
+        if (n == 0)
+            break;
+        total += n;
+    }
+    printf("purged %lld message%s\n", (long long)total, total == 1 ? "" : "s");
+    return 0;
+}

@@ -1,0 +1,624 @@
+/* cli_sites.c - `hookdesk sites list|add|edit|remove|test|export|import`.
+ *
+ * Every change goes through site_validate (via the store, and first here so
+ * the message names the field: "sites add: url: must start with http://..."),
+ * so nothing invalid is ever saved.  Secrets are write-only: list, test and
+ * export print "********" unless `export --show-secrets` is asked for.
+ */
+#include <getopt.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli_internal.h"
+#include "hd_duration.h"
+#include "hd_sanitize.h"
+#include "hd_sitetest.h"
+#include "hd_util.h"
+
+/* ---- list ---- */
+
+static int sites_list(cli_ctx *ctx, int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        { "format", required_argument, NULL, 'f' },
+        { NULL, 0, NULL, 0 },
+    };
+    static const char *const headers[] = { "NAME", "URL", "AUTH", "ENABLED", "PENDING", "SUCCESS" };
+    static const char *const csv_headers[] = { "name", "url", "auth", "enabled", "pending",
+                                               "success" };
+    static const bool right[] = { false, false, false, false, true, true };
+    cli_format format = FORMAT_TABLE;
+    int opt;
+    while ((opt = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+        if (opt == 'f') {
+            if (!cli_parse_format(ctx->cmd, optarg, &format))
+                return 2;
+        } else {
+            return cli_bad_option(ctx->cmd, opt, argv);
+        }
+    }
+    if (optind < argc)
+        return cli_usage_error(ctx->cmd, "unexpected argument '%s'", argv[optind]);
+    site_stats_list l = { 0 };
+    hd_error err = { 0 };
+    if (store_sites_list(ctx->st, &l, &err) != HD_OK)
+        return cli_report(ctx->cmd, &err);
+    cli_table t;
+    if (format == FORMAT_TABLE)
+        cli_table_init(&t, stdout, 6, headers, right);
+    else if (format == FORMAT_CSV)
+        cli_csv_row(stdout, 6, csv_headers);
+    for (int i = 0; i < l.count; i++) {
+        const site_stats *ss = &l.items[i];
+        const site *s = &ss->s;
+        if (format == FORMAT_JSON) {
+            json_t *o = json_object();
+            json_object_set_new(o, "id", json_integer(s->id));
+            json_object_set_new(o, "name", cli_json_str(s->name));
+            json_object_set_new(o, "url", cli_json_str(s->url));
+            json_object_set_new(o, "auth", json_string(auth_kind_name(s->auth)));
+            json_object_set_new(o, "content_type", json_string(content_type_name(s->ctype)));
+            json_object_set_new(o, "timeout_ms", json_integer(s->timeout_ms));
+            json_object_set_new(o, "enabled", json_boolean(s->enabled));
+            json_object_set_new(o, "pending", json_integer(ss->pending));
+            json_object_set_new(o, "recent_attempts", json_integer(ss->recent_total));
+            json_object_set_new(o, "recent_ok", json_integer(ss->recent_ok));
+            json_t *h = json_object();
+            for (int k = 0; k < s->nheaders; k++)
+                json_object_set_new(h, s->headers[k].name, cli_json_str(s->headers[k].value));
+            json_object_set_new(o, "headers", h);
+            cli_json_print(stdout, o);
+            continue;
+        }
+        char pending[24], success[16];
+        snprintf(pending, sizeof pending, "%lld", (long long)ss->pending);
+        if (ss->recent_total > 0)
+            snprintf(success, sizeof success, "%d%%", ss->recent_ok * 100 / ss->recent_total);
+        else
+            snprintf(success, sizeof success, "-");
+        const char *cells[] = { s->name, s->url, auth_kind_name(s->auth),
+                                s->enabled ? "yes" : "no", pending, success };
+        if (format == FORMAT_CSV)
+            cli_csv_row(stdout, 6, cells);
+        else
+            cli_table_add(&t, cells);
+    }
+    if (format == FORMAT_TABLE)
+        cli_table_free(&t);
+    site_stats_list_free(&l);
+    return 0;
+}
+
+/* ---- add / edit ---- */
+
+typedef struct site_flags {
+    const char *url, *auth, *user, *secret, *header, *ctype, *timeout, *rename;
+    const char **add_headers;   /* "Name: value" */
+    int nadd;
+    bool clear_headers;
+    int enabled;                /* -1 unchanged, 0 disable, 1 enable */
+} site_flags;
+
+/* Reads a secret given as "-" from the first line of stdin (keeps it out of
+ * the process list and shell history). */
+static char *read_secret_stdin(void)
+{
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n = getline(&line, &cap, stdin);
+    if (n < 0) {
+        free(line);
+        return hd_xstrdup("");
+    }
+    while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+        line[--n] = '\0';
+    return line;
+}
+
+static void set_str(char **dst, const char *v)
+{
+    free(*dst);
+    *dst = v && *v ? hd_xstrdup(v) : NULL;
+}
+
+/* Applies the flags to s; on a usage problem prints it and returns 2. */
+static int apply_flags(cli_ctx *ctx, const site_flags *fl, site *s)
+{
+    if (fl->url)
+        set_str(&s->url, fl->url);
+    if (fl->auth) {
+        auth_kind k;
+        if (!auth_kind_parse(fl->auth, &k))
+            return cli_fail(ctx->cmd, 2, "auth: unknown kind '%s' (none, basic, bearer, header, hmac)",
+                            fl->auth);
+        if (k != s->auth) {
+            /* Another kind: the old credentials mean nothing to it. */
+            set_str(&s->auth_user, NULL);
+            set_str(&s->auth_secret, NULL);
+            set_str(&s->auth_header, NULL);
+            set_str(&s->auth_extra, NULL);
+            s->auth = k;
+        }
+    }
+    if (fl->user)
+        set_str(&s->auth_user, fl->user);
+    if (fl->secret) {
+        if (strcmp(fl->secret, "-") == 0) {
+            char *sec = read_secret_stdin();
+            set_str(&s->auth_secret, sec);
+            free(sec);
+        } else {
+            set_str(&s->auth_secret, fl->secret);
+        }
+    }
+    if (fl->header)
+        set_str(&s->auth_header, fl->header);
+    if (fl->ctype && !content_type_parse(fl->ctype, &s->ctype))
+        return cli_fail(ctx->cmd, 2,
+                        "content_type: '%s' is not application/json or "
+                        "application/x-www-form-urlencoded",
+                        fl->ctype);
+    if (fl->timeout) {
+        const char *why = NULL;
+        if (!duration_parse(fl->timeout, &s->timeout_ms, &why))
+            return cli_fail(ctx->cmd, 2, "timeout: '%s': %s", fl->timeout, why ? why : "bad duration");
+    }
+    if (fl->clear_headers) {
+        for (int i = 0; i < s->nheaders; i++) {
+            free(s->headers[i].name);
+            free(s->headers[i].value);
+        }
+        free(s->headers);
+        s->headers = NULL;
+        s->nheaders = 0;
+    }
+    for (int i = 0; i < fl->nadd; i++) {
+        const char *h = fl->add_headers[i];
+        const char *colon = strchr(h, ':');
+        if (!colon || colon == h)
+            return cli_usage_error(ctx->cmd, "--add-header: expected 'Name: value', got '%s'", h);
+        char *name = hd_xstrndup(h, (size_t)(colon - h));
+        const char *value = colon + 1;
+        while (*value == ' ' || *value == '\t')
+            value++;
+        site_add_header(s, name, value);
+        free(name);
+    }
+    if (fl->rename)
+        set_str(&s->name, fl->rename);
+    if (fl->enabled >= 0)
+        s->enabled = fl->enabled == 1;
+    return 0;
+}
+
+/* Parses NAME and the site flags; returns -1 when fine, else the exit code. */
+static int parse_site_flags(cli_ctx *ctx, int argc, char **argv, bool edit, const char **name,
+                            site_flags *fl)
+{
+    static const struct option longopts[] = {
+        { "url", required_argument, NULL, 'u' },
+        { "auth", required_argument, NULL, 'A' },
+        { "user", required_argument, NULL, 'U' },
+        { "secret", required_argument, NULL, 'S' },
+        { "header", required_argument, NULL, 'H' },
+        { "content-type", required_argument, NULL, 'T' },
+        { "timeout", required_argument, NULL, 't' },
+        { "add-header", required_argument, NULL, 'a' },
+        { "clear-headers", no_argument, NULL, 'c' },
+        { "disabled", no_argument, NULL, 'd' },
+        { "enable", no_argument, NULL, 'E' },
+        { "disable", no_argument, NULL, 'D' },
+        { "rename", required_argument, NULL, 'r' },
+        { NULL, 0, NULL, 0 },
+    };
+    memset(fl, 0, sizeof *fl);
+    fl->enabled = -1;
+    int opt;
+    while ((opt = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+        /* Flags that only make sense for one of add/edit. */
+        if ((!edit && (opt == 'E' || opt == 'D' || opt == 'r' || opt == 'c')) ||
+            (edit && opt == 'd'))
+            return cli_usage_error(ctx->cmd, "option '%s' is not for %s", argv[optind - 1],
+                                   ctx->cmd);
+        switch (opt) {
+        case 'u': fl->url = optarg; break;
+        case 'A': fl->auth = optarg; break;
+        case 'U': fl->user = optarg; break;
+        case 'S': fl->secret = optarg; break;
+        case 'H': fl->header = optarg; break;
+        case 'T': fl->ctype = optarg; break;
+        case 't': fl->timeout = optarg; break;
+        case 'a':
+            fl->add_headers = hd_xrealloc(fl->add_headers,
+                                          (size_t)(fl->nadd + 1) * sizeof *fl->add_headers);
+            fl->add_headers[fl->nadd++] = optarg;
+            break;
+        case 'c': fl->clear_headers = true; break;
+        case 'd': fl->enabled = 0; break;
+        case 'E': fl->enabled = 1; break;
+        case 'D': fl->enabled = 0; break;
+        case 'r': fl->rename = optarg; break;
+        default: return cli_bad_option(ctx->cmd, opt, argv);
+        }
+    }
+    if (argc - optind != 1)
+        return cli_usage_error(ctx->cmd, argc - optind == 0 ? "expected a site NAME"
+                                                            : "expected one site NAME");
+    *name = argv[optind];
+    return -1;
+}
+
+static int sites_add(cli_ctx *ctx, int argc, char **argv)
+{
+    const char *name = NULL;
+    site_flags fl;
+    int rc = parse_site_flags(ctx, argc, argv, false, &name, &fl);
+    if (rc >= 0) {
+        free(fl.add_headers);
+        return rc;
+    }
+    if (!fl.url) {
+        free(fl.add_headers);
+        return cli_usage_error(ctx->cmd, "--url is required");
+    }
+    site s;
+    site_init(&s);
+    s.name = hd_xstrdup(name);
+    rc = apply_flags(ctx, &fl, &s);
+    hd_error err = { 0 };
+    if (rc == 0) {
+        int64_t id = 0;
+        if (site_validate(&s, &err) != HD_OK || store_site_add(ctx->st, &s, &id, &err) != HD_OK)
+            rc = cli_report(ctx->cmd, &err);
+        else
+            printf("added site %s\n", name);
+    }
+    site_free(&s);
+    free(fl.add_headers);
+    return rc;
+}
+
+static int sites_edit(cli_ctx *ctx, int argc, char **argv)
+{
+    const char *name = NULL;
+    site_flags fl;
+    int rc = parse_site_flags(ctx, argc, argv, true, &name, &fl);
+    if (rc >= 0) {
+        free(fl.add_headers);
+        return rc;
+    }
+    site s;
+    site_init(&s);
+    hd_error err = { 0 };
+    hd_status st = store_site_get_by_name(ctx->st, name, &s, &err);
+    if (st == HD_NOT_FOUND)
+        rc = cli_fail(ctx->cmd, 1, "site '%s' not found", name);
+    else if (st != HD_OK)
+        rc = cli_report(ctx->cmd, &err);
+    else
+        rc = apply_flags(ctx, &fl, &s);
+    if (rc == 0) {
+        if (site_validate(&s, &err) != HD_OK || store_site_update(ctx->st, &s, &err) != HD_OK)
+            rc = cli_report(ctx->cmd, &err);
+        else
+            printf("updated site %s\n", s.name);
+    }
+    site_free(&s);
+    free(fl.add_headers);
+    return rc;
+}
+
+/* ---- remove / test ---- */
+
+static int one_name(cli_ctx *ctx, int argc, char **argv, const char **name)
+{
+    static const struct option longopts[] = { { NULL, 0, NULL, 0 } };
+    int opt;
+    while ((opt = getopt_long(argc, argv, ":", longopts, NULL)) != -1)
+        return cli_bad_option(ctx->cmd, opt, argv);
+    if (argc - optind != 1)
+        return cli_usage_error(ctx->cmd, "expected one site NAME");
+    *name = argv[optind];
+    return -1;
+}
+
+static int get_site(cli_ctx *ctx, const char *name, site *s)
+{
+    hd_error err = { 0 };
+    hd_status st = store_site_get_by_name(ctx->st, name, s, &err);
+    if (st == HD_NOT_FOUND)
+        return cli_fail(ctx->cmd, 1, "site '%s' not found", name);
+    if (st != HD_OK)
+        return cli_report(ctx->cmd, &err);
+    return 0;
+}
+
+static int sites_remove(cli_ctx *ctx, int argc, char **argv)
+{
+    const char *name = NULL;
+    int rc = one_name(ctx, argc, argv, &name);
+    if (rc >= 0)
+        return rc;
+    site s;
+    site_init(&s);
+    rc = get_site(ctx, name, &s);
+    if (rc == 0) {
+        hd_error err = { 0 };
+        if (store_site_delete(ctx->st, s.id, &err) != HD_OK)
+            rc = cli_report(ctx->cmd, &err);
+        else
+            printf("removed site %s\n", name);
+    }
+    site_free(&s);
+    return rc;
+}
+
+static void print_lines(const char *prefix, const char *text, size_t len)
+{
+    if (!text || !len)
+        return;
+    hd_buf b = { 0 };
+    sanitize_append(&b, text, len, SANITIZE_KEEP_NEWLINES | SANITIZE_KEEP_TABS);
+    const char *p = hd_buf_str(&b);
+    while (*p) {
+        size_t n = strcspn(p, "\n");
+        size_t shown = n;
+        if (shown && p[shown - 1] == '\r')   /* CRLF header lines */
+            shown--;
+        printf("%s%.*s\n", prefix, (int)shown, p);
+        p += n;
+        if (*p == '\n')
+            p++;
+    }
+    hd_buf_free(&b);
+}
+
+static int sites_test(cli_ctx *ctx, int argc, char **argv)
+{
+    const char *name = NULL;
+    int rc = one_name(ctx, argc, argv, &name);
+    if (rc >= 0)
+        return rc;
+    site s;
+    site_init(&s);
+    rc = get_site(ctx, name, &s);
+    if (rc != 0) {
+        site_free(&s);
+        return rc;
+    }
+    sitetest_result r;
+    memset(&r, 0, sizeof r);
+    hd_error err = { 0 };
+    if (sitetest_run(&ctx->cfg, &s, &r, &err) != HD_OK) {
+        rc = cli_report(ctx->cmd, &err);
+        goto out;
+    }
+    char *url = sanitize_dup(s.url, 0);
+    printf("POST %s\n", url);
+    free(url);
+    print_lines("> ", r.request_headers, r.request_headers ? strlen(r.request_headers) : 0);
+    if (r.response_code)
+        printf("< HTTP %d in %lld ms\n", r.response_code, (long long)r.duration_ms);
+    else
+        printf("< no response after %lld ms\n", (long long)r.duration_ms);
+    print_lines("< ", r.response_headers, r.response_headers ? strlen(r.response_headers) : 0);
+    if (r.response_body_len) {
+        printf("\n");
+        print_lines("", r.response_body, r.response_body_len);
+    }
+    if (r.error) {
+        fprintf(stderr, "hookdesk: %s: %s: ", ctx->cmd, name);
+        char *e = sanitize_dup(r.error, 0);
+        fprintf(stderr, "%s\n", e);
+        free(e);
+    }
+    rc = r.response_code >= 200 && r.response_code <= 299 ? 0 : 1;
+    if (rc == 0)
+        printf("ok\n");
+out:
+    sitetest_result_free(&r);
+    site_free(&s);
+    return rc;
+}
+
+/* ---- export / import ---- */
+
+/* A YAML double-quoted scalar; "${" is doubled so that config_load's
+ * environment expansion gives the text back unchanged. */
+static void yaml_quoted(FILE *out, const char *s)
+{
+    fputc('"', out);
+    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
+        if (*p == '"' || *p == '\\')
+            fprintf(out, "\\%c", *p);
+        else if (*p == '\n')
+            fputs("\\n", out);
+        else if (*p == '\t')
+            fputs("\\t", out);
+        else if (*p < 0x20 || *p == 0x7f)
+            fprintf(out, "\\x%02x", *p);
+        else if (*p == '$' && p[1] == '{')
+            fputs("$$", out);
+        else
+            fputc(*p, out);
+    }
+    fputc('"', out);
+}
+
+static const char *secret_key(auth_kind k)
+{
+    switch (k) {
+    case AUTH_BASIC: return "password";
+    case AUTH_BEARER: return "token";
+    case AUTH_HEADER: return "value";
+    default: return "secret";
+    }
+}
+
+static int sites_export(cli_ctx *ctx, int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        { "show-secrets", no_argument, NULL, 's' },
+        { NULL, 0, NULL, 0 },
+    };
+    bool show = false;
+    int opt;
+    while ((opt = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+        if (opt == 's')
+            show = true;
+        else
+            return cli_bad_option(ctx->cmd, opt, argv);
+    }
+    if (optind < argc)
+        return cli_usage_error(ctx->cmd, "unexpected argument '%s'", argv[optind]);
+    site_stats_list l = { 0 };
+    hd_error err = { 0 };
+    if (store_sites_list(ctx->st, &l, &err) != HD_OK)
+        return cli_report(ctx->cmd, &err);
+    printf("# hookdesk %s: trusted sites (load with `hookdesk sites import FILE`\n"
+           "# or paste under a config file's `sites:`)%s\n",
+           HOOKDESK_VERSION,
+           show ? "\n# WARNING: this file holds secrets in clear text"
+                : "\n# secrets are masked as \"********\"; importing keeps the stored ones");
+    printf("sites:%s\n", l.count ? "" : " []");
+    for (int i = 0; i < l.count; i++) {
+        const site *s = &l.items[i].s;
+        printf("  - name: ");
+        yaml_quoted(stdout, s->name);
+        printf("\n    url: ");
+        yaml_quoted(stdout, s->url);
+        printf("\n    content_type: %s\n", content_type_name(s->ctype));
+        if (s->timeout_ms > 0) {
+            char d[32];
+            duration_format(s->timeout_ms, d, sizeof d);
+            printf("    timeout: %s\n", d);
+        }
+        printf("    enabled: %s\n", s->enabled ? "true" : "false");
+        if (s->nheaders > 0) {
+            printf("    headers:\n");
+            for (int k = 0; k < s->nheaders; k++) {
+                printf("      ");
+                yaml_quoted(stdout, s->headers[k].name);
+                printf(": ");
+                yaml_quoted(stdout, s->headers[k].value);
+                printf("\n");
+            }
+        }
+        printf("    auth:\n      kind: %s\n", auth_kind_name(s->auth));
+        if (s->auth_user) {
+            printf("      user: ");
+            yaml_quoted(stdout, s->auth_user);
+            printf("\n");
+        }
+        if (s->auth_header) {
+            printf("      header: ");
+            yaml_quoted(stdout, s->auth_header);
+            printf("\n");
+        }
+        if (s->auth_secret && *s->auth_secret) {
+            printf("      %s: ", secret_key(s->auth));
+            yaml_quoted(stdout, show ? s->auth_secret : site_mask(s->auth_secret));
+            printf("\n");
+        }
+    }
+    site_stats_list_free(&l);
+    return 0;
+}
+
+static int sites_import(cli_ctx *ctx, int argc, char **argv)
+{
+    const char *path = NULL;
+    int rc = one_name(ctx, argc, argv, &path);
+    if (rc >= 0)
+        return rc;
+    config c;
+    hd_error err = { 0 };
+    if (config_load(&c, path, &err) != HD_OK) {
+        config_free(&c);
+        return cli_report(ctx->cmd, &err);
+    }
+    int added = 0, updated = 0;
+    if (store_tx_begin(ctx->st, &err) != HD_OK) {
+        config_free(&c);
+        return cli_report(ctx->cmd, &err);
+    }
+    for (int i = 0; i < c.nsites && rc < 0; i++) {
+        site *in = &c.sites[i];
+        site old;
+        site_init(&old);
+        hd_status st = store_site_get_by_name(ctx->st, in->name, &old, &err);
+        bool masked = in->auth_secret && strcmp(in->auth_secret, site_mask("x")) == 0;
+        if (st == HD_OK) {
+            /* An export without --show-secrets: keep the stored secret. */
+            if (masked && old.auth == in->auth)
+                set_str(&in->auth_secret, old.auth_secret);
+            else if (masked)
+                st = hd_error_set(&err, HD_INVALID,
+                                  "%s: site '%s': auth secret is masked (\"********\") and the "
+                                  "auth kind changed; give the real secret",
+                                  path, in->name);
+            in->id = old.id;
+            if (st == HD_OK && store_site_update(ctx->st, in, &err) == HD_OK)
+                updated++;
+            else
+                rc = cli_report(ctx->cmd, &err);
+        } else if (st == HD_NOT_FOUND) {
+            if (masked) {
+                hd_error_set(&err, HD_INVALID,
+                             "%s: site '%s': auth secret is masked (\"********\"); give the real "
+                             "secret",
+                             path, in->name);
+                rc = cli_report(ctx->cmd, &err);
+            } else if (store_site_add(ctx->st, in, &in->id, &err) == HD_OK) {
+                added++;
+            } else {
+                rc = cli_report(ctx->cmd, &err);
+            }
+        } else {
+            rc = cli_report(ctx->cmd, &err);
+        }
+        site_free(&old);
+    }
+    if (rc < 0 && store_tx_commit(ctx->st, &err) != HD_OK)
+        rc = cli_report(ctx->cmd, &err);
+    if (rc >= 0) {
+        /* All or nothing. */
+        store_tx_rollback(ctx->st);
+        fprintf(stderr, "hookdesk: %s: nothing was imported\n", ctx->cmd);
+    } else {
+        printf("imported %d site%s (%d added, %d updated)\n", added + updated,
+               added + updated == 1 ? "" : "s", added, updated);
+        rc = 0;
+    }
+    config_free(&c);
+    return rc;
+}
+
+/* ---- dispatch ---- */
+
+int cli_cmd_sites(cli_ctx *ctx, int argc, char **argv)
+{
+    static const struct {
+        const char *name;
+        int (*run)(cli_ctx *, int, char **);
+        const char *cmd;     /* name in messages */
+    } subs[] = {
+        { "list", sites_list, "sites list" },     { "add", sites_add, "sites add" },
+        { "edit", sites_edit, "sites edit" },     { "remove", sites_remove, "sites remove" },
+        { "test", sites_test, "sites test" },     { "export", sites_export, "sites export" },
+        { "import", sites_import, "sites import" },
+    };
+    if (argc < 2)
+        return sites_list(ctx, 1, argv);
+    for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++) {
+        if (strcmp(argv[1], subs[i].name) == 0) {
+            ctx->cmd = subs[i].cmd;
+            optind = 0;
+            return subs[i].run(ctx, argc - 1, argv + 1);
+        }
+    }
+    return cli_usage_error("sites", "unknown subcommand '%s' (list, add, edit, remove, test, "
+                                    "export, import)",
+                           argv[1]);
+}
