@@ -226,6 +226,11 @@ static hd_status check_url(const char *url, hd_error *err)
     if (strncasecmp(url, "http://", 7) != 0 && strncasecmp(url, "https://", 8) != 0)
         return hd_error_set(err, HD_INVALID, "url: must start with http:// or https://");
 
+    /* libcurl reads "http:///x" as host "x"; an empty authority is a typo. */
+    const char *auth = strstr(url, "://") + 3;
+    if (*auth == '\0' || *auth == '/' || *auth == '?' || *auth == '#')
+        return hd_error_set(err, HD_INVALID, "url: a host name is required");
+
     CURLU *u = curl_url();
     if (!u)
         return hd_error_set(err, HD_NOMEM, "url: cannot allocate a URL parser");
