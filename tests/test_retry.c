@@ -17,7 +17,7 @@ static void test_five_failures(void **state)
     int64_t now = 1700000000000LL;
     int retries = 0;
     for (int n = 1; n <= 5; n++) {
-        int64_t finished = now + 250;   /* the n took 250 ms */
+        int64_t finished = now + 250;   /* the attempt took 250 ms */
         retry_decision d = retry_decide(&p, n, false, finished);
         if (n < 5) {
             assert_int_equal(d.status, MSG_RESENT);
@@ -55,7 +55,7 @@ static void test_edges(void **state)
     retry_decision d = retry_decide(&fast, 2, false, 1000);
     assert_int_equal(d.status, MSG_RESENT);
     assert_int_equal(d.next_due_at, 1050);
-    /* An n beyond the limit (e.g. max_attempts lowered since) fails. */
+    /* An attempt beyond the limit (e.g. max_attempts lowered since) fails. */
     assert_int_equal(retry_decide(&fast, 7, false, 1000).status, MSG_FAILED);
     /* Zero interval: due at once. */
     retry_policy now = { .max_attempts = 2, .retry_interval_ms = 0 };
