@@ -1,0 +1,680 @@
+/* engine.c - the delivery engine: claim due messages, send them with libcurl's
+ * multi interface, record outcomes, purge old rows.
+ *
+ * DESIGN
+ * What runs where:
+ *   - engine_start (caller's thread) copies the settings, opens the engine's
+ *     own store connection, creates the CURLM and starts one worker thread
+ *     with every signal blocked.
+ *   - The worker thread owns everything else: the store handle, the easy
+ *     handles in flight (`flights`), the finished-but-unrecorded outcomes
+ *     (`outs`) and the site cache.  Nothing of these is touched elsewhere.
+ *   - engine_wakeup / engine_stop / engine_get_stats may be called from any
+ *     thread; they only take `lock` and call curl_multi_wakeup (documented as
+ *     callable from any thread) to cut the worker's curl_multi_poll short.
+ * Which lock guards what:
+ *   - `lock` guards `stop_requested`, `stop_mode`, `wake` and `stats`.
+ *     The worker takes it briefly to read the flags and publish stats, never
+ *     while it does network or database work.
+ * One tick of the worker:
+ *   1. curl_multi_perform, then CURLMSG_DONE results -> attempt outcomes;
+ *   2. one BEGIN IMMEDIATE transaction: record every finished outcome and
+ *      claim up to (concurrency - in flight) due messages; on failure
+ *      (SQLITE_BUSY...) roll back and keep the outcomes for the next tick,
+ *      so no finished attempt is lost;
+ *   3. start the claimed transfers (request build errors become outcomes
+ *      without touching the network);
+ *   4. one purge chunk when a purge is under way (each its own transaction);
+ *   5. curl_multi_poll until curl has work, engine_wakeup/engine_stop, or
+ *      the next due message / poll interval.
+ * Leases make a kill -9 safe: the attempts in flight are retried by whoever
+ * claims them after the lease expires (the only duplicates SPEC §1 allows).
+ */
+#include "hd_engine.h"
+
+#include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "hd_duration.h"
+#include "hd_request.h"
+#include "hd_retry.h"
+#include "hd_sanitize.h"
+#include "hd_store.h"
+#include "hd_util.h"
+#include "http.h"
+
+/* A claimed message whose transfer is under way. */
+typedef struct flight {
+    http_transfer *t;        /* the easy handle (t->user points back here) */
+    message m;               /* as claimed */
+    int number;              /* attempt number: m.attempts + 1 at claim time */
+    char *request_headers;   /* masked, stored with the attempt */
+} flight;
+
+/* A finished attempt waiting to be recorded. */
+typedef struct pending_out {
+    attempt_outcome o;       /* what store_record_outcomes takes */
+    char *log_line;          /* stderr line, printed once recorded; NULL when quiet */
+} pending_out;
+
+typedef struct site_cache {
+    site *items;             /* sites fetched so far */
+    int count;
+    uint64_t counter;        /* store_change_counter when filled */
+} site_cache;
+
+struct engine {
+    /* Settings, fixed after engine_start. */
+    char *database;
+    delivery_config d;       /* copy; d.user_agent owned */
+    int64_t retention_ms;    /* <= 0: no purge */
+    int64_t purge_interval_ms;
+    int purge_chunk;
+    bool allow_private;
+    engine_options opt;
+    char owner[160];         /* "hostname:pid:random", the lease owner */
+
+    CURLM *multi;            /* created in engine_start, freed in engine_join */
+    pthread_t thread;
+    bool thread_started;
+
+    pthread_mutex_t lock;    /* guards the four fields below */
+    bool stop_requested;
+    engine_stop_mode stop_mode;
+    bool wake;               /* engine_wakeup: claim at the next tick */
+    engine_stats stats;
+
+    /* Worker thread only. */
+    store *st;
+    flight **flights;        /* in flight, at most d.concurrency */
+    int nflights;
+    pending_out *outs;       /* finished, not recorded yet */
+    int nouts, outs_cap;
+    site_cache sites;
+    hd_status result;        /* what the thread ended with */
+    hd_error result_err;
+};
+
+/* ---- small helpers ---- */
+
+static void set_last_error(engine *e, const char *text)
+{
+    pthread_mutex_lock(&e->lock);
+    snprintf(e->stats.last_error, sizeof e->stats.last_error, "%s", text);
+    pthread_mutex_unlock(&e->lock);
+}
+
+static void publish_in_flight(engine *e)
+{
+    pthread_mutex_lock(&e->lock);
+    e->stats.in_flight = e->nflights;
+    pthread_mutex_unlock(&e->lock);
+}
+
+static void make_owner(char *out, size_t outlen)
+{
+    char host[64] = "localhost";
+    gethostname(host, sizeof host);
+    host[sizeof host - 1] = '\0';
+    unsigned char r[4];
+    hd_random_bytes(r, sizeof r);
+    snprintf(out, outlen, "%s:%ld:%02x%02x%02x%02x", host, (long)getpid(), r[0], r[1], r[2], r[3]);
+}
+
+static void outs_push(engine *e, attempt_outcome *o, char *log_line)
+{
+    if (e->nouts == e->outs_cap) {
+        e->outs_cap = e->outs_cap ? e->outs_cap * 2 : 32;
+        e->outs = hd_xrealloc(e->outs, sizeof *e->outs * (size_t)e->outs_cap);
+    }
+    e->outs[e->nouts].o = *o;
+    e->outs[e->nouts].log_line = log_line;
+    e->nouts++;
+}
+
+/* ---- sites ---- */
+
+static void site_cache_clear(site_cache *c)
+{
+    for (int i = 0; i < c->count; i++)
+        site_free(&c->items[i]);
+    free(c->items);
+    c->items = NULL;
+    c->count = 0;
+}
+
+/* The site of a message, from the cache (refreshed whenever any process
+ * committed a change, so an edited site is used at once). */
+static const site *site_lookup(engine *e, int64_t id, hd_error *err)
+{
+    uint64_t counter = store_change_counter(e->st);
+    if (counter != e->sites.counter) {
+        site_cache_clear(&e->sites);
+        e->sites.counter = counter;
+    }
+    for (int i = 0; i < e->sites.count; i++)
+        if (e->sites.items[i].id == id)
+            return &e->sites.items[i];
+    site s;
+    site_init(&s);
+    if (store_site_get(e->st, id, &s, err) != HD_OK) {
+        site_free(&s);
+        return NULL;
+    }
+    e->sites.items = hd_xrealloc(e->sites.items, sizeof *e->sites.items * (size_t)(e->sites.count + 1));
+    e->sites.items[e->sites.count] = s;
+    return &e->sites.items[e->sites.count++];
+}
+
+/* ---- outcomes ---- */
+
+static char *log_line_for(const engine *e, const message *m, const attempt *a,
+                          const retry_decision *d, int64_t now)
+{
+    if (e->opt.quiet)
+        return NULL;
+    char *site_name = sanitize_dup(m->site_name ? m->site_name : "?", 0);
+    char *what = a->error ? sanitize_dup(a->error, 0) : hd_xasprintf("HTTP %d", a->response_code);
+    char tail[64];
+    if (d->status == MSG_DONE) {
+        snprintf(tail, sizeof tail, "done");
+    } else if (d->status == MSG_FAILED) {
+        snprintf(tail, sizeof tail, "failed");
+    } else {
+        char in[32];
+        duration_format(d->next_due_at > now ? d->next_due_at - now : 0, in, sizeof in);
+        snprintf(tail, sizeof tail, "retry in %s", in);
+    }
+    char *line = hd_xasprintf("hookdesk: msg %" PRId64 " -> site %s: %s (attempt %d/%d), %s\n",
+                              m->id, site_name, what, a->number, e->d.max_attempts, tail);
+    free(site_name);
+    free(what);
+    return line;
+}
+
+/* Turns a finished (or never started) attempt into a pending outcome. */
+static void add_outcome(engine *e, const message *m, int number, http_result *res,
+                        char *request_headers)
+{
+    attempt_outcome o;
+    memset(&o, 0, sizeof o);
+    o.a.message_id = m->id;
+    o.a.site_id = m->site_id;
+    o.a.number = number;
+    o.a.started_at = res->started_at ? res->started_at : hd_now_ms();
+    o.a.duration_ms = res->duration_ms;
+    o.a.response_code = res->response_code;
+    o.a.error = res->error;
+    o.a.request_headers = request_headers;
+    o.a.response_headers = res->response_headers;
+    o.a.response_body = res->response_body;
+    o.a.response_body_len = res->response_body_len;
+    o.a.body_truncated = res->body_truncated;
+    memset(res, 0, sizeof *res);   /* ownership moved into o.a */
+
+    retry_policy p = { e->d.max_attempts, e->d.retry_interval_ms };
+    int64_t now = hd_now_ms();
+    retry_decision d = retry_decide(&p, number, o.a.error == NULL, now);
+    o.new_status = d.status;
+    o.next_due_at = d.next_due_at;
+    outs_push(e, &o, log_line_for(e, m, &o.a, &d, now));
+}
+
+static void flight_free(flight *f)
+{
+    http_transfer_free(f->t);
+    message_free(&f->m);
+    free(f->request_headers);
+    free(f);
+}
+
+static void flights_remove(engine *e, flight *f)
+{
+    for (int i = 0; i < e->nflights; i++) {
+        if (e->flights[i] == f) {
+            e->flights[i] = e->flights[--e->nflights];
+            return;
+        }
+    }
+}
+
+/* Step 1: results of finished transfers.  Returns how many finished. */
+static int collect_finished(engine *e)
+{
+    int running = 0;
+    CURLMcode mc = curl_multi_perform(e->multi, &running);
+    if (mc != CURLM_OK)
+        set_last_error(e, curl_multi_strerror(mc));
+    int finished = 0;
+    CURLMsg *msg;
+    int left;
+    while ((msg = curl_multi_info_read(e->multi, &left)) != NULL) {
+        if (msg->msg != CURLMSG_DONE)
+            continue;
+        CURL *easy = msg->easy_handle;
+        CURLcode rc = msg->data.result;
+        http_transfer *t = NULL;
+        curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&t);
+        curl_multi_remove_handle(e->multi, easy);
+        flight *f = t->user;
+        http_result res;
+        http_transfer_finish(t, rc, &res);
+        add_outcome(e, &f->m, f->number, &res, f->request_headers);
+        f->request_headers = NULL;
+        flights_remove(e, f);
+        flight_free(f);
+        finished++;
+    }
+    if (finished)
+        publish_in_flight(e);
+    return finished;
+}
+
+static void outs_free_range(engine *e, int n)
+{
+    for (int i = 0; i < n; i++) {
+        attempt_free(&e->outs[i].o.a);
+        free(e->outs[i].log_line);
+    }
+    memmove(e->outs, e->outs + n, sizeof *e->outs * (size_t)(e->nouts - n));
+    e->nouts -= n;
+}
+
+/* After a commit: log, count, free. */
+static void outs_recorded(engine *e)
+{
+    int64_t attempts = 0, done = 0, failed = 0, errors = 0;
+    for (int i = 0; i < e->nouts; i++) {
+        const attempt_outcome *o = &e->outs[i].o;
+        attempts++;
+        if (o->a.error)
+            errors++;
+        if (o->new_status == MSG_DONE)
+            done++;
+        else if (o->new_status == MSG_FAILED)
+            failed++;
+        if (e->outs[i].log_line)
+            fputs(e->outs[i].log_line, stderr);
+    }
+    pthread_mutex_lock(&e->lock);
+    e->stats.attempts += attempts;
+    e->stats.done += done;
+    e->stats.failed += failed;
+    e->stats.errors += errors;
+    pthread_mutex_unlock(&e->lock);
+    outs_free_range(e, e->nouts);
+}
+
+/* Step 2: one transaction for the tick.  On failure nothing is lost: the
+ * outcomes stay in e->outs and claimed is empty. */
+static hd_status tick_transaction(engine *e, int claim_limit, message_list *claimed)
+{
+    hd_error err = {0};
+    memset(claimed, 0, sizeof *claimed);
+    if (store_tx_begin(e->st, &err) != HD_OK)
+        goto fail;
+    if (e->nouts > 0) {
+        attempt_outcome *arr = hd_xmalloc(sizeof *arr * (size_t)e->nouts);
+        for (int i = 0; i < e->nouts; i++)
+            arr[i] = e->outs[i].o;
+        hd_status st = store_record_outcomes(e->st, e->owner, arr, e->nouts, &err);
+        free(arr);
+        if (st != HD_OK)
+            goto rollback;
+    }
+    if (claim_limit > 0 &&
+        store_claim(e->st, e->owner, hd_now_ms(), e->d.lease_ms, claim_limit, claimed, &err) != HD_OK)
+        goto rollback;
+    if (store_tx_commit(e->st, &err) != HD_OK)
+        goto rollback;
+    outs_recorded(e);
+    return HD_OK;
+rollback:
+    store_tx_rollback(e->st);
+    message_list_free(claimed);
+    memset(claimed, 0, sizeof *claimed);
+fail:
+    set_last_error(e, err.msg[0] ? err.msg : "database transaction failed");
+    return err.code ? err.code : HD_DB;
+}
+
+/* Step 3: start one claimed message (takes it over). */
+static void start_message(engine *e, message *m)
+{
+    int number = m->attempts + 1;
+    hd_error err = {0};
+    http_result res;
+    memset(&res, 0, sizeof res);
+    const site *s = site_lookup(e, m->site_id, &err);
+    if (!s) {
+        res.error = hd_xasprintf("site %" PRId64 " not found: %s", m->site_id, err.msg);
+        add_outcome(e, m, number, &res, NULL);
+        message_free(m);
+        return;
+    }
+    request_context ctx = { .now_ms = hd_now_ms(), .user_agent = e->d.user_agent };
+    http_request req;
+    if (request_build(s, m, &ctx, &req, &err) != HD_OK) {
+        res.error = hd_xstrdup(err.msg);
+        add_outcome(e, m, number, &res, NULL);
+        message_free(m);
+        return;
+    }
+    char *headers = request_headers_text(&req);
+    http_options opt = {
+        .timeout_ms = s->timeout_ms > 0 ? s->timeout_ms : e->d.timeout_ms,
+        .max_response_body = e->d.max_response_body,
+        .allow_private = e->allow_private,
+    };
+    http_transfer *t = NULL;
+    if (http_transfer_new(&req, &opt, &t, &err) != HD_OK) {
+        request_free(&req);
+        res.error = hd_xstrdup(err.msg);
+        add_outcome(e, m, number, &res, headers);
+        message_free(m);
+        return;
+    }
+    flight *f = hd_xcalloc(1, sizeof *f);
+    f->t = t;
+    f->m = *m;
+    memset(m, 0, sizeof *m);
+    f->number = number;
+    f->request_headers = headers;
+    t->user = f;
+    http_transfer_started(t);
+    CURLMcode mc = curl_multi_add_handle(e->multi, t->easy);
+    if (mc != CURLM_OK) {
+        res.error = hd_xasprintf("curl: %s", curl_multi_strerror(mc));
+        res.started_at = t->started_at;
+        add_outcome(e, &f->m, number, &res, f->request_headers);
+        f->request_headers = NULL;
+        flight_free(f);
+        return;
+    }
+    e->flights[e->nflights++] = f;
+}
+
+/* RELEASE: drop what is in flight and give the leases back.  Finished
+ * outcomes are still recorded first (they are real attempts). */
+static void release_all(engine *e)
+{
+    for (int i = 0; i < e->nflights; i++) {
+        curl_multi_remove_handle(e->multi, e->flights[i]->t->easy);
+        flight_free(e->flights[i]);
+    }
+    e->nflights = 0;
+    publish_in_flight(e);
+    hd_error err = {0};
+    if (e->nouts > 0) {
+        message_list none;
+        if (tick_transaction(e, 0, &none) != HD_OK)
+            outs_free_range(e, e->nouts);   /* their leases expire: retried, not lost */
+    }
+    if (store_release_leases(e->st, e->owner, hd_now_ms(), &err) != HD_OK)
+        set_last_error(e, err.msg);
+}
+
+static void engine_loop(engine *e)
+{
+    const int64_t poll_ms = e->d.poll_interval_ms;
+    int64_t next_claim = 0;          /* monotonic ms: claim no earlier than this */
+    int64_t next_tx_retry = 0;       /* monotonic ms: after a failed transaction */
+    int64_t next_purge = hd_mono_ms() + 1000;
+    bool purging = false;
+    bool idle_checked = false;       /* drain: pending count checked since last activity */
+
+    for (;;) {
+        int finished = collect_finished(e);
+
+        pthread_mutex_lock(&e->lock);
+        bool stop = e->stop_requested;
+        engine_stop_mode mode = e->stop_mode;
+        bool woken = e->wake;
+        e->wake = false;
+        pthread_mutex_unlock(&e->lock);
+        if (stop && mode == ENGINE_STOP_RELEASE) {
+            release_all(e);
+            return;
+        }
+
+        int64_t mono = hd_mono_ms();
+        if (woken || finished)
+            next_claim = 0;
+        int room = e->d.concurrency - e->nflights;
+        bool claim = !stop && room > 0 && mono >= next_claim;
+        if ((e->nouts > 0 || claim) && mono >= next_tx_retry) {
+            message_list claimed;
+            if (tick_transaction(e, claim ? room : 0, &claimed) == HD_OK) {
+                for (int i = 0; i < claimed.count; i++)
+                    start_message(e, &claimed.items[i]);
+                if (claimed.count > 0) {
+                    publish_in_flight(e);
+                    idle_checked = false;
+                }
+                if (claim && claimed.count < room) {
+                    /* Nothing else is due now: sleep until the next due one. */
+                    int64_t due = 0, wait = poll_ms;
+                    hd_error err = {0};
+                    if (store_next_due(e->st, &due, &err) == HD_OK && due > 0) {
+                        int64_t until = due - hd_now_ms();
+                        if (until < wait)
+                            wait = until < 0 ? 0 : until;
+                    }
+                    next_claim = hd_mono_ms() + wait;
+                }
+                message_list_free(&claimed);
+            } else {
+                next_tx_retry = mono + poll_ms;
+                next_claim = next_tx_retry;
+            }
+        }
+
+        if (stop && e->nflights == 0 && e->nouts == 0)
+            return;   /* FINISH: everything in flight is recorded */
+
+        if (e->opt.drain && !stop && e->nflights == 0 && e->nouts == 0 && !idle_checked) {
+            int64_t pending = 0;
+            hd_error err = {0};
+            if (store_pending_count(e->st, &pending, &err) == HD_OK) {
+                if (pending == 0)
+                    return;
+                idle_checked = true;
+            } else {
+                set_last_error(e, err.msg);
+            }
+        } else if (e->nflights > 0) {
+            idle_checked = false;
+        }
+        if (idle_checked && mono >= next_claim)
+            idle_checked = false;   /* re-check after each idle claim round */
+
+        /* Retention: one chunk per tick, so delivery never waits for a purge. */
+        if (!stop && e->retention_ms > 0 && !purging && mono >= next_purge)
+            purging = true;
+        if (purging && !stop) {
+            int64_t deleted = 0;
+            hd_error err = {0};
+            if (store_purge_chunk(e->st, hd_now_ms() - e->retention_ms, e->purge_chunk, &deleted,
+                                  &err) != HD_OK) {
+                set_last_error(e, err.msg);
+                deleted = 0;
+            }
+            if (deleted < e->purge_chunk) {
+                purging = false;
+                next_purge = hd_mono_ms() + e->purge_interval_ms;
+            }
+        }
+
+        /* Step 4: wait for curl, a wakeup, or the next claim time. */
+        int64_t now = hd_mono_ms();
+        int64_t timeout = poll_ms;
+        if (e->nouts > 0 && next_tx_retry > now)
+            timeout = next_tx_retry - now;
+        else if (e->nouts > 0)
+            timeout = 0;
+        if (!stop && e->nflights < e->d.concurrency) {
+            int64_t until = next_claim > now ? next_claim - now : 0;
+            if (until < timeout)
+                timeout = until;
+        }
+        if (purging)
+            timeout = 0;
+        long curl_ms = -1;
+        if (curl_multi_timeout(e->multi, &curl_ms) == CURLM_OK && curl_ms >= 0 && curl_ms < timeout)
+            timeout = curl_ms;
+        if (timeout < 0)
+            timeout = 0;
+        if (timeout > 0 || e->nflights > 0) {
+            CURLMcode mc = curl_multi_poll(e->multi, NULL, 0, (int)timeout, NULL);
+            if (mc != CURLM_OK) {
+                set_last_error(e, curl_multi_strerror(mc));
+                usleep(10000);
+            }
+        }
+    }
+}
+
+static void *engine_thread(void *arg)
+{
+    engine *e = arg;
+    engine_loop(e);
+    /* Whatever is left (a FINISH that could not record) expires as a lease. */
+    for (int i = 0; i < e->nflights; i++) {
+        curl_multi_remove_handle(e->multi, e->flights[i]->t->easy);
+        flight_free(e->flights[i]);
+    }
+    e->nflights = 0;
+    outs_free_range(e, e->nouts);
+    site_cache_clear(&e->sites);
+    store_close(e->st);
+    e->st = NULL;
+    pthread_mutex_lock(&e->lock);
+    e->stats.running = false;
+    e->stats.in_flight = 0;
+    pthread_mutex_unlock(&e->lock);
+    return NULL;
+}
+
+static void engine_free(engine *e)
+{
+    if (e->multi)
+        curl_multi_cleanup(e->multi);
+    if (e->st)
+        store_close(e->st);
+    free(e->database);
+    free(e->d.user_agent);
+    free(e->flights);
+    free(e->outs);
+    pthread_mutex_destroy(&e->lock);
+    free(e);
+}
+
+hd_status engine_start(const config *cfg, const engine_options *opt, engine **out, hd_error *err)
+{
+    engine *e = hd_xcalloc(1, sizeof *e);
+    pthread_mutex_init(&e->lock, NULL);
+    e->database = hd_xstrdup(cfg->database ? cfg->database : "hookdesk.db");
+    e->d = cfg->delivery;
+    e->d.user_agent = hd_xstrdup(cfg->delivery.user_agent);
+    if (e->d.concurrency <= 0)
+        e->d.concurrency = 8;
+    if (e->d.max_attempts <= 0)
+        e->d.max_attempts = 5;
+    if (e->d.timeout_ms <= 0)
+        e->d.timeout_ms = 10000;
+    if (e->d.poll_interval_ms <= 0)
+        e->d.poll_interval_ms = 100;
+    if (e->d.lease_ms < 0)
+        e->d.lease_ms = 30000;
+    e->retention_ms = cfg->retention_ms;
+    e->purge_interval_ms = cfg->purge_interval_ms > 0 ? cfg->purge_interval_ms : 60000;
+    e->purge_chunk = cfg->purge_chunk > 0 ? cfg->purge_chunk : 500;
+    e->allow_private = cfg->allow_private;
+    if (opt)
+        e->opt = *opt;
+    make_owner(e->owner, sizeof e->owner);
+    e->flights = hd_xcalloc((size_t)e->d.concurrency, sizeof *e->flights);
+
+    store_options so = { .synchronous_full = cfg->delivery.synchronous_full,
+                         .busy_timeout_ms = 2000, .read_only = false };
+    hd_status st = store_open(e->database, &so, &e->st, err);
+    if (st != HD_OK) {
+        hd_error_prefix(err, "delivery engine: ");
+        engine_free(e);
+        return st;
+    }
+    e->sites.counter = store_change_counter(e->st);
+    e->multi = curl_multi_init();
+    if (!e->multi) {
+        engine_free(e);
+        return hd_error_set(err, HD_NET, "delivery engine: curl_multi_init failed");
+    }
+    curl_multi_setopt(e->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)e->d.concurrency);
+    curl_multi_setopt(e->multi, CURLMOPT_MAXCONNECTS, (long)e->d.concurrency * 2);
+
+    e->stats.running = true;
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    int rc = pthread_create(&e->thread, NULL, engine_thread, e);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc != 0) {
+        engine_free(e);
+        return hd_error_set(err, HD_INTERNAL, "delivery engine: cannot start a thread: %s",
+                            strerror(rc));
+    }
+    e->thread_started = true;
+    *out = e;
+    return HD_OK;
+}
+
+void engine_wakeup(engine *e)
+{
+    if (!e)
+        return;
+    pthread_mutex_lock(&e->lock);
+    e->wake = true;
+    pthread_mutex_unlock(&e->lock);
+    curl_multi_wakeup(e->multi);
+}
+
+void engine_stop(engine *e, engine_stop_mode mode)
+{
+    if (!e)
+        return;
+    pthread_mutex_lock(&e->lock);
+    /* RELEASE may hurry a FINISH, never the other way round. */
+    if (!e->stop_requested || mode == ENGINE_STOP_RELEASE)
+        e->stop_mode = mode;
+    e->stop_requested = true;
+    e->stats.stopping = true;
+    pthread_mutex_unlock(&e->lock);
+    curl_multi_wakeup(e->multi);
+}
+
+hd_status engine_join(engine *e, hd_error *err)
+{
+    if (!e)
+        return HD_OK;
+    if (e->thread_started)
+        pthread_join(e->thread, NULL);
+    hd_status st = e->result;
+    if (st != HD_OK && err)
+        *err = e->result_err;
+    engine_free(e);
+    return st;
+}
+
+void engine_get_stats(engine *e, engine_stats *out)
+{
+    pthread_mutex_lock(&e->lock);
+    *out = e->stats;
+    pthread_mutex_unlock(&e->lock);
+}
