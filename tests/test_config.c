@@ -400,6 +400,19 @@ static void test_sites_validated(void **state)
                  "    url: http://example.com/\n"
                  "    auth: {kind: bearer, token: x, secret: y}\n",
                  "file:4:36: sites[0].auth: give only one of password, token, secret, value");
+    /* A masked secret from `sites export` passes (the store keeps the real one). */
+    config c;
+    hd_error err;
+    assert_int_equal(config_load_string(&c,
+                                        "sites:\n"
+                                        "  - name: a\n"
+                                        "    url: http://example.com/\n"
+                                        "    auth: {kind: hmac, secret: \"********\"}\n",
+                                        "f", &err),
+                     HD_OK);
+    assert_int_equal(c.nsites, 1);
+    assert_string_equal(c.sites[0].auth_secret, "********");
+    config_free(&c);
     expect_error("sites:\n  - just-a-string\n",
                  "file:2:5: sites[0]: expected a mapping (name, url, auth...), got a value");
 }
