@@ -1,0 +1,252 @@
+/* fmt.c - the console's pure helpers: cells, countdowns, filters, sparkline.
+ *
+ * Nothing here touches curses or the store, so tests/test_ui_fmt.c checks
+ * it directly.  Every string from outside goes through sanitize_dup before
+ * it is measured, so a cell can never carry an escape sequence.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hd_duration.h"
+#include "hd_sanitize.h"
+#include "hd_util.h"
+#include "ui.h"
+
+/* ---- cells ---- */
+
+static size_t fmt_append(char *out, size_t outlen, size_t at, const char *s, size_t n)
+{
+    if (at >= outlen)
+        return at;
+    if (n > outlen - 1 - at)
+        n = outlen - 1 - at;
+    memcpy(out + at, s, n);
+    out[at + n] = '\0';
+    return at + n;
+}
+
+void ui_fmt_cell(const char *s, int width, bool utf8, char *out, size_t outlen)
+{
+    if (!outlen)
+        return;
+    out[0] = '\0';
+    if (width <= 0)
+        return;
+    char *clean = sanitize_dup(s ? s : "", 0);
+    size_t w = utf8_width(clean);
+    size_t at = 0, used;
+    if (w <= (size_t)width) {
+        at = fmt_append(out, outlen, 0, clean, strlen(clean));
+        used = w;
+    } else {
+        /* Cut one column short and mark the cut, so a truncated id or
+         * name is never mistaken for a whole one. */
+        const char *mark = utf8 ? "\xe2\x80\xa6" : "~";
+        size_t n = utf8_fit(clean, (size_t)width - 1);
+        at = fmt_append(out, outlen, 0, clean, n);
+        at = fmt_append(out, outlen, at, mark, strlen(mark));
+        char save = clean[n];
+        clean[n] = '\0';
+        used = utf8_width(clean) + 1;
+        clean[n] = save;
+    }
+    while (used < (size_t)width && at + 1 < outlen) {
+        out[at++] = ' ';
+        out[at] = '\0';
+        used++;
+    }
+    free(clean);
+}
+
+void ui_fmt_next(const message *m, int64_t now_ms, char *out, size_t outlen)
+{
+    if (!msg_status_pending(m->status))
+        snprintf(out, outlen, "-");
+    else if (m->in_flight)
+        snprintf(out, outlen, "sending");
+    else if (m->due_at <= now_ms)
+        snprintf(out, outlen, "now");
+    else
+        duration_format_short(m->due_at - now_ms, out, outlen);
+}
+
+void ui_fmt_rate(int ok, int total, char *out, size_t outlen)
+{
+    if (total <= 0)
+        snprintf(out, outlen, "-");
+    else
+        snprintf(out, outlen, "%d%%", (int)((ok * 100LL + total / 2) / total));
+}
+
+/* ---- filters ---- */
+
+void ui_filter_clear(ui_filter *f)
+{
+    free(f->site_name);
+    free(f->customer);
+    free(f->action);
+    memset(f, 0, sizeof *f);
+}
+
+bool ui_filter_active(const ui_filter *f)
+{
+    return f->status_mask || f->site_id || f->customer || f->action || f->since_ms || f->until_ms;
+}
+
+void ui_filter_to_msg(const ui_filter *f, msg_filter *out)
+{
+    memset(out, 0, sizeof *out);
+    out->status_mask = f->status_mask;
+    out->site_id = f->site_id;
+    out->customer = f->customer;
+    out->action_text = f->action;
+    out->since_ms = f->since_ms;
+    out->until_ms = f->until_ms;
+}
+
+void ui_filter_cycle_status(ui_filter *f)
+{
+    /* any -> each single status in order -> any; a mixed mask (not made by
+     * this key) starts over at the first status. */
+    for (int s = 0; s < MSG_STATUS_COUNT; s++) {
+        if (f->status_mask == MSG_STATUS_BIT(s)) {
+            f->status_mask = s + 1 < MSG_STATUS_COUNT ? MSG_STATUS_BIT(s + 1) : 0;
+            return;
+        }
+    }
+    f->status_mask = MSG_STATUS_BIT(0);
+}
+
+static void describe_add(hd_buf *b, const char *key, const char *sep, const char *value)
+{
+    if (b->len)
+        hd_buf_putc(b, ' ');
+    hd_buf_puts(b, key);
+    hd_buf_puts(b, sep);
+    sanitize_append(b, value, strlen(value), 0);
+}
+
+void ui_filter_describe(const ui_filter *f, char *out, size_t outlen)
+{
+    hd_buf b = { 0 };
+    if (f->status_mask) {
+        hd_buf sts = { 0 };
+        for (int s = 0; s < MSG_STATUS_COUNT; s++) {
+            if (f->status_mask & MSG_STATUS_BIT(s)) {
+                if (sts.len)
+                    hd_buf_putc(&sts, '|');
+                hd_buf_puts(&sts, msg_status_name((msg_status)s));
+            }
+        }
+        describe_add(&b, "status", "=", hd_buf_str(&sts));
+        hd_buf_free(&sts);
+    }
+    if (f->site_id)
+        describe_add(&b, "site", "=", f->site_name ? f->site_name : "?");
+    if (f->customer)
+        describe_add(&b, "customer", "=", f->customer);
+    if (f->action)
+        describe_add(&b, "action", "~", f->action);
+    char t[32];
+    if (f->since_ms) {
+        hd_time_local(f->since_ms, t);
+        describe_add(&b, "since", " ", t);
+    }
+    if (f->until_ms) {
+        hd_time_local(f->until_ms, t);
+        describe_add(&b, "until", " ", t);
+    }
+    snprintf(out, outlen, "%s", hd_buf_str(&b));
+    hd_buf_free(&b);
+}
+
+static char *trim_dup(const char *s, size_t n)
+{
+    while (n && (*s == ' ' || *s == '\t')) {
+        s++;
+        n--;
+    }
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+        n--;
+    return hd_xstrndup(s, n);
+}
+
+bool ui_parse_when(const char *text, int64_t now_ms, int64_t *out_ms, const char **why)
+{
+    char *t = trim_dup(text, strlen(text));
+    bool ok = true;
+    int64_t ms;
+    if (!*t) {
+        *out_ms = 0;
+    } else if (duration_parse(t, &ms, NULL)) {
+        *out_ms = now_ms - ms;
+    } else if (hd_time_parse(t, &ms)) {
+        *out_ms = ms;
+    } else {
+        ok = false;
+        if (why)
+            *why = "expected a duration ago (30m, 2h, 7d) or a date (2026-11-29, 2026-11-29 20:58)";
+    }
+    free(t);
+    return ok;
+}
+
+bool ui_parse_range(const char *text, int64_t now_ms, int64_t *since, int64_t *until,
+                    const char **why)
+{
+    const char *dots = strstr(text, "..");
+    char *left = trim_dup(text, dots ? (size_t)(dots - text) : strlen(text));
+    bool ok = ui_parse_when(left, now_ms, since, why);
+    free(left);
+    if (!ok)
+        return false;
+    *until = 0;
+    if (dots && !ui_parse_when(dots + 2, now_ms, until, why))
+        return false;
+    if (*since && *until && *until <= *since) {
+        if (why)
+            *why = "the end of the range is not after its start";
+        return false;
+    }
+    return true;
+}
+
+/* ---- sparkline ---- */
+
+void ui_spark_levels(const uint32_t *v, int n, int *levels)
+{
+    uint32_t max = 0;
+    for (int i = 0; i < n; i++)
+        if (v[i] > max)
+            max = v[i];
+    for (int i = 0; i < n; i++) {
+        /* ceil(v * 8 / max): the busiest bucket gets the full bar and any
+         * activity at all shows at least the lowest one. */
+        levels[i] = max ? (int)(((uint64_t)v[i] * 8 + max - 1) / max) : 0;
+    }
+}
+
+void ui_spark_render(const uint32_t *v, int n, bool utf8, char *out, size_t outlen)
+{
+    static const char *const bars[9] = {
+        " ", "\xe2\x96\x81", "\xe2\x96\x82", "\xe2\x96\x83", "\xe2\x96\x84",
+        "\xe2\x96\x85", "\xe2\x96\x86", "\xe2\x96\x87", "\xe2\x96\x88",
+    };
+    static const char ascii[] = " ._-:=+*#";
+    if (!outlen)
+        return;
+    out[0] = '\0';
+    if (n <= 0)
+        return;
+    int *levels = hd_xcalloc((size_t)n, sizeof *levels);
+    ui_spark_levels(v, n, levels);
+    size_t at = 0;
+    for (int i = 0; i < n; i++) {
+        if (utf8)
+            at = fmt_append(out, outlen, at, bars[levels[i]], strlen(bars[levels[i]]));
+        else
+            at = fmt_append(out, outlen, at, &ascii[levels[i]], 1);
+    }
+    free(levels);
+}

@@ -1,0 +1,277 @@
+/* ui.h - the console's shared types: requests, keymaps, views, the app.
+ *
+ * DESIGN
+ * Screens are data: every screen is a `view_ops` table in its own file
+ * (view_logs.c, view_queue.c, ...) listed once in UI_VIEW_LIST.  Keys are
+ * data: every operator request is declared once in UI_REQ_LIST with its help
+ * text; keymaps map keys to requests per view plus one generic map; the
+ * footer and the `?` overlay are generated from those tables.
+ *
+ * A view's handle() returns the requests it does not handle; the shared
+ * loop in console.c then does navigation, screen switching, help and quit.
+ *
+ * Threads: everything here runs on the UI thread, which owns one store
+ * connection (app.st).  The delivery engine runs in its own thread with its
+ * own connection; the UI only talks to it through engine_* calls.
+ *
+ * The pure helpers at the end (ui_fmt_*, ui_spark_*, ui_filter_*, keys_*)
+ * do not touch curses so the unit tests can check them directly.
+ */
+#ifndef HD_UI_H
+#define HD_UI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hd_config.h"
+#include "hd_engine.h"
+#include "hd_site.h"
+#include "hd_sitetest.h"
+#include "hd_store.h"
+#include "hd_util.h"
+
+/* ---- requests (keys as data) ---- */
+#define UI_REQ_LIST(_)                                              \
+    _(NONE,          "")                                            \
+    _(QUIT,          "Quit (after in-flight attempts finish)")      \
+    _(BACK,          "Back / close")                                \
+    _(HELP,          "Show this help")                              \
+    _(VIEW_LOGS,     "Logs screen")                                 \
+    _(VIEW_QUEUE,    "Queue screen")                                \
+    _(VIEW_SITES,    "Trusted sites screen")                        \
+    _(NEXT_VIEW,     "Next screen")                                 \
+    _(PREV_VIEW,     "Previous screen")                             \
+    _(UP,            "Move up")                                     \
+    _(DOWN,          "Move down")                                   \
+    _(PAGE_UP,       "Page up")                                     \
+    _(PAGE_DOWN,     "Page down")                                   \
+    _(FIRST,         "First line (newest)")                         \
+    _(LAST,          "Last line (oldest)")                          \
+    _(ENTER,         "Open the selected line")                      \
+    _(REFRESH,       "Reload and redraw")                           \
+    _(FILTER_STATUS, "Cycle the status filter")                     \
+    _(FILTER_SITE,   "Filter by trusted site")                      \
+    _(FILTER_CUST,   "Show all messages of this customer")          \
+    _(FILTER_CUST_ASK, "Filter by customer (prompt)")               \
+    _(SEARCH,        "Search the action text")                      \
+    _(FILTER_TIME,   "Filter by time range")                        \
+    _(FILTER_CLEAR,  "Clear all filters")                           \
+    _(RESEND,        "Resend this message")                         \
+    _(RESEND_ALL,    "Resend all Failed under the filter")          \
+    _(SEND_NOW,      "Send now")                                    \
+    _(CANCEL_MSG,    "Cancel this message")                         \
+    _(SITE_ADD,      "Add a trusted site")                          \
+    _(SITE_EDIT,     "Edit the trusted site")                       \
+    _(SITE_DELETE,   "Delete the trusted site")                     \
+    _(SITE_PAUSE,    "Pause / resume the trusted site")             \
+    _(SITE_TEST,     "Test: send a ping")                           \
+    _(SAVE,          "Save the form")                               \
+    _(NEXT_FIELD,    "Next field")                                  \
+    _(PREV_FIELD,    "Previous field")
+
+typedef enum ui_request {
+#define UI_REQ_ENUM(id, help) REQ_##id,
+    UI_REQ_LIST(UI_REQ_ENUM)
+#undef UI_REQ_ENUM
+    REQ_COUNT
+} ui_request;
+
+const char *ui_request_help(ui_request r);
+
+/* One binding: a key (curses key code or character) and what it asks for.
+ * `brief` is the footer label; entries with brief == NULL are only in `?`. */
+typedef struct keybind {
+    int key;                 /* 'q', KEY_DOWN, ... */
+    ui_request req;          /* what it asks for */
+    const char *brief;       /* short footer label ("Resend"), NULL = help only */
+} keybind;
+
+/* A keymap is an array ending with {0, REQ_NONE, NULL}. */
+ui_request keys_lookup(const keybind *map, int key);
+/* Looks in the view's map first, then in the generic map. */
+ui_request keys_resolve(const keybind *view_map, int key);
+/* "q", "Enter", "PgDn", "^S", "F2"... into out. */
+void keys_name(int key, char *out, size_t outlen);
+extern const keybind keys_generic[];
+
+/* ---- views (screens as data) ---- */
+#define UI_VIEW_LIST(_)          \
+    _(LOGS,   logs,   "Logs")    \
+    _(QUEUE,  queue,  "Queue")   \
+    _(SITES,  sites,  "Sites")   \
+    _(DETAIL, detail, "Detail")  \
+    _(HELP,   help,   "Help")    \
+    _(FORM,   form,   "Site form")
+
+typedef enum ui_view_id {
+#define UI_VIEW_ENUM(id, file, title) VIEW_##id,
+    UI_VIEW_LIST(UI_VIEW_ENUM)
+#undef UI_VIEW_ENUM
+    VIEW_COUNT
+} ui_view_id;
+
+struct app;
+
+typedef struct view_ops {
+    const char *title;                                /* shown in the header */
+    const keybind *keys;                              /* the view's own keymap */
+    void (*open)(struct app *a);                      /* the view becomes current */
+    void (*refresh)(struct app *a);                   /* re-query (data changed or resized) */
+    void (*draw)(struct app *a, int top, int rows);   /* draw the body lines [top, top+rows) */
+    ui_request (*handle)(struct app *a, ui_request r);/* returns what it did not handle */
+    bool (*raw_key)(struct app *a, int key);          /* text input before keymaps; true = used */
+    void (*click)(struct app *a, int row);            /* mouse click on body row `row` */
+    void (*tick)(struct app *a);                      /* every loop turn (polls) */
+} view_ops;
+
+#define UI_VIEW_EXTERN(id, file, title) extern const view_ops view_##file##_ops;
+UI_VIEW_LIST(UI_VIEW_EXTERN)
+#undef UI_VIEW_EXTERN
+
+/* ---- the message list (Logs, Queue): keyset paging over the store ---- */
+typedef struct msg_list {
+    message_list page;       /* the visible rows only, newest first */
+    int cursor;              /* selected row index in page */
+    int rows;                /* how many rows fit on the screen */
+    int64_t anchor_id;       /* id of the first visible row (PAGE_AT) */
+    bool follow;             /* at the newest end: new rows push in at the top */
+    bool more_below;         /* older rows exist past the page */
+} msg_list;
+
+/* ---- filters ---- */
+typedef struct ui_filter {
+    unsigned status_mask;    /* MSG_STATUS_BIT()s, 0 = any */
+    int64_t site_id;         /* 0 = any */
+    char *site_name;         /* for display */
+    char *customer;          /* exact */
+    char *action;            /* substring */
+    int64_t since_ms;        /* 0 = open */
+    int64_t until_ms;        /* 0 = open */
+} ui_filter;
+
+void ui_filter_clear(ui_filter *f);
+bool ui_filter_active(const ui_filter *f);
+/* The store's view of f (borrowing its strings). */
+void ui_filter_to_msg(const ui_filter *f, msg_filter *out);
+/* Any -> Queued -> Resent -> Done -> Failed -> any. */
+void ui_filter_cycle_status(ui_filter *f);
+/* "status=failed site=demo-ok customer=cus_001 action~order since 2026-..";
+ * sanitised, "" when inactive. */
+void ui_filter_describe(const ui_filter *f, char *out, size_t outlen);
+/* "1h" (that long ago), "2026-11-29", "2026-11-29 20:58"; "" = open end.
+ * Returns false with *why on bad text. */
+bool ui_parse_when(const char *text, int64_t now_ms, int64_t *out_ms, const char **why);
+/* "SINCE[..UNTIL]" e.g. "1h", "2026-11-01..2026-11-30", "..2026-11-01". */
+bool ui_parse_range(const char *text, int64_t now_ms, int64_t *since, int64_t *until,
+                    const char **why);
+
+/* ---- formatting ---- */
+/* Sanitises s, cuts it to `width` columns (marking a cut with "~" or "…")
+ * and pads with spaces to exactly `width` columns. */
+void ui_fmt_cell(const char *s, int width, bool utf8, char *out, size_t outlen);
+/* Next-attempt column: "sending", "now", "4s", "2m05s", "-" (finished). */
+void ui_fmt_next(const message *m, int64_t now_ms, char *out, size_t outlen);
+/* "83%" or "-" when no recent attempts. */
+void ui_fmt_rate(int ok, int total, char *out, size_t outlen);
+
+/* ---- sparkline ---- */
+/* Level 0..8 for each value (0 = nothing, 1..8 = the eight bar heights,
+ * scaled to the maximum). */
+void ui_spark_levels(const uint32_t *v, int n, int *levels);
+/* Renders levels as ▁▂▃▄▅▆▇█ (or " .:-=+*#" without UTF-8) into out. */
+void ui_spark_render(const uint32_t *v, int n, bool utf8, char *out, size_t outlen);
+
+/* ---- the application ---- */
+#define UI_SPARK_BUCKETS 60       /* sparkline buckets */
+#define UI_SPARK_BUCKET_MS 5000   /* of 5 s: the last 5 minutes */
+
+typedef void (*ui_prompt_fn)(struct app *a, const char *text);
+typedef void (*ui_confirm_fn)(struct app *a, int64_t arg);
+
+typedef struct app {
+    const config *cfg;           /* loaded configuration (owned by the CLI) */
+    store *st;                   /* the UI thread's own connection */
+    engine *eng;                 /* NULL with --no-deliver */
+    bool utf8;                   /* terminal speaks UTF-8 */
+    ui_view_id view;             /* current screen */
+    ui_view_id back;             /* where Back goes from detail/help/form */
+    bool running;                /* false ends the loop */
+    int quit_stage;              /* 0 running, 1 finishing, 2 releasing */
+    uint64_t change_counter;     /* last store_change_counter seen */
+    bool need_refresh;           /* re-query the current view */
+    int64_t counts[MSG_STATUS_COUNT];     /* header counters */
+    uint32_t hist[UI_SPARK_BUCKETS];      /* attempts per bucket */
+    int64_t last_tick_ms;        /* last 1 s tick (monotonic) */
+    char flash[256];             /* footer message */
+    bool flash_error;            /* red footer message */
+    int64_t flash_until;         /* monotonic ms */
+    int tab_x[4];                /* header tab start columns (mouse) */
+    int cursor_y, cursor_x;      /* where a view wants the text cursor; y < 0 = hidden */
+
+    /* modal line prompt in the footer */
+    bool prompting;
+    char prompt_label[64];
+    char prompt_text[256];
+    size_t prompt_len;
+    ui_prompt_fn prompt_cb;
+
+    /* modal yes/no confirmation */
+    bool confirming;
+    char confirm_text[256];
+    ui_confirm_fn confirm_cb;
+    int64_t confirm_arg;
+
+    /* popup text (site test result) */
+    bool popup;
+    char popup_title[128];
+    hd_buf popup_body;           /* sanitised lines */
+    int popup_scroll;
+    sitetest *test;              /* running site test, polled each turn */
+    char test_site[80];
+
+    /* per-view state */
+    ui_filter filter;            /* Logs filter */
+    msg_list logs;
+    msg_list queue;
+    site_stats_list sites;
+    int sites_cursor, sites_top;
+    int64_t detail_id;           /* message shown by the detail view */
+    char **detail_lines;
+    int detail_nlines;
+    int detail_scroll;
+    int help_scroll;
+    ui_view_id help_from;        /* the screen `?` was pressed on */
+    int64_t form_site_id;        /* 0 = adding */
+    void *form;                  /* view_form.c's state */
+} app;
+
+const view_ops *ui_view(ui_view_id id);
+void ui_switch(app *a, ui_view_id id);
+void ui_flash(app *a, bool error, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void ui_prompt(app *a, const char *label, const char *initial, ui_prompt_fn cb);
+void ui_confirm(app *a, ui_confirm_fn cb, int64_t arg, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+void ui_popup(app *a, const char *title, const char *body);
+void ui_wakeup_engine(app *a);
+/* Draw one row of cells; widths <= 0 take the rest. */
+int ui_body_rows(void);
+
+/* list.c: keyset paging shared by Logs and Queue */
+void msg_list_reload(app *a, msg_list *l, const msg_filter *f);
+bool msg_list_navigate(app *a, msg_list *l, const msg_filter *f, ui_request r);
+const message *msg_list_selected(const msg_list *l);
+void msg_list_free(msg_list *l);
+/* In-memory cursor moves for short lists (sites, text pages). */
+bool ui_cursor_move(int *cursor, int *top, int count, int rows, ui_request r);
+
+/* view_logs.c: shared with the detail view */
+void ui_ask_resend(app *a, const message *m);          /* confirm, then resend */
+void ui_filter_customer(app *a, const char *customer); /* Logs filtered to one customer */
+
+void detail_free(app *a);
+/* view_form.c: opens the site form (site_id 0 = a new site). */
+void form_begin(app *a, int64_t site_id);
+void form_free(app *a);
+
+#endif

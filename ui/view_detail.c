@@ -1,0 +1,223 @@
+/* view_detail.c - one message: its fields, pretty payload, every attempt
+ * with headers and body.
+ *
+ * The page is built once per refresh as an array of sanitised lines (so a
+ * response body full of escape sequences is inert before it is stored) and
+ * scrolled; it is rebuilt when the store changes, keeping the scroll.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hd_duration.h"
+#include "hd_json.h"
+#include "hd_sanitize.h"
+#include "hd_util.h"
+#include "term.h"
+#include "ui.h"
+
+static const keybind detail_keys[] = {
+    { TK_ESC, REQ_BACK, "Back" },
+    { 'q', REQ_BACK, NULL },
+    { 'h', REQ_BACK, NULL },
+    { TK_LEFT, REQ_BACK, NULL },
+    { TK_BACKSPACE, REQ_BACK, NULL },
+    { 'r', REQ_RESEND, "Resend" },
+    { 'c', REQ_FILTER_CUST, "Customer" },
+    { 0, REQ_NONE, NULL },
+};
+
+void detail_free(app *a)
+{
+    for (int i = 0; i < a->detail_nlines; i++)
+        free(a->detail_lines[i]);
+    free(a->detail_lines);
+    a->detail_lines = NULL;
+    a->detail_nlines = 0;
+}
+
+typedef struct lines {
+    char **v;
+    int n, cap;
+} lines;
+
+static void add_line(lines *l, char *owned)
+{
+    if (l->n == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 64;
+        l->v = hd_xrealloc(l->v, (size_t)l->cap * sizeof *l->v);
+    }
+    l->v[l->n++] = owned;
+}
+
+/* Sanitises text (keeping newlines, tabs as spaces) and adds one line per
+ * line of it, each prefixed by indent. */
+static void add_text(lines *l, const char *indent, const char *text, size_t len)
+{
+    hd_buf b = { 0 };
+    sanitize_append(&b, text ? text : "", text ? len : 0, SANITIZE_KEEP_NEWLINES);
+    const char *start = hd_buf_str(&b), *p = start;
+    for (;;) {
+        const char *nl = strchr(p, '\n');
+        size_t n = nl ? (size_t)(nl - p) : strlen(p);
+        if (!nl) {
+            if (n || p == start)   /* no empty line after a final newline */
+                add_line(l, hd_xasprintf("%s%.*s", indent, (int)n, p));
+            break;
+        }
+        add_line(l, hd_xasprintf("%s%.*s", indent, (int)n, p));
+        p = nl + 1;
+    }
+    hd_buf_free(&b);
+}
+
+static void add_field(lines *l, const char *label, const char *value)
+{
+    char *clean = sanitize_dup(value ? value : "", 0);
+    add_line(l, hd_xasprintf("%-12s %s", label, clean));
+    free(clean);
+}
+
+static void detail_refresh(app *a)
+{
+    message m;
+    memset(&m, 0, sizeof m);
+    attempt_list al = { 0 };
+    hd_error err = { 0 };
+    lines l = { 0 };
+    if (store_message_get(a->st, a->detail_id, &m, &err) != HD_OK) {
+        add_line(&l, hd_xasprintf("message #%lld: %s", (long long)a->detail_id, err.msg));
+        goto done;
+    }
+    if (store_attempts_list(a->st, m.id, &al, &err) != HD_OK)
+        ui_flash(a, true, "%s", err.msg);
+
+    char t[32], t2[32], buf[128];
+    add_line(&l, hd_xasprintf("Message #%lld   %s", (long long)m.id, m.webhook_id));
+    add_line(&l, hd_xstrdup(""));
+    add_field(&l, "Status", msg_status_title(m.status));
+    snprintf(buf, sizeof buf, "%d", m.attempts);
+    add_field(&l, "Attempts", buf);
+    if (msg_status_pending(m.status)) {
+        ui_fmt_next(&m, hd_now_ms(), buf, sizeof buf);
+        add_field(&l, "Next attempt", buf);
+    }
+    add_field(&l, "Action", m.action);
+    add_field(&l, "Customer", m.customer ? m.customer : "-");
+    add_field(&l, "Trusted site", m.site_name ? m.site_name : "(deleted)");
+    if (m.path)
+        add_field(&l, "Path", m.path);
+    hd_time_local(m.created_at, t);
+    hd_time_local(m.updated_at, t2);
+    add_field(&l, "Created at", t);
+    add_field(&l, "Updated at", t2);
+    if (m.resend_of) {
+        snprintf(buf, sizeof buf, "#%lld", (long long)m.resend_of);
+        add_field(&l, "Resend of", buf);
+    }
+    if (m.last_error)
+        add_field(&l, "Last error", m.last_error);
+
+    add_line(&l, hd_xstrdup(""));
+    add_line(&l, hd_xstrdup("Payload"));
+    char *pretty = json_pretty(m.payload ? m.payload : "", m.payload ? strlen(m.payload) : 0);
+    add_text(&l, "  ", pretty, strlen(pretty));
+    free(pretty);
+
+    add_line(&l, hd_xstrdup(""));
+    add_line(&l, hd_xasprintf("Attempts (%d)", al.count));
+    if (al.count)
+        add_line(&l, hd_xasprintf("  %-3s %-19s %9s %5s  %s", "#", "Started", "Duration", "Code",
+                                  "Error"));
+    for (int i = 0; i < al.count; i++) {
+        const attempt *at = &al.items[i];
+        hd_time_local(at->started_at, t);
+        char code[16];
+        snprintf(code, sizeof code, "%s", at->response_code ? "" : "-");
+        if (at->response_code)
+            snprintf(code, sizeof code, "%d", at->response_code);
+        char *e = sanitize_dup(at->error ? at->error : "", 0);
+        add_line(&l, hd_xasprintf("  %-3d %-19s %6lld ms %5s  %s", at->number, t,
+                                  (long long)at->duration_ms, code, e));
+        free(e);
+    }
+    for (int i = 0; i < al.count; i++) {
+        const attempt *at = &al.items[i];
+        add_line(&l, hd_xstrdup(""));
+        add_line(&l, hd_xasprintf("Attempt %d: request headers", at->number));
+        if (at->request_headers)
+            add_text(&l, "  ", at->request_headers, strlen(at->request_headers));
+        add_line(&l, hd_xasprintf("Attempt %d: response headers", at->number));
+        if (at->response_headers)
+            add_text(&l, "  ", at->response_headers, strlen(at->response_headers));
+        char size[32];
+        size_format(at->response_body_len, size, sizeof size);
+        add_line(&l, hd_xasprintf("Attempt %d: response body (%s%s)", at->number, size,
+                                  at->body_truncated ? ", truncated" : ""));
+        if (at->response_body && at->response_body_len)
+            add_text(&l, "  ", at->response_body, at->response_body_len);
+    }
+done:
+    detail_free(a);
+    a->detail_lines = l.v;
+    a->detail_nlines = l.n;
+    attempt_list_free(&al);
+    message_free(&m);
+}
+
+static void detail_open(app *a)
+{
+    a->detail_scroll = 0;
+}
+
+static void detail_draw(app *a, int top, int rows)
+{
+    int cols = term_cols();
+    char cell[2048];
+    for (int i = 0; i < rows && a->detail_scroll + i < a->detail_nlines; i++) {
+        const char *s = a->detail_lines[a->detail_scroll + i];
+        /* Lines are sanitised already; cutting again only fits them. */
+        ui_fmt_cell(s, cols, a->utf8, cell, sizeof cell);
+        bool title = s[0] && s[0] != ' ' && (strncmp(s, "Message #", 9) == 0 ||
+                                              strcmp(s, "Payload") == 0 ||
+                                              strncmp(s, "Attempt", 7) == 0);
+        term_put(top + i, 0, cols, title ? TA_COLHEAD : TA_NORMAL, cell);
+    }
+}
+
+static ui_request detail_handle(app *a, ui_request r)
+{
+    int rows = ui_body_rows();
+    int max = a->detail_nlines - rows + 1;
+    if (max < 1)
+        max = 1;
+    switch (r) {
+    case REQ_RESEND:
+    case REQ_FILTER_CUST: {
+        message m;
+        memset(&m, 0, sizeof m);
+        hd_error err = { 0 };
+        if (store_message_get(a->st, a->detail_id, &m, &err) != HD_OK)
+            ui_flash(a, true, "%s", err.msg);
+        else if (r == REQ_RESEND)
+            ui_ask_resend(a, &m);
+        else
+            ui_filter_customer(a, m.customer);
+        message_free(&m);
+        return REQ_NONE;
+    }
+    case REQ_ENTER:
+        return REQ_NONE;
+    default:
+        return ui_cursor_move(&a->detail_scroll, NULL, max, rows, r) ? REQ_NONE : r;
+    }
+}
+
+const view_ops view_detail_ops = {
+    .title = "Detail",
+    .keys = detail_keys,
+    .open = detail_open,
+    .refresh = detail_refresh,
+    .draw = detail_draw,
+    .handle = detail_handle,
+};

@@ -1,0 +1,303 @@
+/* view_logs.c - the Logs screen: every message, newest first, filtered.
+ *
+ * Body layout: a filter line, the column titles, then the visible page of
+ * the message list (list.c).  Filters live in app.filter; changing one
+ * re-anchors the list at the newest end.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hd_util.h"
+#include "term.h"
+#include "ui.h"
+
+static const keybind logs_keys[] = {
+    { '\n', REQ_ENTER, "Open" },
+    { 's', REQ_FILTER_STATUS, "Status" },
+    { '/', REQ_SEARCH, "Search" },
+    { 'c', REQ_FILTER_CUST, "Customer" },
+    { 'f', REQ_FILTER_SITE, "Site" },
+    { 't', REQ_FILTER_TIME, "Time" },
+    { 'C', REQ_FILTER_CUST_ASK, NULL },
+    { TK_ESC, REQ_FILTER_CLEAR, "Clear" },
+    { TK_BACKSPACE, REQ_FILTER_CLEAR, NULL },
+    { 'r', REQ_RESEND, "Resend" },
+    { 'R', REQ_RESEND_ALL, "Resend all" },
+    { 0, REQ_NONE, NULL },
+};
+
+static const term_attr status_attr[MSG_STATUS_COUNT] = {
+    TA_QUEUED, TA_RESENT, TA_DONE, TA_FAILED,
+};
+
+static void logs_reset(app *a)
+{
+    a->logs.follow = true;
+    a->logs.anchor_id = 0;
+    a->logs.cursor = 0;
+    a->need_refresh = true;
+}
+
+static void logs_refresh(app *a)
+{
+    msg_filter f;
+    ui_filter_to_msg(&a->filter, &f);
+    a->logs.rows = ui_body_rows() - 2;
+    msg_list_reload(a, &a->logs, &f);
+}
+
+/* Column widths for the terminal width: created, action, customer, site,
+ * code, status. */
+static void logs_columns(int cols, int w[6])
+{
+    w[0] = cols >= 110 ? 19 : 14;
+    w[4] = 4;
+    w[5] = 6;
+    int rest = cols - w[0] - w[4] - w[5] - 6;   /* six separating spaces */
+    if (rest < 12)
+        rest = 12;
+    w[1] = rest * 40 / 100;
+    w[2] = rest * 30 / 100;
+    w[3] = rest - w[1] - w[2];
+}
+
+static void logs_draw(app *a, int top, int rows)
+{
+    int cols = term_cols();
+    char line[1024], cell[512];
+    if (ui_filter_active(&a->filter)) {
+        char desc[512];
+        ui_filter_describe(&a->filter, desc, sizeof desc);
+        snprintf(line, sizeof line, "Filter: %s   (Esc clears)", desc);
+        ui_fmt_cell(line, cols, a->utf8, cell, sizeof cell);
+        term_put_bold(top, 0, cols, TA_RESENT, cell);
+    } else {
+        term_put(top, 0, cols, TA_DIM,
+                 "All messages, newest first.  s status  / search  f site  c customer  t time");
+    }
+    int w[6];
+    logs_columns(cols, w);
+    static const char *const titles[6] = { "Created at", "Action", "Customer", "Trusted site",
+                                           "Code", "Status" };
+    int x = 0;
+    term_put(top + 1, 0, cols, TA_COLHEAD, "");
+    for (int c = 0; c < 6; c++) {
+        ui_fmt_cell(titles[c], w[c], a->utf8, cell, sizeof cell);
+        term_put(top + 1, x, w[c] + 1, TA_COLHEAD, cell);
+        x += w[c] + 1;
+    }
+    const message_list *p = &a->logs.page;
+    if (p->count == 0) {
+        term_put(top + 3, 2, cols - 2, TA_DIM,
+                 ui_filter_active(&a->filter) ? "No message matches the filter."
+                                              : "No messages yet.  `hookdesk send` queues one.");
+        return;
+    }
+    for (int i = 0; i < p->count && i < rows - 2; i++) {
+        const message *m = &p->items[i];
+        bool sel = i == a->logs.cursor;
+        int y = top + 2 + i;
+        char t[32], code[16];
+        hd_time_local(m->created_at, t);
+        const char *when = w[0] == 19 ? t : t + 5;   /* drop the year when narrow */
+        if (m->response_code)
+            snprintf(code, sizeof code, "%d", m->response_code);
+        else
+            snprintf(code, sizeof code, "%s", m->attempts ? "---" : "");
+        const char *vals[6] = { when, m->action, m->customer ? m->customer : "",
+                                m->site_name ? m->site_name : "(deleted)", code,
+                                msg_status_title(m->status) };
+        term_put(y, 0, cols, sel ? TA_SELECTED : TA_NORMAL, "");
+        x = 0;
+        for (int c = 0; c < 6; c++) {
+            ui_fmt_cell(vals[c], w[c], a->utf8, cell, sizeof cell);
+            term_attr at = sel ? TA_SELECTED : (c == 5 ? status_attr[m->status] : TA_NORMAL);
+            term_put(y, x, w[c] + (c < 5 ? 1 : 0), at, cell);
+            x += w[c] + 1;
+        }
+    }
+}
+
+/* ---- filter prompts ---- */
+
+static void set_str(char **slot, const char *text)
+{
+    free(*slot);
+    *slot = (text && *text) ? hd_xstrdup(text) : NULL;
+}
+
+static void on_search(app *a, const char *text)
+{
+    set_str(&a->filter.action, text);
+    logs_reset(a);
+}
+
+static void on_customer(app *a, const char *text)
+{
+    set_str(&a->filter.customer, text);
+    logs_reset(a);
+}
+
+static void on_site(app *a, const char *text)
+{
+    if (!*text) {
+        a->filter.site_id = 0;
+        set_str(&a->filter.site_name, NULL);
+        logs_reset(a);
+        return;
+    }
+    site s;
+    site_init(&s);
+    hd_error err = { 0 };
+    if (store_site_get_by_name(a->st, text, &s, &err) != HD_OK) {
+        ui_flash(a, true, "%s", err.msg);
+    } else {
+        a->filter.site_id = s.id;
+        set_str(&a->filter.site_name, s.name);
+        logs_reset(a);
+    }
+    site_free(&s);
+}
+
+static void on_time(app *a, const char *text)
+{
+    const char *why = NULL;
+    int64_t since, until;
+    if (!ui_parse_range(text, hd_now_ms(), &since, &until, &why)) {
+        ui_flash(a, true, "time range: %s", why);
+        return;
+    }
+    a->filter.since_ms = since;
+    a->filter.until_ms = until;
+    logs_reset(a);
+}
+
+/* ---- actions ---- */
+
+static void on_resend(app *a, int64_t id)
+{
+    hd_error err = { 0 };
+    int64_t nid = 0;
+    if (store_message_resend(a->st, id, &nid, &err) != HD_OK) {
+        ui_flash(a, true, "%s", err.msg);
+        return;
+    }
+    ui_wakeup_engine(a);
+    ui_flash(a, false, "message #%lld resent as #%lld", (long long)id, (long long)nid);
+    a->need_refresh = true;
+}
+
+static void on_resend_all(app *a, int64_t expected)
+{
+    msg_filter f;
+    ui_filter_to_msg(&a->filter, &f);
+    hd_error err = { 0 };
+    int64_t n = 0;
+    if (store_messages_resend_failed(a->st, &f, &n, &err) != HD_OK) {
+        ui_flash(a, true, "%s", err.msg);
+        return;
+    }
+    ui_wakeup_engine(a);
+    ui_flash(a, false, "resent %lld Failed messages (of %lld counted)", (long long)n,
+             (long long)expected);
+    a->need_refresh = true;
+}
+
+void ui_ask_resend(app *a, const message *m)
+{
+    ui_confirm(a, on_resend, m->id, "Resend message #%lld (%s to %s)?", (long long)m->id,
+               m->action, m->site_name ? m->site_name : "deleted site");
+}
+
+void ui_filter_customer(app *a, const char *customer)
+{
+    if (!customer || !*customer) {
+        ui_flash(a, true, "this message has no customer");
+        return;
+    }
+    set_str(&a->filter.customer, customer);
+    logs_reset(a);
+    ui_switch(a, VIEW_LOGS);
+}
+
+static ui_request logs_handle(app *a, ui_request r)
+{
+    msg_filter f;
+    ui_filter_to_msg(&a->filter, &f);
+    const message *m = msg_list_selected(&a->logs);
+    switch (r) {
+    case REQ_FILTER_STATUS:
+        ui_filter_cycle_status(&a->filter);
+        logs_reset(a);
+        return REQ_NONE;
+    case REQ_SEARCH:
+        ui_prompt(a, "Search action: ", a->filter.action, on_search);
+        return REQ_NONE;
+    case REQ_FILTER_CUST_ASK:
+        ui_prompt(a, "Customer (empty = any): ", a->filter.customer, on_customer);
+        return REQ_NONE;
+    case REQ_FILTER_CUST:
+        if (m)
+            ui_filter_customer(a, m->customer);
+        return REQ_NONE;
+    case REQ_FILTER_SITE:
+        ui_prompt(a, "Trusted site (empty = any): ", a->filter.site_name, on_site);
+        return REQ_NONE;
+    case REQ_FILTER_TIME:
+        ui_prompt(a, "Time range (1h, 2026-11-01..2026-11-30, empty = any): ", "", on_time);
+        return REQ_NONE;
+    case REQ_FILTER_CLEAR:
+        if (ui_filter_active(&a->filter)) {
+            ui_filter_clear(&a->filter);
+            logs_reset(a);
+        }
+        return REQ_NONE;
+    case REQ_ENTER:
+        if (m) {
+            a->detail_id = m->id;
+            ui_switch(a, VIEW_DETAIL);
+        }
+        return REQ_NONE;
+    case REQ_RESEND:
+        if (m)
+            ui_ask_resend(a, m);
+        return REQ_NONE;
+    case REQ_RESEND_ALL: {
+        msg_filter ff = f;
+        ff.status_mask = MSG_STATUS_BIT(MSG_FAILED);
+        int64_t n = 0;
+        hd_error err = { 0 };
+        if (store_messages_count(a->st, &ff, &n, &err) != HD_OK)
+            ui_flash(a, true, "%s", err.msg);
+        else if (n == 0)
+            ui_flash(a, false, "no Failed messages under the current filter");
+        else
+            ui_confirm(a, on_resend_all, n, "Resend all %lld Failed messages under the current filter?",
+                       (long long)n);
+        return REQ_NONE;
+    }
+    default:
+        return msg_list_navigate(a, &a->logs, &f, r) ? REQ_NONE : r;
+    }
+}
+
+static void logs_click(app *a, int row)
+{
+    int i = row - 2;
+    if (i < 0 || i >= a->logs.page.count)
+        return;
+    if (i == a->logs.cursor)
+        logs_handle(a, REQ_ENTER);
+    else
+        a->logs.cursor = i;
+}
+
+const view_ops view_logs_ops = {
+    .title = "Logs",
+    .keys = logs_keys,
+    .refresh = logs_refresh,
+    .draw = logs_draw,
+    .handle = logs_handle,
+    .click = logs_click,
+};

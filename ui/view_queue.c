@@ -1,0 +1,150 @@
+/* view_queue.c - the Queue screen: messages not yet Done or Failed, with
+ * the countdown to their next attempt.  Send now and cancel act on the
+ * selected row. */
+#include <stdio.h>
+#include <string.h>
+
+#include "hd_util.h"
+#include "term.h"
+#include "ui.h"
+
+static const keybind queue_keys[] = {
+    { '\n', REQ_ENTER, "Open" },
+    { 's', REQ_SEND_NOW, "Send now" },
+    { 'x', REQ_CANCEL_MSG, "Cancel" },
+    { TK_DELETE, REQ_CANCEL_MSG, NULL },
+    { 0, REQ_NONE, NULL },
+};
+
+static const term_attr status_attr[MSG_STATUS_COUNT] = {
+    TA_QUEUED, TA_RESENT, TA_DONE, TA_FAILED,
+};
+
+static void queue_filter(msg_filter *f)
+{
+    memset(f, 0, sizeof *f);
+    f->status_mask = MSG_PENDING_MASK;
+}
+
+static void queue_refresh(app *a)
+{
+    msg_filter f;
+    queue_filter(&f);
+    a->queue.rows = ui_body_rows() - 2;
+    msg_list_reload(a, &a->queue, &f);
+}
+
+static void queue_draw(app *a, int top, int rows)
+{
+    int cols = term_cols();
+    char cell[512];
+    char head[128];
+    snprintf(head, sizeof head, "Pending messages: %lld Queued, %lld Resent",
+             (long long)a->counts[MSG_QUEUED], (long long)a->counts[MSG_RESENT]);
+    term_put(top, 0, cols, TA_DIM, head);
+    int w[6] = { 8, 0, 0, 7, 6, 8 };
+    int rest = cols - w[0] - w[3] - w[4] - w[5] - 6;
+    if (rest < 10)
+        rest = 10;
+    w[1] = rest / 2;
+    w[2] = rest - w[1];
+    static const char *const titles[6] = { "ID", "Customer", "Trusted site", "Retries", "Status",
+                                           "Next" };
+    term_put(top + 1, 0, cols, TA_COLHEAD, "");
+    int x = 0;
+    for (int c = 0; c < 6; c++) {
+        ui_fmt_cell(titles[c], w[c], a->utf8, cell, sizeof cell);
+        term_put(top + 1, x, w[c] + 1, TA_COLHEAD, cell);
+        x += w[c] + 1;
+    }
+    const message_list *p = &a->queue.page;
+    if (p->count == 0) {
+        term_put(top + 3, 2, cols - 2, TA_DIM, "The queue is empty: every message is Done or Failed.");
+        return;
+    }
+    int64_t now = hd_now_ms();
+    for (int i = 0; i < p->count && i < rows - 2; i++) {
+        const message *m = &p->items[i];
+        bool sel = i == a->queue.cursor;
+        int y = top + 2 + i;
+        char id[24], retries[16], next[32];
+        snprintf(id, sizeof id, "%lld", (long long)m->id);
+        snprintf(retries, sizeof retries, "%d", m->attempts > 1 ? m->attempts - 1 : 0);
+        ui_fmt_next(m, now, next, sizeof next);
+        const char *vals[6] = { id, m->customer ? m->customer : "",
+                                m->site_name ? m->site_name : "(deleted)", retries,
+                                msg_status_title(m->status), next };
+        term_put(y, 0, cols, sel ? TA_SELECTED : TA_NORMAL, "");
+        x = 0;
+        for (int c = 0; c < 6; c++) {
+            ui_fmt_cell(vals[c], w[c], a->utf8, cell, sizeof cell);
+            term_attr at = sel ? TA_SELECTED : (c == 4 ? status_attr[m->status] : TA_NORMAL);
+            term_put(y, x, w[c] + (c < 5 ? 1 : 0), at, cell);
+            x += w[c] + 1;
+        }
+    }
+}
+
+static void on_cancel(app *a, int64_t id)
+{
+    hd_error err = { 0 };
+    if (store_message_cancel(a->st, id, &err) != HD_OK)
+        ui_flash(a, true, "%s", err.msg);
+    else
+        ui_flash(a, false, "message #%lld cancelled (now Failed)", (long long)id);
+    a->need_refresh = true;
+}
+
+static ui_request queue_handle(app *a, ui_request r)
+{
+    msg_filter f;
+    queue_filter(&f);
+    const message *m = msg_list_selected(&a->queue);
+    switch (r) {
+    case REQ_ENTER:
+        if (m) {
+            a->detail_id = m->id;
+            ui_switch(a, VIEW_DETAIL);
+        }
+        return REQ_NONE;
+    case REQ_SEND_NOW:
+        if (m) {
+            hd_error err = { 0 };
+            if (store_message_send_now(a->st, m->id, &err) != HD_OK) {
+                ui_flash(a, true, "%s", err.msg);
+            } else {
+                ui_wakeup_engine(a);
+                ui_flash(a, false, "message #%lld will be sent now", (long long)m->id);
+            }
+            a->need_refresh = true;
+        }
+        return REQ_NONE;
+    case REQ_CANCEL_MSG:
+        if (m)
+            ui_confirm(a, on_cancel, m->id, "Cancel message #%lld (%s to %s)? It becomes Failed.",
+                       (long long)m->id, m->action, m->site_name ? m->site_name : "deleted site");
+        return REQ_NONE;
+    default:
+        return msg_list_navigate(a, &a->queue, &f, r) ? REQ_NONE : r;
+    }
+}
+
+static void queue_click(app *a, int row)
+{
+    int i = row - 2;
+    if (i < 0 || i >= a->queue.page.count)
+        return;
+    if (i == a->queue.cursor)
+        queue_handle(a, REQ_ENTER);
+    else
+        a->queue.cursor = i;
+}
+
+const view_ops view_queue_ops = {
+    .title = "Queue",
+    .keys = queue_keys,
+    .refresh = queue_refresh,
+    .draw = queue_draw,
+    .handle = queue_handle,
+    .click = queue_click,
+};
