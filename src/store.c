@@ -41,6 +41,7 @@
 #include <unistd.h>
 
 #include "hd_util.h"
+#include "store_debug.h"
 
 #define DEFAULT_BUSY_TIMEOUT_MS 5000
 #define DEFAULT_SITE_TIMEOUT_MS 10000
@@ -289,6 +290,12 @@ static const char *const stmt_sql[] = {
 #define STORE_STMT_SQL(id, sql) sql,
     STORE_STMT_LIST(STORE_STMT_SQL)
 #undef STORE_STMT_SQL
+};
+
+static const char *const stmt_name[] = {
+#define STORE_STMT_NAME(id, sql) #id,
+    STORE_STMT_LIST(STORE_STMT_NAME)
+#undef STORE_STMT_NAME
 };
 
 /* Filter shapes for the page/count caches: which optional filters are set. */
@@ -1048,8 +1055,20 @@ hd_status store_site_update(store *st, const site *s, hd_error *err)
         free(headers);
         return rc;
     }
-    rc = site_name_taken(st, s->name, s->id, err);
-    sqlite3_stmt *q = rc == HD_OK ? stmt_get(st, STMT_SITE_UPDATE, err) : NULL;
+    sqlite3_stmt *q = stmt_get(st, STMT_SITE_EXISTS, err);
+    if (!q) {
+        rc = HD_DB;
+    } else {
+        int64_t one = 0;
+        bool found = false;
+        bind_i64(q, ":id", s->id);
+        rc = step_i64(st, q, "looking up a site", &one, &found, err);
+        if (rc == HD_OK && !found)
+            rc = hd_error_set(err, HD_NOT_FOUND, "site #%lld not found", (long long)s->id);
+    }
+    if (rc == HD_OK)
+        rc = site_name_taken(st, s->name, s->id, err);
+    q = rc == HD_OK ? stmt_get(st, STMT_SITE_UPDATE, err) : NULL;
     if (rc == HD_OK && !q)
         rc = HD_DB;
     if (q) {
@@ -1376,10 +1395,18 @@ static void filter_sql(hd_buf *b, int shape)
         hd_buf_puts(b, " AND m.customer = :customer");
     if (flags & SHAPE_ACTION)
         hd_buf_puts(b, " AND instr(lower(m.action), lower(:action)) > 0");
+    /* Time bounds are exact on created_at, plus an id range found through
+     * the created_at index so that the keyset walk over ids stays a range
+     * scan.  created_at is taken under the write lock, so it grows with the
+     * id (a wall clock stepping back can only hide rows near a bound). */
     if (flags & SHAPE_SINCE)
-        hd_buf_puts(b, " AND m.created_at >= :since");
+        hd_buf_puts(b, " AND m.created_at >= :since AND m.id >= coalesce((SELECT t.id FROM "
+                       "messages t WHERE t.created_at >= :since ORDER BY t.created_at, t.id "
+                       "LIMIT 1), 9223372036854775807)");
     if (flags & SHAPE_UNTIL)
-        hd_buf_puts(b, " AND m.created_at < :until");
+        hd_buf_puts(b, " AND m.created_at < :until AND m.id <= coalesce((SELECT t.id FROM "
+                       "messages t WHERE t.created_at < :until ORDER BY t.created_at DESC, "
+                       "t.id DESC LIMIT 1), 0)");
 }
 
 static void filter_bind(sqlite3_stmt *q, const msg_filter *f)
@@ -1402,6 +1429,30 @@ static void filter_bind(sqlite3_stmt *q, const msg_filter *f)
     bind_i64(q, ":until", f->until_ms);
 }
 
+static void page_sql(hd_buf *b, int shape, page_dir dir)
+{
+    hd_buf_puts(b, "SELECT " MSG_COLS MSG_FROM " WHERE 1");
+    filter_sql(b, shape);
+    switch (dir) {
+    case PAGE_FIRST:
+        hd_buf_puts(b, " ORDER BY m.id DESC");
+        break;
+    case PAGE_LAST:
+        hd_buf_puts(b, " ORDER BY m.id ASC");
+        break;
+    case PAGE_OLDER:
+        hd_buf_puts(b, " AND m.id < :anchor ORDER BY m.id DESC");
+        break;
+    case PAGE_NEWER:
+        hd_buf_puts(b, " AND m.id > :anchor ORDER BY m.id ASC");
+        break;
+    case PAGE_AT:
+        hd_buf_puts(b, " AND m.id <= :anchor ORDER BY m.id DESC");
+        break;
+    }
+    hd_buf_puts(b, " LIMIT :limit");
+}
+
 static sqlite3_stmt *page_stmt(store *st, int shape, page_dir dir, hd_error *err)
 {
     sqlite3_stmt **slot = &st->page_stmts[shape][dir];
@@ -1411,29 +1462,41 @@ static sqlite3_stmt *page_stmt(store *st, int shape, page_dir dir, hd_error *err
         return *slot;
     }
     hd_buf b = { 0 };
-    hd_buf_puts(&b, "SELECT " MSG_COLS MSG_FROM " WHERE 1");
-    filter_sql(&b, shape);
-    switch (dir) {
-    case PAGE_FIRST:
-        hd_buf_puts(&b, " ORDER BY m.id DESC");
-        break;
-    case PAGE_LAST:
-        hd_buf_puts(&b, " ORDER BY m.id ASC");
-        break;
-    case PAGE_OLDER:
-        hd_buf_puts(&b, " AND m.id < :anchor ORDER BY m.id DESC");
-        break;
-    case PAGE_NEWER:
-        hd_buf_puts(&b, " AND m.id > :anchor ORDER BY m.id ASC");
-        break;
-    case PAGE_AT:
-        hd_buf_puts(&b, " AND m.id <= :anchor ORDER BY m.id DESC");
-        break;
-    }
-    hd_buf_puts(&b, " LIMIT :limit");
+    page_sql(&b, shape, dir);
     *slot = prepare(st, hd_buf_str(&b), err);
     hd_buf_free(&b);
     return *slot;
+}
+
+static void count_sql(hd_buf *b, int shape)
+{
+    hd_buf_puts(b, "SELECT count(*) FROM messages m WHERE 1");
+    filter_sql(b, shape);
+}
+
+/* One page for a filter with at most one status. */
+static hd_status page_query(store *st, const msg_filter *f, page_dir dir, int64_t anchor_id,
+                            int limit, message_list *out, hd_error *err)
+{
+    sqlite3_stmt *q = page_stmt(st, filter_shape(f), dir, err);
+    if (!q)
+        return HD_DB;
+    filter_bind(q, f);
+    bind_i64(q, ":anchor", anchor_id);
+    bind_i64(q, ":limit", limit);
+    bind_i64(q, ":now", hd_now_ms());
+    return collect_messages(st, q, out, err);
+}
+
+static int cmp_id_desc(const void *a, const void *b)
+{
+    int64_t x = ((const message *)a)->id, y = ((const message *)b)->id;
+    return x < y ? 1 : x > y ? -1 : 0;
+}
+
+static int cmp_id_asc(const void *a, const void *b)
+{
+    return -cmp_id_desc(a, b);
 }
 
 hd_status store_messages_page(store *st, const msg_filter *f, page_dir dir, int64_t anchor_id,
@@ -1445,19 +1508,34 @@ hd_status store_messages_page(store *st, const msg_filter *f, page_dir dir, int6
         return hd_error_set(err, HD_INTERNAL, "messages page: bad direction %d", (int)dir);
     if (limit <= 0)
         return HD_OK;
-    sqlite3_stmt *q = page_stmt(st, filter_shape(f), dir, err);
-    if (!q)
-        return HD_DB;
-    filter_bind(q, f);
-    bind_i64(q, ":anchor", anchor_id);
-    bind_i64(q, ":limit", limit);
-    bind_i64(q, ":now", hd_now_ms());
-    hd_status rc = collect_messages(st, q, out, err);
+    bool ascending = dir == PAGE_NEWER || dir == PAGE_LAST;
+    unsigned mask = filter_mask(f);
+    hd_status rc = HD_OK;
+    if (popcount_mask(mask) <= 1) {
+        rc = page_query(st, f, dir, anchor_id, limit, out, err);
+    } else {
+        /* Several statuses: "status IN (...)" cannot walk the (status, id)
+         * index in id order, so SQLite would sort every matching row.  One
+         * ordered query per status (each at most `limit` rows), merged here. */
+        msg_filter one = *f;
+        for (int s = 0; rc == HD_OK && s < MSG_STATUS_COUNT; s++) {
+            if (!(mask & MSG_STATUS_BIT(s)))
+                continue;
+            one.status_mask = MSG_STATUS_BIT(s);
+            rc = page_query(st, &one, dir, anchor_id, limit, out, err);
+        }
+        if (rc == HD_OK && out->count > 1) {
+            qsort(out->items, (size_t)out->count, sizeof *out->items,
+                  ascending ? cmp_id_asc : cmp_id_desc);
+            while (out->count > limit)
+                message_free(&out->items[--out->count]);
+        }
+    }
     if (rc != HD_OK) {
         message_list_free(out);
         return rc;
     }
-    if (dir == PAGE_NEWER || dir == PAGE_LAST) {
+    if (ascending) {
         /* Queried oldest first to find the rows; hand them back newest first. */
         for (int i = 0, j = out->count - 1; i < j; i++, j--) {
             message t = out->items[i];
@@ -1502,14 +1580,29 @@ hd_status store_messages_count(store *st, const msg_filter *f, int64_t *count, h
                 *count += counts[i];
         return HD_OK;
     }
+    unsigned mask = filter_mask(f);
+    if (popcount_mask(mask) > 1) {
+        /* As for pages: one indexed count per status. */
+        msg_filter one = *f;
+        for (int s = 0; s < MSG_STATUS_COUNT; s++) {
+            if (!(mask & MSG_STATUS_BIT(s)))
+                continue;
+            one.status_mask = MSG_STATUS_BIT(s);
+            int64_t n = 0;
+            hd_status rc = store_messages_count(st, &one, &n, err);
+            if (rc != HD_OK)
+                return rc;
+            *count += n;
+        }
+        return HD_OK;
+    }
     sqlite3_stmt **slot = &st->count_stmts[shape];
     if (*slot) {
         sqlite3_reset(*slot);
         sqlite3_clear_bindings(*slot);
     } else {
         hd_buf b = { 0 };
-        hd_buf_puts(&b, "SELECT count(*) FROM messages m WHERE 1");
-        filter_sql(&b, shape);
+        count_sql(&b, shape);
         *slot = prepare(st, hd_buf_str(&b), err);
         hd_buf_free(&b);
         if (!*slot)
@@ -1595,18 +1688,23 @@ hd_status store_message_resend(store *st, int64_t id, int64_t *new_id, hd_error 
     return write_end(st, mode, rc, err);
 }
 
-static sqlite3_stmt *resend_failed_stmt(store *st, int shape, hd_error *err)
+static void resend_failed_sql(hd_buf *b, int shape)
 {
-    /* Built per call: bulk resends are rare, and the cost is one prepare. */
-    hd_buf b = { 0 };
-    hd_buf_puts(&b,
+    hd_buf_puts(b,
                 "INSERT INTO messages(webhook_id, site_id, action, customer, path, payload, "
                 "status, attempts, due_at, created_at, updated_at, resend_of) "
                 "SELECT hd_webhook_id(), m.site_id, m.action, m.customer, m.path, m.payload, "
                 "0, 0, :now, :now, :now, m.id FROM messages m JOIN sites s ON s.id = m.site_id "
                 "WHERE m.id > :after AND m.id <= :hi");
-    filter_sql(&b, shape);
-    hd_buf_puts(&b, " ORDER BY m.id LIMIT :n RETURNING resend_of");
+    filter_sql(b, shape);
+    hd_buf_puts(b, " ORDER BY m.id LIMIT :n RETURNING resend_of");
+}
+
+static sqlite3_stmt *resend_failed_stmt(store *st, int shape, hd_error *err)
+{
+    /* Built per call: bulk resends are rare, and the cost is one prepare. */
+    hd_buf b = { 0 };
+    resend_failed_sql(&b, shape);
     sqlite3_stmt *q = prepare(st, hd_buf_str(&b), err);
     hd_buf_free(&b);
     return q;
@@ -1872,4 +1970,57 @@ hd_status store_pending_count(store *st, int64_t *count, hd_error *err)
     if (!q)
         return HD_DB;
     return step_i64(st, q, "counting pending messages", count, NULL, err);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Test hooks                                                               */
+
+hd_status store_debug_plan(store *st, const char *name, const msg_filter *f, page_dir dir,
+                           hd_buf *out, hd_error *err)
+{
+    hd_buf sql = { 0 };
+    hd_buf_puts(&sql, "EXPLAIN QUERY PLAN ");
+    msg_filter single = { 0 };
+    if (f) {
+        /* Several statuses run as one query per status: explain that one. */
+        single = *f;
+        unsigned mask = filter_mask(f);
+        if (popcount_mask(mask) > 1)
+            single.status_mask = mask & -mask;
+        f = &single;
+    }
+    if (strcmp(name, "page") == 0) {
+        page_sql(&sql, filter_shape(f), dir);
+    } else if (strcmp(name, "count") == 0) {
+        count_sql(&sql, filter_shape(f));
+    } else if (strcmp(name, "resend_failed") == 0) {
+        msg_filter ff = { 0 };
+        if (f)
+            ff = *f;
+        ff.status_mask = MSG_STATUS_BIT(MSG_FAILED);
+        resend_failed_sql(&sql, filter_shape(&ff));
+    } else {
+        int i = 0;
+        while (i < STMT_COUNT && strcmp(stmt_name[i], name) != 0)
+            i++;
+        if (i == STMT_COUNT) {
+            hd_buf_free(&sql);
+            return hd_error_set(err, HD_INTERNAL, "store_debug_plan: no query '%s'", name);
+        }
+        hd_buf_puts(&sql, stmt_sql[i]);
+    }
+    sqlite3_stmt *q = NULL;
+    int rc = sqlite3_prepare_v2(st->db, hd_buf_str(&sql), -1, &q, NULL);
+    hd_buf_free(&sql);
+    if (rc != SQLITE_OK) {
+        sqlite3_finalize(q);
+        return db_fail(st, err, "explaining a query");
+    }
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        const unsigned char *detail = sqlite3_column_text(q, 3);
+        hd_buf_printf(out, "%s\n", detail ? (const char *)detail : "");
+    }
+    hd_status r = rc == SQLITE_DONE ? HD_OK : db_fail(st, err, "explaining a query");
+    sqlite3_finalize(q);
+    return r;
 }

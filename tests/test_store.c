@@ -1,0 +1,1246 @@
+/* test_store.c - the SQLite store against a real database file in a
+ * temporary directory: schema, sites, messages, paging, leases, outcomes,
+ * operator actions, purge and query plans. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <pthread.h>
+#include <sys/stat.h>
+
+#include "hd_store.h"
+#include "hd_util.h"
+#include "store_debug.h"
+#include "testutil.h"
+
+typedef struct fixture {
+    char *dir;      /* temporary directory */
+    char *path;     /* database file in it */
+    store *st;      /* open store */
+    int64_t site_a; /* enabled site "alpha" */
+    int64_t site_b; /* enabled site "beta", timeout 1000 ms */
+} fixture;
+
+static const store_options fast_opts = { .synchronous_full = false, .busy_timeout_ms = 5000 };
+
+static void make_site(site *s, const char *name, const char *url)
+{
+    site_init(s);
+    s->name = hd_xstrdup(name);
+    s->url = hd_xstrdup(url);
+}
+
+static int64_t add_site(store *st, const char *name, int64_t timeout_ms)
+{
+    site s;
+    make_site(&s, name, "https://example.com/hooks");
+    s.timeout_ms = timeout_ms;
+    int64_t id = 0;
+    hd_error err = { 0 };
+    hd_status rc = store_site_add(st, &s, &id, &err);
+    if (rc != HD_OK)
+        fail_msg("store_site_add %s: %s", name, err.msg);
+    site_free(&s);
+    return id;
+}
+
+static int64_t add_msg(store *st, int64_t site_id, const char *action, const char *customer)
+{
+    new_message nm = { .site_id = site_id, .action = action, .customer = customer,
+                       .payload = "{\"n\":1}" };
+    int64_t id = 0;
+    hd_error err = { 0 };
+    if (store_message_add(st, &nm, &id, &err) != HD_OK)
+        fail_msg("store_message_add: %s", err.msg);
+    return id;
+}
+
+static int setup(void **state)
+{
+    fixture *f = hd_xcalloc(1, sizeof *f);
+    f->dir = tu_tempdir();
+    f->path = hd_xasprintf("%s/hookdesk.db", f->dir);
+    hd_error err = { 0 };
+    if (store_open(f->path, &fast_opts, &f->st, &err) != HD_OK)
+        fail_msg("store_open: %s", err.msg);
+    f->site_a = add_site(f->st, "alpha", 0);
+    f->site_b = add_site(f->st, "beta", 1000);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    store_close(f->st);
+    tu_rmdir(f->dir);
+    free(f->dir);
+    free(f->path);
+    free(f);
+    return 0;
+}
+
+static store *open_second(const fixture *f)
+{
+    store *st = NULL;
+    hd_error err = { 0 };
+    if (store_open(f->path, &fast_opts, &st, &err) != HD_OK)
+        fail_msg("second store_open: %s", err.msg);
+    return st;
+}
+
+/* ---- open and schema ---- */
+
+static void test_open_creates_private_file(void **state)
+{
+    (void)state;
+    char *dir = tu_tempdir();
+    char *path = hd_xasprintf("%s/new.db", dir);
+    mode_t old = umask(0);  /* the store must not rely on the umask */
+    store *st = NULL;
+    hd_error err = { 0 };
+    assert_int_equal(store_open(path, NULL, &st, &err), HD_OK);
+    umask(old);
+    struct stat sb;
+    assert_int_equal(stat(path, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0600);
+    char *wal = hd_xasprintf("%s-wal", path);
+    if (stat(wal, &sb) == 0)
+        assert_int_equal(sb.st_mode & 0777, 0600);
+    free(wal);
+    assert_int_equal(store_schema_version(st), 1);
+    add_site(st, "one", 0);
+    store_close(st);
+
+    /* Reopening runs no migration again and keeps the data. */
+    assert_int_equal(store_open(path, NULL, &st, &err), HD_OK);
+    assert_int_equal(store_schema_version(st), 1);
+    site s;
+    assert_int_equal(store_site_get_by_name(st, "one", &s, &err), HD_OK);
+    site_free(&s);
+    store_close(st);
+
+    /* Read-only works on the migrated file and refuses writes. */
+    store_options ro = { .read_only = true };
+    assert_int_equal(store_open(path, &ro, &st, &err), HD_OK);
+    assert_int_equal(store_site_set_enabled(st, 1, false, &err), HD_DB);
+    store_close(st);
+
+    /* A directory that does not exist is an error naming the file. */
+    char *bad = hd_xasprintf("%s/missing/x.db", dir);
+    assert_int_equal(store_open(bad, NULL, &st, &err), HD_IO);
+    assert_non_null(strstr(err.msg, bad));
+    assert_null(st);
+    free(bad);
+    free(path);
+    tu_rmdir(dir);
+    free(dir);
+}
+
+/* ---- sites ---- */
+
+static void test_sites_roundtrip_and_validation(void **state)
+{
+    fixture *f = *state;
+    hd_error err = { 0 };
+    site s;
+    make_site(&s, "gamma", "https://gamma.example/in");
+    s.auth = AUTH_BEARER;
+    s.auth_secret = hd_xstrdup("tok3n");
+    s.ctype = CONTENT_FORM;
+    s.timeout_ms = 2500;
+    site_add_header(&s, "X-One", "1");
+    site_add_header(&s, "X-Two", "zwei");
+    int64_t id = 0;
+    assert_int_equal(store_site_add(f->st, &s, &id, &err), HD_OK);
+    assert_true(id > 0);
+
+    site got;
+    assert_int_equal(store_site_get(f->st, id, &got, &err), HD_OK);
+    assert_string_equal(got.name, "gamma");
+    assert_string_equal(got.url, "https://gamma.example/in");
+    assert_int_equal(got.auth, AUTH_BEARER);
+    assert_string_equal(got.auth_secret, "tok3n");
+    assert_int_equal(got.ctype, CONTENT_FORM);
+    assert_int_equal(got.timeout_ms, 2500);
+    assert_true(got.enabled);
+    assert_int_equal(got.nheaders, 2);
+    assert_string_equal(got.headers[0].name, "X-One");
+    assert_string_equal(got.headers[1].value, "zwei");
+    assert_true(got.created_at > 0);
+    site_free(&got);
+
+    /* Duplicate name. */
+    assert_int_equal(store_site_add(f->st, &s, NULL, &err), HD_EXISTS);
+    assert_string_equal(err.msg, "sites: name 'gamma' already exists");
+
+    /* Invalid: the validator's field-first message comes through, nothing saved. */
+    site bad;
+    make_site(&bad, "delta", "ftp://nope");
+    assert_int_equal(store_site_add(f->st, &bad, NULL, &err), HD_INVALID);
+    assert_non_null(strstr(err.msg, "url"));
+    assert_int_equal(store_site_get_by_name(f->st, "delta", &got, &err), HD_NOT_FOUND);
+    assert_string_equal(err.msg, "site 'delta' not found");
+    site_free(&bad);
+
+    /* Update by id; renaming onto another site's name is refused. */
+    s.id = id;
+    free(s.url);
+    s.url = hd_xstrdup("http://gamma.example/v2");
+    assert_int_equal(store_site_update(f->st, &s, &err), HD_OK);
+    assert_int_equal(store_site_get_by_name(f->st, "gamma", &got, &err), HD_OK);
+    assert_string_equal(got.url, "http://gamma.example/v2");
+    site_free(&got);
+    free(s.name);
+    s.name = hd_xstrdup("alpha");
+    assert_int_equal(store_site_update(f->st, &s, &err), HD_EXISTS);
+    /* An invalid update leaves the row alone. */
+    free(s.name);
+    s.name = hd_xstrdup("gamma");
+    free(s.url);
+    s.url = hd_xstrdup("not a url");
+    assert_int_equal(store_site_update(f->st, &s, &err), HD_INVALID);
+    assert_int_equal(store_site_get(f->st, id, &got, &err), HD_OK);
+    assert_string_equal(got.url, "http://gamma.example/v2");
+    site_free(&got);
+    s.id = 9999;
+    free(s.url);
+    s.url = hd_xstrdup("http://gamma.example/v3");
+    assert_int_equal(store_site_update(f->st, &s, &err), HD_NOT_FOUND);
+    site_free(&s);
+
+    /* Pause. */
+    assert_int_equal(store_site_set_enabled(f->st, id, false, &err), HD_OK);
+    assert_int_equal(store_site_get(f->st, id, &got, &err), HD_OK);
+    assert_false(got.enabled);
+    site_free(&got);
+    assert_int_equal(store_site_set_enabled(f->st, 9999, false, &err), HD_NOT_FOUND);
+}
+
+static void test_site_delete_fails_pending(void **state)
+{
+    fixture *f = *state;
+    hd_error err = { 0 };
+    int64_t m1 = add_msg(f->st, f->site_b, "order.created", "c1");
+    int64_t m2 = add_msg(f->st, f->site_b, "order.created", "c1");
+    assert_int_equal(store_message_cancel(f->st, m2, &err), HD_OK);
+    int64_t other = add_msg(f->st, f->site_a, "order.created", "c1");
+
+    assert_int_equal(store_site_delete(f->st, f->site_b, &err), HD_OK);
+    message m;
+    assert_int_equal(store_message_get(f->st, m1, &m, &err), HD_OK);
+    assert_int_equal(m.status, MSG_FAILED);
+    assert_string_equal(m.last_error, "site deleted");
+    assert_null(m.site_name);
+    assert_int_equal(m.site_id, f->site_b);
+    assert_int_equal(m.due_at, 0);
+    message_free(&m);
+    assert_int_equal(store_message_get(f->st, m2, &m, &err), HD_OK);
+    assert_string_equal(m.last_error, "cancelled by operator");
+    message_free(&m);
+    assert_int_equal(store_message_get(f->st, other, &m, &err), HD_OK);
+    assert_int_equal(m.status, MSG_QUEUED);
+    assert_string_equal(m.site_name, "alpha");
+    message_free(&m);
+    assert_int_equal(store_site_delete(f->st, f->site_b, &err), HD_NOT_FOUND);
+
+    /* A message for a deleted site cannot be resent or added. */
+    int64_t nid = 0;
+    assert_int_equal(store_message_resend(f->st, m1, &nid, &err), HD_NOT_FOUND);
+    assert_non_null(strstr(err.msg, "not found"));
+}
+
+static void test_seed_only_into_empty(void **state)
+{
+    fixture *f = *state;
+    hd_error err = { 0 };
+    site seeds[2];
+    make_site(&seeds[0], "s1", "https://a.example");
+    make_site(&seeds[1], "s2", "https://b.example");
+    int added = -1;
+    /* The fixture's database has sites already. */
+    assert_int_equal(store_seed_sites(f->st, seeds, 2, &added, &err), HD_OK);
+    assert_int_equal(added, 0);
+
+    char *dir = tu_tempdir();
+    char *path = hd_xasprintf("%s/seed.db", dir);
+    store *st;
+    assert_int_equal(store_open(path, &fast_opts, &st, &err), HD_OK);
+    assert_int_equal(store_seed_sites(st, seeds, 2, &added, &err), HD_OK);
+    assert_int_equal(added, 2);
+    assert_int_equal(store_seed_sites(st, seeds, 2, &added, &err), HD_OK);
+    assert_int_equal(added, 0);
+    site_stats_list l;
+    assert_int_equal(store_sites_list(st, &l, &err), HD_OK);
+    assert_int_equal(l.count, 2);
+    site_stats_list_free(&l);
+    store_close(st);
+
+    /* One invalid seed: nothing is seeded, the error names the site. */
+    char *path2 = hd_xasprintf("%s/seed2.db", dir);
+    assert_int_equal(store_open(path2, &fast_opts, &st, &err), HD_OK);
+    free(seeds[1].url);
+    seeds[1].url = hd_xstrdup("gopher://x");
+    assert_int_equal(store_seed_sites(st, seeds, 2, &added, &err), HD_INVALID);
+    assert_non_null(strstr(err.msg, "s2"));
+    assert_int_equal(store_sites_list(st, &l, &err), HD_OK);
+    assert_int_equal(l.count, 0);
+    site_stats_list_free(&l);
+    store_close(st);
+    site_free(&seeds[0]);
+    site_free(&seeds[1]);
+    free(path);
+    free(path2);
+    tu_rmdir(dir);
+    free(dir);
+}
+
+/* ---- messages ---- */
+
+static void test_message_add_get(void **state)
+{
+    fixture *f = *state;
+    hd_error err = { 0 };
+    int64_t before = hd_now_ms();
+    new_message nm = { .site_id = f->site_a, .action = "invoice.paid", .customer = "cus_1",
+                       .path = "/customers/42", .payload = "{\"a\":[1,2]}" };
+    int64_t id = 0;
+    assert_int_equal(store_message_add(f->st, &nm, &id, &err), HD_OK);
+    message m;
+    assert_int_equal(store_message_get(f->st, id, &m, &err), HD_OK);
+    assert_int_equal(m.id, id);
+    assert_int_equal(strlen(m.webhook_id), 30);
+    assert_memory_equal(m.webhook_id, "msg_", 4);
+    for (int i = 4; i < 30; i++)
+        assert_non_null(strchr("abcdefghijklmnopqrstuvwxyz234567", m.webhook_id[i]));
+    assert_string_equal(m.site_name, "alpha");
+    assert_string_equal(m.action, "invoice.paid");
+    assert_string_equal(m.customer, "cus_1");
+    assert_string_equal(m.path, "/customers/42");
+    assert_string_equal(m.payload, "{\"a\":[1,2]}");
+    assert_int_equal(m.status, MSG_QUEUED);
+    assert_int_equal(m.attempts, 0);
+    assert_false(m.in_flight);
+    assert_true(m.created_at >= before && m.due_at == m.created_at);
+    assert_int_equal(m.resend_of, 0);
+    assert_null(m.last_error);
+
+    /* Two messages never share a webhook id. */
+    message m2;
+    int64_t id2 = add_msg(f->st, f->site_a, "x", NULL);
+    assert_int_equal(store_message_get(f->st, id2, &m2, &err), HD_OK);
+    assert_string_not_equal(m.webhook_id, m2.webhook_id);
+    assert_null(m2.customer);
+    assert_null(m2.path);
+    message_free(&m);
+    message_free(&m2);
+
+    nm.path = "customers/42";
+    assert_int_equal(store_message_add(f->st, &nm, &id, &err), HD_INVALID);
+    assert_non_null(strstr(err.msg, "path"));
+    nm.path = NULL;
+    nm.site_id = 777;
+    assert_int_equal(store_message_add(f->st, &nm, &id, &err), HD_NOT_FOUND);
+    assert_string_equal(err.msg, "site #777 not found");
+    assert_int_equal(store_message_get(f->st, 12345, &m, &err), HD_NOT_FOUND);
+    assert_string_equal(err.msg, "message #12345 not found");
+}
+
+static void assert_ids(const message_list *l, const int64_t *want, int n)
+{
+    if (l->count != n)
+        fail_msg("page has %d rows, want %d", l->count, n);
+    for (int i = 0; i < n; i++)
+        if (l->items[i].id != want[i])
+            fail_msg("row %d is #%lld, want #%lld", i, (long long)l->items[i].id,
+                     (long long)want[i]);
+}
+
+static void test_paging_directions(void **state)
+{
+    fixture *f = *state;
+    hd_error err = { 0 };
+    int64_t ids[25];
+    for (int i = 0; i < 25; i++)
+        ids[i] = add_msg(f->st, i % 2 ? f->site_b : f->site_a, i % 3 ? "order.Created" : "refund",
+                         i % 5 ? "c1" : "c2");
+    message_list l;
+    int64_t want[10];
+
+    assert_int_equal(store_messages_page(f->st, NULL, PAGE_FIRST, 0, 10, &l, &err), HD_OK);
+    for (int i = 0; i < 10; i++)
+        want[i] = ids[24 - i];
+    assert_ids(&l, want, 10);
+    message_list_free(&l);
+
+    assert_int_equal(store_messages_page(f->st, NULL, PAGE_OLDER, ids[15], 10, &l, &err), HD_OK);
+    for (int i = 0; i < 10; i++)
+        want[i] = ids[14 - i];
+    assert_ids(&l, want, 10);
+    message_list_free(&l);
+
+    assert_int_equal(store_messages_page(f->st, NULL, PAGE_NEWER, ids[5], 10, &l, &err), HD_OK);
+    for (int i = 0; i < 10; i++)
+        want[i] = ids[15 - i];
+    assert_ids(&l, want, 10);
+    message_list_free(&l);
+
+    assert_int_equal(store_messages_page(f->st, NULL, PAGE_LAST, 0, 10, &l, &err), HD_OK);
+    for (int i = 0; i < 10; i++)
+        want[i] = ids[9 - i];
+    assert_ids(&l, want, 10);
+    message_list_free(&l);
+
+    assert_int_equal(store_messages_page(f->st, NULL, PAGE_AT, ids[20], 3, &l, &err), HD_OK);
+    int64_t at[3] = { ids[20], ids[19], ids[18] };
+    assert_ids(&l, at, 3);
+    message_list_free(&l);
+
+    /* Short page at the end. */
+    assert_int_equal(store_messages_page(f->st, NULL, PAGE_OLDER, ids[2], 10, &l, &err), HD_OK);
+    int64_t tail[2] = { ids[1], ids[0] };
+    assert_ids(&l, tail, 2);
+    message_list_free(&l);
+    assert_int_equal(store_messages_page(f->st, NULL, PAGE_NEWER, ids[24], 10, &l, &err), HD_OK);
+    assert_int_equal(l.count, 0);
+    message_list_free(&l);
+}
+
+/* Every filter against a brute-force check over all rows. */
+static bool matches(const message *m, const msg_filter *flt)
+{
+    if (flt->status_mask && !(flt->status_mask & MSG_STATUS_BIT(m->status)))
+        return false;
+    if (flt->site_id && m->site_id != flt->site_id)
+        return false;
+    if (flt->customer && (!m->customer || strcmp(m->customer, flt->customer) != 0))
+        return false;
+    if (flt->action_text && !strcasestr(m->action, flt->action_text))
+        return false;
+    if (flt->since_ms && m->created_at < flt->since_ms)
+        return false;
+    if (flt->until_ms && m->created_at >= flt->until_ms)
+        return false;
+    return true;
+}
+
+static void check_filter(store *st, const message_list *all, const msg_filter *flt)
+{
+    hd_error err = { 0 };
+    int64_t want[64];
+    int n = 0;
+    for (int i = 0; i < all->count; i++)
+        if (matches(&all->items[i], flt))
+            want[n++] = all->items[i].id;
+    assert_true(n > 0);
+    /* Page through it 3 at a time, older and then newer again. */
+    int got = 0;
+    int64_t anchor = 0;
+    page_dir dir = PAGE_FIRST;
+    for (;;) {
+        message_list l;
+        assert_int_equal(store_messages_page(st, flt, dir, anchor, 3, &l, &err), HD_OK);
+        if (l.count == 0) {
+            message_list_free(&l);
+            break;
+        }
+        for (int i = 0; i < l.count; i++) {
+            assert_true(got < n);
+            assert_int_equal(l.items[i].id, want[got]);
+            got++;
+        }
+        anchor = l.items[l.count - 1].id;
+        dir = PAGE_OLDER;
+        message_list_free(&l);
+    }
+    assert_int_equal(got, n);
+    int64_t count = -1;
+    assert_int_equal(store_messages_count(st, flt, &count, &err), HD_OK);
+    assert_int_equal(count, n);
+    if (n > 3) {
+        message_list l;
+        assert_int_equal(store_messages_page(st, flt, PAGE_NEWER, want[n - 1], 2, &l, &err),
+                         HD_OK);
+        int64_t w[2] = { want[n - 3], want[n - 2] };
+        assert_ids(&l, w, 2);
+        message_list_free(&l);
+    }
+}
+
+static void test_paging_filters(void **state)
+{
+    fixture *f = *state;
+    hd_error err = { 0 };
+    for (int i = 0; i < 40; i++) {
+        int64_t id = add_msg(f->st, i % 2 ? f->site_b : f->site_a,
+                             i % 3 ? "order.Created" : "refund.issued", i % 5 ? "c1" : "c2");
+        if (i % 7 == 0)
+            assert_int_equal(store_message_cancel(f->st, id, &err), HD_OK);
+        if (i == 19)
+            tu_sleep_ms(3);  /* a gap in created_at for the time filters */
+    }
+    message_list all;
+    assert_int_equal(store_messages_page(f->st, NULL, PAGE_FIRST, 0, 100, &all, &err), HD_OK);
+    assert_int_equal(all.count, 40);
+    int64_t mid = all.items[20].created_at;  /* newest first: the 20th newest */
+
+    msg_filter flt = { .status_mask = MSG_STATUS_BIT(MSG_FAILED) };
+    check_filter(f->st, &all, &flt);
+    flt = (msg_filter){ .status_mask = MSG_PENDING_MASK };
+    check_filter(f->st, &all, &flt);
+    flt = (msg_filter){ .site_id = f->site_b };
+    check_filter(f->st, &all, &flt);
+    flt = (msg_filter){ .customer = "c2" };
+    check_filter(f->st, &all, &flt);
+    flt = (msg_filter){ .action_text = "ORDER.c" };
+    check_filter(f->st, &all, &flt);
+    flt = (msg_filter){ .since_ms = mid };
+    check_filter(f->st, &all, &flt);
+    flt = (msg_filter){ .until_ms = mid };
+    check_filter(f->st, &all, &flt);
+    flt = (msg_filter){ .status_mask = MSG_STATUS_BIT(MSG_QUEUED), .site_id = f->site_a,
+                        .customer = "c1", .action_text = "order" };
+    check_filter(f->st, &all, &flt);
+
+    /* action_text is a substring, not a pattern: % and _ are literal. */
+    flt = (msg_filter){ .action_text = "%" };
+    int64_t count = -1;
+    assert_int_equal(store_messages_count(f->st, &flt, &count, &err), HD_OK);
+    assert_int_equal(count, 0);
+    flt = (msg_filter){ .customer = "nobody" };
+    assert_int_equal(store_messages_count(f->st, &flt, &count, &err), HD_OK);
+    assert_int_equal(count, 0);
+    message_list_free(&all);
+}
+
+static void test_keyset_stable_under_inserts(void **state)
+{
+    fixture *f = *state;
+    hd_error err = { 0 };
+    for (int i = 0; i < 30; i++)
+        add_msg(f->st, f->site_a, "a", NULL);
+    message_list p1;
+    assert_int_equal(store_messages_page(f->st, NULL, PAGE_FIRST, 0, 10, &p1, &err), HD_OK);
+    /* Another connection inserts while the operator reads. */
+    store *other = open_second(f);
+    for (int i = 0; i < 15; i++)
+        add_msg(other, f->site_a, "b", NULL);
+    store_close(other);
+    message_list p2;
+    assert_int_equal(
+        store_messages_page(f->st, NULL, PAGE_OLDER, p1.items[9].id, 10, &p2, &err), HD_OK);
+    assert_int_equal(p2.count, 10);
+    for (int i = 0; i < 10; i++) {
+        assert_int_equal(p2.items[i].id, p1.items[9].id - 1 - i);
+        assert_string_equal(p2.items[i].action, "a");
+    }
+    /* Newer than the first page's top: exactly the new rows, newest first. */
+    message_list p3;
+    assert_int_equal(
+        store_messages_page(f->st, NULL, PAGE_NEWER, p1.items[0].id, 100, &p3, &err), HD_OK);
+    assert_int_equal(p3.count, 15);
+    assert_true(p3.items[0].id > p3.items[14].id);
+    assert_int_equal(p3.items[14].id, p1.items[0].id + 1);
+    message_list_free(&p1);
+    message_list_free(&p2);
+    message_list_free(&p3);
+}
+
+/* ---- counters ---- */
+
+static void assert_counts(store *st, int64_t q, int64_t r, int64_t d, int64_t fl)
+{
+    int64_t c[MSG_STATUS_COUNT];
+    hd_error err = { 0 };
+    assert_int_equal(store_status_counts(st, c, &err), HD_OK);
+    if (c[MSG_QUEUED] != q || c[MSG_RESENT] != r || c[MSG_DONE] != d || c[MSG_FAILED] != fl)
+        fail_msg("counts %lld/%lld/%lld/%lld, want %lld/%lld/%lld/%lld", (long long)c[0],
+                 (long long)c[1], (long long)c[2], (long long)c[3], (long long)q, (long long)r,
+                 (long long)d, (long long)fl);
+    /* The counted query agrees with the trigger-kept counters. */
+    for (int s = 0; s < MSG_STATUS_COUNT; s++) {
+        msg_filter flt = { .status_mask = MSG_STATUS_BIT(s), .since_ms = 1 };
+        int64_t n = -1;
+        assert_int_equal(store_messages_count(st, &flt, &n, &err), HD_OK);
+        assert_int_equal(n, c[s]);
+    }
+}
+
+static attempt_outcome outcome(int64_t mid, int number, int code, msg_status st, int64_t due)
+{
+    attempt_outcome o;
+    memset(&o, 0, sizeof o);
+    o.a.message_id = mid;
+    o.a.number = number;
+    o.a.started_at = hd_now_ms();
+    o.a.duration_ms = 12;
+    o.a.response_code = code;
+    o.a.error = code >= 200 && code < 300 ? NULL : (char *)"HTTP 500";
+    o.new_status = st;
+    o.next_due_at = due;
+    return o;
+}
+
+static void test_status_counters_exact(void **state)
+{
+    fixture *f = *state;
+    hd_error err = { 0 };
+    assert_counts(f->st, 0, 0, 0, 0);
+    int64_t ids[10];
+    for (int i = 0; i < 10; i++)
+        ids[i] = add_msg(f->st, f->site_a, "a", NULL);
+    assert_counts(f->st, 10, 0, 0, 0);
+    message_list l;
+    int64_t now = hd_now_ms();
+    assert_int_equal(store_claim(f->st, "e1", now, 1000, 10, &l, &err), HD_OK);
+    assert_int_equal(l.count, 10);
+    message_list_free(&l);
+    attempt_outcome o[3] = {
+        outcome(ids[0], 1, 200, MSG_DONE, 0),
+        outcome(ids[1], 1, 500, MSG_RESENT, now + 10000),
+        outcome(ids[2], 1, 500, MSG_FAILED, 0),
+    };
+    assert_int_equal(store_record_outcomes(f->st, "e1", o, 3, &err), HD_OK);
+    assert_counts(f->st, 7, 1, 1, 1);
+    assert_int_equal(store_message_cancel(f->st, ids[3], &err), HD_INVALID);  /* in flight */
+    assert_int_equal(store_release_leases(f->st, "e1", now, &err), HD_OK);
+    assert_int_equal(store_message_cancel(f->st, ids[3], &err), HD_OK);
+    assert_counts(f->st, 6, 1, 1, 2);
+    int64_t deleted = 0;
+    assert_int_equal(store_purge_chunk(f->st, hd_now_ms() + 1000, 100, &deleted, &err), HD_OK);
+    assert_int_equal(deleted, 3);
+    assert_counts(f->st, 6, 1, 0, 0);
+    assert_int_equal(store_site_delete(f->st, f->site_a, &err), HD_OK);
+    assert_counts(f->st, 0, 0, 0, 7);
+}
+
+/* ---- leases ---- */
+
+typedef struct claimer {
+    const char *path;
+    char owner[32];
+    int64_t ids[400];
+    int n;
+} claimer;
+
+static void *claim_thread(void *arg)
+{
+    claimer *c = arg;
+    store *st = NULL;
+    hd_error err = { 0 };
+    if (store_open(c->path, &fast_opts, &st, &err) != HD_OK)
+        return NULL;
+    for (;;) {
+        message_list l;
+        if (store_claim(st, c->owner, hd_now_ms(), 60000, 7, &l, &err) != HD_OK) {
+            c->n = -1;
+            break;
+        }
+        if (l.count == 0) {
+            message_list_free(&l);
+            break;
+        }
+        for (int i = 0; i < l.count && c->n < 400; i++)
+            c->ids[c->n++] = l.items[i].id;
+        message_list_free(&l);
+    }
+    store_close(st);
+    return NULL;
+}
+
+static void test_claim_two_connections_disjoint(void **state)
+{
+    fixture *f = *state;
+    hd_error err = { 0 };
+    assert_int_equal(store_tx_begin(f->st, &err), HD_OK);
+    for (int i = 0; i < 300; i++)
+        add_msg(f->st, i % 2 ? f->site_a : f->site_b, "a", NULL);
+    assert_int_equal(store_tx_commit(f->st, &err), HD_OK);
+
+    claimer c[2];
+    pthread_t t[2];
+    for (int i = 0; i < 2; i++) {
+        memset(&c[i], 0, sizeof c[i]);
+        c[i].path = f->path;
+        snprintf(c[i].owner, sizeof c[i].owner, "owner-%d", i);
+        assert_int_equal(pthread_create(&t[i], NULL, claim_thread, &c[i]), 0);
+    }
+    for (int i = 0; i < 2; i++)
+        pthread_join(t[i], NULL);
+    assert_true(c[0].n >= 0 && c[1].n >= 0);
+    assert_int_equal(c[0].n + c[1].n, 300);
+    char *seen = hd_xcalloc(400, 1);
+    for (int k = 0; k < 2; k++)
+        for (int i = 0; i < c[k].n; i++) {
+            assert_true(c[k].ids[i] > 0 && c[k].ids[i] < 400);
+            if (seen[c[k].ids[i]]++)
+                fail_msg("message #%lld claimed twice", (long long)c[k].ids[i]);
+        }
+    free(seen);
+}
+
+static void test_claim_fields_and_lease_expiry(void **state)
+{
+    fixture *f = *state;
+    hd_error err = { 0 };
+    new_message nm = { .site_id = f->site_b, .action = "ping", .customer = "cu",
+                       .path = "/p", .payload = "{\"k\":true}" };
+    int64_t id = 0;
+    assert_int_equal(store_message_add(f->st, &nm, &id, &err), HD_OK);
+    int64_t now = hd_now_ms() + 5;
+    message_list l;
+    assert_int_equal(store_claim(f->st, "A", now, 500, 10, &l, &err), HD_OK);
+    assert_int_equal(l.count, 1);
+    message *m = &l.items[0];
+    assert_int_equal(m->id, id);
+    assert_int_equal(strlen(m->webhook_id), 30);
+    assert_int_equal(m->site_id, f->site_b);
+    assert_string_equal(m->site_name, "beta");
+    assert_string_equal(m->action, "ping");
+    assert_string_equal(m->customer, "cu");
+    assert_string_equal(m->path, "/p");
+    assert_string_equal(m->payload, "{\"k\":true}");
+    assert_int_equal(m->attempts, 0);
+    assert_int_equal(m->status, MSG_QUEUED);
+    assert_true(m->in_flight);
+    /* Lease = now + site timeout (1000) + extra (500). */
+    assert_int_equal(m->due_at, now + 1500);
+    message_list_free(&l);
+
+    message g;
+    assert_int_equal(store_message_get(f->st, id, &g, &err), HD_OK);
+    assert_true(g.in_flight);
+    message_free(&g);
+
+    /* Not claimable while the lease holds, by anyone. */
+    store *other = open_second(f);
+    assert_int_equal(store_claim(other, "B", now + 1499, 500, 10, &l, &err), HD_OK);
+    assert_int_equal(l.count, 0);
+    message_list_free(&l);
+    int64_t due = 0;
+    assert_int_equal(store_next_due(other, &due, &err), HD_OK);
+    assert_int_equal(due, now + 1500);
+    /* A dead owner's lease expires and the message is claimed again. */
+    assert_int_equal(store_claim(other, "B", now + 1500, 0, 10, &l, &err), HD_OK);
+    assert_int_equal(l.count, 1);
+    assert_int_equal(l.items[0].id, id);
+    message_list_free(&l);
+    store_close(other);
+
+    /* A site with timeout 0 uses the store's default timeout. */
+    int64_t id2 = add_msg(f->st, f->site_a, "x", NULL);
+    store_set_default_timeout(f->st, 4000);
+    int64_t now2 = hd_now_ms() + 5;
+    assert_int_equal(store_claim(f->st, "A", now2, 100, 10, &l, &err), HD_OK);
+    assert_int_equal(l.count, 1);
+    assert_int_equal(l.items[0].id, id2);
+    assert_int_equal(l.items[0].due_at, now2 + 4100);
+    message_list_free(&l);
+}
+
+static void test_paused_site_not_claimed(void **state)
+{
+    fixture *f = *state;
+    hd_error err = { 0 };
+    int64_t id = add_msg(f->st, f->site_a, "x", NULL);
+    assert_int_equal(store_site_set_enabled(f->st, f->site_a, false, &err), HD_OK);
+    int64_t n = -1, due = -1;
+    assert_int_equal(store_pending_count(f->st, &n, &err), HD_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(store_next_due(f->st, &due, &err), HD_OK);
+    assert_int_equal(due, 0);
+    message_list l;
+    assert_int_equal(store_claim(f->st, "A", hd_now_ms() + 10, 0, 10, &l, &err), HD_OK);
+    assert_int_equal(l.count, 0);
+    message_list_free(&l);
+    assert_int_equal(store_site_set_enabled(f->st, f->site_a, true, &err), HD_OK);
+    assert_int_equal(store_pending_count(f->st, &n, &err), HD_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(store_next_due(f->st, &due, &err), HD_OK);
+    assert_true(due > 0);
+    assert_int_equal(store_claim(f->st, "A", hd_now_ms() + 10, 0, 10, &l, &err), HD_OK);
+    assert_int_equal(l.count, 1);
+    assert_int_equal(l.items[0].id, id);
+    message_list_free(&l);
+}
+
+static void test_record_outcomes(void **state)
+{
+    fixture *f = *state;
+    hd_error err = { 0 };
+    int64_t id = add_msg(f->st, f->site_b, "x", NULL);
+    int64_t t0 = hd_now_ms() + 5;
+    message_list l;
+    assert_int_equal(store_claim(f->st, "A", t0, 0, 1, &l, &err), HD_OK);
+    message_list_free(&l);
+
+    /* First attempt fails: Resent, due later, lease gone, everything kept. */
+    attempt_outcome o = outcome(id, 1, 503, MSG_RESENT, t0 + 10000);
+    static char body[] = "bad\0gateway";
+    o.a.response_body = body;
+    o.a.response_body_len = sizeof body - 1;
+    o.a.body_truncated = true;
+    o.a.request_headers = (char *)"Authorization: ********\n";
+    o.a.response_headers = (char *)"Retry-After: 5\n";
+    assert_int_equal(store_record_outcomes(f->st, "A", &o, 1, &err), HD_OK);
+    message m;
+    assert_int_equal(store_message_get(f->st, id, &m, &err), HD_OK);
+    assert_int_equal(m.status, MSG_RESENT);
+    assert_int_equal(m.attempts, 1);
+    assert_int_equal(m.due_at, t0 + 10000);
+    assert_int_equal(m.response_code, 503);
+    assert_string_equal(m.last_error, "HTTP 500");
+    assert_false(m.in_flight);
+    message_free(&m);
+
+    /* Second attempt: a network error (no code), then success. */
+    assert_int_equal(store_claim(f->st, "A", t0 + 10000, 0, 1, &l, &err), HD_OK);
+    assert_int_equal(l.count, 1);
+    assert_int_equal(l.items[0].attempts, 1);
+    message_list_free(&l);
+    attempt_outcome o2 = outcome(id, 2, 0, MSG_RESENT, t0 + 20000);
+    o2.a.error = (char *)"connection refused";
+    assert_int_equal(store_record_outcomes(f->st, "A", &o2, 1, &err), HD_OK);
+    assert_int_equal(store_claim(f->st, "A", t0 + 20000, 0, 1, &l, &err), HD_OK);
+    message_list_free(&l);
+    attempt_outcome o3 = outcome(id, 3, 204, MSG_DONE, 0);
+    assert_int_equal(store_record_outcomes(f->st, "A", &o3, 1, &err), HD_OK);
+    assert_int_equal(store_message_get(f->st, id, &m, &err), HD_OK);
+    assert_int_equal(m.status, MSG_DONE);
+    assert_int_equal(m.attempts, 3);
+    assert_int_equal(m.due_at, 0);
+    assert_int_equal(m.response_code, 204);
+    assert_null(m.last_error);
+    message_free(&m);
+
+    attempt_list al;
+    assert_int_equal(store_attempts_list(f->st, id, &al, &err), HD_OK);
+    assert_int_equal(al.count, 3);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(al.items[i].number, i + 1);
+        assert_int_equal(al.items[i].site_id, f->site_b);
+        assert_int_equal(al.items[i].message_id, id);
+        assert_int_equal(al.items[i].duration_ms, 12);
+    }
+    assert_int_equal(al.items[0].response_code, 503);
+    assert_int_equal(al.items[0].response_body_len, sizeof body - 1);
+    assert_memory_equal(al.items[0].response_body, body, sizeof body - 1);
+    assert_true(al.items[0].body_truncated);
+    assert_string_equal(al.items[0].request_headers, "Authorization: ********\n");
+    assert_string_equal(al.items[0].response_headers, "Retry-After: 5\n");
+    assert_int_equal(al.items[1].response_code, 0);
+    assert_string_equal(al.items[1].error, "connection refused");
+    assert_null(al.items[2].error);
+    assert_null(al.items[2].response_body);
+    attempt_list_free(&al);
+}
+
+static void test_lost_lease_leaves_message(void **state)
+{
+    fixture *f = *state;
+    hd_error err = { 0 };
+    int64_t id = add_msg(f->st, f->site_b, "x", NULL);
+    int64_t t0 = hd_now_ms() + 5;
+    message_list l;
+    assert_int_equal(store_claim(f->st, "A", t0, 0, 1, &l, &err), HD_OK);
+    message_list_free(&l);
+    /* A is slow; its lease expires and B takes the message over. */
+    store *b = open_second(f);
+    assert_int_equal(store_claim(b, "B", t0 + 1000, 0, 1, &l, &err), HD_OK);
+    assert_int_equal(l.count, 1);
+    message_list_free(&l);
+
+    attempt_outcome late = outcome(id, 1, 200, MSG_DONE, 0);
+    assert_int_equal(store_record_outcomes(f->st, "A", &late, 1, &err), HD_OK);
+    message m;
+    assert_int_equal(store_message_get(f->st, id, &m, &err), HD_OK);
+    assert_int_equal(m.status, MSG_QUEUED);   /* left to B */
+    assert_int_equal(m.attempts, 0);
+    assert_int_equal(m.due_at, t0 + 2000);     /* B's lease */
+    message_free(&m);
+    attempt_list al;
+    assert_int_equal(store_attempts_list(f->st, id, &al, &err), HD_OK);
+    assert_int_equal(al.count, 1);             /* but A's attempt is on record */
+    attempt_list_free(&al);
+
+    attempt_outcome mine = outcome(id, 1, 500, MSG_RESENT, t0 + 9000);
+    assert_int_equal(store_record_outcomes(b, "B", &mine, 1, &err), HD_OK);
+    assert_int_equal(store_message_get(f->st, id, &m, &err), HD_OK);
+    assert_int_equal(m.status, MSG_RESENT);
+    assert_int_equal(m.attempts, 1);
+    message_free(&m);
+
+    /* Releasing B's leases makes its claimed messages due now. */
+    int64_t id2 = add_msg(f->st, f->site_a, "y", NULL);
+    assert_int_equal(store_claim(b, "B", hd_now_ms() + 5, 60000, 10, &l, &err), HD_OK);
+    assert_int_equal(l.count, 1);
+    message_list_free(&l);
+    int64_t rel = hd_now_ms();
+    assert_int_equal(store_release_leases(b, "B", rel, &err), HD_OK);
+    assert_int_equal(store_message_get(f->st, id2, &m, &err), HD_OK);
+    assert_false(m.in_flight);
+    assert_int_equal(m.due_at, rel);
+    message_free(&m);
+    store_close(b);
+}
+
+static void test_caller_transaction(void **state)
+{
+    fixture *f = *state;
+    hd_error err = { 0 };
+    int64_t ids[3];
+    assert_int_equal(store_tx_begin(f->st, &err), HD_OK);
+    for (int i = 0; i < 3; i++)
+        ids[i] = add_msg(f->st, f->site_a, "x", NULL);
+    /* A failing write inside the transaction does not undo the others. */
+    new_message bad = { .site_id = 999, .action = "x", .payload = "{}" };
+    assert_int_equal(store_message_add(f->st, &bad, NULL, &err), HD_NOT_FOUND);
+    store_tx_rollback(f->st);
+    message m;
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(store_message_get(f->st, ids[i], &m, &err), HD_NOT_FOUND);
+
+    /* Claim + record in one caller transaction, as the engine does. */
+    int64_t id = add_msg(f->st, f->site_a, "x", NULL);
+    uint64_t c0 = store_change_counter(f->st);
+    assert_int_equal(store_tx_begin(f->st, &err), HD_OK);
+    message_list l;
+    assert_int_equal(store_claim(f->st, "E", hd_now_ms() + 5, 0, 5, &l, &err), HD_OK);
+    assert_int_equal(l.count, 1);
+    message_list_free(&l);
+    attempt_outcome o = outcome(id, 1, 200, MSG_DONE, 0);
+    assert_int_equal(store_record_outcomes(f->st, "E", &o, 1, &err), HD_OK);
+    assert_int_equal(store_tx_commit(f->st, &err), HD_OK);
+    assert_true(store_change_counter(f->st) != c0);
+    assert_int_equal(store_message_get(f->st, id, &m, &err), HD_OK);
+    assert_int_equal(m.status, MSG_DONE);
+    message_free(&m);
+}
+
+static void test_change_counter(void **state)
+{
+    fixture *f = *state;
+    hd_error err = { 0 };
+    uint64_t c0 = store_change_counter(f->st);
+    assert_true(store_change_counter(f->st) == c0);  /* nothing happened */
+    add_msg(f->st, f->site_a, "x", NULL);
+    uint64_t c1 = store_change_counter(f->st);
+    assert_true(c1 != c0);
+    store *other = open_second(f);
+    uint64_t o0 = store_change_counter(other);
+    assert_int_equal(store_site_set_enabled(other, f->site_b, false, &err), HD_OK);
+    uint64_t c2 = store_change_counter(f->st);
+    assert_true(c2 != c1);  /* another connection's commit shows */
+    assert_true(store_change_counter(other) != o0);
+    assert_true(store_change_counter(f->st) == c2);
+    store_close(other);
+}
+
+/* ---- operator actions ---- */
+
+static void test_resend_links(void **state)
+{
+    fixture *f = *state;
+    hd_error err = { 0 };
+    new_message nm = { .site_id = f->site_a, .action = "inv", .customer = "c9", .path = "/z",
+                       .payload = "{\"x\":1}" };
+    int64_t id = 0, nid = 0;
+    assert_int_equal(store_message_add(f->st, &nm, &id, &err), HD_OK);
+    assert_int_equal(store_message_cancel(f->st, id, &err), HD_OK);
+    assert_int_equal(store_message_resend(f->st, id, &nid, &err), HD_OK);
+    assert_true(nid > id);
+    message o, n;
+    assert_int_equal(store_message_get(f->st, id, &o, &err), HD_OK);
+    assert_int_equal(store_message_get(f->st, nid, &n, &err), HD_OK);
+    assert_int_equal(n.resend_of, id);
+    assert_int_equal(n.status, MSG_QUEUED);
+    assert_int_equal(n.attempts, 0);
+    assert_string_equal(n.payload, o.payload);
+    assert_string_equal(n.action, "inv");
+    assert_string_equal(n.customer, "c9");
+    assert_string_equal(n.path, "/z");
+    assert_string_not_equal(n.webhook_id, o.webhook_id);
+    assert_int_equal(o.status, MSG_FAILED);  /* the original keeps its history */
+    message_free(&o);
+    message_free(&n);
+    assert_int_equal(store_message_resend(f->st, 4242, &nid, &err), HD_NOT_FOUND);
+}
+
+static void test_resend_failed_counts(void **state)
+{
+    fixture *f = *state;
+    hd_error err = { 0 };
+    /* More than one chunk (1000) of failed messages on site a, a few on b. */
+    assert_int_equal(store_tx_begin(f->st, &err), HD_OK);
+    for (int i = 0; i < 1205; i++) {
+        int64_t id = add_msg(f->st, i < 1200 ? f->site_a : f->site_b, "a",
+                             i % 2 ? "odd" : "even");
+        assert_int_equal(store_message_cancel(f->st, id, &err), HD_OK);
+    }
+    add_msg(f->st, f->site_a, "a", NULL);  /* pending: never resent */
+    assert_int_equal(store_tx_commit(f->st, &err), HD_OK);
+
+    msg_filter flt = { .site_id = f->site_b, .status_mask = MSG_STATUS_BIT(MSG_DONE) };
+    int64_t n = -1;
+    assert_int_equal(store_messages_resend_failed(f->st, &flt, &n, &err), HD_OK);
+    assert_int_equal(n, 5);  /* status_mask forced to Failed */
+    flt = (msg_filter){ .site_id = f->site_a };
+    assert_int_equal(store_messages_resend_failed(f->st, &flt, &n, &err), HD_OK);
+    assert_int_equal(n, 1200);
+    int64_t q = -1;
+    flt = (msg_filter){ .status_mask = MSG_STATUS_BIT(MSG_QUEUED) };
+    assert_int_equal(store_messages_count(f->st, &flt, &q, &err), HD_OK);
+    assert_int_equal(q, 1 + 5 + 1200);
+    /* Each new message points at a distinct Failed original. */
+    message_list l;
+    assert_int_equal(store_messages_page(f->st, &flt, PAGE_FIRST, 0, 3, &l, &err), HD_OK);
+    for (int i = 0; i < l.count; i++) {
+        message o;
+        assert_true(l.items[i].resend_of > 0);
+        assert_int_equal(store_message_get(f->st, l.items[i].resend_of, &o, &err), HD_OK);
+        assert_int_equal(o.status, MSG_FAILED);
+        assert_string_equal(o.customer, l.items[i].customer);
+        message_free(&o);
+    }
+    message_list_free(&l);
+    flt = (msg_filter){ .customer = "odd", .site_id = f->site_b };
+    assert_int_equal(store_messages_resend_failed(f->st, &flt, &n, &err), HD_OK);
+    assert_int_equal(n, 2);  /* i = 1201, 1203 */
+}
+
+static void test_send_now_and_cancel_rules(void **state)
+{
+    fixture *f = *state;
+    hd_error err = { 0 };
+    int64_t id = add_msg(f->st, f->site_a, "x", NULL);
+    int64_t t0 = hd_now_ms() + 5;
+    message_list l;
+    assert_int_equal(store_claim(f->st, "A", t0, 60000, 1, &l, &err), HD_OK);
+    message_list_free(&l);
+    assert_int_equal(store_message_send_now(f->st, id, &err), HD_INVALID);
+    assert_non_null(strstr(err.msg, "in flight"));
+    assert_int_equal(store_message_cancel(f->st, id, &err), HD_INVALID);
+
+    /* After an error it waits; send now brings it forward. */
+    attempt_outcome o = outcome(id, 1, 500, MSG_RESENT, t0 + 3600000);
+    assert_int_equal(store_record_outcomes(f->st, "A", &o, 1, &err), HD_OK);
+    int64_t before = hd_now_ms();
+    assert_int_equal(store_message_send_now(f->st, id, &err), HD_OK);
+    message m;
+    assert_int_equal(store_message_get(f->st, id, &m, &err), HD_OK);
+    assert_true(m.due_at >= before && m.due_at <= hd_now_ms());
+    assert_int_equal(m.status, MSG_RESENT);
+    message_free(&m);
+
+    assert_int_equal(store_message_cancel(f->st, id, &err), HD_OK);
+    assert_int_equal(store_message_get(f->st, id, &m, &err), HD_OK);
+    assert_int_equal(m.status, MSG_FAILED);
+    assert_string_equal(m.last_error, "cancelled by operator");
+    assert_int_equal(m.due_at, 0);
+    message_free(&m);
+    assert_int_equal(store_message_cancel(f->st, id, &err), HD_INVALID);
+    assert_non_null(strstr(err.msg, "failed"));
+    assert_int_equal(store_message_send_now(f->st, id, &err), HD_INVALID);
+    assert_int_equal(store_message_send_now(f->st, 999, &err), HD_NOT_FOUND);
+    assert_int_equal(store_message_cancel(f->st, 999, &err), HD_NOT_FOUND);
+}
+
+static void test_purge_old_finished_only(void **state)
+{
+    fixture *f = *state;
+    hd_error err = { 0 };
+    int64_t old_ids[6];
+    for (int i = 0; i < 6; i++)
+        old_ids[i] = add_msg(f->st, f->site_a, "old", NULL);
+    tu_sleep_ms(3);
+    int64_t cut = hd_now_ms();
+    tu_sleep_ms(3);
+    int64_t new_id = add_msg(f->st, f->site_a, "new", NULL);
+
+    /* Old: 0,1 Done with attempts; 2,3 Failed; 4,5 stay pending.  New: Done. */
+    message_list l;
+    assert_int_equal(store_claim(f->st, "A", hd_now_ms() + 5, 0, 100, &l, &err), HD_OK);
+    assert_int_equal(l.count, 7);
+    message_list_free(&l);
+    attempt_outcome o[5] = {
+        outcome(old_ids[0], 1, 200, MSG_DONE, 0), outcome(old_ids[1], 1, 200, MSG_DONE, 0),
+        outcome(old_ids[2], 1, 500, MSG_FAILED, 0), outcome(old_ids[3], 1, 500, MSG_FAILED, 0),
+        outcome(new_id, 1, 200, MSG_DONE, 0),
+    };
+    assert_int_equal(store_record_outcomes(f->st, "A", o, 5, &err), HD_OK);
+    assert_int_equal(store_release_leases(f->st, "A", hd_now_ms(), &err), HD_OK);
+
+    int64_t deleted = -1, total = 0;
+    int rounds = 0;
+    do {
+        assert_int_equal(store_purge_chunk(f->st, cut, 3, &deleted, &err), HD_OK);
+        total += deleted;
+        rounds++;
+    } while (deleted > 0);
+    assert_int_equal(total, 4);
+    assert_int_equal(rounds, 3);  /* 3 + 1 + 0 */
+    message m;
+    attempt_list al;
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(store_message_get(f->st, old_ids[i], &m, &err), HD_NOT_FOUND);
+        assert_int_equal(store_attempts_list(f->st, old_ids[i], &al, &err), HD_OK);
+        assert_int_equal(al.count, 0);
+        attempt_list_free(&al);
+    }
+    for (int i = 4; i < 6; i++) {
+        assert_int_equal(store_message_get(f->st, old_ids[i], &m, &err), HD_OK);
+        message_free(&m);
+    }
+    assert_int_equal(store_message_get(f->st, new_id, &m, &err), HD_OK);
+    message_free(&m);
+    assert_int_equal(store_attempts_list(f->st, new_id, &al, &err), HD_OK);
+    assert_int_equal(al.count, 1);
+    attempt_list_free(&al);
+}
+
+static void test_sites_list_stats_and_histogram(void **state)
+{
+    fixture *f = *state;
+    hd_error err = { 0 };
+    int64_t ids[4];
+    for (int i = 0; i < 4; i++)
+        ids[i] = add_msg(f->st, f->site_b, "x", NULL);
+    add_msg(f->st, f->site_a, "x", NULL);
+    message_list l;
+    int64_t now = hd_now_ms();
+    assert_int_equal(store_claim(f->st, "A", now + 5, 0, 100, &l, &err), HD_OK);
+    message_list_free(&l);
+    attempt_outcome o[3] = {
+        outcome(ids[0], 1, 200, MSG_DONE, 0),
+        outcome(ids[1], 1, 201, MSG_DONE, 0),
+        outcome(ids[2], 1, 500, MSG_FAILED, 0),
+    };
+    o[0].a.started_at = now - 500;    /* last bucket */
+    o[1].a.started_at = now - 1500;   /* second to last */
+    o[2].a.started_at = now - 1600;
+    assert_int_equal(store_record_outcomes(f->st, "A", o, 3, &err), HD_OK);
+
+    site_stats_list sl;
+    assert_int_equal(store_sites_list(f->st, &sl, &err), HD_OK);
+    assert_int_equal(sl.count, 2);
+    assert_string_equal(sl.items[0].s.name, "alpha");
+    assert_int_equal(sl.items[0].pending, 1);
+    assert_int_equal(sl.items[0].recent_total, 0);
+    assert_string_equal(sl.items[1].s.name, "beta");
+    assert_int_equal(sl.items[1].pending, 1);
+    assert_int_equal(sl.items[1].recent_total, 3);
+    assert_int_equal(sl.items[1].recent_ok, 2);
+    site_stats_list_free(&sl);
+
+    uint32_t h[5];
+    assert_int_equal(store_attempt_histogram(f->st, now, 1000, 5, h, &err), HD_OK);
+    assert_int_equal(h[4], 1);
+    assert_int_equal(h[3], 2);
+    assert_int_equal(h[0] + h[1] + h[2], 0);
+}
+
+/* ---- status helpers ---- */
+
+static void test_status_names(void **state)
+{
+    (void)state;
+    msg_status s;
+    assert_true(msg_status_parse("FAILED", &s));
+    assert_int_equal(s, MSG_FAILED);
+    assert_true(msg_status_parse("queued", &s));
+    assert_int_equal(s, MSG_QUEUED);
+    assert_false(msg_status_parse("gone", &s));
+    assert_string_equal(msg_status_name(MSG_RESENT), "resent");
+    assert_string_equal(msg_status_title(MSG_DONE), "Done");
+    assert_true(msg_status_pending(MSG_RESENT));
+    assert_false(msg_status_pending(MSG_DONE));
+}
+
+/* ---- query plans ---- */
+
+/* Fails when the plan scans the messages table without an index. */
+static void assert_indexed(store *st, const char *name, const msg_filter *flt, page_dir dir)
+{
+    hd_buf plan = { 0 };
+    hd_error err = { 0 };
+    if (store_debug_plan(st, name, flt, dir, &plan, &err) != HD_OK)
+        fail_msg("plan %s: %s", name, err.msg);
+    const char *p = hd_buf_str(&plan);
+    for (const char *line = p; *line;) {
+        const char *end = strchr(line, '\n');
+        size_t len = end ? (size_t)(end - line) : strlen(line);
+        char buf[512];
+        snprintf(buf, sizeof buf, "%.*s", (int)len, line);
+        bool scan = strncmp(buf, "SCAN ", 5) == 0 &&
+                    (strstr(buf, "messages") || strncmp(buf, "SCAN m", 6) == 0 ||
+                     strstr(buf, "attempts")) &&
+                    !strstr(buf, "USING");
+        if (scan)
+            fail_msg("query %s scans without an index:\n%s", name, p);
+        line = end ? end + 1 : line + len;
+    }
+    hd_buf_free(&plan);
+}
+
+static void test_query_plans_use_indexes(void **state)
+{
+    fixture *f = *state;
+    static const char *const fixed[] = {
+        "CLAIM", "NEXT_DUE", "PENDING_COUNT", "RELEASE_LEASES", "PURGE", "ATTEMPTS_OF",
+        "HISTOGRAM", "SITE_RECENT", "SITES_PENDING", "SITE_FAIL_PENDING", "MSG_GET",
+        "OUTCOME_UPDATE",
+    };
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
+        assert_indexed(f->st, fixed[i], NULL, PAGE_FIRST);
+    msg_filter filters[] = {
+        { .status_mask = MSG_STATUS_BIT(MSG_FAILED) },
+        { .status_mask = MSG_PENDING_MASK },
+        { .site_id = 1 },
+        { .customer = "c" },
+        { .since_ms = 1 },
+        { .since_ms = 1, .until_ms = 2 },
+        { .site_id = 1, .customer = "c", .action_text = "x" },
+    };
+    for (size_t i = 0; i < sizeof filters / sizeof filters[0]; i++) {
+        for (int d = PAGE_FIRST; d <= PAGE_AT; d++)
+            assert_indexed(f->st, "page", &filters[i], (page_dir)d);
+        assert_indexed(f->st, "count", &filters[i], PAGE_FIRST);
+        assert_indexed(f->st, "resend_failed", &filters[i], PAGE_FIRST);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_open_creates_private_file),
+        cmocka_unit_test(test_status_names),
+        cmocka_unit_test_setup_teardown(test_sites_roundtrip_and_validation, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_site_delete_fails_pending, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_seed_only_into_empty, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_message_add_get, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_paging_directions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_paging_filters, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_keyset_stable_under_inserts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_status_counters_exact, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_claim_two_connections_disjoint, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_claim_fields_and_lease_expiry, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_paused_site_not_claimed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_record_outcomes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lost_lease_leaves_message, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_caller_transaction, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_change_counter, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_resend_links, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_resend_failed_counts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_send_now_and_cancel_rules, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_purge_old_finished_only, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sites_list_stats_and_histogram, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_query_plans_use_indexes, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
