@@ -368,8 +368,10 @@ int cli_main(int argc, char **argv)
     memset(&ctx, 0, sizeof ctx);
     ctx.cmd = cmd->name;
     int rc = load_config(&g, &ctx.cfg);
-    if (rc != 0)
+    if (rc != 0) {
+        config_free(&ctx.cfg);   /* a failed load leaves defaults behind */
         return rc;
+    }
     /* Every command seeds `sites:` (the console and serve too), so open the
      * store here; console and serve close it again and open their own. */
     rc = open_store(&ctx);

@@ -415,7 +415,10 @@ static void show_text(const message *m, const attempt_list *al)
             hd_time_local(m->due_at, when);
             int64_t now = hd_now_ms();
             duration_format_short(m->due_at > now ? m->due_at - now : 0, in, sizeof in);
-            snprintf(buf, sizeof buf, "%s (in %s)", when, in);
+            if (m->due_at > now)
+                snprintf(buf, sizeof buf, "%s (in %s)", when, in);
+            else
+                snprintf(buf, sizeof buf, "due now");
             print_field("Next:", buf);
         }
     }

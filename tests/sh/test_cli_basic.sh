@@ -1,0 +1,127 @@
+#!/bin/sh
+# The CLI's contract: help/version, usage errors, bad config, and the
+# send -> logs/queue/show round trip in every output format.
+. "$(dirname "$0")/cli_common.sh"
+
+write_config "sites:
+  - name: rx
+    url: http://127.0.0.1:9/ok"
+
+# --- help, version, usage errors ---
+hd --help;            expect_rc 0 "--help"
+check "--help lists commands" grep -q "import" "$TMP/out"
+hd --version;         expect_rc 0 "--version"
+check "--version prints the version" grep -q "^hookdesk [0-9]" "$TMP/out"
+hd send --help;       expect_rc 0 "send --help"
+check "send --help shows send's usage" grep -q -- "--payload" "$TMP/out"
+hd frobnicate;        expect_rc 2 "unknown command"
+check "unknown command named" grep -q "unknown command 'frobnicate'" "$TMP/err"
+hd logs --bogus;      expect_rc 2 "unknown option"
+check "unknown option named" grep -q "unknown option '--bogus'" "$TMP/err"
+hd send --site;       expect_rc 2 "missing option value"
+hd send --action a;   expect_rc 2 "send without --site"
+hd logs --format xml; expect_rc 2 "bad --format"
+hd show abc;          expect_rc 2 "show with a non-number"
+hd show 999;          expect_rc 1 "show of a missing message"
+
+# --- bad config: file:line:col on stderr, exit 2, database not even created ---
+cat >"$TMP/bad.yaml" <<YAML
+database: $TMP/bad.db
+delivery:
+  retry_intervall: 5s
+YAML
+"$HOOKDESK_BIN" -c "$TMP/bad.yaml" logs >"$TMP/out" 2>"$TMP/err"
+RC=$?
+expect_rc 2 "unknown config key"
+check "config error names file:line:col" grep -q "bad.yaml:3:[0-9]*:" "$TMP/err"
+check "config error names the key" grep -q "retry_intervall" "$TMP/err"
+check "bad config creates no database" test ! -e "$TMP/bad.db"
+
+# --- send ---
+printf '{"order": 42, "items": ["a", "b"]}' >"$TMP/p1.json"
+hd send --site rx --action invoice.paid --customer cust-1 --payload "$TMP/p1.json"
+expect_rc 0 "send"
+ID1=$(cat "$TMP/out")
+check "send prints an id" test "$ID1" -ge 1
+echo '{"x": true}' | "$HOOKDESK_BIN" -c "$TMP/hookdesk.yaml" send --site rx --action 'user,"created"' --path /u/7 --payload - >"$TMP/out" 2>"$TMP/err"
+RC=$?
+expect_rc 0 "send from stdin"
+ID2=$(cat "$TMP/out")
+hd send --site rx --action noop
+expect_rc 0 "send with default payload"
+ID3=$(cat "$TMP/out")
+
+# invalid JSON: exit 2, line/column named, nothing stored
+printf '{"a": 1,\n "b": }' >"$TMP/bad.json"
+hd send --site rx --action x --payload "$TMP/bad.json"
+expect_rc 2 "invalid payload"
+check "invalid payload names line 2" grep -q "line 2" "$TMP/err"
+hd send --site nosuch --action x
+expect_rc 2 "unknown site"
+check "unknown site message" grep -q "send: site 'nosuch' not found" "$TMP/err"
+hd logs --format json --limit 0
+check "nothing stored by the refused sends" test "$(count_lines "$TMP/out")" -eq 3
+
+# --- logs: table, json, csv ---
+hd logs
+expect_rc 0 "logs"
+check "logs table header" grep -q "^ *ID  *CREATED  *ACTION  *CUSTOMER  *SITE  *CODE  *STATUS  *ATTEMPTS" "$TMP/out"
+check "logs table row" grep -q "invoice.paid  *cust-1  *rx  .*Queued" "$TMP/out"
+check "logs newest first" test "$(sed -n 2p "$TMP/out" | awk '{print $1}')" = "$ID3"
+
+hd logs --format json
+L=$(grep "\"id\":$ID1," "$TMP/out")
+check "json id"          sh -c "echo '$L' | grep -q '^{\"id\":$ID1,'"
+check "json created_at"  sh -c "echo '$L' | grep -Eq '\"created_at\":\"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z\"'"
+check "json action"      sh -c "echo '$L' | grep -q '\"action\":\"invoice.paid\"'"
+check "json customer"    sh -c "echo '$L' | grep -q '\"customer\":\"cust-1\"'"
+check "json site"        sh -c "echo '$L' | grep -q '\"site\":\"rx\"'"
+check "json status"      sh -c "echo '$L' | grep -q '\"status\":\"queued\"'"
+check "json code null"   sh -c "echo '$L' | grep -q '\"response_code\":null'"
+check "json attempts"    sh -c "echo '$L' | grep -q '\"attempts\":0}'"
+check "json null customer" grep -q "\"id\":$ID3,.*\"customer\":null" "$TMP/out"
+
+hd logs --format csv
+tr -d '\r' <"$TMP/out" >"$TMP/csv"
+check "csv header" test "$(head -1 "$TMP/csv")" = "id,created_at,action,customer,site,response_code,status,attempts"
+check "csv row" grep -Eq "^$ID1,[0-9T:Z-]+,invoice.paid,cust-1,rx,,queued,0\$" "$TMP/csv"
+check "csv quoting (RFC 4180)" grep -q "^$ID2,[^,]*,\"user,\"\"created\"\"\",,rx,,queued,0\$" "$TMP/csv"
+check "csv CRLF line ends" sh -c "head -1 '$TMP/out' | od -c | grep -q '\\\\r  *\\\\n'"
+
+# filters
+hd logs --customer cust-1 --format json
+check "--customer filter" test "$(count_lines "$TMP/out")" -eq 1
+hd logs --action INVOICE --format json
+check "--action substring filter" test "$(count_lines "$TMP/out")" -eq 1
+hd logs --status done --format json
+check "--status filter" test "$(count_lines "$TMP/out")" -eq 0
+hd logs --limit 2 --format json
+check "--limit" test "$(count_lines "$TMP/out")" -eq 2
+hd logs --site nosuch
+expect_rc 2 "logs unknown site"
+
+# --- queue ---
+hd queue
+expect_rc 0 "queue"
+check "queue header" grep -q "^ *ID  *CUSTOMER  *SITE  *RETRIES  *STATUS  *NEXT" "$TMP/out"
+check "queue lists pending" test "$(count_lines "$TMP/out")" -eq 4
+hd queue --format json
+check "queue json fields" grep -q "\"id\":$ID1,\"customer\":\"cust-1\",\"site\":\"rx\",\"retries\":0" "$TMP/out"
+
+# --- show ---
+hd show "$ID2"
+expect_rc 0 "show"
+check "show action"  grep -q '^Action: *user,"created"' "$TMP/out"
+check "show path"    grep -q "^Path: */u/7" "$TMP/out"
+check "show payload pretty" grep -q '^    "x": true' "$TMP/out"
+hd show "$ID1" --format json
+check "show json payload is JSON" grep -q '"payload":{"order":42,"items":\["a","b"\]}' "$TMP/out"
+check "show json attempts array" grep -q '"attempts":\[\]' "$TMP/out"
+check "show json webhook_id" grep -q '"webhook_id":"msg_' "$TMP/out"
+
+# --- terminal escapes never reach the table ---
+hd send --site rx --action "$(printf 'evil\033]0;pwned\007')"
+hd logs
+check "escape sequences neutralised in tables" sh -c "! grep -q \"\$(printf '\\033')\" '$TMP/out'"
+
+finish
