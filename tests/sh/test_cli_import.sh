@@ -1,0 +1,76 @@
+#!/bin/sh
+# import: 1,000 lines from a file and from stdin; a bad line 500 stores nothing.
+. "$(dirname "$0")/cli_common.sh"
+
+write_config "sites:
+  - name: rx
+    url: http://127.0.0.1:9/ok
+  - name: other
+    url: http://127.0.0.1:9/other"
+
+gen() {  # gen N [BADLINE [BLANKS]]: N JSON lines, line BADLINE broken, blank lines if BLANKS
+    awk -v n="$1" -v bad="${2:-0}" -v blanks="${3:-0}" 'BEGIN {
+        for (i = 1; i <= n; i++) {
+            if (i == bad) { print "{\"site\": \"rx\", \"action\": \"a\", \"payload\": {\"n\": }"; continue }
+            if (blanks && i % 100 == 0) print ""
+            site = (i % 2) ? "rx" : "other"
+            printf "{\"site\":\"%s\",\"action\":\"order.created\",\"customer\":\"c%d\",\"path\":\"/o/%d\",\"payload\":{\"n\":%d,\"tags\":[\"x\",\"y\"]}}\n", site, i % 10, i, i
+        }
+    }'
+}
+
+# --- a good file ---
+gen 1000 0 1 >"$TMP/good.jsonl"   # with empty lines (skipped)
+hd import "$TMP/good.jsonl"
+expect_rc 0 "import of 1,000 lines"
+check "import reports the count" grep -q "^imported 1000 messages" "$TMP/out"
+hd logs --limit 0 --format json
+check "1,000 messages stored" test "$(count_lines "$TMP/out")" -eq 1000
+hd logs --site other --limit 0 --format json
+check "site resolved per line" test "$(count_lines "$TMP/out")" -eq 500
+check "payload kept" sh -c "'$HOOKDESK_BIN' -c '$TMP/hookdesk.yaml' show 1 --format json | grep -q '\"payload\":{\"n\":1,\"tags\":\\[\"x\",\"y\"\\]}'"
+check "path kept" sh -c "'$HOOKDESK_BIN' -c '$TMP/hookdesk.yaml' show 1 | grep -q '^Path: */o/1'"
+
+# --- from stdin (spooled for the second pass) ---
+gen 300 | "$HOOKDESK_BIN" -c "$TMP/hookdesk.yaml" import - >"$TMP/out" 2>"$TMP/err"
+RC=$?
+expect_rc 0 "import from stdin"
+check "stdin import count" grep -q "^imported 300 messages" "$TMP/out"
+hd logs --limit 0 --format json
+check "1,300 messages stored" test "$(count_lines "$TMP/out")" -eq 1300
+
+# --- a bad line 500: exit 2, line named, nothing stored ---
+gen 1000 500 >"$TMP/bad.jsonl"
+hd import "$TMP/bad.jsonl"
+expect_rc 2 "import with a bad line"
+check "error names line 500" grep -q "bad.jsonl:500:" "$TMP/err"
+hd logs --limit 0 --format json
+check "nothing stored from the bad file" test "$(count_lines "$TMP/out")" -eq 1300
+
+# --- every kind of bad line is caught in pass 1 ---
+cat >"$TMP/bad2.jsonl" <<'JSONL'
+{"site": "rx", "action": "ok", "payload": {}}
+[1, 2]
+{"site": "nosuch", "action": "a", "payload": {}}
+{"site": "rx", "payload": {}}
+{"site": "rx", "action": 5, "payload": {}}
+{"site": "rx", "action": "a"}
+{"site": "rx", "action": "a", "path": "no-slash", "payload": {}}
+JSONL
+hd import "$TMP/bad2.jsonl"
+expect_rc 2 "import with several bad lines"
+check "not an object (line 2)" grep -q "bad2.jsonl:2: not a JSON object" "$TMP/err"
+check "unknown site (line 3)" grep -q "bad2.jsonl:3: site 'nosuch' not found" "$TMP/err"
+check "missing action (line 4)" grep -q "bad2.jsonl:4: action: required" "$TMP/err"
+check "action not a string (line 5)" grep -q "bad2.jsonl:5: action: must be a string" "$TMP/err"
+check "missing payload (line 6)" grep -q "bad2.jsonl:6: payload: required" "$TMP/err"
+check "path without slash (line 7)" grep -q "bad2.jsonl:7: path: must start with '/'" "$TMP/err"
+hd logs --limit 0 --format json
+check "nothing stored from bad2" test "$(count_lines "$TMP/out")" -eq 1300
+
+hd import "$TMP/missing.jsonl"
+expect_rc 1 "import of a missing file"
+hd import
+expect_rc 2 "import without a file"
+
+finish
