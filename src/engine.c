@@ -283,7 +283,8 @@ static void outs_free_range(engine *e, int n)
         attempt_free(&e->outs[i].o.a);
         free(e->outs[i].log_line);
     }
-    memmove(e->outs, e->outs + n, sizeof *e->outs * (size_t)(e->nouts - n));
+    if (n > 0 && n < e->nouts)
+        memmove(e->outs, e->outs + n, sizeof *e->outs * (size_t)(e->nouts - n));
     e->nouts -= n;
 }
 
@@ -610,6 +611,8 @@ hd_status engine_start(const config *cfg, const engine_options *opt, engine **ou
         engine_free(e);
         return st;
     }
+    /* Leases of sites without their own timeout use the delivery default. */
+    store_set_default_timeout(e->st, e->d.timeout_ms);
     e->sites.counter = store_change_counter(e->st);
     e->multi = curl_multi_init();
     if (!e->multi) {
