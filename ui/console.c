@@ -232,6 +232,8 @@ static void draw_footer(app *a)
                 continue;
             if (m == 1 && keys_lookup(maps[0], k->key) != REQ_NONE)
                 continue;   /* the view took this key for itself */
+            if (m == 1 && view_table[a->view]->raw_key && k->key >= 32 && k->key < 127)
+                continue;   /* a form takes typed letters as text */
             shown[k->req] = true;
             char name[16];
             keys_name(k->key, name, sizeof name);

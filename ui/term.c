@@ -36,6 +36,18 @@ static void term_on_signal(int sig)
     term_signalled = 1;
 }
 
+/* A crash (abort from an allocation failure, a sanitizer report, a bug)
+ * must not leave the operator's terminal in raw mode: restore it, then let
+ * the signal do what it would have done (SA_RESETHAND re-arms the default).
+ * endwin is not async-signal-safe; htop's CRT_handleSIGSEGV makes the same
+ * trade because the process is dying anyway. */
+static void term_on_crash(int sig)
+{
+    if (term_screen)
+        endwin();
+    raise(sig);
+}
+
 static void term_setup_attrs(void)
 {
     /* Monochrome first: every attribute must read well without colour
@@ -137,6 +149,12 @@ hd_status term_init(hd_error *err)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);
+    sa.sa_handler = term_on_crash;
+    sa.sa_flags = (int)SA_RESETHAND;
+    sigaction(SIGABRT, &sa, NULL);
+    sigaction(SIGSEGV, &sa, NULL);
+    sigaction(SIGBUS, &sa, NULL);
+    sigaction(SIGFPE, &sa, NULL);
     return HD_OK;
 }
 

@@ -154,9 +154,12 @@ static bool form_build(const form_state *f, site *s, char *why, size_t whylen)
     s->ctype = f->ctype;
     s->auth = f->auth;
     s->auth_extra = hd_xstrdup(f->orig.auth_extra);
-    if (f->val[FF_TIMEOUT][0]) {
+    const char *tmo = f->val[FF_TIMEOUT];
+    while (*tmo == ' ')
+        tmo++;
+    if (*tmo) {
         const char *w = NULL;
-        if (!duration_parse(f->val[FF_TIMEOUT], &s->timeout_ms, &w)) {
+        if (!duration_parse(tmo, &s->timeout_ms, &w)) {
             snprintf(why, whylen, "timeout: %s", w ? w : "not a duration (10s, 500ms)");
             return false;
         }

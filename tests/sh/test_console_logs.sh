@@ -1,0 +1,212 @@
+#!/bin/sh
+# test_console_logs.sh - the console in a real terminal (tmux, 80x24): rows
+# appear and change status live while a real receiver answers, status filter
+# and `/` search, the detail view (payload, attempts, an escape-laden body
+# shown inert), resend one and resend-all, live resize 80x24 -> 200x50 -> 80x24,
+# and `q` quitting with exit code 0 and the terminal restored.
+#
+# Every check polls the screen every 50 ms until it holds or 10 s pass, and
+# prints the screen when it does not (fzf's way): no fixed sleeps.
+set -u
+HD=${HOOKDESK_BIN:?set HOOKDESK_BIN to the hookdesk binary}
+RECV=${HD_RECEIVER_BIN:?set HD_RECEIVER_BIN to hd-receiver}
+export LANG=C.UTF-8 LC_ALL=C.UTF-8
+W=$(mktemp -d "${TMPDIR:-/tmp}/hd-console.XXXXXX")
+T="tmux -L hdtest-$$ -f /dev/null"
+RPID=""
+cleanup() {
+    $T kill-server 2>/dev/null
+    [ -n "$RPID" ] && kill "$RPID" 2>/dev/null
+    wait 2>/dev/null
+    rm -rf "$W"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+screen() { $T capture-pane -p -J -t hd; }
+fail() {
+    echo "FAIL: $*"
+    echo "---- screen ----"
+    screen
+    echo "----------------"
+    [ -s "$W/err.txt" ] && { echo "---- console stderr ----"; cat "$W/err.txt"; }
+    exit 1
+}
+# wait_for GREP-ARGS...: polls the screen until grep matches (10 s).
+wait_for() {
+    end=$(($(date +%s) + 10))
+    while :; do
+        screen >"$W/screen" 2>/dev/null
+        grep -q "$@" "$W/screen" && return 0
+        [ "$(date +%s)" -ge "$end" ] && return 1
+        sleep 0.05
+    done
+}
+expect() { wait_for -e "$1" || fail "expected /$1/ on the screen"; }
+expect_fixed() { wait_for -F -e "$1" || fail "expected '$1' on the screen"; }
+# expect_count N REGEX: exactly N screen lines match.
+expect_count() {
+    end=$(($(date +%s) + 10))
+    while :; do
+        screen >"$W/screen" 2>/dev/null
+        [ "$(grep -c -e "$2" "$W/screen")" -eq "$1" ] && return 0
+        [ "$(date +%s)" -ge "$end" ] && fail "expected $1 lines matching /$2/"
+        sleep 0.05
+    done
+}
+keys() { $T send-keys -t hd "$@"; }
+type_text() { $T send-keys -t hd -l "$1"; }
+hd() { "$HD" -c "$W/hd.yaml" "$@"; }
+
+# ---- a real receiver on a free port ----
+"$RECV" --port 0 >"$W/recv.out" 2>"$W/recv.err" &
+RPID=$!
+end=$(($(date +%s) + 10))
+until grep -q listening "$W/recv.out" 2>/dev/null; do
+    [ "$(date +%s)" -ge "$end" ] && { echo "FAIL: receiver did not start"; cat "$W/recv.err"; exit 1; }
+    sleep 0.05
+done
+PORT=$(sed -n 's/.*listening on \([0-9]*\).*/\1/p' "$W/recv.out")
+cat >"$W/hd.yaml" <<EOF
+database: $W/t.db
+network:
+  allow_private: true   # the test receiver is on loopback
+delivery:
+  retry_interval: 100ms
+  max_attempts: 3
+  timeout: 2s
+sites:
+  - name: ok
+    url: http://127.0.0.1:$PORT/ok
+  - name: bad
+    url: http://127.0.0.1:$PORT/status/500
+  - name: esc
+    url: http://127.0.0.1:$PORT/escape
+EOF
+cat >"$W/run.sh" <<EOF
+cd "$W"
+"$HD" -c "$W/hd.yaml" 2>"$W/err.txt"
+echo "EXIT=\$?"
+stty -a | tr ' ;' '\n\n' | grep -x -e '-\{0,1\}icanon' -e '-\{0,1\}echo'
+sleep 600
+EOF
+$T new-session -d -s hd -x 80 -y 24 "sh $W/run.sh" || fail "tmux did not start"
+TITLE0=$($T display -p -t hd '#{pane_title}')
+
+echo "# console starts on the Logs screen"
+expect_fixed "No messages yet"
+expect_fixed "1 Logs"
+
+echo "# a CLI send from outside shows, then turns Done (live)"
+printf '{"order":{"id":42,"total":"19.99"}}' >"$W/p.json"
+hd send --site ok --action order.created --customer cus_001 --payload "$W/p.json" >/dev/null ||
+    fail "send failed"
+t0=$(date +%s)
+expect "order\.created.*cus_001.*ok.*200.*Done"
+[ $(($(date +%s) - t0)) -le 3 ] || fail "a delivered message took more than 3 s to show Done"
+
+echo "# a /status/500 site ends Failed after 3 attempts"
+hd send --site bad --action invoice.paid --customer cus_002 >/dev/null || fail "send failed"
+expect "invoice\.paid.*cus_002.*bad.*500.*Failed"
+hd send --site esc --action evil.body --customer cus_003 >/dev/null || fail "send failed"
+expect "evil\.body.*Done"
+expect_fixed "Done 2"
+expect_fixed "Failed 1"
+
+echo "# status filter (s cycles any -> queued -> resent -> done -> failed)"
+keys s s s s
+expect_fixed "Filter: status=failed"
+expect_count 1 "invoice\.paid"
+expect_count 0 "order\.created"
+keys Escape
+expect_fixed "All messages, newest first"
+expect_count 1 "order\.created"
+
+echo "# / searches the action text"
+keys /
+expect_fixed "Search action:"
+type_text "order"
+keys Enter
+expect_fixed "Filter: action~order"
+expect_count 0 "invoice\.paid"
+expect_count 1 "order\.created"
+
+echo "# Enter opens the detail: pretty payload and the attempts"
+keys Enter
+expect_fixed '"total": "19.99"'
+expect_fixed "Attempts (1)"
+expect "^  1 .* ms *200"
+keys Space   # scrolls a page down
+expect_fixed "Attempt 1: request headers"
+expect_fixed "webhook-id: msg_"
+keys Escape
+expect_fixed "Filter: action~order"
+
+echo "# c shows every message of the row's customer"
+keys Escape
+expect_fixed "All messages"
+keys g j
+keys c
+expect_fixed "Filter: customer=cus_002"
+expect_count 0 "order\.created"
+keys Escape
+
+echo "# a response body full of escapes is shown inert"
+keys /
+type_text "evil"
+keys Enter
+expect_fixed "Filter: action~evil"
+keys Enter
+expect_fixed "Attempts (1)"
+keys G
+expect_fixed "^[]0;pwned title^G"
+expect_fixed "^[[31mred^[[0m"
+TITLE1=$($T display -p -t hd '#{pane_title}')
+[ "$TITLE1" = "$TITLE0" ] || fail "the pane title changed to '$TITLE1'"
+expect_fixed "1 Logs"   # the screen was not cleared or switched by the body
+keys Escape Escape
+expect_fixed "All messages"
+
+echo "# r resends one message (confirmed), a new row appears"
+keys /
+type_text "invoice"
+keys Enter
+expect_count 1 "invoice\.paid"
+keys r
+expect_fixed "Resend message #"
+keys y
+expect_count 2 "invoice\.paid"
+expect_count 2 "invoice\.paid.*Failed"
+
+echo "# R resends every Failed message under the filter, with the count"
+keys R
+expect_fixed "Resend all 2 Failed messages under the current filter?"
+keys y
+expect_count 4 "invoice\.paid"
+expect_count 4 "invoice\.paid.*Failed"
+[ "$(hd logs --status failed --format csv | tail -n +2 | wc -l)" -eq 4 ] ||
+    fail "the CLI does not see 4 Failed messages"
+keys Escape
+
+echo "# live resize 80x24 -> 200x50 -> 80x24"
+$T resize-window -t hd -x 200 -y 50
+expect "^2026-[0-9-]* [0-9:]* *order\.created"   # wide: the year shows
+[ "$(screen | wc -L)" -gt 100 ] || fail "the screen did not grow"
+$T resize-window -t hd -x 80 -y 24
+expect "^[0-9][0-9]-[0-9][0-9] [0-9:]* *order\.created"
+[ "$(screen | wc -L)" -le 80 ] || fail "a line is wider than 80 columns"
+
+echo "# ? shows the help generated from the keymaps"
+keys '?'
+expect_fixed "Keys on the Logs screen"
+expect_fixed "Resend all Failed under the filter"
+keys Escape
+expect_fixed "All messages"
+
+echo "# q quits: exit code 0, terminal restored"
+keys q
+expect_fixed "EXIT=0"
+expect "^icanon$"
+expect "^echo$"
+wait_for -F -e "1 Logs" && fail "the console screen was left on the terminal"
+echo "ok"
