@@ -1183,6 +1183,9 @@ static void assert_indexed(store *st, const char *name, const msg_filter *flt, p
                     !strstr(buf, "USING");
         if (scan)
             fail_msg("query %s scans without an index:\n%s", name, p);
+        /* Sorting means reading every matching row before the first one. */
+        if (strstr(buf, "TEMP B-TREE FOR ORDER BY"))
+            fail_msg("query %s sorts its rows:\n%s", name, p);
         line = end ? end + 1 : line + len;
     }
     hd_buf_free(&plan);
@@ -1194,10 +1197,22 @@ static void test_query_plans_use_indexes(void **state)
     static const char *const fixed[] = {
         "CLAIM", "NEXT_DUE", "PENDING_COUNT", "RELEASE_LEASES", "PURGE", "ATTEMPTS_OF",
         "HISTOGRAM", "SITE_RECENT", "SITES_PENDING", "SITE_FAIL_PENDING", "MSG_GET",
-        "OUTCOME_UPDATE",
+        "OUTCOME_UPDATE", "SITES_PENDING",
     };
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
         assert_indexed(f->st, fixed[i], NULL, PAGE_FIRST);
+    /* The claim and the engine's wake-up time walk the partial due index. */
+    hd_buf plan = { 0 };
+    hd_error err = { 0 };
+    assert_int_equal(store_debug_plan(f->st, "CLAIM", NULL, PAGE_FIRST, &plan, &err), HD_OK);
+    assert_non_null(strstr(hd_buf_str(&plan), "USING INDEX messages_due"));
+    hd_buf_reset(&plan);
+    assert_int_equal(store_debug_plan(f->st, "NEXT_DUE", NULL, PAGE_FIRST, &plan, &err), HD_OK);
+    assert_non_null(strstr(hd_buf_str(&plan), "USING INDEX messages_due"));
+    hd_buf_reset(&plan);
+    assert_int_equal(store_debug_plan(f->st, "PURGE", NULL, PAGE_FIRST, &plan, &err), HD_OK);
+    assert_non_null(strstr(hd_buf_str(&plan), "USING INDEX messages_created"));
+    hd_buf_free(&plan);
     msg_filter filters[] = {
         { .status_mask = MSG_STATUS_BIT(MSG_FAILED) },
         { .status_mask = MSG_PENDING_MASK },
