@@ -54,6 +54,9 @@ expect_count() {
         sleep 0.05
     done
 }
+# on_screen GREP-ARGS...: one look, for things that must NOT be there (after a
+# positive expect has shown the screen is up to date).
+on_screen() { screen >"$W/screen" 2>/dev/null; grep -q "$@" "$W/screen"; }
 keys() { $T send-keys -t hd "$@"; }
 type_text() { $T send-keys -t hd -l "$1"; }
 hd() { "$HD" -c "$W/hd.yaml" "$@"; }
@@ -208,5 +211,5 @@ keys q
 expect_fixed "EXIT=0"
 expect "^icanon$"
 expect "^echo$"
-wait_for -F -e "1 Logs" && fail "the console screen was left on the terminal"
+on_screen -F -e "1 Logs" && fail "the console screen was left on the terminal"
 echo "ok"

@@ -1,0 +1,191 @@
+#!/bin/sh
+# test_console_sites.sh - the Trusted sites and Queue screens in a real
+# terminal (tmux, 80x24): add a site through the form (an invalid URL is
+# rejected with its message and nothing is saved), edit it, pause it (its
+# message waits in the Queue with a countdown; cancel it there), test it
+# (ping answer in a popup), delete it; every change checked with the CLI.
+#
+# Every check polls the screen every 50 ms until it holds or 10 s pass, and
+# prints the screen when it does not (fzf's way): no fixed sleeps.
+set -u
+HD=${HOOKDESK_BIN:?set HOOKDESK_BIN to the hookdesk binary}
+RECV=${HD_RECEIVER_BIN:?set HD_RECEIVER_BIN to hd-receiver}
+export LANG=C.UTF-8 LC_ALL=C.UTF-8
+W=$(mktemp -d "${TMPDIR:-/tmp}/hd-console.XXXXXX")
+T="tmux -L hdtest-$$ -f /dev/null"
+RPID=""
+cleanup() {
+    $T kill-server 2>/dev/null
+    [ -n "$RPID" ] && kill "$RPID" 2>/dev/null
+    wait 2>/dev/null
+    rm -rf "$W"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+screen() { $T capture-pane -p -J -t hd; }
+fail() {
+    echo "FAIL: $*"
+    echo "---- screen ----"
+    screen
+    echo "----------------"
+    [ -s "$W/err.txt" ] && { echo "---- console stderr ----"; cat "$W/err.txt"; }
+    exit 1
+}
+# wait_for GREP-ARGS...: polls the screen until grep matches (10 s).
+wait_for() {
+    end=$(($(date +%s) + 10))
+    while :; do
+        screen >"$W/screen" 2>/dev/null
+        grep -q "$@" "$W/screen" && return 0
+        [ "$(date +%s)" -ge "$end" ] && return 1
+        sleep 0.05
+    done
+}
+expect() { wait_for -e "$1" || fail "expected /$1/ on the screen"; }
+expect_fixed() { wait_for -F -e "$1" || fail "expected '$1' on the screen"; }
+# expect_count N REGEX: exactly N screen lines match.
+expect_count() {
+    end=$(($(date +%s) + 10))
+    while :; do
+        screen >"$W/screen" 2>/dev/null
+        [ "$(grep -c -e "$2" "$W/screen")" -eq "$1" ] && return 0
+        [ "$(date +%s)" -ge "$end" ] && fail "expected $1 lines matching /$2/"
+        sleep 0.05
+    done
+}
+# on_screen GREP-ARGS...: one look, for things that must NOT be there (after a
+# positive expect has shown the screen is up to date).
+on_screen() { screen >"$W/screen" 2>/dev/null; grep -q "$@" "$W/screen"; }
+keys() { $T send-keys -t hd "$@"; }
+type_text() { $T send-keys -t hd -l "$1"; }
+hd() { "$HD" -c "$W/hd.yaml" "$@"; }
+
+# ---- a real receiver on a free port ----
+"$RECV" --port 0 >"$W/recv.out" 2>"$W/recv.err" &
+RPID=$!
+end=$(($(date +%s) + 10))
+until grep -q listening "$W/recv.out" 2>/dev/null; do
+    [ "$(date +%s)" -ge "$end" ] && { echo "FAIL: receiver did not start"; cat "$W/recv.err"; exit 1; }
+    sleep 0.05
+done
+PORT=$(sed -n 's/.*listening on \([0-9]*\).*/\1/p' "$W/recv.out")
+cat >"$W/hd.yaml" <<EOF
+database: $W/t.db
+network:
+  allow_private: true   # the test receiver is on loopback
+delivery:
+  retry_interval: 100ms
+  max_attempts: 3
+  timeout: 2s
+sites:
+  - name: ok
+    url: http://127.0.0.1:$PORT/ok
+  - name: bad
+    url: http://127.0.0.1:$PORT/status/500
+  - name: esc
+    url: http://127.0.0.1:$PORT/escape
+EOF
+cat >"$W/run.sh" <<EOF
+cd "$W"
+"$HD" -c "$W/hd.yaml" 2>"$W/err.txt"
+echo "EXIT=\$?"
+stty -a | tr ' ;' '\n\n' | grep -x -e '-\{0,1\}icanon' -e '-\{0,1\}echo'
+sleep 600
+EOF
+$T new-session -d -s hd -x 80 -y 24 "sh $W/run.sh" || fail "tmux did not start"
+TITLE0=$($T display -p -t hd '#{pane_title}')
+
+echo "# the Trusted sites screen lists the configured sites"
+expect_fixed "1 Logs"
+keys 3
+expect "^ok  *http://127.0.0.1:$PORT/ok  *none  *yes"
+expect_fixed "3 trusted sites"
+
+echo "# add: an invalid URL is rejected with its message and not saved"
+keys a
+expect_fixed "Add a trusted site"
+type_text "newsite"
+keys Tab
+type_text "ftp://example.com/hook"
+keys C-s
+expect_fixed "url: must start with http:// or https://"
+expect_fixed "Add a trusted site"
+hd sites list | grep -q newsite && fail "an invalid site was saved"
+
+echo "# fixing the URL saves it"
+keys C-u    # the failed save put the cursor on the URL field
+type_text "http://127.0.0.1:$PORT/ok"
+keys C-s
+expect_fixed "4 trusted sites"
+expect "^newsite  *http://127.0.0.1:$PORT/ok "
+hd sites list | grep -q "^newsite .*/ok" || fail "the CLI does not see newsite"
+
+echo "# edit: change the URL and add a bearer token (typed masked)"
+keys g j j
+keys e
+expect_fixed "Edit trusted site newsite"
+keys Tab C-u
+type_text "http://127.0.0.1:$PORT/status/201"
+keys Tab Tab Tab Right Right
+expect_fixed "< bearer >"
+keys Tab
+type_text "s3cret-token"
+expect_fixed "Token           ************"
+on_screen -F "s3cret-token" && fail "a typed secret shows on the screen"
+keys C-s
+expect "^newsite  *http://127.0.0.1:$PORT/status.* bearer"
+hd sites list | grep -q "^newsite .*/status/201" || fail "the edit was not saved"
+
+echo "# editing again shows the secret masked and keeps it"
+keys e
+expect_fixed "Token           ********"
+keys C-s
+expect "^newsite .*bearer"
+hd sites export --show-secrets 2>/dev/null | grep -q "s3cret-token" ||
+    hd sites export --show-secrets | grep -q "s3cret" || fail "the secret was not kept"
+
+echo "# test: a ping goes out and its answer shows in a popup"
+keys t
+expect_fixed "Test of newsite"
+expect_fixed "code: 201"
+keys Escape
+
+echo "# pause: its messages wait in the Queue"
+keys p
+expect "^newsite .*paused"
+hd sites list | grep "^newsite" | grep -q -v " yes " || fail "the CLI still sees newsite enabled"
+hd send --site newsite --action order.waiting --customer cus_wait >/dev/null || fail "send failed"
+keys 2
+expect "cus_wait  *newsite  *0  *Queued  *now"
+expect_fixed "1 Queued"
+
+echo "# cancel from the Queue (confirmed): it becomes Failed"
+keys x
+expect_fixed "Cancel message #"
+keys y
+expect_fixed "The queue is empty"
+[ "$(hd logs --status failed --format csv | grep -c order.waiting)" -eq 1 ] ||
+    fail "the cancelled message is not Failed"
+
+echo "# resume, then delete (confirmed)"
+keys 3
+expect "^newsite .*paused"
+keys p
+expect "^newsite .*bearer *yes"
+keys d
+expect_fixed "Delete trusted site newsite?"
+keys n
+expect_fixed "cancelled"
+hd sites list | grep -q "^newsite" || fail "n deleted the site"
+keys d
+expect_fixed "Delete trusted site newsite?"
+keys y
+expect_fixed "3 trusted sites"
+hd sites list | grep -q "^newsite" && fail "the site was not deleted"
+
+echo "# q quits: exit code 0, terminal restored"
+keys q
+expect_fixed "EXIT=0"
+expect "^icanon$"
+echo "ok"
