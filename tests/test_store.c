@@ -485,6 +485,24 @@ static void test_paging_filters(void **state)
         if (i == 19)
             tu_sleep_ms(3);  /* a gap in created_at for the time filters */
     }
+    /* Some Resent and Done rows too, interleaved with the Queued ones. */
+    message_list cl;
+    assert_int_equal(store_claim(f->st, "A", hd_now_ms() + 5, 0, 12, &cl, &err), HD_OK);
+    assert_int_equal(cl.count, 12);
+    for (int i = 0; i < cl.count; i++) {
+        attempt_outcome o;
+        memset(&o, 0, sizeof o);
+        o.a.message_id = cl.items[i].id;
+        o.a.number = 1;
+        o.a.started_at = hd_now_ms();
+        o.a.response_code = i % 2 ? 200 : 500;
+        o.new_status = i % 2 ? MSG_DONE : MSG_RESENT;
+        o.next_due_at = hd_now_ms() + 60000;
+        assert_int_equal(store_record_outcomes(f->st, "A", &o, 1, &err), HD_OK);
+    }
+    message_list_free(&cl);
+    assert_int_equal(store_release_leases(f->st, "A", hd_now_ms(), &err), HD_OK);
+
     message_list all;
     assert_int_equal(store_messages_page(f->st, NULL, PAGE_FIRST, 0, 100, &all, &err), HD_OK);
     assert_int_equal(all.count, 40);
@@ -493,6 +511,12 @@ static void test_paging_filters(void **state)
     msg_filter flt = { .status_mask = MSG_STATUS_BIT(MSG_FAILED) };
     check_filter(f->st, &all, &flt);
     flt = (msg_filter){ .status_mask = MSG_PENDING_MASK };
+    check_filter(f->st, &all, &flt);
+    flt = (msg_filter){ .status_mask = MSG_STATUS_BIT(MSG_DONE) | MSG_STATUS_BIT(MSG_FAILED) };
+    check_filter(f->st, &all, &flt);
+    flt = (msg_filter){ .status_mask = MSG_STATUS_BIT(MSG_RESENT) | MSG_STATUS_BIT(MSG_DONE) |
+                                       MSG_STATUS_BIT(MSG_FAILED),
+                        .site_id = f->site_a };
     check_filter(f->st, &all, &flt);
     flt = (msg_filter){ .site_id = f->site_b };
     check_filter(f->st, &all, &flt);
@@ -942,6 +966,34 @@ static void test_change_counter(void **state)
     store_close(other);
 }
 
+static void test_locked_database_error(void **state)
+{
+    fixture *f = *state;
+    hd_error err = { 0 };
+    store *other = NULL;
+    store_options quick = { .busy_timeout_ms = 100 };
+    assert_int_equal(store_open(f->path, &quick, &other, &err), HD_OK);
+    assert_int_equal(store_tx_begin(f->st, &err), HD_OK);
+    add_msg(f->st, f->site_a, "x", NULL);
+    /* The other connection waits busy_timeout for the write lock, then says why. */
+    int64_t t0 = hd_mono_ms();
+    new_message nm = { .site_id = f->site_a, .action = "y", .payload = "{}" };
+    assert_int_equal(store_message_add(other, &nm, NULL, &err), HD_DB);
+    assert_true(hd_mono_ms() - t0 >= 90);
+    assert_non_null(strstr(err.msg, f->path));
+    assert_non_null(strstr(err.msg, "locked"));
+    /* Readers are not blocked by the writer (WAL) and see the last commit. */
+    int64_t n = -1;
+    msg_filter any = { .since_ms = 1 };
+    assert_int_equal(store_messages_count(other, &any, &n, &err), HD_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(store_tx_commit(f->st, &err), HD_OK);
+    assert_int_equal(store_message_add(other, &nm, NULL, &err), HD_OK);
+    assert_int_equal(store_messages_count(other, &any, &n, &err), HD_OK);
+    assert_int_equal(n, 2);
+    store_close(other);
+}
+
 /* ---- operator actions ---- */
 
 static void test_resend_links(void **state)
@@ -1250,6 +1302,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_lost_lease_leaves_message, setup, teardown),
         cmocka_unit_test_setup_teardown(test_caller_transaction, setup, teardown),
         cmocka_unit_test_setup_teardown(test_change_counter, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_locked_database_error, setup, teardown),
         cmocka_unit_test_setup_teardown(test_resend_links, setup, teardown),
         cmocka_unit_test_setup_teardown(test_resend_failed_counts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_send_now_and_cancel_rules, setup, teardown),
