@@ -195,6 +195,17 @@ static const char *const migrations[] = {
     "COALESCE((SELECT CASE WHEN t.timeout_ms > 0 THEN t.timeout_ms ELSE :deftimeout END " \
     "FROM sites t WHERE t.id = messages.site_id), :deftimeout)"
 
+/* Notes on a few of the statements below:
+ * - MSG_INSERT is INSERT OR ROLLBACK: an INSERT that fires a trigger and may
+ *   abort needs a statement journal, which halves bulk-import speed.  Every
+ *   NOT NULL column is checked in C first and webhook ids are 128 random
+ *   bits, so the ROLLBACK (of the caller's whole transaction) cannot happen
+ *   short of a bug; the caller then sees the error and its commit fails.
+ * - ATTEMPT_INSERT inserts only when the message still exists, so that an
+ *   outcome for a message deleted meanwhile (site deleted, purged) cannot
+ *   fail a whole batch on the foreign key.
+ * - CLAIM, NEXT_DUE and PURGE name their index: without statistics the
+ *   planner prefers messages_status and sorts every pending row. */
 #define STORE_STMT_LIST(_)                                                          \
     _(BEGIN, "BEGIN IMMEDIATE")                                                     \
     _(COMMIT, "COMMIT")                                                             \
