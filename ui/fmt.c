@@ -243,10 +243,11 @@ void ui_spark_render(const uint32_t *v, int n, bool utf8, char *out, size_t outl
     ui_spark_levels(v, n, levels);
     size_t at = 0;
     for (int i = 0; i < n; i++) {
-        if (utf8)
-            at = fmt_append(out, outlen, at, bars[levels[i]], strlen(bars[levels[i]]));
-        else
-            at = fmt_append(out, outlen, at, &ascii[levels[i]], 1);
+        const char *bar = utf8 ? bars[levels[i]] : &ascii[levels[i]];
+        size_t len = utf8 ? strlen(bar) : 1;
+        if (at + len >= outlen)
+            break;   /* never half a character */
+        at = fmt_append(out, outlen, at, bar, len);
     }
     free(levels);
 }
