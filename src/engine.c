@@ -429,7 +429,7 @@ static void engine_loop(engine *e)
     int64_t next_tx_retry = 0;       /* monotonic ms: after a failed transaction */
     int64_t next_purge = hd_mono_ms() + 1000;
     bool purging = false;
-    bool idle_checked = false;       /* drain: pending count checked since last activity */
+    int64_t next_drain_check = 0;    /* monotonic ms: drain's next pending count */
 
     for (;;) {
         int finished = collect_finished(e);
@@ -455,10 +455,8 @@ static void engine_loop(engine *e)
             if (tick_transaction(e, claim ? room : 0, &claimed) == HD_OK) {
                 for (int i = 0; i < claimed.count; i++)
                     start_message(e, &claimed.items[i]);
-                if (claimed.count > 0) {
+                if (claimed.count > 0)
                     publish_in_flight(e);
-                    idle_checked = false;
-                }
                 if (claim && claimed.count < room) {
                     /* Nothing else is due now: sleep until the next due one. */
                     int64_t due = 0, wait = poll_ms;
@@ -480,21 +478,19 @@ static void engine_loop(engine *e)
         if (stop && e->nflights == 0 && e->nouts == 0)
             return;   /* FINISH: everything in flight is recorded */
 
-        if (e->opt.drain && !stop && e->nflights == 0 && e->nouts == 0 && !idle_checked) {
+        /* drain: done once nothing is in flight here and nothing is pending in
+         * the database (another process's in-flight messages count). */
+        if (e->opt.drain && !stop && e->nflights == 0 && e->nouts == 0 && mono >= next_drain_check) {
             int64_t pending = 0;
             hd_error err = {0};
             if (store_pending_count(e->st, &pending, &err) == HD_OK) {
                 if (pending == 0)
                     return;
-                idle_checked = true;
             } else {
                 set_last_error(e, err.msg);
             }
-        } else if (e->nflights > 0) {
-            idle_checked = false;
+            next_drain_check = mono + poll_ms;
         }
-        if (idle_checked && mono >= next_claim)
-            idle_checked = false;   /* re-check after each idle claim round */
 
         /* Retention: one chunk per tick, so delivery never waits for a purge. */
         if (!stop && e->retention_ms > 0 && !purging && mono >= next_purge)
