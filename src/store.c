@@ -334,6 +334,9 @@ struct store {
     sqlite3_stmt *stmts[STMT_COUNT];  /* cached statements, prepared on first use */
     sqlite3_stmt *page_stmts[SHAPE_COUNT][PAGE_DIRS]; /* page queries per filter shape */
     sqlite3_stmt *count_stmts[SHAPE_COUNT];           /* count queries per filter shape */
+    int64_t known_site;               /* site seen to exist in the open write
+                                         transaction (0 = none): bulk imports
+                                         skip the lookup for every row */
     unsigned char rnd[4096];          /* pool of random bytes for webhook ids */
     size_t rnd_used;                  /* bytes of rnd already handed out */
 };
@@ -472,6 +475,7 @@ static hd_status write_begin(store *st, bool multi, write_mode *mode, hd_error *
         return hd_error_set(err, HD_DB, "database %s: opened read-only", st->path);
     if (sqlite3_get_autocommit(st->db)) {
         *mode = WRITE_OWN_TX;
+        st->known_site = 0;
         return exec_cached(st, STMT_BEGIN, "begin transaction", err);
     }
     *mode = multi ? WRITE_SAVEPOINT : WRITE_JOINED;
@@ -516,6 +520,7 @@ hd_status store_tx_begin(store *st, hd_error *err)
     if (!sqlite3_get_autocommit(st->db))
         return hd_error_set(err, HD_INTERNAL, "database %s: a transaction is already open",
                             st->path);
+    st->known_site = 0;
     return exec_cached(st, STMT_BEGIN, "begin transaction", err);
 }
 
@@ -1110,6 +1115,7 @@ hd_status store_site_update(store *st, const site *s, hd_error *err)
 
 hd_status store_site_delete(store *st, int64_t id, hd_error *err)
 {
+    st->known_site = 0;
     write_mode mode;
     hd_status rc = write_begin(st, true, &mode, err);
     if (rc != HD_OK)
@@ -1309,19 +1315,27 @@ static hd_status message_insert(store *st, const new_message *m, int64_t *id_out
         return hd_error_set(err, HD_INVALID, "payload: missing");
     if (m->path && m->path[0] != '/')
         return hd_error_set(err, HD_INVALID, "path: must start with '/' (got '%s')", m->path);
-    sqlite3_stmt *q = stmt_get(st, STMT_SITE_EXISTS, err);
-    if (!q)
-        return HD_DB;
-    bind_i64(q, ":id", m->site_id);
-    int64_t one = 0;
-    bool found = false;
-    hd_status rc = step_i64(st, q, "looking up a site", &one, &found, err);
-    if (rc != HD_OK)
-        return rc;
-    if (!found)
-        return hd_error_set(err, HD_NOT_FOUND, "site #%lld not found", (long long)m->site_id);
+    /* We hold the write lock, so a site seen earlier in this transaction
+     * can only have gone through this connection (site_delete forgets it). */
+    hd_status rc;
+    if (m->site_id == 0 || m->site_id != st->known_site) {
+        sqlite3_stmt *q = stmt_get(st, STMT_SITE_EXISTS, err);
+        if (!q)
+            return HD_DB;
+        bind_i64(q, ":id", m->site_id);
+        int64_t one = 0;
+        bool found = false;
+        rc = step_i64(st, q, "looking up a site", &one, &found, err);
+        if (rc != HD_OK)
+            return rc;
+        if (!found)
+            return hd_error_set(err, HD_NOT_FOUND, "site #%lld not found",
+                                (long long)m->site_id);
+        st->known_site = m->site_id;
+    }
 
-    if (!(q = stmt_get(st, STMT_MSG_INSERT, err)))
+    sqlite3_stmt *q = stmt_get(st, STMT_MSG_INSERT, err);
+    if (!q)
         return HD_DB;
     char wid[40];
     webhook_id_make(st, wid);
