@@ -107,7 +107,10 @@ struct engine {
 static void set_last_error(engine *e, const char *text)
 {
     pthread_mutex_lock(&e->lock);
-    snprintf(e->stats.last_error, sizeof e->stats.last_error, "%s", text);
+    /* Cut to the stats field: the full text went to the log already. */
+    size_t n = strnlen(text, sizeof e->stats.last_error - 1);
+    memcpy(e->stats.last_error, text, n);
+    e->stats.last_error[n] = '\0';
     pthread_mutex_unlock(&e->lock);
 }
 

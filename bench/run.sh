@@ -1,0 +1,124 @@
+#!/bin/sh
+# hookdesk benchmarks: every figure is printed beside a baseline measured in
+# the same run on the same machine, so the ratios mean something.
+#
+#   sh bench/run.sh ./hookdesk build/rel/hd-receiver
+#
+# 1. deliveries/s of `hookdesk serve --drain` to a fast loopback receiver,
+#    beside the receiver's own ceiling (wrk) and `curl --parallel` posting the
+#    same messages;
+# 2. `hookdesk import` rows/s beside raw batched inserts by the sqlite3 shell;
+# 3. the console at 10,000 and 1,000,000 messages (bench/console.sh).
+set -eu
+HD=$(realpath "${1:-./hookdesk}")
+RECV=$(realpath "${2:-build/rel/hd-receiver}")
+N_DELIVER=${N_DELIVER:-20000}
+N_IMPORT=${N_IMPORT:-200000}
+CONC=${CONC:-16}
+W=$(mktemp -d "${TMPDIR:-/tmp}/hookdesk-bench.XXXXXX")
+RPID=""
+cleanup() { [ -n "$RPID" ] && kill "$RPID" 2>/dev/null; wait 2>/dev/null; rm -rf "$W"; }
+trap cleanup EXIT INT TERM
+
+now() { date +%s.%N; }
+rate() { awk -v n="$1" -v a="$2" -v b="$3" 'BEGIN { printf "%.0f", n / (b - a) }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+
+"$RECV" --port 0 >"$W/recv.out" 2>"$W/recv.err" &
+RPID=$!
+for _ in $(seq 100); do grep -q listening "$W/recv.out" 2>/dev/null && break; sleep 0.05; done
+PORT=$(sed -n 's/.*listening on \([0-9]*\).*/\1/p' "$W/recv.out")
+[ -n "$PORT" ] || { echo "bench: receiver did not start" >&2; cat "$W/recv.err" >&2; exit 1; }
+URL="http://127.0.0.1:$PORT/ok"
+BODY='{"order":{"id":42,"total":"19.99","currency":"EUR"},"note":"benchmark payload"}'
+
+echo "== machine: $(nproc) cores, $(uname -srm)"
+echo "== deliveries ($N_DELIVER messages, concurrency $CONC, receiver on 127.0.0.1:$PORT)"
+
+# Baseline 1: the receiver's own ceiling with a load generator.
+cat >"$W/post.lua" <<LUA
+wrk.method = "POST"
+wrk.body   = '$BODY'
+wrk.headers["Content-Type"] = "application/json"
+LUA
+WRK_RPS=$(wrk -t2 -c"$CONC" -d5s -s "$W/post.lua" "$URL" | awk '/Requests\/sec/ { printf "%.0f", $2 }')
+echo "receiver ceiling (wrk -c$CONC):        $WRK_RPS req/s"
+
+# Baseline 2: curl --parallel posting the same messages.
+: >"$W/curl.cfg"
+i=0
+while [ $i -lt "$N_DELIVER" ]; do
+    printf 'url = "%s"\ndata = "@%s"\nheader = "Content-Type: application/json"\noutput = "/dev/null"\nnext\n' \
+        "$URL" "$W/body.json" >>"$W/curl.cfg"
+    i=$((i + 1))
+done
+printf '%s' "$BODY" >"$W/body.json"
+t0=$(now)
+curl -s --parallel --parallel-max "$CONC" -K "$W/curl.cfg"
+t1=$(now)
+CURL_RPS=$(rate "$N_DELIVER" "$t0" "$t1")
+echo "curl --parallel (max $CONC):            $CURL_RPS req/s"
+
+# hookdesk serve --drain, every state change durable (synchronous=FULL).
+cat >"$W/hd.yaml" <<YAML
+database: $W/deliver.db
+network:
+  allow_private: true   # the receiver is on loopback
+delivery:
+  concurrency: $CONC
+  synchronous: full
+YAML
+"$HD" -c "$W/hd.yaml" sites add bench --url "$URL" >/dev/null
+awk -v n="$N_DELIVER" -v body="$BODY" 'BEGIN { for (i = 0; i < n; i++)
+    printf "{\"site\":\"bench\",\"action\":\"order.created\",\"customer\":\"cus_%d\",\"payload\":%s}\n", i % 1000, body }' \
+    >"$W/deliver.jsonl"
+"$HD" -c "$W/hd.yaml" import "$W/deliver.jsonl" >/dev/null
+t0=$(now)
+"$HD" -c "$W/hd.yaml" serve --drain 2>/dev/null
+t1=$(now)
+HD_RPS=$(rate "$N_DELIVER" "$t0" "$t1")
+DONE=$("$HD" -c "$W/hd.yaml" logs --status done --limit 1000000 --format csv | tail -n +2 | wc -l)
+echo "hookdesk serve --drain:                 $HD_RPS deliveries/s ($DONE/$N_DELIVER Done)"
+echo "  ratio to receiver ceiling:            $(ratio "$HD_RPS" "$WRK_RPS")  (target >= 0.50)"
+echo "  ratio to curl --parallel:             $(ratio "$HD_RPS" "$CURL_RPS")"
+
+echo "== import ($N_IMPORT messages)"
+cat >"$W/imp.yaml" <<YAML
+database: $W/import.db
+network:
+  allow_private: true
+YAML
+"$HD" -c "$W/imp.yaml" sites add bench --url "$URL" >/dev/null
+awk -v n="$N_IMPORT" -v body="$BODY" 'BEGIN { for (i = 0; i < n; i++)
+    printf "{\"site\":\"bench\",\"action\":\"order.created\",\"customer\":\"cus_%d\",\"payload\":%s}\n", i % 1000, body }' \
+    >"$W/import.jsonl"
+t0=$(now)
+"$HD" -c "$W/imp.yaml" import "$W/import.jsonl" >/dev/null
+t1=$(now)
+IMP_RPS=$(rate "$N_IMPORT" "$t0" "$t1")
+
+# Baseline: the sqlite3 shell inserting the same rows into a copy of the
+# same schema (same indexes and triggers), 10,000 rows per transaction.
+sqlite3 "$W/import.db" .schema >"$W/schema.sql"
+sqlite3 "$W/raw.db" <"$W/schema.sql"
+sqlite3 "$W/raw.db" "PRAGMA journal_mode=WAL" >/dev/null
+awk -v n="$N_IMPORT" -v body="$BODY" 'BEGIN {
+    print "PRAGMA synchronous=FULL;"
+    for (i = 0; i < n; i++) {
+        if (i % 10000 == 0) print "BEGIN;"
+        printf "INSERT INTO messages(webhook_id,site_id,action,customer,payload,status,attempts,due_at,created_at,updated_at) VALUES(%c%s%d%c,1,%corder.created%c,%ccus_%d%c,%c%s%c,0,0,0,0,0);\n", 39, "msg_raw", i, 39, 39, 39, 39, i % 1000, 39, 39, body, 39
+        if (i % 10000 == 9999) print "COMMIT;"
+    }
+    if (n % 10000) print "COMMIT;"
+}' >"$W/raw.sql"
+t0=$(now)
+sqlite3 "$W/raw.db" <"$W/raw.sql"
+t1=$(now)
+RAW_RPS=$(rate "$N_IMPORT" "$t0" "$t1")
+echo "sqlite3 shell, batched INSERTs:         $RAW_RPS rows/s"
+echo "hookdesk import:                        $IMP_RPS messages/s  (target >= 100000)"
+echo "  ratio to raw sqlite3 inserts:         $(ratio "$IMP_RPS" "$RAW_RPS")"
+
+if [ -f bench/console.sh ]; then
+    sh bench/console.sh "$HD" "$W"
+fi
