@@ -694,12 +694,20 @@ hd_status store_open(const char *path, const store_options *opt, store **out, hd
     if (!path || !*path)
         return hd_error_set(err, HD_CONFIG, "database: no file name given");
     if (!opt->read_only) {
-        /* Create it ourselves so that it is born 0600 whatever the umask. */
-        int fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0600);
-        if (fd < 0)
-            return hd_error_set(err, HD_IO, "database %s: cannot create or open: %s", path,
-                                strerror(errno));
-        close(fd);
+        /* Create it ourselves so that it is born 0600 whatever the umask.
+         * Only when it does not exist: close() drops every POSIX lock this
+         * process holds on the file, including those of a store already
+         * open on it in another thread (the console's UI and engine), and
+         * another process would then delete the WAL under our feet. */
+        struct stat sb;
+        if (stat(path, &sb) != 0) {
+            int fd = open(path, O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0600);
+            if (fd >= 0)
+                close(fd);
+            else if (errno != EEXIST)
+                return hd_error_set(err, HD_IO, "database %s: cannot create: %s", path,
+                                    strerror(errno));
+        }
     } else if (access(path, R_OK) != 0) {
         return hd_error_set(err, HD_IO, "database %s: cannot open: %s", path, strerror(errno));
     }

@@ -13,6 +13,8 @@
 
 #include <pthread.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "hd_store.h"
 #include "hd_util.h"
@@ -141,6 +143,64 @@ static void test_open_creates_private_file(void **state)
     free(path);
     tu_rmdir(dir);
     free(dir);
+}
+
+/* Runs this test program again as a fresh process (fork alone would inherit
+ * SQLite's per-process lock bookkeeping) that opens the store, optionally
+ * reads message #id, and closes it.  Returns its exit status. */
+static int run_fresh_process(const char *path, int64_t id)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        char idtext[32];
+        snprintf(idtext, sizeof idtext, "%lld", (long long)id);
+        execl("/proc/self/exe", "test_store", "--open-close", path, idtext, (char *)NULL);
+        _exit(127);
+    }
+    int status = 0;
+    if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+        return -1;
+    return WEXITSTATUS(status);
+}
+
+static int open_close_main(const char *path, const char *idtext)
+{
+    store *c = NULL;
+    hd_error err = { 0 };
+    if (store_open(path, &fast_opts, &c, &err) != HD_OK) {
+        fprintf(stderr, "%s\n", err.msg);
+        return 1;
+    }
+    int64_t id = strtoll(idtext, NULL, 10);
+    message m;
+    int rc = 0;
+    if (id > 0) {
+        if (store_message_get(c, id, &m, &err) == HD_OK)
+            message_free(&m);
+        else
+            rc = 2;
+    }
+    store_close(c);
+    return rc;
+}
+
+/* Two stores on one file in one process (the console's UI and engine) must
+ * not lose each other's file locks: if they did, another process closing
+ * its connection would believe it was the last one and delete the WAL. */
+static void test_same_process_stores_keep_locks(void **state)
+{
+    fixture *f = *state;
+    store *b = open_second(f);
+    add_msg(f->st, f->site_a, "x", NULL);
+    assert_int_equal(run_fresh_process(f->path, 0), 0);
+    char *wal = hd_xasprintf("%s-wal", f->path);
+    struct stat sb;
+    assert_int_equal(stat(wal, &sb), 0);
+    free(wal);
+    /* And a later commit is seen by a new process. */
+    int64_t id = add_msg(f->st, f->site_a, "y", NULL);
+    assert_int_equal(run_fresh_process(f->path, id), 0);
+    store_close(b);
 }
 
 /* ---- sites ---- */
@@ -1282,11 +1342,14 @@ static void test_query_plans_use_indexes(void **state)
     }
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    if (argc == 4 && strcmp(argv[1], "--open-close") == 0)
+        return open_close_main(argv[2], argv[3]);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_open_creates_private_file),
         cmocka_unit_test(test_status_names),
+        cmocka_unit_test_setup_teardown(test_same_process_stores_keep_locks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sites_roundtrip_and_validation, setup, teardown),
         cmocka_unit_test_setup_teardown(test_site_delete_fails_pending, setup, teardown),
         cmocka_unit_test_setup_teardown(test_seed_only_into_empty, setup, teardown),
