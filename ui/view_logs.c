@@ -16,9 +16,11 @@ static const keybind logs_keys[] = {
     { '\n', REQ_ENTER, "Open" },
     { 's', REQ_FILTER_STATUS, "Status" },
     { '/', REQ_SEARCH, "Search" },
-    { 'c', REQ_FILTER_CUST, "Customer" },
-    { 'f', REQ_FILTER_SITE, "Site" },
-    { 't', REQ_FILTER_TIME, "Time" },
+    /* c, f and t are named in the hint line above the list instead of the
+     * footer, which has room for 80 columns only. */
+    { 'c', REQ_FILTER_CUST, NULL },
+    { 'f', REQ_FILTER_SITE, NULL },
+    { 't', REQ_FILTER_TIME, NULL },
     { 'C', REQ_FILTER_CUST_ASK, NULL },
     { TK_ESC, REQ_FILTER_CLEAR, "Clear" },
     { TK_BACKSPACE, REQ_FILTER_CLEAR, NULL },

@@ -26,12 +26,44 @@ static void queue_filter(msg_filter *f)
     f->status_mask = MSG_PENDING_MASK;
 }
 
+/* Paused sites of the visible rows, so Next says "paused" rather than a
+ * countdown that will not happen (as `hookdesk queue` does).  Looked up per
+ * refresh for the visible rows only: a few primary-key reads. */
+#define QUEUE_MAX_PAUSED 64
+static int64_t queue_paused[QUEUE_MAX_PAUSED];   /* site ids found paused */
+static int queue_npaused;
+
+static bool queue_site_paused(int64_t site_id)
+{
+    for (int i = 0; i < queue_npaused; i++)
+        if (queue_paused[i] == site_id)
+            return true;
+    return false;
+}
+
 static void queue_refresh(app *a)
 {
     msg_filter f;
     queue_filter(&f);
     a->queue.rows = ui_body_rows() - 2;
     msg_list_reload(a, &a->queue, &f);
+    queue_npaused = 0;
+    int64_t seen[QUEUE_MAX_PAUSED];
+    int nseen = 0;
+    for (int i = 0; i < a->queue.page.count && nseen < QUEUE_MAX_PAUSED; i++) {
+        int64_t id = a->queue.page.items[i].site_id;
+        bool dup = false;
+        for (int j = 0; j < nseen; j++)
+            dup = dup || seen[j] == id;
+        if (dup)
+            continue;
+        seen[nseen++] = id;
+        site s;
+        site_init(&s);
+        if (store_site_get(a->st, id, &s, NULL) == HD_OK && !s.enabled)
+            queue_paused[queue_npaused++] = id;
+        site_free(&s);
+    }
 }
 
 static void queue_draw(app *a, int top, int rows)
@@ -71,6 +103,8 @@ static void queue_draw(app *a, int top, int rows)
         snprintf(id, sizeof id, "%lld", (long long)m->id);
         snprintf(retries, sizeof retries, "%d", m->attempts > 1 ? m->attempts - 1 : 0);
         ui_fmt_next(m, now, next, sizeof next);
+        if (!m->in_flight && queue_site_paused(m->site_id))
+            snprintf(next, sizeof next, "paused");
         const char *vals[6] = { id, m->customer ? m->customer : "",
                                 m->site_name ? m->site_name : "(deleted)", retries,
                                 msg_status_title(m->status), next };

@@ -157,7 +157,7 @@ expect "^newsite .*paused"
 hd sites list | grep "^newsite" | grep -q -v " yes " || fail "the CLI still sees newsite enabled"
 hd send --site newsite --action order.waiting --customer cus_wait >/dev/null || fail "send failed"
 keys 2
-expect "cus_wait  *newsite  *0  *Queued  *now"
+expect "cus_wait  *newsite  *0  *Queued  *paused"
 expect_fixed "1 Queued"
 
 echo "# cancel from the Queue (confirmed): it becomes Failed"
