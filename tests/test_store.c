@@ -148,13 +148,15 @@ static void test_open_creates_private_file(void **state)
 /* Runs this test program again as a fresh process (fork alone would inherit
  * SQLite's per-process lock bookkeeping) that opens the store, optionally
  * reads message #id, and closes it.  Returns its exit status. */
+static const char *self_path; /* argv[0] (not /proc/self/exe: under valgrind that is valgrind) */
+
 static int run_fresh_process(const char *path, int64_t id)
 {
     pid_t pid = fork();
     if (pid == 0) {
         char idtext[32];
         snprintf(idtext, sizeof idtext, "%lld", (long long)id);
-        execl("/proc/self/exe", "test_store", "--open-close", path, idtext, (char *)NULL);
+        execl(self_path, self_path, "--open-close", path, idtext, (char *)NULL);
         _exit(127);
     }
     int status = 0;
@@ -1344,6 +1346,7 @@ static void test_query_plans_use_indexes(void **state)
 
 int main(int argc, char **argv)
 {
+    self_path = argv[0];
     if (argc == 4 && strcmp(argv[1], "--open-close") == 0)
         return open_close_main(argv[2], argv[3]);
     const struct CMUnitTest tests[] = {
