@@ -3,9 +3,11 @@
  * DESIGN
  * - Two passes so that a bad line stores nothing: pass 1 parses and checks
  *   every line (JSON object, required string fields, site exists, path
- *   starts with '/'); only when all are good does pass 2 insert.
- * - stdin (or any file that cannot be re-read, such as a pipe) is spooled to
- *   a tmpfile() during pass 1 and pass 2 reads the spool.
+ *   starts with '/') and writes what it extracted (site id, strings, compact
+ *   payload) as length-prefixed records to a tmpfile() spool; only when all
+ *   lines are good does pass 2 insert the spooled records.  Each line is
+ *   parsed once: JSON parsing was a fifth of the import time when pass 2
+ *   parsed again.
  * - Pass 2 inserts in transactions of IMPORT_BATCH rows: one transaction per
  *   row would be fsync-bound (a few hundred rows/s), one for the whole file
  *   would hold the write lock against the engine and consoles for too long.
@@ -22,7 +24,7 @@
 #include "cli_internal.h"
 #include "hd_util.h"
 
-#define IMPORT_BATCH 10000
+#define IMPORT_BATCH 50000
 /* Pass-1 problems listed before giving up on the list (all are counted). */
 #define IMPORT_MAX_REPORTED 10
 
@@ -149,6 +151,62 @@ static bool blank(const char *s, size_t n)
     return true;
 }
 
+/* Spool records: site id, then action, customer, path, payload, each as a
+ * 32-bit length (UINT32_MAX = NULL) followed by the bytes. */
+static bool spool_put_str(FILE *f, const char *s)
+{
+    uint32_t len = s ? (uint32_t)strlen(s) : UINT32_MAX;
+    if (fwrite(&len, sizeof len, 1, f) != 1)
+        return false;
+    return !s || len == 0 || fwrite(s, 1, len, f) == len;
+}
+
+static bool spool_put(FILE *f, int64_t site_id, const import_line *il, const char *payload)
+{
+    return fwrite(&site_id, sizeof site_id, 1, f) == 1 && spool_put_str(f, il->action) &&
+           spool_put_str(f, il->customer) && spool_put_str(f, il->path) &&
+           spool_put_str(f, payload);
+}
+
+/* Reads one string into buf (grown as needed); *out is NULL for NULL. */
+static bool spool_get_str(FILE *f, hd_buf *buf, const char **out)
+{
+    uint32_t len;
+    if (fread(&len, sizeof len, 1, f) != 1)
+        return false;
+    hd_buf_reset(buf);
+    if (len == UINT32_MAX) {
+        *out = NULL;
+        return true;
+    }
+    char chunk[4096];
+    for (uint32_t left = len; left > 0;) {
+        size_t n = left < sizeof chunk ? left : sizeof chunk;
+        if (fread(chunk, 1, n, f) != n)
+            return false;
+        hd_buf_append(buf, chunk, n);
+        left -= (uint32_t)n;
+    }
+    *out = hd_buf_str(buf);
+    return true;
+}
+
+/* Returns 1 with a record, 0 at the end, -1 on a short or failed read. */
+static int spool_get(FILE *f, new_message *nm, hd_buf bufs[4])
+{
+    int64_t site_id;
+    if (fread(&site_id, sizeof site_id, 1, f) != 1)
+        return feof(f) ? 0 : -1;
+    const char *payload;
+    if (!spool_get_str(f, &bufs[0], &nm->action) || !spool_get_str(f, &bufs[1], &nm->customer) ||
+        !spool_get_str(f, &bufs[2], &nm->path) || !spool_get_str(f, &bufs[3], &payload))
+        return -1;
+    nm->site_id = site_id;
+    nm->payload = payload;
+    nm->resend_of = 0;
+    return 1;
+}
+
 int cli_cmd_import(cli_ctx *ctx, int argc, char **argv)
 {
     for (int i = 1; i < argc; i++)
@@ -163,10 +221,8 @@ int cli_cmd_import(cli_ctx *ctx, int argc, char **argv)
     FILE *in = is_stdin ? stdin : fopen(path, "rb");
     if (!in)
         return cli_fail(ctx->cmd, 1, "%s: cannot open: %s", path, strerror(errno));
-    struct stat sb;
-    bool spool = is_stdin || fstat(fileno(in), &sb) != 0 || !S_ISREG(sb.st_mode);
-    FILE *tmp = NULL;
-    if (spool && !(tmp = tmpfile())) {
+    FILE *tmp = tmpfile();
+    if (!tmp) {
         int rc = cli_fail(ctx->cmd, 1, "cannot create a temporary file: %s", strerror(errno));
         if (!is_stdin)
             fclose(in);
@@ -175,36 +231,44 @@ int cli_cmd_import(cli_ctx *ctx, int argc, char **argv)
 
     site_cache cache = { 0 };
     hd_error err = { 0 };
+    hd_buf bufs[4] = { { 0 } };
     char *line = NULL;
     size_t cap = 0;
     ssize_t n;
     long lineno = 0;
     long bad = 0;
-    int64_t good = 0;
     int rc = 0;
     char why[256];
 
-    /* Pass 1: check everything. */
+    /* Pass 1: check everything, spool what pass 2 needs. */
     while ((n = getline(&line, &cap, in)) >= 0) {
         lineno++;
-        if (tmp && fwrite(line, 1, (size_t)n, tmp) != (size_t)n) {
-            rc = cli_fail(ctx->cmd, 1, "writing the spool file: %s", strerror(errno));
-            goto out;
-        }
         if (blank(line, (size_t)n))
             continue;
         import_line il;
         bool ok = parse_line(line, (size_t)n, &il, why, sizeof why);
+        int64_t site_id = 0;
         if (ok) {
-            int64_t id = cache_lookup(&cache, ctx->st, il.site, &err);
-            if (id < 0) {
+            site_id = cache_lookup(&cache, ctx->st, il.site, &err);
+            if (site_id < 0) {
                 json_decref(il.root);
                 rc = cli_report(ctx->cmd, &err);
                 goto out;
             }
-            if (id == 0) {
+            if (site_id == 0) {
                 snprintf(why, sizeof why, "site '%.64s' not found", il.site);
                 ok = false;
+            }
+        }
+        if (ok && bad == 0) {
+            /* Once a line is bad nothing will be stored: only keep checking. */
+            char *payload = json_dumps(il.payload, JSON_COMPACT | JSON_ENCODE_ANY);
+            bool written = payload && spool_put(tmp, site_id, &il, payload);
+            free(payload);
+            if (!written) {
+                json_decref(il.root);
+                rc = cli_fail(ctx->cmd, 1, "writing the spool file: %s", strerror(errno));
+                goto out;
             }
         }
         json_decref(il.root);
@@ -212,9 +276,7 @@ int cli_cmd_import(cli_ctx *ctx, int argc, char **argv)
             if (bad < IMPORT_MAX_REPORTED)
                 fprintf(stderr, "hookdesk: import: %s:%ld: %s\n", shown, lineno, why);
             bad++;
-            continue;
         }
-        good++;
     }
     if (ferror(in)) {
         rc = cli_fail(ctx->cmd, 1, "%s: read failed: %s", shown, strerror(errno));
@@ -230,49 +292,23 @@ int cli_cmd_import(cli_ctx *ctx, int argc, char **argv)
         goto out;
     }
 
-    /* Pass 2: insert. */
-    FILE *src = tmp ? tmp : in;
-    if (fseek(src, 0, SEEK_SET) != 0) {
-        rc = cli_fail(ctx->cmd, 1, "%s: cannot rewind: %s", shown, strerror(errno));
+    /* Pass 2: insert the spooled records. */
+    if (fflush(tmp) != 0 || fseek(tmp, 0, SEEK_SET) != 0) {
+        rc = cli_fail(ctx->cmd, 1, "cannot rewind the spool file: %s", strerror(errno));
         goto out;
     }
-    lineno = 0;
-    good = 0;
+    int64_t good = 0;
     int64_t committed = 0;
     int in_tx = 0;
-    while ((n = getline(&line, &cap, src)) >= 0) {
-        lineno++;
-        if (blank(line, (size_t)n))
-            continue;
-        import_line il;
-        if (!parse_line(line, (size_t)n, &il, why, sizeof why)) {
-            /* The file changed between the passes. */
-            json_decref(il.root);
-            hd_error_set(&err, HD_IO, "%s:%ld: changed while importing: %s", shown, lineno, why);
+    new_message nm;
+    int got;
+    while ((got = spool_get(tmp, &nm, bufs)) > 0) {
+        if (in_tx == 0 && store_tx_begin(ctx->st, &err) != HD_OK)
             goto db_error;
-        }
-        if (in_tx == 0 && store_tx_begin(ctx->st, &err) != HD_OK) {
-            json_decref(il.root);
-            goto db_error;
-        }
         in_tx = 1;
-        char *payload = json_dumps(il.payload, JSON_COMPACT | JSON_ENCODE_ANY);
-        new_message nm = {
-            .site_id = cache_lookup(&cache, ctx->st, il.site, &err),
-            .action = il.action,
-            .customer = il.customer,
-            .path = il.path,
-            .payload = payload,
-        };
         int64_t new_id = 0;
-        hd_status st = payload && nm.site_id > 0
-                           ? store_message_add(ctx->st, &nm, &new_id, &err)
-                           : hd_error_set(&err, HD_INTERNAL, "%s:%ld: cannot encode the payload",
-                                          shown, lineno);
-        free(payload);
-        json_decref(il.root);
-        if (st != HD_OK) {
-            hd_error_prefix(&err, "%s:%ld: ", shown, lineno);
+        if (store_message_add(ctx->st, &nm, &new_id, &err) != HD_OK) {
+            hd_error_prefix(&err, "message %lld of %s: ", (long long)good + 1, shown);
             goto db_error;
         }
         if (++good - committed >= IMPORT_BATCH) {
@@ -281,6 +317,10 @@ int cli_cmd_import(cli_ctx *ctx, int argc, char **argv)
             in_tx = 0;
             committed = good;
         }
+    }
+    if (got < 0) {
+        hd_error_set(&err, HD_IO, "reading the spool file: %s", strerror(errno));
+        goto db_error;
     }
     if (in_tx && store_tx_commit(ctx->st, &err) != HD_OK)
         goto db_error;
@@ -303,9 +343,10 @@ db_error:
         rc = 1;
 out:
     free(line);
+    for (int i = 0; i < 4; i++)
+        hd_buf_free(&bufs[i]);
     cache_free(&cache);
-    if (tmp)
-        fclose(tmp);
+    fclose(tmp);
     if (!is_stdin)
         fclose(in);
     return rc;
