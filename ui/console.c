@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "hd_cli.h"
 #include "hd_sanitize.h"
@@ -487,6 +488,35 @@ static void handle_event(app *a, const term_event *ev)
         dispatch(a, r);
 }
 
+/* ---- timing trace (bench/console.sh) ----
+ * HOOKDESK_UI_TRACE=FILE appends one line per event: the time to the first
+ * full screen, then for every key the time from reading it to the frame
+ * that shows its effect (queries included), and the memory at exit. */
+
+static double trace_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
+}
+
+static void trace_memory(FILE *t)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f)
+        return;
+    char line[256];
+    long rss = -1, hwm = -1;
+    while (fgets(line, sizeof line, f)) {
+        if (strncmp(line, "VmRSS:", 6) == 0)
+            rss = strtol(line + 6, NULL, 10);
+        else if (strncmp(line, "VmHWM:", 6) == 0)
+            hwm = strtol(line + 6, NULL, 10);
+    }
+    fclose(f);
+    fprintf(t, "rss_kib %ld peak_kib %ld\n", rss, hwm);
+}
+
 /* ---- main ---- */
 
 static void usage(FILE *to)
@@ -523,6 +553,12 @@ int console_main(const config *cfg, int argc, char **argv)
             return 2;
         }
     }
+
+    double t_start = trace_now_ms();
+    const char *trace_path = getenv("HOOKDESK_UI_TRACE");
+    FILE *trace = trace_path && *trace_path ? fopen(trace_path, "a") : NULL;
+    if (trace)
+        setvbuf(trace, NULL, _IOLBF, 0);
 
     app a;
     memset(&a, 0, sizeof a);
@@ -565,18 +601,42 @@ int console_main(const config *cfg, int argc, char **argv)
     a.last_tick_ms = hd_mono_ms();
     ui_switch(&a, VIEW_LOGS);
     bool engine_warned = false;
+    bool first_frame = true;
+    double key_t0 = 0;          /* when the last key was read, 0 = handled and drawn */
+    char key_name[16] = "";
+    double refresh_hold_until = 0;   /* no live re-query before this (ms, trace clock) */
     while (a.running) {
-        if (a.need_refresh) {
+        /* A refresh the operator asked for (a key) runs at once; one caused
+         * only by another process' commit waits while the last query was
+         * slow (a filter no index serves, on millions of rows), so that
+         * live updates never take the keyboard away. */
+        if (a.need_refresh && (key_t0 > 0 || trace_now_ms() >= refresh_hold_until)) {
             a.need_refresh = false;
+            double r0 = trace_now_ms();
             if (view_table[a.view]->refresh)
                 view_table[a.view]->refresh(&a);
+            double took = trace_now_ms() - r0;
+            refresh_hold_until = took > 50 ? r0 + took * 4 : 0;
         }
         draw_all(&a);
+        if (trace && first_frame)
+            fprintf(trace, "first_screen_ms %.2f\n", trace_now_ms() - t_start);
+        first_frame = false;
+        if (key_t0 > 0) {
+            if (trace)
+                fprintf(trace, "key %s ms %.2f\n", key_name, trace_now_ms() - key_t0);
+            key_t0 = 0;
+        }
 
         term_event ev;
         term_read(POLL_MS, &ev);
-        if (ev.key != TERM_KEY_NONE)
+        if (ev.key != TERM_KEY_NONE) {
+            if (ev.key >= 0 || ev.key == TERM_KEY_RESIZE) {
+                key_t0 = trace_now_ms();
+                keys_name(ev.key, key_name, sizeof key_name);
+            }
             handle_event(&a, &ev);
+        }
 
         uint64_t cc = store_change_counter(a.st);
         if (cc != a.change_counter) {
@@ -638,6 +698,10 @@ int console_main(const config *cfg, int argc, char **argv)
             fprintf(stderr, "hookdesk: delivery engine: %s\n", err.msg);
             rc = 1;
         }
+    }
+    if (trace) {
+        trace_memory(trace);
+        fclose(trace);
     }
     app_free(&a);
     store_close(a.st);

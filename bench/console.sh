@@ -1,0 +1,111 @@
+#!/bin/sh
+# bench/console.sh - the console at 10,000 and 1,000,000 messages, side by
+# side (issue #3's targets: first screen < 100 ms, every keystroke < 30 ms,
+# RSS < 32 MiB, the same at both sizes).
+#
+#   sh bench/console.sh ./hookdesk WORKDIR      (bench/run.sh calls it)
+#
+# The console runs in tmux at 80x24 with --no-deliver and
+# HOOKDESK_UI_TRACE, which makes it log the time to its first full screen,
+# then for every key the time from reading it to the frame showing its
+# effect (queries included), and its memory at exit.  Keys are sent one at
+# a time, each after the previous one's frame is out.
+set -eu
+HD=$(realpath "${1:-./hookdesk}")
+W=${2:-$(mktemp -d "${TMPDIR:-/tmp}/hookdesk-bench.XXXXXX")}
+SIZES=${CONSOLE_SIZES:-"10000 1000000"}
+T="tmux -L hdbench-$$ -f /dev/null"
+trap '$T kill-server 2>/dev/null || true' EXIT
+
+lines() { [ -f "$1" ] && wc -l <"$1" || echo 0; }
+# wait_lines FILE N: until FILE has N lines (10 s at most).
+wait_lines() {
+    i=0
+    while [ "$(lines "$1")" -lt "$2" ]; do
+        i=$((i + 1))
+        [ $i -gt 1000 ] && { echo "bench: console did not answer (trace $1)" >&2; cat "$1" >&2; exit 1; }
+        sleep 0.01
+    done
+}
+
+for N in $SIZES; do
+    db="$W/console-$N.db"
+    cfg="$W/console-$N.yaml"
+    rm -f "$db" "$db-wal" "$db-shm"
+    printf 'database: %s\nnetwork:\n  allow_private: true\ndelivery:\n  synchronous: normal\n' "$db" >"$cfg"
+    "$HD" -c "$cfg" sites add bench --url http://127.0.0.1:9/hook >/dev/null
+    awk -v n="$N" 'BEGIN {
+        split("order.created order.paid invoice.paid invoice.overdue customer.updated refund.issued", a, " ")
+        for (i = 0; i < n; i++)
+            printf "{\"site\":\"bench\",\"action\":\"%s\",\"customer\":\"cus_%d\",\"payload\":{\"n\":%d}}\n", a[i % 6 + 1], i % 5000, i
+    }' >"$W/console-$N.jsonl"
+    "$HD" -c "$cfg" import "$W/console-$N.jsonl" >/dev/null
+    # A realistic mix: 70% Done, 20% Failed, 10% still Queued.
+    sqlite3 "$db" "UPDATE messages SET status = CASE WHEN id % 10 < 7 THEN 2 ELSE 3 END,
+                   attempts = 1, due_at = NULL, response_code = 200 WHERE id % 10 < 9;" >/dev/null
+
+    tr="$W/trace-$N"
+    : >"$tr"
+    $T new-session -d -s b$N -x 80 -y 24 \
+        "HOOKDESK_UI_TRACE='$tr' '$HD' -c '$cfg' console --no-deliver; sleep 30"
+    wait_lines "$tr" 1
+    n=1
+    key() {   # key TMUX-KEY: send it, wait for its frame
+        $T send-keys -t b$N "$1"
+        n=$((n + 1))
+        wait_lines "$tr" $n
+    }
+    for _ in 1 2 3 4 5; do key NPage; done
+    key G
+    key g
+    for _ in 1 2 3 4 5; do key s; done          # any -> queued -> ... -> failed -> any
+    key /
+    for c in i n v o i c e; do key "$c"; done
+    key Enter                                   # the search runs here
+    key Escape                                  # clear
+    for _ in 1 2 3; do key j; done
+    # A search that matches nothing reads every row: the worst case.
+    key /
+    for c in z q x; do key "$c"; done
+    key Enter
+    key Escape
+    $T send-keys -t b$N q
+    n=$((n + 1))
+    wait_lines "$tr" $n
+    $T kill-session -t b$N 2>/dev/null || true
+done
+
+# worst FILE PATTERN: the slowest matching key in ms.
+worst() { awk -v k="$2" '$1 == "key" && $2 == k { if ($4 > m) m = $4 } END { printf "%.1f", m }' "$1"; }
+first() { awk '$1 == "first_screen_ms" { printf "%.1f", $2 }' "$1"; }
+rss() { awk '$1 == "rss_kib" { printf "%.1f", $4 / 1024 }' "$1"; }
+row() {   # row LABEL FUNCTION ARGS...
+    label=$1
+    shift
+    printf '%-34s' "$label"
+    for N in $SIZES; do printf '%12s' "$("$@" "$W/trace-$N" 2>/dev/null)"; done
+    echo
+}
+w1() { worst "$1" PgDn; }
+w2() { worst "$1" G; }
+w3() { worst "$1" g; }
+w4() { worst "$1" s; }
+w5() { awk '$1 == "key" && $2 == "Enter" { c++; if (c == 1) printf "%.1f", $4 }' "$1"; }
+w8() { awk '$1 == "key" && $2 == "Enter" { c++; if (c == 2) printf "%.1f", $4 }' "$1"; }
+w6() { worst "$1" j; }
+w7() { worst "$1" Esc; }
+echo "== console (80x24, --no-deliver; ms from key to its frame, worst case)"
+printf '%-34s' "messages"
+for N in $SIZES; do printf '%12s' "$N"; done
+echo "    target"
+row "first full screen (ms)" first
+row "PgDn (ms)" w1
+row "G, to the oldest (ms)" w2
+row "g, to the newest (ms)" w3
+row "s, status filter (ms)" w4
+row "/ search 'invoice', Enter (ms)" w5
+row "/ search, no match (ms)" w8
+row "Esc, clear filter (ms)" w7
+row "j (ms)" w6
+row "peak RSS (MiB)" rss
+echo "targets: first screen < 100 ms, keys < 30 ms, RSS < 32 MiB"
