@@ -115,6 +115,9 @@ hd send --site esc --action evil.body --customer cus_003 >/dev/null || fail "sen
 expect "evil\.body.*Done"
 expect_fixed "Done 2"
 expect_fixed "Failed 1"
+ESC=$(printf '\033')
+$T capture-pane -p -e -t hd | grep -q "$ESC\[[0-9;]*32m.*Done" ||
+    fail "Done is not drawn in green"
 
 echo "# status filter (s cycles any -> queued -> resent -> done -> failed)"
 keys s s s s

@@ -10,7 +10,9 @@
 set -u
 HD=${HOOKDESK_BIN:?set HOOKDESK_BIN to the hookdesk binary}
 RECV=${HD_RECEIVER_BIN:?set HD_RECEIVER_BIN to hd-receiver}
-export LANG=C.UTF-8 LC_ALL=C.UTF-8
+# This one runs without UTF-8 and without colour: the ASCII fallbacks and the
+# monochrome attributes (test_console_logs.sh covers UTF-8 and colour).
+export LANG=C LC_ALL=C NO_COLOR=1
 W=$(mktemp -d "${TMPDIR:-/tmp}/hd-console.XXXXXX")
 T="tmux -L hdtest-$$ -f /dev/null"
 RPID=""
@@ -101,6 +103,9 @@ expect_fixed "1 Logs"
 keys 3
 expect "^ok  *http://127.0.0.1:$PORT/ok  *none  *yes"
 expect_fixed "3 trusted sites"
+ESC=$(printf '\033')
+$T capture-pane -p -e -t hd | grep -q "$ESC\[[0-9;]*[34][0-7]m" &&
+    fail "NO_COLOR is set but the screen has colours"
 
 echo "# add: an invalid URL is rejected with its message and not saved"
 keys a
