@@ -10,7 +10,7 @@
 set -u
 HD=${HOOKDESK_BIN:?set HOOKDESK_BIN to the hookdesk binary}
 RECV=${HD_RECEIVER_BIN:?set HD_RECEIVER_BIN to hd-receiver}
-export LANG=C.UTF-8 LC_ALL=C.UTF-8
+export LANG=C.UTF-8 LC_ALL=C.UTF-8 TZ=UTC   # UTC: typed dates show as typed
 W=$(mktemp -d "${TMPDIR:-/tmp}/hd-console.XXXXXX")
 T="tmux -L hdtest-$$ -f /dev/null"
 RPID=""
@@ -156,6 +156,33 @@ keys c
 expect_fixed "Filter: customer=cus_002"
 expect_count 0 "order\.created"
 keys Escape
+
+echo "# f filters by trusted site, t by time range; an unknown site is refused"
+keys f
+expect_fixed "Trusted site (empty = any):"
+type_text "nosuchsite"
+keys Enter
+expect "nosuchsite"
+expect_fixed "All messages"
+keys f
+type_text "bad"
+keys Enter
+expect_fixed "Filter: site=bad"
+expect_count 1 "invoice\.paid"
+expect_count 0 "order\.created"
+keys t
+expect_fixed "Time range"
+type_text "1h"
+keys Enter
+expect_fixed "Filter: site=bad since 20"
+expect_count 1 "invoice\.paid"
+keys t
+type_text "..2001-01-01"
+keys Enter
+expect_fixed "until 2001-01-01"
+expect_fixed "No message matches the filter."
+keys Escape
+expect_fixed "All messages"
 
 echo "# a response body full of escapes is shown inert"
 keys /
