@@ -12,16 +12,16 @@
  *   row would be fsync-bound (a few hundred rows/s), one for the whole file
  *   would hold the write lock against the engine and consoles for too long.
  * - Site names are resolved once (pass 1 caches name -> id); pass 2 reuses it.
- * - The payload is stored as jansson re-serialises it (compact), so e.g.
- *   insignificant whitespace in the input is not kept.
+ * - Lines are checked with json_scan (no tree is built) and the payload is
+ *   stored as the exact text of the line, byte for byte.
  */
 #include <errno.h>
-#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "cli_internal.h"
+#include "hd_json.h"
 #include "hd_util.h"
 
 #define IMPORT_BATCH 50000
@@ -70,57 +70,85 @@ static void cache_free(site_cache *c)
     free(c->ids);
 }
 
-/* One parsed line.  Strings point into `root`. */
+/* One checked line.  The strings live in the buffers of the caller's
+ * line_parser; payload points into the line itself. */
 typedef struct import_line {
-    json_t *root;
     const char *site;
     const char *action;
-    const char *customer;
-    const char *path;
-    json_t *payload;
+    const char *customer;    /* NULL when absent, null or "" */
+    const char *path;        /* NULL when absent or null */
+    const char *payload;     /* the payload's JSON text exactly as given */
+    size_t payload_len;
 } import_line;
 
-/* Parses and checks one line; on failure writes the reason to why. */
-static bool parse_line(const char *text, size_t len, import_line *out, char *why, size_t whylen)
+typedef struct line_parser {
+    import_line *out;
+    hd_buf strings[4];       /* decoded site, action, customer, path */
+    char *why;
+    size_t whylen;
+} line_parser;
+
+static const char *const string_fields[] = { "site", "action", "customer", "path" };
+
+static bool member_is(const json_member *m, const char *name)
 {
-    json_error_t jerr;
+    return m->key_len == strlen(name) && memcmp(m->key, name, m->key_len) == 0;
+}
+
+static bool take_member(const json_member *m, void *ud)
+{
+    line_parser *lp = ud;
+    if (member_is(m, "payload")) {
+        lp->out->payload = m->value;
+        lp->out->payload_len = m->value_len;
+        return true;
+    }
+    for (int i = 0; i < 4; i++) {
+        if (!member_is(m, string_fields[i]))
+            continue;
+        const char **slot = i == 0 ? &lp->out->site : i == 1 ? &lp->out->action
+                            : i == 2 ? &lp->out->customer : &lp->out->path;
+        bool optional = i >= 2;
+        if (optional && m->value_len == 4 && memcmp(m->value, "null", 4) == 0) {
+            *slot = NULL;
+            return true;
+        }
+        if (m->value[0] != '"') {
+            snprintf(lp->why, lp->whylen, "%s: must be a string", string_fields[i]);
+            return false;
+        }
+        if (!json_string_decode(m->value, m->value_len, &lp->strings[i])) {
+            snprintf(lp->why, lp->whylen, "%s: contains a NUL character", string_fields[i]);
+            return false;
+        }
+        *slot = hd_buf_str(&lp->strings[i]);
+        return true;
+    }
+    snprintf(lp->why, lp->whylen, "unknown field '%.*s'", m->key_len > 64 ? 64 : (int)m->key_len,
+             m->key);
+    return false;
+}
+
+/* Parses and checks one line; on failure writes the reason to why. */
+static bool parse_line(line_parser *lp, const char *text, size_t len, import_line *out,
+                       char *why, size_t whylen)
+{
     memset(out, 0, sizeof *out);
-    out->root = json_loadb(text, len, 0, &jerr);
-    if (!out->root) {
-        snprintf(why, whylen, "column %d: %s", jerr.column, jerr.text);
+    lp->out = out;
+    lp->why = why;
+    lp->whylen = whylen;
+    why[0] = '\0';
+    hd_error jerr;
+    hd_error_clear(&jerr);
+    bool is_object = false;
+    if (!json_scan(text, len, take_member, lp, &is_object, &jerr)) {
+        if (!why[0])
+            snprintf(why, whylen, "%.200s", jerr.msg);
         return false;
     }
-    if (!json_is_object(out->root)) {
+    if (!is_object) {
         snprintf(why, whylen, "not a JSON object");
         return false;
-    }
-    const char *key;
-    json_t *val;
-    json_object_foreach(out->root, key, val) {
-        if (strcmp(key, "payload") == 0) {
-            out->payload = val;
-            continue;
-        }
-        const char **slot = strcmp(key, "site") == 0       ? &out->site
-                            : strcmp(key, "action") == 0   ? &out->action
-                            : strcmp(key, "customer") == 0 ? &out->customer
-                            : strcmp(key, "path") == 0     ? &out->path
-                                                           : NULL;
-        if (!slot) {
-            snprintf(why, whylen, "unknown field '%.64s'", key);
-            return false;
-        }
-        if (json_is_null(val) && (slot == &out->customer || slot == &out->path))
-            continue;
-        if (!json_is_string(val)) {
-            snprintf(why, whylen, "%s: must be a string", key);
-            return false;
-        }
-        *slot = json_string_value(val);
-        if (strlen(*slot) != json_string_length(val)) {
-            snprintf(why, whylen, "%s: contains a NUL character", key);
-            return false;
-        }
     }
     if (!out->site || !*out->site) {
         snprintf(why, whylen, "site: required");
@@ -153,19 +181,24 @@ static bool blank(const char *s, size_t n)
 
 /* Spool records: site id, then action, customer, path, payload, each as a
  * 32-bit length (UINT32_MAX = NULL) followed by the bytes. */
-static bool spool_put_str(FILE *f, const char *s)
+static bool spool_put_bytes(FILE *f, const char *s, size_t n)
 {
-    uint32_t len = s ? (uint32_t)strlen(s) : UINT32_MAX;
+    uint32_t len = s ? (uint32_t)n : UINT32_MAX;
     if (fwrite(&len, sizeof len, 1, f) != 1)
         return false;
     return !s || len == 0 || fwrite(s, 1, len, f) == len;
 }
 
-static bool spool_put(FILE *f, int64_t site_id, const import_line *il, const char *payload)
+static bool spool_put_str(FILE *f, const char *s)
+{
+    return spool_put_bytes(f, s, s ? strlen(s) : 0);
+}
+
+static bool spool_put(FILE *f, int64_t site_id, const import_line *il)
 {
     return fwrite(&site_id, sizeof site_id, 1, f) == 1 && spool_put_str(f, il->action) &&
            spool_put_str(f, il->customer) && spool_put_str(f, il->path) &&
-           spool_put_str(f, payload);
+           spool_put_bytes(f, il->payload, il->payload_len);
 }
 
 /* Reads one string into buf (grown as needed); *out is NULL for NULL. */
@@ -232,6 +265,7 @@ int cli_cmd_import(cli_ctx *ctx, int argc, char **argv)
     site_cache cache = { 0 };
     hd_error err = { 0 };
     hd_buf bufs[4] = { { 0 } };
+    line_parser lp = { 0 };
     char *line = NULL;
     size_t cap = 0;
     ssize_t n;
@@ -246,12 +280,11 @@ int cli_cmd_import(cli_ctx *ctx, int argc, char **argv)
         if (blank(line, (size_t)n))
             continue;
         import_line il;
-        bool ok = parse_line(line, (size_t)n, &il, why, sizeof why);
+        bool ok = parse_line(&lp, line, (size_t)n, &il, why, sizeof why);
         int64_t site_id = 0;
         if (ok) {
             site_id = cache_lookup(&cache, ctx->st, il.site, &err);
             if (site_id < 0) {
-                json_decref(il.root);
                 rc = cli_report(ctx->cmd, &err);
                 goto out;
             }
@@ -260,18 +293,11 @@ int cli_cmd_import(cli_ctx *ctx, int argc, char **argv)
                 ok = false;
             }
         }
-        if (ok && bad == 0) {
-            /* Once a line is bad nothing will be stored: only keep checking. */
-            char *payload = json_dumps(il.payload, JSON_COMPACT | JSON_ENCODE_ANY);
-            bool written = payload && spool_put(tmp, site_id, &il, payload);
-            free(payload);
-            if (!written) {
-                json_decref(il.root);
-                rc = cli_fail(ctx->cmd, 1, "writing the spool file: %s", strerror(errno));
-                goto out;
-            }
+        /* Once a line is bad nothing will be stored: only keep checking. */
+        if (ok && bad == 0 && !spool_put(tmp, site_id, &il)) {
+            rc = cli_fail(ctx->cmd, 1, "writing the spool file: %s", strerror(errno));
+            goto out;
         }
-        json_decref(il.root);
         if (!ok) {
             if (bad < IMPORT_MAX_REPORTED)
                 fprintf(stderr, "hookdesk: import: %s:%ld: %s\n", shown, lineno, why);
@@ -343,8 +369,10 @@ db_error:
         rc = 1;
 out:
     free(line);
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < 4; i++) {
         hd_buf_free(&bufs[i]);
+        hd_buf_free(&lp.strings[i]);
+    }
     cache_free(&cache);
     fclose(tmp);
     if (!is_stdin)

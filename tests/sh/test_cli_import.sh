@@ -68,6 +68,16 @@ check "path without slash (line 7)" grep -q "bad2.jsonl:7: path: must start with
 hd logs --limit 0 --format json
 check "nothing stored from bad2" test "$(count_lines "$TMP/out")" -eq 1300
 
+# --- payloads are stored byte for byte; escaped strings are decoded ---
+printf '%s\n' '{"site":"rx","action":"caf\u00e9","customer":"c\"q","payload": {"big": 123456789012345678901234567890, "s": "a\u00e9"}}' >"$TMP/exact.jsonl"
+hd import "$TMP/exact.jsonl"
+expect_rc 0 "import of an exact payload"
+hd logs --limit 1 --format json
+check "escaped action decoded" grep -q '"action":"café"' "$TMP/out"
+check "escaped customer decoded" grep -q '"customer":"c\\"q"' "$TMP/out"
+ID=$(sed -n 's/^{"id":\([0-9]*\).*/\1/p' "$TMP/out")
+check "payload text kept exactly (big number, spacing, escapes)" sh -c "'$HOOKDESK_BIN' -c '$TMP/hookdesk.yaml' show $ID --format json | grep -q '123456789012345678901234567890'"
+
 hd import "$TMP/missing.jsonl"
 expect_rc 1 "import of a missing file"
 hd import
