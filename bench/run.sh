@@ -48,13 +48,14 @@ echo "receiver ceiling (wrk -c$CONC):        $WRK_RPS req/s"
 : >"$W/curl.cfg"
 i=0
 while [ $i -lt "$N_DELIVER" ]; do
-    printf 'url = "%s"\ndata = "@%s"\nheader = "Content-Type: application/json"\noutput = "/dev/null"\nnext\n' \
+    [ $i -gt 0 ] && echo next >>"$W/curl.cfg"
+    printf 'url = "%s"\ndata = "@%s"\nheader = "Content-Type: application/json"\noutput = "/dev/null"\n' \
         "$URL" "$W/body.json" >>"$W/curl.cfg"
     i=$((i + 1))
 done
 printf '%s' "$BODY" >"$W/body.json"
 t0=$(now)
-curl -s --parallel --parallel-max "$CONC" -K "$W/curl.cfg"
+curl -s -S --parallel --parallel-max "$CONC" -K "$W/curl.cfg"
 t1=$(now)
 CURL_RPS=$(rate "$N_DELIVER" "$t0" "$t1")
 echo "curl --parallel (max $CONC):            $CURL_RPS req/s"
@@ -119,6 +120,6 @@ echo "sqlite3 shell, batched INSERTs:         $RAW_RPS rows/s"
 echo "hookdesk import:                        $IMP_RPS messages/s  (target >= 100000)"
 echo "  ratio to raw sqlite3 inserts:         $(ratio "$IMP_RPS" "$RAW_RPS")"
 
-if [ -f bench/console.sh ]; then
+if [ "${BENCH_CONSOLE:-1}" = 1 ] && [ -f bench/console.sh ]; then
     sh bench/console.sh "$HD" "$W"
 fi

@@ -126,6 +126,7 @@ static void print_main_usage(FILE *out)
             "  -c, --config FILE   configuration file (else $HOOKDESK_CONFIG,\n"
             "                      ./config/hookdesk.yaml, $XDG_CONFIG_HOME/hookdesk/config.yaml)\n"
             "      --db FILE       SQLite database (overrides `database:`)\n"
+            "      --no-deliver    the console only watches (no delivery engine)\n"
             "  -h, --help          this help\n"
             "      --version       print the version\n\n"
             "Commands:\n",
@@ -332,9 +333,11 @@ int cli_main(int argc, char **argv)
         { "db", required_argument, NULL, 'D' },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
+        { "no-deliver", no_argument, NULL, 'N' },
         { NULL, 0, NULL, 0 },
     };
     cli_globals g = { NULL, NULL };
+    bool no_deliver = false;   /* `hookdesk --no-deliver`: the default console, watching only */
     int opt;
     opterr = 0;
     optind = 0;
@@ -345,6 +348,7 @@ int cli_main(int argc, char **argv)
         case 'D': g.db_path = optarg; break;
         case 'h': print_main_usage(stdout); return 0;
         case 'V': printf("hookdesk %s\n", HOOKDESK_VERSION); return 0;
+        case 'N': no_deliver = true; break;
         default: return cli_bad_option(NULL, opt, argv);
         }
     }
@@ -364,12 +368,29 @@ int cli_main(int argc, char **argv)
         }
     }
 
+    /* The console's own option may come before the (implied) command word. */
+    char **console_argv = NULL;
+    if (no_deliver) {
+        if (cmd->run != cli_cmd_console)
+            return cli_usage_error(NULL, "--no-deliver applies to the console only");
+        int n = 0;
+        console_argv = hd_xcalloc((size_t)cargc + 3, sizeof *console_argv);
+        console_argv[n++] = (char *)"console";
+        console_argv[n++] = (char *)"--no-deliver";
+        for (int i = cargc > 0 ? 1 : 0; i < cargc; i++)
+            console_argv[n++] = cargv[i];
+        console_argv[n] = NULL;
+        cargc = n;
+        cargv = console_argv;
+    }
+
     cli_ctx ctx;
     memset(&ctx, 0, sizeof ctx);
     ctx.cmd = cmd->name;
     int rc = load_config(&g, &ctx.cfg);
     if (rc != 0) {
         config_free(&ctx.cfg);   /* a failed load leaves defaults behind */
+        free(console_argv);
         return rc;
     }
     /* Every command seeds `sites:` (the console and serve too), so open the
@@ -386,6 +407,7 @@ int cli_main(int argc, char **argv)
     if (ctx.st)
         store_close(ctx.st);
     config_free(&ctx.cfg);
+    free(console_argv);
     if (fflush(stdout) != 0 && rc == 0) {
         fprintf(stderr, "hookdesk: writing output: %s\n", strerror(errno));
         rc = 1;
