@@ -28,6 +28,7 @@ typedef struct http_request {
 typedef struct request_context {
     int64_t now_ms;          /* signing time (webhook-timestamp, iat) */
     const char *user_agent;
+    const char *oauth2_token;  /* oauth2: the access token the caller fetched (NULL = none) */
 } request_context;
 
 /* Builds the request; fails (HD_INVALID) for a payload the content type

@@ -22,10 +22,10 @@
     _(BEARER, "bearer", true)         \
     _(HEADER, "header", true)         \
     _(HMAC,   "hmac",   true)         \
-    _(JWT,    "jwt",    false)        \
-    _(OAUTH2, "oauth2", false)        \
-    _(AWS,    "aws",    false)        \
-    _(AWS_S3, "aws-s3", false)
+    _(JWT,    "jwt",    true)         \
+    _(OAUTH2, "oauth2", true)         \
+    _(AWS,    "aws",    true)         \
+    _(AWS_S3, "aws-s3", true)
 
 typedef enum auth_kind {
 #define HD_AUTH_ENUM(id, name, ready) AUTH_##id,

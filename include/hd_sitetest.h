@@ -20,6 +20,7 @@ typedef struct sitetest_result {
     char *response_headers;
     char *response_body;     /* first max_response_body bytes */
     size_t response_body_len;
+    char *request_line;      /* "POST https://..." / "PUT ..." as sent (aws-s3 PUTs elsewhere) */
 } sitetest_result;
 
 void sitetest_result_free(sitetest_result *r);

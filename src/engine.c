@@ -29,6 +29,26 @@
  *      the next due message / poll interval.
  * Leases make a kill -9 safe: the attempts in flight are retried by whoever
  * claims them after the lease expires (the only duplicates SPEC §1 allows).
+ *
+ * OAuth2 tokens (auth kind oauth2) never block the worker:
+ *   - `tokens` is the engine's token cache, one entry per token identity
+ *     (auth_oauth2_cache_key: token URL, client, scope, hashed secret), so
+ *     every concurrent message of a site shares one token.  Worker thread
+ *     only, so no lock.
+ *   - A message whose site has no usable token (none yet, expired, or
+ *     refused with a 401) is *parked* (`parked`, still counted against the
+ *     concurrency) and, unless one is already under way for that entry, the
+ *     token request is added to the same curl multi handle as one more
+ *     transfer (`token_flights`).  Other sites' transfers keep running in
+ *     the same curl_multi_poll; a slow or dead token endpoint only holds up
+ *     the messages parked on it, for at most the site's timeout.
+ *   - When the token transfer finishes (step 1), the entry is updated and
+ *     the parked messages resume (step 1b): with the new token they start,
+ *     after a failed fetch each becomes an attempt error "oauth2: token
+ *     endpoint URL: HTTP 500" and is retried as usual.
+ *   - A token is renewed auth_oauth2_refresh_margin_ms before expires_in; a
+ *     401 from the site drops it (if it is still the one that was sent), the
+ *     attempt counts as an error and its retry fetches a new token.
  */
 #include "hd_engine.h"
 
@@ -42,6 +62,7 @@
 
 #include <curl/curl.h>
 
+#include "hd_auth.h"
 #include "hd_duration.h"
 #include "hd_request.h"
 #include "hd_retry.h"
@@ -56,7 +77,28 @@ typedef struct flight {
     message m;               /* as claimed */
     int number;              /* attempt number: m.attempts + 1 at claim time */
     char *request_headers;   /* masked, stored with the attempt */
+    int token_entry;         /* >= 0: a token fetch for tokens[token_entry], no message */
+    int oauth_entry;         /* >= 0: the oauth2 entry whose token this message sent */
+    char *oauth_token;       /* that token (to drop it after a 401 only if still current) */
 } flight;
+
+/* One cached oauth2 access token (see DESIGN). */
+typedef struct token_entry {
+    char *key;               /* auth_oauth2_cache_key */
+    char *token;             /* current access token, NULL when none */
+    int64_t refresh_at;      /* monotonic ms from which a new one is fetched */
+    bool fetching;           /* a token transfer is in token_flights */
+    uint64_t fetches;        /* completed fetches; parked messages wait for the next */
+    char *last_error;        /* why the last fetch failed, NULL after a success */
+} token_entry;
+
+/* A claimed message waiting for its oauth2 token. */
+typedef struct parked {
+    message m;               /* as claimed (leased) */
+    int number;              /* attempt number */
+    int entry;               /* index in tokens */
+    uint64_t fetches;        /* tokens[entry].fetches when parked */
+} parked;
 
 /* A finished attempt waiting to be recorded. */
 typedef struct pending_out {
@@ -98,6 +140,12 @@ struct engine {
     pending_out *outs;       /* finished, not recorded yet */
     int nouts, outs_cap;
     site_cache sites;
+    token_entry *tokens;     /* oauth2 token cache, never shrinks (indices stay valid) */
+    int ntokens;
+    flight **token_flights;  /* token requests under way */
+    int ntoken_flights;
+    parked *parked;          /* messages waiting for a token */
+    int nparked;
     hd_status result;        /* what the thread ended with */
     hd_error result_err;
 };
@@ -235,6 +283,7 @@ static void flight_free(flight *f)
     http_transfer_free(f->t);
     message_free(&f->m);
     free(f->request_headers);
+    free(f->oauth_token);
     free(f);
 }
 
@@ -246,6 +295,157 @@ static void flights_remove(engine *e, flight *f)
             return;
         }
     }
+}
+
+/* ---- oauth2 tokens (see DESIGN) ---- */
+
+static int token_entry_for(engine *e, const site *s)
+{
+    char *key = auth_oauth2_cache_key(s);
+    for (int i = 0; i < e->ntokens; i++) {
+        if (strcmp(e->tokens[i].key, key) == 0) {
+            free(key);
+            return i;
+        }
+    }
+    e->tokens = hd_xrealloc(e->tokens, sizeof *e->tokens * (size_t)(e->ntokens + 1));
+    token_entry *te = &e->tokens[e->ntokens];
+    memset(te, 0, sizeof *te);
+    te->key = key;
+    return e->ntokens++;
+}
+
+static void tokens_free(engine *e)
+{
+    for (int i = 0; i < e->ntokens; i++) {
+        free(e->tokens[i].key);
+        if (e->tokens[i].token)
+            explicit_bzero(e->tokens[i].token, strlen(e->tokens[i].token));
+        free(e->tokens[i].token);
+        free(e->tokens[i].last_error);
+    }
+    free(e->tokens);
+    e->tokens = NULL;
+    e->ntokens = 0;
+}
+
+static void token_set_error(token_entry *te, char *error)
+{
+    free(te->token);
+    te->token = NULL;
+    free(te->last_error);
+    te->last_error = error;
+    te->fetches++;
+    te->fetching = false;
+}
+
+/* Starts the token request of entry `entry` unless one is under way.  A
+ * request that cannot even be made counts as a failed fetch at once. */
+static void token_fetch(engine *e, const site *s, int entry)
+{
+    token_entry *te = &e->tokens[entry];
+    if (te->fetching)
+        return;
+    hd_error err = {0};
+    http_request req;
+    if (auth_oauth2_token_request(s, e->d.user_agent, &req, &err) != HD_OK) {
+        token_set_error(te, hd_xstrdup(err.msg));
+        return;
+    }
+    char *url = hd_xstrdup(req.url);
+    http_options opt = {
+        .timeout_ms = s->timeout_ms > 0 ? s->timeout_ms : e->d.timeout_ms,
+        .max_response_body = 64 * 1024,
+        .allow_private = e->allow_private,
+    };
+    http_transfer *t = NULL;
+    if (http_transfer_new(&req, &opt, &t, &err) != HD_OK) {
+        request_free(&req);
+        token_set_error(te, hd_xasprintf("oauth2: token endpoint %s: %s", url, err.msg));
+        free(url);
+        return;
+    }
+    flight *f = hd_xcalloc(1, sizeof *f);
+    f->t = t;
+    f->token_entry = entry;
+    f->oauth_entry = -1;
+    t->user = f;
+    http_transfer_started(t);
+    CURLMcode mc = curl_multi_add_handle(e->multi, t->easy);
+    if (mc != CURLM_OK) {
+        token_set_error(te, hd_xasprintf("oauth2: token endpoint %s: curl: %s", url,
+                                         curl_multi_strerror(mc)));
+        flight_free(f);
+        free(url);
+        return;
+    }
+    free(url);
+    te->fetching = true;
+    e->token_flights = hd_xrealloc(e->token_flights,
+                                   sizeof *e->token_flights * (size_t)(e->ntoken_flights + 1));
+    e->token_flights[e->ntoken_flights++] = f;
+}
+
+/* A token transfer finished: update the entry (parked messages resume in
+ * resume_parked) and free the flight. */
+static void token_fetched(engine *e, flight *f, http_result *res)
+{
+    token_entry *te = &e->tokens[f->token_entry];
+    char *token = NULL, *error = NULL;
+    int64_t expires_ms = 0;
+    if (auth_oauth2_parse(f->t->req.url, res->response_code, res->error, res->response_body,
+                          res->response_body_len, &token, &expires_ms, &error)) {
+        free(te->token);
+        te->token = token;
+        free(te->last_error);
+        te->last_error = NULL;
+        te->refresh_at = hd_mono_ms() + expires_ms - auth_oauth2_refresh_margin_ms(expires_ms);
+        te->fetches++;
+        te->fetching = false;
+    } else {
+        token_set_error(te, error);
+    }
+    for (int i = 0; i < e->ntoken_flights; i++) {
+        if (e->token_flights[i] == f) {
+            e->token_flights[i] = e->token_flights[--e->ntoken_flights];
+            break;
+        }
+    }
+    flight_free(f);
+}
+
+/* The site refused the token: drop it if it is still the current one (a
+ * newer token fetched meanwhile stays), so the retry fetches a new one. */
+static void token_refused(engine *e, flight *f, http_result *res)
+{
+    token_entry *te = &e->tokens[f->oauth_entry];
+    if (te->token && f->oauth_token && strcmp(te->token, f->oauth_token) == 0) {
+        free(te->token);
+        te->token = NULL;
+    }
+    free(res->error);
+    res->error = hd_xstrdup("HTTP 401 (oauth2 access token refused; a new one is fetched "
+                            "for the next attempt)");
+}
+
+static void park(engine *e, message *m, int number, int entry)
+{
+    e->parked = hd_xrealloc(e->parked, sizeof *e->parked * (size_t)(e->nparked + 1));
+    parked *p = &e->parked[e->nparked++];
+    p->m = *m;
+    memset(m, 0, sizeof *m);
+    p->number = number;
+    p->entry = entry;
+    p->fetches = e->tokens[entry].fetches;
+}
+
+static void parked_free_all(engine *e)
+{
+    for (int i = 0; i < e->nparked; i++)
+        message_free(&e->parked[i].m);
+    free(e->parked);
+    e->parked = NULL;
+    e->nparked = 0;
 }
 
 /* Step 1: results of finished transfers.  Returns how many finished. */
@@ -269,6 +469,13 @@ static int collect_finished(engine *e)
         flight *f = t->user;
         http_result res;
         http_transfer_finish(t, rc, &res);
+        if (f->token_entry >= 0) {
+            token_fetched(e, f, &res);
+            http_result_free(&res);
+            continue;
+        }
+        if (f->oauth_entry >= 0 && res.response_code == 401)
+            token_refused(e, f, &res);
         add_outcome(e, &f->m, f->number, &res, f->request_headers);
         f->request_headers = NULL;
         flights_remove(e, f);
@@ -349,8 +556,9 @@ fail:
     return err.code ? err.code : HD_DB;
 }
 
-/* Step 3: start one claimed message (takes it over). */
-static void start_message(engine *e, message *m)
+/* Step 3: start one claimed message (takes it over).  `resumed`: it was
+ * parked and the token fetch it waited for has finished. */
+static void start_message(engine *e, message *m, bool resumed)
 {
     int number = m->attempts + 1;
     hd_error err = {0};
@@ -364,6 +572,26 @@ static void start_message(engine *e, message *m)
         return;
     }
     request_context ctx = { .now_ms = hd_now_ms(), .user_agent = e->d.user_agent };
+    int entry = -1;
+    if (s->auth == AUTH_OAUTH2) {
+        entry = token_entry_for(e, s);
+        token_entry *te = &e->tokens[entry];
+        /* A resumed message takes the fresh token even when expires_in is
+         * shorter than the refresh margin (no fetch loop). */
+        bool usable = te->token && (resumed || hd_mono_ms() < te->refresh_at);
+        if (!usable && resumed && te->last_error) {
+            res.error = hd_xstrdup(te->last_error);
+            add_outcome(e, m, number, &res, NULL);
+            message_free(m);
+            return;
+        }
+        if (!usable) {
+            park(e, m, number, entry);
+            token_fetch(e, s, entry);
+            return;
+        }
+        ctx.oauth2_token = te->token;
+    }
     http_request req;
     if (request_build(s, m, &ctx, &req, &err) != HD_OK) {
         res.error = hd_xstrdup(err.msg);
@@ -391,6 +619,9 @@ static void start_message(engine *e, message *m)
     memset(m, 0, sizeof *m);
     f->number = number;
     f->request_headers = headers;
+    f->token_entry = -1;
+    f->oauth_entry = entry;
+    f->oauth_token = entry >= 0 ? hd_xstrdup(ctx.oauth2_token) : NULL;
     t->user = f;
     http_transfer_started(t);
     CURLMcode mc = curl_multi_add_handle(e->multi, t->easy);
@@ -405,15 +636,59 @@ static void start_message(engine *e, message *m)
     e->flights[e->nflights++] = f;
 }
 
-/* RELEASE: drop what is in flight and give the leases back.  Finished
- * outcomes are still recorded first (they are real attempts). */
-static void release_all(engine *e)
+/* Step 1b: parked messages whose token fetch has finished start (or fail
+ * with the fetch's error).  Returns how many left the parking. */
+static int resume_parked(engine *e)
+{
+    int n = e->nparked;
+    if (n == 0)
+        return 0;
+    parked *list = e->parked;
+    e->parked = NULL;
+    e->nparked = 0;
+    int resumed = 0;
+    for (int i = 0; i < n; i++) {
+        parked *p = &list[i];
+        if (e->tokens[p->entry].fetches == p->fetches) {
+            /* Still waiting: back into the (new) list. */
+            e->parked = hd_xrealloc(e->parked, sizeof *e->parked * (size_t)(e->nparked + 1));
+            e->parked[e->nparked++] = *p;
+            continue;
+        }
+        resumed++;
+        start_message(e, &p->m, true);
+        message_free(&p->m);
+    }
+    free(list);
+    if (resumed)
+        publish_in_flight(e);
+    return resumed;
+}
+
+/* Drops every transfer, parked message and token fetch (their leases
+ * expire or are released; nothing is recorded for them). */
+static void drop_all(engine *e)
 {
     for (int i = 0; i < e->nflights; i++) {
         curl_multi_remove_handle(e->multi, e->flights[i]->t->easy);
         flight_free(e->flights[i]);
     }
     e->nflights = 0;
+    for (int i = 0; i < e->ntoken_flights; i++) {
+        curl_multi_remove_handle(e->multi, e->token_flights[i]->t->easy);
+        flight_free(e->token_flights[i]);
+    }
+    e->ntoken_flights = 0;
+    for (int i = 0; i < e->ntokens; i++)
+        e->tokens[i].fetching = false;
+    parked_free_all(e);
+}
+
+/* RELEASE: drop what is in flight and give the leases back.  Finished
+ * outcomes are still recorded first (they are real attempts). */
+static void release_all(engine *e)
+{
+    drop_all(e);
     publish_in_flight(e);
     hd_error err = {0};
     if (e->nouts > 0) {
@@ -436,6 +711,7 @@ static void engine_loop(engine *e)
 
     for (;;) {
         int finished = collect_finished(e);
+        finished += resume_parked(e);
 
         pthread_mutex_lock(&e->lock);
         bool stop = e->stop_requested;
@@ -451,13 +727,13 @@ static void engine_loop(engine *e)
         int64_t mono = hd_mono_ms();
         if (woken || finished)
             next_claim = 0;
-        int room = e->d.concurrency - e->nflights;
+        int room = e->d.concurrency - e->nflights - e->nparked;
         bool claim = !stop && room > 0 && mono >= next_claim;
         if ((e->nouts > 0 || claim) && mono >= next_tx_retry) {
             message_list claimed;
             if (tick_transaction(e, claim ? room : 0, &claimed) == HD_OK) {
                 for (int i = 0; i < claimed.count; i++)
-                    start_message(e, &claimed.items[i]);
+                    start_message(e, &claimed.items[i], false);
                 if (claimed.count > 0)
                     publish_in_flight(e);
                 if (claim && claimed.count < room) {
@@ -478,12 +754,14 @@ static void engine_loop(engine *e)
             }
         }
 
-        if (stop && e->nflights == 0 && e->nouts == 0)
+        bool idle = e->nflights == 0 && e->nouts == 0 && e->nparked == 0 &&
+                    e->ntoken_flights == 0;
+        if (stop && idle)
             return;   /* FINISH: everything in flight is recorded */
 
         /* drain: done once nothing is in flight here and nothing is pending in
          * the database (another process's in-flight messages count). */
-        if (e->opt.drain && !stop && e->nflights == 0 && e->nouts == 0 && mono >= next_drain_check) {
+        if (e->opt.drain && !stop && idle && mono >= next_drain_check) {
             int64_t pending = 0;
             hd_error err = {0};
             if (store_pending_count(e->st, &pending, &err) == HD_OK) {
@@ -519,7 +797,7 @@ static void engine_loop(engine *e)
             timeout = next_tx_retry - now;
         else if (e->nouts > 0)
             timeout = 0;
-        if (!stop && e->nflights < e->d.concurrency) {
+        if (!stop && e->nflights + e->nparked < e->d.concurrency) {
             int64_t until = next_claim > now ? next_claim - now : 0;
             if (until < timeout)
                 timeout = until;
@@ -531,7 +809,7 @@ static void engine_loop(engine *e)
             timeout = curl_ms;
         if (timeout < 0)
             timeout = 0;
-        if (timeout > 0 || e->nflights > 0) {
+        if (timeout > 0 || e->nflights > 0 || e->ntoken_flights > 0) {
             CURLMcode mc = curl_multi_poll(e->multi, NULL, 0, (int)timeout, NULL);
             if (mc != CURLM_OK) {
                 set_last_error(e, curl_multi_strerror(mc));
@@ -546,11 +824,10 @@ static void *engine_thread(void *arg)
     engine *e = arg;
     engine_loop(e);
     /* Whatever is left (a FINISH that could not record) expires as a lease. */
-    for (int i = 0; i < e->nflights; i++) {
-        curl_multi_remove_handle(e->multi, e->flights[i]->t->easy);
-        flight_free(e->flights[i]);
-    }
-    e->nflights = 0;
+    drop_all(e);
+    free(e->token_flights);
+    e->token_flights = NULL;
+    tokens_free(e);
     outs_free_range(e, e->nouts);
     site_cache_clear(&e->sites);
     store_close(e->st);

@@ -110,12 +110,16 @@ hd_status http_transfer_new(http_request *req, const http_options *opt, http_tra
     SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)t->req.body.len);
     if (strcmp(t->req.method, "POST") != 0)
         SET(CURLOPT_CUSTOMREQUEST, t->req.method);
-    if (t->req.userpwd) {
+    if (t->req.aws_sigv4) {
+        /* SigV4: curl signs with key id and secret from USERPWD (setting
+         * AWS_SIGV4 also selects it as the auth method, so no HTTPAUTH). */
+        SET(CURLOPT_AWS_SIGV4, t->req.aws_sigv4);
+        if (t->req.userpwd)
+            SET(CURLOPT_USERPWD, t->req.userpwd);
+    } else if (t->req.userpwd) {
         SET(CURLOPT_USERPWD, t->req.userpwd);
         SET(CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
     }
-    if (t->req.aws_sigv4)
-        SET(CURLOPT_AWS_SIGV4, t->req.aws_sigv4);
 #undef SET
     if (rc != CURLE_OK) {
         hd_error_set(err, HD_NET, "curl: cannot configure the request: %s", curl_easy_strerror(rc));

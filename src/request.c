@@ -4,8 +4,11 @@
  * Two header lists are kept in step: `headers` (sent) and `headers_masked`
  * (stored with the attempt and shown in the console), where secrets are
  * replaced by ********.  Signatures are not secrets and stay visible.
- * Authentication is one switch over auth_kind: kinds of issue #4 (jwt,
- * oauth2, aws, aws-s3) get their own case there.
+ * Authentication is one switch over auth_kind.  jwt signs a fresh token
+ * per attempt; oauth2 sends the token the caller (engine, site test)
+ * fetched and passes in the context, so this file stays free of network and
+ * shared state; aws and aws-s3 hand the signing to libcurl (aws_sigv4 +
+ * userpwd) and only add the headers that go with it.
  */
 #include "hd_request.h"
 
@@ -18,6 +21,7 @@
 
 #include <jansson.h>
 
+#include "hd_auth.h"
 #include "hd_cli.h"
 #include "hd_sign.h"
 
@@ -160,6 +164,59 @@ static hd_status form_body(const char *payload, hd_buf *out, hd_error *err)
     return HD_OK;
 }
 
+/* aws, aws-s3: libcurl signs (SigV4) with the provider string and the
+ * key:secret pair; we add what it signs along: the session token and, for
+ * S3, the payload hash, which S3 requires as a header. */
+static hd_status apply_aws(const site *s, const message *m, http_request *r, hd_error *err)
+{
+    bool s3 = s->auth == AUTH_AWS_S3;
+    char *region = auth_extra_get(s->auth_extra, "region");
+    char *service = s3 ? hd_xstrdup("s3") : auth_extra_get(s->auth_extra, "service");
+    char *token = auth_extra_get(s->auth_extra, "session_token");
+    hd_status st = HD_OK;
+    if (!region || !service) {
+        st = hd_error_set(err, HD_INVALID, "auth.%s: is required for %s",
+                          region ? "service" : "region", auth_kind_name(s->auth));
+        goto out;
+    }
+    if (s3) {
+        char *bucket = auth_extra_get(s->auth_extra, "bucket");
+        char *format = auth_extra_get(s->auth_extra, "object_format");
+        if (!bucket) {
+            free(format);
+            st = hd_error_set(err, HD_INVALID, "auth.bucket: is required for aws-s3");
+            goto out;
+        }
+        char *key = auth_s3_object_key(format, m);
+        char *path = hd_xasprintf("%s/%s", bucket, key);
+        free(r->url);
+        r->url = join_url(s->url ? s->url : "", path);   /* path style; the message path is not used */
+        snprintf(r->method, sizeof r->method, "PUT");
+        free(path);
+        free(key);
+        free(bucket);
+        free(format);
+        char hash[65];
+        auth_sha256_hex(r->body.data ? r->body.data : "", r->body.len, hash);
+        add_header(r, "x-amz-content-sha256", hash, hash);
+    }
+    if (token) {
+        if (!header_value_ok(token)) {
+            st = hd_error_set(err, HD_INVALID, "auth.session_token: contains a line break");
+            goto out;
+        }
+        add_header(r, "x-amz-security-token", token, MASK);
+    }
+    r->aws_sigv4 = hd_xasprintf("aws:amz:%s:%s", region, service);
+    r->userpwd = hd_xasprintf("%s:%s", s->auth_user ? s->auth_user : "",
+                              s->auth_secret ? s->auth_secret : "");
+out:
+    free(region);
+    free(service);
+    free(token);
+    return st;
+}
+
 static hd_status apply_auth(const site *s, const message *m, const request_context *ctx,
                             http_request *r, hd_error *err)
 {
@@ -206,17 +263,38 @@ static hd_status apply_auth(const site *s, const message *m, const request_conte
         free(sig);
         return HD_OK;
     }
-    /* Issue #4: each of these gets its own builder here (jwt -> Bearer
-     * header, oauth2 -> cached token, aws/aws-s3 -> r->aws_sigv4 + PUT). */
-    case AUTH_JWT:
-    case AUTH_OAUTH2:
+    case AUTH_JWT: {
+        /* A fresh token per attempt: iat/exp always current. */
+        char *tok = auth_jwt_token(s, ctx->now_ms, err);
+        if (!tok)
+            return err ? err->code : HD_INVALID;
+        char *value = hd_xasprintf("Bearer %s", tok);
+        add_header(r, "Authorization", value, "Bearer " MASK);
+        explicit_bzero(value, strlen(value));
+        explicit_bzero(tok, strlen(tok));
+        free(value);
+        free(tok);
+        return HD_OK;
+    }
+    case AUTH_OAUTH2: {
+        if (!ctx->oauth2_token || !*ctx->oauth2_token)
+            return hd_error_set(err, HD_INVALID, "oauth2: no access token (the token endpoint "
+                                                 "was not asked)");
+        if (!header_value_ok(ctx->oauth2_token))
+            return hd_error_set(err, HD_INVALID,
+                                "oauth2: the access token contains a line break");
+        char *value = hd_xasprintf("Bearer %s", ctx->oauth2_token);
+        add_header(r, "Authorization", value, "Bearer " MASK);
+        free(value);
+        return HD_OK;
+    }
     case AUTH_AWS:
     case AUTH_AWS_S3:
+        return apply_aws(s, m, r, err);
     case AUTH_KIND_COUNT:
         break;
     }
-    return hd_error_set(err, HD_INVALID, "auth: kind \"%s\" is not implemented yet (issue #4)",
-                        auth_kind_name(s->auth));
+    return hd_error_set(err, HD_INVALID, "auth: unknown kind %d", (int)s->auth);
 }
 
 hd_status request_build(const site *s, const message *m, const request_context *ctx,

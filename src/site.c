@@ -15,6 +15,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "hd_auth.h"
 #include "hd_util.h"
 
 #define SITE_NAME_MAX 64
@@ -215,43 +216,44 @@ static hd_status check_name(const char *name, hd_error *err)
     return HD_OK;
 }
 
-static hd_status check_url(const char *url, hd_error *err)
+static hd_status check_url(const char *field, const char *url, hd_error *err)
 {
     if (is_empty(url))
-        return hd_error_set(err, HD_INVALID, "url: is required");
+        return hd_error_set(err, HD_INVALID, "%s: is required", field);
     for (const unsigned char *p = (const unsigned char *)url; *p; p++)
         if (*p <= 0x20 || *p == 0x7f)
             return hd_error_set(err, HD_INVALID,
-                                "url: contains a space or control character (percent-encode it)");
+                                "%s: contains a space or control character (percent-encode it)",
+                                field);
     if (strncasecmp(url, "http://", 7) != 0 && strncasecmp(url, "https://", 8) != 0)
-        return hd_error_set(err, HD_INVALID, "url: must start with http:// or https://");
+        return hd_error_set(err, HD_INVALID, "%s: must start with http:// or https://", field);
 
     /* libcurl reads "http:///x" as host "x"; an empty authority is a typo. */
     const char *auth = strstr(url, "://") + 3;
     if (*auth == '\0' || *auth == '/' || *auth == '?' || *auth == '#')
-        return hd_error_set(err, HD_INVALID, "url: a host name is required");
+        return hd_error_set(err, HD_INVALID, "%s: a host name is required", field);
 
     CURLU *u = curl_url();
     if (!u)
-        return hd_error_set(err, HD_NOMEM, "url: cannot allocate a URL parser");
+        return hd_error_set(err, HD_NOMEM, "%s: cannot allocate a URL parser", field);
     hd_status rc = HD_OK;
     char *part = NULL;
     CURLUcode uc = curl_url_set(u, CURLUPART_URL, url, 0);
     if (uc != CURLUE_OK) {
-        rc = hd_error_set(err, HD_INVALID, "url: %s", curl_url_strerror(uc));
+        rc = hd_error_set(err, HD_INVALID, "%s: %s", field, curl_url_strerror(uc));
         goto out;
     }
     uc = curl_url_get(u, CURLUPART_SCHEME, &part, 0);
     if (uc != CURLUE_OK || !part ||
         (strcasecmp(part, "http") != 0 && strcasecmp(part, "https") != 0)) {
-        rc = hd_error_set(err, HD_INVALID, "url: must start with http:// or https://");
+        rc = hd_error_set(err, HD_INVALID, "%s: must start with http:// or https://", field);
         goto out;
     }
     curl_free(part);
     part = NULL;
     uc = curl_url_get(u, CURLUPART_HOST, &part, 0);
     if (uc != CURLUE_OK || is_empty(part)) {
-        rc = hd_error_set(err, HD_INVALID, "url: a host name is required");
+        rc = hd_error_set(err, HD_INVALID, "%s: a host name is required", field);
         goto out;
     }
     curl_free(part);
@@ -260,17 +262,23 @@ static hd_status check_url(const char *url, hd_error *err)
     if (curl_url_get(u, CURLUPART_USER, &part, 0) == CURLUE_OK ||
         curl_url_get(u, CURLUPART_PASSWORD, &part, 0) == CURLUE_OK) {
         rc = hd_error_set(err, HD_INVALID,
-                          "url: must not contain a user name or password (use auth instead)");
+                          "%s: must not contain a user name or password (use auth instead)",
+                          field);
         goto out;
     }
     if (curl_url_get(u, CURLUPART_FRAGMENT, &part, 0) == CURLUE_OK) {
-        rc = hd_error_set(err, HD_INVALID, "url: must not contain a #fragment");
+        rc = hd_error_set(err, HD_INVALID, "%s: must not contain a #fragment", field);
         goto out;
     }
 out:
     curl_free(part);
     curl_url_cleanup(u);
     return rc;
+}
+
+hd_status auth_check_url(const char *field, const char *url, hd_error *err)
+{
+    return check_url(field, url, err);
 }
 
 static hd_status check_headers(const site *s, hd_error *err)
@@ -409,6 +417,11 @@ static hd_status check_auth(const site *s, hd_error *err)
             return hd_error_set(err, HD_INVALID, "auth_secret: the key after 'whsec_' is empty");
         return HD_OK;
     }
+    case AUTH_JWT:
+    case AUTH_OAUTH2:
+    case AUTH_AWS:
+    case AUTH_AWS_S3:
+        return auth_check(s, err);
     default:
         return hd_error_set(err, HD_INVALID, "auth: kind '%s' is not supported yet",
                             auth_kind_name(s->auth));
@@ -420,7 +433,7 @@ hd_status site_validate(const site *s, hd_error *err)
     hd_status rc;
     if ((rc = check_name(s->name, err)) != HD_OK)
         return rc;
-    if ((rc = check_url(s->url, err)) != HD_OK)
+    if ((rc = check_url("url", s->url, err)) != HD_OK)
         return rc;
     if ((unsigned)s->ctype > CONTENT_FORM)
         return hd_error_set(err, HD_INVALID, "content_type: unknown value %d", (int)s->ctype);

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hd_auth.h"
 #include "hd_request.h"
 #include "hd_util.h"
 #include "http.h"
@@ -44,6 +45,50 @@ static void random_webhook_id(char out[40])
     out[30] = '\0';
 }
 
+/* oauth2: the client-credentials request, blocking.  On a failed fetch the
+ * result describes it (request line and headers of the token request, the
+ * error text) and *token stays NULL. */
+static hd_status fetch_token(const test_settings *ts, const site *s, const http_options *opt,
+                             char **token, sitetest_result *out, hd_error *err)
+{
+    http_request treq;
+    hd_status st = auth_oauth2_token_request(s, ts->user_agent, &treq, err);
+    if (st != HD_OK)
+        return st;
+    char *url = hd_xstrdup(treq.url);
+    char *line = hd_xasprintf("%s %s", treq.method, treq.url);
+    char *headers = request_headers_text(&treq);
+    http_result res;
+    st = http_perform(&treq, opt, &res, err);
+    request_free(&treq);
+    if (st != HD_OK) {
+        free(url);
+        free(line);
+        free(headers);
+        return st;
+    }
+    int64_t expires = 0;
+    char *error = NULL;
+    if (!auth_oauth2_parse(url, res.response_code, res.error, res.response_body,
+                           res.response_body_len, token, &expires, &error)) {
+        out->request_line = line;
+        out->request_headers = headers;
+        out->response_code = res.response_code;
+        out->duration_ms = res.duration_ms;
+        out->error = error;
+        out->response_headers = res.response_headers;
+        out->response_body = res.response_body;
+        out->response_body_len = res.response_body_len;
+        res.response_headers = res.response_body = NULL;
+        line = headers = NULL;
+    }
+    http_result_free(&res);
+    free(url);
+    free(line);
+    free(headers);
+    return HD_OK;
+}
+
 static hd_status run(const test_settings *ts, const site *s, sitetest_result *out, hd_error *err)
 {
     memset(out, 0, sizeof *out);
@@ -54,18 +99,35 @@ static hd_status run(const test_settings *ts, const site *s, sitetest_result *ou
     int64_t now_ms = hd_now_ms();
     hd_time_rfc3339(now_ms, now);
     m.payload = hd_xasprintf("{\"type\":\"ping\",\"sent_at\":\"%s\"}", now);
+    m.action = (char *)"ping";
+    m.created_at = now_ms;
     request_context ctx = { .now_ms = now_ms, .user_agent = ts->user_agent };
-    http_request req;
-    hd_status st = request_build(s, &m, &ctx, &req, err);
-    free(m.payload);
-    if (st != HD_OK)
-        return st;
-    out->request_headers = request_headers_text(&req);
     http_options opt = {
         .timeout_ms = s->timeout_ms > 0 ? s->timeout_ms : ts->timeout_ms,
         .max_response_body = ts->max_response_body,
         .allow_private = ts->allow_private,
     };
+    char *token = NULL;
+    if (s->auth == AUTH_OAUTH2) {
+        /* A test fetches its own token (no cache): it shows whether the
+         * token endpoint works too.  A failed fetch is the test's answer. */
+        hd_status tst = fetch_token(ts, s, &opt, &token, out, err);
+        if (tst != HD_OK || !token) {
+            free(m.payload);
+            return tst;
+        }
+        ctx.oauth2_token = token;
+    }
+    http_request req;
+    hd_status st = request_build(s, &m, &ctx, &req, err);
+    free(m.payload);
+    if (token)
+        explicit_bzero(token, strlen(token));
+    free(token);
+    if (st != HD_OK)
+        return st;
+    out->request_headers = request_headers_text(&req);
+    out->request_line = hd_xasprintf("%s %s", req.method, req.url);
     http_result res;
     st = http_perform(&req, &opt, &res, err);
     request_free(&req);
@@ -99,6 +161,7 @@ void sitetest_result_free(sitetest_result *r)
     free(r->request_headers);
     free(r->response_headers);
     free(r->response_body);
+    free(r->request_line);
     memset(r, 0, sizeof *r);
 }
 
@@ -174,6 +237,7 @@ bool sitetest_poll(sitetest *t, sitetest_result *out)
         out->response_headers = hd_xstrdup(r->response_headers);
         out->response_body = dup_mem(r->response_body, r->response_body_len);
         out->response_body_len = r->response_body_len;
+        out->request_line = hd_xstrdup(r->request_line);
     }
     pthread_mutex_unlock(&t->lock);
     return done;

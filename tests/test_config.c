@@ -363,7 +363,7 @@ static void test_sites_validated(void **state)
                  "    url: http://example.com/\n"
                  "    auth:\n"
                  "      kind: jwt\n",
-                 "file:5:13: site 'a': auth: kind 'jwt' is not supported yet");
+                 "file:5:7: site 'a': auth_secret: a shared secret is required for jwt HS256");
     expect_error("sites:\n"
                  "  - name: a\n"
                  "    url: http://example.com/\n"

@@ -1,0 +1,199 @@
+/* auth_jwt.c - JSON Web Tokens (RFC 7519) signed HS256 (HMAC-SHA256 with
+ * the site's secret) or RS256 (RSASSA-PKCS1-v1_5 SHA-256 with a PEM private
+ * key from key_file or from the environment variable key_env).
+ *
+ * A token is made for every attempt (iat = now, exp = now + lifetime), so a
+ * retry never carries an expired one.  The key is read each time: a rotated
+ * key file is picked up without a restart, and at webhook rates reading a
+ * small PEM costs nothing next to the HTTP request.
+ */
+#include "hd_auth.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/pem.h>
+
+#include "hd_sign.h"
+#include "hd_util.h"
+
+char *auth_base64url(const unsigned char *data, size_t len)
+{
+    char *s = base64_encode(data, len);
+    size_t n = 0;
+    for (char *p = s; *p && *p != '='; p++, n++) {
+        if (*p == '+')
+            *p = '-';
+        else if (*p == '/')
+            *p = '_';
+    }
+    s[n] = '\0';
+    return s;
+}
+
+/* Loads the RS256 key named by the site; NULL with err naming the field. */
+static EVP_PKEY *load_key(const char *key_file, const char *key_env, hd_error *err)
+{
+    BIO *bio = NULL;
+    const char *field = key_file ? "auth.key_file" : "auth.key_env";
+    const char *name = key_file ? key_file : key_env;
+    hd_buf text = {0};
+    if (key_file) {
+        FILE *f = fopen(key_file, "rb");
+        if (!f) {
+            hd_error_set(err, HD_INVALID, "%s: cannot read %s: %s", field, key_file,
+                         strerror(errno));
+            return NULL;
+        }
+        char chunk[4096];
+        size_t n;
+        while ((n = fread(chunk, 1, sizeof chunk, f)) > 0 && text.len < 1024 * 1024)
+            hd_buf_append(&text, chunk, n);
+        fclose(f);
+    } else {
+        const char *v = getenv(key_env);
+        if (!v) {
+            hd_error_set(err, HD_INVALID, "%s: environment variable %s is not set", field,
+                         key_env);
+            return NULL;
+        }
+        hd_buf_puts(&text, v);
+    }
+    bio = BIO_new_mem_buf(hd_buf_str(&text), (int)text.len);
+    EVP_PKEY *key = bio ? PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL) : NULL;
+    BIO_free(bio);
+    if (text.data)
+        explicit_bzero(text.data, text.len);
+    hd_buf_free(&text);
+    ERR_clear_error();
+    if (!key) {
+        hd_error_set(err, HD_INVALID, "%s: %s does not hold a PEM private key", field, name);
+        return NULL;
+    }
+    if (EVP_PKEY_base_id(key) != EVP_PKEY_RSA) {
+        EVP_PKEY_free(key);
+        hd_error_set(err, HD_INVALID, "%s: the key in %s is not an RSA key (RS256 needs one)",
+                     field, name);
+        return NULL;
+    }
+    return key;
+}
+
+static hd_status sign_rs256(const char *key_file, const char *key_env, const char *input,
+                            unsigned char **sig, size_t *siglen, hd_error *err)
+{
+    EVP_PKEY *key = load_key(key_file, key_env, err);
+    if (!key)
+        return err ? err->code : HD_INVALID;
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    hd_status st = HD_OK;
+    *sig = NULL;
+    if (!ctx || EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL, key) != 1 ||
+        EVP_DigestSign(ctx, NULL, siglen, (const unsigned char *)input, strlen(input)) != 1) {
+        st = hd_error_set(err, HD_INTERNAL, "jwt: OpenSSL cannot sign with the RS256 key");
+    } else {
+        *sig = hd_xmalloc(*siglen);
+        if (EVP_DigestSign(ctx, *sig, siglen, (const unsigned char *)input, strlen(input)) != 1) {
+            free(*sig);
+            *sig = NULL;
+            st = hd_error_set(err, HD_INTERNAL, "jwt: OpenSSL RS256 signature failed");
+        }
+    }
+    EVP_MD_CTX_free(ctx);
+    EVP_PKEY_free(key);
+    ERR_clear_error();
+    return st;
+}
+
+static char *json_b64url(json_t *o)
+{
+    char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    char *b = auth_base64url((const unsigned char *)text, strlen(text));
+    free(text);
+    return b;
+}
+
+char *auth_jwt_token(const site *s, int64_t now_ms, hd_error *err)
+{
+    char *alg = auth_extra_get(s->auth_extra, "alg");
+    bool rs = alg && strcmp(alg, "RS256") == 0;
+    if (alg && !rs && strcmp(alg, "HS256") != 0) {
+        hd_error_set(err, HD_INVALID, "auth.alg: unknown algorithm '%s' (HS256, RS256)", alg);
+        free(alg);
+        return NULL;
+    }
+    free(alg);
+
+    json_t *hdr = json_pack("{s:s,s:s}", "alg", rs ? "RS256" : "HS256", "typ", "JWT");
+    json_t *claims = json_object();
+    char *ctext = auth_extra_get(s->auth_extra, "claims");
+    json_t *given = ctext ? json_loads(ctext, 0, NULL) : NULL;
+    free(ctext);
+    const char *k;
+    json_t *v;
+    json_object_foreach(given, k, v) {
+        if (strcmp(k, "iat") != 0 && strcmp(k, "exp") != 0)
+            json_object_set(claims, k, v);
+    }
+    json_decref(given);
+    int64_t life = auth_extra_get_ms(s->auth_extra, "lifetime", AUTH_JWT_DEFAULT_LIFETIME_MS);
+    int64_t iat = now_ms / 1000;
+    json_object_set_new(claims, "iat", json_integer((json_int_t)iat));
+    json_object_set_new(claims, "exp", json_integer((json_int_t)(iat + life / 1000)));
+
+    char *h64 = json_b64url(hdr);
+    char *c64 = json_b64url(claims);
+    json_decref(hdr);
+    json_decref(claims);
+    char *input = hd_xasprintf("%s.%s", h64, c64);
+    free(h64);
+    free(c64);
+
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    unsigned char *sig = NULL;
+    size_t siglen = 0;
+    if (rs) {
+        char *key_file = auth_extra_get(s->auth_extra, "key_file");
+        char *key_env = auth_extra_get(s->auth_extra, "key_env");
+        hd_status st = HD_OK;
+        if (!key_file && !key_env)
+            st = hd_error_set(err, HD_INVALID,
+                              "auth.key_file: RS256 needs key_file or key_env (a PEM private key)");
+        else
+            st = sign_rs256(key_file, key_env, input, &sig, &siglen, err);
+        free(key_file);
+        free(key_env);
+        if (st != HD_OK) {
+            free(input);
+            return NULL;
+        }
+    } else {
+        const char *secret = s->auth_secret ? s->auth_secret : "";
+        if (!*secret) {
+            hd_error_set(err, HD_INVALID, "auth_secret: a shared secret is required for jwt HS256");
+            free(input);
+            return NULL;
+        }
+        unsigned int maclen = 0;
+        if (!HMAC(EVP_sha256(), secret, (int)strlen(secret), (const unsigned char *)input,
+                  strlen(input), mac, &maclen)) {
+            hd_error_set(err, HD_INTERNAL, "jwt: OpenSSL HMAC-SHA256 failed");
+            free(input);
+            return NULL;
+        }
+        siglen = maclen;
+    }
+    char *s64 = auth_base64url(sig ? sig : mac, siglen);
+    free(sig);
+    char *token = hd_xasprintf("%s.%s", input, s64);
+    free(s64);
+    free(input);
+    return token;
+}

@@ -1,0 +1,183 @@
+/* auth_oauth2.c - the OAuth 2.0 client-credentials grant (RFC 6749 §4.4):
+ * the token request, the reading of the answer, and the cache key.
+ *
+ * Fetching and caching are the caller's: the engine runs the token request
+ * as one more transfer in its curl multi handle (see engine.c DESIGN) and
+ * the site test performs it blocking.  Both use http.c, so the token URL
+ * obeys the same rules as a delivery: private-address guard, no redirects,
+ * TLS verified.
+ */
+#include "hd_auth.h"
+
+#include <ctype.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "hd_cli.h"
+#include "hd_sign.h"
+#include "hd_util.h"
+
+#define MASK "********"
+#define DEFAULT_EXPIRES_MS (5 * 60 * 1000)   /* answer without expires_in */
+
+static void add_header(http_request *r, const char *name, const char *value, const char *masked)
+{
+    r->headers = hd_xrealloc(r->headers, sizeof *r->headers * (size_t)(r->nheaders + 1));
+    r->headers_masked =
+        hd_xrealloc(r->headers_masked, sizeof *r->headers_masked * (size_t)(r->nheaders + 1));
+    r->headers[r->nheaders] = hd_xasprintf("%s: %s", name, value);
+    r->headers_masked[r->nheaders] = hd_xasprintf("%s: %s", name, masked);
+    r->nheaders++;
+}
+
+/* application/x-www-form-urlencoded (RFC 6749 appendix B). */
+static void form_escape(hd_buf *b, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (isalnum(*p) || *p == '-' || *p == '.' || *p == '_' || *p == '~') {
+            hd_buf_putc(b, (char)*p);
+        } else if (*p == ' ') {
+            hd_buf_putc(b, '+');
+        } else {
+            hd_buf_putc(b, '%');
+            hd_buf_putc(b, hex[*p >> 4]);
+            hd_buf_putc(b, hex[*p & 15]);
+        }
+    }
+}
+
+static void form_pair(hd_buf *b, const char *name, const char *value)
+{
+    if (b->len)
+        hd_buf_putc(b, '&');
+    form_escape(b, name);
+    hd_buf_putc(b, '=');
+    form_escape(b, value);
+}
+
+char *auth_oauth2_cache_key(const site *s)
+{
+    char *url = auth_extra_get(s->auth_extra, "token_url");
+    char *scope = auth_extra_get(s->auth_extra, "scope");
+    char *aud = auth_extra_get(s->auth_extra, "audience");
+    char *ca = auth_extra_get(s->auth_extra, "client_auth");
+    char hash[65];
+    const char *secret = s->auth_secret ? s->auth_secret : "";
+    auth_sha256_hex(secret, strlen(secret), hash);
+    char *key = hd_xasprintf("%s\n%s\n%s\n%s\n%s\n%s", url ? url : "",
+                             s->auth_user ? s->auth_user : "", scope ? scope : "",
+                             aud ? aud : "", ca ? ca : "basic", hash);
+    free(url);
+    free(scope);
+    free(aud);
+    free(ca);
+    return key;
+}
+
+hd_status auth_oauth2_token_request(const site *s, const char *user_agent, http_request *out,
+                                    hd_error *err)
+{
+    memset(out, 0, sizeof *out);
+    char *url = auth_extra_get(s->auth_extra, "token_url");
+    if (!url)
+        return hd_error_set(err, HD_INVALID, "auth.token_url: is required for oauth2");
+    char *scope = auth_extra_get(s->auth_extra, "scope");
+    char *aud = auth_extra_get(s->auth_extra, "audience");
+    char *ca = auth_extra_get(s->auth_extra, "client_auth");
+    bool in_body = ca && strcmp(ca, "body") == 0;
+    const char *id = s->auth_user ? s->auth_user : "";
+    const char *secret = s->auth_secret ? s->auth_secret : "";
+
+    snprintf(out->method, sizeof out->method, "POST");
+    out->url = url;
+    form_pair(&out->body, "grant_type", "client_credentials");
+    if (scope)
+        form_pair(&out->body, "scope", scope);
+    if (aud)
+        form_pair(&out->body, "audience", aud);
+    if (in_body) {
+        form_pair(&out->body, "client_id", id);
+        form_pair(&out->body, "client_secret", secret);
+    }
+    add_header(out, "Content-Type", "application/x-www-form-urlencoded",
+               "application/x-www-form-urlencoded");
+    add_header(out, "Accept", "application/json", "application/json");
+    const char *ua = user_agent && *user_agent ? user_agent : "hookdesk/" HOOKDESK_VERSION;
+    add_header(out, "User-Agent", ua, ua);
+    if (!in_body) {
+        /* RFC 6749 §2.3.1: both parts form-encoded before Basic. */
+        hd_buf pair = {0};
+        form_escape(&pair, id);
+        hd_buf_putc(&pair, ':');
+        form_escape(&pair, secret);
+        char *b64 = base64_encode((const unsigned char *)pair.data, pair.len);
+        char *value = hd_xasprintf("Basic %s", b64);
+        add_header(out, "Authorization", value, "Basic " MASK);
+        explicit_bzero(pair.data, pair.len);
+        explicit_bzero(value, strlen(value));
+        hd_buf_free(&pair);
+        free(b64);
+        free(value);
+    }
+    free(scope);
+    free(aud);
+    free(ca);
+    return HD_OK;
+}
+
+int64_t auth_oauth2_refresh_margin_ms(int64_t expires_in_ms)
+{
+    /* A fifth of the lifetime, at most 60 s: a 1 h token is renewed a
+     * minute early, a 1 s token (tests) 200 ms early. */
+    int64_t m = expires_in_ms / 5;
+    return m > 60000 ? 60000 : m;
+}
+
+bool auth_oauth2_parse(const char *token_url, int response_code, const char *transport_error,
+                       const char *body, size_t body_len, char **token, int64_t *expires_in_ms,
+                       char **error)
+{
+    *token = NULL;
+    *error = NULL;
+    *expires_in_ms = 0;
+    const char *url = token_url ? token_url : "?";
+    if (response_code == 0) {
+        *error = hd_xasprintf("oauth2: token endpoint %s: %s", url,
+                              transport_error ? transport_error : "no response");
+        return false;
+    }
+    json_t *o = body && body_len ? json_loadb(body, body_len, 0, NULL) : NULL;
+    if (response_code < 200 || response_code > 299) {
+        /* RFC 6749 §5.2 error answers say why ("invalid_client"). */
+        const char *why = json_string_value(json_object_get(o, "error"));
+        *error = why ? hd_xasprintf("oauth2: token endpoint %s: HTTP %d (%.80s)", url,
+                                    response_code, why)
+                     : hd_xasprintf("oauth2: token endpoint %s: HTTP %d", url, response_code);
+        json_decref(o);
+        return false;
+    }
+    const char *tok = json_string_value(json_object_get(o, "access_token"));
+    if (!tok || !*tok || strpbrk(tok, "\r\n")) {
+        *error = hd_xasprintf("oauth2: token endpoint %s: HTTP %d but the answer has no "
+                              "access_token", url, response_code);
+        json_decref(o);
+        return false;
+    }
+    json_t *ei = json_object_get(o, "expires_in");
+    int64_t ms = DEFAULT_EXPIRES_MS;
+    if (json_is_integer(ei) && json_integer_value(ei) > 0)
+        ms = (int64_t)json_integer_value(ei) * 1000;
+    else if (json_is_real(ei) && json_real_value(ei) > 0)
+        ms = (int64_t)(json_real_value(ei) * 1000);
+    else if (json_is_string(ei) && atoll(json_string_value(ei)) > 0)
+        ms = (int64_t)atoll(json_string_value(ei)) * 1000;   /* some servers quote it */
+    *token = hd_xstrdup(tok);
+    *expires_in_ms = ms;
+    json_decref(o);
+    return true;
+}
