@@ -103,6 +103,7 @@ typedef struct msg_filter {
     int64_t site_id;         /* 0 = any */
     const char *customer;    /* exact match */
     const char *action_text; /* case-insensitive substring of the action */
+    const char *action;      /* exact action name */
     int64_t since_ms;        /* created_at >= since */
     int64_t until_ms;        /* created_at < until */
 } msg_filter;
@@ -122,6 +123,8 @@ typedef struct store_options {
     bool synchronous_full;   /* PRAGMA synchronous=FULL, else NORMAL */
     int busy_timeout_ms;     /* default 5000 when 0 */
     bool read_only;          /* open without creating or migrating */
+    int cache_kib;           /* page cache limit in KiB; 0 = 64 MiB (bulk writers);
+                                the console asks for little: it reads one page of rows */
 } store_options;
 
 /* Opens (creating with mode 0600 when missing) and migrates to the current

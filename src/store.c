@@ -166,6 +166,15 @@ static const char *const migrations[] = {
     "CREATE INDEX attempts_message ON attempts(message_id, number);"
     "CREATE INDEX attempts_started ON attempts(started_at);"
     "CREATE INDEX attempts_site ON attempts(site_id, id);",
+
+    /* 2: the distinct actions, so that an action search resolves the few
+     * matching names first and then walks messages(action, id) for each,
+     * instead of reading every message when the text is rare or absent. */
+    "CREATE TABLE actions (name TEXT PRIMARY KEY) WITHOUT ROWID;"
+    "INSERT OR IGNORE INTO actions(name) SELECT DISTINCT action FROM messages;"
+    /* New names are added by message_insert (not by a trigger: a trigger
+     * program per row cost a third of the bulk-import speed). */
+    "CREATE INDEX messages_action ON messages(action, id);",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
@@ -252,6 +261,9 @@ static const char *const migrations[] = {
       "UPDATE messages SET status = 3, last_error = 'cancelled by operator', "      \
       "due_at = NULL, lease_owner = NULL, updated_at = :now WHERE id = :id")        \
     _(MAX_ID, "SELECT coalesce(max(id), 0) FROM messages")                          \
+    _(ACTION_REGISTER, "INSERT OR IGNORE INTO actions(name) VALUES (:name)")        \
+    _(ACTIONS_MATCHING, "SELECT name FROM actions WHERE instr(lower(name), lower(:text)) > 0 " \
+                        "LIMIT :limit")                                             \
     _(ATTEMPTS_OF, "SELECT " ATTEMPT_COLS " FROM attempts WHERE message_id = :id "  \
                    "ORDER BY number, id")                                           \
     _(STATUS_COUNTS, "SELECT status, n FROM status_counts")                         \
@@ -312,6 +324,9 @@ static const char *const stmt_name[] = {
 #undef STORE_STMT_NAME
 };
 
+/* Action names remembered per write transaction (see register_action). */
+#define KNOWN_ACTIONS 16
+
 /* Filter shapes for the page/count caches: which optional filters are set. */
 enum {
     SHAPE_SITE = 1,
@@ -319,7 +334,8 @@ enum {
     SHAPE_ACTION = 4,
     SHAPE_SINCE = 8,
     SHAPE_UNTIL = 16,
-    SHAPE_FLAGS = 32,                 /* combinations of the above */
+    SHAPE_ACTION_EXACT = 32,
+    SHAPE_FLAGS = 64,                 /* combinations of the above */
     SHAPE_STATUSES = MSG_STATUS_COUNT + 1, /* 0..4 statuses in the IN list */
     SHAPE_COUNT = SHAPE_FLAGS * SHAPE_STATUSES,
     PAGE_DIRS = PAGE_AT + 1
@@ -337,6 +353,10 @@ struct store {
     int64_t known_site;               /* site seen to exist in the open write
                                          transaction (0 = none): bulk imports
                                          skip the lookup for every row */
+    char *known_actions[KNOWN_ACTIONS]; /* action names registered in the
+                                         actions table by the open write
+                                         transaction; round-robin */
+    int known_actions_next;           /* slot the next name goes to */
     unsigned char rnd[4096];          /* pool of random bytes for webhook ids */
     size_t rnd_used;                  /* bytes of rnd already handed out */
 };
@@ -459,6 +479,18 @@ static hd_status step_i64(store *st, sqlite3_stmt *s, const char *what, int64_t 
 /* ------------------------------------------------------------------------ */
 /* Transactions                                                             */
 
+/* Forgets what the last write transaction learnt (sites seen, actions
+ * registered): that transaction may have been rolled back. */
+static void write_memory_reset(store *st)
+{
+    st->known_site = 0;
+    for (int i = 0; i < KNOWN_ACTIONS; i++) {
+        free(st->known_actions[i]);
+        st->known_actions[i] = NULL;
+    }
+    st->known_actions_next = 0;
+}
+
 /* How a write function runs: its own transaction, a savepoint in the
  * caller's transaction, or simply inside the caller's transaction. */
 typedef enum write_mode {
@@ -475,7 +507,7 @@ static hd_status write_begin(store *st, bool multi, write_mode *mode, hd_error *
         return hd_error_set(err, HD_DB, "database %s: opened read-only", st->path);
     if (sqlite3_get_autocommit(st->db)) {
         *mode = WRITE_OWN_TX;
-        st->known_site = 0;
+        write_memory_reset(st);
         return exec_cached(st, STMT_BEGIN, "begin transaction", err);
     }
     *mode = multi ? WRITE_SAVEPOINT : WRITE_JOINED;
@@ -520,7 +552,7 @@ hd_status store_tx_begin(store *st, hd_error *err)
     if (!sqlite3_get_autocommit(st->db))
         return hd_error_set(err, HD_INTERNAL, "database %s: a transaction is already open",
                             st->path);
-    st->known_site = 0;
+    write_memory_reset(st);
     return exec_cached(st, STMT_BEGIN, "begin transaction", err);
 }
 
@@ -753,13 +785,18 @@ hd_status store_open(const char *path, const store_options *opt, store **out, hd
             goto fail;
         }
     }
+    char cache_pragma[48];
+    /* PRAGMA takes no bound parameters; the value is an int from the caller. */
+    snprintf(cache_pragma, sizeof cache_pragma, "PRAGMA cache_size=-%d",
+             opt->cache_kib > 0 ? opt->cache_kib : 65536);
     if ((rc = pragma_exec(st, opt->synchronous_full ? "PRAGMA synchronous=FULL"
                                                     : "PRAGMA synchronous=NORMAL", err)) != HD_OK ||
         (rc = pragma_exec(st, "PRAGMA foreign_keys=ON", err)) != HD_OK ||
-        /* Up to 64 MiB of page cache (allocated only as used): a bulk import
-         * touches random pages of the webhook_id index, and a small cache
-         * spills them to the WAL over and over. */
-        (rc = pragma_exec(st, "PRAGMA cache_size=-65536", err)) != HD_OK ||
+        /* Up to 64 MiB of page cache by default (allocated only as used): a
+         * bulk import touches many index pages, and a small cache spills them
+         * to the WAL over and over.  A reader that only shows pages asks for
+         * less, so a scan of a big table does not grow its memory. */
+        (rc = pragma_exec(st, cache_pragma, err)) != HD_OK ||
         /* Statement journals (an INSERT that fires the status_counts trigger
          * inside a caller's transaction needs one) stay in memory: on disk
          * they cost ~20 pwrite calls per imported message. */
@@ -809,6 +846,7 @@ void store_close(store *st)
             sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
         sqlite3_close(st->db);
     }
+    write_memory_reset(st);
     free(st->path);
     free(st);
 }
@@ -1323,6 +1361,29 @@ fail:
 
 /* Inserts one message; the caller holds a write transaction or relies on the
  * single statement being atomic. */
+/* Every action name a message is stored with is in the actions table (the
+ * action search reads it).  Names already registered by this write
+ * transaction are remembered, so a bulk import pays one lookup per batch
+ * and name, not per row. */
+static hd_status register_action(store *st, const char *action, hd_error *err)
+{
+    for (int i = 0; i < KNOWN_ACTIONS; i++)
+        if (st->known_actions[i] && strcmp(st->known_actions[i], action) == 0)
+            return HD_OK;
+    sqlite3_stmt *q = stmt_get(st, STMT_ACTION_REGISTER, err);
+    if (!q)
+        return HD_DB;
+    bind_text(q, ":name", action);
+    hd_status rc = step_done(st, q, "registering an action", err);
+    if (rc != HD_OK)
+        return rc;
+    int slot = st->known_actions_next;
+    free(st->known_actions[slot]);
+    st->known_actions[slot] = hd_xstrdup(action);
+    st->known_actions_next = (slot + 1) % KNOWN_ACTIONS;
+    return HD_OK;
+}
+
 static hd_status message_insert(store *st, const new_message *m, int64_t *id_out, hd_error *err)
 {
     if (!m->action || !*m->action)
@@ -1349,6 +1410,10 @@ static hd_status message_insert(store *st, const new_message *m, int64_t *id_out
                                 (long long)m->site_id);
         st->known_site = m->site_id;
     }
+
+    rc = register_action(st, m->action, err);
+    if (rc != HD_OK)
+        return rc;
 
     sqlite3_stmt *q = stmt_get(st, STMT_MSG_INSERT, err);
     if (!q)
@@ -1426,7 +1491,8 @@ static int filter_shape(const msg_filter *f)
         return 0;
     int flags = (f->site_id ? SHAPE_SITE : 0) | (f->customer ? SHAPE_CUSTOMER : 0) |
                 (f->action_text && *f->action_text ? SHAPE_ACTION : 0) |
-                (f->since_ms ? SHAPE_SINCE : 0) | (f->until_ms ? SHAPE_UNTIL : 0);
+                (f->since_ms ? SHAPE_SINCE : 0) | (f->until_ms ? SHAPE_UNTIL : 0) |
+                (f->action ? SHAPE_ACTION_EXACT : 0);
     return popcount_mask(filter_mask(f)) * SHAPE_FLAGS + flags;
 }
 
@@ -1447,6 +1513,8 @@ static void filter_sql(hd_buf *b, int shape)
         hd_buf_puts(b, " AND m.customer = :customer");
     if (flags & SHAPE_ACTION)
         hd_buf_puts(b, " AND instr(lower(m.action), lower(:action)) > 0");
+    if (flags & SHAPE_ACTION_EXACT)
+        hd_buf_puts(b, " AND m.action = :action_exact");
     /* Time bounds are exact on created_at, plus an id range found through
      * the created_at index so that the keyset walk over ids stays a range
      * scan.  created_at is taken under the write lock, so it grows with the
@@ -1477,6 +1545,7 @@ static void filter_bind(sqlite3_stmt *q, const msg_filter *f)
     bind_i64(q, ":site", f->site_id);
     bind_text(q, ":customer", f->customer);
     bind_text(q, ":action", f->action_text);
+    bind_text(q, ":action_exact", f->action);
     bind_i64(q, ":since", f->since_ms);
     bind_i64(q, ":until", f->until_ms);
 }
@@ -1551,6 +1620,104 @@ static int cmp_id_asc(const void *a, const void *b)
     return -cmp_id_desc(a, b);
 }
 
+
+/* An action search first finds the matching names in the small actions
+ * table.  Up to ACTION_MATCH_MAX names are searched one indexed walk each
+ * (messages(action, id)); more than that means matches are common, and the
+ * plain scan finds a page of them quickly. */
+#define ACTION_MATCH_MAX 32
+
+typedef struct action_names {
+    char *names[ACTION_MATCH_MAX + 1];
+    int count;                        /* ACTION_MATCH_MAX + 1 = too many */
+} action_names;
+
+static void action_names_free(action_names *a)
+{
+    for (int i = 0; i < a->count; i++)
+        free(a->names[i]);
+    a->count = 0;
+}
+
+static hd_status actions_matching(store *st, const char *text, action_names *out, hd_error *err)
+{
+    out->count = 0;
+    sqlite3_stmt *q = stmt_get(st, STMT_ACTIONS_MATCHING, err);
+    if (!q)
+        return HD_DB;
+    bind_text(q, ":text", text);
+    bind_i64(q, ":limit", ACTION_MATCH_MAX + 1);
+    int rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW)
+        out->names[out->count++] = hd_xstrdup((const char *)sqlite3_column_text(q, 0));
+    hd_status r = rc == SQLITE_DONE ? HD_OK : db_fail(st, err, "searching actions");
+    sqlite3_reset(q);
+    if (r != HD_OK)
+        action_names_free(out);
+    return r;
+}
+
+/* True when f searches action text and the matching names were resolved
+ * (few enough to walk each); *names then holds them. */
+static bool action_search_resolved(store *st, const msg_filter *f, action_names *names,
+                                   hd_status *rc, hd_error *err)
+{
+    *rc = HD_OK;
+    names->count = 0;
+    if (!f || !f->action_text || !*f->action_text || f->action)
+        return false;
+    *rc = actions_matching(st, f->action_text, names, err);
+    if (*rc != HD_OK)
+        return true;
+    if (names->count > ACTION_MATCH_MAX) {
+        action_names_free(names);
+        return false;
+    }
+    return true;
+}
+
+static hd_status page_by_actions(store *st, const msg_filter *f, const action_names *names,
+                                 page_dir dir, int64_t anchor_id, int limit, message_list *out,
+                                 hd_error *err)
+{
+    msg_filter one = *f;
+    one.action_text = NULL;
+    hd_status rc = HD_OK;
+    for (int i = 0; rc == HD_OK && i < names->count; i++) {
+        one.action = names->names[i];
+        message_list part;
+        rc = store_messages_page(st, &one, dir, anchor_id, limit, &part, err);
+        if (rc != HD_OK)
+            break;
+        if (part.count > 0) {
+            out->items = hd_xrealloc(out->items,
+                                     (size_t)(out->count + part.count) * sizeof *out->items);
+            memcpy(out->items + out->count, part.items, (size_t)part.count * sizeof *part.items);
+            out->count += part.count;
+        }
+        free(part.items);
+    }
+    if (rc != HD_OK) {
+        message_list_free(out);
+        return rc;
+    }
+    /* Each part is newest first; keep the `limit` rows next to the anchor. */
+    bool ascending = dir == PAGE_NEWER || dir == PAGE_LAST;
+    if (out->count > 1)
+        qsort(out->items, (size_t)out->count, sizeof *out->items,
+              ascending ? cmp_id_asc : cmp_id_desc);
+    while (out->count > limit)
+        message_free(&out->items[--out->count]);
+    if (ascending) {
+        for (int i = 0, j = out->count - 1; i < j; i++, j--) {
+            message t = out->items[i];
+            out->items[i] = out->items[j];
+            out->items[j] = t;
+        }
+    }
+    return HD_OK;
+}
+
 hd_status store_messages_page(store *st, const msg_filter *f, page_dir dir, int64_t anchor_id,
                               int limit, message_list *out, hd_error *err)
 {
@@ -1560,6 +1727,14 @@ hd_status store_messages_page(store *st, const msg_filter *f, page_dir dir, int6
         return hd_error_set(err, HD_INTERNAL, "messages page: bad direction %d", (int)dir);
     if (limit <= 0)
         return HD_OK;
+    action_names names;
+    hd_status arc;
+    if (action_search_resolved(st, f, &names, &arc, err)) {
+        if (arc == HD_OK)
+            arc = page_by_actions(st, f, &names, dir, anchor_id, limit, out, err);
+        action_names_free(&names);
+        return arc;
+    }
     bool ascending = dir == PAGE_NEWER || dir == PAGE_LAST;
     unsigned mask = filter_mask(f);
     hd_status rc = HD_OK;
@@ -1619,6 +1794,20 @@ hd_status store_status_counts(store *st, int64_t counts[MSG_STATUS_COUNT], hd_er
 hd_status store_messages_count(store *st, const msg_filter *f, int64_t *count, hd_error *err)
 {
     *count = 0;
+    action_names names;
+    hd_status arc;
+    if (action_search_resolved(st, f, &names, &arc, err)) {
+        msg_filter one = *f;
+        one.action_text = NULL;
+        for (int i = 0; arc == HD_OK && i < names.count; i++) {
+            one.action = names.names[i];
+            int64_t n = 0;
+            arc = store_messages_count(st, &one, &n, err);
+            *count += n;
+        }
+        action_names_free(&names);
+        return arc;
+    }
     int shape = filter_shape(f);
     if (shape % SHAPE_FLAGS == 0) {
         /* Only a status condition (or none): the trigger-kept counters answer. */

@@ -116,13 +116,13 @@ static void test_open_creates_private_file(void **state)
     if (stat(wal, &sb) == 0)
         assert_int_equal(sb.st_mode & 0777, 0600);
     free(wal);
-    assert_int_equal(store_schema_version(st), 1);
+    assert_int_equal(store_schema_version(st), 2);
     add_site(st, "one", 0);
     store_close(st);
 
     /* Reopening runs no migration again and keeps the data. */
     assert_int_equal(store_open(path, NULL, &st, &err), HD_OK);
-    assert_int_equal(store_schema_version(st), 1);
+    assert_int_equal(store_schema_version(st), 2);
     site s;
     assert_int_equal(store_site_get_by_name(st, "one", &s, &err), HD_OK);
     site_free(&s);
@@ -485,6 +485,8 @@ static bool matches(const message *m, const msg_filter *flt)
         return false;
     if (flt->action_text && !strcasestr(m->action, flt->action_text))
         return false;
+    if (flt->action && strcmp(m->action, flt->action) != 0)
+        return false;
     if (flt->since_ms && m->created_at < flt->since_ms)
         return false;
     if (flt->until_ms && m->created_at >= flt->until_ms)
@@ -495,7 +497,7 @@ static bool matches(const message *m, const msg_filter *flt)
 static void check_filter(store *st, const message_list *all, const msg_filter *flt)
 {
     hd_error err = { 0 };
-    int64_t want[64];
+    int64_t want[128];
     int n = 0;
     for (int i = 0; i < all->count; i++)
         if (matches(&all->items[i], flt))
@@ -594,6 +596,16 @@ static void test_paging_filters(void **state)
                         .customer = "c1", .action_text = "order" };
     check_filter(f->st, &all, &flt);
 
+    flt = (msg_filter){ .action = "order.Created" };
+    check_filter(f->st, &all, &flt);
+    flt = (msg_filter){ .action_text = "no such action" };
+    message_list none;
+    assert_int_equal(store_messages_page(f->st, &flt, PAGE_FIRST, 0, 10, &none, &err), HD_OK);
+    assert_int_equal(none.count, 0);
+    message_list_free(&none);
+    flt = (msg_filter){ .status_mask = MSG_PENDING_MASK, .action_text = "o" };
+    check_filter(f->st, &all, &flt);
+
     /* action_text is a substring, not a pattern: % and _ are literal. */
     flt = (msg_filter){ .action_text = "%" };
     int64_t count = -1;
@@ -602,6 +614,41 @@ static void test_paging_filters(void **state)
     flt = (msg_filter){ .customer = "nobody" };
     assert_int_equal(store_messages_count(f->st, &flt, &count, &err), HD_OK);
     assert_int_equal(count, 0);
+    message_list_free(&all);
+}
+
+/* An action search resolves the matching names in the actions table and
+ * walks each one's index; with more names than it walks one by one it falls
+ * back to the scan.  Both must give exactly what the oracle gives. */
+static void test_action_search_many_names(void **state)
+{
+    fixture *f = *state;
+    hd_error err = { 0 };
+    for (int i = 0; i < 80; i++) {
+        char action[32];
+        snprintf(action, sizeof action, "Act.%02d%s", i % 40, i % 3 ? "" : ".x");
+        add_msg(f->st, f->site_a, action, "c");
+    }
+    message_list all;
+    assert_int_equal(store_messages_page(f->st, NULL, PAGE_FIRST, 0, 100, &all, &err), HD_OK);
+    assert_int_equal(all.count, 80);
+    const char *texts[] = { "act", "ACT.0", "act.1", ".x", "act.39" };
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+        msg_filter flt = { .action_text = texts[i] };
+        check_filter(f->st, &all, &flt);
+        flt.status_mask = MSG_STATUS_BIT(MSG_QUEUED);
+        check_filter(f->st, &all, &flt);
+    }
+    msg_filter none = { .action_text = "nothing" };
+    int64_t count = -1;
+    assert_int_equal(store_messages_count(f->st, &none, &count, &err), HD_OK);
+    assert_int_equal(count, 0);
+    msg_filter many = { .action_text = "act" };
+    assert_int_equal(store_messages_count(f->st, &many, &count, &err), HD_OK);
+    assert_int_equal(count, 80);
+    msg_filter few = { .action_text = ".x" };
+    assert_int_equal(store_messages_count(f->st, &few, &count, &err), HD_OK);
+    assert_int_equal(count, 27);
     message_list_free(&all);
 }
 
@@ -1358,6 +1405,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_seed_only_into_empty, setup, teardown),
         cmocka_unit_test_setup_teardown(test_message_add_get, setup, teardown),
         cmocka_unit_test_setup_teardown(test_paging_directions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_action_search_many_names, setup, teardown),
         cmocka_unit_test_setup_teardown(test_paging_filters, setup, teardown),
         cmocka_unit_test_setup_teardown(test_keyset_stable_under_inserts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_status_counters_exact, setup, teardown),

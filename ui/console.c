@@ -565,7 +565,9 @@ int console_main(const config *cfg, int argc, char **argv)
     a.cfg = cfg;
     a.logs.follow = a.queue.follow = true;
     hd_error err = { 0 };
-    store_options so = { .synchronous_full = cfg->delivery.synchronous_full };
+    /* 4 MiB of page cache: the console reads a screenful at a time, and a
+     * search that scans a million rows must not keep them all resident. */
+    store_options so = { .synchronous_full = cfg->delivery.synchronous_full, .cache_kib = 4096 };
     if (store_open(cfg->database, &so, &a.st, &err) != HD_OK) {
         fprintf(stderr, "hookdesk: %s\n", err.msg);
         return hd_status_exit_code(err.code);
