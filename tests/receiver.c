@@ -8,9 +8,21 @@
  * one JSON line.  The HMAC check uses its own SHA-256 here, on purpose not
  * src/sign.c, so that a bug there cannot hide itself.
  *
+ * OAuth2 (client-credentials) playground, one independent "realm" per
+ * name so that every test site can have its own:
+ *   POST /oauth/REALM/token[?expires_in=S][&fail=CODE]
+ *        issues "REALM-N" (N counts the fetches) valid for S seconds
+ *        (default 3600), or answers CODE with {"error":"server_error"};
+ *   ANY  /oauth/REALM/protected...  200 when "Authorization: Bearer" carries
+ *        the realm's current, unexpired token, else 401;
+ *   ANY  /oauth/REALM/revoke        forgets the current token (the next
+ *        protected request with it gets 401).
+ * Other methods (PUT for the S3-like target) are logged like POSTs: method,
+ * path, headers and body, and answered by the same routes.
+ *
  * Threads: libmicrohttpd runs one thread per connection (so /delay does not
- * hold up other requests); `lock` guards the log file, the /seq counters and
- * the /flaky random state.
+ * hold up other requests); `lock` guards the log file, the /seq counters,
+ * the /flaky random state and the OAuth realms.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -206,6 +218,15 @@ typedef struct req_state {
     size_t len;
     size_t cap;
 } req_state;
+
+typedef struct realm {
+    char name[64];
+    int issued;                     /* tokens issued so far */
+    char current[96];               /* current token, "" when none/revoked */
+    int64_t expires_at;             /* epoch ms */
+} realm;
+static realm realms[64];
+static int nrealms;
 
 static int64_t now_ms(void)
 {
@@ -409,8 +430,91 @@ static unsigned valid_code(long c)
     return c >= 100 && c <= 999 ? (unsigned)c : 500;
 }
 
+/* ---- OAuth2 ---- */
+
+/* The realm named by "/oauth/NAME/..."; creates it.  Call under lock. */
+static realm *realm_get(const char *url, const char **rest)
+{
+    const char *name = url + 7;
+    const char *slash = strchr(name, '/');
+    size_t n = slash ? (size_t)(slash - name) : strlen(name);
+    if (n == 0 || n >= sizeof realms[0].name)
+        return NULL;
+    *rest = name + n;
+    for (int i = 0; i < nrealms; i++)
+        if (strlen(realms[i].name) == n && strncmp(realms[i].name, name, n) == 0)
+            return &realms[i];
+    if (nrealms == (int)(sizeof realms / sizeof realms[0]))
+        return NULL;
+    realm *r = &realms[nrealms++];
+    memset(r, 0, sizeof *r);
+    memcpy(r->name, name, n);
+    return r;
+}
+
+static enum MHD_Result reply_json(struct MHD_Connection *conn, unsigned code, const char *text)
+{
+    size_t len = strlen(text);
+    char *copy = malloc(len + 1);
+    if (!copy)
+        return MHD_NO;
+    memcpy(copy, text, len + 1);
+    struct MHD_Response *r = MHD_create_response_from_buffer(len, copy, MHD_RESPMEM_MUST_FREE);
+    if (!r)
+        return MHD_NO;
+    MHD_add_response_header(r, "Content-Type", "application/json");
+    enum MHD_Result ret = MHD_queue_response(conn, code, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+static enum MHD_Result route_oauth(struct MHD_Connection *conn, const char *url)
+{
+    const char *rest = NULL;
+    char body[256];
+    unsigned code = 200;
+    pthread_mutex_lock(&lock);
+    realm *r = realm_get(url, &rest);
+    if (!r) {
+        pthread_mutex_unlock(&lock);
+        return reply_text(conn, 404, "no such realm\n");
+    }
+    if (strcmp(rest, "/token") == 0) {
+        const char *fail = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "fail");
+        const char *ei = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "expires_in");
+        long secs = ei ? strtol(ei, NULL, 10) : 3600;
+        if (fail && strtol(fail, NULL, 10) > 0) {
+            code = valid_code(strtol(fail, NULL, 10));
+            snprintf(body, sizeof body, "{\"error\":\"server_error\"}");
+        } else {
+            r->issued++;
+            snprintf(r->current, sizeof r->current, "%s-%d", r->name, r->issued);
+            r->expires_at = now_ms() + secs * 1000;
+            snprintf(body, sizeof body,
+                     "{\"access_token\":\"%s\",\"token_type\":\"Bearer\",\"expires_in\":%ld}",
+                     r->current, secs);
+        }
+    } else if (strcmp(rest, "/revoke") == 0) {
+        r->current[0] = '\0';
+        snprintf(body, sizeof body, "{\"revoked\":true}");
+    } else if (strncmp(rest, "/protected", 10) == 0) {
+        const char *authz = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
+        bool ok = authz && strncmp(authz, "Bearer ", 7) == 0 && r->current[0] &&
+                  strcmp(authz + 7, r->current) == 0 && now_ms() < r->expires_at;
+        code = ok ? 200 : 401;
+        snprintf(body, sizeof body, ok ? "{\"ok\":true}" : "{\"error\":\"invalid_token\"}");
+    } else {
+        code = 404;
+        snprintf(body, sizeof body, "{\"error\":\"not_found\"}");
+    }
+    pthread_mutex_unlock(&lock);
+    return reply_json(conn, code, body);
+}
+
 static enum MHD_Result route(struct MHD_Connection *conn, const char *url)
 {
+    if (strncmp(url, "/oauth/", 7) == 0)
+        return route_oauth(conn, url);
     if (strncmp(url, "/status/", 8) == 0)
         return reply_text(conn, valid_code(strtol(url + 8, NULL, 10)), "status\n");
     if (strncmp(url, "/seq/", 5) == 0) {

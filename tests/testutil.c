@@ -14,6 +14,9 @@
 #include <unistd.h>
 
 #include <jansson.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/pem.h>
 
 char *tu_tempdir(void)
 {
@@ -199,4 +202,208 @@ int tu_log_count(const tu_receiver *r, const char *path_prefix)
             n++;
     tu_log_free(&l);
     return n;
+}
+
+/* ---- SigV4 and JWT checks (OpenSSL) ---- */
+
+
+static void hex32(const unsigned char *md, char out[65])
+{
+    static const char hex[] = "0123456789abcdef";
+    for (int i = 0; i < 32; i++) {
+        out[2 * i] = hex[md[i] >> 4];
+        out[2 * i + 1] = hex[md[i] & 15];
+    }
+    out[64] = '\0';
+}
+
+void tu_sha256_hex(const void *data, size_t len, char out[65])
+{
+    unsigned char md[32];
+    unsigned int n = 0;
+    EVP_Digest(data, len, md, &n, EVP_sha256(), NULL);
+    hex32(md, out);
+}
+
+static void hmac(const unsigned char *key, size_t keylen, const char *msg, unsigned char out[32])
+{
+    unsigned int n = 0;
+    HMAC(EVP_sha256(), key, (int)keylen, (const unsigned char *)msg, strlen(msg), out, &n);
+}
+
+void tu_sigv4(const char *secret, const char *amz_date, const char *region, const char *service,
+              const char *method, const char *path, const char *query, const char *headers,
+              const char *signed_headers, const char *payload_hash, char out[65])
+{
+    /* Task 1: the canonical request. */
+    size_t cap = strlen(method) + strlen(path) + strlen(query) + strlen(headers) +
+                 strlen(signed_headers) + 128;
+    char *creq = malloc(cap);
+    snprintf(creq, cap, "%s\n%s\n%s\n%s\n%s\n%s", method, path, query, headers, signed_headers,
+             payload_hash);
+    char creq_hash[65];
+    tu_sha256_hex(creq, strlen(creq), creq_hash);
+    free(creq);
+    /* Task 2: the string to sign. */
+    char date8[9];
+    memcpy(date8, amz_date, 8);
+    date8[8] = '\0';
+    char sts[512];
+    snprintf(sts, sizeof sts, "AWS4-HMAC-SHA256\n%s\n%s/%s/%s/aws4_request\n%s", amz_date, date8,
+             region, service, creq_hash);
+    /* Task 3: the signing key, then the signature. */
+    char k0[256];
+    snprintf(k0, sizeof k0, "AWS4%s", secret);
+    unsigned char k1[32], k2[32], k3[32], k4[32], sig[32];
+    hmac((const unsigned char *)k0, strlen(k0), date8, k1);
+    hmac(k1, 32, region, k2);
+    hmac(k2, 32, service, k3);
+    hmac(k3, 32, "aws4_request", k4);
+    hmac(k4, 32, sts, sig);
+    hex32(sig, out);
+}
+
+bool tu_sigv4_check(const tu_logged *e, const char *secret, char *why, size_t whylen)
+{
+    const char *authz = tu_logged_header(e, "authorization");
+    const char *amz_date = tu_logged_header(e, "x-amz-date");
+    if (!authz || !amz_date) {
+        snprintf(why, whylen, "no authorization or x-amz-date header");
+        return false;
+    }
+    char akid[128], date8[16], region[64], service[64], signed_h[512], sig[80];
+    if (sscanf(authz,
+               "AWS4-HMAC-SHA256 Credential=%127[^/]/%15[^/]/%63[^/]/%63[^/]/aws4_request, "
+               "SignedHeaders=%511[^,], Signature=%79s",
+               akid, date8, region, service, signed_h, sig) != 6) {
+        snprintf(why, whylen, "cannot parse authorization '%s'", authz);
+        return false;
+    }
+    /* Canonical headers: the signed ones, in SignedHeaders order (sorted). */
+    char headers[4096] = "";
+    size_t hl = 0;
+    char names[512];
+    snprintf(names, sizeof names, "%s", signed_h);
+    for (char *save = NULL, *n = strtok_r(names, ";", &save); n; n = strtok_r(NULL, ";", &save)) {
+        const char *v = tu_logged_header(e, n);
+        if (!v) {
+            snprintf(why, whylen, "signed header '%s' was not received", n);
+            return false;
+        }
+        hl += (size_t)snprintf(headers + hl, sizeof headers - hl, "%s:%s\n", n, v);
+    }
+    char payload[65];
+    const char *ph = tu_logged_header(e, "x-amz-content-sha256");
+    if (ph)
+        snprintf(payload, sizeof payload, "%s", ph);
+    else
+        tu_sha256_hex(e->body ? e->body : "", e->body ? strlen(e->body) : 0, payload);
+    char expect[65];
+    tu_sigv4(secret, amz_date, region, service, e->method, e->path, "", headers, signed_h,
+             payload, expect);
+    if (strcmp(expect, sig) != 0) {
+        snprintf(why, whylen, "signature %s, expected %s (signed headers %s)", sig, expect,
+                 signed_h);
+        return false;
+    }
+    return true;
+}
+
+/* base64url (no padding) decoding into a malloc'd buffer. */
+static unsigned char *b64url_decode(const char *s, size_t n, size_t *outlen)
+{
+    char *std = malloc(n + 4);
+    size_t i = 0;
+    for (; i < n; i++)
+        std[i] = s[i] == '-' ? '+' : s[i] == '_' ? '/' : s[i];
+    while (i % 4)
+        std[i++] = '=';
+    unsigned char *out = malloc(i + 1);
+    int len = EVP_DecodeBlock(out, (const unsigned char *)std, (int)i);
+    free(std);
+    if (len < 0) {
+        free(out);
+        return NULL;
+    }
+    /* EVP_DecodeBlock counts the padding as zero bytes. */
+    size_t pad = (4 - n % 4) % 4;
+    *outlen = (size_t)len - pad;
+    return out;
+}
+
+bool tu_jwt_verify(const char *token, const char *secret, const char *pem, void **claims,
+                   char *why, size_t whylen)
+{
+    const char *d1 = strchr(token, '.');
+    const char *d2 = d1 ? strchr(d1 + 1, '.') : NULL;
+    if (!d2 || strchr(d2 + 1, '.') || strchr(token, '=')) {
+        snprintf(why, whylen, "not a compact JWS with unpadded base64url");
+        return false;
+    }
+    size_t hlen, plen, slen;
+    unsigned char *hdr = b64url_decode(token, (size_t)(d1 - token), &hlen);
+    unsigned char *pay = b64url_decode(d1 + 1, (size_t)(d2 - d1 - 1), &plen);
+    unsigned char *sig = b64url_decode(d2 + 1, strlen(d2 + 1), &slen);
+    bool ok = false;
+    json_t *h = hdr ? json_loadb((const char *)hdr, hlen, 0, NULL) : NULL;
+    json_t *p = pay ? json_loadb((const char *)pay, plen, 0, NULL) : NULL;
+    const char *alg = json_string_value(json_object_get(h, "alg"));
+    const unsigned char *input = (const unsigned char *)token;
+    size_t inlen = (size_t)(d2 - token);
+    if (!h || !p || !sig || !alg) {
+        snprintf(why, whylen, "bad header or payload");
+    } else if (strcmp(alg, "HS256") == 0 && secret) {
+        unsigned char mac[32];
+        unsigned int n = 0;
+        HMAC(EVP_sha256(), secret, (int)strlen(secret), input, inlen, mac, &n);
+        ok = slen == 32 && memcmp(mac, sig, 32) == 0;
+        if (!ok)
+            snprintf(why, whylen, "HS256 signature does not match");
+    } else if (strcmp(alg, "RS256") == 0 && pem) {
+        BIO *bio = BIO_new_mem_buf(pem, -1);
+        EVP_PKEY *key = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
+        BIO_free(bio);
+        EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+        ok = key && EVP_DigestVerifyInit(ctx, NULL, EVP_sha256(), NULL, key) == 1 &&
+             EVP_DigestVerify(ctx, sig, slen, input, inlen) == 1;
+        EVP_MD_CTX_free(ctx);
+        EVP_PKEY_free(key);
+        if (!ok)
+            snprintf(why, whylen, "RS256 signature does not verify");
+    } else {
+        snprintf(why, whylen, "unexpected alg %s", alg);
+    }
+    if (ok && claims)
+        *claims = json_incref(p);
+    json_decref(h);
+    json_decref(p);
+    free(hdr);
+    free(pay);
+    free(sig);
+    return ok;
+}
+
+char *tu_rsa_keygen(const char *priv_path)
+{
+    EVP_PKEY *key = EVP_RSA_gen(2048);
+    if (!key)
+        return NULL;
+    FILE *f = fopen(priv_path, "w");
+    if (!f || !PEM_write_PrivateKey(f, key, NULL, NULL, 0, NULL, NULL)) {
+        if (f)
+            fclose(f);
+        EVP_PKEY_free(key);
+        return NULL;
+    }
+    fclose(f);
+    BIO *bio = BIO_new(BIO_s_mem());
+    PEM_write_bio_PUBKEY(bio, key);
+    char *data = NULL;
+    long n = BIO_get_mem_data(bio, &data);
+    char *out = malloc((size_t)n + 1);
+    memcpy(out, data, (size_t)n);
+    out[n] = '\0';
+    BIO_free(bio);
+    EVP_PKEY_free(key);
+    return out;
 }

@@ -51,4 +51,29 @@ int tu_log_count(const tu_receiver *r, const char *path_prefix);
 bool tu_wait_for(bool (*cond)(void *), void *arg, int timeout_ms);
 void tu_sleep_ms(int ms);
 
+/* ---- independent checks of what hookdesk signs (OpenSSL, from the
+ * published algorithms; never src/ code) ---- */
+
+/* AWS Signature Version 4, step by step as in the AWS documentation:
+ * canonical request -> string to sign -> signing key -> signature (hex).
+ * headers are "name:value" lines already lower-cased, trimmed and sorted;
+ * signed is "host;x-amz-date". */
+void tu_sigv4(const char *secret, const char *amz_date, const char *region, const char *service,
+              const char *method, const char *path, const char *query, const char *headers,
+              const char *signed_headers, const char *payload_hash, char out[65]);
+/* Re-computes the SigV4 signature of a logged request from its
+ * Authorization header (Credential, SignedHeaders) and compares.  Returns
+ * true when it matches; else why says what differs. */
+bool tu_sigv4_check(const tu_logged *e, const char *secret, char *why, size_t whylen);
+/* Lower-case hex SHA-256. */
+void tu_sha256_hex(const void *data, size_t len, char out[65]);
+
+/* Verifies a compact JWT: HS256 with secret, or RS256 with the PEM public
+ * key in pem.  On success *claims is the payload (json_t *, decref it). */
+bool tu_jwt_verify(const char *token, const char *secret, const char *pem, void **claims,
+                   char *why, size_t whylen);
+/* Writes a new 2048-bit RSA key: private PEM to priv_path, returns the
+ * public PEM (malloc'd). */
+char *tu_rsa_keygen(const char *priv_path);
+
 #endif

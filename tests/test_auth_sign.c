@@ -1,0 +1,354 @@
+/* test_auth_sign.c - jwt, aws and aws-s3 requests checked with independent
+ * code (tests/testutil.c, OpenSSL from the published algorithms), the
+ * SigV4 checker itself checked against published AWS examples, and the
+ * validation of bad settings. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "hd_auth.h"
+#include "hd_request.h"
+#include "hd_site.h"
+#include "hd_util.h"
+#include "testutil.h"
+
+/* The checker first: AWS's own examples, so a wrong checker cannot pass
+ * wrong signatures later. */
+static void test_sigv4_published_vectors(void **state)
+{
+    (void)state;
+    char sig[65];
+    /* AWS SigV4 test suite, "get-vanilla". */
+    tu_sigv4("wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "20150830T123600Z", "us-east-1",
+             "service", "GET", "/", "",
+             "host:example.amazonaws.com\nx-amz-date:20150830T123600Z\n", "host;x-amz-date",
+             "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", sig);
+    assert_string_equal(sig, "5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31");
+    /* Amazon S3 API reference, "Example: GET Object" (header-based auth). */
+    tu_sigv4("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "20130524T000000Z", "us-east-1", "s3",
+             "GET", "/test.txt", "",
+             "host:examplebucket.s3.amazonaws.com\nrange:bytes=0-9\n"
+             "x-amz-content-sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\n"
+             "x-amz-date:20130524T000000Z\n",
+             "host;range;x-amz-content-sha256;x-amz-date",
+             "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", sig);
+    assert_string_equal(sig, "f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41");
+    char h[65];
+    auth_sha256_hex("", 0, h);
+    assert_string_equal(h, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+}
+
+static message make_msg(void)
+{
+    message m;
+    memset(&m, 0, sizeof m);
+    m.id = 42;
+    snprintf(m.webhook_id, sizeof m.webhook_id, "msg_test");
+    m.action = (char *)"order.created";
+    m.customer = (char *)"ACME Corp/../x";
+    m.payload = (char *)"{\"n\":1}";
+    m.created_at = 1700000000000;   /* 2023-11-14T22:13:20Z */
+    return m;
+}
+
+static const char *find_header(const http_request *r, const char *name, bool masked)
+{
+    size_t n = strlen(name);
+    for (int i = 0; i < r->nheaders; i++) {
+        const char *h = masked ? r->headers_masked[i] : r->headers[i];
+        if (strncasecmp(h, name, n) == 0 && h[n] == ':')
+            return h + n + 2;
+    }
+    return NULL;
+}
+
+static void test_jwt_hs256(void **state)
+{
+    (void)state;
+    site s;
+    site_init(&s);
+    s.name = hd_xstrdup("j");
+    s.url = hd_xstrdup("https://example.com/hook");
+    s.auth = AUTH_JWT;
+    s.auth_secret = hd_xstrdup("s3cr3t");
+    auth_extra_set_claim(&s.auth_extra, "iss", "hookdesk");
+    auth_extra_set_claim(&s.auth_extra, "aud", "billing");
+    auth_extra_set_ms(&s.auth_extra, "lifetime", 120000);
+    hd_error err = {0};
+    assert_int_equal(site_validate(&s, &err), HD_OK);
+    message m = make_msg();
+    request_context ctx = { .now_ms = 1700000000123, .user_agent = NULL };
+    http_request r;
+    assert_int_equal(request_build(&s, &m, &ctx, &r, &err), HD_OK);
+    const char *authz = find_header(&r, "Authorization", false);
+    assert_non_null(authz);
+    assert_int_equal(strncmp(authz, "Bearer ", 7), 0);
+    assert_string_equal(find_header(&r, "Authorization", true), "Bearer ********");
+    void *claims = NULL;
+    char why[256];
+    if (!tu_jwt_verify(authz + 7, "s3cr3t", NULL, &claims, why, sizeof why))
+        fail_msg("%s", why);
+    json_t *c = claims;
+    assert_string_equal(json_string_value(json_object_get(c, "iss")), "hookdesk");
+    assert_string_equal(json_string_value(json_object_get(c, "aud")), "billing");
+    assert_int_equal(json_integer_value(json_object_get(c, "iat")), 1700000000);
+    assert_int_equal(json_integer_value(json_object_get(c, "exp")), 1700000120);
+    json_decref(c);
+    /* A wrong secret does not verify (the checker is not a rubber stamp). */
+    assert_false(tu_jwt_verify(authz + 7, "other", NULL, NULL, why, sizeof why));
+    request_free(&r);
+    site_free(&s);
+}
+
+static void test_jwt_rs256_file_and_env(void **state)
+{
+    (void)state;
+    char *dir = tu_tempdir();
+    char *path = hd_xasprintf("%s/key.pem", dir);
+    char *pub = tu_rsa_keygen(path);
+    assert_non_null(pub);
+    site s;
+    site_init(&s);
+    s.name = hd_xstrdup("j");
+    s.url = hd_xstrdup("https://example.com/hook");
+    s.auth = AUTH_JWT;
+    auth_extra_set(&s.auth_extra, "alg", "RS256");
+    auth_extra_set(&s.auth_extra, "key_file", path);
+    auth_extra_set_claim(&s.auth_extra, "sub", "hookdesk");
+    hd_error err = {0};
+    if (site_validate(&s, &err) != HD_OK)
+        fail_msg("%s", err.msg);
+    message m = make_msg();
+    request_context ctx = { .now_ms = hd_now_ms() };
+    for (int pass = 0; pass < 2; pass++) {
+        http_request r;
+        assert_int_equal(request_build(&s, &m, &ctx, &r, &err), HD_OK);
+        const char *authz = find_header(&r, "Authorization", false);
+        void *claims = NULL;
+        char why[256];
+        if (!tu_jwt_verify(authz + 7, NULL, pub, &claims, why, sizeof why))
+            fail_msg("pass %d: %s", pass, why);
+        json_t *c = claims;
+        assert_string_equal(json_string_value(json_object_get(c, "sub")), "hookdesk");
+        assert_int_equal(json_integer_value(json_object_get(c, "exp")) -
+                             json_integer_value(json_object_get(c, "iat")),
+                         300);   /* default lifetime 5m */
+        json_decref(c);
+        request_free(&r);
+        /* Second pass: the same key from an environment variable. */
+        hd_buf pem = {0};
+        assert_int_equal(hd_read_file(path, &pem, NULL), 0);
+        setenv("HD_TEST_JWT_KEY", hd_buf_str(&pem), 1);
+        hd_buf_free(&pem);
+        auth_extra_set(&s.auth_extra, "key_file", NULL);
+        auth_extra_set(&s.auth_extra, "key_env", "HD_TEST_JWT_KEY");
+        assert_int_equal(site_validate(&s, &err), HD_OK);
+    }
+    site_free(&s);
+    free(pub);
+    free(path);
+    tu_rmdir(dir);
+    free(dir);
+}
+
+static void test_aws_request(void **state)
+{
+    (void)state;
+    site s;
+    site_init(&s);
+    s.name = hd_xstrdup("a");
+    s.url = hd_xstrdup("https://api.example.com/hooks");
+    s.auth = AUTH_AWS;
+    s.auth_user = hd_xstrdup("AKIDEXAMPLE");
+    s.auth_secret = hd_xstrdup("wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY");
+    auth_extra_set(&s.auth_extra, "region", "eu-west-1");
+    auth_extra_set(&s.auth_extra, "service", "execute-api");
+    auth_extra_set(&s.auth_extra, "session_token", "SESSIONTOKEN");
+    hd_error err = {0};
+    assert_int_equal(site_validate(&s, &err), HD_OK);
+    message m = make_msg();
+    request_context ctx = { .now_ms = hd_now_ms() };
+    http_request r;
+    assert_int_equal(request_build(&s, &m, &ctx, &r, &err), HD_OK);
+    assert_string_equal(r.method, "POST");
+    assert_string_equal(r.aws_sigv4, "aws:amz:eu-west-1:execute-api");
+    assert_string_equal(r.userpwd, "AKIDEXAMPLE:wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY");
+    assert_string_equal(find_header(&r, "x-amz-security-token", false), "SESSIONTOKEN");
+    char *shown = request_headers_text(&r);
+    assert_null(strstr(shown, "SESSIONTOKEN"));
+    assert_null(strstr(shown, "EXAMPLEKEY"));
+    free(shown);
+    request_free(&r);
+    site_free(&s);
+}
+
+static void test_s3_request(void **state)
+{
+    (void)state;
+    site s;
+    site_init(&s);
+    s.name = hd_xstrdup("s3");
+    s.url = hd_xstrdup("https://s3.eu-west-1.amazonaws.com");
+    s.auth = AUTH_AWS_S3;
+    s.auth_user = hd_xstrdup("AKID");
+    s.auth_secret = hd_xstrdup("secret");
+    auth_extra_set(&s.auth_extra, "region", "eu-west-1");
+    auth_extra_set(&s.auth_extra, "bucket", "hooks-archive");
+    auth_extra_set(&s.auth_extra, "object_format", "in/{customer}/{date}/{action}-{id}.json");
+    hd_error err = {0};
+    if (site_validate(&s, &err) != HD_OK)
+        fail_msg("%s", err.msg);
+    message m = make_msg();
+    m.path = (char *)"/ignored";
+    request_context ctx = { .now_ms = hd_now_ms() };
+    http_request r;
+    assert_int_equal(request_build(&s, &m, &ctx, &r, &err), HD_OK);
+    assert_string_equal(r.method, "PUT");
+    /* The customer's "/" and ".." cannot add path segments. */
+    assert_string_equal(r.url, "https://s3.eu-west-1.amazonaws.com/hooks-archive/"
+                               "in/ACME_Corp_.._x/2023-11-14/order.created-42.json");
+    assert_string_equal(r.aws_sigv4, "aws:amz:eu-west-1:s3");
+    char h[65];
+    tu_sha256_hex("{\"n\":1}", 7, h);
+    assert_string_equal(find_header(&r, "x-amz-content-sha256", false), h);
+    assert_string_equal(r.body.data, "{\"n\":1}");
+    request_free(&r);
+    /* The default format. */
+    auth_extra_set(&s.auth_extra, "object_format", NULL);
+    char *key = auth_s3_object_key(NULL, &m);
+    assert_string_equal(key, "2023-11-14/order.created/42.json");
+    free(key);
+    site_free(&s);
+}
+
+typedef struct bad_case {
+    const char *label;
+    auth_kind kind;
+    const char *user, *secret;
+    const char *extra;        /* JSON */
+    const char *expect;       /* message prefix */
+} bad_case;
+
+static void test_bad_settings(void **state)
+{
+    (void)state;
+    static const bad_case cases[] = {
+        { "jwt unknown alg", AUTH_JWT, NULL, "x", "{\"alg\":\"HS512\"}",
+          "auth.alg: unknown algorithm 'HS512' (HS256, RS256)" },
+        { "jwt missing key file", AUTH_JWT, NULL, NULL,
+          "{\"alg\":\"RS256\",\"key_file\":\"/nonexistent/key.pem\"}",
+          "auth.key_file: cannot read /nonexistent/key.pem" },
+        { "jwt not a key", AUTH_JWT, NULL, NULL, "{\"alg\":\"RS256\",\"key_file\":\"/etc/hostname\"}",
+          "auth.key_file: /etc/hostname does not hold a PEM private key" },
+        { "jwt env unset", AUTH_JWT, NULL, NULL,
+          "{\"alg\":\"RS256\",\"key_env\":\"HD_TEST_NO_SUCH_VAR\"}",
+          "auth.key_env: environment variable HD_TEST_NO_SUCH_VAR is not set" },
+        { "jwt no key", AUTH_JWT, NULL, NULL, "{\"alg\":\"RS256\"}", "auth.key_file: " },
+        { "jwt exp claim", AUTH_JWT, NULL, "x", "{\"claims\":{\"exp\":\"1\"}}", "auth.claims: " },
+        { "jwt lifetime", AUTH_JWT, NULL, "x", "{\"lifetime\":10}", "auth.lifetime: " },
+        { "unknown key", AUTH_JWT, NULL, "x", "{\"colour\":\"red\"}",
+          "auth.colour: unknown setting" },
+        { "not json", AUTH_JWT, NULL, "x", "{", "auth_extra: is not a JSON object" },
+        { "oauth2 no url", AUTH_OAUTH2, "id", "sec", NULL, "auth.token_url: is required" },
+        { "oauth2 bad url", AUTH_OAUTH2, "id", "sec", "{\"token_url\":\"ftp://x/token\"}",
+          "auth.token_url: must start with http:// or https://" },
+        { "oauth2 url spaces", AUTH_OAUTH2, "id", "sec", "{\"token_url\":\"http://a b/\"}",
+          "auth.token_url: contains a space" },
+        { "oauth2 no id", AUTH_OAUTH2, NULL, "sec", "{\"token_url\":\"https://a/t\"}",
+          "auth_user: a client_id is required" },
+        { "oauth2 no secret", AUTH_OAUTH2, "id", NULL, "{\"token_url\":\"https://a/t\"}",
+          "auth_secret: a client_secret is required" },
+        { "oauth2 client_auth", AUTH_OAUTH2, "id", "s",
+          "{\"token_url\":\"https://a/t\",\"client_auth\":\"header\"}", "auth.client_auth: " },
+        { "aws no region", AUTH_AWS, "AKID", "s", "{\"service\":\"execute-api\"}",
+          "auth.region: is required" },
+        { "aws bad region", AUTH_AWS, "AKID", "s", "{\"region\":\"EU WEST\",\"service\":\"x\"}",
+          "auth.region: " },
+        { "aws no service", AUTH_AWS, "AKID", "s", "{\"region\":\"eu-west-1\"}",
+          "auth.service: is required" },
+        { "aws no key id", AUTH_AWS, NULL, "s", "{\"region\":\"eu-west-1\",\"service\":\"x\"}",
+          "auth_user: an access key id is required" },
+        { "aws no secret", AUTH_AWS, "AKID", NULL, "{\"region\":\"eu-west-1\",\"service\":\"x\"}",
+          "auth_secret: a secret access key is required" },
+        { "s3 no bucket", AUTH_AWS_S3, "AKID", "s", "{\"region\":\"eu-west-1\"}",
+          "auth.bucket: is required" },
+        { "s3 bad bucket", AUTH_AWS_S3, "AKID", "s", "{\"region\":\"eu-west-1\",\"bucket\":\"A_B\"}",
+          "auth.bucket: " },
+        { "s3 placeholder", AUTH_AWS_S3, "AKID", "s",
+          "{\"region\":\"eu-west-1\",\"bucket\":\"abc\",\"object_format\":\"{nope}.json\"}",
+          "auth.object_format: unknown placeholder" },
+        { "s3 leading slash", AUTH_AWS_S3, "AKID", "s",
+          "{\"region\":\"eu-west-1\",\"bucket\":\"abc\",\"object_format\":\"/x\"}",
+          "auth.object_format: must not start with '/'" },
+        { "s3 dotdot", AUTH_AWS_S3, "AKID", "s",
+          "{\"region\":\"eu-west-1\",\"bucket\":\"abc\",\"object_format\":\"a/../b\"}",
+          "auth.object_format: " },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const bad_case *c = &cases[i];
+        site s;
+        site_init(&s);
+        s.name = hd_xstrdup("x");
+        s.url = hd_xstrdup("https://example.com/");
+        s.auth = c->kind;
+        s.auth_user = hd_xstrdup(c->user);
+        s.auth_secret = hd_xstrdup(c->secret);
+        s.auth_extra = hd_xstrdup(c->extra);
+        hd_error err;
+        hd_error_clear(&err);
+        hd_status rc = site_validate(&s, &err);
+        if (rc != HD_INVALID)
+            fail_msg("case '%s': accepted", c->label);
+        if (strncmp(err.msg, c->expect, strlen(c->expect)) != 0)
+            fail_msg("case '%s': '%s' does not start with '%s'", c->label, err.msg, c->expect);
+        site_free(&s);
+    }
+}
+
+static void test_extra_helpers(void **state)
+{
+    (void)state;
+    char *x = NULL;
+    auth_extra_set(&x, "region", "eu-west-1");
+    auth_extra_set(&x, "session_token", "tok");
+    auth_extra_set(&x, "alg", "RS256");
+    char *masked = auth_extra_masked(x);
+    assert_null(strstr(masked, "tok\""));
+    assert_non_null(strstr(masked, "\"session_token\":\"********\""));
+    /* An import of the masked text keeps the stored token. */
+    assert_true(auth_extra_unmask(&masked, x));
+    char *tok = auth_extra_get(masked, "session_token");
+    assert_string_equal(tok, "tok");
+    free(tok);
+    free(masked);
+    auth_extra_keep_kind(&x, AUTH_AWS_S3);
+    char *alg = auth_extra_get(x, "alg");
+    assert_null(alg);
+    char *region = auth_extra_get(x, "region");
+    assert_string_equal(region, "eu-west-1");
+    free(region);
+    auth_extra_set(&x, "region", NULL);
+    auth_extra_set(&x, "session_token", "");
+    assert_null(x);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_sigv4_published_vectors),
+        cmocka_unit_test(test_jwt_hs256),
+        cmocka_unit_test(test_jwt_rs256_file_and_env),
+        cmocka_unit_test(test_aws_request),
+        cmocka_unit_test(test_s3_request),
+        cmocka_unit_test(test_bad_settings),
+        cmocka_unit_test(test_extra_helpers),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
