@@ -54,6 +54,8 @@ ASAN_UI   = $(UI_SRC:%.c=$(ASAN)/%.o)
 ASAN_TESTLIB = $(TESTLIB_SRC:%.c=$(ASAN)/%.o)
 TEST_BINS = $(TEST_SRC:tests/%.c=$(ASAN)/tests/%)
 
+.SECONDARY:
+
 .PHONY: all run test test-build bench install uninstall clean check-deps lint
 
 all: hookdesk

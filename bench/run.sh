@@ -55,7 +55,7 @@ while [ $i -lt "$N_DELIVER" ]; do
 done
 printf '%s' "$BODY" >"$W/body.json"
 t0=$(now)
-curl -s -S --parallel --parallel-max "$CONC" -K "$W/curl.cfg"
+curl -s -S --no-progress-meter --parallel --parallel-max "$CONC" -K "$W/curl.cfg"
 t1=$(now)
 CURL_RPS=$(rate "$N_DELIVER" "$t0" "$t1")
 echo "curl --parallel (max $CONC):            $CURL_RPS req/s"
