@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cli_internal.h"
+#include "hd_auth.h"
 #include "hd_duration.h"
 #include "hd_sanitize.h"
 #include "hd_sitetest.h"
@@ -98,7 +99,12 @@ typedef struct site_flags {
     int nadd;
     bool clear_headers;
     int enabled;                /* -1 unchanged, 0 disable, 1 enable */
+    const char *extra[32];      /* auth_extra_keys[i] given as a flag ("" = remove) */
+    const char **claims;        /* --jwt-claim NAME=VALUE */
+    int nclaims;
 } site_flags;
+
+#define OPT_EXTRA 1000          /* getopt code of auth_extra_keys[i] = OPT_EXTRA + i */
 
 /* Reads a secret given as "-" from the first line of stdin (keeps it out of
  * the process list and shell history). */
@@ -130,8 +136,9 @@ static int apply_flags(cli_ctx *ctx, const site_flags *fl, site *s)
     if (fl->auth) {
         auth_kind k;
         if (!auth_kind_parse(fl->auth, &k))
-            return cli_fail(ctx->cmd, 2, "auth: unknown kind '%s' (none, basic, bearer, header, hmac)",
-                            fl->auth);
+            return cli_fail(ctx->cmd, 2,
+                            "auth: unknown kind '%s' (none, basic, bearer, header, hmac, jwt, "
+                            "oauth2, aws, aws-s3)", fl->auth);
         if (k != s->auth) {
             /* Another kind: the old credentials mean nothing to it. */
             set_str(&s->auth_user, NULL);
@@ -143,6 +150,46 @@ static int apply_flags(cli_ctx *ctx, const site_flags *fl, site *s)
     }
     if (fl->user)
         set_str(&s->auth_user, fl->user);
+    for (int i = 0; i < auth_extra_nkeys && i < 32; i++) {
+        const auth_extra_key *k = &auth_extra_keys[i];
+        if (!fl->extra[i] && !(k->type == AX_MAP && fl->nclaims))
+            continue;
+        if (!(k->kinds & (1u << s->auth))) {
+            hd_buf kinds = {0};
+            for (int a = 0; a < AUTH_KIND_COUNT; a++)
+                if (k->kinds & (1u << a))
+                    hd_buf_printf(&kinds, "%s%s", kinds.len ? ", " : "", auth_kind_name((auth_kind)a));
+            int rc = cli_usage_error(ctx->cmd, "--%s is for auth %s, not %s", k->flag,
+                                     hd_buf_str(&kinds), auth_kind_name(s->auth));
+            hd_buf_free(&kinds);
+            return rc;
+        }
+        if (k->type == AX_MAP) {
+            for (int c = 0; c < fl->nclaims; c++) {
+                const char *eq = strchr(fl->claims[c], '=');
+                if (!eq || eq == fl->claims[c])
+                    return cli_usage_error(ctx->cmd, "--%s: expected NAME=VALUE, got '%s'",
+                                           k->flag, fl->claims[c]);
+                char *name = hd_xstrndup(fl->claims[c], (size_t)(eq - fl->claims[c]));
+                auth_extra_set_claim(&s->auth_extra, name, eq[1] ? eq + 1 : NULL);
+                free(name);
+            }
+        } else if (k->type == AX_DURATION) {
+            int64_t ms = 0;
+            const char *why = NULL;
+            if (*fl->extra[i] && !duration_parse(fl->extra[i], &ms, &why))
+                return cli_fail(ctx->cmd, 2, "auth.%s: '%s': %s", k->name, fl->extra[i],
+                                why ? why : "bad duration");
+            auth_extra_set_ms(&s->auth_extra, k->name, ms);
+        } else if (k->secret && strcmp(fl->extra[i], "-") == 0) {
+            char *sec = read_secret_stdin();
+            auth_extra_set(&s->auth_extra, k->name, sec);
+            explicit_bzero(sec, strlen(sec));
+            free(sec);
+        } else {
+            auth_extra_set(&s->auth_extra, k->name, fl->extra[i]);
+        }
+    }
     if (fl->secret) {
         if (strcmp(fl->secret, "-") == 0) {
             char *sec = read_secret_stdin();
@@ -196,7 +243,9 @@ static int apply_flags(cli_ctx *ctx, const site_flags *fl, site *s)
 static int parse_site_flags(cli_ctx *ctx, int argc, char **argv, bool edit, const char **name,
                             site_flags *fl)
 {
-    static const struct option longopts[] = {
+    static const struct option base[] = {
+        { "client-id", required_argument, NULL, 'U' },
+        { "access-key", required_argument, NULL, 'U' },
         { "url", required_argument, NULL, 'u' },
         { "auth", required_argument, NULL, 'A' },
         { "user", required_argument, NULL, 'U' },
@@ -210,8 +259,16 @@ static int parse_site_flags(cli_ctx *ctx, int argc, char **argv, bool edit, cons
         { "enable", no_argument, NULL, 'E' },
         { "disable", no_argument, NULL, 'D' },
         { "rename", required_argument, NULL, 'r' },
-        { NULL, 0, NULL, 0 },
     };
+    /* The kind-specific flags come from hd_auth.h's table. */
+    enum { NBASE = sizeof base / sizeof base[0] };
+    struct option longopts[NBASE + 32 + 1];
+    memcpy(longopts, base, sizeof base);
+    int nopt = NBASE;
+    for (int i = 0; i < auth_extra_nkeys && i < 32; i++)
+        longopts[nopt++] = (struct option){ auth_extra_keys[i].flag, required_argument, NULL,
+                                            OPT_EXTRA + i };
+    longopts[nopt] = (struct option){ NULL, 0, NULL, 0 };
     memset(fl, 0, sizeof *fl);
     fl->enabled = -1;
     int opt;
@@ -239,7 +296,19 @@ static int parse_site_flags(cli_ctx *ctx, int argc, char **argv, bool edit, cons
         case 'E': fl->enabled = 1; break;
         case 'D': fl->enabled = 0; break;
         case 'r': fl->rename = optarg; break;
-        default: return cli_bad_option(ctx->cmd, opt, argv);
+        default:
+            if (opt >= OPT_EXTRA && opt < OPT_EXTRA + auth_extra_nkeys) {
+                const auth_extra_key *k = &auth_extra_keys[opt - OPT_EXTRA];
+                if (k->type == AX_MAP) {
+                    fl->claims = hd_xrealloc(fl->claims,
+                                             (size_t)(fl->nclaims + 1) * sizeof *fl->claims);
+                    fl->claims[fl->nclaims++] = optarg;
+                } else {
+                    fl->extra[opt - OPT_EXTRA] = optarg;
+                }
+                break;
+            }
+            return cli_bad_option(ctx->cmd, opt, argv);
         }
     }
     if (argc - optind != 1)
@@ -256,10 +325,12 @@ static int sites_add(cli_ctx *ctx, int argc, char **argv)
     int rc = parse_site_flags(ctx, argc, argv, false, &name, &fl);
     if (rc >= 0) {
         free(fl.add_headers);
+    free(fl.claims);
         return rc;
     }
     if (!fl.url) {
         free(fl.add_headers);
+    free(fl.claims);
         return cli_usage_error(ctx->cmd, "--url is required");
     }
     site s;
@@ -276,6 +347,7 @@ static int sites_add(cli_ctx *ctx, int argc, char **argv)
     }
     site_free(&s);
     free(fl.add_headers);
+    free(fl.claims);
     return rc;
 }
 
@@ -286,6 +358,7 @@ static int sites_edit(cli_ctx *ctx, int argc, char **argv)
     int rc = parse_site_flags(ctx, argc, argv, true, &name, &fl);
     if (rc >= 0) {
         free(fl.add_headers);
+    free(fl.claims);
         return rc;
     }
     site s;
@@ -306,6 +379,7 @@ static int sites_edit(cli_ctx *ctx, int argc, char **argv)
     }
     site_free(&s);
     free(fl.add_headers);
+    free(fl.claims);
     return rc;
 }
 
@@ -394,9 +468,9 @@ static int sites_test(cli_ctx *ctx, int argc, char **argv)
         rc = cli_report(ctx->cmd, &err);
         goto out;
     }
-    char *url = sanitize_dup(s.url, 0);
-    printf("POST %s\n", url);
-    free(url);
+    char *line = sanitize_dup(r.request_line ? r.request_line : s.url, 0);
+    printf("%s\n", line);
+    free(line);
     print_lines("> ", r.request_headers, r.request_headers ? strlen(r.request_headers) : 0);
     if (r.response_code)
         printf("< HTTP %d in %lld ms\n", r.response_code, (long long)r.duration_ms);
@@ -452,8 +526,57 @@ static const char *secret_key(auth_kind k)
     case AUTH_BASIC: return "password";
     case AUTH_BEARER: return "token";
     case AUTH_HEADER: return "value";
+    case AUTH_OAUTH2: return "client_secret";
+    case AUTH_AWS:
+    case AUTH_AWS_S3: return "secret_key";
     default: return "secret";
     }
+}
+
+static const char *user_key(auth_kind k)
+{
+    switch (k) {
+    case AUTH_OAUTH2: return "client_id";
+    case AUTH_AWS:
+    case AUTH_AWS_S3: return "access_key";
+    default: return "user";
+    }
+}
+
+/* The kind-specific settings as YAML keys of the auth block. */
+static void export_extra(FILE *out, const site *s, bool show)
+{
+    json_t *o = s->auth_extra ? json_loads(s->auth_extra, 0, NULL) : NULL;
+    for (int i = 0; i < auth_extra_nkeys && json_is_object(o); i++) {
+        const auth_extra_key *k = &auth_extra_keys[i];
+        json_t *v = json_object_get(o, k->name);
+        if (!v || !(k->kinds & (1u << s->auth)))
+            continue;
+        fprintf(out, "      %s: ", k->name);
+        if (k->type == AX_DURATION && json_is_integer(v)) {
+            char d[32];
+            duration_format((int64_t)json_integer_value(v), d, sizeof d);
+            fputs(d, out);
+        } else if (k->type == AX_MAP && json_is_object(v)) {
+            const char *ck;
+            json_t *cv;
+            bool first = true;
+            fputc('{', out);
+            json_object_foreach(v, ck, cv) {
+                fputs(first ? "" : ", ", out);
+                first = false;
+                yaml_quoted(out, ck);
+                fputs(": ", out);
+                yaml_quoted(out, json_string_value(cv));
+            }
+            fputc('}', out);
+        } else if (json_is_string(v)) {
+            const char *text = json_string_value(v);
+            yaml_quoted(out, k->secret && !show ? site_mask(text) : text);
+        }
+        fputc('\n', out);
+    }
+    json_decref(o);
 }
 
 static int sites_export(cli_ctx *ctx, int argc, char **argv)
@@ -507,7 +630,7 @@ static int sites_export(cli_ctx *ctx, int argc, char **argv)
         }
         printf("    auth:\n      kind: %s\n", auth_kind_name(s->auth));
         if (s->auth_user) {
-            printf("      user: ");
+            printf("      %s: ", user_key(s->auth));
             yaml_quoted(stdout, s->auth_user);
             printf("\n");
         }
@@ -521,6 +644,7 @@ static int sites_export(cli_ctx *ctx, int argc, char **argv)
             yaml_quoted(stdout, show ? s->auth_secret : site_mask(s->auth_secret));
             printf("\n");
         }
+        export_extra(stdout, s, show);
     }
     site_stats_list_free(&l);
     return 0;
@@ -549,6 +673,11 @@ static int sites_import(cli_ctx *ctx, int argc, char **argv)
         site_init(&old);
         hd_status st = store_site_get_by_name(ctx->st, in->name, &old, &err);
         bool masked = in->auth_secret && strcmp(in->auth_secret, site_mask("x")) == 0;
+        if (st == HD_OK && in->auth_extra && old.auth == in->auth &&
+            !auth_extra_unmask(&in->auth_extra, old.auth_extra))
+            st = hd_error_set(&err, HD_INVALID,
+                              "%s: site '%s': a masked (\"********\") auth setting has no stored "
+                              "value; give the real one", path, in->name);
         if (st == HD_OK) {
             /* An export without --show-secrets: keep the stored secret. */
             if (masked && old.auth == in->auth)
@@ -564,7 +693,7 @@ static int sites_import(cli_ctx *ctx, int argc, char **argv)
             else
                 rc = cli_report(ctx->cmd, &err);
         } else if (st == HD_NOT_FOUND) {
-            if (masked) {
+            if (masked || (in->auth_extra && strstr(in->auth_extra, "\"********\""))) {
                 hd_error_set(&err, HD_INVALID,
                              "%s: site '%s': auth secret is masked (\"********\"); give the real "
                              "secret",

@@ -28,14 +28,51 @@
  *       headers:                     # extra static headers, name: value
  *         X-Source: hookdesk
  *       auth:
- *         kind: basic                # none | basic | bearer | header | hmac
+ *         kind: basic                # none basic bearer header hmac jwt oauth2 aws aws-s3
  *         user: alice                # basic
- *         password: ${BILLING_PW}    # basic  } exactly one of these four,
- *         token: ...                 # bearer } all stored as the site's
- *         value: ...                 # header } secret
- *         secret: whsec_...          # hmac   }
+ *         password: ${BILLING_PW}    # basic  } exactly one of these, all
+ *         token: ...                 # bearer } stored as the site's secret
+ *         value: ...                 # header }
+ *         secret: whsec_...          # hmac, jwt HS256 }
  *         header: X-Api-Key          # header: the header name
+ *     - name: jwt-site               # auth kind jwt: a fresh token per attempt
+ *       auth:
+ *         kind: jwt
+ *         alg: RS256                 # HS256 (default; `secret:`) or RS256
+ *         key_file: /etc/hookdesk/jwt.pem   # RS256 PEM private key, or
+ *         key_env: HOOKDESK_JWT_KEY         #   a variable holding the PEM
+ *         claims: {iss: hookdesk, aud: billing}   # plus iat and exp
+ *         lifetime: 5m               # exp - iat, 1s..24h
+ *     - name: oauth-site             # auth kind oauth2: client credentials
+ *       auth:
+ *         kind: oauth2
+ *         token_url: https://auth.example.com/oauth/token
+ *         client_id: hookdesk
+ *         client_secret: ${OAUTH_SECRET}
+ *         scope: hooks:write         # optional
+ *         audience: https://api.example.com   # optional
+ *         client_auth: basic         # basic (default) or body
+ *     - name: aws-site               # auth kind aws: SigV4 (signed by libcurl)
+ *       auth:
+ *         kind: aws
+ *         access_key: AKIA...
+ *         secret_key: ${AWS_SECRET}
+ *         region: eu-west-1
+ *         service: execute-api
+ *         session_token: ${AWS_TOKEN}   # optional
+ *     - name: archive                # auth kind aws-s3: PUT {url}/{bucket}/{object}
+ *       url: https://s3.eu-west-1.amazonaws.com
+ *       auth:
+ *         kind: aws-s3
+ *         access_key: AKIA...
+ *         secret_key: ${AWS_SECRET}
+ *         region: eu-west-1
+ *         bucket: hooks-archive
+ *         object_format: "{date}/{action}/{id}.json"   # {id} {action} {customer} {date}
  *
+ * In the database: client_id / access_key are the site's auth_user,
+ * client_secret / secret_key its auth_secret, and the other auth keys the
+ * JSON object auth_extra (the table in hd_auth.h; durations in ms).
  * Every scalar value goes through ${VAR} expansion ("$${" writes a literal
  * "${"); an unset variable is an error.  Durations: 250ms 10s 5m 1h 90d 1w
  * 1h30m; sizes: 512 64KiB 1MiB 1MB.  Booleans: true/false, yes/no, on/off.
@@ -60,6 +97,7 @@
 #include <sys/stat.h>
 #include <yaml.h>
 
+#include "hd_auth.h"
 #include "hd_cli.h"
 #include "hd_duration.h"
 #include "hd_util.h"
@@ -478,6 +516,7 @@ static hd_status load_section(loader *L, const char *section, yaml_node_t *node)
 typedef struct site_marks {
     const yaml_node_t *map, *name, *url, *content_type, *timeout, *enabled, *headers;
     const yaml_node_t *auth, *kind, *user, *secret, *header;
+    const yaml_node_t *extra[32];   /* auth_extra_keys[i]'s value node */
 } site_marks;
 
 static const yaml_node_t *mark_for_field(const site_marks *m, const char *msg)
@@ -505,10 +544,59 @@ static const yaml_node_t *mark_for_field(const site_marks *m, const char *msg)
             break;
         }
     }
+    /* "auth.bucket: ..." -> the bucket value. */
+    for (int i = 0; i < auth_extra_nkeys && i < 32; i++) {
+        size_t n = strlen(auth_extra_keys[i].name);
+        if (strncmp(msg, "auth.", 5) == 0 && strncmp(msg + 5, auth_extra_keys[i].name, n) == 0 &&
+            (msg[5 + n] == ':' || msg[5 + n] == '.') && m->extra[i])
+            return m->extra[i];
+    }
     /* A missing field: point at the auth block or the site itself. */
     if (strncmp(msg, "auth", 4) == 0 && m->auth)
         return m->auth;
     return m->map;
+}
+
+/* A kind-specific setting (hd_auth.h's table) into s->auth_extra. */
+static hd_status load_auth_extra(loader *L, yaml_node_t *v, const char *kw,
+                                 const auth_extra_key *spec, site *s, site_marks *m)
+{
+    m->extra[spec - auth_extra_keys] = v;
+    hd_status rc;
+    char *val = NULL;
+    if (spec->type == AX_MAP) {
+        yaml_node_t *map;
+        if ((rc = get_mapping(L, v, kw, &map)) != HD_OK || !map)
+            return rc;
+        for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
+             p++) {
+            yaml_node_t *ck = yaml_document_get_node(L->doc, p->key);
+            yaml_node_t *cv = yaml_document_get_node(L->doc, p->value);
+            char ckw[192];
+            snprintf(ckw, sizeof ckw, "%s.%s", kw, KEY(ck));
+            if ((rc = scalar_value(L, cv, ckw, &val)) != HD_OK)
+                return rc;
+            auth_extra_set_claim(&s->auth_extra, KEY(ck), val);
+            free(val);
+        }
+        return HD_OK;
+    }
+    if ((rc = scalar_value(L, v, kw, &val)) != HD_OK)
+        return rc;
+    if (spec->type == AX_DURATION) {
+        int64_t ms = 0;
+        const char *why = NULL;
+        if (!duration_parse(val, &ms, &why)) {
+            rc = fail_at(L, v, "%s: '%s' is not a duration (e.g. 5m): %s", kw, val, why);
+            free(val);
+            return rc;
+        }
+        auth_extra_set_ms(&s->auth_extra, spec->name, ms);
+    } else {
+        auth_extra_set(&s->auth_extra, spec->name, val);
+    }
+    free(val);
+    return HD_OK;
 }
 
 static hd_status load_auth(loader *L, yaml_node_t *node, const char *where, site *s,
@@ -532,14 +620,18 @@ static hd_status load_auth(loader *L, yaml_node_t *node, const char *where, site
             if ((rc = scalar_value(L, v, kw, &val)) != HD_OK)
                 return rc;
             if (!auth_kind_parse(val, &s->auth)) {
-                rc = fail_at(L, v, "%s: unknown kind '%s' (none, basic, bearer, header, hmac)",
-                             kw, val);
+                rc = fail_at(L, v,
+                             "%s: unknown kind '%s' (none, basic, bearer, header, hmac, jwt, "
+                             "oauth2, aws, aws-s3)", kw, val);
                 free(val);
                 return rc;
             }
             free(val);
             m->kind = v;
-        } else if (strcmp(key, "user") == 0) {
+        } else if (strcmp(key, "user") == 0 || strcmp(key, "client_id") == 0 ||
+                   strcmp(key, "access_key") == 0) {
+            if (m->user)
+                return fail_at(L, k, "%s: give only one of user, client_id, access_key", what);
             if ((rc = scalar_value(L, v, kw, &val)) != HD_OK)
                 return rc;
             free(s->auth_user);
@@ -552,13 +644,19 @@ static hd_status load_auth(loader *L, yaml_node_t *node, const char *where, site
             s->auth_header = val;
             m->header = v;
         } else if (strcmp(key, "password") == 0 || strcmp(key, "token") == 0 ||
-                   strcmp(key, "secret") == 0 || strcmp(key, "value") == 0) {
+                   strcmp(key, "secret") == 0 || strcmp(key, "value") == 0 ||
+                   strcmp(key, "client_secret") == 0 || strcmp(key, "secret_key") == 0) {
             if (m->secret)
-                return fail_at(L, k, "%s: give only one of password, token, secret, value", what);
+                return fail_at(L, k,
+                               "%s: give only one of password, token, secret, value, "
+                               "client_secret, secret_key", what);
             if ((rc = scalar_value(L, v, kw, &val)) != HD_OK)
                 return rc;
             s->auth_secret = val;
             m->secret = v;
+        } else if (auth_extra_key_find(key)) {
+            if ((rc = load_auth_extra(L, v, kw, auth_extra_key_find(key), s, m)) != HD_OK)
+                return rc;
         } else {
             return fail_at(L, k, "unknown key '%s' in %s", key, what);
         }
@@ -595,12 +693,24 @@ static hd_status load_headers(loader *L, yaml_node_t *node, const char *where, s
  * depends on this to round-trip an export. */
 static hd_status validate_site(const site *s, hd_error *err)
 {
-    if (!s->auth_secret || strcmp(s->auth_secret, site_mask("x")) != 0)
+    char *extra = NULL;
+    bool masked_extra = s->auth_extra && strstr(s->auth_extra, "\"********\"");
+    bool masked = s->auth_secret && strcmp(s->auth_secret, site_mask("x")) == 0;
+    if (!masked && !masked_extra)
         return site_validate(s, err);
     site probe = *s;
-    probe.auth_secret = (char *)(s->auth == AUTH_HMAC ? "whsec_AAAAAAAAAAAAAAAAAAAAAAAA"
-                                                      : "masked");
-    return site_validate(&probe, err);
+    if (masked)
+        probe.auth_secret = (char *)(s->auth == AUTH_HMAC ? "whsec_AAAAAAAAAAAAAAAAAAAAAAAA"
+                                                          : "masked");
+    if (masked_extra) {
+        /* A masked session token: check the rest with a stand-in. */
+        extra = hd_xstrdup(s->auth_extra);
+        auth_extra_unmask(&extra, "{\"session_token\":\"masked\"}");
+        probe.auth_extra = extra;
+    }
+    hd_status rc = site_validate(&probe, err);
+    free(extra);
+    return rc;
 }
 
 static hd_status load_site(loader *L, yaml_node_t *node, int index, site *s)

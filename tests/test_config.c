@@ -369,7 +369,7 @@ static void test_sites_validated(void **state)
                  "    url: http://example.com/\n"
                  "    auth: {kind: kerberos}\n",
                  "file:4:18: sites[0].auth.kind: unknown kind 'kerberos' "
-                 "(none, basic, bearer, header, hmac)");
+                 "(none, basic, bearer, header, hmac, jwt, oauth2, aws, aws-s3)");
     expect_error("sites:\n"
                  "  - name: a\n"
                  "    url: http://example.com/\n"
@@ -399,7 +399,8 @@ static void test_sites_validated(void **state)
                  "  - name: a\n"
                  "    url: http://example.com/\n"
                  "    auth: {kind: bearer, token: x, secret: y}\n",
-                 "file:4:36: sites[0].auth: give only one of password, token, secret, value");
+                 "file:4:36: sites[0].auth: give only one of password, token, secret, value, "
+                 "client_secret, secret_key");
     /* A masked secret from `sites export` passes (the store keeps the real one). */
     config c;
     hd_error err;
