@@ -1,0 +1,89 @@
+# console_common.sh - sourced by tests/sh/test_console_*.sh: a real receiver
+# on a free port, a test configuration, the console started in tmux at 80x24,
+# and polling helpers that print the screen when a check fails.
+# The sourcing script sets HD, RECV and its locale first.
+W=$(mktemp -d "${TMPDIR:-/tmp}/hd-console.XXXXXX")
+T="tmux -L hdtest-$$ -f /dev/null"
+RPID=""
+cleanup() {
+    $T kill-server 2>/dev/null
+    [ -n "$RPID" ] && kill "$RPID" 2>/dev/null
+    wait 2>/dev/null
+    rm -rf "$W"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+screen() { $T capture-pane -p -J -t hd; }
+fail() {
+    echo "FAIL: $*"
+    echo "---- screen ----"
+    screen
+    echo "----------------"
+    [ -s "$W/err.txt" ] && { echo "---- console stderr ----"; cat "$W/err.txt"; }
+    exit 1
+}
+# wait_for GREP-ARGS...: polls the screen until grep matches (10 s).
+wait_for() {
+    end=$(($(date +%s) + 10))
+    while :; do
+        screen >"$W/screen" 2>/dev/null
+        grep -q "$@" "$W/screen" && return 0
+        [ "$(date +%s)" -ge "$end" ] && return 1
+        sleep 0.05
+    done
+}
+expect() { wait_for -e "$1" || fail "expected /$1/ on the screen"; }
+expect_fixed() { wait_for -F -e "$1" || fail "expected '$1' on the screen"; }
+# expect_count N REGEX: exactly N screen lines match.
+expect_count() {
+    end=$(($(date +%s) + 10))
+    while :; do
+        screen >"$W/screen" 2>/dev/null
+        [ "$(grep -c -e "$2" "$W/screen")" -eq "$1" ] && return 0
+        [ "$(date +%s)" -ge "$end" ] && fail "expected $1 lines matching /$2/"
+        sleep 0.05
+    done
+}
+# on_screen GREP-ARGS...: one look, for things that must NOT be there (after a
+# positive expect has shown the screen is up to date).
+on_screen() { screen >"$W/screen" 2>/dev/null; grep -q "$@" "$W/screen"; }
+keys() { $T send-keys -t hd "$@"; }
+type_text() { $T send-keys -t hd -l "$1"; }
+hd() { "$HD" -c "$W/hd.yaml" "$@"; }
+
+# ---- a real receiver on a free port ----
+"$RECV" --port 0 >"$W/recv.out" 2>"$W/recv.err" &
+RPID=$!
+end=$(($(date +%s) + 10))
+until grep -q listening "$W/recv.out" 2>/dev/null; do
+    [ "$(date +%s)" -ge "$end" ] && { echo "FAIL: receiver did not start"; cat "$W/recv.err"; exit 1; }
+    sleep 0.05
+done
+PORT=$(sed -n 's/.*listening on \([0-9]*\).*/\1/p' "$W/recv.out")
+cat >"$W/hd.yaml" <<EOF
+database: $W/t.db
+network:
+  allow_private: true   # the test receiver is on loopback
+delivery:
+  retry_interval: 100ms
+  max_attempts: 3
+  timeout: 2s
+sites:
+  - name: ok
+    url: http://127.0.0.1:$PORT/ok
+  - name: bad
+    url: http://127.0.0.1:$PORT/status/500
+  - name: esc
+    url: http://127.0.0.1:$PORT/escape
+EOF
+cat >"$W/run.sh" <<EOF
+cd "$W"
+"$HD" -c "$W/hd.yaml" 2>"$W/err.txt"
+echo "EXIT=\$?"
+stty -a | tr ' ;' '\n\n' | grep -x -e '-\{0,1\}icanon' -e '-\{0,1\}echo'
+sleep 600
+EOF
+$T new-session -d -s hd -x 80 -y 24 "sh $W/run.sh" || fail "tmux did not start"
+TITLE0=$($T display -p -t hd '#{pane_title}')
+
