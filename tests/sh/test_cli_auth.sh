@@ -13,6 +13,13 @@ nsites() {
     count_lines "$TMP/out"
 }
 
+# --- help lists the kinds' flags ---
+"$HOOKDESK_BIN" sites add --help >"$TMP/out" 2>&1
+for flag in --jwt-alg --jwt-key-file --jwt-claim --token-url --client-id --region --bucket \
+    --object-format --session-token; do
+    check "help mentions $flag" grep -q -- "$flag" "$TMP/out"
+done
+
 # --- bad settings: exit 2, field named, nothing saved ---
 hd sites add j --url "$BASE/j" --auth jwt --jwt-alg HS512 --secret x
 expect_rc 2 "unknown jwt algorithm"
