@@ -226,6 +226,9 @@ hd_status store_record_outcomes(store *st, const char *owner, const attempt_outc
 void store_set_default_timeout(store *st, int64_t timeout_ms);
 /* Gives back every lease of owner (engine stopping without finishing). */
 hd_status store_release_leases(store *st, const char *owner, int64_t now_ms, hd_error *err);
+/* Gives back the leases of these messages only (claimed, never started). */
+hd_status store_release_messages(store *st, const char *owner, const int64_t *ids, int n,
+                                 int64_t now_ms, hd_error *err);
 /* Earliest due_at of a pending message of an enabled site; 0 when none. */
 hd_status store_next_due(store *st, int64_t *due_ms, hd_error *err);
 /* Pending messages of enabled sites (for `serve --drain`). */

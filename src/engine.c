@@ -18,10 +18,17 @@
  *     while it does network or database work.
  * One tick of the worker:
  *   1. curl_multi_perform, then CURLMSG_DONE results -> attempt outcomes;
- *   2. one BEGIN IMMEDIATE transaction: record every finished outcome and
- *      claim up to (concurrency - in flight) due messages; on failure
- *      (SQLITE_BUSY...) roll back and keep the outcomes for the next tick,
- *      so no finished attempt is lost;
+ *      freed slots are refilled at once from `ready`, messages claimed ahead
+ *      (up to READY_DEPTH times the concurrency), so the network never waits
+ *      for the database;
+ *   2. one BEGIN IMMEDIATE transaction, when `ready` runs low or outcomes
+ *      have waited COMMIT_DELAY_MS (group commit: one fsync for many
+ *      attempts): record every finished outcome and claim due messages; on
+ *      failure (SQLITE_BUSY...) roll back and keep the outcomes for the next
+ *      tick, so no finished attempt is lost.  An outcome not yet committed
+ *      when the process dies is an attempt in flight: retried after its
+ *      lease, the one duplicate SPEC §1 allows.  slot_free bounds them:
+ *      at most 2 x concurrency sent and not yet recorded;
  *   3. start the claimed transfers (request build errors become outcomes
  *      without touching the network);
  *   4. one purge chunk when a purge is under way (each its own transaction);
@@ -71,6 +78,13 @@
 #include "hd_util.h"
 #include "http.h"
 
+/* Group commit: finished attempts wait at most this long to be recorded
+ * together (they are durable only once recorded; see DESIGN). */
+#define COMMIT_DELAY_MS 5
+/* Messages claimed ahead, in units of delivery.concurrency.  Their leases
+ * run from the claim, so the reserve is kept to a few ticks' worth. */
+#define READY_DEPTH 3
+
 /* A claimed message whose transfer is under way. */
 typedef struct flight {
     http_transfer *t;        /* the easy handle (t->user points back here) */
@@ -110,6 +124,7 @@ typedef struct site_cache {
     site *items;             /* sites fetched so far */
     int count;
     uint64_t counter;        /* store_change_counter when filled */
+    int64_t checked_at;      /* monotonic ms of the last look at the counter */
 } site_cache;
 
 struct engine {
@@ -139,6 +154,11 @@ struct engine {
     int nflights;
     pending_out *outs;       /* finished, not recorded yet */
     int nouts, outs_cap;
+    int64_t outs_since;      /* monotonic ms when the oldest of outs finished */
+    message *ready;          /* claimed, not started yet (oldest first), at most
+                                READY_DEPTH * d.concurrency: a freed slot refills
+                                at once instead of waiting for a transaction */
+    int nready;
     site_cache sites;
     token_entry *tokens;     /* oauth2 token cache, never shrinks (indices stay valid) */
     int ntokens;
@@ -181,6 +201,8 @@ static void make_owner(char *out, size_t outlen)
 
 static void outs_push(engine *e, attempt_outcome *o, char *log_line)
 {
+    if (e->nouts == 0)
+        e->outs_since = hd_mono_ms();
     if (e->nouts == e->outs_cap) {
         e->outs_cap = e->outs_cap ? e->outs_cap * 2 : 32;
         e->outs = hd_xrealloc(e->outs, sizeof *e->outs * (size_t)e->outs_cap);
@@ -205,10 +227,18 @@ static void site_cache_clear(site_cache *c)
  * committed a change, so an edited site is used at once). */
 static const site *site_lookup(engine *e, int64_t id, hd_error *err)
 {
-    uint64_t counter = store_change_counter(e->st);
-    if (counter != e->sites.counter) {
-        site_cache_clear(&e->sites);
-        e->sites.counter = counter;
+    /* Any commit (our own included) changes the counter, so asking for it
+     * per message would refetch the sites after every tick: look at most
+     * once per poll interval.  A site edit reaches new attempts within that;
+     * a pause is immediate anyway (the claim skips paused sites). */
+    int64_t mono = hd_mono_ms();
+    if (mono >= e->sites.checked_at + e->d.poll_interval_ms) {
+        e->sites.checked_at = mono;
+        uint64_t counter = store_change_counter(e->st);
+        if (counter != e->sites.counter) {
+            site_cache_clear(&e->sites);
+            e->sites.counter = counter;
+        }
     }
     for (int i = 0; i < e->sites.count; i++)
         if (e->sites.items[i].id == id)
@@ -502,6 +532,7 @@ static void outs_free_range(engine *e, int n)
 static void outs_recorded(engine *e)
 {
     int64_t attempts = 0, done = 0, failed = 0, errors = 0;
+    hd_buf log = {0};   /* one write for the batch, not one per attempt */
     for (int i = 0; i < e->nouts; i++) {
         const attempt_outcome *o = &e->outs[i].o;
         attempts++;
@@ -512,8 +543,13 @@ static void outs_recorded(engine *e)
         else if (o->new_status == MSG_FAILED)
             failed++;
         if (e->outs[i].log_line)
-            fputs(e->outs[i].log_line, stderr);
+            hd_buf_puts(&log, e->outs[i].log_line);
     }
+    if (log.len > 0) {
+        fwrite(log.data, 1, log.len, stderr);
+        fflush(stderr);
+    }
+    hd_buf_free(&log);
     pthread_mutex_lock(&e->lock);
     e->stats.attempts += attempts;
     e->stats.done += done;
@@ -689,6 +725,9 @@ static void drop_all(engine *e)
 static void release_all(engine *e)
 {
     drop_all(e);
+    for (int i = 0; i < e->nready; i++)
+        message_free(&e->ready[i]);
+    e->nready = 0;   /* their leases go back with all the others below */
     publish_in_flight(e);
     hd_error err = {0};
     if (e->nouts > 0) {
@@ -698,6 +737,47 @@ static void release_all(engine *e)
     }
     if (store_release_leases(e->st, e->owner, hd_now_ms(), &err) != HD_OK)
         set_last_error(e, err.msg);
+}
+
+/* A transfer may start: fewer than `concurrency` under way, and fewer than
+ * twice that sent but not yet recorded.  The second bound is what a kill -9
+ * can cost: at most 2 x concurrency attempts are sent again (SPEC §1's
+ * in-flight duplicates), however the commits are grouped. */
+static bool slot_free(const engine *e)
+{
+    int busy = e->nflights + e->nparked;
+    return busy < e->d.concurrency && busy + e->nouts < 2 * e->d.concurrency;
+}
+
+/* Step 1: fill free slots from the messages claimed ahead. */
+static void start_ready(engine *e)
+{
+    int started = 0;
+    while (started < e->nready && slot_free(e))
+        start_message(e, &e->ready[started++], false);
+    if (started == 0)
+        return;
+    memmove(e->ready, e->ready + started, sizeof *e->ready * (size_t)(e->nready - started));
+    e->nready -= started;
+    publish_in_flight(e);
+}
+
+/* Stopping: messages claimed ahead were never sent; give their leases back
+ * so another process (or the next start) sends them without waiting. */
+static void release_ready(engine *e)
+{
+    if (e->nready == 0)
+        return;
+    int64_t *ids = hd_xmalloc(sizeof *ids * (size_t)e->nready);
+    for (int i = 0; i < e->nready; i++) {
+        ids[i] = e->ready[i].id;
+        message_free(&e->ready[i]);
+    }
+    hd_error err = {0};
+    if (store_release_messages(e->st, e->owner, ids, e->nready, hd_now_ms(), &err) != HD_OK)
+        set_last_error(e, err.msg);   /* their leases expire instead */
+    free(ids);
+    e->nready = 0;
 }
 
 static void engine_loop(engine *e)
@@ -712,6 +792,7 @@ static void engine_loop(engine *e)
     for (;;) {
         int finished = collect_finished(e);
         finished += resume_parked(e);
+        start_ready(e);
 
         pthread_mutex_lock(&e->lock);
         bool stop = e->stop_requested;
@@ -723,20 +804,37 @@ static void engine_loop(engine *e)
             release_all(e);
             return;
         }
+        if (stop)
+            release_ready(e);
 
         int64_t mono = hd_mono_ms();
         if (woken || finished)
             next_claim = 0;
-        int room = e->d.concurrency - e->nflights - e->nparked;
-        bool claim = !stop && room > 0 && mono >= next_claim;
-        if ((e->nouts > 0 || claim) && mono >= next_tx_retry) {
+        /* Keep `concurrency` in flight and up to READY_DEPTH times that
+         * claimed ahead; claim when the reserve is down to one concurrency's
+         * worth, so each transaction claims a large batch. */
+        int busy = e->nflights + e->nparked;
+        int room = (READY_DEPTH + 1) * e->d.concurrency - busy - e->nready;
+        bool claim = !stop && mono >= next_claim && e->nready <= e->d.concurrency &&
+                     room > 0;
+        bool flush = e->nouts > 0 &&
+                     (stop || e->nouts >= e->d.concurrency || busy == 0 ||
+                      mono - e->outs_since >= COMMIT_DELAY_MS);
+        if ((flush || claim) && mono >= next_tx_retry) {
             message_list claimed;
             if (tick_transaction(e, claim ? room : 0, &claimed) == HD_OK) {
-                for (int i = 0; i < claimed.count; i++)
-                    start_message(e, &claimed.items[i], false);
-                if (claimed.count > 0)
-                    publish_in_flight(e);
-                if (claim && claimed.count < room) {
+                if (claimed.count > 0) {
+                    e->ready = hd_xrealloc(e->ready, sizeof *e->ready *
+                                                         (size_t)(e->nready + claimed.count));
+                    memcpy(e->ready + e->nready, claimed.items,
+                           sizeof *claimed.items * (size_t)claimed.count);
+                    e->nready += claimed.count;
+                    free(claimed.items);
+                    claimed.items = NULL;
+                    claimed.count = 0;
+                    start_ready(e);
+                }
+                if (claim && e->nready == 0 && busy < e->d.concurrency) {
                     /* Nothing else is due now: sleep until the next due one. */
                     int64_t due = 0, wait = poll_ms;
                     hd_error err = {0};
@@ -755,7 +853,7 @@ static void engine_loop(engine *e)
         }
 
         bool idle = e->nflights == 0 && e->nouts == 0 && e->nparked == 0 &&
-                    e->ntoken_flights == 0;
+                    e->ntoken_flights == 0 && e->nready == 0;
         if (stop && idle)
             return;   /* FINISH: everything in flight is recorded */
 
@@ -793,11 +891,13 @@ static void engine_loop(engine *e)
         /* Step 4: wait for curl, a wakeup, or the next claim time. */
         int64_t now = hd_mono_ms();
         int64_t timeout = poll_ms;
-        if (e->nouts > 0 && next_tx_retry > now)
+        if (e->nouts > 0 && next_tx_retry > now) {
             timeout = next_tx_retry - now;
-        else if (e->nouts > 0)
-            timeout = 0;
-        if (!stop && e->nflights + e->nparked < e->d.concurrency) {
+        } else if (e->nouts > 0) {
+            int64_t flush_in = e->outs_since + COMMIT_DELAY_MS - now;
+            timeout = flush_in < 0 || e->nouts >= e->d.concurrency ? 0 : flush_in;
+        }
+        if (!stop && e->nready <= e->d.concurrency) {
             int64_t until = next_claim > now ? next_claim - now : 0;
             if (until < timeout)
                 timeout = until;
@@ -849,6 +949,9 @@ static void engine_free(engine *e)
     free(e->d.user_agent);
     free(e->flights);
     free(e->outs);
+    for (int i = 0; i < e->nready; i++)
+        message_free(&e->ready[i]);
+    free(e->ready);
     pthread_mutex_destroy(&e->lock);
     free(e);
 }

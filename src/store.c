@@ -295,6 +295,9 @@ static const char *const migrations[] = {
       "UPDATE messages SET status = :status, attempts = attempts + 1, "             \
       "due_at = :due, response_code = :code, last_error = :error, "                 \
       "lease_owner = NULL, updated_at = :now WHERE id = :id AND lease_owner = :owner") \
+    _(RELEASE_ONE,                                                                  \
+      "UPDATE messages SET due_at = :now, lease_owner = NULL, updated_at = :now "   \
+      "WHERE id = :id AND lease_owner = :owner AND status IN (0, 1)")               \
     _(RELEASE_LEASES,                                                               \
       "UPDATE messages SET due_at = :now, lease_owner = NULL, updated_at = :now "   \
       "WHERE status IN (0, 1) AND lease_owner = :owner")                            \
@@ -2196,6 +2199,26 @@ hd_status store_release_leases(store *st, const char *owner, int64_t now_ms, hd_
         bind_i64(q, ":now", now_ms);
         bind_text(q, ":owner", owner);
         rc = step_done(st, q, "releasing leases", err);
+    }
+    return write_end(st, mode, rc, err);
+}
+
+hd_status store_release_messages(store *st, const char *owner, const int64_t *ids, int n,
+                                 int64_t now_ms, hd_error *err)
+{
+    write_mode mode;
+    hd_status rc = write_begin(st, true, &mode, err);
+    if (rc != HD_OK)
+        return rc;
+    sqlite3_stmt *q = stmt_get(st, STMT_RELEASE_ONE, err);
+    if (!q)
+        rc = HD_DB;
+    for (int i = 0; rc == HD_OK && i < n; i++) {
+        sqlite3_reset(q);
+        bind_i64(q, ":now", now_ms);
+        bind_i64(q, ":id", ids[i]);
+        bind_text(q, ":owner", owner);
+        rc = step_done(st, q, "releasing a lease", err);
     }
     return write_end(st, mode, rc, err);
 }
