@@ -16,6 +16,7 @@
 #include <strings.h>
 
 #include "hd_auth.h"
+#include "hd_sign.h"
 #include "hd_util.h"
 
 #define SITE_NAME_MAX 64
@@ -305,46 +306,6 @@ static hd_status check_headers(const site *s, hd_error *err)
     return HD_OK;
 }
 
-static int b64_value(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+')
-        return 62;
-    if (c == '/')
-        return 63;
-    return -1;
-}
-
-/* Strict standard base64 (padding optional); returns the decoded length or
- * -1.  Only the length matters here: sign.c decodes the key for real. */
-static long b64_decoded_len(const char *s)
-{
-    size_t len = strlen(s);
-    size_t pad = 0;
-    while (len > 0 && s[len - 1] == '=' && pad < 2) {
-        len--;
-        pad++;
-    }
-    if (pad && (len + pad) % 4 != 0)
-        return -1;
-    if (len % 4 == 1)
-        return -1;
-    for (size_t i = 0; i < len; i++)
-        if (b64_value((unsigned char)s[i]) < 0)
-            return -1;
-    /* Unused low bits of the last symbol must be zero (canonical form). */
-    if (len % 4 == 2 && (b64_value((unsigned char)s[len - 1]) & 0x0f))
-        return -1;
-    if (len % 4 == 3 && (b64_value((unsigned char)s[len - 1]) & 0x03))
-        return -1;
-    return (long)(len / 4 * 3 + (len % 4 ? len % 4 - 1 : 0));
-}
-
 static hd_status check_auth(const site *s, hd_error *err)
 {
     if ((unsigned)s->auth >= AUTH_KIND_COUNT)
@@ -409,10 +370,12 @@ static hd_status check_auth(const site *s, hd_error *err)
                                 "auth_secret: a whsec_ signing secret is required for hmac auth");
         if (strncmp(s->auth_secret, "whsec_", 6) != 0)
             return hd_error_set(err, HD_INVALID, "auth_secret: must start with 'whsec_'");
-        long n = b64_decoded_len(s->auth_secret + 6);
-        if (n < 0)
+        unsigned char *key = NULL;
+        size_t n = 0;
+        if (base64_decode(s->auth_secret + 6, &key, &n) != 0)
             return hd_error_set(err, HD_INVALID,
                                 "auth_secret: the part after 'whsec_' is not valid base64");
+        free(key);
         if (n == 0)
             return hd_error_set(err, HD_INVALID, "auth_secret: the key after 'whsec_' is empty");
         return HD_OK;
