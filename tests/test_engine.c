@@ -93,48 +93,19 @@ static int64_t add_msg(fixture *f, int64_t site_id, const char *payload)
 
 static engine *start(fixture *f, bool drain)
 {
-    engine_options opt = { .drain = drain, .quiet = true };
-    engine *e = NULL;
-    hd_error err = {0};
-    hd_status st = engine_start(&f->cfg, &opt, &e, &err);
-    if (st != HD_OK)
-        fprintf(stderr, "engine_start: %s\n", err.msg);
-    assert_int_equal(st, HD_OK);
+    engine *e = tu_engine_start(&f->cfg, drain);
+    assert_non_null(e);
     return e;
 }
 
 static void finish(engine *e)
 {
-    engine_stop(e, ENGINE_STOP_FINISH);
-    hd_error err = {0};
-    assert_int_equal(engine_join(e, &err), HD_OK);
-}
-
-typedef struct wait_final {
-    fixture *f;
-    const int64_t *ids;
-    int n;
-} wait_final;
-
-static bool all_final(void *arg)
-{
-    wait_final *w = arg;
-    for (int i = 0; i < w->n; i++) {
-        message m;
-        if (store_message_get(w->f->st, w->ids[i], &m, NULL) != HD_OK)
-            return false;
-        bool pending = msg_status_pending(m.status);
-        message_free(&m);
-        if (pending)
-            return false;
-    }
-    return true;
+    assert_true(tu_engine_finish(e));
 }
 
 static void wait_done(fixture *f, const int64_t *ids, int n, int timeout_ms)
 {
-    wait_final w = { f, ids, n };
-    assert_true(tu_wait_for(all_final, &w, timeout_ms));
+    assert_true(tu_wait_final(f->st, ids, n, timeout_ms));
 }
 
 static message get_msg(fixture *f, int64_t id)

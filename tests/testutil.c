@@ -14,6 +14,9 @@
 #include <unistd.h>
 
 #include <jansson.h>
+
+#include "hd_engine.h"
+#include "hd_store.h"
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/pem.h>
@@ -406,4 +409,55 @@ char *tu_rsa_keygen(const char *priv_path)
     BIO_free(bio);
     EVP_PKEY_free(key);
     return out;
+}
+
+/* ---- the engine and the store ---- */
+
+struct engine *tu_engine_start(const struct config *cfg, bool drain)
+{
+    engine_options opt = { .drain = drain, .quiet = true };
+    engine *e = NULL;
+    hd_error err = {0};
+    if (engine_start(cfg, &opt, &e, &err) != HD_OK) {
+        fprintf(stderr, "engine_start: %s\n", err.msg);
+        return NULL;
+    }
+    return e;
+}
+
+bool tu_engine_finish(struct engine *e)
+{
+    engine_stop(e, ENGINE_STOP_FINISH);
+    hd_error err = {0};
+    hd_status rc = engine_join(e, &err);
+    if (rc != HD_OK)
+        fprintf(stderr, "engine_join: %s\n", err.msg);
+    return rc == HD_OK;
+}
+
+typedef struct final_wait {
+    store *st;
+    const int64_t *ids;
+    int n;
+} final_wait;
+
+static bool all_final(void *arg)
+{
+    const final_wait *w = arg;
+    for (int i = 0; i < w->n; i++) {
+        message m;
+        if (store_message_get(w->st, w->ids[i], &m, NULL) != HD_OK)
+            return false;
+        bool pending = msg_status_pending(m.status);
+        message_free(&m);
+        if (pending)
+            return false;
+    }
+    return true;
+}
+
+bool tu_wait_final(struct store *st, const int64_t *ids, int n, int timeout_ms)
+{
+    final_wait w = { st, ids, n };
+    return tu_wait_for(all_final, &w, timeout_ms);
 }

@@ -76,4 +76,16 @@ bool tu_jwt_verify(const char *token, const char *secret, const char *pem, void 
  * public PEM (malloc'd). */
 char *tu_rsa_keygen(const char *priv_path);
 
+/* ---- the engine and the store, for the delivery tests ---- */
+struct config;
+struct engine;
+struct store;
+
+/* engine_start with quiet output; NULL (the error printed) when it fails. */
+struct engine *tu_engine_start(const struct config *cfg, bool drain);
+/* engine_stop(FINISH) + engine_join; false when the join reports an error. */
+bool tu_engine_finish(struct engine *e);
+/* Waits until none of the messages is pending (Queued/Resent). */
+bool tu_wait_final(struct store *st, const int64_t *ids, int n, int timeout_ms);
+
 #endif
