@@ -91,7 +91,8 @@ $(ASAN)/tests/test_%: $(ASAN)/tests/test_%.o $(ASAN_TESTLIB) $(ASAN_CORE) $(ASAN
 
 test-build: $(ASAN)/hookdesk $(ASAN)/hd-receiver $(TEST_BINS)
 
-test: test-build
+# cppcheck first: a finding fails the test run like a failing test.
+test: lint test-build
 	@sh tests/run.sh $(ASAN)
 
 run: hookdesk $(REL)/hd-receiver
@@ -101,7 +102,8 @@ bench: hookdesk $(REL)/hd-receiver
 	@sh bench/run.sh ./hookdesk $(REL)/hd-receiver
 
 lint:
-	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
+	@echo "cppcheck src ui"
+	@cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 	  --std=c11 -Iinclude -Isrc --suppress=missingIncludeSystem src ui
 
 install: hookdesk
