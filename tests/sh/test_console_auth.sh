@@ -6,7 +6,8 @@
 # receiver's token endpoint), an aws-s3 site (its settings in `sites
 # export`, its PUT request in `sites test`), and a jwt site made with the CLI
 # edited in the form from HS256 to RS256.  Typed secrets never show on the
-# screen; stored ones show as ********.
+# screen; stored ones show as ********.  At 80x12 the form scrolls to keep
+# the focused field in view.
 set -u
 HD=${HOOKDESK_BIN:?set HOOKDESK_BIN to the hookdesk binary}
 RECV=${HD_RECEIVER_BIN:?set HD_RECEIVER_BIN to hd-receiver}
@@ -199,6 +200,22 @@ grep -q "jwt-secret-XYZ" "$W/export.yaml" && fail "the HS256 secret stayed with 
 hd send --site jw --action order.jwt --customer cus_jwt >/dev/null || fail "send to jw failed"
 poll done_for jw order.jwt || fail "the jwt message was not delivered: $(hd logs --site jw)"
 no_secrets
+
+echo "# a small terminal: the column scrolls so that the focused field stays visible"
+$T resize-window -t hd -x 80 -y 12 || fail "tmux cannot resize"
+keys g j j j j j
+keys e
+expect_fixed "Edit trusted site s3site"
+expect_fixed "more below"
+on_screen "^ Session token " && fail "the last fields fit in 12 rows?"
+keys Tab Tab Tab Tab Tab Tab Tab Tab Tab Tab
+expect_fixed "Session token   ********"
+expect_fixed "more above"
+keys BTab BTab BTab BTab BTab BTab BTab BTab BTab BTab
+expect_fixed "Name            s3site"
+keys Escape
+expect_fixed "not saved"
+$T resize-window -t hd -x 80 -y 24
 
 echo "# q quits: exit code 0"
 keys q
