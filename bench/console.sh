@@ -46,9 +46,13 @@ for N in $SIZES; do
 
     tr="$W/trace-$N"
     : >"$tr"
+    t0=$(date +%s%N)
     $T new-session -d -s b$N -x 80 -y 24 \
         "HOOKDESK_UI_TRACE='$tr' '$HD' -c '$cfg' console --no-deliver; sleep 30"
     wait_lines "$tr" 1
+    # Seen from outside: launch (tmux and sh included) to the first frame,
+    # to within the 10 ms of wait_lines' polling.
+    echo "launch_to_first_screen_ms $(( ($(date +%s%N) - t0) / 1000000 ))" >"$W/launch-$N"
     n=1
     key() {   # key TMUX-KEY: send it, wait for its frame
         $T send-keys -t b$N "$1"
@@ -97,8 +101,10 @@ w7() { worst "$1" Esc; }
 echo "== console (80x24, --no-deliver; ms from key to its frame, worst case)"
 printf '%-34s' "messages"
 for N in $SIZES; do printf '%12s' "$N"; done
-echo "    target"
+echo
 row "first full screen (ms)" first
+launch() { awk '{ printf "%.0f", $2 }' "$W/launch-${1##*-}"; }
+row "  from launch, tmux incl. (ms)" launch
 row "PgDn (ms)" w1
 row "G, to the oldest (ms)" w2
 row "g, to the newest (ms)" w3
