@@ -14,7 +14,7 @@ HD=$(realpath "${1:-./hookdesk}")
 RECV=$(realpath "${2:-build/rel/hd-receiver}")
 N_DELIVER=${N_DELIVER:-20000}
 N_IMPORT=${N_IMPORT:-200000}
-CONC=${CONC:-16}
+CONC=${CONC:-"16 64"}   # one delivery comparison per value
 W=$(mktemp -d "${TMPDIR:-/tmp}/hookdesk-bench.XXXXXX")
 RPID=""
 cleanup() { [ -n "$RPID" ] && kill "$RPID" 2>/dev/null; wait 2>/dev/null; rm -rf "$W"; }
@@ -33,18 +33,12 @@ URL="http://127.0.0.1:$PORT/ok"
 BODY='{"order":{"id":42,"total":"19.99","currency":"EUR"},"note":"benchmark payload"}'
 
 echo "== machine: $(nproc) cores, $(uname -srm)"
-echo "== deliveries ($N_DELIVER messages, concurrency $CONC, receiver on 127.0.0.1:$PORT)"
-
-# Baseline 1: the receiver's own ceiling with a load generator.
 cat >"$W/post.lua" <<LUA
 wrk.method = "POST"
 wrk.body   = '$BODY'
 wrk.headers["Content-Type"] = "application/json"
 LUA
-WRK_RPS=$(wrk -t2 -c"$CONC" -d5s -s "$W/post.lua" "$URL" | awk '/Requests\/sec/ { printf "%.0f", $2 }')
-echo "receiver ceiling (wrk -c$CONC):        $WRK_RPS req/s"
-
-# Baseline 2: curl --parallel posting the same messages.
+printf '%s' "$BODY" >"$W/body.json"
 : >"$W/curl.cfg"
 i=0
 while [ $i -lt "$N_DELIVER" ]; do
@@ -53,35 +47,47 @@ while [ $i -lt "$N_DELIVER" ]; do
         "$URL" "$W/body.json" >>"$W/curl.cfg"
     i=$((i + 1))
 done
-printf '%s' "$BODY" >"$W/body.json"
-t0=$(now)
-curl -s -S --no-progress-meter --parallel --parallel-max "$CONC" -K "$W/curl.cfg"
-t1=$(now)
-CURL_RPS=$(rate "$N_DELIVER" "$t0" "$t1")
-echo "curl --parallel (max $CONC):            $CURL_RPS req/s"
+awk -v n="$N_DELIVER" -v body="$BODY" 'BEGIN { for (i = 0; i < n; i++)
+    printf "{\"site\":\"bench\",\"action\":\"order.created\",\"customer\":\"cus_%d\",\"payload\":%s}\n", i % 1000, body }' \
+    >"$W/deliver.jsonl"
 
-# hookdesk serve --drain, every state change durable (synchronous=FULL).
-cat >"$W/hd.yaml" <<YAML
+# deliveries C: the three ways of posting N_DELIVER messages, C at a time.
+deliveries() {
+    C=$1
+    echo "== deliveries ($N_DELIVER messages, $C at a time, receiver on 127.0.0.1:$PORT)"
+    # Baseline 1: the receiver's own ceiling with a load generator.
+    WRK_RPS=$(wrk -t2 -c"$C" -d5s -s "$W/post.lua" "$URL" | awk '/Requests\/sec/ { printf "%.0f", $2 }')
+    echo "receiver ceiling (wrk -c$C):            $WRK_RPS req/s"
+    # Baseline 2: curl --parallel posting the same messages.
+    t0=$(now)
+    curl -s -S --no-progress-meter --parallel --parallel-max "$C" -K "$W/curl.cfg"
+    t1=$(now)
+    CURL_RPS=$(rate "$N_DELIVER" "$t0" "$t1")
+    echo "curl --parallel (max $C):               $CURL_RPS req/s"
+    # hookdesk serve --drain, every state change durable (synchronous=FULL).
+    rm -f "$W/deliver.db" "$W/deliver.db-wal" "$W/deliver.db-shm"
+    cat >"$W/hd.yaml" <<YAML
 database: $W/deliver.db
 network:
   allow_private: true   # the receiver is on loopback
 delivery:
-  concurrency: $CONC
+  concurrency: $C
   synchronous: full
 YAML
-"$HD" -c "$W/hd.yaml" sites add bench --url "$URL" >/dev/null
-awk -v n="$N_DELIVER" -v body="$BODY" 'BEGIN { for (i = 0; i < n; i++)
-    printf "{\"site\":\"bench\",\"action\":\"order.created\",\"customer\":\"cus_%d\",\"payload\":%s}\n", i % 1000, body }' \
-    >"$W/deliver.jsonl"
-"$HD" -c "$W/hd.yaml" import "$W/deliver.jsonl" >/dev/null
-t0=$(now)
-"$HD" -c "$W/hd.yaml" serve --drain 2>/dev/null
-t1=$(now)
-HD_RPS=$(rate "$N_DELIVER" "$t0" "$t1")
-DONE=$("$HD" -c "$W/hd.yaml" logs --status done --limit 1000000 --format csv | tail -n +2 | wc -l)
-echo "hookdesk serve --drain:                 $HD_RPS deliveries/s ($DONE/$N_DELIVER Done)"
-echo "  ratio to receiver ceiling:            $(ratio "$HD_RPS" "$WRK_RPS")  (target >= 0.50)"
-echo "  ratio to curl --parallel:             $(ratio "$HD_RPS" "$CURL_RPS")"
+    "$HD" -c "$W/hd.yaml" sites add bench --url "$URL" >/dev/null
+    "$HD" -c "$W/hd.yaml" import "$W/deliver.jsonl" >/dev/null
+    t0=$(now)
+    "$HD" -c "$W/hd.yaml" serve --drain 2>/dev/null
+    t1=$(now)
+    HD_RPS=$(rate "$N_DELIVER" "$t0" "$t1")
+    DONE=$("$HD" -c "$W/hd.yaml" logs --status done --limit 1000000 --format csv | tail -n +2 | wc -l)
+    echo "hookdesk serve --drain:                 $HD_RPS deliveries/s ($DONE/$N_DELIVER Done)"
+    echo "  ratio to receiver ceiling:            $(ratio "$HD_RPS" "$WRK_RPS")  (target >= 0.50)"
+    echo "  ratio to curl --parallel:             $(ratio "$HD_RPS" "$CURL_RPS")"
+}
+for C in $CONC; do
+    deliveries "$C"
+done
 
 echo "== import ($N_IMPORT messages)"
 cat >"$W/imp.yaml" <<YAML
