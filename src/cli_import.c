@@ -22,6 +22,7 @@
 
 #include "cli_internal.h"
 #include "hd_json.h"
+#include "hd_sanitize.h"
 #include "hd_util.h"
 
 #define IMPORT_BATCH 50000
@@ -299,8 +300,13 @@ int cli_cmd_import(cli_ctx *ctx, int argc, char **argv)
             goto out;
         }
         if (!ok) {
-            if (bad < IMPORT_MAX_REPORTED)
-                fprintf(stderr, "hookdesk: import: %s:%ld: %s\n", shown, lineno, why);
+            if (bad < IMPORT_MAX_REPORTED) {
+                /* why quotes the line's own text (a site name, a key): the
+                 * file comes from elsewhere, so neutralise escapes. */
+                char *safe = sanitize_dup(why, 0);
+                fprintf(stderr, "hookdesk: import: %s:%ld: %s\n", shown, lineno, safe);
+                free(safe);
+            }
             bad++;
         }
     }

@@ -56,6 +56,7 @@ cat >"$TMP/bad2.jsonl" <<'JSONL'
 {"site": "rx", "action": 5, "payload": {}}
 {"site": "rx", "action": "a"}
 {"site": "rx", "action": "a", "path": "no-slash", "payload": {}}
+{"site": "x\u001b[2Jy", "action": "a", "payload": {}}
 JSONL
 hd import "$TMP/bad2.jsonl"
 expect_rc 2 "import with several bad lines"
@@ -65,6 +66,8 @@ check "missing action (line 4)" grep -q "bad2.jsonl:4: action: required" "$TMP/e
 check "action not a string (line 5)" grep -q "bad2.jsonl:5: action: must be a string" "$TMP/err"
 check "missing payload (line 6)" grep -q "bad2.jsonl:6: payload: required" "$TMP/err"
 check "path without slash (line 7)" grep -q "bad2.jsonl:7: path: must start with '/'" "$TMP/err"
+check "site name from the file shown inert (line 8)" grep -q "bad2.jsonl:8: site 'x^\[\[2Jy' not found" "$TMP/err"
+check "no raw escape on stderr" sh -c "! grep -q \"\$(printf '\\033')\" '$TMP/err'"
 hd logs --limit 0 --format json
 check "nothing stored from bad2" test "$(count_lines "$TMP/out")" -eq 1300
 
