@@ -184,6 +184,11 @@ static bool blank(const char *s, size_t n)
  * 32-bit length (UINT32_MAX = NULL) followed by the bytes. */
 static bool spool_put_bytes(FILE *f, const char *s, size_t n)
 {
+    if (s && n >= UINT32_MAX) {
+        /* A 4 GiB field would wrap the length prefix and corrupt the spool. */
+        errno = EFBIG;
+        return false;
+    }
     uint32_t len = s ? (uint32_t)n : UINT32_MAX;
     if (fwrite(&len, sizeof len, 1, f) != 1)
         return false;
