@@ -428,7 +428,9 @@ int cli_main(int argc, char **argv)
         store_close(ctx.st);
     config_free(&ctx.cfg);
     free(console_argv);
-    if (fflush(stdout) != 0 && rc == 0) {
+    /* ferror too: a write that failed earlier (its buffer already gone)
+     * leaves only the error flag behind, and fflush would then succeed. */
+    if ((fflush(stdout) != 0 || ferror(stdout)) && rc == 0) {
         fprintf(stderr, "hookdesk: writing output: %s\n", strerror(errno));
         rc = 1;
     }
