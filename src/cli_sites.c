@@ -678,6 +678,13 @@ static int sites_import(cli_ctx *ctx, int argc, char **argv)
             st = hd_error_set(&err, HD_INVALID,
                               "%s: site '%s': a masked (\"********\") auth setting has no stored "
                               "value; give the real one", path, in->name);
+        else if (st == HD_OK && in->auth_extra && old.auth != in->auth &&
+                 strstr(in->auth_extra, "\"********\""))
+            /* Unchecked, the mask itself would be stored as the new kind's
+             * setting (e.g. a session token of "********"). */
+            st = hd_error_set(&err, HD_INVALID,
+                              "%s: site '%s': an auth setting is masked (\"********\") and the "
+                              "auth kind changed; give the real value", path, in->name);
         if (st == HD_OK) {
             /* An export without --show-secrets: keep the stored secret. */
             if (masked && old.auth == in->auth)

@@ -103,6 +103,24 @@ expect_rc 0 "import the export"
 hd sites export --show-secrets
 check "session token kept" grep -q 'session_token: "session-token-value"' "$TMP/out"
 check "client secret kept" grep -q 'client_secret: "client-secret-value"' "$TMP/out"
+# A masked setting cannot follow the site into another auth kind.
+cat >"$TMP/kind.yaml" <<YAML
+sites:
+  - name: aw
+    url: $BASE/aws
+    auth:
+      kind: aws-s3
+      access_key: AKIDEXAMPLE
+      secret_key: new-s3-secret
+      region: eu-west-1
+      bucket: archive
+      session_token: "********"
+YAML
+hd sites import "$TMP/kind.yaml"
+expect_rc 2 "import: masked session token with a new auth kind"
+check "masked setting + kind change named" grep -q "site 'aw': an auth setting is masked" "$TMP/err"
+hd sites export --show-secrets
+check "session token untouched after the refused import" grep -q 'session_token: "session-token-value"' "$TMP/out"
 
 # --- YAML: bad settings refused with file:line:col ---
 write_config "sites:
