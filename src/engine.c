@@ -815,11 +815,13 @@ static void engine_loop(engine *e)
          * worth, so each transaction claims a large batch. */
         int busy = e->nflights + e->nparked;
         int room = (READY_DEPTH + 1) * e->d.concurrency - busy - e->nready;
-        bool claim = !stop && mono >= next_claim && e->nready <= e->d.concurrency &&
-                     room > 0;
         bool flush = e->nouts > 0 &&
                      (stop || e->nouts >= e->d.concurrency || busy == 0 ||
                       mono - e->outs_since >= COMMIT_DELAY_MS);
+        /* A transaction that records outcomes also tops the reserve up when
+         * there is room for a batch: one commit instead of two. */
+        bool claim = !stop && mono >= next_claim && room > 0 &&
+                     (e->nready <= e->d.concurrency || (flush && room >= e->d.concurrency));
         if ((flush || claim) && mono >= next_tx_retry) {
             message_list claimed;
             if (tick_transaction(e, claim ? room : 0, &claimed) == HD_OK) {
