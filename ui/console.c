@@ -371,7 +371,10 @@ static void prompt_key(app *a, int key)
 static void popup_close(app *a)
 {
     a->popup = false;
-    if (a->test) {
+    /* A test still waiting for its answer keeps running: freeing it joins
+     * its thread, which would freeze the keys for up to the site timeout.
+     * The main loop shows its result when it comes. */
+    if (a->test && sitetest_poll(a->test, NULL)) {
         sitetest_free(a->test);
         a->test = NULL;
     }
@@ -529,6 +532,11 @@ static void usage(FILE *to)
 static void app_free(app *a)
 {
     popup_close(a);
+    if (a->test) {
+        /* Quitting: wait for it (bounded by the site timeout). */
+        sitetest_free(a->test);
+        a->test = NULL;
+    }
     hd_buf_free(&a->popup_body);
     msg_list_free(&a->logs);
     msg_list_free(&a->queue);
