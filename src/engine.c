@@ -21,14 +21,14 @@
  *      freed slots are refilled at once from `ready`, messages claimed ahead
  *      (up to READY_DEPTH times the concurrency), so the network never waits
  *      for the database;
- *   2. one BEGIN IMMEDIATE transaction, when `ready` runs low or outcomes
- *      have waited COMMIT_DELAY_MS (group commit: one fsync for many
- *      attempts): record every finished outcome and claim due messages; on
- *      failure (SQLITE_BUSY...) roll back and keep the outcomes for the next
- *      tick, so no finished attempt is lost.  An outcome not yet committed
- *      when the process dies is an attempt in flight: retried after its
- *      lease, the one duplicate SPEC §1 allows.  slot_free bounds them:
- *      at most 2 x concurrency sent and not yet recorded;
+ *   2. one BEGIN IMMEDIATE transaction, as soon as attempts have finished
+ *      or `ready` runs low: record every finished outcome (all that finished
+ *      since the last commit: one fsync for many under load) and claim due
+ *      messages; on failure (SQLITE_BUSY...) roll back and keep the outcomes
+ *      for the next tick, so no finished attempt is lost.  An outcome not yet
+ *      committed when the process dies is an attempt in flight: retried
+ *      after its lease, the one duplicate SPEC §1 allows.  slot_free bounds
+ *      them: at most 2 x concurrency sent and not yet recorded;
  *   3. start the claimed transfers (request build errors become outcomes
  *      without touching the network);
  *   4. one purge chunk when a purge is under way (each its own transaction);
@@ -78,9 +78,6 @@
 #include "hd_util.h"
 #include "http.h"
 
-/* Group commit: finished attempts wait at most this long to be recorded
- * together (they are durable only once recorded; see DESIGN). */
-#define COMMIT_DELAY_MS 5
 /* Messages claimed ahead, in units of delivery.concurrency.  Their leases
  * run from the claim, so the reserve is kept to a few ticks' worth. */
 #define READY_DEPTH 3
@@ -154,7 +151,6 @@ struct engine {
     int nflights;
     pending_out *outs;       /* finished, not recorded yet */
     int nouts, outs_cap;
-    int64_t outs_since;      /* monotonic ms when the oldest of outs finished */
     message *ready;          /* claimed, not started yet (oldest first), at most
                                 READY_DEPTH * d.concurrency: a freed slot refills
                                 at once instead of waiting for a transaction */
@@ -201,8 +197,7 @@ static void make_owner(char *out, size_t outlen)
 
 static void outs_push(engine *e, attempt_outcome *o, char *log_line)
 {
-    if (e->nouts == 0)
-        e->outs_since = hd_mono_ms();
+
     if (e->nouts == e->outs_cap) {
         e->outs_cap = e->outs_cap ? e->outs_cap * 2 : 32;
         e->outs = hd_xrealloc(e->outs, sizeof *e->outs * (size_t)e->outs_cap);
@@ -815,9 +810,11 @@ static void engine_loop(engine *e)
          * worth, so each transaction claims a large batch. */
         int busy = e->nflights + e->nparked;
         int room = (READY_DEPTH + 1) * e->d.concurrency - busy - e->nready;
-        bool flush = e->nouts > 0 &&
-                     (stop || e->nouts >= e->d.concurrency || busy == 0 ||
-                      mono - e->outs_since >= COMMIT_DELAY_MS);
+        /* Outcomes are committed at once: the transfers started from the
+         * reserve keep the connections busy meanwhile, and whatever finishes
+         * during a commit is recorded by the next one (natural batching,
+         * no added latency, no wider window of unrecorded attempts). */
+        bool flush = e->nouts > 0;
         /* A transaction that records outcomes also tops the reserve up when
          * there is room for a batch: one commit instead of two. */
         bool claim = !stop && mono >= next_claim && room > 0 &&
@@ -896,8 +893,7 @@ static void engine_loop(engine *e)
         if (e->nouts > 0 && next_tx_retry > now) {
             timeout = next_tx_retry - now;
         } else if (e->nouts > 0) {
-            int64_t flush_in = e->outs_since + COMMIT_DELAY_MS - now;
-            timeout = flush_in < 0 || e->nouts >= e->d.concurrency ? 0 : flush_in;
+            timeout = 0;
         }
         if (!stop && e->nready <= e->d.concurrency) {
             int64_t until = next_claim > now ? next_claim - now : 0;
