@@ -382,7 +382,9 @@ int cli_main(int argc, char **argv)
         cmd = find_command(cargv[0]);
         if (!cmd)
             return cli_usage_error(NULL, "unknown command '%s'", cargv[0]);
-        if (cmd->run != cli_cmd_console && wants_help(cargc, cargv)) {
+        /* The console too: its help must not need a readable config or
+         * create a database (open_store below would). */
+        if (wants_help(cargc, cargv)) {
             fputs(cmd->usage, stdout);
             return 0;
         }
