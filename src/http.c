@@ -39,6 +39,15 @@ static size_t on_header(char *data, size_t size, size_t n, void *userp)
         end--;
     if (end == 0)
         return len;
+    /* The receiver is a stranger: keep at most HTTP_MAX_HEADERS bytes of its
+     * headers (libcurl before 8.3 does not bound them itself). */
+    if (t->resp_headers.len + end + 1 > HTTP_MAX_HEADERS) {
+        if (!t->headers_cut) {
+            hd_buf_puts(&t->resp_headers, "[more headers not kept]\n");
+            t->headers_cut = true;
+        }
+        return len;
+    }
     hd_buf_append(&t->resp_headers, data, end);
     hd_buf_putc(&t->resp_headers, '\n');
     return len;

@@ -20,6 +20,9 @@ typedef struct http_options {
     bool allow_private;          /* network.allow_private */
 } http_options;
 
+/* Response header bytes kept per attempt. */
+#define HTTP_MAX_HEADERS (64 * 1024)
+
 typedef struct http_transfer {
     CURL *easy;                  /* configured handle; CURLOPT_PRIVATE points back here */
     struct curl_slist *slist;    /* request headers as curl wants them */
@@ -30,6 +33,7 @@ typedef struct http_transfer {
     hd_buf resp_headers;         /* "Name: value\n" lines of the final response */
     hd_buf resp_body;            /* first max_response_body bytes */
     uint64_t body_dropped;       /* bytes beyond max_response_body */
+    bool headers_cut;            /* response headers went past HTTP_MAX_HEADERS */
     int64_t started_at;          /* epoch ms */
     int64_t started_mono;        /* monotonic ms, for the duration */
     void *user;                  /* caller's data (the engine's slot) */

@@ -550,6 +550,26 @@ static enum MHD_Result route(struct MHD_Connection *conn, const char *url)
             body[i] = (char)('a' + i % 26);
         return reply(conn, 200, body, (size_t)n, MHD_RESPMEM_MUST_FREE);
     }
+    if (strncmp(url, "/manyheaders/", 13) == 0) {
+        /* N headers of ~100 bytes each: tests the header cap. */
+        long n = strtol(url + 13, NULL, 10);
+        if (n < 0 || n > 100000)
+            n = 0;
+        struct MHD_Response *r =
+            MHD_create_response_from_buffer(3, (void *)(uintptr_t)"ok\n", MHD_RESPMEM_PERSISTENT);
+        if (!r)
+            return MHD_NO;
+        char name[32], value[96];
+        memset(value, 'v', sizeof value - 1);
+        value[sizeof value - 1] = '\0';
+        for (long i = 0; i < n; i++) {
+            snprintf(name, sizeof name, "X-Filler-%ld", i);
+            MHD_add_response_header(r, name, value);
+        }
+        enum MHD_Result ret = MHD_queue_response(conn, 200, r);
+        MHD_destroy_response(r);
+        return ret;
+    }
     if (strcmp(url, "/escape") == 0) {
         static const char evil[] =
             "\x1b[2J\x1b[H\x1b]0;pwned title\x07\x1b[31mred\x1b[0m \x1b[?1049h"
@@ -687,6 +707,8 @@ int main(int argc, char **argv)
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)4000,
+        /* Room for /manyheaders (the default 32 KiB pool is too small). */
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(512 * 1024),
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
         MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
         MHD_OPTION_END);

@@ -16,6 +16,7 @@
 #include "hd_sign.h"
 #include "hd_store.h"
 #include "hd_util.h"
+#include "http.h"
 #include "testutil.h"
 
 #define SECRET "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
@@ -249,6 +250,26 @@ static void test_huge_body_truncated(void **state)
     attempt_list_free(&al);
 }
 
+/* A receiver that sends ~160 KB of headers: only HTTP_MAX_HEADERS are kept. */
+static void test_huge_headers_capped(void **state)
+{
+    fixture *f = *state;
+    int64_t id = add_msg(f, add_site(f, "hdrs", "/manyheaders/1500", NULL), NULL);
+    engine *e = start(f, false);
+    wait_done(f, &id, 1, 10000);
+    finish(e);
+    attempt_list al;
+    assert_int_equal(store_attempts_list(f->st, id, &al, NULL), HD_OK);
+    assert_int_equal(al.count, 1);
+    assert_int_equal(al.items[0].response_code, 200);
+    assert_non_null(al.items[0].response_headers);
+    size_t len = strlen(al.items[0].response_headers);
+    assert_true(len <= HTTP_MAX_HEADERS + 64);
+    assert_true(len > HTTP_MAX_HEADERS / 2);
+    assert_non_null(strstr(al.items[0].response_headers, "[more headers not kept]"));
+    attempt_list_free(&al);
+}
+
 static void auth_basic(site *s)
 {
     s->auth = AUTH_BASIC;
@@ -467,6 +488,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_seq_done_after_3_same_webhook_id, setup, teardown),
         cmocka_unit_test_setup_teardown(test_error_texts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_huge_body_truncated, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_huge_headers_capped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_auth_kinds, setup, teardown),
         cmocka_unit_test_setup_teardown(test_private_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_paused_site_keeps_queued, setup, teardown),
