@@ -81,5 +81,11 @@ hd_status site_validate(const site *s, hd_error *err);
 
 /* "********" for any non-empty secret; used everywhere a secret would show. */
 const char *site_mask(const char *secret);
+/* True when an extra header's name says its value is a credential
+ * (Authorization, Cookie, X-Api-Key, X-Auth-Token...): masked wherever the
+ * site is shown, like the auth secret. */
+bool site_header_is_secret(const char *name);
+/* The value to show for extra header h: masked when it is a credential. */
+const char *site_header_shown(const site_header *h);
 
 #endif

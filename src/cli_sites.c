@@ -67,7 +67,8 @@ static int sites_list(cli_ctx *ctx, int argc, char **argv)
             json_object_set_new(o, "recent_ok", json_integer(ss->recent_ok));
             json_t *h = json_object();
             for (int k = 0; k < s->nheaders; k++)
-                json_object_set_new(h, s->headers[k].name, cli_json_str(s->headers[k].value));
+                json_object_set_new(h, s->headers[k].name,
+                                    cli_json_str(site_header_shown(&s->headers[k])));
             json_object_set_new(o, "headers", h);
             cli_json_print(stdout, o);
             continue;
@@ -624,7 +625,8 @@ static int sites_export(cli_ctx *ctx, int argc, char **argv)
                 printf("      ");
                 yaml_quoted(stdout, s->headers[k].name);
                 printf(": ");
-                yaml_quoted(stdout, s->headers[k].value);
+                yaml_quoted(stdout, show ? s->headers[k].value
+                                         : site_header_shown(&s->headers[k]));
                 printf("\n");
             }
         }
@@ -650,6 +652,29 @@ static int sites_export(cli_ctx *ctx, int argc, char **argv)
     return 0;
 }
 
+/* Credential headers exported without --show-secrets read "********": put
+ * back the stored value of the header of the same name.  False (with the
+ * header's name in *missing) when there is none to put back. */
+static bool unmask_headers(site *in, const site *old, const char **missing)
+{
+    const char *mask = site_mask("x");
+    for (int i = 0; i < in->nheaders; i++) {
+        site_header *h = &in->headers[i];
+        if (!site_header_is_secret(h->name) || strcmp(h->value, mask) != 0)
+            continue;
+        const char *stored = NULL;
+        for (int k = 0; old && k < old->nheaders; k++)
+            if (strcasecmp(old->headers[k].name, h->name) == 0)
+                stored = old->headers[k].value;
+        if (!stored) {
+            *missing = h->name;
+            return false;
+        }
+        set_str(&h->value, stored);
+    }
+    return true;
+}
+
 static int sites_import(cli_ctx *ctx, int argc, char **argv)
 {
     const char *path = NULL;
@@ -673,6 +698,12 @@ static int sites_import(cli_ctx *ctx, int argc, char **argv)
         site_init(&old);
         hd_status st = store_site_get_by_name(ctx->st, in->name, &old, &err);
         bool masked = in->auth_secret && strcmp(in->auth_secret, site_mask("x")) == 0;
+        const char *missing = NULL;
+        if ((st == HD_OK || st == HD_NOT_FOUND) &&
+            !unmask_headers(in, st == HD_OK ? &old : NULL, &missing))
+            st = hd_error_set(&err, HD_INVALID,
+                              "%s: site '%s': header '%s' is masked (\"********\") and has no "
+                              "stored value; give the real one", path, in->name, missing);
         if (st == HD_OK && in->auth_extra && old.auth == in->auth &&
             !auth_extra_unmask(&in->auth_extra, old.auth_extra))
             st = hd_error_set(&err, HD_INVALID,

@@ -56,17 +56,6 @@ static bool header_value_ok(const char *s)
     return s && strpbrk(s, "\r\n") == NULL;
 }
 
-/* Extra static headers whose value is probably a credential are masked too. */
-static bool header_looks_secret(const char *name)
-{
-    static const char *const words[] = { "authorization", "cookie", "token", "secret",
-                                         "key", "password", "signature" };
-    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
-        if (strcasestr(name, words[i]))
-            return true;
-    return false;
-}
-
 static char *join_url(const char *base, const char *path)
 {
     if (!path || !*path)
@@ -329,7 +318,7 @@ hd_status request_build(const site *s, const message *m, const request_context *
             goto fail;
         }
         add_header(out, h->name, h->value,
-                   header_looks_secret(h->name) && *h->value ? MASK : h->value);
+                   site_header_is_secret(h->name) && *h->value ? MASK : h->value);
     }
     request_context dflt = { .now_ms = hd_now_ms(), .user_agent = NULL };
     st = apply_auth(s, m, ctx ? ctx : &dflt, out, err);

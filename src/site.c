@@ -142,6 +142,21 @@ void site_add_header(site *s, const char *name, const char *value)
     s->nheaders++;
 }
 
+bool site_header_is_secret(const char *name)
+{
+    static const char *const words[] = { "authorization", "cookie", "token", "secret",
+                                         "key", "password", "signature" };
+    for (size_t i = 0; name && i < sizeof words / sizeof words[0]; i++)
+        if (strcasestr(name, words[i]))
+            return true;
+    return false;
+}
+
+const char *site_header_shown(const site_header *h)
+{
+    return site_header_is_secret(h->name) ? site_mask(h->value) : h->value;
+}
+
 const char *site_mask(const char *secret)
 {
     return secret && *secret ? "********" : "";

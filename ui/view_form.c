@@ -34,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "hd_auth.h"
 #include "hd_duration.h"
@@ -318,8 +319,9 @@ static void form_set_auth(form_state *f, auth_kind k)
 
 /* ---- building a site from the fields ---- */
 
-/* "Name: value; Name2: value2" into s's extra headers. */
-static bool parse_headers(const char *text, site *s, char *why, size_t whylen)
+/* "Name: value; Name2: value2" into s's extra headers (orig: the stored
+ * site when editing, whose credential headers show as ********). */
+static bool parse_headers(const char *text, const site *orig, site *s, char *why, size_t whylen)
 {
     char *copy = hd_xstrdup(text);
     bool ok = true;
@@ -342,7 +344,13 @@ static bool parse_headers(const char *text, site *s, char *why, size_t whylen)
         char *end = item + strlen(item);
         while (end > item && end[-1] == ' ')
             *--end = '\0';
-        site_add_header(s, item, value);
+        /* A credential header still reading ******** keeps its stored value. */
+        const char *kept = NULL;
+        if (orig && site_header_is_secret(item) && strcmp(value, site_mask("x")) == 0)
+            for (int k = 0; k < orig->nheaders; k++)
+                if (strcasecmp(orig->headers[k].name, item) == 0)
+                    kept = orig->headers[k].value;
+        site_add_header(s, item, kept ? kept : value);
     }
     free(copy);
     return ok;
@@ -417,7 +425,7 @@ static bool form_build(const form_state *f, site *s, char *why, size_t whylen)
                                              : stored_secret(f, FF_SECRET);
     if (!build_extra(f, s, why, whylen))
         return false;
-    return parse_headers(f->val[FF_HEADERS], s, why, whylen);
+    return parse_headers(f->val[FF_HEADERS], f->site_id ? &f->orig : NULL, s, why, whylen);
 }
 
 static int field_of_message(const char *msg)
@@ -513,7 +521,8 @@ void form_begin(app *a, int64_t site_id)
         size_t at = 0;
         for (int i = 0; i < o->nheaders && at < sizeof f->val[0]; i++)
             at += (size_t)snprintf(f->val[FF_HEADERS] + at, sizeof f->val[0] - at, "%s%s: %s",
-                                   i ? "; " : "", o->headers[i].name, o->headers[i].value);
+                                   i ? "; " : "", o->headers[i].name,
+                                   site_header_shown(&o->headers[i]));
         f->ctype = o->ctype;
     }
     form_set_auth(f, f->orig.auth);

@@ -117,6 +117,21 @@ hd sites remove down
 expect_rc 1 "sites remove of a missing site"
 hd sites list --format json
 check "removed" sh -c "! grep -q '\"name\":\"down\"' '$TMP/out'"
+# --- credential headers are masked like secrets, and survive an export/import ---
+hd sites add keyed --url "http://127.0.0.1:$RX_PORT/ok" --add-header 'X-Api-Key: k3y-v4lue-123' \
+    --add-header 'X-Plain: visible'
+expect_rc 0 "add a site with a credential header"
+hd sites list --format json
+check "json list masks the credential header" sh -c "! grep -q 'k3y-v4lue-123' '$TMP/out'"
+check "json list keeps a plain header" grep -q '"X-Plain":"visible"' "$TMP/out"
+hd sites export
+check "export masks the credential header" sh -c "! grep -q 'k3y-v4lue-123' '$TMP/out' && grep -q '\"X-Api-Key\": \"\*\*\*\*\*\*\*\*\"' '$TMP/out'"
+cp "$TMP/out" "$TMP/keyed-export.yaml"
+hd sites import "$TMP/keyed-export.yaml"
+expect_rc 0 "import of a masked export"
+hd sites export --show-secrets
+check "the stored header value was kept" grep -q 'k3y-v4lue-123' "$TMP/out"
+
 hd sites frob
 expect_rc 2 "unknown sites subcommand"
 
