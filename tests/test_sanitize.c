@@ -177,6 +177,15 @@ static void test_json_pretty(void **state)
     p = json_pretty("\"x\"", 3);
     assert_string_equal(p, "\"x\"");
     free(p);
+    /* Re-indented, not re-encoded: numbers, escapes and duplicate keys stay
+     * exactly as sent. */
+    const char *exact = " {\"n\": 1.10, \"big\":123456789012345678901234567890,"
+                        "\"k\":1,\"k\":2, \"s\": \"a\\u00e9\\\"}\", \"e\": [ ], \"x\": 1e5}";
+    p = json_pretty(exact, strlen(exact));
+    assert_string_equal(p, "{\n  \"n\": 1.10,\n  \"big\": 123456789012345678901234567890,\n"
+                           "  \"k\": 1,\n  \"k\": 2,\n  \"s\": \"a\\u00e9\\\"}\",\n"
+                           "  \"e\": [],\n  \"x\": 1e5\n}");
+    free(p);
     /* Not JSON: the text comes back unchanged. */
     p = json_pretty("not json {", 10);
     assert_string_equal(p, "not json {");
