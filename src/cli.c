@@ -27,6 +27,7 @@
 
 #include "cli_internal.h"
 #include "hd_duration.h"
+#include "hd_sanitize.h"
 #include "hd_util.h"
 
 typedef struct cli_cmd {
@@ -159,6 +160,18 @@ static void print_main_usage(FILE *out)
 
 /* ---- shared helpers (cli_internal.h) ---- */
 
+/* Every error line goes through here: messages quote input (arguments, file
+ * names, site names from import files), which must not reach a terminal raw. */
+static void print_error(const char *cmd, const char *msg)
+{
+    char *clean = sanitize_dup(msg, 0);
+    if (cmd)
+        fprintf(stderr, "hookdesk: %s: %s\n", cmd, clean);
+    else
+        fprintf(stderr, "hookdesk: %s\n", clean);
+    free(clean);
+}
+
 int cli_usage_error(const char *cmd, const char *fmt, ...)
 {
     char msg[1024];
@@ -167,23 +180,21 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     if (cmd) {
-        fprintf(stderr, "hookdesk: %s: %s\n", cmd, msg);
+        print_error(cmd, msg);
         /* "sites add" -> help of "sites" */
         char top[32];
         snprintf(top, sizeof top, "%.*s", (int)strcspn(cmd, " "), cmd);
         fprintf(stderr, "Try 'hookdesk %s --help'.\n", top);
     } else {
-        fprintf(stderr, "hookdesk: %s\nTry 'hookdesk --help'.\n", msg);
+        print_error(NULL, msg);
+        fputs("Try 'hookdesk --help'.\n", stderr);
     }
     return 2;
 }
 
 int cli_report(const char *cmd, const hd_error *err)
 {
-    if (cmd)
-        fprintf(stderr, "hookdesk: %s: %s\n", cmd, err->msg);
-    else
-        fprintf(stderr, "hookdesk: %s\n", err->msg);
+    print_error(cmd, err->msg);
     int code = hd_status_exit_code(err->code);
     return code ? code : 1;
 }
@@ -195,7 +206,7 @@ int cli_fail(const char *cmd, int code, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "hookdesk: %s: %s\n", cmd, msg);
+    print_error(cmd, msg);
     return code;
 }
 
