@@ -56,7 +56,17 @@ static EVP_PKEY *load_key(const char *key_file, const char *key_env, hd_error *e
         size_t n;
         while ((n = fread(chunk, 1, sizeof chunk, f)) > 0 && text.len < 1024 * 1024)
             hd_buf_append(&text, chunk, n);
+        int read_errno = ferror(f) ? errno : 0;
         fclose(f);
+        explicit_bzero(chunk, sizeof chunk);
+        if (read_errno) {
+            hd_error_set(err, HD_INVALID, "%s: cannot read %s: %s", field, key_file,
+                         strerror(read_errno));
+            if (text.data)
+                explicit_bzero(text.data, text.len);
+            hd_buf_free(&text);
+            return NULL;
+        }
     } else {
         const char *v = getenv(key_env);
         if (!v) {
