@@ -6,8 +6,8 @@
  * only sends the cells that changed: no flicker).  Keys are read with a
  * timeout so the main loop can poll the database between keystrokes.
  * SIGINT/SIGTERM/SIGHUP only set a flag: the loop sees TERM_KEY_SIGNAL and
- * quits the normal way, which restores the terminal.  term_fatal restores
- * the terminal before printing so the message is readable.
+ * quits the normal way, which restores the terminal; a crash restores it
+ * from a signal handler (term_on_crash) before the process dies.
  */
 #include "term.h"
 
@@ -168,18 +168,6 @@ void term_done(void)
     delscreen(term_screen);
     term_screen = NULL;
     fflush(stdout);
-}
-
-void term_fatal(const char *fmt, ...)
-{
-    term_done();
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("hookdesk: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-    abort();
 }
 
 bool term_utf8(void)

@@ -51,8 +51,6 @@ typedef struct term_event {
 hd_status term_init(hd_error *err);
 /* Restores the terminal; safe to call twice or without init. */
 void term_done(void);
-/* Restores the terminal, prints "hookdesk: message" on stderr and aborts. */
-void term_fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
 bool term_utf8(void);
 bool term_colors(void);
