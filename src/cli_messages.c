@@ -359,7 +359,23 @@ static bool parse_id(const char *cmd, const char *text, int64_t *id)
     return cli_parse_int64(cmd, "ID", text, 1, id);
 }
 
-/* Prints multi-line outside text indented, sanitised. */
+/* Prints outside text line by line after indent, sanitised. */
+static void print_indented(const char *text, size_t len, const char *indent)
+{
+    hd_buf b = { 0 };
+    sanitize_append(&b, text, len, SANITIZE_KEEP_NEWLINES | SANITIZE_KEEP_TABS);
+    const char *p = hd_buf_str(&b);
+    while (*p) {
+        size_t n = strcspn(p, "\n");
+        printf("%s%.*s\n", indent, (int)n, p);
+        p += n;
+        if (*p == '\n')
+            p++;
+    }
+    hd_buf_free(&b);
+}
+
+/* Prints multi-line outside text under a label, indented, sanitised. */
 static void print_block(const char *label, const char *text, size_t len, const char *suffix)
 {
     printf("  %s:%s\n", label, suffix ? suffix : "");
@@ -367,17 +383,7 @@ static void print_block(const char *label, const char *text, size_t len, const c
         printf("    (none)\n");
         return;
     }
-    hd_buf b = { 0 };
-    sanitize_append(&b, text, len, SANITIZE_KEEP_NEWLINES | SANITIZE_KEEP_TABS);
-    const char *p = hd_buf_str(&b);
-    while (*p) {
-        size_t n = strcspn(p, "\n");
-        printf("    %.*s\n", (int)n, p);
-        p += n;
-        if (*p == '\n')
-            p++;
-    }
-    hd_buf_free(&b);
+    print_indented(text, len, "    ");
 }
 
 static void print_field(const char *label, const char *value)
@@ -431,17 +437,7 @@ static void show_text(const message *m, const attempt_list *al)
 
     printf("\nPayload:\n");
     char *pretty = json_pretty(m->payload ? m->payload : "", m->payload ? strlen(m->payload) : 0);
-    hd_buf b = { 0 };
-    sanitize_append(&b, pretty, strlen(pretty), SANITIZE_KEEP_NEWLINES | SANITIZE_KEEP_TABS);
-    const char *p = hd_buf_str(&b);
-    while (*p) {
-        size_t n = strcspn(p, "\n");
-        printf("  %.*s\n", (int)n, p);
-        p += n;
-        if (*p == '\n')
-            p++;
-    }
-    hd_buf_free(&b);
+    print_indented(pretty, strlen(pretty), "  ");
     free(pretty);
 
     for (int i = 0; i < al->count; i++) {

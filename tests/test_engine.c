@@ -21,45 +21,19 @@
 
 #define SECRET "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
-typedef struct fixture {
-    char *dir;
-    tu_receiver rcv;
-    config cfg;
-    store *st;               /* the test's own connection */
-} fixture;
+typedef tu_world fixture;
 
 static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
-    f->dir = tu_tempdir();
-    if (!tu_receiver_start(&f->rcv, f->dir, SECRET))
-        return -1;
-    config_defaults(&f->cfg);
-    free(f->cfg.database);
-    f->cfg.database = hd_xasprintf("%s/hd.db", f->dir);
-    f->cfg.allow_private = true;
-    f->cfg.delivery.retry_interval_ms = 50;
-    f->cfg.delivery.poll_interval_ms = 20;
-    f->cfg.delivery.synchronous_full = false;
-    hd_error err = {0};
-    store_options so = { .synchronous_full = false };
-    if (store_open(f->cfg.database, &so, &f->st, &err) != HD_OK) {
-        fprintf(stderr, "store_open: %s\n", err.msg);
-        return -1;
-    }
     *state = f;
-    return 0;
+    return tu_world_open(f, SECRET) ? 0 : -1;
 }
 
 static int teardown(void **state)
 {
-    fixture *f = *state;
-    store_close(f->st);
-    tu_receiver_stop(&f->rcv);
-    config_free(&f->cfg);
-    tu_rmdir(f->dir);
-    free(f->dir);
-    free(f);
+    tu_world_close(*state);
+    free(*state);
     return 0;
 }
 

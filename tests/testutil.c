@@ -17,6 +17,7 @@
 
 #include "hd_engine.h"
 #include "hd_store.h"
+#include "hd_util.h"
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/pem.h>
@@ -412,6 +413,37 @@ char *tu_rsa_keygen(const char *priv_path)
 }
 
 /* ---- the engine and the store ---- */
+
+bool tu_world_open(tu_world *w, const char *hmac_secret)
+{
+    memset(w, 0, sizeof *w);
+    w->dir = tu_tempdir();
+    config_defaults(&w->cfg);
+    if (!tu_receiver_start(&w->rcv, w->dir, hmac_secret))
+        return false;
+    free(w->cfg.database);
+    w->cfg.database = hd_xasprintf("%s/hd.db", w->dir);
+    w->cfg.allow_private = true;   /* the receiver is on loopback */
+    w->cfg.delivery.retry_interval_ms = 50;
+    w->cfg.delivery.poll_interval_ms = 20;
+    w->cfg.delivery.synchronous_full = false;
+    hd_error err = {0};
+    store_options so = { .synchronous_full = false };
+    if (store_open(w->cfg.database, &so, &w->st, &err) != HD_OK) {
+        fprintf(stderr, "store_open: %s\n", err.msg);
+        return false;
+    }
+    return true;
+}
+
+void tu_world_close(tu_world *w)
+{
+    store_close(w->st);
+    tu_receiver_stop(&w->rcv);
+    config_free(&w->cfg);
+    tu_rmdir(w->dir);
+    free(w->dir);
+}
 
 struct engine *tu_engine_start(const struct config *cfg, bool drain)
 {

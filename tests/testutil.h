@@ -7,6 +7,9 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "hd_config.h"
+#include "hd_store.h"
+
 /* mkdtemp() under $TMPDIR; returns a malloc'd path (aborts on failure). */
 char *tu_tempdir(void);
 /* rm -r of a directory made by tu_tempdir (files only, one level deep). */
@@ -77,9 +80,21 @@ bool tu_jwt_verify(const char *token, const char *secret, const char *pem, void 
 char *tu_rsa_keygen(const char *priv_path);
 
 /* ---- the engine and the store, for the delivery tests ---- */
-struct config;
 struct engine;
-struct store;
+
+/* A delivery test's world: a temp dir, a receiver, a configuration for
+ * quick retries on loopback (retry 50 ms, poll 20 ms, synchronous NORMAL)
+ * and the test's own store connection. */
+typedef struct tu_world {
+    char *dir;
+    tu_receiver rcv;
+    config cfg;
+    store *st;               /* the test's own connection */
+} tu_world;
+
+/* hmac_secret: the receiver's --hmac-secret, may be NULL. */
+bool tu_world_open(tu_world *w, const char *hmac_secret);
+void tu_world_close(tu_world *w);
 
 /* engine_start with quiet output; NULL (the error printed) when it fails. */
 struct engine *tu_engine_start(const struct config *cfg, bool drain);
