@@ -20,7 +20,8 @@
  *   1. curl_multi_perform, then CURLMSG_DONE results -> attempt outcomes;
  *      freed slots are refilled at once from `ready`, messages claimed ahead
  *      (up to READY_DEPTH times the concurrency), so the network never waits
- *      for the database;
+ *      for the database; one that waited half a lease or whose site was
+ *      paused is released instead (ready_stale);
  *   2. one BEGIN IMMEDIATE transaction, as soon as attempts have finished
  *      or `ready` runs low: record every finished outcome (all that finished
  *      since the last commit: one fsync for many under load) and claim due
@@ -111,6 +112,12 @@ typedef struct parked {
     uint64_t fetches;        /* tokens[entry].fetches when parked */
 } parked;
 
+/* A message claimed ahead, waiting for a free connection. */
+typedef struct ready_msg {
+    message m;               /* as claimed (leased) */
+    int64_t claimed_at;      /* monotonic ms of the claim */
+} ready_msg;
+
 /* A finished attempt waiting to be recorded. */
 typedef struct pending_out {
     attempt_outcome o;       /* what store_record_outcomes takes */
@@ -151,7 +158,7 @@ struct engine {
     int nflights;
     pending_out *outs;       /* finished, not recorded yet */
     int nouts, outs_cap;
-    message *ready;          /* claimed, not started yet (oldest first), at most
+    ready_msg *ready;        /* claimed, not started yet (oldest first), at most
                                 READY_DEPTH * d.concurrency: a freed slot refills
                                 at once instead of waiting for a transaction */
     int nready;
@@ -721,7 +728,7 @@ static void release_all(engine *e)
 {
     drop_all(e);
     for (int i = 0; i < e->nready; i++)
-        message_free(&e->ready[i]);
+        message_free(&e->ready[i].m);
     e->nready = 0;   /* their leases go back with all the others below */
     publish_in_flight(e);
     hd_error err = {0};
@@ -744,17 +751,49 @@ static bool slot_free(const engine *e)
     return busy < e->d.concurrency && busy + e->nouts < 2 * e->d.concurrency;
 }
 
+/* A message claimed ahead is given back instead of sent when it waited so
+ * long that its lease could run out while it is in flight (slow sites keep
+ * the connections busy), or when its site has been paused meanwhile. */
+static bool ready_stale(engine *e, const ready_msg *r, int64_t mono)
+{
+    if (mono - r->claimed_at > e->d.lease_ms / 2)
+        return true;
+    const site *s = site_lookup(e, r->m.site_id, NULL);
+    return s && !s->enabled;
+}
+
+static void release_ids(engine *e, const int64_t *ids, int n)
+{
+    hd_error err = {0};
+    if (n > 0 && store_release_messages(e->st, e->owner, ids, n, hd_now_ms(), &err) != HD_OK)
+        set_last_error(e, err.msg);   /* their leases expire instead */
+}
+
 /* Step 1: fill free slots from the messages claimed ahead. */
 static void start_ready(engine *e)
 {
-    int started = 0;
-    while (started < e->nready && slot_free(e))
-        start_message(e, &e->ready[started++], false);
-    if (started == 0)
+    int64_t mono = hd_mono_ms();
+    int taken = 0, started = 0, nstale = 0;
+    int64_t *stale = NULL;
+    while (taken < e->nready && slot_free(e)) {
+        ready_msg *r = &e->ready[taken++];
+        if (ready_stale(e, r, mono)) {
+            stale = hd_xrealloc(stale, sizeof *stale * (size_t)(nstale + 1));
+            stale[nstale++] = r->m.id;
+            message_free(&r->m);
+            continue;
+        }
+        start_message(e, &r->m, false);
+        started++;
+    }
+    if (taken == 0)
         return;
-    memmove(e->ready, e->ready + started, sizeof *e->ready * (size_t)(e->nready - started));
-    e->nready -= started;
-    publish_in_flight(e);
+    memmove(e->ready, e->ready + taken, sizeof *e->ready * (size_t)(e->nready - taken));
+    e->nready -= taken;
+    release_ids(e, stale, nstale);
+    free(stale);
+    if (started > 0)
+        publish_in_flight(e);
 }
 
 /* Stopping: messages claimed ahead were never sent; give their leases back
@@ -765,12 +804,10 @@ static void release_ready(engine *e)
         return;
     int64_t *ids = hd_xmalloc(sizeof *ids * (size_t)e->nready);
     for (int i = 0; i < e->nready; i++) {
-        ids[i] = e->ready[i].id;
-        message_free(&e->ready[i]);
+        ids[i] = e->ready[i].m.id;
+        message_free(&e->ready[i].m);
     }
-    hd_error err = {0};
-    if (store_release_messages(e->st, e->owner, ids, e->nready, hd_now_ms(), &err) != HD_OK)
-        set_last_error(e, err.msg);   /* their leases expire instead */
+    release_ids(e, ids, e->nready);
     free(ids);
     e->nready = 0;
 }
@@ -825,9 +862,9 @@ static void engine_loop(engine *e)
                 if (claimed.count > 0) {
                     e->ready = hd_xrealloc(e->ready, sizeof *e->ready *
                                                          (size_t)(e->nready + claimed.count));
-                    memcpy(e->ready + e->nready, claimed.items,
-                           sizeof *claimed.items * (size_t)claimed.count);
-                    e->nready += claimed.count;
+                    int64_t at = hd_mono_ms();
+                    for (int i = 0; i < claimed.count; i++)
+                        e->ready[e->nready++] = (ready_msg){ claimed.items[i], at };
                     free(claimed.items);
                     claimed.items = NULL;
                     claimed.count = 0;
@@ -948,7 +985,7 @@ static void engine_free(engine *e)
     free(e->flights);
     free(e->outs);
     for (int i = 0; i < e->nready; i++)
-        message_free(&e->ready[i]);
+        message_free(&e->ready[i].m);
     free(e->ready);
     pthread_mutex_destroy(&e->lock);
     free(e);

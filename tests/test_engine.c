@@ -56,6 +56,11 @@ static int64_t add_site(fixture *f, const char *name, const char *path, void (*t
     return id;
 }
 
+static bool first_request_seen(void *arg)
+{
+    return tu_log_count(arg, "/") > 0;
+}
+
 static int64_t add_msg(fixture *f, int64_t site_id, const char *payload)
 {
     new_message nm = { .site_id = site_id, .action = "order.created", .customer = "c1",
@@ -375,6 +380,39 @@ static void test_paused_site_keeps_queued(void **state)
     message_free(&m);
 }
 
+/* Messages claimed ahead of a busy connection are not sent once their site
+ * is paused: they go back to Queued with their leases released. */
+static void test_pause_reaches_claimed_ahead(void **state)
+{
+    fixture *f = *state;
+    enum { N = 6 };
+    f->cfg.delivery.concurrency = 1;   /* one in flight, the rest claimed ahead */
+    int64_t slow = add_site(f, "slow", "/delay/300", NULL);
+    int64_t ids[N];
+    for (int i = 0; i < N; i++)
+        ids[i] = add_msg(f, slow, NULL);
+    engine *e = start(f, false);
+    assert_true(tu_wait_for(first_request_seen, &f->rcv, 10000));
+    assert_int_equal(store_site_set_enabled(f->st, slow, false, NULL), HD_OK);
+    /* The one in flight ends; nothing after it starts (a second one may
+     * have started before the engine's site cache saw the pause). */
+    wait_done(f, ids, 1, 10000);
+    tu_sleep_ms(800);   /* long enough for two more 300 ms deliveries */
+    int sent = tu_log_count(&f->rcv, "/delay/300");
+    assert_true(sent >= 1 && sent <= 2);
+    int queued = 0;
+    for (int i = 0; i < N; i++) {
+        message m = get_msg(f, ids[i]);
+        if (m.status == MSG_QUEUED) {
+            queued++;
+            assert_false(m.in_flight);   /* released, not left to expire */
+        }
+        message_free(&m);
+    }
+    assert_int_equal(queued, N - sent);
+    finish(e);
+}
+
 static void test_two_engines_no_double_send(void **state)
 {
     fixture *f = *state;
@@ -466,6 +504,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_auth_kinds, setup, teardown),
         cmocka_unit_test_setup_teardown(test_private_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_paused_site_keeps_queued, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pause_reaches_claimed_ahead, setup, teardown),
         cmocka_unit_test_setup_teardown(test_two_engines_no_double_send, setup, teardown),
         cmocka_unit_test_setup_teardown(test_release_gives_leases_back, setup, teardown),
     };
