@@ -15,10 +15,13 @@ CC      ?= cc
 PKGS     = libcurl sqlite3 yaml-0.1 libcrypto jansson ncursesw
 TESTPKGS = cmocka libmicrohttpd
 
-# Make sure the libraries exist before pkg-config is asked for flags (it
-# would otherwise print errors and we would build with wrong flags).
+# Make sure the libraries (and the tools the tests, the demo and the bench
+# use) exist before pkg-config is asked for flags (it would otherwise print
+# errors and we would build with wrong flags).
 ifeq ($(filter clean distclean,$(MAKECMDGOALS)),)
-DEPS_OK := $(shell pkg-config --exists $(PKGS) $(TESTPKGS) 2>/dev/null && echo yes)
+TOOLS    = tmux cppcheck sqlite3 curl wrk
+DEPS_OK := $(shell pkg-config --exists $(PKGS) $(TESTPKGS) 2>/dev/null && \
+                   for t in $(TOOLS); do command -v $$t >/dev/null || exit 1; done && echo yes)
 ifneq ($(DEPS_OK),yes)
 $(info hookdesk: some libraries are missing; installing them with .ci/deps)
 DEPS_RC := $(shell sh .ci/deps >&2; echo $$?)
