@@ -23,7 +23,7 @@ TOOLS    = tmux cppcheck sqlite3 curl wrk
 DEPS_OK := $(shell pkg-config --exists $(PKGS) $(TESTPKGS) 2>/dev/null && \
                    for t in $(TOOLS); do command -v $$t >/dev/null || exit 1; done && echo yes)
 ifneq ($(DEPS_OK),yes)
-$(info hookdesk: some libraries are missing; installing them with .ci/deps)
+$(info hookdesk: some libraries or tools are missing; installing them with .ci/deps)
 DEPS_RC := $(shell sh .ci/deps >&2; echo $$?)
 ifneq ($(DEPS_RC),0)
 $(error .ci/deps failed: install the packages it names and run make again)
