@@ -40,7 +40,8 @@ int64_t hd_mono_ms(void);                     /* monotonic, for intervals */
 void hd_time_rfc3339(int64_t epoch_ms, char out[32]);
 /* "2026-11-29 20:58:55" in local time, for tables; out needs 20 bytes. */
 void hd_time_local(int64_t epoch_ms, char out[32]);
-/* Parse "2026-11-29", "2026-11-29T20:58:55Z", "2026-11-29 20:58" (UTC). */
+/* Parse "2026-11-29", "2026-11-29 20:58", "2026-11-29T20:58:55" as local
+ * time (what hd_time_local shows), "2026-11-29T20:58:55Z" as UTC. */
 bool hd_time_parse(const char *s, int64_t *epoch_ms);
 
 /* Read a whole file or stdin ("-") into memory. */

@@ -179,16 +179,27 @@ void hd_time_local(int64_t epoch_ms, char out[32])
 
 bool hd_time_parse(const char *s, int64_t *epoch_ms)
 {
-    static const char *const formats[] = {
-        "%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S",
-        "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d",
+    /* Typed times are local time, as the tables show them; a trailing Z
+     * (RFC 3339, as the JSON output prints them) means UTC. */
+    static const struct {
+        const char *format;
+        bool utc;
+    } formats[] = {
+        { "%Y-%m-%dT%H:%M:%SZ", true }, { "%Y-%m-%dT%H:%MZ", true },
+        { "%Y-%m-%dT%H:%M:%S", false }, { "%Y-%m-%d %H:%M:%S", false },
+        { "%Y-%m-%dT%H:%M", false },    { "%Y-%m-%d %H:%M", false },
+        { "%Y-%m-%d", false },
     };
     for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++) {
         struct tm tm;
         memset(&tm, 0, sizeof tm);
-        const char *end = strptime(s, formats[i], &tm);
+        const char *end = strptime(s, formats[i].format, &tm);
         if (end && *end == '\0') {
-            *epoch_ms = (int64_t)timegm(&tm) * 1000;
+            tm.tm_isdst = -1;   /* let mktime find whether DST applies */
+            time_t t = formats[i].utc ? timegm(&tm) : mktime(&tm);
+            if (t == (time_t)-1)
+                return false;
+            *epoch_ms = (int64_t)t * 1000;
             return true;
         }
     }
