@@ -413,6 +413,47 @@ static void test_pause_reaches_claimed_ahead(void **state)
     finish(e);
 }
 
+/* Retention: the engine purges finished messages older than `retention`
+ * in the background, chunk by chunk, and never a pending one. */
+static bool all_purged(void *arg)
+{
+    fixture *f = arg;
+    int64_t n = -1;
+    msg_filter done = { .status_mask = MSG_STATUS_BIT(MSG_DONE) };
+    return store_messages_count(f->st, &done, &n, NULL) == HD_OK && n == 0;
+}
+
+static void test_retention_purge(void **state)
+{
+    fixture *f = *state;
+    enum { N = 7 };
+    f->cfg.retention_ms = 300;
+    f->cfg.purge_interval_ms = 50;
+    f->cfg.purge_chunk = 2;   /* several chunks */
+    int64_t ok = add_site(f, "ok", "/ok", NULL);
+    int64_t paused = add_site(f, "paused", "/ok", NULL);
+    assert_int_equal(store_site_set_enabled(f->st, paused, false, NULL), HD_OK);
+    int64_t held = add_msg(f, paused, NULL);
+    int64_t ids[N];
+    for (int i = 0; i < N; i++)
+        ids[i] = add_msg(f, ok, NULL);
+    engine *e = start(f, false);
+    wait_done(f, ids, N, 10000);
+    assert_true(tu_wait_for(all_purged, f, 10000));
+    finish(e);
+    for (int i = 0; i < N; i++) {
+        message m;
+        assert_int_equal(store_message_get(f->st, ids[i], &m, NULL), HD_NOT_FOUND);
+        attempt_list al;
+        assert_int_equal(store_attempts_list(f->st, ids[i], &al, NULL), HD_OK);
+        assert_int_equal(al.count, 0);   /* the attempts went with them */
+        attempt_list_free(&al);
+    }
+    message m = get_msg(f, held);   /* pending: older than retention, kept */
+    assert_int_equal(m.status, MSG_QUEUED);
+    message_free(&m);
+}
+
 static void test_two_engines_no_double_send(void **state)
 {
     fixture *f = *state;
@@ -505,6 +546,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_private_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_paused_site_keeps_queued, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pause_reaches_claimed_ahead, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_retention_purge, setup, teardown),
         cmocka_unit_test_setup_teardown(test_two_engines_no_double_send, setup, teardown),
         cmocka_unit_test_setup_teardown(test_release_gives_leases_back, setup, teardown),
     };
