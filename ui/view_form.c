@@ -40,6 +40,7 @@
 #include "hd_duration.h"
 #include "hd_sanitize.h"
 #include "hd_util.h"
+#include "lineedit.h"
 #include "term.h"
 #include "ui.h"
 
@@ -119,6 +120,7 @@ typedef struct form_state {
     bool touched[FORM_NFIELDS];          /* left or edited: show its message */
     bool tried;                          /* a save was attempted: show every message */
     int focus;                           /* the field keys go to */
+    size_t cursor;                       /* byte offset of the cursor in val[focus] */
     int err_field;                       /* where the current message belongs, FORM_NONE = none */
     char err[512];                       /* the current validation message, "" = valid */
     int scroll;                          /* first field line shown */
@@ -495,6 +497,13 @@ static void form_load_extra(form_state *f)
     }
 }
 
+/* Moves the focus; the cursor goes to the end of the field's text. */
+static void form_focus(form_state *f, int id)
+{
+    f->focus = id;
+    f->cursor = strlen(f->val[id]);
+}
+
 void form_begin(app *a, int64_t site_id)
 {
     form_free(a);
@@ -527,7 +536,7 @@ void form_begin(app *a, int64_t site_id)
     }
     form_set_auth(f, f->orig.auth);
     form_load_extra(f);
-    f->focus = FF_NAME;
+    form_focus(f, FF_NAME);
     a->form = f;
     form_validate(f);
     a->view = VIEW_FORM;   /* not ui_switch: Back returns to Sites */
@@ -544,7 +553,7 @@ static void form_move(form_state *f, int dir)
     for (int i = 0; i < n; i++)
         if (order[i] == f->focus)
             at = i;
-    f->focus = order[(at + dir + n) % n];
+    form_focus(f, order[(at + dir + n) % n]);
 }
 
 static void form_save(app *a, form_state *f)
@@ -553,7 +562,7 @@ static void form_save(app *a, form_state *f)
     form_validate(f);
     if (f->err[0]) {
         if (f->err_field != FORM_NONE)
-            f->focus = f->err_field;
+            form_focus(f, f->err_field);
         ui_flash(a, true, "not saved: %s", f->err);
         return;
     }
@@ -570,7 +579,7 @@ static void form_save(app *a, form_state *f)
         free(clean);
         f->err_field = rc == HD_EXISTS ? FF_NAME : field_of_message(f->err);
         if (f->err_field != FORM_NONE && field_visible(f, f->err_field))
-            f->focus = f->err_field;
+            form_focus(f, f->err_field);
         else
             f->err_field = FORM_NONE;
         ui_flash(a, true, "not saved: %s", f->err);
@@ -584,33 +593,6 @@ static void form_save(app *a, form_state *f)
 }
 
 /* ---- keys ---- */
-
-static void put_utf8(char *buf, size_t cap, int key)
-{
-    char enc[5];
-    size_t n;
-    unsigned c = (unsigned)key;
-    if (c < 0x80) { enc[0] = (char)c; n = 1; }
-    else if (c < 0x800) { enc[0] = (char)(0xc0 | c >> 6); enc[1] = (char)(0x80 | (c & 0x3f)); n = 2; }
-    else if (c < 0x10000) { enc[0] = (char)(0xe0 | c >> 12); enc[1] = (char)(0x80 | ((c >> 6) & 0x3f)); enc[2] = (char)(0x80 | (c & 0x3f)); n = 3; }
-    else { enc[0] = (char)(0xf0 | c >> 18); enc[1] = (char)(0x80 | ((c >> 12) & 0x3f)); enc[2] = (char)(0x80 | ((c >> 6) & 0x3f)); enc[3] = (char)(0x80 | (c & 0x3f)); n = 4; }
-    size_t len = strlen(buf);
-    if (len + n < cap) {
-        memcpy(buf + len, enc, n);
-        buf[len + n] = '\0';
-    }
-}
-
-static void drop_last_char(char *buf)
-{
-    size_t len = strlen(buf);
-    while (len > 0) {
-        unsigned char c = (unsigned char)buf[--len];
-        if ((c & 0xc0) != 0x80)
-            break;
-    }
-    buf[len] = '\0';
-}
 
 /* Space/Right or Left on a choice field. */
 static void form_choose(form_state *f, int dir)
@@ -656,20 +638,18 @@ static bool form_raw_key(app *a, int key)
             (printable || key == TK_BACKSPACE || key == TK_CTRL('u'))) {
             f->typed[f->focus] = true;   /* the first key replaces the stored secret */
             v[0] = '\0';
+            f->cursor = 0;
             if (!printable) {
                 f->touched[f->focus] = true;
                 form_validate(f);
                 return true;
             }
         }
-        if (printable)
-            put_utf8(v, sizeof f->val[0], key);
-        else if (key == TK_BACKSPACE)
-            drop_last_char(v);
-        else if (key == TK_CTRL('u'))
-            v[0] = '\0';
-        else
-            return false;
+        lineedit_result r = lineedit_key(v, sizeof f->val[0], &f->cursor, key);
+        if (r == LE_IGNORED)
+            return printable;   /* a full field swallows letters; other keys go on */
+        if (r == LE_MOVED)
+            return true;
         f->typed[f->focus] = true;
         f->touched[f->focus] = true;
         form_validate(f);
@@ -723,6 +703,35 @@ static ui_request form_handle(app *a, ui_request r)
 /* ---- drawing ---- */
 
 /* The value column of field id (secrets masked); sanitised later. */
+/* Steps *p over one character; returns its width in columns. */
+static size_t skip_char(const char **p)
+{
+    const char *start = *p;
+    (*p)++;
+    while (((unsigned char)**p & 0xc0) == 0x80)
+        (*p)++;
+    char one[8];
+    size_t n = (size_t)(*p - start) < sizeof one - 1 ? (size_t)(*p - start) : sizeof one - 1;
+    memcpy(one, start, n);
+    one[n] = '\0';
+    return utf8_width(one);
+}
+
+/* Columns of the focused field's text before the cursor, as displayed
+ * (sanitised text; one '*' per character of a typed secret; a stored secret
+ * shows ******** with the cursor after it, since typing replaces it). */
+static size_t cursor_columns(const form_state *f, int id, const char *shown)
+{
+    if (kind_of(id) == F_SECRET)
+        return f->typed[id] ? lineedit_chars(f->val[id], f->cursor) : utf8_width(shown);
+    char *before = hd_xstrndup(f->val[id], f->cursor);
+    char *clean = sanitize_dup(before, 0);
+    size_t cols = utf8_width(clean);
+    free(clean);
+    free(before);
+    return cols;
+}
+
 static void field_value(const form_state *f, int id, char *value, size_t len)
 {
     switch (kind_of(id)) {
@@ -837,20 +846,23 @@ static void form_draw(app *a, int top, int rows)
                         sizeof cell);
             term_put_bold(y, 1, lw, TA_NORMAL, cell);
         }
-        /* Show the end of a long value: that is where typing happens. */
         char *clean = sanitize_dup(value, 0);
-        const char *tail = clean;
-        while (*tail && utf8_width(tail) >= (size_t)vw) {
-            tail++;
-            while (((unsigned char)*tail & 0xc0) == 0x80)
-                tail++;
-        }
-        ui_fmt_cell(tail, vw, a->utf8, cell, sizeof cell);
-        term_put(y, lw + 2, vw, focus ? TA_SELECTED : TA_POPUP, cell);
-        if (focus && (kind == F_TEXT || kind == F_SECRET)) {
+        const char *shown = clean;
+        bool editing = focus && (kind == F_TEXT || kind == F_SECRET);
+        if (editing) {
+            /* Scroll the value so that the cursor is in view. */
+            size_t before = cursor_columns(f, id, clean);
+            while (*shown && before >= (size_t)vw)
+                before -= skip_char(&shown);
             cur_y = y;
-            cur_x = lw + 2 + (int)utf8_width(tail);
+            cur_x = lw + 2 + (int)before;
+        } else {
+            /* Show the end of a long value: where typing would happen. */
+            while (*shown && utf8_width(shown) >= (size_t)vw)
+                skip_char(&shown);
         }
+        ui_fmt_cell(shown, vw, a->utf8, cell, sizeof cell);
+        term_put(y, lw + 2, vw, focus ? TA_SELECTED : TA_POPUP, cell);
         free(clean);
     }
     if (cur_y >= 0) {

@@ -29,15 +29,18 @@ keys a
 expect_fixed "Add a trusted site"
 type_text "newsite"
 keys Tab
-type_text "ftp://example.com/hook"
+type_text "ftp://127.0.0.1:$PORT/ok"
 keys C-s
 expect_fixed "url: must start with http:// or https://"
 expect_fixed "Add a trusted site"
 hd sites list | grep -q newsite && fail "an invalid site was saved"
 
 echo "# fixing the URL saves it"
-keys C-u    # the failed save put the cursor on the URL field
-type_text "http://127.0.0.1:$PORT/ok"
+# The failed save put the focus on the URL field: fix the scheme in place
+# (Home, Delete x3, type) as one would in any line editor.
+keys Home Delete Delete Delete
+type_text "http"
+expect_fixed "http://127.0.0.1:$PORT/ok"
 keys C-s
 expect_fixed "4 trusted sites"
 expect "^newsite  *http://127.0.0.1:$PORT/ok "
