@@ -110,6 +110,7 @@ typedef struct parked {
     int number;              /* attempt number */
     int entry;               /* index in tokens */
     uint64_t fetches;        /* tokens[entry].fetches when parked */
+    int64_t claimed_at;      /* monotonic ms of the claim (see lease_fresh) */
 } parked;
 
 /* A message claimed ahead, waiting for a free connection. */
@@ -227,6 +228,24 @@ static void site_cache_clear(site_cache *c)
 
 /* The site of a message, from the cache (refreshed whenever any process
  * committed a change, so an edited site is used at once). */
+/* A claimed message may start its transfer only within half of
+ * delivery.lease of its claim: the lease (site timeout + delivery.lease)
+ * then outlasts the transfer, so no other process can take the message
+ * while it is under way.  Messages kept waiting longer (claimed ahead behind
+ * slow transfers, or parked for an oauth2 token) are given back instead. */
+static bool lease_fresh(const engine *e, int64_t claimed_at)
+{
+    return hd_mono_ms() - claimed_at <= e->d.lease_ms / 2;
+}
+
+/* Gives the leases of never-started messages back (due again at once). */
+static void release_ids(engine *e, const int64_t *ids, int n)
+{
+    hd_error err = {0};
+    if (n > 0 && store_release_messages(e->st, e->owner, ids, n, hd_now_ms(), &err) != HD_OK)
+        set_last_error(e, err.msg);   /* their leases expire instead */
+}
+
 static const site *site_lookup(engine *e, int64_t id, hd_error *err)
 {
     /* Any commit (our own included) changes the counter, so asking for it
@@ -460,7 +479,7 @@ static void token_refused(engine *e, flight *f, http_result *res)
                             "for the next attempt)");
 }
 
-static void park(engine *e, message *m, int number, int entry)
+static void park(engine *e, message *m, int number, int entry, int64_t claimed_at)
 {
     e->parked = hd_xrealloc(e->parked, sizeof *e->parked * (size_t)(e->nparked + 1));
     parked *p = &e->parked[e->nparked++];
@@ -469,6 +488,7 @@ static void park(engine *e, message *m, int number, int entry)
     p->number = number;
     p->entry = entry;
     p->fetches = e->tokens[entry].fetches;
+    p->claimed_at = claimed_at;
 }
 
 static void parked_free_all(engine *e)
@@ -596,7 +616,7 @@ fail:
 
 /* Step 3: start one claimed message (takes it over).  `resumed`: it was
  * parked and the token fetch it waited for has finished. */
-static void start_message(engine *e, message *m, bool resumed)
+static void start_message(engine *e, message *m, bool resumed, int64_t claimed_at)
 {
     int number = m->attempts + 1;
     hd_error err = {0};
@@ -624,7 +644,7 @@ static void start_message(engine *e, message *m, bool resumed)
             return;
         }
         if (!usable) {
-            park(e, m, number, entry);
+            park(e, m, number, entry, claimed_at);
             token_fetch(e, s, entry);
             return;
         }
@@ -694,7 +714,12 @@ static int resume_parked(engine *e)
             continue;
         }
         resumed++;
-        start_message(e, &p->m, true);
+        if (lease_fresh(e, p->claimed_at)) {
+            start_message(e, &p->m, true, p->claimed_at);
+        } else {
+            /* The token took too long for the lease: give it back. */
+            release_ids(e, &p->m.id, 1);
+        }
         message_free(&p->m);
     }
     free(list);
@@ -751,39 +776,31 @@ static bool slot_free(const engine *e)
     return busy < e->d.concurrency && busy + e->nouts < 2 * e->d.concurrency;
 }
 
-/* A message claimed ahead is given back instead of sent when it waited so
- * long that its lease could run out while it is in flight (slow sites keep
- * the connections busy), or when its site has been paused meanwhile. */
-static bool ready_stale(engine *e, const ready_msg *r, int64_t mono)
+/* A message claimed ahead is given back instead of sent when it waited too
+ * long for a connection (lease_fresh), or when its site has been paused
+ * meanwhile. */
+static bool ready_stale(engine *e, const ready_msg *r)
 {
-    if (mono - r->claimed_at > e->d.lease_ms / 2)
+    if (!lease_fresh(e, r->claimed_at))
         return true;
     const site *s = site_lookup(e, r->m.site_id, NULL);
     return s && !s->enabled;
 }
 
-static void release_ids(engine *e, const int64_t *ids, int n)
-{
-    hd_error err = {0};
-    if (n > 0 && store_release_messages(e->st, e->owner, ids, n, hd_now_ms(), &err) != HD_OK)
-        set_last_error(e, err.msg);   /* their leases expire instead */
-}
-
 /* Step 1: fill free slots from the messages claimed ahead. */
 static void start_ready(engine *e)
 {
-    int64_t mono = hd_mono_ms();
     int taken = 0, started = 0, nstale = 0;
     int64_t *stale = NULL;
     while (taken < e->nready && slot_free(e)) {
         ready_msg *r = &e->ready[taken++];
-        if (ready_stale(e, r, mono)) {
+        if (ready_stale(e, r)) {
             stale = hd_xrealloc(stale, sizeof *stale * (size_t)(nstale + 1));
             stale[nstale++] = r->m.id;
             message_free(&r->m);
             continue;
         }
-        start_message(e, &r->m, false);
+        start_message(e, &r->m, false, r->claimed_at);
         started++;
     }
     if (taken == 0)

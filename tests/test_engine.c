@@ -454,6 +454,39 @@ static void test_retention_purge(void **state)
     message_free(&m);
 }
 
+static void timeout_400ms(site *s)
+{
+    s->timeout_ms = 400;
+}
+
+/* With a short delivery.lease, messages claimed ahead of a slow transfer go
+ * stale and are given back, then claimed afresh: every one is still sent
+ * exactly once and ends Done. */
+static void test_stale_claims_released_and_reclaimed(void **state)
+{
+    fixture *f = *state;
+    enum { N = 4 };
+    f->cfg.delivery.concurrency = 1;
+    f->cfg.delivery.lease_ms = 200;   /* a transfer must start within 100 ms of its claim */
+    /* Leases of 400 + 200 ms: without the check, the third message claimed
+     * ahead would still wait in the reserve when its lease ran out, and this
+     * very engine would claim it a second time. */
+    int64_t slow = add_site(f, "slow", "/delay/300", timeout_400ms);
+    int64_t ids[N];
+    for (int i = 0; i < N; i++)
+        ids[i] = add_msg(f, slow, NULL);
+    engine *e = start(f, false);
+    wait_done(f, ids, N, 15000);
+    finish(e);
+    assert_int_equal(tu_log_count(&f->rcv, "/delay/300"), N);
+    for (int i = 0; i < N; i++) {
+        message m = get_msg(f, ids[i]);
+        assert_int_equal(m.status, MSG_DONE);
+        assert_int_equal(m.attempts, 1);
+        message_free(&m);
+    }
+}
+
 static void test_two_engines_no_double_send(void **state)
 {
     fixture *f = *state;
@@ -547,6 +580,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_paused_site_keeps_queued, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pause_reaches_claimed_ahead, setup, teardown),
         cmocka_unit_test_setup_teardown(test_retention_purge, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stale_claims_released_and_reclaimed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_two_engines_no_double_send, setup, teardown),
         cmocka_unit_test_setup_teardown(test_release_gives_leases_back, setup, teardown),
     };
