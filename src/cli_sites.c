@@ -319,6 +319,46 @@ static int parse_site_flags(cli_ctx *ctx, int argc, char **argv, bool edit, cons
     return -1;
 }
 
+/* site_validate names the stored field ("auth_secret: ..."); say which flag
+ * sets it, so the operator knows what to change on the command line. */
+static void hint_flag(hd_error *err, auth_kind kind)
+{
+    static const struct {
+        const char *field;
+        const char *flag;
+    } fields[] = {
+        { "url", "--url" },         { "timeout", "--timeout" },
+        { "content_type", "--content-type" }, { "headers", "--add-header" },
+        { "auth", "--auth" },       { "auth_secret", "--secret" },
+        { "auth_header", "--header" },
+    };
+    char field[64];
+    size_t n = strcspn(err->msg, ":");
+    if (err->msg[n] != ':' || n >= sizeof field)
+        return;
+    memcpy(field, err->msg, n);
+    field[n] = '\0';
+    const char *flag = NULL;
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0] && !flag; i++)
+        if (strcmp(field, fields[i].field) == 0)
+            flag = fields[i].flag;
+    if (!flag && strcmp(field, "auth_user") == 0)
+        flag = kind == AUTH_OAUTH2 ? "--client-id"
+               : (kind == AUTH_AWS || kind == AUTH_AWS_S3) ? "--access-key" : "--user";
+    char extra_flag[48];
+    if (!flag && strncmp(field, "auth.", 5) == 0) {
+        const auth_extra_key *k = auth_extra_key_find(field + 5);
+        if (k && k->flag) {
+            snprintf(extra_flag, sizeof extra_flag, "--%s", k->flag);
+            flag = extra_flag;
+        }
+    }
+    if (!flag)
+        return;
+    size_t len = strlen(err->msg);
+    snprintf(err->msg + len, sizeof err->msg - len, " (set with %s)", flag);
+}
+
 static int sites_add(cli_ctx *ctx, int argc, char **argv)
 {
     const char *name = NULL;
@@ -341,8 +381,11 @@ static int sites_add(cli_ctx *ctx, int argc, char **argv)
     hd_error err = { 0 };
     if (rc == 0) {
         int64_t id = 0;
-        if (site_validate(&s, &err) != HD_OK || store_site_add(ctx->st, &s, &id, &err) != HD_OK)
+        if (site_validate(&s, &err) != HD_OK || store_site_add(ctx->st, &s, &id, &err) != HD_OK) {
+            if (err.code == HD_INVALID)
+                hint_flag(&err, s.auth);
             rc = cli_report(ctx->cmd, &err);
+        }
         else
             printf("added site %s\n", name);
     }
@@ -373,8 +416,11 @@ static int sites_edit(cli_ctx *ctx, int argc, char **argv)
     else
         rc = apply_flags(ctx, &fl, &s);
     if (rc == 0) {
-        if (site_validate(&s, &err) != HD_OK || store_site_update(ctx->st, &s, &err) != HD_OK)
+        if (site_validate(&s, &err) != HD_OK || store_site_update(ctx->st, &s, &err) != HD_OK) {
+            if (err.code == HD_INVALID)
+                hint_flag(&err, s.auth);
             rc = cli_report(ctx->cmd, &err);
+        }
         else
             printf("updated site %s\n", s.name);
     }

@@ -12,6 +12,7 @@ HMAC=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
 hd sites add bad --url ftp://example.com/x
 expect_rc 2 "sites add with an ftp url"
 check "url field named" grep -q "sites add: url: " "$TMP/err"
+check "and the flag that sets it" grep -q "(set with --url)" "$TMP/err"
 hd sites list --format json
 check "no site saved after bad url" test "$(count_lines "$TMP/out")" -eq 0
 hd sites add bad --url http://example.com --auth bearer
