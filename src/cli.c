@@ -321,9 +321,36 @@ static int load_config(const cli_globals *g, config *cfg)
     return 0;
 }
 
+/* The first configured site holding a masked ("********") secret, or NULL. */
+static const char *masked_site(const config *c)
+{
+    const char *mask = site_mask("x");
+    for (int i = 0; i < c->nsites; i++) {
+        const site *s = &c->sites[i];
+        bool masked = (s->auth_secret && strcmp(s->auth_secret, mask) == 0) ||
+                      (s->auth_extra && strstr(s->auth_extra, "\"********\""));
+        for (int k = 0; k < s->nheaders && !masked; k++)
+            masked = site_header_is_secret(s->headers[k].name) &&
+                     strcmp(s->headers[k].value, mask) == 0;
+        if (masked)
+            return s->name;
+    }
+    return NULL;
+}
+
 static int open_store(cli_ctx *ctx)
 {
     hd_error err = { 0 };
+    const char *masked = masked_site(&ctx->cfg);
+    if (masked) {
+        /* The mask is accepted when reading a file so that `sites import`
+         * can keep stored secrets; seeding has none to keep.  Refused before
+         * the database is touched, like any configuration error. */
+        hd_error_set(&err, HD_CONFIG,
+                     "%s: site '%s': a secret is masked (\"********\"); give the real value",
+                     ctx->cfg.path ? ctx->cfg.path : "configuration", masked);
+        return cli_report(NULL, &err);
+    }
     store_options opt = {
         .synchronous_full = ctx->cfg.delivery.synchronous_full,
         .busy_timeout_ms = 5000,

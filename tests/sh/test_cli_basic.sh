@@ -44,6 +44,20 @@ check "config error names file:line:col" grep -q "bad.yaml:3:[0-9]*:" "$TMP/err"
 check "config error names the key" grep -q "retry_intervall" "$TMP/err"
 check "bad config creates no database" test ! -e "$TMP/bad.db"
 
+# --- a masked secret in a config's sites: (an export pasted in) is refused ---
+cat >"$TMP/masked.yaml" <<YAML
+database: $TMP/masked.db
+sites:
+  - name: pasted
+    url: https://example.com/hook
+    auth: {kind: bearer, token: "********"}
+YAML
+"$HOOKDESK_BIN" -c "$TMP/masked.yaml" sites list >"$TMP/out" 2>"$TMP/err"
+RC=$?
+expect_rc 2 "config with a masked secret"
+check "masked secret named" grep -q "site 'pasted': a secret is masked" "$TMP/err"
+check "masked config creates no database" test ! -e "$TMP/masked.db"
+
 # --- send ---
 printf '{"order": 42, "items": ["a", "b"]}' >"$TMP/p1.json"
 hd send --site rx --action invoice.paid --customer cust-1 --payload "$TMP/p1.json"
