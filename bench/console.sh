@@ -13,7 +13,14 @@
 set -eu
 HD=$(realpath "${1:-./hookdesk}")
 W=${2:-$(mktemp -d "${TMPDIR:-/tmp}/hookdesk-bench.XXXXXX")}
-SIZES=${CONSOLE_SIZES:-"10000 1000000"}
+# With a receiver URL, a third run keeps the embedded engine busy delivering
+# 100,000 messages to it while the keys are timed ("keys never lag").
+RECV_URL=${3:-}
+if [ -n "$RECV_URL" ]; then
+    SIZES=${CONSOLE_SIZES:-"10000 1000000 100000+engine"}
+else
+    SIZES=${CONSOLE_SIZES:-"10000 1000000"}
+fi
 T="tmux -L hdbench-$$ -f /dev/null"
 trap '$T kill-server 2>/dev/null || true' EXIT
 
@@ -28,31 +35,42 @@ wait_lines() {
     done
 }
 
-for N in $SIZES; do
-    db="$W/console-$N.db"
-    cfg="$W/console-$N.yaml"
+for SPEC in $SIZES; do
+    N=${SPEC%%+*}
+    ENGINE=""
+    [ "$SPEC" != "$N" ] && ENGINE=1
+    db="$W/console-$SPEC.db"
+    cfg="$W/console-$SPEC.yaml"
     rm -f "$db" "$db-wal" "$db-shm"
     printf 'database: %s\nnetwork:\n  allow_private: true\ndelivery:\n  synchronous: normal\n' "$db" >"$cfg"
-    "$HD" -c "$cfg" sites add bench --url http://127.0.0.1:9/hook >/dev/null
+    if [ -n "$ENGINE" ]; then
+        "$HD" -c "$cfg" sites add bench --url "$RECV_URL" >/dev/null
+    else
+        "$HD" -c "$cfg" sites add bench --url http://127.0.0.1:9/hook >/dev/null
+    fi
     awk -v n="$N" 'BEGIN {
         split("order.created order.paid invoice.paid invoice.overdue customer.updated refund.issued", a, " ")
         for (i = 0; i < n; i++)
             printf "{\"site\":\"bench\",\"action\":\"%s\",\"customer\":\"cus_%d\",\"payload\":{\"n\":%d}}\n", a[i % 6 + 1], i % 5000, i
-    }' >"$W/console-$N.jsonl"
-    "$HD" -c "$cfg" import "$W/console-$N.jsonl" >/dev/null
-    # A realistic mix: 70% Done, 20% Failed, 10% still Queued.
-    sqlite3 "$db" "UPDATE messages SET status = CASE WHEN id % 10 < 7 THEN 2 ELSE 3 END,
-                   attempts = 1, due_at = NULL, response_code = 200 WHERE id % 10 < 9;" >/dev/null
+    }' >"$W/console-$SPEC.jsonl"
+    "$HD" -c "$cfg" import "$W/console-$SPEC.jsonl" >/dev/null
+    # A realistic mix: 70% Done, 20% Failed, 10% still Queued (with the
+    # engine: all Queued, for it to deliver while the keys are timed).
+    [ -n "$ENGINE" ] ||
+        sqlite3 "$db" "UPDATE messages SET status = CASE WHEN id % 10 < 7 THEN 2 ELSE 3 END,
+                       attempts = 1, due_at = NULL, response_code = 200 WHERE id % 10 < 9;" >/dev/null
 
-    tr="$W/trace-$N"
+    tr="$W/trace-$SPEC"
     : >"$tr"
     t0=$(date +%s%N)
+    deliver=--no-deliver
+    [ -n "$ENGINE" ] && deliver=""
     $T new-session -d -s b$N -x 80 -y 24 \
-        "HOOKDESK_UI_TRACE='$tr' '$HD' -c '$cfg' console --no-deliver; sleep 30"
+        "HOOKDESK_UI_TRACE='$tr' '$HD' -c '$cfg' console $deliver; sleep 30"
     wait_lines "$tr" 1
     # Seen from outside: launch (tmux and sh included) to the first frame,
     # to within the 10 ms of wait_lines' polling.
-    echo "launch_to_first_screen_ms $(( ($(date +%s%N) - t0) / 1000000 ))" >"$W/launch-$N"
+    echo "launch_to_first_screen_ms $(( ($(date +%s%N) - t0) / 1000000 ))" >"$W/launch-$SPEC"
     n=1
     key() {   # key TMUX-KEY: send it, wait for its frame
         $T send-keys -t b$N "$1"
@@ -87,7 +105,7 @@ row() {   # row LABEL FUNCTION ARGS...
     label=$1
     shift
     printf '%-34s' "$label"
-    for N in $SIZES; do printf '%12s' "$("$@" "$W/trace-$N" 2>/dev/null)"; done
+    for N in $SIZES; do printf '%15s' "$("$@" "$W/trace-$N" 2>/dev/null)"; done
     echo
 }
 w1() { worst "$1" PgDn; }
@@ -98,9 +116,9 @@ w5() { awk '$1 == "key" && $2 == "Enter" { c++; if (c == 1) printf "%.1f", $4 }'
 w8() { awk '$1 == "key" && $2 == "Enter" { c++; if (c == 2) printf "%.1f", $4 }' "$1"; }
 w6() { worst "$1" j; }
 w7() { worst "$1" Esc; }
-echo "== console (80x24, --no-deliver; ms from key to its frame, worst case)"
+echo "== console (80x24; --no-deliver but in the +engine column; ms from key to its frame, worst case)"
 printf '%-34s' "messages"
-for N in $SIZES; do printf '%12s' "$N"; done
+for N in $SIZES; do printf '%15s' "$N"; done
 echo
 row "first full screen (ms)" first
 launch() { awk '{ printf "%.0f", $2 }' "$W/launch-${1##*-}"; }

@@ -8,7 +8,8 @@
 #    beside the receiver's own ceiling (wrk) and `curl --parallel` posting the
 #    same messages;
 # 2. `hookdesk import` rows/s beside raw batched inserts by the sqlite3 shell;
-# 3. the console at 10,000 and 1,000,000 messages (bench/console.sh).
+# 3. the console at 10,000 and 1,000,000 messages, and with its engine busy
+#    delivering 100,000 (bench/console.sh).
 set -eu
 HD=$(realpath "${1:-./hookdesk}")
 RECV=$(realpath "${2:-build/rel/hd-receiver}")
@@ -127,5 +128,5 @@ echo "hookdesk import:                        $IMP_RPS messages/s  (target >= 10
 echo "  ratio to raw sqlite3 inserts:         $(ratio "$IMP_RPS" "$RAW_RPS")"
 
 if [ "${BENCH_CONSOLE:-1}" = 1 ] && [ -f bench/console.sh ]; then
-    sh bench/console.sh "$HD" "$W"
+    sh bench/console.sh "$HD" "$W" "$URL"
 fi
