@@ -178,9 +178,9 @@ static void detail_draw(app *a, int top, int rows)
         const char *s = a->detail_lines[a->detail_scroll + i];
         /* Lines are sanitised already; cutting again only fits them. */
         ui_fmt_cell(s, cols, a->utf8, cell, sizeof cell);
-        bool title = s[0] && s[0] != ' ' && (strncmp(s, "Message #", 9) == 0 ||
-                                              strcmp(s, "Payload") == 0 ||
-                                              strncmp(s, "Attempt", 7) == 0);
+        /* Section titles; not the "Attempts     4" field line above them. */
+        bool title = strncmp(s, "Message #", 9) == 0 || strcmp(s, "Payload") == 0 ||
+                     strncmp(s, "Attempts (", 10) == 0 || strncmp(s, "Attempt ", 8) == 0;
         term_put(top + i, 0, cols, title ? TA_COLHEAD : TA_NORMAL, cell);
     }
 }
