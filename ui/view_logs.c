@@ -218,7 +218,12 @@ void ui_filter_customer(app *a, const char *customer)
         ui_flash(a, true, "this message has no customer");
         return;
     }
-    set_str(&a->filter.customer, customer);
+    /* Every message of the customer: the other filters go (they may not
+     * even be on screen when this comes from the Queue's detail view).
+     * The string may belong to a page the clear frees: copy it first. */
+    char *keep = hd_xstrdup(customer);
+    ui_filter_clear(&a->filter);
+    a->filter.customer = keep;
     logs_reset(a);
     ui_switch(a, VIEW_LOGS);
 }

@@ -70,12 +70,15 @@ expect_fixed "webhook-id: msg_"
 keys Escape
 expect_fixed "Filter: action~order"
 
-echo "# c shows every message of the row's customer"
+echo "# c shows every message of the row's customer, whatever the other filters"
 keys Escape
 expect_fixed "All messages"
-keys g j
+keys s s s s
+expect_fixed "Filter: status=failed"
+expect_count 1 "invoice\.paid.*cus_002"
+keys g
 keys c
-expect_fixed "Filter: customer=cus_002"
+expect_fixed "Filter: customer=cus_002   (Esc clears)"
 expect_count 0 "order\.created"
 keys Escape
 
