@@ -251,6 +251,18 @@ static void draw_footer(app *a)
 
 /* ---- popup (site test result) ---- */
 
+/* The popup's body shows lines y0+1 .. y0+h-3 of its box (see draw_popup):
+ * scrolling stops when its last line is on screen. */
+static int popup_max_scroll(const app *a)
+{
+    int shown = term_rows() - 4 - 3;
+    int lines = 1;
+    for (const char *p = hd_buf_str(&a->popup_body); *p; p++)
+        if (*p == '\n' && p[1])
+            lines++;
+    return lines > shown && shown > 0 ? lines - shown : 0;
+}
+
 static void draw_popup(app *a)
 {
     int rows = term_rows(), cols = term_cols();
@@ -471,7 +483,7 @@ static void handle_event(app *a, const term_event *ev)
         return;
     }
     if (a->popup) {
-        if (ev->key == 'j' || ev->key == TK_DOWN)
+        if ((ev->key == 'j' || ev->key == TK_DOWN) && a->popup_scroll < popup_max_scroll(a))
             a->popup_scroll++;
         else if ((ev->key == 'k' || ev->key == TK_UP) && a->popup_scroll > 0)
             a->popup_scroll--;

@@ -74,6 +74,11 @@ echo "# test: a ping goes out and its answer shows in a popup"
 keys t
 expect_fixed "Test of newsite"
 expect_fixed "code: 201"
+# j scrolls the popup only as far as its last line: the answer fits, so it
+# stays in view however often j is pressed.
+keys j j j j j j j j j j j j j j j j j j j j j j j j j j j j j j
+sleep 0.3   # let the keys arrive (the check below is a negative one)
+on_screen -F "code: 201" || fail "j scrolled the popup past its end"
 keys Escape
 
 echo "# pause: its messages wait in the Queue"
