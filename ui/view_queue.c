@@ -146,6 +146,9 @@ static ui_request queue_handle(app *a, ui_request r)
             hd_error err = { 0 };
             if (store_message_send_now(a->st, m->id, &err) != HD_OK) {
                 ui_flash(a, true, "%s", err.msg);
+            } else if (!m->in_flight && queue_site_paused(m->site_id)) {
+                ui_flash(a, false, "message #%lld goes out as soon as %s is resumed",
+                         (long long)m->id, m->site_name ? m->site_name : "its site");
             } else {
                 ui_wakeup_engine(a);
                 ui_flash(a, false, "message #%lld will be sent now", (long long)m->id);

@@ -89,6 +89,8 @@ hd send --site newsite --action order.waiting --customer cus_wait >/dev/null || 
 keys 2
 expect "cus_wait  *newsite  *0  *Queued  *paused"
 expect_fixed "1 Queued"
+keys s   # send now: it cannot while its site is paused, and says so
+expect_fixed "goes out as soon as newsite is resumed"
 
 echo "# cancel from the Queue (confirmed): it becomes Failed"
 keys x
