@@ -25,6 +25,14 @@ static void sites_refresh(app *a)
         ui_flash(a, true, "%s", err.msg);
         return;
     }
+    /* The cursor stays on the same site when another process adds or
+     * removes one before it (the list is by name): p does not confirm. */
+    int64_t sel_id = 0;
+    if (a->sites_cursor >= 0 && a->sites_cursor < a->sites.count)
+        sel_id = a->sites.items[a->sites_cursor].s.id;
+    for (int i = 0; sel_id && i < l.count; i++)
+        if (l.items[i].s.id == sel_id)
+            a->sites_cursor = i;
     site_stats_list_free(&a->sites);
     a->sites = l;
     if (a->sites_cursor >= l.count)

@@ -100,8 +100,20 @@ expect_fixed "The queue is empty"
 [ "$(hd logs --status failed --format csv | grep -c order.waiting)" -eq 1 ] ||
     fail "the cancelled message is not Failed"
 
-echo "# resume, then delete (confirmed)"
+echo "# the cursor stays on its site when another process adds one above it"
 keys 3
+expect "^newsite .*paused"
+keys g j j
+hd sites add aaa-first --url "http://127.0.0.1:$PORT/ok" >/dev/null || fail "sites add failed"
+expect_fixed "5 trusted sites"
+keys p   # pauses/resumes the selected site: must still be newsite
+expect "^newsite .*bearer *yes"
+hd sites list | grep "^aaa-first" | grep -q " yes " || fail "p paused the site that was added above"
+hd sites remove aaa-first >/dev/null || fail "sites remove failed"
+expect_fixed "4 trusted sites"
+
+echo "# pause again, resume, then delete (confirmed)"
+keys p
 expect "^newsite .*paused"
 keys p
 expect "^newsite .*bearer *yes"
