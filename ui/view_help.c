@@ -50,6 +50,10 @@ static int help_section(const keybind *map, const keybind *shadow, int y, int to
     return y;
 }
 
+/* Lines in the help of the screen last drawn (set by help_draw, which runs
+ * before every key), so scrolling stops at the end and G goes there. */
+static int help_total;
+
 static void help_draw(app *a, int top, int rows)
 {
     int cols = term_cols();
@@ -65,24 +69,32 @@ static void help_draw(app *a, int top, int rows)
     if (line++ >= skip && y < top + rows)
         term_put(y++, 0, cols, TA_COLHEAD, "Everywhere (mouse: click a row or a tab, wheel scrolls)");
     help_section(keys_generic, from->keys, y, top, rows, skip, &line);
+    help_total = line;
 }
 
 static ui_request help_handle(app *a, ui_request r)
 {
+    int max = help_total - ui_body_rows();
+    if (max < 0)
+        max = 0;
     switch (r) {
     case REQ_UP:
-        if (a->help_scroll > 0)
-            a->help_scroll--;
+    case REQ_PAGE_UP:
+        a->help_scroll -= r == REQ_UP ? 1 : ui_body_rows() / 2;
+        if (a->help_scroll < 0)
+            a->help_scroll = 0;
         return REQ_NONE;
     case REQ_DOWN:
     case REQ_PAGE_DOWN:
         a->help_scroll += r == REQ_DOWN ? 1 : ui_body_rows() / 2;
-        if (a->help_scroll > 40)
-            a->help_scroll = 40;
+        if (a->help_scroll > max)
+            a->help_scroll = max;
         return REQ_NONE;
-    case REQ_PAGE_UP:
     case REQ_FIRST:
         a->help_scroll = 0;
+        return REQ_NONE;
+    case REQ_LAST:
+        a->help_scroll = max;
         return REQ_NONE;
     case REQ_BACK:
     case REQ_HELP:

@@ -158,6 +158,13 @@ echo "# ? shows the help generated from the keymaps"
 keys '?'
 expect_fixed "Keys on the Logs screen"
 expect_fixed "Resend all Failed under the filter"
+keys G   # the end of the help (it is longer than 24 rows), and no further
+expect_fixed "Reload and redraw"
+keys j j j j j j j j j j
+sleep 0.3   # let the keys arrive (the check below is a negative one)
+on_screen -F "Reload and redraw" || fail "j scrolled the help past its end"
+keys g
+expect_fixed "Keys on the Logs screen"
 keys Escape
 expect_fixed "All messages"
 
