@@ -466,7 +466,10 @@ static void handle_event(app *a, const term_event *ev)
         return;
     }
     if (ev->key == TERM_KEY_MOUSE) {
-        handle_mouse(a, ev);
+        /* A prompt or a yes/no question waits for the keyboard: a click
+         * must not switch screens or move the selection under it. */
+        if (!a->prompting && !a->confirming)
+            handle_mouse(a, ev);
         return;
     }
     if (a->prompting) {

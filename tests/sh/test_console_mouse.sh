@@ -65,6 +65,20 @@ keys Enter
 expect_fixed "Message #5 "
 keys Escape
 
+echo "# a click while a yes/no question is open does nothing under it"
+keys r
+expect_fixed "Resend message #5 "
+TAB=$(screen | head -n 1 | awk '{ print index($0, "3 Sites") }')
+click $((TAB + 2)) 1
+wheel_down 5 "$TOP"
+sleep 0.3   # let the clicks arrive (the checks below are negative ones)
+on_screen -F "trusted sites." && fail "a click switched screens under the question"
+keys n
+expect_fixed "cancelled"
+keys Enter
+expect_fixed "Message #5 "
+keys Escape
+
 keys q
 expect_fixed "EXIT=0"
 echo "ok"
