@@ -104,6 +104,7 @@ typedef struct msg_filter {
     const char *customer;    /* exact match */
     const char *action_text; /* case-insensitive substring of the action */
     const char *action;      /* exact action name */
+    bool unresent;           /* only messages no resend was made of yet */
     int64_t since_ms;        /* created_at >= since */
     int64_t until_ms;        /* created_at < until */
 } msg_filter;
@@ -194,7 +195,9 @@ hd_status store_attempt_histogram(store *st, int64_t now_ms, int64_t bucket_ms, 
 
 /* Operator actions. */
 hd_status store_message_resend(store *st, int64_t id, int64_t *new_id, hd_error *err);
-/* Resends every Failed message matching f (status_mask is forced to Failed). */
+/* Resends every Failed message matching f that was not resent before
+ * (status_mask is forced to Failed, unresent to true), so pressing it twice
+ * does not deliver the same messages twice. */
 hd_status store_messages_resend_failed(store *st, const msg_filter *f, int64_t *resent, hd_error *err);
 hd_status store_message_send_now(store *st, int64_t id, hd_error *err);   /* pending, not in flight */
 hd_status store_message_cancel(store *st, int64_t id, hd_error *err);     /* -> Failed "cancelled by operator" */

@@ -341,7 +341,8 @@ enum {
     SHAPE_SINCE = 8,
     SHAPE_UNTIL = 16,
     SHAPE_ACTION_EXACT = 32,
-    SHAPE_FLAGS = 64,                 /* combinations of the above */
+    SHAPE_UNRESENT = 64,
+    SHAPE_FLAGS = 128,                /* combinations of the above */
     SHAPE_STATUSES = MSG_STATUS_COUNT + 1, /* 0..4 statuses in the IN list */
     SHAPE_COUNT = SHAPE_FLAGS * SHAPE_STATUSES,
     PAGE_DIRS = PAGE_AT + 1
@@ -1498,7 +1499,7 @@ static int filter_shape(const msg_filter *f)
     int flags = (f->site_id ? SHAPE_SITE : 0) | (f->customer ? SHAPE_CUSTOMER : 0) |
                 (f->action_text && *f->action_text ? SHAPE_ACTION : 0) |
                 (f->since_ms ? SHAPE_SINCE : 0) | (f->until_ms ? SHAPE_UNTIL : 0) |
-                (f->action ? SHAPE_ACTION_EXACT : 0);
+                (f->action ? SHAPE_ACTION_EXACT : 0) | (f->unresent ? SHAPE_UNRESENT : 0);
     return popcount_mask(filter_mask(f)) * SHAPE_FLAGS + flags;
 }
 
@@ -1521,6 +1522,8 @@ static void filter_sql(hd_buf *b, int shape)
         hd_buf_puts(b, " AND instr(lower(m.action), lower(:action)) > 0");
     if (flags & SHAPE_ACTION_EXACT)
         hd_buf_puts(b, " AND m.action = :action_exact");
+    if (flags & SHAPE_UNRESENT)
+        hd_buf_puts(b, " AND NOT EXISTS (SELECT 1 FROM messages r WHERE r.resend_of = m.id)");
     /* Time bounds are exact on created_at, plus an id range found through
      * the created_at index so that the keyset walk over ids stays a range
      * scan.  created_at is taken under the write lock, so it grows with the
@@ -1965,6 +1968,7 @@ hd_status store_messages_resend_failed(store *st, const msg_filter *f, int64_t *
     if (f)
         ff = *f;
     ff.status_mask = MSG_STATUS_BIT(MSG_FAILED);
+    ff.unresent = true;
     sqlite3_stmt *q = resend_failed_stmt(st, filter_shape(&ff), err);
     if (!q)
         return HD_DB;

@@ -273,12 +273,13 @@ static ui_request logs_handle(app *a, ui_request r)
     case REQ_RESEND_ALL: {
         msg_filter ff = f;
         ff.status_mask = MSG_STATUS_BIT(MSG_FAILED);
+        ff.unresent = true;   /* what store_messages_resend_failed will take */
         int64_t n = 0;
         hd_error err = { 0 };
         if (store_messages_count(a->st, &ff, &n, &err) != HD_OK)
             ui_flash(a, true, "%s", err.msg);
         else if (n == 0)
-            ui_flash(a, false, "no Failed messages under the current filter");
+            ui_flash(a, false, "no Failed messages left to resend under the current filter");
         else
             ui_confirm(a, on_resend_all, n, "Resend all %lld Failed messages under the current filter?",
                        (long long)n);

@@ -58,7 +58,15 @@ hd show "$BAD" --format json
 check "show json attempts array" grep -q '"attempts":\[{"number":1,' "$TMP/out"
 check "show json attempt code" grep -q '"response_code":500,"error":' "$TMP/out"
 
-# --- resend: new linked message ---
+# --- resend --status failed: every Failed message once, never twice ---
+hd resend --status failed --site broken
+expect_rc 0 "resend --status failed"
+check "bulk resend count" grep -q "^resent 1 failed message" "$TMP/out"
+hd resend --status failed --site broken
+expect_rc 0 "resend --status failed again"
+check "a second bulk resend sends nothing twice" grep -q "^resent 0 failed messages" "$TMP/out"
+
+# --- resend ID: a new linked message (by hand, even if resent before) ---
 hd resend "$BAD"
 expect_rc 0 "resend"
 NEW=$(sed -n 's/^resent [0-9]* -> \([0-9]*\)$/\1/p' "$TMP/out")
@@ -71,9 +79,6 @@ hd show "$BAD" --format json
 check "original keeps its history" grep -q '"status":"failed"' "$TMP/out"
 hd resend 999999
 expect_rc 1 "resend of a missing message"
-hd resend --status failed --site broken
-expect_rc 0 "resend --status failed"
-check "bulk resend count" grep -q "^resent 1 failed message" "$TMP/out"
 hd resend --status done
 expect_rc 2 "bulk resend only for failed"
 
