@@ -50,10 +50,28 @@ static void add_line(lines *l, char *owned)
     l->v[l->n++] = owned;
 }
 
-/* Sanitises text (keeping newlines, tabs as spaces) and adds one line per
- * line of it, each prefixed by indent. */
+/* Adds one line of text (no newline in it), wrapped to `cols` columns after
+ * the indent: a compact JSON body or a long header is read whole, not cut. */
+static void add_wrapped(lines *l, const char *indent, const char *p, size_t n, size_t cols)
+{
+    size_t room = cols > strlen(indent) + 8 ? cols - strlen(indent) : 8;
+    char *line = hd_xstrndup(p, n);
+    const char *q = line;
+    do {
+        size_t take = utf8_fit(q, room);
+        if (take == 0 && *q)   /* a character wider than the room: take it anyway */
+            take = strlen(q) < 4 ? strlen(q) : 4;
+        add_line(l, hd_xasprintf("%s%.*s", indent, (int)take, q));
+        q += take;
+    } while (*q);
+    free(line);
+}
+
+/* Sanitises text (keeping newlines, tabs as spaces) and adds its lines,
+ * each prefixed by indent and wrapped to the screen width. */
 static void add_text(lines *l, const char *indent, const char *text, size_t len)
 {
+    size_t cols = (size_t)term_cols();
     hd_buf b = { 0 };
     sanitize_append(&b, text ? text : "", text ? len : 0, SANITIZE_KEEP_NEWLINES);
     const char *start = hd_buf_str(&b), *p = start;
@@ -62,10 +80,10 @@ static void add_text(lines *l, const char *indent, const char *text, size_t len)
         size_t n = nl ? (size_t)(nl - p) : strlen(p);
         if (!nl) {
             if (n || p == start)   /* no empty line after a final newline */
-                add_line(l, hd_xasprintf("%s%.*s", indent, (int)n, p));
+                add_wrapped(l, indent, p, n, cols);
             break;
         }
-        add_line(l, hd_xasprintf("%s%.*s", indent, (int)n, p));
+        add_wrapped(l, indent, p, n, cols);
         p = nl + 1;
     }
     hd_buf_free(&b);

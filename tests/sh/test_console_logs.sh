@@ -173,6 +173,20 @@ expect_fixed "Keys on the Logs screen"
 keys Escape
 expect_fixed "All messages"
 
+echo "# a long one-line response body is wrapped in the detail, not cut"
+hd sites add long --url "http://127.0.0.1:$PORT/huge/300" >/dev/null || fail "sites add long failed"
+hd send --site long --action long.body >/dev/null || fail "send failed"
+keys /
+type_text "long.body"
+keys Enter
+expect "long\.body.*Done"
+keys Enter G
+# 300 letters a..z at 80 columns, indent 2: four lines of 78, 78, 78, 66,
+# each starting at an 'a' (78 = 3 x 26).
+expect_count 4 "^  abcdefghijklmnopqrstuvwxyz"
+keys Escape Escape Escape
+expect_fixed "All messages"
+
 echo "# q quits: exit code 0, terminal restored"
 keys q
 expect_fixed "EXIT=0"
