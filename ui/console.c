@@ -351,6 +351,7 @@ static void prompt_key(app *a, int key)
         a->prompting = false;
         char text[sizeof a->prompt_text];
         memcpy(text, a->prompt_text, sizeof text);
+        a->flash[0] = '\0';   /* an earlier message no longer applies to the answer */
         a->prompt_cb(a, text);
         a->need_refresh = true;
     } else if (key == TK_BACKSPACE) {
@@ -478,6 +479,7 @@ static void handle_event(app *a, const term_event *ev)
     }
     if (a->confirming) {
         a->confirming = false;
+        a->flash[0] = '\0';
         if (ev->key == 'y' || ev->key == 'Y')
             a->confirm_cb(a, a->confirm_arg);
         else

@@ -93,6 +93,7 @@ keys f
 type_text "bad"
 keys Enter
 expect_fixed "Filter: site=bad"
+on_screen -F "nosuchsite" && fail "the earlier 'not found' message outlived the next answer"
 expect_count 1 "invoice\.paid"
 expect_count 0 "order\.created"
 keys t
