@@ -675,8 +675,11 @@ int console_main(const config *cfg, int argc, char **argv)
         if (now - a.last_tick_ms >= TICK_MS) {
             a.last_tick_ms = now;
             refresh_histogram(&a);
-            if (a.view == VIEW_QUEUE)
-                a.need_refresh = true;   /* "sending" ends by lease expiry, not by a commit */
+            /* Countdowns move with time, not with commits, and "sending"
+             * ends by lease expiry: the Queue and the detail (its "Next
+             * attempt") are redrawn every tick. */
+            if (a.view == VIEW_QUEUE || a.view == VIEW_DETAIL)
+                a.need_refresh = true;
         }
         if (view_table[a.view]->tick)
             view_table[a.view]->tick(&a);
