@@ -105,7 +105,7 @@ static void on_delete(app *a, int64_t id)
     if (store_site_delete(a->st, id, &err) != HD_OK)
         ui_flash(a, true, "%s", err.msg);
     else
-        ui_flash(a, false, "trusted site deleted; its pending messages are now Failed");
+        ui_flash(a, false, "trusted site deleted");
     a->need_refresh = true;
 }
 
@@ -146,10 +146,14 @@ static ui_request sites_handle(app *a, ui_request r)
             form_begin(a, ss->s.id);
         return REQ_NONE;
     case REQ_SITE_DELETE:
-        if (ss)
+        if (ss && ss->pending > 0)
             ui_confirm(a, on_delete, ss->s.id,
-                       "Delete trusted site %s? Its %lld pending messages become Failed.",
-                       ss->s.name, (long long)ss->pending);
+                       "Delete trusted site %s? Its %lld pending message%s become%s Failed.",
+                       ss->s.name, (long long)ss->pending, ss->pending == 1 ? "" : "s",
+                       ss->pending == 1 ? "s" : "");
+        else if (ss)
+            ui_confirm(a, on_delete, ss->s.id,
+                       "Delete trusted site %s? Its history stays in the logs.", ss->s.name);
         return REQ_NONE;
     case REQ_SITE_PAUSE:
         if (ss) {

@@ -123,9 +123,10 @@ keys n
 expect_fixed "cancelled"
 hd sites list | grep -q "^newsite" || fail "n deleted the site"
 keys d
-expect_fixed "Delete trusted site newsite?"
+expect_fixed "Delete trusted site newsite? Its history stays in the logs."   # nothing pending
 keys y
 expect_fixed "3 trusted sites"
+expect_fixed "trusted site deleted"
 hd sites list | grep -q "^newsite" && fail "the site was not deleted"
 
 echo "# q quits: exit code 0, terminal restored"
