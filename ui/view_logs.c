@@ -251,9 +251,18 @@ static ui_request logs_handle(app *a, ui_request r)
     case REQ_FILTER_SITE:
         ui_prompt(a, "Trusted site (empty = any): ", a->filter.site_name, on_site);
         return REQ_NONE;
-    case REQ_FILTER_TIME:
-        ui_prompt(a, "Time range (1h, 2026-11-01..2026-11-30, empty = any): ", "", on_time);
+    case REQ_FILTER_TIME: {
+        /* Prefilled with the active range, in local time as typed. */
+        char range[80] = "", since[32] = "", until[32] = "";
+        if (a->filter.since_ms)
+            hd_time_local(a->filter.since_ms, since);
+        if (a->filter.until_ms)
+            hd_time_local(a->filter.until_ms, until);
+        if (since[0] || until[0])
+            snprintf(range, sizeof range, "%s..%s", since, until);
+        ui_prompt(a, "Time range (1h, 2026-11-01..2026-11-30, empty = any): ", range, on_time);
         return REQ_NONE;
+    }
     case REQ_FILTER_CLEAR:
         if (ui_filter_active(&a->filter)) {
             ui_filter_clear(&a->filter);

@@ -103,6 +103,8 @@ keys Enter
 expect_fixed "Filter: site=bad since 20"
 expect_count 1 "invoice\.paid"
 keys t
+expect "Time range.*: 20[0-9-]* [0-9:]*\.\."   # the active range, prefilled
+keys C-u
 type_text "..2001-01-01"
 keys Enter
 expect_fixed "until 2001-01-01"
