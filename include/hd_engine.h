@@ -20,6 +20,8 @@ typedef struct engine engine;
 typedef struct engine_options {
     bool drain;              /* stop by itself when nothing is pending (serve --drain) */
     bool quiet;              /* no log lines on stderr (the console) */
+    int nice;                /* > 0: the engine thread runs at this nice value, so
+                                that a console's keys win the CPU over deliveries */
 } engine_options;
 
 typedef struct engine_stats {

@@ -62,6 +62,7 @@
 
 #include <inttypes.h>
 #include <pthread.h>
+#include <sys/resource.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -974,6 +975,9 @@ static void engine_loop(engine *e)
 static void *engine_thread(void *arg)
 {
     engine *e = arg;
+    /* Linux: a thread's nice value is its own (setpriority on its tid). */
+    if (e->opt.nice > 0 && setpriority(PRIO_PROCESS, (id_t)gettid(), e->opt.nice) != 0)
+        set_last_error(e, "could not lower the engine thread's priority");
     engine_loop(e);
     /* Whatever is left (a FINISH that could not record) expires as a lease. */
     drop_all(e);

@@ -1,6 +1,7 @@
 /* test_engine.c - the delivery engine against real parts: the loopback
  * receiver as a child process, a real SQLite file in a temp dir, the engine
  * in-process.  Retry interval 50 ms so retries stay fast. */
+#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -487,6 +488,61 @@ static void test_stale_claims_released_and_reclaimed(void **state)
     }
 }
 
+/* The console runs its engine at a higher nice value: a thread of this
+ * process (the engine's) shows it in /proc. */
+static int threads_with_nice(int nice)
+{
+    DIR *d = opendir("/proc/self/task");
+    if (!d)
+        return -1;
+    int found = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (de->d_name[0] == '.')
+            continue;
+        char path[300], buf[1024];
+        snprintf(path, sizeof path, "/proc/self/task/%s/stat", de->d_name);
+        FILE *fp = fopen(path, "r");
+        if (!fp)
+            continue;
+        size_t n = fread(buf, 1, sizeof buf - 1, fp);
+        fclose(fp);
+        buf[n] = '\0';
+        /* Fields after the ")" of the command: state is field 3, nice 19. */
+        const char *p = strrchr(buf, ')');
+        int field = 2;
+        long value = 0;
+        for (; p && *p; p++) {
+            if (*p == ' ' && ++field == 19) {
+                value = strtol(p + 1, NULL, 10);
+                break;
+            }
+        }
+        if (field == 19 && value == nice)
+            found++;
+    }
+    closedir(d);
+    return found;
+}
+
+static void test_engine_thread_nice(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(threads_with_nice(7), 0);
+    engine_options opt = { .quiet = true, .nice = 7 };
+    engine *e = NULL;
+    hd_error err = {0};
+    assert_int_equal(engine_start(&f->cfg, &opt, &e, &err), HD_OK);
+    int found = 0;
+    for (int i = 0; i < 100 && found == 0; i++) {   /* the thread sets it as it starts */
+        found = threads_with_nice(7);
+        if (!found)
+            tu_sleep_ms(10);
+    }
+    finish(e);
+    assert_int_equal(found, 1);
+}
+
 static void test_two_engines_no_double_send(void **state)
 {
     fixture *f = *state;
@@ -581,6 +637,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_pause_reaches_claimed_ahead, setup, teardown),
         cmocka_unit_test_setup_teardown(test_retention_purge, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stale_claims_released_and_reclaimed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_engine_thread_nice, setup, teardown),
         cmocka_unit_test_setup_teardown(test_two_engines_no_double_send, setup, teardown),
         cmocka_unit_test_setup_teardown(test_release_gives_leases_back, setup, teardown),
     };

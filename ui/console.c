@@ -612,7 +612,8 @@ int console_main(const config *cfg, int argc, char **argv)
     }
     a.utf8 = term_utf8();
     if (!no_deliver) {
-        engine_options eo = { .drain = false, .quiet = true };
+        /* nice 5: under a full delivery load the keys still come first. */
+        engine_options eo = { .drain = false, .quiet = true, .nice = 5 };
         if (engine_start(cfg, &eo, &a.eng, &err) != HD_OK) {
             term_done();
             fprintf(stderr, "hookdesk: %s\n", err.msg);
