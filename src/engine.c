@@ -4,11 +4,16 @@
  * DESIGN
  * What runs where:
  *   - engine_start (caller's thread) copies the settings, opens the engine's
- *     own store connection, creates the CURLM and starts one worker thread
- *     with every signal blocked.
- *   - The worker thread owns everything else: the store handle, the easy
- *     handles in flight (`flights`), the finished-but-unrecorded outcomes
- *     (`outs`) and the site cache.  Nothing of these is touched elsewhere.
+ *     two store connections, creates the CURLM and starts the worker thread
+ *     with every signal blocked; the worker starts the committer thread.
+ *   - The worker (curl) thread owns everything else: its store handle `st`
+ *     (reads, releases, purge), the easy handles in flight (`flights`), the
+ *     finished-but-unrecorded outcomes (`outs`), the reserve and the site
+ *     cache.  Nothing of these is touched elsewhere.
+ *   - The committer thread owns `commit_st` and runs one job at a time: a
+ *     transaction recording the outcomes handed over and claiming messages.
+ *     Commits and their fsyncs thus overlap with sending (1.2-1.5x the
+ *     deliveries/s of doing them on the curl thread, measured A/B).
  *   - engine_wakeup / engine_stop / engine_get_stats may be called from any
  *     thread; they only take `lock` and call curl_multi_wakeup (documented as
  *     callable from any thread) to cut the worker's curl_multi_poll short.
@@ -16,14 +21,20 @@
  *   - `lock` guards `stop_requested`, `stop_mode`, `wake` and `stats`.
  *     The worker takes it briefly to read the flags and publish stats, never
  *     while it does network or database work.
+ *   - `commit_lock` (with `commit_cond`) guards the job fields (job_*,
+ *     commit_quit).  A job's outcome array belongs to the committer from
+ *     commit_submit until commit_collect takes it back; the committer wakes
+ *     the worker with curl_multi_wakeup when it is done.
  * One tick of the worker:
  *   1. curl_multi_perform, then CURLMSG_DONE results -> attempt outcomes;
  *      freed slots are refilled at once from `ready`, messages claimed ahead
  *      (up to READY_DEPTH times the concurrency), so the network never waits
  *      for the database; one that waited half a lease or whose site was
  *      paused is released instead (ready_stale);
- *   2. one BEGIN IMMEDIATE transaction, as soon as attempts have finished
- *      or `ready` runs low: record every finished outcome (all that finished
+ *   2. one BEGIN IMMEDIATE transaction, handed to the committer as soon as
+ *      attempts have finished or `ready` runs low (and no job is under
+ *      way; the previous job's result is taken back first): record every
+ *      finished outcome (all that finished
  *      since the last commit: one fsync for many under load) and claim due
  *      messages; on failure (SQLITE_BUSY...) roll back and keep the outcomes
  *      for the next tick, so no finished attempt is lost.  An outcome not yet
@@ -154,7 +165,25 @@ struct engine {
     bool wake;               /* engine_wakeup: claim at the next tick */
     engine_stats stats;
 
+    /* The committer: a second thread with its own connection that runs the
+     * tick's transaction (record outcomes, claim), so the curl thread goes
+     * on sending while SQLite writes and fsyncs.  One job at a time. */
+    pthread_t committer;
+    store *commit_st;        /* the committer's connection */
+    pthread_mutex_t commit_lock;   /* guards the job fields below */
+    pthread_cond_t commit_cond;
+    bool job_ready;          /* handed over, not run yet */
+    bool job_done;           /* run: job_rc, job_err, job_claimed are valid */
+    bool commit_quit;        /* the committer should exit */
+    pending_out *job_outs;   /* the job's outcomes (owned by the job until taken back) */
+    int job_nouts;
+    int job_claim;           /* how many to claim */
+    hd_status job_rc;
+    hd_error job_err;
+    message_list job_claimed;
+
     /* Worker thread only. */
+    bool job_busy;           /* a job is handed over and not yet taken back */
     store *st;
     flight **flights;        /* in flight, at most d.concurrency */
     int nflights;
@@ -551,13 +580,13 @@ static void outs_free_range(engine *e, int n)
     e->nouts -= n;
 }
 
-/* After a commit: log, count, free. */
-static void outs_recorded(engine *e)
+/* After a commit: log, count, free (the array too). */
+static void publish_recorded(engine *e, pending_out *outs, int n)
 {
     int64_t attempts = 0, done = 0, failed = 0, errors = 0;
     hd_buf log = {0};   /* one write for the batch, not one per attempt */
-    for (int i = 0; i < e->nouts; i++) {
-        const attempt_outcome *o = &e->outs[i].o;
+    for (int i = 0; i < n; i++) {
+        const attempt_outcome *o = &outs[i].o;
         attempts++;
         if (o->a.error)
             errors++;
@@ -565,9 +594,12 @@ static void outs_recorded(engine *e)
             done++;
         else if (o->new_status == MSG_FAILED)
             failed++;
-        if (e->outs[i].log_line)
-            hd_buf_puts(&log, e->outs[i].log_line);
+        if (outs[i].log_line)
+            hd_buf_puts(&log, outs[i].log_line);
+        attempt_free(&outs[i].o.a);
+        free(outs[i].log_line);
     }
+    free(outs);
     if (log.len > 0) {
         fwrite(log.data, 1, log.len, stderr);
         fflush(stderr);
@@ -579,40 +611,160 @@ static void outs_recorded(engine *e)
     e->stats.failed += failed;
     e->stats.errors += errors;
     pthread_mutex_unlock(&e->lock);
-    outs_free_range(e, e->nouts);
 }
 
-/* Step 2: one transaction for the tick.  On failure nothing is lost: the
- * outcomes stay in e->outs and claimed is empty. */
-static hd_status tick_transaction(engine *e, int claim_limit, message_list *claimed)
+/* Step 2: one transaction: record outcomes and claim.  On failure it rolls
+ * back (nothing recorded, nothing claimed) and err says why. */
+static hd_status commit_batch(store *st, const char *owner, int64_t lease_ms,
+                              const pending_out *outs, int nouts, int claim_limit,
+                              message_list *claimed, hd_error *err)
 {
-    hd_error err = {0};
     memset(claimed, 0, sizeof *claimed);
-    if (store_tx_begin(e->st, &err) != HD_OK)
-        goto fail;
-    if (e->nouts > 0) {
-        attempt_outcome *arr = hd_xmalloc(sizeof *arr * (size_t)e->nouts);
-        for (int i = 0; i < e->nouts; i++)
-            arr[i] = e->outs[i].o;
-        hd_status st = store_record_outcomes(e->st, e->owner, arr, e->nouts, &err);
+    hd_status rc = store_tx_begin(st, err);
+    if (rc != HD_OK)
+        return rc;
+    if (nouts > 0) {
+        attempt_outcome *arr = hd_xmalloc(sizeof *arr * (size_t)nouts);
+        for (int i = 0; i < nouts; i++)
+            arr[i] = outs[i].o;
+        rc = store_record_outcomes(st, owner, arr, nouts, err);
         free(arr);
-        if (st != HD_OK)
-            goto rollback;
     }
-    if (claim_limit > 0 &&
-        store_claim(e->st, e->owner, hd_now_ms(), e->d.lease_ms, claim_limit, claimed, &err) != HD_OK)
-        goto rollback;
-    if (store_tx_commit(e->st, &err) != HD_OK)
-        goto rollback;
-    outs_recorded(e);
-    return HD_OK;
-rollback:
-    store_tx_rollback(e->st);
-    message_list_free(claimed);
-    memset(claimed, 0, sizeof *claimed);
-fail:
-    set_last_error(e, err.msg[0] ? err.msg : "database transaction failed");
-    return err.code ? err.code : HD_DB;
+    if (rc == HD_OK && claim_limit > 0)
+        rc = store_claim(st, owner, hd_now_ms(), lease_ms, claim_limit, claimed, err);
+    if (rc == HD_OK)
+        rc = store_tx_commit(st, err);
+    if (rc != HD_OK) {
+        store_tx_rollback(st);
+        message_list_free(claimed);
+        memset(claimed, 0, sizeof *claimed);
+        if (!err->msg[0])
+            hd_error_set(err, HD_DB, "database transaction failed");
+    }
+    return rc;
+}
+
+/* The committer thread: runs each handed-over job, then wakes the curl
+ * thread (curl_multi_wakeup) to take the result. */
+static void *committer_thread(void *arg)
+{
+    engine *e = arg;
+    pthread_mutex_lock(&e->commit_lock);
+    for (;;) {
+        while (!e->commit_quit && !e->job_ready)
+            pthread_cond_wait(&e->commit_cond, &e->commit_lock);
+        if (e->commit_quit)
+            break;
+        e->job_ready = false;
+        pending_out *outs = e->job_outs;
+        int nouts = e->job_nouts, claim = e->job_claim;
+        pthread_mutex_unlock(&e->commit_lock);
+
+        message_list claimed;
+        hd_error err = {0};
+        hd_status rc = commit_batch(e->commit_st, e->owner, e->d.lease_ms, outs, nouts, claim,
+                                    &claimed, &err);
+
+        pthread_mutex_lock(&e->commit_lock);
+        e->job_rc = rc;
+        e->job_err = err;
+        e->job_claimed = claimed;
+        e->job_done = true;
+        pthread_cond_broadcast(&e->commit_cond);   /* a stop path may wait for it */
+        pthread_mutex_unlock(&e->commit_lock);
+        curl_multi_wakeup(e->multi);
+        pthread_mutex_lock(&e->commit_lock);
+    }
+    pthread_mutex_unlock(&e->commit_lock);
+    return NULL;
+}
+
+/* Hands e->outs and a claim over to the committer (curl thread). */
+static void commit_submit(engine *e, int claim_limit)
+{
+    pthread_mutex_lock(&e->commit_lock);
+    e->job_outs = e->outs;
+    e->job_nouts = e->nouts;
+    e->job_claim = claim_limit;
+    e->job_done = false;
+    e->job_ready = true;
+    pthread_cond_signal(&e->commit_cond);
+    pthread_mutex_unlock(&e->commit_lock);
+    e->outs = NULL;
+    e->nouts = e->outs_cap = 0;
+    e->job_busy = true;
+}
+
+/* Puts outcomes back in front of e->outs (a failed commit: retried). */
+static void outs_restore(engine *e, pending_out *outs, int n)
+{
+    if (n == 0) {
+        free(outs);
+        return;
+    }
+    pending_out *all = hd_xmalloc(sizeof *all * (size_t)(n + e->nouts));
+    memcpy(all, outs, sizeof *all * (size_t)n);
+    if (e->nouts > 0)
+        memcpy(all + n, e->outs, sizeof *all * (size_t)e->nouts);
+    free(outs);
+    free(e->outs);
+    e->outs = all;
+    e->nouts += n;
+    e->outs_cap = e->nouts;
+}
+
+/* Takes the committer's result back (curl thread).  With wait, blocks until
+ * the job is done.  False when no job was done (or none was handed over). */
+static bool commit_collect(engine *e, bool wait, hd_status *rc, int *claim_limit,
+                           message_list *claimed)
+{
+    if (!e->job_busy)
+        return false;
+    pthread_mutex_lock(&e->commit_lock);
+    while (wait && !e->job_done)
+        pthread_cond_wait(&e->commit_cond, &e->commit_lock);
+    bool done = e->job_done;
+    pending_out *outs = e->job_outs;
+    int nouts = e->job_nouts;
+    if (done) {
+        *rc = e->job_rc;
+        *claim_limit = e->job_claim;
+        *claimed = e->job_claimed;
+        if (*rc != HD_OK)
+            set_last_error(e, e->job_err.msg);
+        e->job_done = false;
+        e->job_outs = NULL;
+        e->job_nouts = 0;
+        memset(&e->job_claimed, 0, sizeof e->job_claimed);
+    }
+    pthread_mutex_unlock(&e->commit_lock);
+    if (!done)
+        return false;
+    e->job_busy = false;
+    if (*rc == HD_OK)
+        publish_recorded(e, outs, nouts);
+    else
+        outs_restore(e, outs, nouts);
+    return true;
+}
+
+/* Synchronous form for the stop paths, on the curl thread's connection once
+ * the committer is idle. */
+static hd_status commit_now(engine *e)
+{
+    message_list none;
+    hd_error err = {0};
+    hd_status rc = commit_batch(e->st, e->owner, e->d.lease_ms, e->outs, e->nouts, 0, &none, &err);
+    if (rc == HD_OK) {
+        pending_out *outs = e->outs;
+        int n = e->nouts;
+        e->outs = NULL;
+        e->nouts = e->outs_cap = 0;
+        publish_recorded(e, outs, n);
+    } else {
+        set_last_error(e, err.msg);
+    }
+    return rc;
 }
 
 /* Step 3: start one claimed message (takes it over).  `resumed`: it was
@@ -758,11 +910,14 @@ static void release_all(engine *e)
     e->nready = 0;   /* their leases go back with all the others below */
     publish_in_flight(e);
     hd_error err = {0};
-    if (e->nouts > 0) {
-        message_list none;
-        if (tick_transaction(e, 0, &none) != HD_OK)
-            outs_free_range(e, e->nouts);   /* their leases expire: retried, not lost */
-    }
+    /* The committer's job first (what it claimed goes back below too). */
+    hd_status crc;
+    int climit;
+    message_list claimed;
+    if (commit_collect(e, true, &crc, &climit, &claimed))
+        message_list_free(&claimed);
+    if (e->nouts > 0 && commit_now(e) != HD_OK)
+        outs_free_range(e, e->nouts);   /* their leases expire: retried, not lost */
     if (store_release_leases(e->st, e->owner, hd_now_ms(), &err) != HD_OK)
         set_last_error(e, err.msg);
 }
@@ -774,7 +929,8 @@ static void release_all(engine *e)
 static bool slot_free(const engine *e)
 {
     int busy = e->nflights + e->nparked;
-    return busy < e->d.concurrency && busy + e->nouts < 2 * e->d.concurrency;
+    int unrecorded = e->nouts + (e->job_busy ? e->job_nouts : 0);
+    return busy < e->d.concurrency && busy + unrecorded < 2 * e->d.concurrency;
 }
 
 /* A message claimed ahead is given back instead of sent when it waited too
@@ -830,6 +986,22 @@ static void release_ready(engine *e)
     e->nready = 0;
 }
 
+/* Claimed messages join the reserve; returns how many (claimed is emptied). */
+static int take_claimed(engine *e, message_list *claimed)
+{
+    int n = claimed->count;
+    if (n == 0)
+        return 0;
+    e->ready = hd_xrealloc(e->ready, sizeof *e->ready * (size_t)(e->nready + claimed->count));
+    int64_t at = hd_mono_ms();
+    for (int i = 0; i < claimed->count; i++)
+        e->ready[e->nready++] = (ready_msg){ claimed->items[i], at };
+    free(claimed->items);
+    claimed->items = NULL;
+    claimed->count = 0;
+    return n;
+}
+
 static void engine_loop(engine *e)
 {
     const int64_t poll_ms = e->d.poll_interval_ms;
@@ -842,6 +1014,29 @@ static void engine_loop(engine *e)
     for (;;) {
         int finished = collect_finished(e);
         finished += resume_parked(e);
+        hd_status crc;
+        int climit = 0;
+        message_list claimed;
+        if (commit_collect(e, false, &crc, &climit, &claimed)) {
+            if (crc == HD_OK) {
+                int got = take_claimed(e, &claimed);
+                if (climit > 0 && got < climit) {
+                    /* Nothing else is due now: claim again when the next one is. */
+                    int64_t due = 0, wait = poll_ms;
+                    hd_error err = {0};
+                    if (store_next_due(e->st, &due, &err) == HD_OK && due > 0) {
+                        int64_t until = due - hd_now_ms();
+                        if (until < wait)
+                            wait = until < 0 ? 0 : until;
+                    }
+                    next_claim = hd_mono_ms() + wait;
+                }
+            } else {
+                next_tx_retry = hd_mono_ms() + poll_ms;
+                next_claim = next_tx_retry;
+            }
+            message_list_free(&claimed);
+        }
         start_ready(e);
 
         pthread_mutex_lock(&e->lock);
@@ -874,40 +1069,11 @@ static void engine_loop(engine *e)
          * there is room for a batch: one commit instead of two. */
         bool claim = !stop && mono >= next_claim && room > 0 &&
                      (e->nready <= e->d.concurrency || (flush && room >= e->d.concurrency));
-        if ((flush || claim) && mono >= next_tx_retry) {
-            message_list claimed;
-            if (tick_transaction(e, claim ? room : 0, &claimed) == HD_OK) {
-                if (claimed.count > 0) {
-                    e->ready = hd_xrealloc(e->ready, sizeof *e->ready *
-                                                         (size_t)(e->nready + claimed.count));
-                    int64_t at = hd_mono_ms();
-                    for (int i = 0; i < claimed.count; i++)
-                        e->ready[e->nready++] = (ready_msg){ claimed.items[i], at };
-                    free(claimed.items);
-                    claimed.items = NULL;
-                    claimed.count = 0;
-                    start_ready(e);
-                }
-                if (claim && e->nready == 0 && busy < e->d.concurrency) {
-                    /* Nothing else is due now: sleep until the next due one. */
-                    int64_t due = 0, wait = poll_ms;
-                    hd_error err = {0};
-                    if (store_next_due(e->st, &due, &err) == HD_OK && due > 0) {
-                        int64_t until = due - hd_now_ms();
-                        if (until < wait)
-                            wait = until < 0 ? 0 : until;
-                    }
-                    next_claim = hd_mono_ms() + wait;
-                }
-                message_list_free(&claimed);
-            } else {
-                next_tx_retry = mono + poll_ms;
-                next_claim = next_tx_retry;
-            }
-        }
+        if ((flush || claim) && mono >= next_tx_retry && !e->job_busy)
+            commit_submit(e, claim ? room : 0);
 
         bool idle = e->nflights == 0 && e->nouts == 0 && e->nparked == 0 &&
-                    e->ntoken_flights == 0 && e->nready == 0;
+                    e->ntoken_flights == 0 && e->nready == 0 && !e->job_busy;
         if (stop && idle)
             return;   /* FINISH: everything in flight is recorded */
 
@@ -945,11 +1111,8 @@ static void engine_loop(engine *e)
         /* Step 4: wait for curl, a wakeup, or the next claim time. */
         int64_t now = hd_mono_ms();
         int64_t timeout = poll_ms;
-        if (e->nouts > 0 && next_tx_retry > now) {
-            timeout = next_tx_retry - now;
-        } else if (e->nouts > 0) {
-            timeout = 0;
-        }
+        if (e->nouts > 0 && !e->job_busy)   /* to hand over at once (or after a failure) */
+            timeout = next_tx_retry > now ? next_tx_retry - now : 0;
         if (!stop && e->nready <= e->d.concurrency) {
             int64_t until = next_claim > now ? next_claim - now : 0;
             if (until < timeout)
@@ -962,7 +1125,7 @@ static void engine_loop(engine *e)
             timeout = curl_ms;
         if (timeout < 0)
             timeout = 0;
-        if (timeout > 0 || e->nflights > 0 || e->ntoken_flights > 0) {
+        if (timeout > 0 || e->nflights > 0 || e->ntoken_flights > 0 || e->job_busy) {
             CURLMcode mc = curl_multi_poll(e->multi, NULL, 0, (int)timeout, NULL);
             if (mc != CURLM_OK) {
                 set_last_error(e, curl_multi_strerror(mc));
@@ -975,10 +1138,27 @@ static void engine_loop(engine *e)
 static void *engine_thread(void *arg)
 {
     engine *e = arg;
-    /* Linux: a thread's nice value is its own (setpriority on its tid). */
+    /* Linux: a thread's nice value is its own (setpriority on its tid); the
+     * committer, created below, inherits it. */
     if (e->opt.nice > 0 && setpriority(PRIO_PROCESS, (id_t)gettid(), e->opt.nice) != 0)
         set_last_error(e, "could not lower the engine thread's priority");
-    engine_loop(e);
+    int rc = pthread_create(&e->committer, NULL, committer_thread, e);
+    if (rc != 0) {
+        e->result = hd_error_set(&e->result_err, HD_INTERNAL,
+                                 "delivery engine: cannot start the committer thread: %s",
+                                 strerror(rc));
+        set_last_error(e, e->result_err.msg);
+    } else {
+        engine_loop(e);
+        /* FINISH returns with no job under way; RELEASE took it back. */
+        pthread_mutex_lock(&e->commit_lock);
+        e->commit_quit = true;
+        pthread_cond_broadcast(&e->commit_cond);
+        pthread_mutex_unlock(&e->commit_lock);
+        pthread_join(e->committer, NULL);
+    }
+    store_close(e->commit_st);
+    e->commit_st = NULL;
     /* Whatever is left (a FINISH that could not record) expires as a lease. */
     drop_all(e);
     free(e->token_flights);
@@ -1001,6 +1181,8 @@ static void engine_free(engine *e)
         curl_multi_cleanup(e->multi);
     if (e->st)
         store_close(e->st);
+    if (e->commit_st)
+        store_close(e->commit_st);
     free(e->database);
     free(e->d.user_agent);
     free(e->flights);
@@ -1009,6 +1191,8 @@ static void engine_free(engine *e)
         message_free(&e->ready[i].m);
     free(e->ready);
     pthread_mutex_destroy(&e->lock);
+    pthread_mutex_destroy(&e->commit_lock);
+    pthread_cond_destroy(&e->commit_cond);
     free(e);
 }
 
@@ -1016,6 +1200,8 @@ hd_status engine_start(const config *cfg, const engine_options *opt, engine **ou
 {
     engine *e = hd_xcalloc(1, sizeof *e);
     pthread_mutex_init(&e->lock, NULL);
+    pthread_mutex_init(&e->commit_lock, NULL);
+    pthread_cond_init(&e->commit_cond, NULL);
     e->database = hd_xstrdup(cfg->database ? cfg->database : "hookdesk.db");
     e->d = cfg->delivery;
     e->d.user_agent = hd_xstrdup(cfg->delivery.user_agent);
@@ -1046,8 +1232,15 @@ hd_status engine_start(const config *cfg, const engine_options *opt, engine **ou
         engine_free(e);
         return st;
     }
+    st = store_open(e->database, &so, &e->commit_st, err);
+    if (st != HD_OK) {
+        hd_error_prefix(err, "delivery engine: ");
+        engine_free(e);
+        return st;
+    }
     /* Leases of sites without their own timeout use the delivery default. */
     store_set_default_timeout(e->st, e->d.timeout_ms);
+    store_set_default_timeout(e->commit_st, e->d.timeout_ms);
     e->sites.counter = store_change_counter(e->st);
     e->multi = curl_multi_init();
     if (!e->multi) {
