@@ -64,17 +64,24 @@ void ui_switch(app *a, ui_view_id id)
     a->need_refresh = true;
 }
 
+/* Formats into dst, sanitised: messages and questions often quote outside
+ * text (a site name, a server error). */
+__attribute__((format(printf, 3, 0)))
+static void format_clean(char *dst, size_t size, const char *fmt, va_list ap)
+{
+    char raw[1024];
+    vsnprintf(raw, sizeof raw, fmt, ap);
+    char *clean = sanitize_dup(raw, 0);
+    snprintf(dst, size, "%s", clean);
+    free(clean);
+}
+
 void ui_flash(app *a, bool error, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    char raw[sizeof a->flash];
-    vsnprintf(raw, sizeof raw, fmt, ap);
+    format_clean(a->flash, sizeof a->flash, fmt, ap);
     va_end(ap);
-    /* Messages often quote outside text (a site name, a server error). */
-    char *clean = sanitize_dup(raw, 0);
-    snprintf(a->flash, sizeof a->flash, "%s", clean);
-    free(clean);
     a->flash_error = error;
     a->flash_until = hd_mono_ms() + FLASH_MS;
 }
@@ -92,12 +99,8 @@ void ui_confirm(app *a, ui_confirm_fn cb, int64_t arg, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    char raw[sizeof a->confirm_text];
-    vsnprintf(raw, sizeof raw, fmt, ap);
+    format_clean(a->confirm_text, sizeof a->confirm_text, fmt, ap);
     va_end(ap);
-    char *clean = sanitize_dup(raw, 0);
-    snprintf(a->confirm_text, sizeof a->confirm_text, "%s", clean);
-    free(clean);
     a->confirming = true;
     a->confirm_cb = cb;
     a->confirm_arg = arg;
