@@ -1630,6 +1630,29 @@ static int cmp_id_asc(const void *a, const void *b)
 }
 
 
+/* Rows gathered from several ordered queries: keep the `limit` nearest the
+ * anchor (the lowest ids going up, the highest going down). */
+static void keep_nearest(message_list *out, bool ascending, int limit)
+{
+    if (out->count > 1)
+        qsort(out->items, (size_t)out->count, sizeof *out->items,
+              ascending ? cmp_id_asc : cmp_id_desc);
+    while (out->count > limit)
+        message_free(&out->items[--out->count]);
+}
+
+/* Queried oldest first to find the rows: hand them back newest first. */
+static void newest_first(message_list *out, bool ascending)
+{
+    if (!ascending)
+        return;
+    for (int i = 0, j = out->count - 1; i < j; i++, j--) {
+        message t = out->items[i];
+        out->items[i] = out->items[j];
+        out->items[j] = t;
+    }
+}
+
 /* An action search first finds the matching names in the small actions
  * table.  Up to ACTION_MATCH_MAX names are searched one indexed walk each
  * (messages(action, id)); more than that means matches are common, and the
@@ -1710,20 +1733,9 @@ static hd_status page_by_actions(store *st, const msg_filter *f, const action_na
         message_list_free(out);
         return rc;
     }
-    /* Each part is newest first; keep the `limit` rows next to the anchor. */
     bool ascending = dir == PAGE_NEWER || dir == PAGE_LAST;
-    if (out->count > 1)
-        qsort(out->items, (size_t)out->count, sizeof *out->items,
-              ascending ? cmp_id_asc : cmp_id_desc);
-    while (out->count > limit)
-        message_free(&out->items[--out->count]);
-    if (ascending) {
-        for (int i = 0, j = out->count - 1; i < j; i++, j--) {
-            message t = out->items[i];
-            out->items[i] = out->items[j];
-            out->items[j] = t;
-        }
-    }
+    keep_nearest(out, ascending, limit);
+    newest_first(out, ascending);
     return HD_OK;
 }
 
@@ -1760,25 +1772,14 @@ hd_status store_messages_page(store *st, const msg_filter *f, page_dir dir, int6
             one.status_mask = MSG_STATUS_BIT(s);
             rc = page_query(st, &one, dir, anchor_id, limit, out, err);
         }
-        if (rc == HD_OK && out->count > 1) {
-            qsort(out->items, (size_t)out->count, sizeof *out->items,
-                  ascending ? cmp_id_asc : cmp_id_desc);
-            while (out->count > limit)
-                message_free(&out->items[--out->count]);
-        }
+        if (rc == HD_OK)
+            keep_nearest(out, ascending, limit);
     }
     if (rc != HD_OK) {
         message_list_free(out);
         return rc;
     }
-    if (ascending) {
-        /* Queried oldest first to find the rows; hand them back newest first. */
-        for (int i = 0, j = out->count - 1; i < j; i++, j--) {
-            message t = out->items[i];
-            out->items[i] = out->items[j];
-            out->items[j] = t;
-        }
-    }
+    newest_first(out, ascending);
     return HD_OK;
 }
 
