@@ -187,6 +187,9 @@ struct engine {
     store *st;
     flight **flights;        /* in flight, at most d.concurrency */
     int nflights;
+    CURL **spare;            /* easy handles of finished transfers, reset, for
+                                the next ones (at most d.concurrency) */
+    int nspare;
     pending_out *outs;       /* finished, not recorded yet */
     int nouts, outs_cap;
     ready_msg *ready;        /* claimed, not started yet (oldest first), at most
@@ -368,6 +371,24 @@ static void flight_free(flight *f)
     free(f);
 }
 
+/* Frees a finished message transfer (already out of the multi handle),
+ * keeping its easy handle for the next one. */
+static void flight_done(engine *e, flight *f)
+{
+    if (e->nspare < e->d.concurrency) {
+        e->spare[e->nspare++] = http_transfer_recycle(f->t);
+        f->t = NULL;
+    }
+    flight_free(f);
+}
+
+static void spares_free(engine *e)
+{
+    for (int i = 0; i < e->nspare; i++)
+        curl_easy_cleanup(e->spare[i]);
+    e->nspare = 0;
+}
+
 static void flights_remove(engine *e, flight *f)
 {
     for (int i = 0; i < e->nflights; i++) {
@@ -440,7 +461,7 @@ static void token_fetch(engine *e, const site *s, int entry)
         .allow_private = e->allow_private,
     };
     http_transfer *t = NULL;
-    if (http_transfer_new(&req, &opt, &t, &err) != HD_OK) {
+    if (http_transfer_new(&req, &opt, NULL, &t, &err) != HD_OK) {
         request_free(&req);
         token_set_error(te, hd_xasprintf("oauth2: token endpoint %s: %s", url, err.msg));
         free(url);
@@ -561,7 +582,7 @@ static int collect_finished(engine *e)
         add_outcome(e, &f->m, f->number, &res, f->request_headers);
         f->request_headers = NULL;
         flights_remove(e, f);
-        flight_free(f);
+        flight_done(e, f);
         finished++;
     }
     if (finished)
@@ -817,7 +838,8 @@ static void start_message(engine *e, message *m, bool resumed, int64_t claimed_a
         .allow_private = e->allow_private,
     };
     http_transfer *t = NULL;
-    if (http_transfer_new(&req, &opt, &t, &err) != HD_OK) {
+    CURL *reuse = e->nspare > 0 ? e->spare[--e->nspare] : NULL;
+    if (http_transfer_new(&req, &opt, reuse, &t, &err) != HD_OK) {
         request_free(&req);
         res.error = hd_xstrdup(err.msg);
         add_outcome(e, m, number, &res, headers);
@@ -1161,6 +1183,7 @@ static void *engine_thread(void *arg)
     e->commit_st = NULL;
     /* Whatever is left (a FINISH that could not record) expires as a lease. */
     drop_all(e);
+    spares_free(e);
     free(e->token_flights);
     e->token_flights = NULL;
     tokens_free(e);
@@ -1186,6 +1209,7 @@ static void engine_free(engine *e)
     free(e->database);
     free(e->d.user_agent);
     free(e->flights);
+    free(e->spare);
     free(e->outs);
     for (int i = 0; i < e->nready; i++)
         message_free(&e->ready[i].m);
@@ -1223,6 +1247,7 @@ hd_status engine_start(const config *cfg, const engine_options *opt, engine **ou
         e->opt = *opt;
     make_owner(e->owner, sizeof e->owner);
     e->flights = hd_xcalloc((size_t)e->d.concurrency, sizeof *e->flights);
+    e->spare = hd_xcalloc((size_t)e->d.concurrency, sizeof *e->spare);
 
     store_options so = { .synchronous_full = cfg->delivery.synchronous_full,
                          .busy_timeout_ms = 2000, .read_only = false };

@@ -67,8 +67,8 @@ static size_t on_body(char *data, size_t size, size_t n, void *userp)
     return len;
 }
 
-hd_status http_transfer_new(http_request *req, const http_options *opt, http_transfer **out,
-                            hd_error *err)
+hd_status http_transfer_new(http_request *req, const http_options *opt, CURL *reuse,
+                            http_transfer **out, hd_error *err)
 {
     http_transfer *t = hd_xcalloc(1, sizeof *t);
     t->req = *req;
@@ -76,7 +76,7 @@ hd_status http_transfer_new(http_request *req, const http_options *opt, http_tra
     t->opt = *opt;
     if (t->opt.timeout_ms <= 0)
         t->opt.timeout_ms = 10000;
-    t->easy = curl_easy_init();
+    t->easy = reuse ? reuse : curl_easy_init();
     if (!t->easy) {
         http_transfer_free(t);
         return hd_error_set(err, HD_NET, "curl: cannot create an easy handle");
@@ -209,6 +209,15 @@ void http_transfer_free(http_transfer *t)
     free(t);
 }
 
+CURL *http_transfer_recycle(http_transfer *t)
+{
+    CURL *easy = t->easy;
+    curl_easy_reset(easy);
+    t->easy = NULL;
+    http_transfer_free(t);
+    return easy;
+}
+
 void http_result_free(http_result *r)
 {
     if (!r)
@@ -223,7 +232,7 @@ hd_status http_perform(http_request *req, const http_options *opt, http_result *
                        hd_error *err)
 {
     http_transfer *t = NULL;
-    hd_status st = http_transfer_new(req, opt, &t, err);
+    hd_status st = http_transfer_new(req, opt, NULL, &t, err);
     if (st != HD_OK)
         return st;
     http_transfer_started(t);

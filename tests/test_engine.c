@@ -338,6 +338,55 @@ static void test_auth_kinds(void **state)
     }
 }
 
+/* The engine configures the easy handle of a finished transfer for the next
+ * one: nothing of a site's request may leak into the next site's.  One
+ * connection, so every transfer reuses the previous one's handle. */
+static void test_reused_handles_carry_nothing_over(void **state)
+{
+    fixture *f = *state;
+    f->cfg.delivery.concurrency = 1;
+    int64_t basic = add_site(f, "basic", "/basic", auth_basic);
+    int64_t header = add_site(f, "header", "/header", auth_header);
+    int64_t none = add_site(f, "none", "/none", NULL);
+    int64_t ids[9];
+    for (int i = 0; i < 3; i++) {
+        ids[3 * i] = add_msg(f, basic, "{\"n\":1}");
+        ids[3 * i + 1] = add_msg(f, header, "{\"n\":2}");
+        ids[3 * i + 2] = add_msg(f, none, "{\"n\":3}");
+    }
+    engine *e = start(f, false);
+    wait_done(f, ids, 9, 10000);
+    finish(e);
+    tu_log log;
+    assert_true(tu_log_read(&f->rcv, &log));
+    assert_int_equal(log.count, 9);
+    int seen_none = 0, seen_basic = 0;
+    for (int i = 0; i < log.count; i++) {
+        const tu_logged *r = &log.items[i];
+        assert_string_equal(r->method, "POST");
+        if (strcmp(r->path, "/basic") == 0) {
+            seen_basic++;
+            assert_non_null(tu_logged_header(r, "authorization"));
+            assert_null(tu_logged_header(r, "x-api-key"));
+            assert_string_equal(r->body, "{\"n\":1}");
+        } else if (strcmp(r->path, "/header") == 0) {
+            assert_null(tu_logged_header(r, "authorization"));
+            assert_string_equal(tu_logged_header(r, "x-api-key"), "key456");
+            assert_string_equal(r->body, "{\"n\":2}");
+        } else {
+            seen_none++;
+            assert_string_equal(r->path, "/none");
+            assert_null(tu_logged_header(r, "authorization"));
+            assert_null(tu_logged_header(r, "x-api-key"));
+            assert_string_equal(r->body, "{\"n\":3}");
+        }
+        assert_non_null(r->webhook_id);
+    }
+    assert_int_equal(seen_basic, 3);
+    assert_int_equal(seen_none, 3);
+    tu_log_free(&log);
+}
+
 static void test_private_refused(void **state)
 {
     fixture *f = *state;
@@ -632,6 +681,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_huge_body_truncated, setup, teardown),
         cmocka_unit_test_setup_teardown(test_huge_headers_capped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_auth_kinds, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reused_handles_carry_nothing_over, setup, teardown),
         cmocka_unit_test_setup_teardown(test_private_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_paused_site_keeps_queued, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pause_reaches_claimed_ahead, setup, teardown),
