@@ -670,6 +670,7 @@ static hd_status commit_batch(store *st, const char *owner, int64_t lease_ms,
 static void *committer_thread(void *arg)
 {
     engine *e = arg;
+    pthread_setname_np(pthread_self(), "hd-commit");
     pthread_mutex_lock(&e->commit_lock);
     for (;;) {
         while (!e->commit_quit && !e->job_ready)
@@ -1135,7 +1136,9 @@ static void engine_loop(engine *e)
         int64_t timeout = poll_ms;
         if (e->nouts > 0 && !e->job_busy)   /* to hand over at once (or after a failure) */
             timeout = next_tx_retry > now ? next_tx_retry - now : 0;
-        if (!stop && e->nready <= e->d.concurrency) {
+        /* A claim waits for the committer when it is busy: its wakeup ends
+         * the poll then (a zero timeout here would spin the thread). */
+        if (!stop && e->nready <= e->d.concurrency && !e->job_busy) {
             int64_t until = next_claim > now ? next_claim - now : 0;
             if (until < timeout)
                 timeout = until;
@@ -1160,6 +1163,8 @@ static void engine_loop(engine *e)
 static void *engine_thread(void *arg)
 {
     engine *e = arg;
+    /* Names shown by top -H, ps -L and perf. */
+    pthread_setname_np(pthread_self(), "hd-deliver");
     /* Linux: a thread's nice value is its own (setpriority on its tid); the
      * committer, created below, inherits it. */
     if (e->opt.nice > 0 && setpriority(PRIO_PROCESS, (id_t)gettid(), e->opt.nice) != 0)
