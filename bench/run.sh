@@ -52,39 +52,83 @@ awk -v n="$N_DELIVER" -v body="$BODY" 'BEGIN { for (i = 0; i < n; i++)
     printf "{\"site\":\"bench\",\"action\":\"order.created\",\"customer\":\"cus_%d\",\"payload\":%s}\n", i % 1000, body }' \
     >"$W/deliver.jsonl"
 
+# CPU seconds (user + system) used so far by this shell's finished
+# children: `mark` runs `times` in this shell (not in a $(...) subshell,
+# whose children are not ours), child_cpu reads what it wrote.
+mark() { times >"$W/times"; }
+child_cpu() {
+    awk 'NR == 2 { split($1, u, "m"); split($2, s, "m"); printf "%.3f", u[1] * 60 + u[2] + s[1] * 60 + s[2] }' "$W/times"
+}
+# CPU seconds used so far by the receiver (all its threads).
+recv_cpu() {
+    awk -v hz="$(getconf CLK_TCK)" '{ printf "%.3f", ($14 + $15) / hz }' "/proc/$RPID/stat"
+}
+# Microseconds of CPU per request: us CPU_BEFORE CPU_AFTER REQUESTS.
+us() { awk -v a="$1" -v b="$2" -v n="$3" 'BEGIN { printf "%.0f", (b - a) * 1e6 / n }'; }
+median3() { printf '%s\n%s\n%s\n' "$1" "$2" "$3" | sort -n | sed -n 2p; }
+
+# One `hookdesk serve --drain` of N_DELIVER freshly imported messages;
+# sets HD_RPS, and adds to HD_CPU / RX_CPU (CPU seconds while it ran).
+serve_once() {
+    rm -f "$W/deliver.db" "$W/deliver.db-wal" "$W/deliver.db-shm"
+    "$HD" -c "$W/hd.yaml" sites add bench --url "$URL" >/dev/null
+    "$HD" -c "$W/hd.yaml" import "$W/deliver.jsonl" >/dev/null
+    mark; c0=$(child_cpu); r0=$(recv_cpu); t0=$(now)
+    "$HD" -c "$W/hd.yaml" serve --drain 2>/dev/null
+    t1=$(now); mark; c1=$(child_cpu); r1=$(recv_cpu)
+    HD_RPS=$(rate "$N_DELIVER" "$t0" "$t1")
+    HD_CPU=$(awk -v t="$HD_CPU" -v a="$c0" -v b="$c1" 'BEGIN { print t + b - a }')
+    RX_CPU=$(awk -v t="$RX_CPU" -v a="$r0" -v b="$r1" 'BEGIN { print t + b - a }')
+}
+
+# One curl --parallel run; sets CURL_RPS and adds to CURL_CPU / CRX_CPU.
+curl_once() {
+    mark; c0=$(child_cpu); r0=$(recv_cpu); t0=$(now)
+    curl -s -S --no-progress-meter --parallel --parallel-max "$C" -K "$W/curl.cfg"
+    t1=$(now); mark; c1=$(child_cpu); r1=$(recv_cpu)
+    CURL_RPS=$(rate "$N_DELIVER" "$t0" "$t1")
+    CURL_CPU=$(awk -v t="$CURL_CPU" -v a="$c0" -v b="$c1" 'BEGIN { print t + b - a }')
+    CRX_CPU=$(awk -v t="$CRX_CPU" -v a="$r0" -v b="$r1" 'BEGIN { print t + b - a }')
+}
+
 # deliveries C: the three ways of posting N_DELIVER messages, C at a time.
+# curl and hookdesk run three times each, interleaved (the machine's speed
+# drifts); their medians are compared.  Beside each rate: the CPU time per
+# request of the client and of the receiver, which bounds what two cores
+# can do at all.
 deliveries() {
     C=$1
     echo "== deliveries ($N_DELIVER messages, $C at a time, receiver on 127.0.0.1:$PORT)"
     # Baseline 1: the receiver's own ceiling with a load generator.
-    WRK_RPS=$(wrk -t2 -c"$C" -d5s -s "$W/post.lua" "$URL" | awk '/Requests\/sec/ { printf "%.0f", $2 }')
-    echo "receiver ceiling (wrk -c$C):            $WRK_RPS req/s"
-    # Baseline 2: curl --parallel posting the same messages.
-    t0=$(now)
-    curl -s -S --no-progress-meter --parallel --parallel-max "$C" -K "$W/curl.cfg"
-    t1=$(now)
-    CURL_RPS=$(rate "$N_DELIVER" "$t0" "$t1")
-    echo "curl --parallel (max $C):               $CURL_RPS req/s"
-    # hookdesk serve --drain, every state change durable (synchronous=FULL).
-    rm -f "$W/deliver.db" "$W/deliver.db-wal" "$W/deliver.db-shm"
+    mark; c0=$(child_cpu); r0=$(recv_cpu)
+    wrk -t2 -c"$C" -d5s -s "$W/post.lua" "$URL" >"$W/wrk.out"
+    mark; c1=$(child_cpu); r1=$(recv_cpu)
+    WRK_RPS=$(awk '/Requests\/sec/ { printf "%.0f", $2 }' "$W/wrk.out")
+    WRK_N=$(awk '/requests in/ { print $1 }' "$W/wrk.out")
+    echo "receiver ceiling (wrk -c$C):            $WRK_RPS req/s  (CPU per request: wrk $(us "$c0" "$c1" "$WRK_N") us, receiver $(us "$r0" "$r1" "$WRK_N") us)"
     cat >"$W/hd.yaml" <<YAML
 database: $W/deliver.db
 network:
   allow_private: true   # the receiver is on loopback
 delivery:
   concurrency: $C
-  synchronous: full
+  synchronous: full     # every state change durable
 YAML
-    "$HD" -c "$W/hd.yaml" sites add bench --url "$URL" >/dev/null
-    "$HD" -c "$W/hd.yaml" import "$W/deliver.jsonl" >/dev/null
-    t0=$(now)
-    "$HD" -c "$W/hd.yaml" serve --drain 2>/dev/null
-    t1=$(now)
-    HD_RPS=$(rate "$N_DELIVER" "$t0" "$t1")
+    HD_CPU=0 RX_CPU=0 CURL_CPU=0 CRX_CPU=0
+    curl_once; cr1=$CURL_RPS; serve_once; hr1=$HD_RPS
+    curl_once; cr2=$CURL_RPS; serve_once; hr2=$HD_RPS
+    curl_once; cr3=$CURL_RPS; serve_once; hr3=$HD_RPS
+    CURL_RPS=$(median3 "$cr1" "$cr2" "$cr3")
+    HD_RPS=$(median3 "$hr1" "$hr2" "$hr3")
+    N3=$((3 * N_DELIVER))
+    echo "curl --parallel (max $C):               $CURL_RPS req/s  (median of $cr1 $cr2 $cr3; CPU per request: curl $(us 0 "$CURL_CPU" "$N3") us, receiver $(us 0 "$CRX_CPU" "$N3") us)"
     DONE=$("$HD" -c "$W/hd.yaml" logs --status done --limit 1000000 --format csv | tail -n +2 | wc -l)
-    echo "hookdesk serve --drain:                 $HD_RPS deliveries/s ($DONE/$N_DELIVER Done)"
+    HD_US=$(us 0 "$HD_CPU" "$N3")
+    RX_US=$(us 0 "$RX_CPU" "$N3")
+    echo "hookdesk serve --drain:                 $HD_RPS deliveries/s  (median of $hr1 $hr2 $hr3; $DONE/$N_DELIVER Done in the last; CPU per delivery: hookdesk $HD_US us, receiver $RX_US us)"
     echo "  ratio to receiver ceiling:            $(ratio "$HD_RPS" "$WRK_RPS")  (target >= 0.50)"
     echo "  ratio to curl --parallel:             $(ratio "$HD_RPS" "$CURL_RPS")"
+    echo "  CPU bound, $(nproc) cores / (hookdesk + receiver CPU): $(awk -v c="$(nproc)" -v a="$HD_US" -v b="$RX_US" 'BEGIN { printf "%.0f", c * 1e6 / (a + b) }') deliveries/s at most"
 }
 for C in $CONC; do
     deliveries "$C"
