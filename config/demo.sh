@@ -12,13 +12,18 @@
 # When the console quits (q, or Ctrl-C) the trap stops the generator and
 # the receiver.  The database (hookdesk.db) stays, so the CLI can look at
 # what happened afterwards: ./hookdesk logs, ./hookdesk show ID.
+#
+# The intro stays on screen HOOKDESK_DEMO_PAUSE seconds (default 4) before
+# the console takes the terminal.  tests/sh/test_demo.sh also moves the port,
+# the configuration and the logs (HOOKDESK_DEMO_PORT, _CONFIG, _LOGS).
 set -u
 HD=${1:-./hookdesk}
 RECV=${2:-build/rel/hd-receiver}
 CFG=${HOOKDESK_DEMO_CONFIG:-config/hookdesk.yaml}
-PORT=8787
+PORT=${HOOKDESK_DEMO_PORT:-8787}   # the port in the demo sites' URLs in $CFG
+PAUSE=${HOOKDESK_DEMO_PAUSE:-4}
 SECRET=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw   # the same as demo-signed's in $CFG
-LOGS=build/demo                # receiver and generator logs (build output)
+LOGS=${HOOKDESK_DEMO_LOGS:-build/demo}   # receiver and generator logs (build output)
 RPID=""
 GPID=""
 
@@ -97,6 +102,11 @@ hookdesk demo: a receiver on 127.0.0.1:$PORT and a message every ~0.7 s.
   Sites (3): the five demo sites; t tests one, p pauses it, a adds one.
   ? shows every key; q quits (and stops the receiver and the generator).
 EOF
+# The console takes the whole terminal: leave the intro on screen a moment.
+if [ "$PAUSE" -gt 0 ]; then
+    printf 'Opening the console in %s s...\n' "$PAUSE"
+    sleep "$PAUSE"
+fi
 "$HD" -c "$CFG"
 rc=$?
 echo "demo: stopped.  The messages stay in hookdesk.db: try ./hookdesk -c $CFG logs --limit 10"
