@@ -411,10 +411,15 @@ static void test_paused_site_keeps_queued(void **state)
     int64_t paused = add_site(f, "paused", "/paused", NULL);
     assert_int_equal(store_site_set_enabled(f->st, paused, false, NULL), HD_OK);
     int64_t held = add_msg(f, paused, NULL);
-    int64_t other = add_msg(f, add_site(f, "live", "/live", NULL), NULL);
+    int64_t live = add_site(f, "live", "/live", NULL);
+    int64_t other = add_msg(f, live, NULL);
     engine *e = start(f, false);
     wait_done(f, &other, 1, 10000);
-    tu_sleep_ms(200);   /* several claim rounds have passed */
+    /* A message queued after the held one, claimed and delivered, proves a
+     * claim went past it: claims take the oldest due first. */
+    int64_t later = add_msg(f, live, NULL);
+    engine_wakeup(e);
+    wait_done(f, &later, 1, 10000);
     message m = get_msg(f, held);
     assert_int_equal(m.status, MSG_QUEUED);
     assert_int_equal(m.attempts, 0);
@@ -428,6 +433,28 @@ static void test_paused_site_keeps_queued(void **state)
     m = get_msg(f, held);
     assert_int_equal(m.status, MSG_DONE);
     message_free(&m);
+}
+
+/* Messages that are each Done, or Queued with no lease (given back). */
+typedef struct msg_set {
+    fixture *f;
+    const int64_t *ids;
+    int n;
+} msg_set;
+
+static bool all_done_or_released(void *arg)
+{
+    const msg_set *ms = arg;
+    for (int i = 0; i < ms->n; i++) {
+        message m;
+        if (store_message_get(ms->f->st, ms->ids[i], &m, NULL) != HD_OK)
+            return false;
+        bool settled = m.status == MSG_DONE || (m.status == MSG_QUEUED && !m.in_flight);
+        message_free(&m);
+        if (!settled)
+            return false;
+    }
+    return true;
 }
 
 /* Messages claimed ahead of a busy connection are not sent once their site
@@ -447,7 +474,10 @@ static void test_pause_reaches_claimed_ahead(void **state)
     /* The one in flight ends; nothing after it starts (a second one may
      * have started before the engine's site cache saw the pause). */
     wait_done(f, ids, 1, 10000);
-    tu_sleep_ms(800);   /* long enough for two more 300 ms deliveries */
+    /* Every message ends Done (sent) or Queued and released (claimed ahead,
+     * given back once the pause was seen); none is left leased. */
+    msg_set ms = { f, ids, N };
+    assert_true(tu_wait_for(all_done_or_released, &ms, 10000));
     int sent = tu_log_count(&f->rcv, "/delay/300");
     assert_true(sent >= 1 && sent <= 2);
     int queued = 0;

@@ -49,6 +49,19 @@ expect_count() {
 # positive expect has shown the screen is up to date).
 on_screen() { screen >"$W/screen" 2>/dev/null; grep -q "$@" "$W/screen"; }
 keys() { $T send-keys -t hd "$@"; }
+# For checks that something does NOT happen: keys_mark, send keys, then
+# keys_settled N waits until the console has handled and drawn N more keys
+# (its HOOKDESK_UI_TRACE file gets a line per key once its frame is drawn),
+# so the check looks at the screen after those keys, not before them.
+keys_traced() { grep -c '^key ' "$W/trace" 2>/dev/null || true; }
+keys_mark() { KEYS_MARK=$(keys_traced); }
+keys_settled() {
+    end=$(($(date +%s) + 10))
+    until [ "$(keys_traced)" -ge $((KEYS_MARK + $1)) ]; do
+        [ "$(date +%s)" -ge "$end" ] && fail "the console did not handle $1 keys (trace: $(keys_traced) lines)"
+        sleep 0.05
+    done
+}
 type_text() { $T send-keys -t hd -l "$1"; }
 hd() { "$HD" -c "$W/hd.yaml" "$@"; }
 
@@ -79,7 +92,7 @@ sites:
 EOF
 cat >"$W/run.sh" <<EOF
 cd "$W"
-"$HD" -c "$W/hd.yaml" 2>"$W/err.txt"
+HOOKDESK_UI_TRACE="$W/trace" "$HD" -c "$W/hd.yaml" 2>"$W/err.txt"
 echo "EXIT=\$?"
 stty -a | tr ' ;' '\n\n' | grep -x -e '-\{0,1\}icanon' -e '-\{0,1\}echo'
 sleep 600

@@ -168,8 +168,9 @@ expect_fixed "Keys on the Logs screen"
 expect_fixed "Resend all Failed under the filter"
 keys G   # the end of the help (it is longer than 24 rows), and no further
 expect_fixed "Reload and redraw"
+keys_mark
 keys j j j j j j j j j j
-sleep 0.3   # let the keys arrive (the check below is a negative one)
+keys_settled 10
 on_screen -F "Reload and redraw" || fail "j scrolled the help past its end"
 keys g
 expect_fixed "Keys on the Logs screen"
