@@ -357,6 +357,11 @@ static void add_outcome(engine *e, const message *m, int number, http_result *re
     o.a.duration_ms = res->duration_ms;
     o.a.response_code = res->response_code;
     o.a.error = res->error;
+    /* SigV4: what curl signed and sent is the truth; else the pre-built text. */
+    if (res->sent_headers) {
+        free(request_headers);
+        request_headers = res->sent_headers;
+    }
     o.a.request_headers = request_headers;
     o.a.response_headers = res->response_headers;
     o.a.response_body = res->response_body;

@@ -1,6 +1,17 @@
 /* http.c - an http_request as a curl easy handle: safe defaults (no
  * redirects, TLS verified, http/https only), the private-address guard,
  * bounded response bodies, and one-line error texts for attempts.
+ *
+ * DESIGN (SigV4 headers): for aws / aws-s3, libcurl computes Authorization
+ * and x-amz-date while sending, so the headers request.c built beforehand
+ * are not what went out.  For those transfers only, a debug callback keeps
+ * the request header block curl wrote (CURLINFO_HEADER_OUT), and
+ * http_transfer_finish masks it into http_result.sent_headers: lines that
+ * are one of the request's own headers take that header's masked form, the
+ * SigV4 signature becomes ********, any other secret-looking header is
+ * masked whole.  Other kinds set no callback and no VERBOSE (the engine's
+ * hot path pays nothing); curl_easy_reset in http_transfer_recycle clears
+ * both before a handle is reused.
  */
 #include "http.h"
 
@@ -8,9 +19,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 
 #include "hd_netguard.h"
+#include "hd_site.h"
+
+#define MASK "********"
 
 /* Refuses private targets before the socket even exists; the address is kept
  * so the attempt error can name it. */
@@ -65,6 +80,121 @@ static size_t on_body(char *data, size_t size, size_t n, void *userp)
         hd_buf_append(&t->resp_body, data, keep);
     t->body_dropped += len - keep;
     return len;
+}
+
+/* SigV4 transfers only (VERBOSE is on for them): keeps the last request
+ * header block.  curl writes a block again when it retries on a new
+ * connection, so a block after a complete one replaces it. */
+static int on_debug(CURL *easy, curl_infotype type, char *data, size_t size, void *userp)
+{
+    http_transfer *t = userp;
+    (void)easy;
+    if (type != CURLINFO_HEADER_OUT)
+        return 0;
+    if (t->sent_complete) {
+        hd_buf_reset(&t->sent);
+        t->sent_complete = false;
+        t->sent_cut = false;
+    }
+    if (t->sent_cut || t->sent.len + size > HTTP_MAX_HEADERS) {
+        t->sent_cut = true;
+        return 0;
+    }
+    hd_buf_append(&t->sent, data, size);
+    if (t->sent.len >= 4 && memcmp(t->sent.data + t->sent.len - 4, "\r\n\r\n", 4) == 0)
+        t->sent_complete = true;
+    return 0;
+}
+
+/* An Authorization value as shown: SigV4 keeps algorithm, Credential (the
+ * access key id is not secret) and SignedHeaders, and hides the signature;
+ * any other scheme keeps only its name. */
+static void put_masked_authorization(hd_buf *b, const char *value)
+{
+    static const char algo[] = "AWS4-HMAC-SHA256 ";
+    const char *sig = strstr(value, "Signature=");
+    if (strncmp(value, algo, sizeof algo - 1) == 0 && sig) {
+        sig += strlen("Signature=");
+        hd_buf_append(b, value, (size_t)(sig - value));
+        hd_buf_puts(b, MASK);
+        sig += strspn(sig, "0123456789abcdefABCDEF");
+        hd_buf_puts(b, sig);   /* nothing after the signature today */
+        return;
+    }
+    size_t scheme = strcspn(value, " ");
+    if (value[scheme] == ' ') {
+        hd_buf_append(b, value, scheme + 1);
+        hd_buf_puts(b, MASK);
+    } else {
+        hd_buf_puts(b, MASK);
+    }
+}
+
+/* One sent header line (no CR/LF) into b, masked. */
+static void put_masked_line(hd_buf *b, const http_request *req, const char *line, size_t len)
+{
+    /* One of ours: exactly as request.c masked it. */
+    for (int i = 0; i < req->nheaders; i++) {
+        if (strlen(req->headers[i]) == len && memcmp(req->headers[i], line, len) == 0) {
+            hd_buf_puts(b, req->headers_masked[i]);
+            hd_buf_putc(b, '\n');
+            return;
+        }
+    }
+    const char *colon = memchr(line, ':', len);
+    if (!colon) {
+        hd_buf_puts(b, MASK "\n");   /* not a header line: nothing to tell */
+        return;
+    }
+    char *name = hd_xstrndup(line, (size_t)(colon - line));
+    const char *v = colon + 1;
+    while (v < line + len && (*v == ' ' || *v == '\t'))
+        v++;
+    char *value = hd_xstrndup(v, (size_t)(line + len - v));
+    hd_buf_printf(b, "%s: ", name);
+    if (strcasecmp(name, "Authorization") == 0)
+        put_masked_authorization(b, value);
+    else if (site_header_is_secret(name) && *value)
+        hd_buf_puts(b, MASK);
+    else
+        hd_buf_puts(b, value);
+    hd_buf_putc(b, '\n');
+    free(name);
+    free(value);
+}
+
+/* The captured header block, request line dropped, masked; NULL when
+ * nothing (whole) was captured. */
+static char *sent_headers_masked(const http_transfer *t)
+{
+    if (!t->req.aws_sigv4 || t->sent_cut || t->sent.len == 0)
+        return NULL;
+    const char *p = t->sent.data;
+    const char *end = p + t->sent.len;
+    const char *nl = memchr(p, '\n', (size_t)(end - p));
+    if (!nl)
+        return NULL;
+    p = nl + 1;   /* the request line is shown apart (method and URL) */
+    hd_buf b = {0};
+    while (p < end) {
+        nl = memchr(p, '\n', (size_t)(end - p));
+        const char *eol = nl ? nl : end;
+        size_t len = (size_t)(eol - p);
+        while (len > 0 && p[len - 1] == '\r')
+            len--;
+        if (len > 0)
+            put_masked_line(&b, &t->req, p, len);
+        p = nl ? nl + 1 : end;
+    }
+    char *text = hd_buf_steal(&b);
+    /* Never the secret key, whatever curl wrote (it should not be there):
+     * the pre-built headers are shown instead. */
+    const char *secret = t->req.userpwd ? strchr(t->req.userpwd, ':') : NULL;
+    if (text && secret && secret[1] && strstr(text, secret + 1)) {
+        free(text);
+        return NULL;
+    }
+    return text;
 }
 
 hd_status http_transfer_new(http_request *req, const http_options *opt, CURL *reuse,
@@ -131,6 +261,10 @@ hd_status http_transfer_new(http_request *req, const http_options *opt, CURL *re
         SET(CURLOPT_AWS_SIGV4, t->req.aws_sigv4);
         if (t->req.userpwd)
             SET(CURLOPT_USERPWD, t->req.userpwd);
+        /* What curl signs and sends, for the attempt record (see DESIGN). */
+        SET(CURLOPT_DEBUGFUNCTION, on_debug);
+        SET(CURLOPT_DEBUGDATA, t);
+        SET(CURLOPT_VERBOSE, 1L);
     } else if (t->req.userpwd) {
         SET(CURLOPT_USERPWD, t->req.userpwd);
         SET(CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
@@ -194,6 +328,7 @@ void http_transfer_finish(http_transfer *t, CURLcode rc, http_result *out)
     out->response_body_len = t->resp_body.len;
     out->response_body = hd_buf_steal(&t->resp_body);
     out->body_truncated = t->body_dropped > 0;
+    out->sent_headers = sent_headers_masked(t);
 }
 
 void http_transfer_free(http_transfer *t)
@@ -206,6 +341,7 @@ void http_transfer_free(http_transfer *t)
     request_free(&t->req);
     hd_buf_free(&t->resp_headers);
     hd_buf_free(&t->resp_body);
+    hd_buf_free(&t->sent);
     free(t);
 }
 
@@ -225,6 +361,7 @@ void http_result_free(http_result *r)
     free(r->error);
     free(r->response_headers);
     free(r->response_body);
+    free(r->sent_headers);
     memset(r, 0, sizeof *r);
 }
 

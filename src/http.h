@@ -34,6 +34,9 @@ typedef struct http_transfer {
     hd_buf resp_body;            /* first max_response_body bytes */
     uint64_t body_dropped;       /* bytes beyond max_response_body */
     bool headers_cut;            /* response headers went past HTTP_MAX_HEADERS */
+    hd_buf sent;                 /* SigV4 only: the last request header block curl sent, raw */
+    bool sent_complete;          /* `sent` ends with its blank line; a new block replaces it */
+    bool sent_cut;               /* the block went past HTTP_MAX_HEADERS: not used */
     int64_t started_at;          /* epoch ms */
     int64_t started_mono;        /* monotonic ms, for the duration */
     void *user;                  /* caller's data (the engine's slot) */
@@ -48,6 +51,11 @@ typedef struct http_result {
     bool body_truncated;
     int64_t started_at;          /* epoch ms */
     int64_t duration_ms;
+    char *sent_headers;          /* SigV4 only, else NULL: the request headers curl
+                                  * actually sent (it adds Authorization, x-amz-date),
+                                  * masked like request_headers_text, "Name: value\n"
+                                  * lines without the request line; NULL when nothing
+                                  * was sent (e.g. connection refused) */
 } http_result;
 
 /* Takes over req (it is emptied) and makes a ready easy handle.  `reuse`

@@ -133,6 +133,11 @@ static hd_status run(const test_settings *ts, const site *s, sitetest_result *ou
     request_free(&req);
     if (st != HD_OK)
         return st;
+    if (res.sent_headers) {
+        /* SigV4: the headers curl signed and sent, not the pre-built ones. */
+        free(out->request_headers);
+        out->request_headers = res.sent_headers;
+    }
     out->response_code = res.response_code;
     out->duration_ms = res.duration_ms;
     out->error = res.error;

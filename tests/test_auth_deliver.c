@@ -1,6 +1,7 @@
 /* test_auth_deliver.c - jwt, oauth2, aws and aws-s3 through the real
- * engine, the real loopback receiver and a real SQLite file.  What the
- * receiver got is checked with independent code (tests/testutil.c). */
+ * engine (and, for aws, the site test), the real loopback receiver and a
+ * real SQLite file.  What the receiver got is checked with independent code
+ * (tests/testutil.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +16,7 @@
 #include "hd_auth.h"
 #include "hd_config.h"
 #include "hd_engine.h"
+#include "hd_sitetest.h"
 #include "hd_store.h"
 #include "hd_util.h"
 #include "testutil.h"
@@ -150,6 +152,43 @@ static void test_jwt_both_algorithms(void **state)
     free(key);
 }
 
+/* Request headers as stored or shown (`shown`) against what the receiver got
+ * (r): the SigV4 headers curl added are there, the Authorization value as
+ * sent up to "Signature=" then ********; neither the secret key nor the
+ * real signature anywhere; the request line is not a header. */
+static void check_sigv4_shown(const char *shown, const tu_logged *r, const char *secret, bool s3)
+{
+    assert_non_null(shown);
+    const char *auth = tu_logged_header(r, "authorization");
+    assert_non_null(auth);
+    const char *sig = strstr(auth, "Signature=");
+    assert_non_null(sig);
+    sig += strlen("Signature=");
+    assert_int_equal(strlen(sig), 64);
+    char *want = hd_xasprintf("Authorization: %.*s********\n", (int)(sig - auth), auth);
+    if (!strstr(shown, want))
+        fail_msg("no \"%s\" in:\n%s", want, shown);
+    free(want);
+    assert_non_null(strstr(shown, "Authorization: AWS4-HMAC-SHA256 Credential="));
+    assert_non_null(strstr(shown, ", Signature=********\n"));
+    char *date = hd_xasprintf("x-amz-date: %s\n", tu_logged_header(r, "x-amz-date"));
+    if (!strcasestr(shown, date))
+        fail_msg("no \"%s\" in:\n%s", date, shown);
+    free(date);
+    if (s3) {
+        char *hash = hd_xasprintf("x-amz-content-sha256: %s\n",
+                                  tu_logged_header(r, "x-amz-content-sha256"));
+        if (!strcasestr(shown, hash))
+            fail_msg("no \"%s\" in:\n%s", hash, shown);
+        free(hash);
+    }
+    if (strstr(shown, secret))
+        fail_msg("the secret key is shown:\n%s", shown);
+    if (strstr(shown, sig))
+        fail_msg("the signature is shown:\n%s", shown);
+    assert_null(strstr(shown, "HTTP/1.1"));
+}
+
 static void test_aws_and_s3(void **state)
 {
     fixture *f = *state;
@@ -198,6 +237,21 @@ static void test_aws_and_s3(void **state)
     if (!tu_sigv4_check(r, "s3-secret-key", why, sizeof why))
         fail_msg("s3: %s", why);
     assert_non_null(strstr(tu_logged_header(r, "authorization"), "/us-east-1/s3/aws4_request"));
+    /* The stored attempts show the headers curl signed and sent, masked. */
+    attempt_list al;
+    assert_int_equal(store_attempts_list(f->st, ids[1], &al, NULL), HD_OK);
+    assert_int_equal(al.count, 1);
+    check_sigv4_shown(al.items[0].request_headers, r, "s3-secret-key", true);
+    attempt_list_free(&al);
+    r = find_path(&log, "/aws/hook");
+    assert_int_equal(store_attempts_list(f->st, ids[0], &al, NULL), HD_OK);
+    assert_int_equal(al.count, 1);
+    check_sigv4_shown(al.items[0].request_headers, r,
+                      "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", false);
+    assert_null(strstr(al.items[0].request_headers, "SESSION-TOKEN"));
+    assert_non_null(strstr(al.items[0].request_headers, "x-amz-security-token: ********\n"));
+    assert_non_null(strstr(al.items[0].request_headers, "webhook-id: "));
+    attempt_list_free(&al);
     free(path);
     tu_log_free(&log);
     for (int i = 0; i < 2; i++) {
@@ -205,10 +259,72 @@ static void test_aws_and_s3(void **state)
         assert_int_equal(m.status, MSG_DONE);
         message_free(&m);
     }
-    attempt_list al;
-    assert_int_equal(store_attempts_list(f->st, ids[0], &al, NULL), HD_OK);
-    assert_null(strstr(al.items[0].request_headers, "SESSION-TOKEN"));
-    attempt_list_free(&al);
+}
+
+/* `sites test` (sitetest_run) shows the same; a site that cannot be reached
+ * shows the pre-built headers (nothing was sent, nothing signed). */
+static void test_aws_sitetest(void **state)
+{
+    fixture *f = *state;
+    site s;
+    new_site(f, &s, "aws", "/aws/ping", AUTH_AWS);
+    s.auth_user = hd_xstrdup("AKIDTEST");
+    s.auth_secret = hd_xstrdup("test-secret-key-1");
+    auth_extra_set(&s.auth_extra, "region", "eu-central-1");
+    auth_extra_set(&s.auth_extra, "service", "execute-api");
+    auth_extra_set(&s.auth_extra, "session_token", "SESSION-TOKEN-2");
+    sitetest_result aws;
+    hd_error err = {0};
+    if (sitetest_run(&f->cfg, &s, &aws, &err) != HD_OK)
+        fail_msg("sitetest aws: %s", err.msg);
+    assert_int_equal(aws.response_code, 200);
+
+    site s3;
+    new_site(f, &s3, "s3", "", AUTH_AWS_S3);
+    s3.auth_user = hd_xstrdup("AKIDS3T");
+    s3.auth_secret = hd_xstrdup("test-secret-key-2");
+    auth_extra_set(&s3.auth_extra, "region", "us-west-2");
+    auth_extra_set(&s3.auth_extra, "bucket", "tbucket");
+    auth_extra_set(&s3.auth_extra, "object_format", "{action}/{id}.json");
+    sitetest_result sr;
+    if (sitetest_run(&f->cfg, &s3, &sr, &err) != HD_OK)
+        fail_msg("sitetest s3: %s", err.msg);
+    assert_int_equal(sr.response_code, 200);
+
+    tu_log log;
+    assert_true(tu_log_read(&f->rcv, &log));
+    char why[256];
+    const tu_logged *r = find_path(&log, "/aws/ping");
+    assert_non_null(r);
+    if (!tu_sigv4_check(r, "test-secret-key-1", why, sizeof why))
+        fail_msg("aws: %s", why);
+    check_sigv4_shown(aws.request_headers, r, "test-secret-key-1", false);
+    assert_null(strstr(aws.request_headers, "SESSION-TOKEN-2"));
+    r = find_path(&log, "/tbucket/ping/0.json");
+    assert_non_null(r);
+    assert_string_equal(r->method, "PUT");
+    if (!tu_sigv4_check(r, "test-secret-key-2", why, sizeof why))
+        fail_msg("s3: %s", why);
+    check_sigv4_shown(sr.request_headers, r, "test-secret-key-2", true);
+    tu_log_free(&log);
+    sitetest_result_free(&aws);
+    sitetest_result_free(&sr);
+
+    /* Port 1 refuses: no header block went out, the built one is shown. */
+    free(s.url);
+    s.url = hd_xstrdup("http://127.0.0.1:1/aws/ping");
+    sitetest_result down;
+    if (sitetest_run(&f->cfg, &s, &down, &err) != HD_OK)
+        fail_msg("sitetest down: %s", err.msg);
+    assert_int_equal(down.response_code, 0);
+    assert_non_null(down.error);
+    assert_non_null(down.request_headers);
+    assert_null(strstr(down.request_headers, "Authorization"));
+    assert_non_null(strstr(down.request_headers, "x-amz-security-token: ********\n"));
+    assert_null(strstr(down.request_headers, "test-secret-key-1"));
+    sitetest_result_free(&down);
+    site_free(&s);
+    site_free(&s3);
 }
 
 static void oauth_site(fixture *f, site *s, const char *name, const char *realm,
@@ -388,6 +504,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_jwt_both_algorithms, setup, teardown),
         cmocka_unit_test_setup_teardown(test_aws_and_s3, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_aws_sitetest, setup, teardown),
         cmocka_unit_test_setup_teardown(test_oauth2_one_token_for_many, setup, teardown),
         cmocka_unit_test_setup_teardown(test_oauth2_refresh_before_expiry, setup, teardown),
         cmocka_unit_test_setup_teardown(test_oauth2_endpoint_down, setup, teardown),
