@@ -58,6 +58,19 @@ static void cut(char *buf, size_t from, size_t to)
     memmove(buf + from, buf + to, strlen(buf + to) + 1);
 }
 
+/* What lineedit_key below does, as data for the `?` overlay: an entry
+ * per case of its switch, in its order (keep the two in step). */
+const key_help lineedit_key_help[] = {
+    { { TK_LEFT, TK_RIGHT }, "Move the cursor in a text field" },
+    { { TK_HOME, TK_CTRL('a') }, "Cursor to the start of the text" },
+    { { TK_END, TK_CTRL('e') }, "Cursor to the end of the text" },
+    { { TK_BACKSPACE, TK_CTRL('h') }, "Delete the character before the cursor" },
+    { { TK_DELETE, TK_CTRL('d') }, "Delete the character under the cursor" },
+    { { TK_CTRL('u') }, "Cut everything before the cursor" },
+    { { TK_CTRL('k') }, "Cut from the cursor to the end" },
+    { { 0 }, NULL },
+};
+
 lineedit_result lineedit_key(char *buf, size_t cap, size_t *cursor, int key)
 {
     size_t len = strlen(buf);

@@ -22,4 +22,16 @@ lineedit_result lineedit_key(char *buf, size_t cap, size_t *cursor, int key);
 /* Number of characters (code points) in the first n bytes of s. */
 size_t lineedit_chars(const char *s, size_t n);
 
+/* Keys that are read raw rather than through a keymap have no request to
+ * carry their help text, so their owner describes them as data: one line
+ * of the `?` overlay per entry (view_help.c names the keys). */
+typedef struct key_help {
+    int keys[4];             /* TK_* or characters, unused slots 0 */
+    const char *help;        /* what they do; NULL ends a table */
+} key_help;
+
+/* The keys lineedit_key understands, for the `?` overlay (an array, so a
+ * view's static raw_help list can point at it, like keys_generic). */
+extern const key_help lineedit_key_help[];
+
 #endif

@@ -68,7 +68,8 @@
     _(SITE_TEST,     "Test: send a ping")                           \
     _(SAVE,          "Save the form")                               \
     _(NEXT_FIELD,    "Next field")                                  \
-    _(PREV_FIELD,    "Previous field")
+    _(PREV_FIELD,    "Previous field")                              \
+    _(FIELD_ENTER,   "Next field (on Save: save)")
 
 typedef enum ui_request {
 #define UI_REQ_ENUM(id, help) REQ_##id,
@@ -123,6 +124,9 @@ typedef struct view_ops {
     bool (*raw_key)(struct app *a, int key);          /* text input before keymaps; true = used */
     void (*click)(struct app *a, int row);            /* mouse click on body row `row` */
     void (*tick)(struct app *a);                      /* every loop turn (polls) */
+    const struct key_help *const *raw_help;           /* what raw_key reads: key_help
+                                                         tables (lineedit.h), NULL-ended;
+                                                         listed by `?` */
 } view_ops;
 
 #define UI_VIEW_EXTERN(id, file, title) extern const view_ops view_##file##_ops;

@@ -131,12 +131,23 @@ static const keybind form_keys[] = {
     { TK_DOWN, REQ_NEXT_FIELD, NULL },
     { TK_BTAB, REQ_PREV_FIELD, NULL },
     { TK_UP, REQ_PREV_FIELD, NULL },
-    { '\n', REQ_ENTER, NULL },
+    { '\n', REQ_FIELD_ENTER, NULL },
     { TK_CTRL('s'), REQ_SAVE, "Save" },
     { TK_F2, REQ_SAVE, NULL },
     { TK_ESC, REQ_BACK, "Cancel" },
     { 0, REQ_NONE, NULL },
 };
+
+/* The keys form_raw_key reads itself, for the `?` overlay: the line
+ * editor's in a text field, then these (keep them in step with it). */
+static const key_help choice_help[] = {
+    { { ' ', TK_RIGHT, 'l' }, "Next choice (content type, auth kind...)" },
+    { { TK_LEFT, 'h' }, "Previous choice" },
+    { { ' ' }, "On the Save button: save" },
+    { { 0 }, NULL },
+};
+
+static const key_help *const form_raw_help[] = { lineedit_key_help, choice_help, NULL };
 
 /* ---- the fields ---- */
 
@@ -556,6 +567,19 @@ static void form_move(form_state *f, int dir)
     form_focus(f, order[(at + dir + n) % n]);
 }
 
+/* PgUp/PgDn: the first field / the Save button (the column is one page,
+ * scrolled to the focus). */
+static void form_move_end(form_state *f, int dir)
+{
+    int order[FORM_NFIELDS];
+    int n = form_layout(f, order);
+    if (n <= 0)
+        return;
+    if (f->focus >= 0)
+        f->touched[f->focus] = true;
+    form_focus(f, order[dir < 0 ? 0 : n - 1]);
+}
+
 static void form_save(app *a, form_state *f)
 {
     f->tried = true;
@@ -680,7 +704,9 @@ static ui_request form_handle(app *a, ui_request r)
     switch (r) {
     case REQ_NEXT_FIELD: form_move(f, 1); return REQ_NONE;
     case REQ_PREV_FIELD: form_move(f, -1); return REQ_NONE;
-    case REQ_ENTER:
+    case REQ_PAGE_UP: form_move_end(f, -1); return REQ_NONE;
+    case REQ_PAGE_DOWN: form_move_end(f, 1); return REQ_NONE;
+    case REQ_FIELD_ENTER:
         if (f->focus == FF_SAVE)
             form_save(a, f);
         else
@@ -877,4 +903,5 @@ const view_ops view_form_ops = {
     .draw = form_draw,
     .handle = form_handle,
     .raw_key = form_raw_key,
+    .raw_help = form_raw_help,
 };

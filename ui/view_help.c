@@ -1,9 +1,13 @@
 /* view_help.c - the `?` overlay, generated from the keymaps and the help
- * texts of UI_REQ_LIST: the screen it was opened from, then the keys that
- * work everywhere.  Nothing here is written by hand per key. */
+ * texts of UI_REQ_LIST: the screen it was opened from, the screens it opens
+ * that cannot show `?` themselves (the add/edit form takes `?` as text),
+ * then the keys that work everywhere.  Keys a view reads raw (text editing)
+ * have no request: their owners describe them as key_help tables
+ * (view_ops.raw_help).  Nothing here is written by hand per key. */
 #include <stdio.h>
 #include <string.h>
 
+#include "lineedit.h"
 #include "term.h"
 #include "ui.h"
 
@@ -15,39 +19,119 @@ static const keybind help_keys[] = {
     { 0, REQ_NONE, NULL },
 };
 
-/* One line per request of map (in map order): every key bound to it, then
- * its help.  Keys the `shadow` map takes for itself are left out. */
-static int help_section(const keybind *map, const keybind *shadow, int y, int top, int rows,
-                        int skip, int *line)
+/* Screens opened from another one whose keys `?` lists with that screen's,
+ * since that is where an operator looks for them. */
+static const struct help_sub {
+    ui_view_id from;             /* the screen `?` was opened from */
+    ui_view_id sub;              /* a screen it opens */
+    const char *title;           /* the section's heading, before the keys that open it */
+    ui_request opened_by[2];     /* the requests of `from` that open `sub` */
+} help_subs[] = {
+    { VIEW_SITES, VIEW_FORM, "In the add/edit form", { REQ_SITE_ADD, REQ_SITE_EDIT } },
+};
+
+/* Where the next line goes: line counts every line of the help, drawn or
+ * not, so help_total knows the length. */
+typedef struct help_out {
+    int y;                       /* next screen row */
+    int top, rows;               /* the body */
+    int skip;                    /* lines scrolled off the top */
+    int line;                    /* lines so far */
+} help_out;
+
+/* One line: keys in a 22-column bold cell and their help from column 26,
+ * or (keys NULL) a heading, or (both NULL) a blank line. */
+static void help_line(help_out *o, const char *keys, const char *text)
 {
+    if (o->line++ < o->skip || o->y >= o->top + o->rows)
+        return;
     int cols = term_cols();
+    if (keys) {
+        char cell[256];
+        ui_fmt_cell(keys, 22, false, cell, sizeof cell);
+        term_put_bold(o->y, 2, 22, TA_NORMAL, cell);
+        term_put(o->y, 26, cols - 26, TA_NORMAL, text);
+    } else if (text) {
+        term_put(o->y, 0, cols, TA_COLHEAD, text);
+    }
+    o->y++;
+}
+
+static void names_add(char *names, size_t cap, int key)
+{
+    char n[16];
+    keys_name(key, n, sizeof n);
+    size_t len = strlen(names);
+    snprintf(names + len, cap - len, "%s%s", len ? ", " : "", n);
+}
+
+static bool is_printable(int key)
+{
+    return key >= 32 && key < 0x110000 && key != 127;
+}
+
+/* Whether view v takes key before the generic map sees it: its keymap, its
+ * raw keys, and (a view with raw_key) every typed character, as the footer
+ * has it. */
+static bool view_takes(const view_ops *v, int key)
+{
+    if (!v)
+        return false;
+    if (keys_lookup(v->keys, key) != REQ_NONE || (v->raw_key && is_printable(key)))
+        return true;
+    for (const key_help *const *t = v->raw_help; t && *t; t++)
+        for (const key_help *h = *t; h->help; h++)
+            for (size_t i = 0; i < sizeof h->keys / sizeof h->keys[0]; i++)
+                if (h->keys[i] && h->keys[i] == key)
+                    return true;
+    return false;
+}
+
+/* One line per request of map (in map order): every key bound to it, then
+ * its help.  Keys the `shadow` view takes for itself are left out. */
+static void help_section(help_out *o, const keybind *map, const view_ops *shadow)
+{
     bool seen[REQ_COUNT] = { false };
     for (const keybind *k = map; k && k->req != REQ_NONE; k++) {
         if (seen[k->req])
             continue;
         seen[k->req] = true;
         char names[96] = "";
-        for (const keybind *j = k; j->req != REQ_NONE; j++) {
-            if (j->req != k->req || (shadow && keys_lookup(shadow, j->key) != REQ_NONE))
-                continue;
-            char n[16];
-            keys_name(j->key, n, sizeof n);
-            size_t len = strlen(names);
-            snprintf(names + len, sizeof names - len, "%s%s", len ? ", " : "", n);
-        }
-        if (!names[0])
-            continue;
-        if ((*line)++ < skip)
-            continue;
-        if (y < top + rows) {
-            char cell[256];
-            ui_fmt_cell(names, 22, false, cell, sizeof cell);
-            term_put_bold(y, 2, 22, TA_NORMAL, cell);
-            term_put(y, 26, cols - 26, TA_NORMAL, ui_request_help(k->req));
-            y++;
+        for (const keybind *j = k; j->req != REQ_NONE; j++)
+            if (j->req == k->req && !view_takes(shadow, j->key))
+                names_add(names, sizeof names, j->key);
+        if (names[0])
+            help_line(o, names, ui_request_help(k->req));
+    }
+}
+
+/* One line per entry of the view's raw key tables. */
+static void help_raw(help_out *o, const view_ops *v)
+{
+    for (const key_help *const *t = v->raw_help; t && *t; t++) {
+        for (const key_help *h = *t; h->help; h++) {
+            char names[96] = "";
+            for (size_t i = 0; i < sizeof h->keys / sizeof h->keys[0]; i++)
+                if (h->keys[i])
+                    names_add(names, sizeof names, h->keys[i]);
+            help_line(o, names, h->help);
         }
     }
-    return y;
+}
+
+/* "In the add/edit form (a, e, Enter)": the sub screen's keys and raw keys. */
+static void help_sub_section(help_out *o, const view_ops *from, const struct help_sub *s)
+{
+    char keys[96] = "", title[160];
+    for (const keybind *k = from->keys; k && k->req != REQ_NONE; k++)
+        if (k->req == s->opened_by[0] || k->req == s->opened_by[1])
+            names_add(keys, sizeof keys, k->key);
+    snprintf(title, sizeof title, keys[0] ? "%s (%s)" : "%s", s->title, keys);
+    help_line(o, NULL, NULL);
+    help_line(o, NULL, title);
+    const view_ops *sub = ui_view(s->sub);
+    help_section(o, sub->keys, NULL);
+    help_raw(o, sub);
 }
 
 /* Lines in the help of the screen last drawn (set by help_draw, which runs
@@ -56,22 +140,21 @@ static int help_total;
 
 static void help_draw(app *a, int top, int rows)
 {
-    int cols = term_cols();
     const view_ops *from = ui_view(a->help_from);
-    int line = 0, skip = a->help_scroll, y = top;
+    help_out o = { .y = top, .top = top, .rows = rows, .skip = a->help_scroll };
     char title[96];
     snprintf(title, sizeof title, "Keys on the %s screen", from->title);
-    if (line++ >= skip)
-        term_put(y++, 0, cols, TA_COLHEAD, title);
-    y = help_section(from->keys, NULL, y, top, rows, skip, &line);
-    if (line++ >= skip && y < top + rows)
-        y++;
-    if (line++ >= skip && y < top + rows)
-        term_put(y++, 0, cols, TA_COLHEAD, "Everywhere (mouse: click a row or a tab, wheel scrolls)");
-    help_section(keys_generic, from->keys, y, top, rows, skip, &line);
-    help_total = line;
+    help_line(&o, NULL, title);
+    help_section(&o, from->keys, NULL);
+    help_raw(&o, from);
+    for (size_t i = 0; i < sizeof help_subs / sizeof help_subs[0]; i++)
+        if (help_subs[i].from == a->help_from)
+            help_sub_section(&o, from, &help_subs[i]);
+    help_line(&o, NULL, NULL);
+    help_line(&o, NULL, "Everywhere (mouse: click a row or a tab, wheel scrolls)");
+    help_section(&o, keys_generic, from);
+    help_total = o.line;
 }
-
 static ui_request help_handle(app *a, ui_request r)
 {
     int max = help_total - ui_body_rows();
