@@ -1056,6 +1056,58 @@ static void test_caller_transaction(void **state)
     message_free(&m);
 }
 
+/* The engine's committer connection (no_reference_checks): claim and record
+ * in one transaction work as on any connection; an outcome for a message
+ * deleted meanwhile is skipped, not stored as an orphan; the connection
+ * refuses to purge (the cascade to attempts would not run). */
+static void test_committer_connection(void **state)
+{
+    fixture *f = *state;
+    hd_error err = { 0 };
+    store_options o = fast_opts;
+    o.no_reference_checks = true;
+    store *c = NULL;
+    assert_int_equal(store_open(f->path, &o, &c, &err), HD_OK);
+    int64_t keep = add_msg(f->st, f->site_a, "x", NULL);
+    int64_t gone = add_msg(f->st, f->site_a, "x", NULL);
+
+    assert_int_equal(store_tx_begin(c, &err), HD_OK);
+    message_list l;
+    assert_int_equal(store_claim(c, "E", hd_now_ms() + 5, 0, 1, &l, &err), HD_OK);
+    assert_int_equal(l.count, 1);
+    assert_int_equal(l.items[0].id, keep);
+    message_list_free(&l);
+    assert_int_equal(store_tx_commit(c, &err), HD_OK);
+
+    /* `gone` is cancelled and purged on a normal connection before its
+     * (stale) outcome arrives. */
+    assert_int_equal(store_message_cancel(f->st, gone, &err), HD_OK);
+    int64_t deleted = 0;
+    assert_int_equal(store_purge_chunk(f->st, hd_now_ms() + 1000, 10, &deleted, &err), HD_OK);
+    assert_int_equal(deleted, 1);
+
+    attempt_outcome out[2] = { outcome(keep, 1, 200, MSG_DONE, 0),
+                               outcome(gone, 1, 200, MSG_DONE, 0) };
+    assert_int_equal(store_tx_begin(c, &err), HD_OK);
+    assert_int_equal(store_record_outcomes(c, "E", out, 2, &err), HD_OK);
+    assert_int_equal(store_tx_commit(c, &err), HD_OK);
+    message m;
+    assert_int_equal(store_message_get(f->st, keep, &m, &err), HD_OK);
+    assert_int_equal(m.status, MSG_DONE);
+    message_free(&m);
+    attempt_list al;
+    assert_int_equal(store_attempts_list(f->st, keep, &al, &err), HD_OK);
+    assert_int_equal(al.count, 1);
+    attempt_list_free(&al);
+    assert_int_equal(store_attempts_list(f->st, gone, &al, &err), HD_OK);
+    assert_int_equal(al.count, 0);
+    attempt_list_free(&al);
+
+    assert_int_equal(store_purge_chunk(c, hd_now_ms() + 1000, 10, &deleted, &err), HD_INTERNAL);
+    assert_non_null(strstr(err.msg, "reference checks"));
+    store_close(c);
+}
+
 static void test_change_counter(void **state)
 {
     fixture *f = *state;
@@ -1427,6 +1479,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_record_outcomes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lost_lease_leaves_message, setup, teardown),
         cmocka_unit_test_setup_teardown(test_caller_transaction, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_committer_connection, setup, teardown),
         cmocka_unit_test_setup_teardown(test_change_counter, setup, teardown),
         cmocka_unit_test_setup_teardown(test_locked_database_error, setup, teardown),
         cmocka_unit_test_setup_teardown(test_resend_links, setup, teardown),
