@@ -435,26 +435,10 @@ static void test_paused_site_keeps_queued(void **state)
     message_free(&m);
 }
 
-/* Messages that are each Done, or Queued with no lease (given back). */
-typedef struct msg_set {
-    fixture *f;
-    const int64_t *ids;
-    int n;
-} msg_set;
-
-static bool all_done_or_released(void *arg)
+/* Done, or Queued with no lease (given back). */
+static bool done_or_released(const message *m)
 {
-    const msg_set *ms = arg;
-    for (int i = 0; i < ms->n; i++) {
-        message m;
-        if (store_message_get(ms->f->st, ms->ids[i], &m, NULL) != HD_OK)
-            return false;
-        bool settled = m.status == MSG_DONE || (m.status == MSG_QUEUED && !m.in_flight);
-        message_free(&m);
-        if (!settled)
-            return false;
-    }
-    return true;
+    return m->status == MSG_DONE || (m->status == MSG_QUEUED && !m->in_flight);
 }
 
 /* Messages claimed ahead of a busy connection are not sent once their site
@@ -476,8 +460,7 @@ static void test_pause_reaches_claimed_ahead(void **state)
     wait_done(f, ids, 1, 10000);
     /* Every message ends Done (sent) or Queued and released (claimed ahead,
      * given back once the pause was seen); none is left leased. */
-    msg_set ms = { f, ids, N };
-    assert_true(tu_wait_for(all_done_or_released, &ms, 10000));
+    assert_true(tu_wait_each(f->st, ids, N, done_or_released, 10000));
     int sent = tu_log_count(&f->rcv, "/delay/300");
     assert_true(sent >= 1 && sent <= 2);
     int queued = 0;

@@ -467,29 +467,41 @@ bool tu_engine_finish(struct engine *e)
     return rc == HD_OK;
 }
 
-typedef struct final_wait {
+typedef struct each_wait {
     store *st;
     const int64_t *ids;
     int n;
-} final_wait;
+    bool (*ok)(const message *m);
+} each_wait;
 
-static bool all_final(void *arg)
+static bool all_ok(void *arg)
 {
-    const final_wait *w = arg;
+    const each_wait *w = arg;
     for (int i = 0; i < w->n; i++) {
         message m;
         if (store_message_get(w->st, w->ids[i], &m, NULL) != HD_OK)
             return false;
-        bool pending = msg_status_pending(m.status);
+        bool ok = w->ok(&m);
         message_free(&m);
-        if (pending)
+        if (!ok)
             return false;
     }
     return true;
 }
 
+bool tu_wait_each(struct store *st, const int64_t *ids, int n, bool (*ok)(const message *m),
+                  int timeout_ms)
+{
+    each_wait w = { st, ids, n, ok };
+    return tu_wait_for(all_ok, &w, timeout_ms);
+}
+
+static bool is_final(const message *m)
+{
+    return !msg_status_pending(m->status);
+}
+
 bool tu_wait_final(struct store *st, const int64_t *ids, int n, int timeout_ms)
 {
-    final_wait w = { st, ids, n };
-    return tu_wait_for(all_final, &w, timeout_ms);
+    return tu_wait_each(st, ids, n, is_final, timeout_ms);
 }

@@ -81,6 +81,7 @@ char *tu_rsa_keygen(const char *priv_path);
 
 /* ---- the engine and the store, for the delivery tests ---- */
 struct engine;
+struct message;
 
 /* A delivery test's world: a temp dir, a receiver, a configuration for
  * quick retries on loopback (retry 50 ms, poll 20 ms, synchronous NORMAL)
@@ -102,5 +103,8 @@ struct engine *tu_engine_start(const struct config *cfg, bool drain);
 bool tu_engine_finish(struct engine *e);
 /* Waits until none of the messages is pending (Queued/Resent). */
 bool tu_wait_final(struct store *st, const int64_t *ids, int n, int timeout_ms);
+/* Polls until ok() holds for every message of ids (false after timeout_ms). */
+bool tu_wait_each(struct store *st, const int64_t *ids, int n,
+                  bool (*ok)(const struct message *m), int timeout_ms);
 
 #endif
