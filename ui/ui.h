@@ -69,7 +69,8 @@
     _(SAVE,          "Save the form")                               \
     _(NEXT_FIELD,    "Next field")                                  \
     _(PREV_FIELD,    "Previous field")                              \
-    _(FIELD_ENTER,   "Next field (on Save: save)")
+    _(FIELD_ENTER,   "Next field (on Save: save)")                  \
+    _(FORM_CANCEL,   "Cancel: close the form, nothing saved")
 
 typedef enum ui_request {
 #define UI_REQ_ENUM(id, help) REQ_##id,

@@ -134,7 +134,7 @@ static const keybind form_keys[] = {
     { '\n', REQ_FIELD_ENTER, NULL },
     { TK_CTRL('s'), REQ_SAVE, "Save" },
     { TK_F2, REQ_SAVE, NULL },
-    { TK_ESC, REQ_BACK, "Cancel" },
+    { TK_ESC, REQ_FORM_CANCEL, "Cancel" },
     { 0, REQ_NONE, NULL },
 };
 
@@ -700,7 +700,7 @@ static ui_request form_handle(app *a, ui_request r)
 {
     form_state *f = a->form;
     if (!f)
-        return r == REQ_BACK ? (ui_switch(a, VIEW_SITES), REQ_NONE) : r;
+        return r == REQ_BACK || r == REQ_FORM_CANCEL ? (ui_switch(a, VIEW_SITES), REQ_NONE) : r;
     switch (r) {
     case REQ_NEXT_FIELD: form_move(f, 1); return REQ_NONE;
     case REQ_PREV_FIELD: form_move(f, -1); return REQ_NONE;
@@ -714,6 +714,7 @@ static ui_request form_handle(app *a, ui_request r)
         return REQ_NONE;
     case REQ_SAVE: form_save(a, f); return REQ_NONE;
     case REQ_BACK:
+    case REQ_FORM_CANCEL:
         form_free(a);
         ui_flash(a, false, "not saved");
         ui_switch(a, VIEW_SITES);

@@ -37,7 +37,7 @@ expect "^  Tab, Down  *Next field"
 expect "^  S-Tab, Up  *Previous field"
 expect "^  Enter  *Next field (on Save: save)"
 expect "^  ^S, F2  *Save the form"
-expect "^  Esc  *Back"
+expect "^  Esc  *Cancel: close the form, nothing saved"
 expect "^  Left, Right  *Move the cursor"
 expect "^  Home, ^A  *Cursor to the start"
 expect "^  End, ^E  *Cursor to the end"
@@ -58,8 +58,9 @@ keys G
 # line is on the body's last row, just above the footer.
 expect_line 23 "^  ^L, F5  *Reload and redraw"
 expect_line 24 "Esc Back"
+keys_mark
 keys j j j j j PageDown End
-sleep 0.3   # let the keys arrive (the check below is a negative one)
+keys_settled 7
 expect_line 23 "^  ^L, F5  *Reload and redraw"
 keys k   # one line back up: the last line leaves the bottom row
 expect_line 23 "^  G, End  *Last line"

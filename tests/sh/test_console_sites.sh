@@ -76,8 +76,9 @@ expect_fixed "Test of newsite"
 expect_fixed "code: 201"
 # j scrolls the popup only as far as its last line: the answer fits, so it
 # stays in view however often j is pressed.
+keys_mark
 keys j j j j j j j j j j j j j j j j j j j j j j j j j j j j j j
-sleep 0.3   # let the keys arrive (the check below is a negative one)
+keys_settled 30
 on_screen -F "code: 201" || fail "j scrolled the popup past its end"
 keys Escape
 
