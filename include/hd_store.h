@@ -126,7 +126,7 @@ typedef struct store_options {
     bool read_only;          /* open without creating or migrating */
     int cache_kib;           /* page cache limit in KiB; 0 = 64 MiB (bulk writers);
                                 the console asks for little: it reads one page of rows */
-    bool no_reference_checks;/* foreign keys not enforced (nor cascaded) on this
+    bool no_reference_checks; /* foreign keys not enforced (nor cascaded) on this
                                 connection: for the engine's committer only, whose
                                 writes (store_record_outcomes, store_claim) keep the
                                 references by construction; checking them again
