@@ -17,8 +17,11 @@ network:
   allow_private: true
 sites:
   - name: shared
-    url: http://127.0.0.1:$RX_PORT/delay/2
+    url: http://127.0.0.1:$RX_PORT/delay/20
 YAML
+# 20 ms per request, 8 at a time: one process alone needs over a second for
+# all 500, far longer than the other takes to start (with 2 ms the first
+# could drain everything before the second, under ASan, claimed any).
 
 i=1
 while [ $i -le $N ]; do
