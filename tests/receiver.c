@@ -8,6 +8,10 @@
  * one JSON line.  The HMAC check uses its own SHA-256 here, on purpose not
  * src/sign.c, so that a bug there cannot hide itself.
  *
+ * Routes: /status/CODE, /seq/C1,C2,..., /delay/MS, /drop, /huge/BYTES,
+ * /manyheaders/N, /escape, /flaky/PCT, /redirect, /retryafter/CODE/VALUE,
+ * /oauth/...; anything else is 200.
+ *
  * OAuth2 (client-credentials) playground, one independent "realm" per
  * name so that every test site can have its own:
  *   POST /oauth/REALM/token[?expires_in=S][&fail=CODE]
@@ -17,6 +21,10 @@
  *        the realm's current, unexpired token, else 401;
  *   ANY  /oauth/REALM/revoke        forgets the current token (the next
  *        protected request with it gets 401).
+ * Retry-After (issue #8):
+ *   ANY  /retryafter/CODE/VALUE     answers CODE with "Retry-After: VALUE";
+ *        VALUE is %-decoded, so that a date fits in a path:
+ *        /retryafter/503/Sun,%2006%20Nov%201994%2008:49:37%20GMT
  * Other methods (PUT for the S3-like target) are logged like POSTs: method,
  * path, headers and body, and answered by the same routes.
  *
@@ -29,6 +37,7 @@
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -430,6 +439,24 @@ static unsigned valid_code(long c)
     return c >= 100 && c <= 999 ? (unsigned)c : 500;
 }
 
+/* %XX -> byte ("%20" -> space) into out (cut to outcap - 1); a '%' not
+ * followed by two hex digits stays as it is. */
+static void url_decode(const char *in, char *out, size_t outcap)
+{
+    size_t o = 0;
+    while (*in && o + 1 < outcap) {
+        unsigned v;
+        if (in[0] == '%' && isxdigit((unsigned char)in[1]) && isxdigit((unsigned char)in[2]) &&
+            sscanf(in + 1, "%2x", &v) == 1) {
+            out[o++] = (char)v;
+            in += 3;
+        } else {
+            out[o++] = *in++;
+        }
+    }
+    out[o] = '\0';
+}
+
 /* ---- OAuth2 ---- */
 
 /* The realm named by "/oauth/NAME/..."; creates it.  Call under lock. */
@@ -579,6 +606,21 @@ static enum MHD_Result route(struct MHD_Connection *conn, const char *url)
     if (strncmp(url, "/flaky/", 7) == 0) {
         long pct = strtol(url + 7, NULL, 10);
         return reply_text(conn, (long)rng_percent() < pct ? 500 : 200, "flaky\n");
+    }
+    if (strncmp(url, "/retryafter/", 12) == 0) {
+        char *end;
+        long code = strtol(url + 12, &end, 10);
+        char value[256];
+        url_decode(*end == '/' ? end + 1 : "", value, sizeof value);
+        struct MHD_Response *r = MHD_create_response_from_buffer(
+            12, (void *)(uintptr_t)"retry-after\n", MHD_RESPMEM_PERSISTENT);
+        if (!r)
+            return MHD_NO;
+        MHD_add_response_header(r, "Content-Type", "text/plain");
+        MHD_add_response_header(r, "Retry-After", value);
+        enum MHD_Result ret = MHD_queue_response(conn, valid_code(code), r);
+        MHD_destroy_response(r);
+        return ret;
     }
     if (strcmp(url, "/redirect") == 0) {
         struct MHD_Response *r =
