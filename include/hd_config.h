@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hd_breaker.h"
 #include "hd_error.h"
 #include "hd_site.h"
 
@@ -23,6 +24,9 @@ typedef struct delivery_config {
     int64_t lease_ms;            /* extra lease time beyond the site timeout (default 30 s) */
     int64_t poll_interval_ms;    /* how often an idle engine looks for work (default 100 ms) */
     bool synchronous_full;       /* PRAGMA synchronous=FULL (default true) */
+    breaker_policy breaker;      /* delivery.breaker.{failures (default 5, 0 = off),
+                                    cooldown (10 s), max_cooldown (5 min)} */
+    int64_t max_retry_after_ms;  /* cap on a receiver's Retry-After (default 1 h) */
     char *user_agent;            /* default "hookdesk/VERSION" */
 } delivery_config;
 

@@ -17,9 +17,16 @@
 
 typedef struct engine engine;
 
+/* Receives the engine's log: one attempt or circuit change per line
+ * ("hookdesk: ...\n"), possibly several lines per call; called from the
+ * engine's thread, never with a lock held. */
+typedef void (*engine_log_fn)(void *ctx, const char *lines, size_t len);
+
 typedef struct engine_options {
     bool drain;              /* stop by itself when nothing is pending (serve --drain) */
-    bool quiet;              /* no log lines on stderr (the console) */
+    bool quiet;              /* no log lines at all (the console) */
+    engine_log_fn log;       /* where log lines go; NULL = nowhere */
+    void *log_ctx;
     int nice;                /* > 0: the engine thread runs at this nice value, so
                                 that a console's keys win the CPU over deliveries */
 } engine_options;

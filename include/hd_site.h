@@ -52,6 +52,9 @@ typedef struct site_header {
     char *value;
 } site_header;
 
+/* Upper bound of site.max_in_flight (and of delivery.concurrency). */
+#define SITE_MAX_IN_FLIGHT 256
+
 typedef struct site {
     int64_t id;             /* store row id; 0 when not stored yet */
     char *name;             /* unique, 1..64 chars of [A-Za-z0-9._-] */
@@ -59,6 +62,9 @@ typedef struct site {
     content_type ctype;     /* body encoding */
     int64_t timeout_ms;     /* per-attempt limit; 0 = use delivery.timeout */
     bool enabled;           /* false = paused: its messages stay Queued */
+    int max_in_flight;      /* most transfers of this site one engine runs at once
+                               (SPEC §1 Isolation); 0 = the default: half of
+                               delivery.concurrency, at least 1.  1..SITE_MAX_IN_FLIGHT */
     site_header *headers;   /* extra static headers */
     int nheaders;
     auth_kind auth;         /* which of the fields below apply */
@@ -78,6 +84,9 @@ void site_add_header(site *s, const char *name, const char *value);
 /* Check every field.  On failure err->msg names the field:
  * "url: must start with http:// or https://". */
 hd_status site_validate(const site *s, hd_error *err);
+
+/* The effective max_in_flight of s for an engine of `concurrency` slots. */
+int site_max_in_flight(const site *s, int concurrency);
 
 /* "********" for any non-empty secret; used everywhere a secret would show. */
 const char *site_mask(const char *secret);

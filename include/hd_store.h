@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hd_breaker.h"
 #include "hd_error.h"
 #include "hd_site.h"
 
@@ -64,6 +65,10 @@ typedef struct message {
     int64_t created_at;
     int64_t updated_at;
     int64_t resend_of;       /* original message id, 0 when none */
+    int64_t retry_after_ms;  /* the wait the receiver asked for with Retry-After on
+                                its last answer (429/503), 0 when none: due_at
+                                then honours it (capped by delivery.max_retry_after) */
+    bool probe;              /* store_claim_fair: claimed as its site's circuit probe */
 } message;
 
 typedef struct message_list {
@@ -161,6 +166,7 @@ hd_status store_seed_sites(store *st, const site *sites, int n, int *added, hd_e
 
 typedef struct site_stats {
     site s;
+    circuit circuit;         /* the site's circuit breaker as stored */
     int64_t pending;         /* Queued + Resent messages */
     int recent_total;        /* attempts among the last 100 */
     int recent_ok;           /* of which 2xx */
@@ -194,8 +200,10 @@ hd_status store_attempts_list(store *st, int64_t message_id, attempt_list *out, 
 
 /* Live counters per status (kept by triggers, O(1)). */
 hd_status store_status_counts(store *st, int64_t counts[MSG_STATUS_COUNT], hd_error *err);
-/* Attempts started in each of nbuckets buckets of bucket_ms ending at now_ms
- * (oldest first), for the sparkline. */
+/* Attempts recorded in each of nbuckets buckets of bucket_ms ending at now_ms
+ * (oldest first), for the sparkline.  Read from per-second counters that the
+ * engines keep as they record attempts (never by counting attempts), so the
+ * cost is nbuckets x bucket_ms / 1 s rows whatever the history holds. */
 hd_status store_attempt_histogram(store *st, int64_t now_ms, int64_t bucket_ms, int nbuckets,
                                   uint32_t *out, hd_error *err);
 
@@ -213,8 +221,42 @@ hd_status store_message_cancel(store *st, int64_t id, hd_error *err);     /* -> 
 hd_status store_purge_chunk(store *st, int64_t before_ms, int chunk, int64_t *deleted, hd_error *err);
 
 /* ---- delivery engine ---- */
-/* Claims up to `limit` due messages of enabled sites: sets their lease to
- * owner until now + site timeout + lease_extra_ms.  Returns them in out. */
+
+/* How many messages of one site an engine holds now (sending, waiting for
+ * a token, or claimed ahead). */
+typedef struct site_hold {
+    int64_t site_id;
+    int held;
+} site_hold;
+
+/* A fair claim (SPEC §1 Isolation). */
+typedef struct claim_request {
+    const char *owner;           /* the lease owner */
+    int64_t now_ms;
+    int64_t lease_extra_ms;      /* lease = now + site timeout + this */
+    int limit;                   /* messages in all */
+    int concurrency;             /* the engine's slots: a site's default max_in_flight
+                                    is half of it (site_max_in_flight) */
+    int depth;                   /* a site may hold depth x its max_in_flight (sending
+                                    + claimed ahead); 0 = no per-site cap */
+    const site_hold *held;       /* what the caller holds now, per site */
+    int nheld;
+    unsigned rotation;           /* where the round-robin over sites starts; the
+                                    caller advances it between claims */
+    const breaker_policy *breaker; /* NULL (or failures 0): circuits are not looked at */
+} claim_request;
+
+/* Claims due messages of enabled sites whose circuit allows it: round-robin
+ * across the sites that have due work (each gets an equal share of `limit`,
+ * what one cannot use goes to the others), oldest due first within a site,
+ * never beyond the site's cap.  A site whose circuit is open and whose
+ * cool-down has passed gives exactly one message, marked probe, and its
+ * circuit becomes probing.  Each message's lease is owner until now + its
+ * site's timeout + lease_extra_ms.  Returns them interleaved by site. */
+hd_status store_claim_fair(store *st, const claim_request *rq, message_list *out,
+                           hd_error *err);
+/* The simple form: claims up to `limit` due messages, no per-site cap,
+ * circuits not looked at (tools, tests). */
 hd_status store_claim(store *st, const char *owner, int64_t now_ms, int64_t lease_extra_ms,
                       int limit, message_list *out, hd_error *err);
 
@@ -223,13 +265,33 @@ typedef struct attempt_outcome {
     attempt a;               /* the attempt row to insert (a.number, times, code, texts) */
     msg_status new_status;   /* what the message becomes */
     int64_t next_due_at;     /* when pending: time of the next attempt */
+    int64_t retry_after_ms;  /* the Retry-After the answer asked for (0 = none) */
+    attempt_verdict verdict; /* how it counts for the site's circuit breaker */
+    bool probe;              /* the message was claimed as the circuit probe */
 } attempt_outcome;
 
-/* Records outcomes (inserts attempts, updates messages, clears leases).  A
- * message whose lease was taken over by another owner still gets its
- * attempt recorded, but its status is left to the new owner. */
+/* A circuit that opened, closed, or opened again after a failed probe while
+ * outcomes were recorded (for the engine's log). */
+typedef struct circuit_event {
+    int64_t site_id;
+    char site_name[72];
+    circuit after;           /* the state it is in now */
+} circuit_event;
+
+/* The breaker policy record_outcomes and claims apply on this connection
+ * (breaker off until set). */
+void store_set_breaker(store *st, const breaker_policy *p);
+
+/* Records outcomes (inserts attempts, updates messages, clears leases, and
+ * updates each site's circuit with store_set_breaker's policy).  A message
+ * whose lease was taken over by another owner still gets its attempt
+ * recorded, but its status is left to the new owner. */
 hd_status store_record_outcomes(store *st, const char *owner, const attempt_outcome *o, int n,
                                 hd_error *err);
+/* The circuit events of the last committed transaction on this connection
+ * (store_tx_commit): moved to *out (free with free()), *n of them.  A
+ * transaction rolled back leaves none. */
+void store_take_circuit_events(store *st, circuit_event **out, int *n);
 /* The effective timeout of sites whose timeout_ms is 0 (delivery.timeout),
  * used to compute lease expiry in store_claim.  10 s until set. */
 void store_set_default_timeout(store *st, int64_t timeout_ms);
@@ -238,7 +300,10 @@ hd_status store_release_leases(store *st, const char *owner, int64_t now_ms, hd_
 /* Gives back the leases of these messages only (claimed, never started). */
 hd_status store_release_messages(store *st, const char *owner, const int64_t *ids, int n,
                                  int64_t now_ms, hd_error *err);
-/* Earliest due_at of a pending message of an enabled site; 0 when none. */
+/* When the next claim can find something: the earliest due_at of a pending
+ * message of an enabled site, or the next probe time of a site whose
+ * circuit is open (store_set_breaker); 0 when nothing is pending.  One index
+ * seek per enabled site: a paused site's backlog costs nothing. */
 hd_status store_next_due(store *st, int64_t *due_ms, hd_error *err);
 /* Pending messages of enabled sites (for `serve --drain`). */
 hd_status store_pending_count(store *st, int64_t *count, hd_error *err);

@@ -13,6 +13,7 @@
  *   at once.  Either way no message is lost (SPEC §1).
  */
 #include <errno.h>
+#include <stdio.h>
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
@@ -29,13 +30,21 @@
  * as finished (it may have ended before the first look). */
 #define SERVE_START_GRACE_MS 2000
 
+/* The engine's log lines (attempts, circuits opening and closing). */
+static void log_to_stderr(void *ctx, const char *lines, size_t len)
+{
+    (void)ctx;
+    fwrite(lines, 1, len, stderr);
+    fflush(stderr);
+}
+
 int cli_cmd_serve(cli_ctx *ctx, int argc, char **argv)
 {
     static const struct option longopts[] = {
         { "drain", no_argument, NULL, 'd' },
         { NULL, 0, NULL, 0 },
     };
-    engine_options eo = { .drain = false, .quiet = false };
+    engine_options eo = { .drain = false, .quiet = false, .log = log_to_stderr };
     int opt;
     while ((opt = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
         if (opt == 'd')

@@ -90,6 +90,7 @@
 #include "hd_sanitize.h"
 #include "hd_store.h"
 #include "hd_util.h"
+#include "hd_wakeup.h"
 #include "http.h"
 
 /* Messages claimed ahead, in units of delivery.concurrency.  Their leases
@@ -188,12 +189,22 @@ struct engine {
     pending_out *job_outs;   /* the job's outcomes (owned by the job until taken back) */
     int job_nouts;
     int job_claim;           /* how many to claim */
+    site_hold *job_held;     /* what the worker holds per site (owned by the job) */
+    int job_nheld;
+    unsigned job_rotation;   /* where the claim's round-robin starts */
+    circuit_event *job_events; /* circuits the job's commit opened or closed */
+    int job_nevents;
     hd_status job_rc;
     hd_error job_err;
     message_list job_claimed;
 
     /* Worker thread only. */
     bool job_busy;           /* a job is handed over and not yet taken back */
+    unsigned rotation;       /* advances with every claim (fair round-robin start) */
+    int64_t *open_sites;     /* sites whose circuit this engine saw open: their
+                                messages claimed ahead are given back, not sent */
+    int nopen_sites;
+    db_watch *watch;         /* other processes' commits (NULL: polling only) */
     store *st;
     flight **flights;        /* in flight, at most d.concurrency */
     int nflights;
@@ -323,7 +334,7 @@ static const site *site_lookup(engine *e, int64_t id, hd_error *err)
 static char *log_line_for(const engine *e, const message *m, const attempt *a,
                           const retry_decision *d, int64_t now)
 {
-    if (e->opt.quiet)
+    if (e->opt.quiet || !e->opt.log)
         return NULL;
     char *site_name = sanitize_dup(m->site_name ? m->site_name : "?", 0);
     char *what = a->error ? sanitize_dup(a->error, 0) : hd_xasprintf("HTTP %d", a->response_code);
@@ -344,9 +355,11 @@ static char *log_line_for(const engine *e, const message *m, const attempt *a,
     return line;
 }
 
-/* Turns a finished (or never started) attempt into a pending outcome. */
+/* Turns a finished (or never started) attempt into a pending outcome.
+ * sent: the request went to the network (a connection was tried), so the
+ * result says something about the site (its circuit breaker counts it). */
 static void add_outcome(engine *e, const message *m, int number, http_result *res,
-                        char *request_headers)
+                        char *request_headers, bool sent)
 {
     attempt_outcome o;
     memset(&o, 0, sizeof o);
@@ -369,11 +382,17 @@ static void add_outcome(engine *e, const message *m, int number, http_result *re
     o.a.body_truncated = res->body_truncated;
     memset(res, 0, sizeof *res);   /* ownership moved into o.a */
 
-    retry_policy p = { e->d.max_attempts, e->d.retry_interval_ms };
+    retry_policy p = { e->d.max_attempts, e->d.retry_interval_ms, e->d.max_retry_after_ms };
     int64_t now = hd_now_ms();
-    retry_decision d = retry_decide(&p, number, o.a.error == NULL, now);
+    int64_t asked = retry_after_from_response(o.a.response_code, o.a.response_headers, now);
+    retry_decision d = retry_decide_after(&p, number, o.a.error == NULL, now, asked);
     o.new_status = d.status;
     o.next_due_at = d.next_due_at;
+    /* Shown as "(Retry-After)" only where it made the wait longer. */
+    if (asked > e->d.retry_interval_ms && d.status == MSG_RESENT)
+        o.retry_after_ms = d.next_due_at - now;
+    o.verdict = breaker_verdict(o.a.response_code, sent);
+    o.probe = m->probe;
     outs_push(e, &o, log_line_for(e, m, &o.a, &d, now));
 }
 
@@ -594,7 +613,7 @@ static int collect_finished(engine *e)
         }
         if (f->oauth_entry >= 0 && res.response_code == 401)
             token_refused(e, f, &res);
-        add_outcome(e, &f->m, f->number, &res, f->request_headers);
+        add_outcome(e, &f->m, f->number, &res, f->request_headers, true);
         f->request_headers = NULL;
         flights_remove(e, f);
         flight_done(e, f);
@@ -636,10 +655,8 @@ static void publish_recorded(engine *e, pending_out *outs, int n)
         free(outs[i].log_line);
     }
     free(outs);
-    if (log.len > 0) {
-        fwrite(log.data, 1, log.len, stderr);
-        fflush(stderr);
-    }
+    if (log.len > 0 && e->opt.log && !e->opt.quiet)
+        e->opt.log(e->opt.log_ctx, log.data, log.len);
     hd_buf_free(&log);
     pthread_mutex_lock(&e->lock);
     e->stats.attempts += attempts;
@@ -649,11 +666,59 @@ static void publish_recorded(engine *e, pending_out *outs, int n)
     pthread_mutex_unlock(&e->lock);
 }
 
+static bool site_open(const engine *e, int64_t site_id)
+{
+    for (int i = 0; i < e->nopen_sites; i++)
+        if (e->open_sites[i] == site_id)
+            return true;
+    return false;
+}
+
+/* Circuits a commit opened or closed: logged, and remembered so that the
+ * messages of an open site claimed ahead are given back instead of sent
+ * (while it is open they must not spend attempts). */
+static void circuits_changed(engine *e, circuit_event *ev, int n)
+{
+    hd_buf log = {0};
+    int64_t now = hd_now_ms();
+    for (int i = 0; i < n; i++) {
+        const circuit *c = &ev[i].after;
+        bool open = c->state != CIRCUIT_CLOSED;
+        if (open && !site_open(e, ev[i].site_id)) {
+            e->open_sites = hd_xrealloc(e->open_sites,
+                                        sizeof *e->open_sites * (size_t)(e->nopen_sites + 1));
+            e->open_sites[e->nopen_sites++] = ev[i].site_id;
+        } else if (!open) {
+            for (int k = 0; k < e->nopen_sites; k++)
+                if (e->open_sites[k] == ev[i].site_id)
+                    e->open_sites[k--] = e->open_sites[--e->nopen_sites];
+        }
+        if (e->opt.quiet || !e->opt.log)
+            continue;
+        char *name = sanitize_dup(ev[i].site_name, 0);
+        if (open) {
+            char *why = sanitize_dup(c->reason, 0);
+            char cool[32];
+            duration_format(c->until_ms > now ? c->until_ms - now : 0, cool, sizeof cool);
+            hd_buf_printf(&log, "hookdesk: site %s: circuit open after %d failed attempts "
+                          "(%s); its messages wait, probe in %s\n", name, c->failures, why, cool);
+            free(why);
+        } else {
+            hd_buf_printf(&log, "hookdesk: site %s: circuit closed (an attempt succeeded); "
+                          "delivery resumes\n", name);
+        }
+        free(name);
+    }
+    free(ev);
+    if (log.len > 0)
+        e->opt.log(e->opt.log_ctx, log.data, log.len);
+    hd_buf_free(&log);
+}
+
 /* Step 2: one transaction: record outcomes and claim.  On failure it rolls
  * back (nothing recorded, nothing claimed) and err says why. */
-static hd_status commit_batch(store *st, const char *owner, int64_t lease_ms,
-                              const pending_out *outs, int nouts, int claim_limit,
-                              message_list *claimed, hd_error *err)
+static hd_status commit_batch(store *st, const char *owner, const pending_out *outs, int nouts,
+                              claim_request *claim, message_list *claimed, hd_error *err)
 {
     memset(claimed, 0, sizeof *claimed);
     hd_status rc = store_tx_begin(st, err);
@@ -666,8 +731,10 @@ static hd_status commit_batch(store *st, const char *owner, int64_t lease_ms,
         rc = store_record_outcomes(st, owner, arr, nouts, err);
         free(arr);
     }
-    if (rc == HD_OK && claim_limit > 0)
-        rc = store_claim(st, owner, hd_now_ms(), lease_ms, claim_limit, claimed, err);
+    if (rc == HD_OK && claim && claim->limit > 0) {
+        claim->now_ms = hd_now_ms();
+        rc = store_claim_fair(st, claim, claimed, err);
+    }
     if (rc == HD_OK)
         rc = store_tx_commit(st, err);
     if (rc != HD_OK) {
@@ -694,18 +761,28 @@ static void *committer_thread(void *arg)
             break;
         e->job_ready = false;
         pending_out *outs = e->job_outs;
-        int nouts = e->job_nouts, claim = e->job_claim;
+        int nouts = e->job_nouts;
+        claim_request claim = {
+            .owner = e->owner, .lease_extra_ms = e->d.lease_ms, .limit = e->job_claim,
+            .concurrency = e->d.concurrency, .depth = READY_DEPTH + 1,
+            .held = e->job_held, .nheld = e->job_nheld, .rotation = e->job_rotation,
+            .breaker = &e->d.breaker,
+        };
         pthread_mutex_unlock(&e->commit_lock);
 
         message_list claimed;
         hd_error err = {0};
-        hd_status rc = commit_batch(e->commit_st, e->owner, e->d.lease_ms, outs, nouts, claim,
-                                    &claimed, &err);
+        hd_status rc = commit_batch(e->commit_st, e->owner, outs, nouts, &claim, &claimed, &err);
+        circuit_event *events = NULL;
+        int nevents = 0;
+        store_take_circuit_events(e->commit_st, &events, &nevents);
 
         pthread_mutex_lock(&e->commit_lock);
         e->job_rc = rc;
         e->job_err = err;
         e->job_claimed = claimed;
+        e->job_events = events;
+        e->job_nevents = nevents;
         e->job_done = true;
         pthread_cond_broadcast(&e->commit_cond);   /* a stop path may wait for it */
         pthread_mutex_unlock(&e->commit_lock);
@@ -716,13 +793,48 @@ static void *committer_thread(void *arg)
     return NULL;
 }
 
+/* Adds one message of site_id to the hold table. */
+static void hold_add(site_hold **h, int *n, int64_t site_id)
+{
+    for (int i = 0; i < *n; i++) {
+        if ((*h)[i].site_id == site_id) {
+            (*h)[i].held++;
+            return;
+        }
+    }
+    *h = hd_xrealloc(*h, sizeof **h * (size_t)(*n + 1));
+    (*h)[(*n)++] = (site_hold){ site_id, 1 };
+}
+
+/* What this engine holds per site: sending, waiting for a token, claimed
+ * ahead (a claim gives a site no more than its share minus these). */
+static void holds_count(const engine *e, site_hold **h, int *n)
+{
+    *h = NULL;
+    *n = 0;
+    for (int i = 0; i < e->nflights; i++)
+        hold_add(h, n, e->flights[i]->m.site_id);
+    for (int i = 0; i < e->nparked; i++)
+        hold_add(h, n, e->parked[i].m.site_id);
+    for (int i = 0; i < e->nready; i++)
+        hold_add(h, n, e->ready[i].m.site_id);
+}
+
 /* Hands e->outs and a claim over to the committer (curl thread). */
 static void commit_submit(engine *e, int claim_limit)
 {
+    site_hold *held = NULL;
+    int nheld = 0;
+    if (claim_limit > 0)
+        holds_count(e, &held, &nheld);
     pthread_mutex_lock(&e->commit_lock);
     e->job_outs = e->outs;
     e->job_nouts = e->nouts;
     e->job_claim = claim_limit;
+    free(e->job_held);
+    e->job_held = held;
+    e->job_nheld = nheld;
+    e->job_rotation = e->rotation++;
     e->job_done = false;
     e->job_ready = true;
     pthread_cond_signal(&e->commit_cond);
@@ -763,7 +875,13 @@ static bool commit_collect(engine *e, bool wait, hd_status *rc, int *claim_limit
     bool done = e->job_done;
     pending_out *outs = e->job_outs;
     int nouts = e->job_nouts;
+    circuit_event *events = NULL;
+    int nevents = 0;
     if (done) {
+        events = e->job_events;
+        nevents = e->job_nevents;
+        e->job_events = NULL;
+        e->job_nevents = 0;
         *rc = e->job_rc;
         *claim_limit = e->job_claim;
         *claimed = e->job_claimed;
@@ -782,6 +900,7 @@ static bool commit_collect(engine *e, bool wait, hd_status *rc, int *claim_limit
         publish_recorded(e, outs, nouts);
     else
         outs_restore(e, outs, nouts);
+    circuits_changed(e, events, nevents);
     return true;
 }
 
@@ -791,7 +910,7 @@ static hd_status commit_now(engine *e)
 {
     message_list none;
     hd_error err = {0};
-    hd_status rc = commit_batch(e->st, e->owner, e->d.lease_ms, e->outs, e->nouts, 0, &none, &err);
+    hd_status rc = commit_batch(e->st, e->owner, e->outs, e->nouts, NULL, &none, &err);
     if (rc == HD_OK) {
         pending_out *outs = e->outs;
         int n = e->nouts;
@@ -801,6 +920,10 @@ static hd_status commit_now(engine *e)
     } else {
         set_last_error(e, err.msg);
     }
+    circuit_event *events = NULL;
+    int nevents = 0;
+    store_take_circuit_events(e->st, &events, &nevents);
+    circuits_changed(e, events, nevents);
     return rc;
 }
 
@@ -815,7 +938,7 @@ static void start_message(engine *e, message *m, bool resumed, int64_t claimed_a
     const site *s = site_lookup(e, m->site_id, &err);
     if (!s) {
         res.error = hd_xasprintf("site %" PRId64 " not found: %s", m->site_id, err.msg);
-        add_outcome(e, m, number, &res, NULL);
+        add_outcome(e, m, number, &res, NULL, false);
         message_free(m);
         return;
     }
@@ -829,7 +952,7 @@ static void start_message(engine *e, message *m, bool resumed, int64_t claimed_a
         bool usable = te->token && (resumed || hd_mono_ms() < te->refresh_at);
         if (!usable && resumed && te->last_error) {
             res.error = hd_xstrdup(te->last_error);
-            add_outcome(e, m, number, &res, NULL);
+            add_outcome(e, m, number, &res, NULL, false);
             message_free(m);
             return;
         }
@@ -843,7 +966,7 @@ static void start_message(engine *e, message *m, bool resumed, int64_t claimed_a
     http_request req;
     if (request_build(s, m, &ctx, &req, &err) != HD_OK) {
         res.error = hd_xstrdup(err.msg);
-        add_outcome(e, m, number, &res, NULL);
+        add_outcome(e, m, number, &res, NULL, false);
         message_free(m);
         return;
     }
@@ -858,7 +981,7 @@ static void start_message(engine *e, message *m, bool resumed, int64_t claimed_a
     if (http_transfer_new(&req, &opt, reuse, &t, &err) != HD_OK) {
         request_free(&req);
         res.error = hd_xstrdup(err.msg);
-        add_outcome(e, m, number, &res, headers);
+        add_outcome(e, m, number, &res, headers, false);
         message_free(m);
         return;
     }
@@ -877,7 +1000,7 @@ static void start_message(engine *e, message *m, bool resumed, int64_t claimed_a
     if (mc != CURLM_OK) {
         res.error = hd_xasprintf("curl: %s", curl_multi_strerror(mc));
         res.started_at = t->started_at;
-        add_outcome(e, &f->m, number, &res, f->request_headers);
+        add_outcome(e, &f->m, number, &res, f->request_headers, false);
         f->request_headers = NULL;
         flight_free(f);
         return;
@@ -972,36 +1095,66 @@ static bool slot_free(const engine *e)
 }
 
 /* A message claimed ahead is given back instead of sent when it waited too
- * long for a connection (lease_fresh), or when its site has been paused
- * meanwhile. */
+ * long for a connection (lease_fresh), when its site has been paused
+ * meanwhile, or when its site's circuit opened (unless it is the probe). */
 static bool ready_stale(engine *e, const ready_msg *r)
 {
     if (!lease_fresh(e, r->claimed_at))
+        return true;
+    if (!r->m.probe && site_open(e, r->m.site_id))
         return true;
     const site *s = site_lookup(e, r->m.site_id, NULL);
     return s && !s->enabled;
 }
 
-/* Step 1: fill free slots from the messages claimed ahead. */
+/* True when the site already has its max_in_flight transfers under way
+ * here (active: sending and parked per site, counted by the caller). */
+static bool site_full(engine *e, const site_hold *active, int nactive, int64_t site_id)
+{
+    int n = 0;
+    for (int i = 0; i < nactive; i++)
+        if (active[i].site_id == site_id)
+            n = active[i].held;
+    if (n == 0)
+        return false;
+    const site *s = site_lookup(e, site_id, NULL);
+    return s && n >= site_max_in_flight(s, e->d.concurrency);
+}
+
+/* Step 1: fill free slots from the messages claimed ahead, oldest claim
+ * first, skipping those whose site has its share under way already (they
+ * keep their place for the next free slot). */
 static void start_ready(engine *e)
 {
-    int taken = 0, started = 0, nstale = 0;
+    if (e->nready == 0)
+        return;
+    site_hold *active = NULL;
+    int nactive = 0;
+    for (int i = 0; i < e->nflights; i++)
+        hold_add(&active, &nactive, e->flights[i]->m.site_id);
+    for (int i = 0; i < e->nparked; i++)
+        hold_add(&active, &nactive, e->parked[i].m.site_id);
+    int keep = 0, started = 0, nstale = 0;
     int64_t *stale = NULL;
-    while (taken < e->nready && slot_free(e)) {
-        ready_msg *r = &e->ready[taken++];
-        if (ready_stale(e, r)) {
+    for (int i = 0; i < e->nready; i++) {
+        ready_msg r = e->ready[i];
+        if (ready_stale(e, &r)) {
             stale = hd_xrealloc(stale, sizeof *stale * (size_t)(nstale + 1));
-            stale[nstale++] = r->m.id;
-            message_free(&r->m);
+            stale[nstale++] = r.m.id;
+            message_free(&r.m);
             continue;
         }
-        start_message(e, &r->m, false, r->claimed_at);
+        if (!slot_free(e) || site_full(e, active, nactive, r.m.site_id)) {
+            e->ready[keep++] = r;
+            continue;
+        }
+        int64_t site_id = r.m.site_id;
+        start_message(e, &r.m, false, r.claimed_at);
+        hold_add(&active, &nactive, site_id);
         started++;
     }
-    if (taken == 0)
-        return;
-    memmove(e->ready, e->ready + taken, sizeof *e->ready * (size_t)(e->nready - taken));
-    e->nready -= taken;
+    e->nready = keep;
+    free(active);
     release_ids(e, stale, nstale);
     free(stale);
     if (started > 0)
@@ -1166,11 +1319,18 @@ static void engine_loop(engine *e)
         if (timeout < 0)
             timeout = 0;
         if (timeout > 0 || e->nflights > 0 || e->ntoken_flights > 0 || e->job_busy) {
-            CURLMcode mc = curl_multi_poll(e->multi, NULL, 0, (int)timeout, NULL);
+            /* Another process's commit (a send, an import) ends the wait at
+             * once: the poll interval is only the fallback. */
+            struct curl_waitfd wfd = { .fd = e->watch ? db_watch_fd(e->watch) : -1,
+                                       .events = CURL_WAIT_POLLIN };
+            CURLMcode mc = curl_multi_poll(e->multi, e->watch ? &wfd : NULL, e->watch ? 1 : 0,
+                                           (int)timeout, NULL);
             if (mc != CURLM_OK) {
                 set_last_error(e, curl_multi_strerror(mc));
                 usleep(10000);
             }
+            if (e->watch && (wfd.revents & CURL_WAIT_POLLIN) && db_watch_changed(e->watch))
+                next_claim = 0;
         }
     }
 }
@@ -1226,6 +1386,10 @@ static void engine_free(engine *e)
         store_close(e->st);
     if (e->commit_st)
         store_close(e->commit_st);
+    db_watch_close(e->watch);
+    free(e->open_sites);
+    free(e->job_held);
+    free(e->job_events);
     free(e->database);
     free(e->d.user_agent);
     free(e->flights);
@@ -1292,6 +1456,13 @@ hd_status engine_start(const config *cfg, const engine_options *opt, engine **ou
     /* Leases of sites without their own timeout use the delivery default. */
     store_set_default_timeout(e->st, e->d.timeout_ms);
     store_set_default_timeout(e->commit_st, e->d.timeout_ms);
+    store_set_breaker(e->st, &e->d.breaker);
+    store_set_breaker(e->commit_st, &e->d.breaker);
+    /* Without a watch (no inotify, an unwatchable directory) the engine
+     * polls every poll_interval as before. */
+    hd_error werr = {0};
+    if (db_watch_open(e->database, &e->watch, &werr) != HD_OK)
+        e->watch = NULL;
     e->sites.counter = store_change_counter(e->st);
     e->multi = curl_multi_init();
     if (!e->multi) {

@@ -418,7 +418,18 @@ hd_status site_validate(const site *s, hd_error *err)
     if (s->timeout_ms != 0 && (s->timeout_ms < 1 || s->timeout_ms > SITE_TIMEOUT_MAX_MS))
         return hd_error_set(err, HD_INVALID,
                             "timeout: must be between 1ms and 10m (0 means the default)");
+    if (s->max_in_flight < 0 || s->max_in_flight > SITE_MAX_IN_FLIGHT)
+        return hd_error_set(err, HD_INVALID,
+                            "max_in_flight: must be between 1 and %d (0 means the default: "
+                            "half of delivery.concurrency)", SITE_MAX_IN_FLIGHT);
     if ((rc = check_headers(s, err)) != HD_OK)
         return rc;
     return check_auth(s, err);
+}
+
+int site_max_in_flight(const site *s, int concurrency)
+{
+    if (s && s->max_in_flight > 0)
+        return s->max_in_flight;
+    return concurrency >= 2 ? concurrency / 2 : 1;
 }

@@ -116,13 +116,13 @@ static void test_open_creates_private_file(void **state)
     if (stat(wal, &sb) == 0)
         assert_int_equal(sb.st_mode & 0777, 0600);
     free(wal);
-    assert_int_equal(store_schema_version(st), 2);
+    assert_int_equal(store_schema_version(st), 3);
     add_site(st, "one", 0);
     store_close(st);
 
     /* Reopening runs no migration again and keeps the data. */
     assert_int_equal(store_open(path, NULL, &st, &err), HD_OK);
-    assert_int_equal(store_schema_version(st), 2);
+    assert_int_equal(store_schema_version(st), 3);
     site s;
     assert_int_equal(store_site_get_by_name(st, "one", &s, &err), HD_OK);
     site_free(&s);
@@ -1338,7 +1338,9 @@ static void test_sites_list_stats_and_histogram(void **state)
         ids[i] = add_msg(f->st, f->site_b, "x", NULL);
     add_msg(f->st, f->site_a, "x", NULL);
     message_list l;
-    int64_t now = hd_now_ms();
+    /* The histogram counts whole seconds: 900 ms into one, so that
+     * now - 500 is the same second and now - 1500 the one before. */
+    int64_t now = hd_now_ms() / 1000 * 1000 + 900;
     assert_int_equal(store_claim(f->st, "A", now + 5, 0, 100, &l, &err), HD_OK);
     message_list_free(&l);
     attempt_outcome o[3] = {
@@ -1420,20 +1422,24 @@ static void test_query_plans_use_indexes(void **state)
 {
     fixture *f = *state;
     static const char *const fixed[] = {
-        "CLAIM", "NEXT_DUE", "PENDING_COUNT", "RELEASE_LEASES", "PURGE", "ATTEMPTS_OF",
+        "CLAIM", "SITE_FIRST_DUE", "CLAIM_SITES", "CIRCUIT_GET", "PENDING_COUNT", "RELEASE_LEASES", "PURGE", "ATTEMPTS_OF",
         "HISTOGRAM", "SITE_RECENT", "SITES_PENDING", "SITE_FAIL_PENDING", "MSG_GET",
         "OUTCOME_UPDATE", "SITES_PENDING",
     };
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
         assert_indexed(f->st, fixed[i], NULL, PAGE_FIRST);
-    /* The claim and the engine's wake-up time walk the partial due index. */
+    /* The claim and the engine's wake-up time walk one site's slice of the
+     * partial due index. */
     hd_buf plan = { 0 };
     hd_error err = { 0 };
     assert_int_equal(store_debug_plan(f->st, "CLAIM", NULL, PAGE_FIRST, &plan, &err), HD_OK);
-    assert_non_null(strstr(hd_buf_str(&plan), "USING INDEX messages_due"));
+    assert_non_null(strstr(hd_buf_str(&plan), "USING INDEX messages_site_due (site_id=? AND due_at<?)"));
     hd_buf_reset(&plan);
-    assert_int_equal(store_debug_plan(f->st, "NEXT_DUE", NULL, PAGE_FIRST, &plan, &err), HD_OK);
-    assert_non_null(strstr(hd_buf_str(&plan), "USING INDEX messages_due"));
+    assert_int_equal(store_debug_plan(f->st, "SITE_FIRST_DUE", NULL, PAGE_FIRST, &plan, &err), HD_OK);
+    assert_non_null(strstr(hd_buf_str(&plan), "USING INDEX messages_site_due (site_id=?)"));
+    hd_buf_reset(&plan);
+    assert_int_equal(store_debug_plan(f->st, "SITE_FAIL_PENDING", NULL, PAGE_FIRST, &plan, &err), HD_OK);
+    assert_non_null(strstr(hd_buf_str(&plan), "site_id=?"));
     hd_buf_reset(&plan);
     assert_int_equal(store_debug_plan(f->st, "PURGE", NULL, PAGE_FIRST, &plan, &err), HD_OK);
     assert_non_null(strstr(hd_buf_str(&plan), "USING INDEX messages_created"));

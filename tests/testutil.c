@@ -427,6 +427,10 @@ bool tu_world_open(tu_world *w, const char *hmac_secret)
     w->cfg.delivery.retry_interval_ms = 50;
     w->cfg.delivery.poll_interval_ms = 20;
     w->cfg.delivery.synchronous_full = false;
+    /* Most tests check one rule (retries, leases, auth) with sites that
+     * fail on purpose: the breaker would make them wait.  The isolation
+     * tests turn it on. */
+    w->cfg.delivery.breaker.failures = 0;
     hd_error err = {0};
     store_options so = { .synchronous_full = false };
     if (store_open(w->cfg.database, &so, &w->st, &err) != HD_OK) {
