@@ -201,6 +201,8 @@ struct engine {
     /* Worker thread only. */
     bool job_busy;           /* a job is handed over and not yet taken back */
     unsigned rotation;       /* advances with every claim (fair round-robin start) */
+    int64_t *job_failing;    /* sites with a failed attempt in the job under way */
+    int njob_failing;
     int64_t *open_sites;     /* sites whose circuit this engine saw open: their
                                 messages claimed ahead are given back, not sent */
     int nopen_sites;
@@ -827,6 +829,14 @@ static void commit_submit(engine *e, int claim_limit)
     int nheld = 0;
     if (claim_limit > 0)
         holds_count(e, &held, &nheld);
+    e->njob_failing = 0;
+    for (int i = 0; i < e->nouts; i++) {
+        if (e->outs[i].o.verdict != VERDICT_FAIL)
+            continue;
+        e->job_failing = hd_xrealloc(e->job_failing,
+                                     sizeof *e->job_failing * (size_t)(e->njob_failing + 1));
+        e->job_failing[e->njob_failing++] = e->outs[i].o.a.site_id;
+    }
     pthread_mutex_lock(&e->commit_lock);
     e->job_outs = e->outs;
     e->job_nouts = e->nouts;
@@ -896,6 +906,7 @@ static bool commit_collect(engine *e, bool wait, hd_status *rc, int *claim_limit
     if (!done)
         return false;
     e->job_busy = false;
+    e->njob_failing = 0;
     if (*rc == HD_OK)
         publish_recorded(e, outs, nouts);
     else
@@ -1107,10 +1118,30 @@ static bool ready_stale(engine *e, const ready_msg *r)
     return s && !s->enabled;
 }
 
+/* A failed attempt of the site is not recorded yet: its circuit may be
+ * about to open.  Its next transfer waits for that commit (a few ms), so
+ * that the breaker opens after exactly delivery.breaker.failures attempts
+ * and no message spends an attempt on a circuit that is already open. */
+static bool site_suspect(const engine *e, int64_t site_id)
+{
+    if (!breaker_enabled(&e->d.breaker))
+        return false;
+    for (int i = 0; i < e->njob_failing; i++)
+        if (e->job_failing[i] == site_id)
+            return true;
+    for (int i = 0; i < e->nouts; i++)
+        if (e->outs[i].o.verdict == VERDICT_FAIL && e->outs[i].o.a.site_id == site_id)
+            return true;
+    return false;
+}
+
 /* True when the site already has its max_in_flight transfers under way
- * here (active: sending and parked per site, counted by the caller). */
+ * here (active: sending and parked per site, counted by the caller), or
+ * must wait for a failure to be recorded (site_suspect). */
 static bool site_full(engine *e, const site_hold *active, int nactive, int64_t site_id)
 {
+    if (site_suspect(e, site_id))
+        return true;
     int n = 0;
     for (int i = 0; i < nactive; i++)
         if (active[i].site_id == site_id)
@@ -1389,6 +1420,7 @@ static void engine_free(engine *e)
     db_watch_close(e->watch);
     free(e->open_sites);
     free(e->job_held);
+    free(e->job_failing);
     free(e->job_events);
     free(e->database);
     free(e->d.user_agent);

@@ -2708,6 +2708,24 @@ hd_status store_pending_count(store *st, int64_t *count, hd_error *err)
 /* ------------------------------------------------------------------------ */
 /* Test hooks                                                               */
 
+static uint64_t vm_steps_of(sqlite3_stmt *s)
+{
+    return s ? (uint64_t)sqlite3_stmt_status(s, SQLITE_STMTSTATUS_VM_STEP, 0) : 0;
+}
+
+uint64_t store_debug_vm_steps(store *st)
+{
+    uint64_t n = 0;
+    for (int i = 0; i < STMT_COUNT; i++)
+        n += vm_steps_of(st->stmts[i]);
+    for (int i = 0; i < SHAPE_COUNT; i++) {
+        for (int d = 0; d < PAGE_DIRS; d++)
+            n += vm_steps_of(st->page_stmts[i][d]);
+        n += vm_steps_of(st->count_stmts[i]);
+    }
+    return n;
+}
+
 hd_status store_debug_plan(store *st, const char *name, const msg_filter *f, page_dir dir,
                            hd_buf *out, hd_error *err)
 {

@@ -15,4 +15,11 @@
 hd_status store_debug_plan(store *st, const char *name, const msg_filter *f, page_dir dir,
                            hd_buf *out, hd_error *err);
 
+/* SQLite virtual-machine steps run so far by this connection's cached
+ * statements (sqlite3_stmt_status SQLITE_STMTSTATUS_VM_STEP, summed; the
+ * counters survive resets).  The difference around a store call is what the
+ * call cost, whatever its plan: a test can bound it, so that a plan
+ * regression (a scan where a seek was meant) fails. */
+uint64_t store_debug_vm_steps(store *st);
+
 #endif
