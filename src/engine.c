@@ -97,6 +97,9 @@
  * run from the claim, so the reserve is kept to a few ticks' worth. */
 #define READY_DEPTH 3
 
+/* How often (ms) the site cache looks whether any site changed. */
+#define SITE_CACHE_CHECK_MS 250
+
 /* Attempts sent and not yet durably recorded (under way, or finished and
  * waiting for the committer), in units of delivery.concurrency: what a
  * kill -9 can cost in re-sent attempts.  The committer records what
@@ -306,10 +309,13 @@ static const site *site_lookup(engine *e, int64_t id, hd_error *err)
 {
     /* Any commit (our own included) changes the counter, so asking for it
      * per message would refetch the sites after every tick: look at most
-     * once per poll interval.  A site edit reaches new attempts within that;
-     * a pause is immediate anyway (the claim skips paused sites). */
+     * every SITE_CACHE_CHECK_MS (or poll interval, when shorter).  A site
+     * edit reaches new attempts within that, however long the poll interval
+     * is; a pause is immediate anyway (the claim skips paused sites). */
     int64_t mono = hd_mono_ms();
-    if (mono >= e->sites.checked_at + e->d.poll_interval_ms) {
+    int64_t every = e->d.poll_interval_ms < SITE_CACHE_CHECK_MS ? e->d.poll_interval_ms
+                                                                : SITE_CACHE_CHECK_MS;
+    if (mono >= e->sites.checked_at + every) {
         e->sites.checked_at = mono;
         uint64_t counter = store_change_counter(e->st);
         if (counter != e->sites.counter) {
