@@ -263,6 +263,7 @@ hd_status store_claim(store *st, const char *owner, int64_t now_ms, int64_t leas
 /* The outcome of one attempt, as the engine hands it to the store. */
 typedef struct attempt_outcome {
     attempt a;               /* the attempt row to insert (a.number, times, code, texts) */
+    msg_status old_status;   /* what it was when claimed (Queued or Resent) */
     msg_status new_status;   /* what the message becomes */
     int64_t next_due_at;     /* when pending: time of the next attempt */
     int64_t retry_after_ms;  /* the Retry-After the answer asked for (0 = none) */

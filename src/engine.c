@@ -394,6 +394,7 @@ static void add_outcome(engine *e, const message *m, int number, http_result *re
     int64_t now = hd_now_ms();
     int64_t asked = retry_after_from_response(o.a.response_code, o.a.response_headers, now);
     retry_decision d = retry_decide_after(&p, number, o.a.error == NULL, now, asked);
+    o.old_status = m->status;
     o.new_status = d.status;
     o.next_due_at = d.next_due_at;
     /* Shown as "(Retry-After)" only where it made the wait longer. */
@@ -1357,16 +1358,19 @@ static void engine_loop(engine *e)
             timeout = 0;
         if (timeout > 0 || e->nflights > 0 || e->ntoken_flights > 0 || e->job_busy) {
             /* Another process's commit (a send, an import) ends the wait at
-             * once: the poll interval is only the fallback. */
-            struct curl_waitfd wfd = { .fd = e->watch ? db_watch_fd(e->watch) : -1,
+             * once: the poll interval is only the fallback.  Only when idle:
+             * a busy engine claims often anyway, and every WAL write of its
+             * own committer would wake this poll for nothing. */
+            bool watch = e->watch && idle;
+            struct curl_waitfd wfd = { .fd = watch ? db_watch_fd(e->watch) : -1,
                                        .events = CURL_WAIT_POLLIN };
-            CURLMcode mc = curl_multi_poll(e->multi, e->watch ? &wfd : NULL, e->watch ? 1 : 0,
+            CURLMcode mc = curl_multi_poll(e->multi, watch ? &wfd : NULL, watch ? 1 : 0,
                                            (int)timeout, NULL);
             if (mc != CURLM_OK) {
                 set_last_error(e, curl_multi_strerror(mc));
                 usleep(10000);
             }
-            if (e->watch && (wfd.revents & CURL_WAIT_POLLIN) && db_watch_changed(e->watch))
+            if (watch && (wfd.revents & CURL_WAIT_POLLIN) && db_watch_changed(e->watch))
                 next_claim = 0;
         }
     }

@@ -166,6 +166,23 @@ static int total_attempts(fixture *f, const int64_t *ids, int n)
     return sum;
 }
 
+/* The live counters (kept by the store as statuses change) against a real
+ * count of the rows. */
+static void assert_counts_exact(fixture *f)
+{
+    int64_t live[MSG_STATUS_COUNT];
+    assert_int_equal(store_status_counts(f->st, live, NULL), HD_OK);
+    for (int s = 0; s < MSG_STATUS_COUNT; s++) {
+        /* A time bound makes it count rows instead of reading the counters. */
+        msg_filter flt = { .status_mask = MSG_STATUS_BIT(s), .since_ms = 1 };
+        int64_t rows = 0;
+        assert_int_equal(store_messages_count(f->st, &flt, &rows, NULL), HD_OK);
+        if (rows != live[s])
+            fail_msg("%s: %lld rows, counter says %lld", msg_status_name((msg_status)s),
+                     (long long)rows, (long long)live[s]);
+    }
+}
+
 static bool is_done(const message *m)
 {
     return m->status == MSG_DONE;
@@ -301,6 +318,7 @@ static void test_breaker_opens_probes_and_closes(void **state)
     printf("%d attempts: %d to open, %d probes\n", n, FAILURES, probes);
     assert_true(probes >= 3 && probes <= 6);
     assert_int_equal(n - FAILURES - probes, N - 1);
+    assert_counts_exact(f);
     free(sp);
     free(ids);
 }
@@ -331,6 +349,7 @@ static void test_breaker_off_keeps_the_retry_rule(void **state)
         free(sp);
     }
     assert_int_equal(site_circuit(f, site_id).state, CIRCUIT_CLOSED);
+    assert_counts_exact(f);
     free(ids);
 }
 
