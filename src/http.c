@@ -239,6 +239,11 @@ hd_status http_transfer_new(http_request *req, const http_options *opt, CURL *re
     SET(CURLOPT_SSL_VERIFYPEER, 1L);
     SET(CURLOPT_SSL_VERIFYHOST, 2L);
     SET(CURLOPT_NOSIGNAL, 1L);
+    /* No proxy from the environment (http_proxy, ALL_PROXY...): SPEC §2 uses
+     * proxies only when configured, and the private-address check must see
+     * the address actually connected to, not a proxy's.  It also spares
+     * curl five getenv lookups per attempt. */
+    SET(CURLOPT_PROXY, "");
     SET(CURLOPT_TIMEOUT_MS, (long)t->opt.timeout_ms);
     SET(CURLOPT_CONNECTTIMEOUT_MS, (long)t->opt.timeout_ms);
     SET(CURLOPT_TCP_KEEPALIVE, 1L);
