@@ -76,7 +76,9 @@ static const cli_cmd commands[] = {
     { "queue", cli_cmd_queue, true, "list messages still to be delivered",
       "usage: hookdesk queue [--site S] [--customer C] [--limit N] [--format table|json|csv]\n"
       "  RETRIES counts attempts after the first; NEXT is the countdown to the\n"
-      "  next attempt, 'sending' while one is in flight, 'paused' for a paused site.\n" },
+      "  next attempt, 'sending' while one is in flight, 'paused' for a paused site,\n"
+      "  'circuit open, probe in 7s' while its site's circuit breaker is open, and\n"
+      "  '59m (Retry-After)' when the receiver asked for that wait.\n" },
     { "show", cli_cmd_show, true, "one message with its payload and every attempt",
       "usage: hookdesk show ID [--format text|json]\n" },
     { "resend", cli_cmd_resend, true, "resend messages as new linked messages",
@@ -105,6 +107,8 @@ static const cli_cmd commands[] = {
       "  --header NAME          header: the header carrying the secret (e.g. X-Api-Key)\n"
       "  --content-type T       application/json (default) or application/x-www-form-urlencoded\n"
       "  --timeout D            per-attempt timeout (e.g. 5s; 0 = delivery.timeout)\n"
+      "  --max-in-flight N      most requests to the site at once per engine, 1..256\n"
+      "                         ('default': half of delivery.concurrency, at least 1)\n"
       "  --add-header 'N: V'    extra static header (repeatable)\n"
       "  --clear-headers        (edit) drop the extra headers first\n"
       "  --disabled             (add) create the site paused\n"

@@ -84,6 +84,10 @@ struct json_t *cli_json_str(const char *s);            /* null for NULL; invalid
 struct json_t *cli_json_strn(const char *s, size_t n); /* same with a length (may hold NULs) */
 void cli_json_print(FILE *out, struct json_t *obj);    /* one compact line; steals obj */
 
+/* A circuit in words, countdowns as the queue's ("4m58s"): "closed",
+ * "open, probe in 7s", "open, probe due", "open, probing". */
+void cli_circuit_state(const circuit *c, int64_t now_ms, char *out, size_t outlen);
+
 /* Messages in the three formats (logs). */
 void cli_message_json_fields(struct json_t *obj, const message *m);
 

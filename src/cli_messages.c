@@ -269,54 +269,111 @@ int cli_cmd_logs(cli_ctx *ctx, int argc, char **argv)
 typedef struct queue_state {
     cli_format format;
     cli_table table;
-    site_stats_list sites;   /* to show "paused" for disabled sites */
+    site_stats_list sites;   /* paused sites and open circuits */
+    bool breaker;            /* delivery.breaker is on: circuits hold messages back */
     int64_t now;
 } queue_state;
 
-static bool site_paused(const queue_state *qs, int64_t site_id)
+static const site_stats *find_site(const site_stats_list *l, int64_t site_id)
 {
-    for (int i = 0; i < qs->sites.count; i++)
-        if (qs->sites.items[i].s.id == site_id)
-            return !qs->sites.items[i].s.enabled;
-    return false;
+    for (int i = 0; i < l->count; i++)
+        if (l->items[i].s.id == site_id)
+            return &l->items[i];
+    return NULL;
+}
+
+/* True when the site's circuit, not the message's own time, is what it
+ * waits for: open with the probe not later than the message's due time, or
+ * a probe under way.  breaker: delivery.breaker is on in this configuration
+ * (when off, engines do not look at circuits). */
+static bool circuit_holds(const circuit *c, const message *m, bool breaker)
+{
+    if (!breaker || !c || m->in_flight)
+        return false;
+    return c->state == CIRCUIT_PROBING || (c->state == CIRCUIT_OPEN && m->due_at <= c->until_ms);
+}
+
+/* Why a pending message waits and for how long, for NEXT and `show`:
+ * "sending", "paused", "circuit open, probe in 7s", "59m (Retry-After)",
+ * "3s", "now". */
+static void wait_text(const message *m, const site_stats *ss, bool breaker, int64_t now,
+                      char *out, size_t len)
+{
+    if (m->in_flight) {
+        snprintf(out, len, "sending");
+    } else if (ss && !ss->s.enabled) {
+        snprintf(out, len, "paused");
+    } else if (ss && circuit_holds(&ss->circuit, m, breaker)) {
+        char d[64];
+        cli_circuit_state(&ss->circuit, now, d, sizeof d);
+        snprintf(out, len, "circuit %s", d);
+    } else {
+        char in[32];
+        duration_format_short(m->due_at > now ? m->due_at - now : 0, in, sizeof in);
+        if (m->retry_after_ms > 0 && m->due_at > now)
+            snprintf(out, len, "%s (Retry-After)", in);
+        else
+            snprintf(out, len, "%s", in);
+    }
+}
+
+/* "circuit" (its site's state, null for a deleted site), "next_probe_at"
+ * (while open) and "held_by_circuit" (that, not its own time, is what it
+ * waits for). */
+static void circuit_json_fields(json_t *o, const message *m, const site_stats *ss, bool breaker)
+{
+    char ts[32];
+    json_object_set_new(o, "circuit", ss ? json_string(circuit_state_name(ss->circuit.state))
+                                         : json_null());
+    if (ss && ss->circuit.state == CIRCUIT_OPEN) {
+        hd_time_rfc3339(ss->circuit.until_ms, ts);
+        json_object_set_new(o, "next_probe_at", json_string(ts));
+    } else {
+        json_object_set_new(o, "next_probe_at", json_null());
+    }
+    json_object_set_new(o, "held_by_circuit",
+                        json_boolean(ss && circuit_holds(&ss->circuit, m, breaker)));
+}
+
+static void queue_json(const queue_state *qs, const message *m, const site_stats *ss)
+{
+    json_t *o = json_object();
+    char ts[32];
+    json_object_set_new(o, "id", json_integer(m->id));
+    json_object_set_new(o, "customer", cli_json_str(m->customer));
+    json_object_set_new(o, "site", cli_json_str(m->site_name));
+    json_object_set_new(o, "retries", json_integer(m->attempts > 1 ? m->attempts - 1 : 0));
+    json_object_set_new(o, "attempts", json_integer(m->attempts));
+    json_object_set_new(o, "status", json_string(msg_status_name(m->status)));
+    json_object_set_new(o, "in_flight", json_boolean(m->in_flight));
+    json_object_set_new(o, "paused", json_boolean(ss && !ss->s.enabled));
+    if (m->due_at) {
+        hd_time_rfc3339(m->due_at, ts);
+        json_object_set_new(o, "next_attempt_at", json_string(ts));
+    } else {
+        json_object_set_new(o, "next_attempt_at", json_null());
+    }
+    json_object_set_new(o, "retry_after_ms",
+                        m->retry_after_ms > 0 ? json_integer(m->retry_after_ms) : json_null());
+    circuit_json_fields(o, m, ss, qs->breaker);
+    cli_json_print(stdout, o);
 }
 
 static void queue_row(void *state, const message *m)
 {
     queue_state *qs = state;
+    const site_stats *ss = find_site(&qs->sites, m->site_id);
+    if (qs->format == FORMAT_JSON) {
+        queue_json(qs, m, ss);
+        return;
+    }
     /* Retries = attempts made after the first (SPEC §1); attempts counts the
      * attempts recorded so far, so a message tried twice has one retry. */
     int retries = m->attempts > 1 ? m->attempts - 1 : 0;
-    bool paused = site_paused(qs, m->site_id);
-    if (qs->format == FORMAT_JSON) {
-        json_t *o = json_object();
-        char ts[32];
-        json_object_set_new(o, "id", json_integer(m->id));
-        json_object_set_new(o, "customer", cli_json_str(m->customer));
-        json_object_set_new(o, "site", cli_json_str(m->site_name));
-        json_object_set_new(o, "retries", json_integer(retries));
-        json_object_set_new(o, "attempts", json_integer(m->attempts));
-        json_object_set_new(o, "status", json_string(msg_status_name(m->status)));
-        json_object_set_new(o, "in_flight", json_boolean(m->in_flight));
-        json_object_set_new(o, "paused", json_boolean(paused));
-        if (m->due_at) {
-            hd_time_rfc3339(m->due_at, ts);
-            json_object_set_new(o, "next_attempt_at", json_string(ts));
-        } else {
-            json_object_set_new(o, "next_attempt_at", json_null());
-        }
-        cli_json_print(stdout, o);
-        return;
-    }
-    char id[24], retr[16], next[32];
+    char id[24], retr[16], next[96];
     snprintf(id, sizeof id, "%lld", (long long)m->id);
     snprintf(retr, sizeof retr, "%d", retries);
-    if (m->in_flight)
-        snprintf(next, sizeof next, "sending");
-    else if (paused)
-        snprintf(next, sizeof next, "paused");
-    else
-        duration_format_short(m->due_at > qs->now ? m->due_at - qs->now : 0, next, sizeof next);
+    wait_text(m, ss, qs->breaker, qs->now, next, sizeof next);
     const char *cells[] = {
         id, m->customer ? m->customer : "", m->site_name ? m->site_name : "", retr,
         qs->format == FORMAT_CSV ? msg_status_name(m->status) : msg_status_title(m->status), next,
@@ -337,7 +394,8 @@ int cli_cmd_queue(cli_ctx *ctx, int argc, char **argv)
     int rc = parse_list_opts(ctx, argc, argv, true, &lo);
     if (rc >= 0)
         return rc;
-    queue_state qs = { .format = lo.format, .now = hd_now_ms() };
+    queue_state qs = { .format = lo.format, .now = hd_now_ms(),
+                       .breaker = breaker_enabled(&ctx->cfg.delivery.breaker) };
     hd_error err = { 0 };
     if (store_sites_list(ctx->st, &qs.sites, &err) != HD_OK)
         return cli_report(ctx->cmd, &err);
@@ -393,7 +451,31 @@ static void print_field(const char *label, const char *value)
     free(s);
 }
 
-static void show_text(const message *m, const attempt_list *al)
+/* The "Next:" line of `show`: when, and why it waits when something else
+ * than its own time holds it. */
+static void show_next(const message *m, const site_stats *ss, bool breaker, char *buf,
+                      size_t len)
+{
+    int64_t now = hd_now_ms();
+    char when[32], in[32];
+    if (m->in_flight) {
+        snprintf(buf, len, "sending now");
+    } else if (ss && !ss->s.enabled) {
+        snprintf(buf, len, "paused (when the site is resumed)");
+    } else if (ss && circuit_holds(&ss->circuit, m, breaker)) {
+        wait_text(m, ss, breaker, now, buf, len);   /* "circuit open, probe in 7s" */
+    } else if (m->due_at <= now) {
+        snprintf(buf, len, "due now");
+    } else {
+        hd_time_local(m->due_at, when);
+        duration_format_short(m->due_at - now, in, sizeof in);
+        snprintf(buf, len, "%s (in %s%s)", when, in,
+                 m->retry_after_ms > 0 ? ", as the receiver asked with Retry-After" : "");
+    }
+}
+
+static void show_text(const message *m, const attempt_list *al, const site_stats *ss,
+                      bool breaker)
 {
     char buf[96];
     printf("Message %lld (%s)\n", (long long)m->id, m->webhook_id);
@@ -414,19 +496,9 @@ static void show_text(const message *m, const attempt_list *al)
     hd_time_local(m->updated_at, buf);
     print_field("Updated:", buf);
     if (msg_status_pending(m->status)) {
-        if (m->in_flight) {
-            print_field("Next:", "sending now");
-        } else {
-            char when[32], in[32];
-            hd_time_local(m->due_at, when);
-            int64_t now = hd_now_ms();
-            duration_format_short(m->due_at > now ? m->due_at - now : 0, in, sizeof in);
-            if (m->due_at > now)
-                snprintf(buf, sizeof buf, "%s (in %s)", when, in);
-            else
-                snprintf(buf, sizeof buf, "due now");
-            print_field("Next:", buf);
-        }
+        char next[200];
+        show_next(m, ss, breaker, next, sizeof next);
+        print_field("Next:", next);
     }
     if (m->resend_of) {
         snprintf(buf, sizeof buf, "%lld", (long long)m->resend_of);
@@ -462,7 +534,8 @@ static void show_text(const message *m, const attempt_list *al)
         printf("\nNo attempts yet.\n");
 }
 
-static void show_json(const message *m, const attempt_list *al)
+static void show_json(const message *m, const attempt_list *al, const site_stats *ss,
+                      bool breaker)
 {
     char ts[32];
     json_t *o = json_object();
@@ -478,6 +551,9 @@ static void show_json(const message *m, const attempt_list *al)
         json_object_set_new(o, "next_attempt_at", json_null());
     }
     json_object_set_new(o, "in_flight", json_boolean(m->in_flight));
+    json_object_set_new(o, "retry_after_ms",
+                        m->retry_after_ms > 0 ? json_integer(m->retry_after_ms) : json_null());
+    circuit_json_fields(o, m, ss, breaker);
     json_object_set_new(o, "resend_of", m->resend_of ? json_integer(m->resend_of) : json_null());
     json_object_set_new(o, "last_error", cli_json_str(m->last_error));
     json_error_t jerr;
@@ -538,6 +614,7 @@ int cli_cmd_show(cli_ctx *ctx, int argc, char **argv)
     message m;
     memset(&m, 0, sizeof m);
     attempt_list al = { 0 };
+    site_stats_list sites = { 0 };
     hd_error err = { 0 };
     int rc = 0;
     if (store_message_get(ctx->st, id, &m, &err) != HD_OK) {
@@ -548,13 +625,20 @@ int cli_cmd_show(cli_ctx *ctx, int argc, char **argv)
         rc = cli_report(ctx->cmd, &err);
         goto out;
     }
+    if (store_sites_list(ctx->st, &sites, &err) != HD_OK) {
+        rc = cli_report(ctx->cmd, &err);
+        goto out;
+    }
+    const site_stats *ss = find_site(&sites, m.site_id);
+    bool breaker = breaker_enabled(&ctx->cfg.delivery.breaker);
     if (json)
-        show_json(&m, &al);
+        show_json(&m, &al, ss, breaker);
     else
-        show_text(&m, &al);
+        show_text(&m, &al, ss, breaker);
 out:
     message_free(&m);
     attempt_list_free(&al);
+    site_stats_list_free(&sites);
     return rc;
 }
 

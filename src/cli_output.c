@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cli_internal.h"
+#include "hd_duration.h"
 #include "hd_sanitize.h"
 #include "hd_util.h"
 
@@ -186,6 +187,27 @@ void cli_json_print(FILE *out, json_t *obj)
         free(text);
     }
     json_decref(obj);
+}
+
+void cli_circuit_state(const circuit *c, int64_t now_ms, char *out, size_t outlen)
+{
+    char in[32];
+    switch (c->state) {
+    case CIRCUIT_OPEN:
+        if (c->until_ms > now_ms) {
+            duration_format_short(c->until_ms - now_ms, in, sizeof in);
+            snprintf(out, outlen, "open, probe in %s", in);
+        } else {
+            snprintf(out, outlen, "open, probe due");
+        }
+        return;
+    case CIRCUIT_PROBING:
+        snprintf(out, outlen, "open, probing");
+        return;
+    case CIRCUIT_CLOSED:
+        break;
+    }
+    snprintf(out, outlen, "closed");
 }
 
 void cli_message_json_fields(json_t *obj, const message *m)

@@ -5,6 +5,7 @@
  * so nothing invalid is ever saved.  Secrets are write-only: list, test and
  * export print "********" unless `export --show-secrets` is asked for.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <stdlib.h>
@@ -19,16 +20,105 @@
 
 /* ---- list ---- */
 
+enum { LIST_COLS = 8, LIST_CSV_COLS = 12 };
+
+/* "4 (default)" or "2": what the engines of this configuration use. */
+static void max_in_flight_cell(const cli_ctx *ctx, const site *s, char *out, size_t len)
+{
+    int n = site_max_in_flight(s, ctx->cfg.delivery.concurrency);
+    snprintf(out, len, "%d%s", n, s->max_in_flight > 0 ? "" : " (default)");
+}
+
+/* "closed", "open, probe in 7s: <why it opened>", "open, probing: <why>". */
+static void circuit_cell(const circuit *c, int64_t now, char *out, size_t len)
+{
+    char d[64];
+    cli_circuit_state(c, now, d, sizeof d);
+    if (c->state != CIRCUIT_CLOSED && c->reason[0])
+        snprintf(out, len, "%s: %s", d, c->reason);
+    else
+        snprintf(out, len, "%s", d);
+}
+
+/* When the next probe may go: only while open (probing: one is under way). */
+static bool next_probe(const circuit *c, char ts[32])
+{
+    if (c->state != CIRCUIT_OPEN)
+        return false;
+    hd_time_rfc3339(c->until_ms, ts);
+    return true;
+}
+
+static json_t *circuit_json(const circuit *c)
+{
+    char ts[32];
+    json_t *o = json_object();
+    json_object_set_new(o, "state", json_string(circuit_state_name(c->state)));
+    json_object_set_new(o, "failures", json_integer(c->failures));
+    json_object_set_new(o, "reason", c->reason[0] ? cli_json_str(c->reason) : json_null());
+    json_object_set_new(o, "next_probe_at", next_probe(c, ts) ? json_string(ts) : json_null());
+    json_object_set_new(o, "cooldown_ms",
+                        c->state != CIRCUIT_CLOSED ? json_integer(c->cooldown_ms) : json_null());
+    return o;
+}
+
+static void list_json(const cli_ctx *ctx, const site_stats *ss)
+{
+    const site *s = &ss->s;
+    json_t *o = json_object();
+    json_object_set_new(o, "id", json_integer(s->id));
+    json_object_set_new(o, "name", cli_json_str(s->name));
+    json_object_set_new(o, "url", cli_json_str(s->url));
+    json_object_set_new(o, "auth", json_string(auth_kind_name(s->auth)));
+    json_object_set_new(o, "content_type", json_string(content_type_name(s->ctype)));
+    json_object_set_new(o, "timeout_ms", json_integer(s->timeout_ms));
+    json_object_set_new(o, "max_in_flight",
+                        json_integer(site_max_in_flight(s, ctx->cfg.delivery.concurrency)));
+    json_object_set_new(o, "max_in_flight_default", json_boolean(s->max_in_flight <= 0));
+    json_object_set_new(o, "enabled", json_boolean(s->enabled));
+    json_object_set_new(o, "pending", json_integer(ss->pending));
+    json_object_set_new(o, "recent_attempts", json_integer(ss->recent_total));
+    json_object_set_new(o, "recent_ok", json_integer(ss->recent_ok));
+    json_object_set_new(o, "circuit", circuit_json(&ss->circuit));
+    json_t *h = json_object();
+    for (int k = 0; k < s->nheaders; k++)
+        json_object_set_new(h, s->headers[k].name,
+                            cli_json_str(site_header_shown(&s->headers[k])));
+    json_object_set_new(o, "headers", h);
+    cli_json_print(stdout, o);
+}
+
+static void list_csv(const cli_ctx *ctx, const site_stats *ss, const char *pending,
+                     const char *success)
+{
+    const site *s = &ss->s;
+    const circuit *c = &ss->circuit;
+    char mif[16], failures[16], probe[32] = "";
+    snprintf(mif, sizeof mif, "%d", site_max_in_flight(s, ctx->cfg.delivery.concurrency));
+    snprintf(failures, sizeof failures, "%d", c->failures);
+    next_probe(c, probe);
+    const char *cells[LIST_CSV_COLS] = {
+        s->name, s->url, auth_kind_name(s->auth), s->enabled ? "yes" : "no", mif,
+        s->max_in_flight > 0 ? "no" : "yes", pending, success, circuit_state_name(c->state),
+        failures, probe, c->reason,
+    };
+    cli_csv_row(stdout, LIST_CSV_COLS, cells);
+}
+
 static int sites_list(cli_ctx *ctx, int argc, char **argv)
 {
     static const struct option longopts[] = {
         { "format", required_argument, NULL, 'f' },
         { NULL, 0, NULL, 0 },
     };
-    static const char *const headers[] = { "NAME", "URL", "AUTH", "ENABLED", "PENDING", "SUCCESS" };
-    static const char *const csv_headers[] = { "name", "url", "auth", "enabled", "pending",
-                                               "success" };
-    static const bool right[] = { false, false, false, false, true, true };
+    static const char *const headers[LIST_COLS] = { "NAME", "URL", "AUTH", "ENABLED",
+                                                    "MAX_IN_FLIGHT", "PENDING", "SUCCESS",
+                                                    "CIRCUIT" };
+    static const char *const csv_headers[LIST_CSV_COLS] = {
+        "name", "url", "auth", "enabled", "max_in_flight", "max_in_flight_default", "pending",
+        "success", "circuit", "circuit_failures", "next_probe_at", "circuit_reason",
+    };
+    static const bool right[LIST_COLS] = { false, false, false, false, false, true, true, false };
     cli_format format = FORMAT_TABLE;
     int opt;
     while ((opt = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
@@ -45,32 +135,17 @@ static int sites_list(cli_ctx *ctx, int argc, char **argv)
     hd_error err = { 0 };
     if (store_sites_list(ctx->st, &l, &err) != HD_OK)
         return cli_report(ctx->cmd, &err);
+    int64_t now = hd_now_ms();
     cli_table t;
     if (format == FORMAT_TABLE)
-        cli_table_init(&t, stdout, 6, headers, right);
+        cli_table_init(&t, stdout, LIST_COLS, headers, right);
     else if (format == FORMAT_CSV)
-        cli_csv_row(stdout, 6, csv_headers);
+        cli_csv_row(stdout, LIST_CSV_COLS, csv_headers);
     for (int i = 0; i < l.count; i++) {
         const site_stats *ss = &l.items[i];
         const site *s = &ss->s;
         if (format == FORMAT_JSON) {
-            json_t *o = json_object();
-            json_object_set_new(o, "id", json_integer(s->id));
-            json_object_set_new(o, "name", cli_json_str(s->name));
-            json_object_set_new(o, "url", cli_json_str(s->url));
-            json_object_set_new(o, "auth", json_string(auth_kind_name(s->auth)));
-            json_object_set_new(o, "content_type", json_string(content_type_name(s->ctype)));
-            json_object_set_new(o, "timeout_ms", json_integer(s->timeout_ms));
-            json_object_set_new(o, "enabled", json_boolean(s->enabled));
-            json_object_set_new(o, "pending", json_integer(ss->pending));
-            json_object_set_new(o, "recent_attempts", json_integer(ss->recent_total));
-            json_object_set_new(o, "recent_ok", json_integer(ss->recent_ok));
-            json_t *h = json_object();
-            for (int k = 0; k < s->nheaders; k++)
-                json_object_set_new(h, s->headers[k].name,
-                                    cli_json_str(site_header_shown(&s->headers[k])));
-            json_object_set_new(o, "headers", h);
-            cli_json_print(stdout, o);
+            list_json(ctx, ss);
             continue;
         }
         char pending[24], success[16];
@@ -79,12 +154,16 @@ static int sites_list(cli_ctx *ctx, int argc, char **argv)
             snprintf(success, sizeof success, "%d%%", ss->recent_ok * 100 / ss->recent_total);
         else
             snprintf(success, sizeof success, "-");
-        const char *cells[] = { s->name, s->url, auth_kind_name(s->auth),
-                                s->enabled ? "yes" : "no", pending, success };
-        if (format == FORMAT_CSV)
-            cli_csv_row(stdout, 6, cells);
-        else
-            cli_table_add(&t, cells);
+        if (format == FORMAT_CSV) {
+            list_csv(ctx, ss, pending, success);
+            continue;
+        }
+        char mif[32], circ[BREAKER_REASON_MAX + 80];
+        max_in_flight_cell(ctx, s, mif, sizeof mif);
+        circuit_cell(&ss->circuit, now, circ, sizeof circ);
+        const char *cells[LIST_COLS] = { s->name, s->url, auth_kind_name(s->auth),
+                                         s->enabled ? "yes" : "no", mif, pending, success, circ };
+        cli_table_add(&t, cells);
     }
     if (format == FORMAT_TABLE)
         cli_table_free(&t);
@@ -96,6 +175,7 @@ static int sites_list(cli_ctx *ctx, int argc, char **argv)
 
 typedef struct site_flags {
     const char *url, *auth, *user, *secret, *header, *ctype, *timeout, *rename;
+    const char *max_in_flight;  /* "1".."256" or "default" */
     const char **add_headers;   /* "Name: value" */
     int nadd;
     bool clear_headers;
@@ -127,6 +207,24 @@ static void set_str(char **dst, const char *v)
 {
     free(*dst);
     *dst = v && *v ? hd_xstrdup(v) : NULL;
+}
+
+/* --max-in-flight: 1..SITE_MAX_IN_FLIGHT, or "default" (stored as 0). */
+static bool parse_max_in_flight(const char *text, int *out)
+{
+    if (strcmp(text, "default") == 0) {
+        *out = 0;
+        return true;
+    }
+    if (text[0] < '0' || text[0] > '9')   /* no sign, no blank */
+        return false;
+    char *end = NULL;
+    errno = 0;
+    long n = strtol(text, &end, 10);
+    if (errno || *end || n < 1 || n > SITE_MAX_IN_FLIGHT)
+        return false;
+    *out = (int)n;
+    return true;
 }
 
 /* Applies the flags to s; on a usage problem prints it and returns 2. */
@@ -212,6 +310,11 @@ static int apply_flags(cli_ctx *ctx, const site_flags *fl, site *s)
         if (!duration_parse(fl->timeout, &s->timeout_ms, &why))
             return cli_fail(ctx->cmd, 2, "timeout: '%s': %s", fl->timeout, why ? why : "bad duration");
     }
+    if (fl->max_in_flight && !parse_max_in_flight(fl->max_in_flight, &s->max_in_flight))
+        return cli_fail(ctx->cmd, 2,
+                        "max_in_flight: must be a whole number from 1 to %d, or 'default' (half "
+                        "of delivery.concurrency); got '%s' (set with --max-in-flight)",
+                        SITE_MAX_IN_FLIGHT, fl->max_in_flight);
     if (fl->clear_headers) {
         for (int i = 0; i < s->nheaders; i++) {
             free(s->headers[i].name);
@@ -254,6 +357,7 @@ static int parse_site_flags(cli_ctx *ctx, int argc, char **argv, bool edit, cons
         { "header", required_argument, NULL, 'H' },
         { "content-type", required_argument, NULL, 'T' },
         { "timeout", required_argument, NULL, 't' },
+        { "max-in-flight", required_argument, NULL, 'M' },
         { "add-header", required_argument, NULL, 'a' },
         { "clear-headers", no_argument, NULL, 'c' },
         { "disabled", no_argument, NULL, 'd' },
@@ -287,6 +391,7 @@ static int parse_site_flags(cli_ctx *ctx, int argc, char **argv, bool edit, cons
         case 'H': fl->header = optarg; break;
         case 'T': fl->ctype = optarg; break;
         case 't': fl->timeout = optarg; break;
+        case 'M': fl->max_in_flight = optarg; break;
         case 'a':
             fl->add_headers = hd_xrealloc(fl->add_headers,
                                           (size_t)(fl->nadd + 1) * sizeof *fl->add_headers);
@@ -328,6 +433,7 @@ static void hint_flag(hd_error *err, auth_kind kind)
         const char *flag;
     } fields[] = {
         { "url", "--url" },         { "timeout", "--timeout" },
+        { "max_in_flight", "--max-in-flight" },
         { "content_type", "--content-type" }, { "headers", "--add-header" },
         { "auth", "--auth" },       { "auth_secret", "--secret" },
         { "auth_header", "--header" },
@@ -664,6 +770,8 @@ static int sites_export(cli_ctx *ctx, int argc, char **argv)
             duration_format(s->timeout_ms, d, sizeof d);
             printf("    timeout: %s\n", d);
         }
+        if (s->max_in_flight > 0)
+            printf("    max_in_flight: %d\n", s->max_in_flight);
         printf("    enabled: %s\n", s->enabled ? "true" : "false");
         if (s->nheaders > 0) {
             printf("    headers:\n");

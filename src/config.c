@@ -10,9 +10,15 @@
  *     timeout: 10s                   # per-attempt limit when a site sets none, 1ms..10m
  *     max_response_body: 64KiB       # response body bytes kept per attempt (size)
  *     lease: 30s                     # claim time beyond the site timeout
- *     poll_interval: 100ms           # how often an idle engine looks for work
+ *     poll_interval: 100ms           # how often an idle engine looks for work, 1ms..1h
  *     synchronous: full              # full | normal (SQLite PRAGMA synchronous)
  *     user_agent: hookdesk/VERSION
+ *     max_retry_after: 1h            # cap on a receiver's Retry-After (429/503), 1ms..30d
+ *     breaker:                       # one circuit breaker per site
+ *       failures: 5                  # consecutive failed attempts that open it, 0..1000
+ *                                    # (0: breaker off)
+ *       cooldown: 10s                # first wait before a probe, 1ms..1d
+ *       max_cooldown: 5m             # the wait doubles up to this (>= cooldown), 1ms..1d
  *   retention: 90d                   # purge Done/Failed messages older than this
  *   purge:
  *     interval: 60s                  # how often the purge runs
@@ -24,6 +30,8 @@
  *       url: https://billing.example.com/hooks
  *       content_type: application/json   # or application/x-www-form-urlencoded
  *       timeout: 5s                  # 0 or absent: delivery.timeout
+ *       max_in_flight: 4             # requests at once, 1..256; absent: the default,
+ *                                    # half of delivery.concurrency (at least 1)
  *       enabled: true
  *       headers:                     # extra static headers, name: value
  *         X-Source: hookdesk
@@ -116,6 +124,10 @@ void config_defaults(config *c)
     c->delivery.lease_ms = 30 * 1000;
     c->delivery.poll_interval_ms = 100;
     c->delivery.synchronous_full = true;
+    c->delivery.breaker.failures = BREAKER_DEFAULT_FAILURES;
+    c->delivery.breaker.cooldown_ms = BREAKER_DEFAULT_COOLDOWN_MS;
+    c->delivery.breaker.max_cooldown_ms = BREAKER_DEFAULT_MAX_COOLDOWN_MS;
+    c->delivery.max_retry_after_ms = 3600LL * 1000;
     c->delivery.user_agent = hd_xstrdup("hookdesk/" HOOKDESK_VERSION);
     c->retention_ms = 90LL * 24 * 3600 * 1000;
     c->purge_interval_ms = 60 * 1000;
@@ -224,11 +236,15 @@ hd_status config_expand_env(const char *in, char **out, hd_error *err)
 
 /* ---- the walk ---- */
 
+/* Most plain keys there may be (key_specs below checks it). */
+#define MAX_KEY_SPECS 32
+
 typedef struct loader {
     const char *name;      /* file name for messages */
     yaml_document_t *doc;
     config *c;
     hd_error *err;
+    const yaml_node_t *set_at[MAX_KEY_SPECS];   /* key_specs[i]'s value node, when given */
 } loader;
 
 __attribute__((format(printf, 3, 4)))
@@ -349,14 +365,15 @@ typedef enum value_type {
 } value_type;
 
 typedef struct key_spec {
-    const char *section;   /* "" for the top level */
+    const char *section;   /* "" for the top level; "a.b" for the sub-mapping b of a */
     const char *key;
     value_type type;
     size_t offset;         /* where in struct config */
     long long min, max;    /* inclusive range for numbers (ms for durations) */
 } key_spec;
 
-#define MS_DAY (24LL * 3600 * 1000)
+#define MS_HOUR (3600LL * 1000)
+#define MS_DAY (24 * MS_HOUR)
 #define CFG(field) offsetof(config, field)
 
 static const key_spec key_specs[] = {
@@ -368,13 +385,20 @@ static const key_spec key_specs[] = {
     { "delivery", "timeout", V_DURATION, CFG(delivery.timeout_ms), 1, 10 * 60 * 1000 },
     { "delivery", "max_response_body", V_SIZE, CFG(delivery.max_response_body), 0, 1LL << 30 },
     { "delivery", "lease", V_DURATION, CFG(delivery.lease_ms), 1, MS_DAY },
-    { "delivery", "poll_interval", V_DURATION, CFG(delivery.poll_interval_ms), 1, 60 * 1000 },
+    { "delivery", "poll_interval", V_DURATION, CFG(delivery.poll_interval_ms), 1, MS_HOUR },
     { "delivery", "synchronous", V_SYNC, CFG(delivery.synchronous_full), 0, 0 },
     { "delivery", "user_agent", V_STRING, CFG(delivery.user_agent), 0, 0 },
+    { "delivery", "max_retry_after", V_DURATION, CFG(delivery.max_retry_after_ms), 1, 30 * MS_DAY },
+    { "delivery.breaker", "failures", V_INT, CFG(delivery.breaker.failures), 0, 1000 },
+    { "delivery.breaker", "cooldown", V_DURATION, CFG(delivery.breaker.cooldown_ms), 1, MS_DAY },
+    { "delivery.breaker", "max_cooldown", V_DURATION, CFG(delivery.breaker.max_cooldown_ms), 1,
+      MS_DAY },
     { "purge", "interval", V_DURATION, CFG(purge_interval_ms), 1, MS_DAY },
     { "purge", "chunk", V_INT, CFG(purge_chunk), 1, 1000000 },
     { "network", "allow_private", V_BOOL, CFG(allow_private), 0, 0 },
 };
+#define NKEY_SPECS (sizeof key_specs / sizeof key_specs[0])
+_Static_assert(NKEY_SPECS <= MAX_KEY_SPECS, "raise MAX_KEY_SPECS");
 
 static void range_text(const key_spec *k, char *out, size_t outlen)
 {
@@ -395,7 +419,8 @@ static void range_text(const key_spec *k, char *out, size_t outlen)
 
 static hd_status set_key(loader *L, const key_spec *k, yaml_node_t *vn)
 {
-    char what[64];
+    L->set_at[k - key_specs] = vn;
+    char what[96];
     if (*k->section)
         snprintf(what, sizeof what, "%s.%s", k->section, k->key);
     else
@@ -478,17 +503,28 @@ static hd_status set_key(loader *L, const key_spec *k, yaml_node_t *vn)
 
 static const key_spec *find_spec(const char *section, const char *key)
 {
-    for (size_t i = 0; i < sizeof key_specs / sizeof key_specs[0]; i++)
+    for (size_t i = 0; i < NKEY_SPECS; i++)
         if (strcmp(key_specs[i].section, section) == 0 && strcmp(key_specs[i].key, key) == 0)
             return &key_specs[i];
     return NULL;
 }
 
+/* Where the file set a plain key, NULL when it did not. */
+static const yaml_node_t *given_at(const loader *L, const char *section, const char *key)
+{
+    const key_spec *k = find_spec(section, key);
+    return k ? L->set_at[k - key_specs] : NULL;
+}
+
+/* A section ("delivery") or sub-section ("delivery.breaker") of key_specs. */
 static bool is_section(const char *name)
 {
-    for (size_t i = 0; i < sizeof key_specs / sizeof key_specs[0]; i++)
-        if (*key_specs[i].section && strcmp(key_specs[i].section, name) == 0)
+    size_t n = strlen(name);
+    for (size_t i = 0; n && i < NKEY_SPECS; i++) {
+        const char *sec = key_specs[i].section;
+        if (strncmp(sec, name, n) == 0 && (sec[n] == '\0' || sec[n] == '.'))
             return true;
+    }
     return false;
 }
 
@@ -502,12 +538,37 @@ static hd_status load_section(loader *L, const char *section, yaml_node_t *node)
         yaml_node_t *k = yaml_document_get_node(L->doc, p->key);
         yaml_node_t *v = yaml_document_get_node(L->doc, p->value);
         const key_spec *spec = find_spec(section, KEY(k));
-        if (!spec)
-            return fail_at(L, k, "unknown key '%s' in %s", KEY(k), section);
-        if ((rc = set_key(L, spec, v)) != HD_OK)
+        char sub[96];
+        snprintf(sub, sizeof sub, "%s.%s", section, KEY(k));
+        if (spec)
+            rc = set_key(L, spec, v);
+        else if (!strchr(KEY(k), '.') && is_section(sub))
+            rc = load_section(L, sub, v);
+        else
+            rc = fail_at(L, k, "unknown key '%s' in %s", KEY(k), section);
+        if (rc != HD_OK)
             return rc;
     }
     return HD_OK;
+}
+
+/* Rules between keys, once the whole file is read. */
+static hd_status check_breaker(loader *L)
+{
+    const breaker_policy *b = &L->c->delivery.breaker;
+    if (b->max_cooldown_ms >= b->cooldown_ms)
+        return HD_OK;
+    char cool[32], max[32];
+    duration_format(b->cooldown_ms, cool, sizeof cool);
+    duration_format(b->max_cooldown_ms, max, sizeof max);
+    const yaml_node_t *max_at = given_at(L, "delivery.breaker", "max_cooldown");
+    if (max_at)
+        return fail_at(L, max_at,
+                       "delivery.breaker.max_cooldown: %s is less than delivery.breaker.cooldown "
+                       "(%s); it must be at least the cool-down", max, cool);
+    return fail_at(L, given_at(L, "delivery.breaker", "cooldown"),
+                   "delivery.breaker.cooldown: %s is more than delivery.breaker.max_cooldown "
+                   "(%s, the default); raise max_cooldown too", cool, max);
 }
 
 /* ---- sites ---- */
@@ -515,6 +576,7 @@ static hd_status load_section(loader *L, const char *section, yaml_node_t *node)
 /* Where each site field came from, to point site_validate's complaint at it. */
 typedef struct site_marks {
     const yaml_node_t *map, *name, *url, *content_type, *timeout, *enabled, *headers;
+    const yaml_node_t *max_in_flight;
     const yaml_node_t *auth, *kind, *user, *secret, *header;
     const yaml_node_t *extra[32];   /* auth_extra_keys[i]'s value node */
 } site_marks;
@@ -529,6 +591,7 @@ static const yaml_node_t *mark_for_field(const site_marks *m, const char *msg)
         { "url:", offsetof(site_marks, url) },
         { "content_type:", offsetof(site_marks, content_type) },
         { "timeout:", offsetof(site_marks, timeout) },
+        { "max_in_flight:", offsetof(site_marks, max_in_flight) },
         { "headers:", offsetof(site_marks, headers) },
         { "auth:", offsetof(site_marks, kind) },
         { "auth_user:", offsetof(site_marks, user) },
@@ -713,6 +776,71 @@ static hd_status validate_site(const site *s, hd_error *err)
     return rc;
 }
 
+/* sites[i].max_in_flight: 1..SITE_MAX_IN_FLIGHT.  0 is what the store
+ * keeps for "the default", but in the file the default is saying nothing. */
+static hd_status load_max_in_flight(loader *L, const yaml_node_t *v, const char *kw,
+                                    const char *val, site *s)
+{
+    long long n;
+    if (!parse_int(val, &n))
+        return fail_at(L, v, "%s: expected a whole number, got '%s'", kw, val);
+    if (n < 1 || n > SITE_MAX_IN_FLIGHT)
+        return fail_at(L, v,
+                       "%s: %lld is out of range (1..%d; leave it out for the default, half of "
+                       "delivery.concurrency)", kw, n, SITE_MAX_IN_FLIGHT);
+    s->max_in_flight = (int)n;
+    return HD_OK;
+}
+
+/* One plain field of a site (name, url, content_type, timeout,
+ * max_in_flight, enabled); val is taken over. */
+static hd_status load_site_scalar(loader *L, const char *key, yaml_node_t *v, const char *kw,
+                                  char *val, site *s, site_marks *m)
+{
+    hd_status rc = HD_OK;
+    const char *why = NULL;
+    if (strcmp(key, "name") == 0) {
+        free(s->name);
+        s->name = val;
+        val = NULL;
+        m->name = v;
+    } else if (strcmp(key, "url") == 0) {
+        free(s->url);
+        s->url = val;
+        val = NULL;
+        m->url = v;
+    } else if (strcmp(key, "content_type") == 0) {
+        m->content_type = v;
+        if (!content_type_parse(val, &s->ctype))
+            rc = fail_at(L, v,
+                         "%s: expected application/json or "
+                         "application/x-www-form-urlencoded, got '%s'", kw, val);
+    } else if (strcmp(key, "timeout") == 0) {
+        if (!duration_parse(val, &s->timeout_ms, &why))
+            rc = fail_at(L, v, "%s: '%s' is not a duration (e.g. 5s): %s", kw, val, why);
+        m->timeout = v;
+    } else if (strcmp(key, "max_in_flight") == 0) {
+        m->max_in_flight = v;
+        rc = load_max_in_flight(L, v, kw, val, s);
+    } else {
+        m->enabled = v;
+        if (!parse_bool(val, &s->enabled))
+            rc = fail_at(L, v, "%s: expected true or false, got '%s'", kw, val);
+    }
+    free(val);
+    return rc;
+}
+
+static bool is_site_scalar(const char *key)
+{
+    static const char *const keys[] = { "name", "url", "content_type", "timeout",
+                                        "max_in_flight", "enabled" };
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        if (strcmp(key, keys[i]) == 0)
+            return true;
+    return false;
+}
+
 static hd_status load_site(loader *L, yaml_node_t *node, int index, site *s)
 {
     char where[32];
@@ -734,48 +862,14 @@ static hd_status load_site(loader *L, yaml_node_t *node, int index, site *s)
         char *val = NULL;
         if (strcmp(key, "headers") == 0) {
             m.headers = v;
-            if ((rc = load_headers(L, v, where, s)) != HD_OK)
-                return rc;
-            continue;
+            rc = load_headers(L, v, where, s);
+        } else if (strcmp(key, "auth") == 0) {
+            rc = load_auth(L, v, where, s, &m);
+        } else if (!is_site_scalar(key)) {
+            rc = fail_at(L, k, "unknown key '%s' in %s", key, where);
+        } else if ((rc = scalar_value(L, v, kw, &val)) == HD_OK) {
+            rc = load_site_scalar(L, key, v, kw, val, s, &m);
         }
-        if (strcmp(key, "auth") == 0) {
-            if ((rc = load_auth(L, v, where, s, &m)) != HD_OK)
-                return rc;
-            continue;
-        }
-        if (strcmp(key, "name") != 0 && strcmp(key, "url") != 0 &&
-            strcmp(key, "content_type") != 0 && strcmp(key, "timeout") != 0 &&
-            strcmp(key, "enabled") != 0)
-            return fail_at(L, k, "unknown key '%s' in %s", key, where);
-        if ((rc = scalar_value(L, v, kw, &val)) != HD_OK)
-            return rc;
-        const char *why = NULL;
-        if (strcmp(key, "name") == 0) {
-            free(s->name);
-            s->name = val;
-            val = NULL;
-            m.name = v;
-        } else if (strcmp(key, "url") == 0) {
-            free(s->url);
-            s->url = val;
-            val = NULL;
-            m.url = v;
-        } else if (strcmp(key, "content_type") == 0) {
-            m.content_type = v;
-            if (!content_type_parse(val, &s->ctype))
-                rc = fail_at(L, v,
-                             "%s: expected application/json or "
-                             "application/x-www-form-urlencoded, got '%s'", kw, val);
-        } else if (strcmp(key, "timeout") == 0) {
-            if (!duration_parse(val, &s->timeout_ms, &why))
-                rc = fail_at(L, v, "%s: '%s' is not a duration (e.g. 5s): %s", kw, val, why);
-            m.timeout = v;
-        } else {
-            m.enabled = v;
-            if (!parse_bool(val, &s->enabled))
-                rc = fail_at(L, v, "%s: expected true or false, got '%s'", kw, val);
-        }
-        free(val);
         if (rc != HD_OK)
             return rc;
     }
@@ -837,7 +931,7 @@ static hd_status load_root(loader *L, yaml_node_t *root)
         const key_spec *spec;
         if (strcmp(key, "sites") == 0)
             rc = load_sites(L, v);
-        else if (is_section(key))
+        else if (!strchr(key, '.') && is_section(key))
             rc = load_section(L, key, v);
         else if ((spec = find_spec("", key)) != NULL)
             rc = set_key(L, spec, v);
@@ -846,7 +940,7 @@ static hd_status load_root(loader *L, yaml_node_t *root)
         if (rc != HD_OK)
             return rc;
     }
-    return HD_OK;
+    return check_breaker(L);
 }
 
 static hd_status load_yaml(config *c, const char *yaml, size_t len, const char *name,

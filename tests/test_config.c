@@ -70,6 +70,10 @@ static void assert_defaults(const config *c)
     assert_int_equal(c->delivery.poll_interval_ms, 100);
     assert_true(c->delivery.synchronous_full);
     assert_string_equal(c->delivery.user_agent, "hookdesk/" HOOKDESK_VERSION);
+    assert_int_equal(c->delivery.breaker.failures, 5);
+    assert_int_equal(c->delivery.breaker.cooldown_ms, 10000);
+    assert_int_equal(c->delivery.breaker.max_cooldown_ms, 300000);
+    assert_int_equal(c->delivery.max_retry_after_ms, 3600000);
     assert_int_equal(c->retention_ms, 7776000000LL);
     assert_int_equal(c->purge_interval_ms, 60000);
     assert_int_equal(c->purge_chunk, 500);
@@ -126,6 +130,11 @@ static const char full_yaml[] =
     "  poll_interval: 20ms\n"
     "  synchronous: normal\n"
     "  user_agent: acme-hooks/2\n"
+    "  max_retry_after: 2m\n"
+    "  breaker:\n"
+    "    failures: 3\n"
+    "    cooldown: 2s\n"
+    "    max_cooldown: 1m\n"
     "retention: 30d\n"
     "purge:\n"
     "  interval: 5m\n"
@@ -137,6 +146,7 @@ static const char full_yaml[] =
     "    url: https://billing.example.com/hooks\n"
     "    content_type: application/x-www-form-urlencoded\n"
     "    timeout: 5s\n"
+    "    max_in_flight: 3\n"
     "    enabled: false\n"
     "    headers:\n"
     "      X-Source: hookdesk\n"
@@ -182,6 +192,10 @@ static void test_every_key(void **state)
     assert_int_equal(c.delivery.poll_interval_ms, 20);
     assert_false(c.delivery.synchronous_full);
     assert_string_equal(c.delivery.user_agent, "acme-hooks/2");
+    assert_int_equal(c.delivery.max_retry_after_ms, 120000);
+    assert_int_equal(c.delivery.breaker.failures, 3);
+    assert_int_equal(c.delivery.breaker.cooldown_ms, 2000);
+    assert_int_equal(c.delivery.breaker.max_cooldown_ms, 60000);
     assert_int_equal(c.retention_ms, 30LL * 86400000);
     assert_int_equal(c.purge_interval_ms, 300000);
     assert_int_equal(c.purge_chunk, 100);
@@ -193,6 +207,8 @@ static void test_every_key(void **state)
     assert_string_equal(s->url, "https://billing.example.com/hooks");
     assert_int_equal(s->ctype, CONTENT_FORM);
     assert_int_equal(s->timeout_ms, 5000);
+    assert_int_equal(s->max_in_flight, 3);
+    assert_int_equal(site_max_in_flight(s, 32), 3);
     assert_false(s->enabled);
     assert_int_equal(s->nheaders, 2);
     assert_string_equal(s->headers[0].name, "X-Source");
@@ -208,6 +224,8 @@ static void test_every_key(void **state)
     assert_int_equal(s->ctype, CONTENT_JSON);
     assert_true(s->enabled);
     assert_int_equal(s->timeout_ms, 0);
+    assert_int_equal(s->max_in_flight, 0);                /* not given: the default, */
+    assert_int_equal(site_max_in_flight(s, 32), 16);      /* half of concurrency */
     assert_int_equal(s->auth, AUTH_HMAC);
     assert_string_equal(s->auth_secret, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
 
@@ -418,6 +436,134 @@ static void test_sites_validated(void **state)
                  "file:2:5: sites[0]: expected a mapping (name, url, auth...), got a value");
 }
 
+/* delivery.breaker is a mapping inside delivery; its keys, the cool-down
+ * rule between two of them, and max_retry_after. */
+static void test_breaker_keys(void **state)
+{
+    (void)state;
+    config c;
+    hd_error err;
+    hd_error_clear(&err);
+    /* Flow style, and failures: 0 (the breaker off) */
+    if (config_load_string(&c, "delivery: {breaker: {failures: 0, cooldown: 50ms}}\n", "f",
+                           &err) != HD_OK)
+        fail_msg("%s", err.msg);
+    assert_int_equal(c.delivery.breaker.failures, 0);
+    assert_int_equal(c.delivery.breaker.cooldown_ms, 50);
+    assert_int_equal(c.delivery.breaker.max_cooldown_ms, 300000);
+    config_free(&c);
+    /* An empty breaker section keeps the defaults; cool-down = max is fine */
+    assert_int_equal(config_load_string(&c, "delivery:\n  breaker:\n", "f", &err), HD_OK);
+    assert_int_equal(c.delivery.breaker.failures, 5);
+    config_free(&c);
+    assert_int_equal(config_load_string(&c,
+                                        "delivery:\n  breaker:\n    cooldown: 1m\n"
+                                        "    max_cooldown: 1m\n",
+                                        "f", &err),
+                     HD_OK);
+    assert_int_equal(c.delivery.breaker.cooldown_ms, 60000);
+    assert_int_equal(c.delivery.breaker.max_cooldown_ms, 60000);
+    config_free(&c);
+
+    expect_error("delivery:\n  breaker:\n    failures: 1001\n",
+                 "file:3:15: delivery.breaker.failures: 1001 is out of range (0..1000)");
+    expect_error("delivery:\n  breaker:\n    failures: -1\n",
+                 "file:3:15: delivery.breaker.failures: -1 is out of range (0..1000)");
+    expect_error("delivery:\n  breaker:\n    failures: many\n",
+                 "file:3:15: delivery.breaker.failures: expected a whole number, got 'many'");
+    /* Negative cool-downs are errors (never a crash, never a wrap-around) */
+    expect_error("delivery:\n  breaker:\n    cooldown: -5s\n",
+                 "file:3:15: delivery.breaker.cooldown: '-5s' is not a duration "
+                 "(e.g. 10s, 5m, 90d): negative values are not allowed");
+    expect_error("delivery:\n  breaker:\n    max_cooldown: -1m\n",
+                 "file:3:19: delivery.breaker.max_cooldown: '-1m' is not a duration "
+                 "(e.g. 10s, 5m, 90d): negative values are not allowed");
+    expect_error("delivery:\n  breaker:\n    cooldown: 0\n",
+                 "file:3:15: delivery.breaker.cooldown: 0 is out of range (1ms..1d)");
+    expect_error("delivery:\n  breaker:\n    max_cooldown: 2d\n",
+                 "file:3:19: delivery.breaker.max_cooldown: 2d is out of range (1ms..1d)");
+    /* max_cooldown below cooldown: the message names both, at max_cooldown... */
+    expect_error("delivery:\n  breaker:\n    max_cooldown: 5s\n    cooldown: 10s\n",
+                 "file:3:19: delivery.breaker.max_cooldown: 5s is less than "
+                 "delivery.breaker.cooldown (10s); it must be at least the cool-down");
+    /* ...or at cooldown when max_cooldown is the default */
+    expect_error("delivery:\n  breaker:\n    cooldown: 10m\n",
+                 "file:3:15: delivery.breaker.cooldown: 10m is more than "
+                 "delivery.breaker.max_cooldown (5m, the default); raise max_cooldown too");
+    expect_error("delivery:\n  breaker: 5\n",
+                 "file:2:12: delivery.breaker: expected a mapping (key: value lines), got a value");
+    expect_error("delivery:\n  breaker:\n    failure: 3\n",
+                 "file:3:5: unknown key 'failure' in delivery.breaker");
+    expect_error("delivery:\n  breaker: {failures: 1, failures: 2}\n",
+                 "file:2:26: duplicate key 'failures' in delivery.breaker (first at line 2)");
+    /* A dotted key is not a way into a sub-section */
+    expect_error("delivery.breaker:\n  failures: 1\n", "file:1:1: unknown key 'delivery.breaker'");
+    expect_error("delivery:\n  breaker.failures: 1\n",
+                 "file:2:3: unknown key 'breaker.failures' in delivery");
+    expect_error("breaker:\n  failures: 1\n", "file:1:1: unknown key 'breaker'");
+
+    /* max_retry_after: a duration, 1ms..30d */
+    assert_int_equal(config_load_string(&c, "delivery: {max_retry_after: 90s}\n", "f", &err),
+                     HD_OK);
+    assert_int_equal(c.delivery.max_retry_after_ms, 90000);
+    config_free(&c);
+    expect_error("delivery:\n  max_retry_after: 0\n",
+                 "file:2:20: delivery.max_retry_after: 0 is out of range (1ms..30d)");
+    expect_error("delivery:\n  max_retry_after: soon\n",
+                 "file:2:20: delivery.max_retry_after: 'soon' is not a duration "
+                 "(e.g. 10s, 5m, 90d): number expected");
+    expect_error("delivery:\n  max_retry_after: -1h\n",
+                 "file:2:20: delivery.max_retry_after: '-1h' is not a duration "
+                 "(e.g. 10s, 5m, 90d): negative values are not allowed");
+
+    /* poll_interval goes up to an hour (the wakeup makes long polls useful) */
+    assert_int_equal(config_load_string(&c, "delivery: {poll_interval: 1h}\n", "f", &err), HD_OK);
+    assert_int_equal(c.delivery.poll_interval_ms, 3600000);
+    config_free(&c);
+    expect_error("delivery:\n  poll_interval: 61m\n",
+                 "file:2:18: delivery.poll_interval: 61m is out of range (1ms..1h)");
+}
+
+/* sites[i].max_in_flight: a whole number 1..256; leaving it out is the default. */
+static void test_site_max_in_flight(void **state)
+{
+    (void)state;
+    static const char head[] = "sites:\n  - name: a\n    url: http://example.com/\n";
+    static const struct {
+        const char *value;
+        const char *msg;
+    } bad[] = {
+        { "0", "file:4:20: sites[0].max_in_flight: 0 is out of range (1..256; leave it out for "
+               "the default, half of delivery.concurrency)" },
+        { "-2", "file:4:20: sites[0].max_in_flight: -2 is out of range (1..256; leave it out "
+                "for the default, half of delivery.concurrency)" },
+        { "257", "file:4:20: sites[0].max_in_flight: 257 is out of range (1..256; leave it out "
+                 "for the default, half of delivery.concurrency)" },
+        { "2.5", "file:4:20: sites[0].max_in_flight: expected a whole number, got '2.5'" },
+        { "four", "file:4:20: sites[0].max_in_flight: expected a whole number, got 'four'" },
+        { "\"\"", "file:4:20: sites[0].max_in_flight: expected a whole number, got ''" },
+        { "[1]", "file:4:20: sites[0].max_in_flight: expected a single value, got a list" },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char yaml[256];
+        snprintf(yaml, sizeof yaml, "%s    max_in_flight: %s\n", head, bad[i].value);
+        expect_error(yaml, bad[i].msg);
+    }
+    config c;
+    hd_error err;
+    char yaml[256];
+    snprintf(yaml, sizeof yaml, "delivery: {concurrency: 5}\n%s    max_in_flight: 256\n", head);
+    assert_int_equal(config_load_string(&c, yaml, "f", &err), HD_OK);
+    assert_int_equal(c.sites[0].max_in_flight, 256);
+    assert_int_equal(site_max_in_flight(&c.sites[0], 5), 256);
+    config_free(&c);
+    assert_int_equal(config_load_string(&c, head, "f", &err), HD_OK);
+    assert_int_equal(c.sites[0].max_in_flight, 0);
+    assert_int_equal(site_max_in_flight(&c.sites[0], 5), 2);
+    assert_int_equal(site_max_in_flight(&c.sites[0], 1), 1);   /* at least one */
+    config_free(&c);
+}
+
 static void test_missing_file(void **state)
 {
     (void)state;
@@ -505,6 +651,8 @@ int main(void)
         cmocka_unit_test(test_unknown_keys),
         cmocka_unit_test(test_wrong_types_and_ranges),
         cmocka_unit_test(test_sites_validated),
+        cmocka_unit_test(test_breaker_keys),
+        cmocka_unit_test(test_site_max_in_flight),
         cmocka_unit_test(test_missing_file),
         cmocka_unit_test(test_lookup_order),
     };

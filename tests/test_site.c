@@ -19,6 +19,7 @@ typedef struct site_case {
     const char *name;
     const char *url;
     int64_t timeout_ms;
+    int max_in_flight;
     auth_kind auth;
     const char *user, *secret, *header;
     const char *hname, *hvalue;   /* one extra header, when hname is set */
@@ -31,6 +32,7 @@ static void build(site *s, const site_case *c)
     s->name = strdup(c->name ? c->name : "billing");
     s->url = strdup(c->url ? c->url : "https://hooks.example.com/in");
     s->timeout_ms = c->timeout_ms;
+    s->max_in_flight = c->max_in_flight;
     s->auth = c->auth;
     s->auth_user = c->user ? strdup(c->user) : NULL;
     s->auth_secret = c->secret ? strdup(c->secret) : NULL;
@@ -48,6 +50,8 @@ static const site_case cases[] = {
     { "ipv6", .url = "https://[::1]:8443/hook" },
     { "timeout max", .timeout_ms = 600000 },
     { "timeout 1ms", .timeout_ms = 1 },
+    { "max_in_flight 1", .max_in_flight = 1 },
+    { "max_in_flight max", .max_in_flight = SITE_MAX_IN_FLIGHT },
     { "basic", .auth = AUTH_BASIC, .user = "alice", .secret = "s3cr:et" },
     { "bearer", .auth = AUTH_BEARER, .secret = "tok_123" },
     { "header", .auth = AUTH_HEADER, .header = "X-Api-Key", .secret = "k" },
@@ -78,6 +82,10 @@ static const site_case cases[] = {
     /* timeout */
     { "negative timeout", .timeout_ms = -1, .expect = "timeout: " },
     { "timeout too long", .timeout_ms = 600001, .expect = "timeout: " },
+    /* max_in_flight (0 = the default, valid) */
+    { "negative max_in_flight", .max_in_flight = -1, .expect = "max_in_flight: " },
+    { "max_in_flight too big", .max_in_flight = SITE_MAX_IN_FLIGHT + 1,
+      .expect = "max_in_flight: " },
     /* headers */
     { "header bad name", .hname = "X Bad", .hvalue = "v", .expect = "headers: " },
     { "header empty name", .hname = "", .hvalue = "v", .expect = "headers: " },
@@ -154,11 +162,13 @@ static void test_site_copy_and_free(void **state)
     site_add_header(&a, "X-Two", "2");
     a.id = 7;
     a.timeout_ms = 1234;
+    a.max_in_flight = 3;
     site b;
     site_copy(&b, &a);
     site_free(&a);   /* the copy must own all of its memory */
     assert_int_equal(b.id, 7);
     assert_int_equal(b.timeout_ms, 1234);
+    assert_int_equal(b.max_in_flight, 3);
     assert_string_equal(b.name, "billing");
     assert_string_equal(b.auth_header, "X-Api-Key");
     assert_string_equal(b.auth_secret, "k");
@@ -182,10 +192,40 @@ static void test_site_init_defaults(void **state)
     assert_true(s.enabled);
     assert_int_equal(s.auth, AUTH_NONE);
     assert_int_equal(s.timeout_ms, 0);
+    assert_int_equal(s.max_in_flight, 0);
     assert_null(s.name);
     hd_error err;
     assert_int_equal(site_validate(&s, &err), HD_INVALID);
     assert_string_equal(err.msg, "name: is required");
+    site_free(&s);
+}
+
+/* The effective max_in_flight: the site's own, else half of the engine's
+ * concurrency, at least 1. */
+static void test_max_in_flight(void **state)
+{
+    (void)state;
+    site s;
+    site_init(&s);
+    assert_int_equal(site_max_in_flight(&s, 8), 4);
+    assert_int_equal(site_max_in_flight(&s, 9), 4);
+    assert_int_equal(site_max_in_flight(&s, 2), 1);
+    assert_int_equal(site_max_in_flight(&s, 1), 1);
+    assert_int_equal(site_max_in_flight(&s, 0), 1);
+    assert_int_equal(site_max_in_flight(&s, 256), 128);
+    s.max_in_flight = 6;
+    assert_int_equal(site_max_in_flight(&s, 8), 6);
+    assert_int_equal(site_max_in_flight(&s, 2), 6);   /* the site's own, even above half */
+    assert_int_equal(site_max_in_flight(NULL, 8), 4);
+    hd_error err;
+    s.name = strdup("a");
+    s.url = strdup("http://example.com/");
+    s.max_in_flight = 0;
+    assert_int_equal(site_validate(&s, &err), HD_OK);
+    s.max_in_flight = 257;
+    assert_int_equal(site_validate(&s, &err), HD_INVALID);
+    assert_string_equal(err.msg, "max_in_flight: must be between 1 and 256 (0 means the default: "
+                                 "half of delivery.concurrency)");
     site_free(&s);
 }
 
@@ -252,6 +292,7 @@ int main(void)
         cmocka_unit_test(test_site_validate_table),
         cmocka_unit_test(test_site_copy_and_free),
         cmocka_unit_test(test_site_init_defaults),
+        cmocka_unit_test(test_max_in_flight),
         cmocka_unit_test(test_auth_kinds),
         cmocka_unit_test(test_content_types),
         cmocka_unit_test(test_site_mask),

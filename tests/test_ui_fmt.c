@@ -97,6 +97,110 @@ static void test_next_countdown(void **state)
     assert_string_equal(out, "sending");
 }
 
+/* Why a pending message waits: paused, its site's circuit, Retry-After;
+ * the long form when it fits, the short one at 80 columns. */
+static void test_wait_reasons(void **state)
+{
+    (void)state;
+    message m;
+    memset(&m, 0, sizeof m);
+    char out[64];
+    int64_t now = 1000000;
+    m.status = MSG_RESENT;
+    m.due_at = now + 4000;
+    circuit closed = { .state = CIRCUIT_CLOSED };
+    circuit open = { .state = CIRCUIT_OPEN, .failures = 5, .until_ms = now + 7000 };
+    circuit probing = { .state = CIRCUIT_PROBING, .until_ms = now + 30000 };
+
+    /* nothing special: the countdown, as ui_fmt_next */
+    ui_fmt_wait(&m, false, NULL, now, 0, out, sizeof out);
+    assert_string_equal(out, "4s");
+    ui_fmt_wait(&m, false, &closed, now, 0, out, sizeof out);
+    assert_string_equal(out, "4s");
+    /* paused wins over everything but sending */
+    ui_fmt_wait(&m, true, &open, now, 0, out, sizeof out);
+    assert_string_equal(out, "paused");
+    /* an open circuit whose probe comes first */
+    ui_fmt_wait(&m, false, &open, now, 0, out, sizeof out);
+    assert_string_equal(out, "circuit open, probe in 7s");
+    ui_fmt_wait(&m, false, &open, now, 20, out, sizeof out);
+    assert_string_equal(out, "circuit open 7s");
+    open.until_ms = now + 125000;
+    ui_fmt_wait(&m, false, &open, now, 20, out, sizeof out);
+    assert_string_equal(out, "circuit open 2m05s");
+    ui_fmt_wait(&m, false, &open, now, 40, out, sizeof out);
+    assert_string_equal(out, "circuit open, probe in 2m05s");
+    /* its own time is later than the probe: its own countdown */
+    m.due_at = now + 200000;
+    ui_fmt_wait(&m, false, &open, now, 0, out, sizeof out);
+    assert_string_equal(out, "3m20s");
+    m.due_at = now - 10;
+    open.until_ms = now - 5;
+    ui_fmt_wait(&m, false, &open, now, 0, out, sizeof out);
+    assert_string_equal(out, "circuit open, probe due");
+    ui_fmt_wait(&m, false, &open, now, 20, out, sizeof out);
+    assert_string_equal(out, "circuit open, due");
+    /* a probe under way holds every other message of the site */
+    m.due_at = now + 999999;
+    ui_fmt_wait(&m, false, &probing, now, 0, out, sizeof out);
+    assert_string_equal(out, "circuit open, probing");
+    ui_fmt_wait(&m, false, &probing, now, 20, out, sizeof out);
+    assert_string_equal(out, "circuit probing");
+    /* ... but not the probe itself, nor a finished message */
+    m.in_flight = true;
+    ui_fmt_wait(&m, false, &probing, now, 0, out, sizeof out);
+    assert_string_equal(out, "sending");
+    m.in_flight = false;
+    m.status = MSG_DONE;
+    ui_fmt_wait(&m, true, &probing, now, 0, out, sizeof out);
+    assert_string_equal(out, "-");
+    /* Retry-After */
+    m.status = MSG_RESENT;
+    m.due_at = now + 3540000;
+    m.retry_after_ms = 3540000;
+    ui_fmt_wait(&m, false, &closed, now, 0, out, sizeof out);
+    assert_string_equal(out, "in 59m (Retry-After)");
+    ui_fmt_wait(&m, false, &closed, now, 20, out, sizeof out);
+    assert_string_equal(out, "in 59m (Retry-After)");   /* fits exactly */
+    m.due_at = now + 3539000;
+    ui_fmt_wait(&m, false, &closed, now, 20, out, sizeof out);
+    assert_string_equal(out, "58m59s Retry-After");
+    m.due_at = now - 1;   /* due: nothing left to wait for */
+    ui_fmt_wait(&m, false, NULL, now, 0, out, sizeof out);
+    assert_string_equal(out, "now");
+}
+
+static void test_circuit_cells(void **state)
+{
+    (void)state;
+    char out[64];
+    int64_t now = 5000000;
+    circuit c = { .state = CIRCUIT_CLOSED };
+    ui_fmt_circuit(&c, now, out, sizeof out);
+    assert_string_equal(out, "closed");
+    ui_fmt_circuit_state(&c, now, out, sizeof out);
+    assert_string_equal(out, "closed");
+    c.state = CIRCUIT_OPEN;
+    c.until_ms = now + 6500;   /* rounded up: never "0s" while waiting */
+    ui_fmt_circuit(&c, now, out, sizeof out);
+    assert_string_equal(out, "open 7s");
+    ui_fmt_circuit_state(&c, now, out, sizeof out);
+    assert_string_equal(out, "open, probe in 7s");
+    c.until_ms = now + 299000;
+    ui_fmt_circuit(&c, now, out, sizeof out);
+    assert_string_equal(out, "open 4m59s");   /* the column's 10 */
+    c.until_ms = now;
+    ui_fmt_circuit(&c, now, out, sizeof out);
+    assert_string_equal(out, "open");
+    ui_fmt_circuit_state(&c, now, out, sizeof out);
+    assert_string_equal(out, "open, probe due");
+    c.state = CIRCUIT_PROBING;
+    ui_fmt_circuit(&c, now, out, sizeof out);
+    assert_string_equal(out, "probing");
+    ui_fmt_circuit_state(&c, now, out, sizeof out);
+    assert_string_equal(out, "open, probing");
+}
+
 static void test_rate(void **state)
 {
     (void)state;
@@ -295,6 +399,8 @@ int main(void)
         cmocka_unit_test(test_cell_pads_and_cuts),
         cmocka_unit_test(test_cell_utf8_width),
         cmocka_unit_test(test_cell_neutralises_escapes),
+        cmocka_unit_test(test_wait_reasons),
+        cmocka_unit_test(test_circuit_cells),
         cmocka_unit_test(test_next_countdown),
         cmocka_unit_test(test_rate),
         cmocka_unit_test(test_spark_levels),

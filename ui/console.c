@@ -117,6 +117,44 @@ void ui_popup(app *a, const char *title, const char *body)
     a->popup_scroll = 0;
 }
 
+/* At most once a second: listing the sites counts their pending messages,
+ * which a busy engine changes with every commit. */
+#define SITE_CACHE_MS 1000
+
+void ui_site_cache_refresh(app *a)
+{
+    int64_t now = hd_mono_ms();
+    if (a->site_cache_ok && (a->site_cache_cc == a->change_counter ||
+                             now - a->site_cache_at < SITE_CACHE_MS))
+        return;
+    site_stats_list l = { 0 };
+    hd_error err = { 0 };
+    if (store_sites_list(a->st, &l, &err) != HD_OK) {
+        ui_flash(a, true, "%s", err.msg);
+        return;
+    }
+    site_stats_list_free(&a->site_cache);
+    a->site_cache = l;
+    a->site_cache_cc = a->change_counter;
+    a->site_cache_at = now;
+    a->site_cache_ok = true;
+}
+
+const site_stats *ui_site_state(const app *a, int64_t site_id)
+{
+    for (int i = 0; i < a->site_cache.count; i++)
+        if (a->site_cache.items[i].s.id == site_id)
+            return &a->site_cache.items[i];
+    return NULL;
+}
+
+const circuit *ui_site_circuit(const app *a, const site_stats *ss)
+{
+    if (!ss || !breaker_enabled(&a->cfg->delivery.breaker))
+        return NULL;
+    return &ss->circuit;
+}
+
 void ui_wakeup_engine(app *a)
 {
     if (a->eng)
@@ -561,6 +599,7 @@ static void app_free(app *a)
     msg_list_free(&a->logs);
     msg_list_free(&a->queue);
     site_stats_list_free(&a->sites);
+    site_stats_list_free(&a->site_cache);
     detail_free(a);
     form_free(a);
     ui_filter_clear(&a->filter);

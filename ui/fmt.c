@@ -71,6 +71,102 @@ void ui_fmt_next(const message *m, int64_t now_ms, char *out, size_t outlen)
         duration_format_short(m->due_at - now_ms, out, outlen);
 }
 
+/* The circuit, not the message's own time, holds it back: open with the
+ * probe not later than the message is due, or a probe under way. */
+static bool circuit_holds(const message *m, const circuit *c)
+{
+    if (!c || m->in_flight)
+        return false;
+    return c->state == CIRCUIT_PROBING || (c->state == CIRCUIT_OPEN && m->due_at <= c->until_ms);
+}
+
+/* "circuit open, probe in 7s" / "circuit open 7s", and the probing and
+ * probe-due forms. */
+static void fmt_circuit_wait(const circuit *c, int64_t now_ms, bool brief, char *out,
+                             size_t outlen)
+{
+    char in[32];
+    if (!brief) {
+        ui_fmt_circuit_state(c, now_ms, in, sizeof in);
+        snprintf(out, outlen, "circuit %s", in);
+    } else if (c->state == CIRCUIT_PROBING) {
+        snprintf(out, outlen, "circuit probing");
+    } else if (c->until_ms <= now_ms) {
+        snprintf(out, outlen, "circuit open, due");
+    } else {
+        duration_format_short(c->until_ms - now_ms, in, sizeof in);
+        snprintf(out, outlen, "circuit open %s", in);
+    }
+}
+
+static void fmt_wait_form(const message *m, bool paused, const circuit *c, int64_t now_ms,
+                          bool brief, char *out, size_t outlen)
+{
+    char in[32];
+    if (!msg_status_pending(m->status) || m->in_flight) {
+        ui_fmt_next(m, now_ms, out, outlen);
+    } else if (paused) {
+        snprintf(out, outlen, "paused");
+    } else if (circuit_holds(m, c)) {
+        fmt_circuit_wait(c, now_ms, brief, out, outlen);
+    } else if (m->retry_after_ms > 0 && m->due_at > now_ms) {
+        duration_format_short(m->due_at - now_ms, in, sizeof in);
+        snprintf(out, outlen, brief ? "%s Retry-After" : "in %s (Retry-After)", in);
+    } else {
+        ui_fmt_next(m, now_ms, out, outlen);
+    }
+}
+
+void ui_fmt_wait(const message *m, bool paused, const circuit *c, int64_t now_ms, int width,
+                 char *out, size_t outlen)
+{
+    fmt_wait_form(m, paused, c, now_ms, false, out, outlen);
+    if (width > 0 && utf8_width(out) > (size_t)width)
+        fmt_wait_form(m, paused, c, now_ms, true, out, outlen);
+}
+
+void ui_fmt_circuit_state(const circuit *c, int64_t now_ms, char *out, size_t outlen)
+{
+    char in[32];
+    switch (c->state) {
+    case CIRCUIT_OPEN:
+        if (c->until_ms > now_ms) {
+            duration_format_short(c->until_ms - now_ms, in, sizeof in);
+            snprintf(out, outlen, "open, probe in %s", in);
+        } else {
+            snprintf(out, outlen, "open, probe due");
+        }
+        return;
+    case CIRCUIT_PROBING:
+        snprintf(out, outlen, "open, probing");
+        return;
+    case CIRCUIT_CLOSED:
+        break;
+    }
+    snprintf(out, outlen, "closed");
+}
+
+void ui_fmt_circuit(const circuit *c, int64_t now_ms, char *out, size_t outlen)
+{
+    char in[32];
+    switch (c->state) {
+    case CIRCUIT_OPEN:
+        if (c->until_ms > now_ms) {
+            duration_format_short(c->until_ms - now_ms, in, sizeof in);
+            snprintf(out, outlen, "open %s", in);
+        } else {
+            snprintf(out, outlen, "open");
+        }
+        return;
+    case CIRCUIT_PROBING:
+        snprintf(out, outlen, "probing");
+        return;
+    case CIRCUIT_CLOSED:
+        break;
+    }
+    snprintf(out, outlen, "closed");
+}
+
 void ui_fmt_rate(int ok, int total, char *out, size_t outlen)
 {
     if (total <= 0)

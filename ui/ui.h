@@ -177,6 +177,21 @@ bool ui_parse_range(const char *text, int64_t now_ms, int64_t *since, int64_t *u
 void ui_fmt_cell(const char *s, int width, bool utf8, char *out, size_t outlen);
 /* Next-attempt column: "sending", "now", "4s", "2m05s", "-" (finished). */
 void ui_fmt_next(const message *m, int64_t now_ms, char *out, size_t outlen);
+/* Why a pending message waits, for the Queue's Next column and the detail:
+ * ui_fmt_next's text, or "paused" (paused: its site is), "circuit open,
+ * probe in 7s" / "circuit open, probing" (c: its site's circuit, NULL when
+ * circuits do not apply; only when the probe comes before the message's own
+ * time), "in 59m (Retry-After)" (the receiver asked for that wait).  When
+ * that is wider than `width` columns (> 0), a short form: "circuit open 7s",
+ * "circuit probing", "59m Retry-After". */
+void ui_fmt_wait(const message *m, bool paused, const circuit *c, int64_t now_ms, int width,
+                 char *out, size_t outlen);
+/* A circuit in words: "closed", "open, probe in 7s", "open, probe due",
+ * "open, probing". */
+void ui_fmt_circuit_state(const circuit *c, int64_t now_ms, char *out, size_t outlen);
+/* The Sites screen's circuit column: "closed", "open 7s" (till the probe),
+ * "open" (probe due), "probing". */
+void ui_fmt_circuit(const circuit *c, int64_t now_ms, char *out, size_t outlen);
 /* "83%" or "-" when no recent attempts. */
 void ui_fmt_rate(int ok, int total, char *out, size_t outlen);
 
@@ -241,6 +256,10 @@ typedef struct app {
     msg_list queue;
     site_stats_list sites;
     int sites_cursor, sites_top;
+    site_stats_list site_cache;  /* ui_site_state's copy of the sites */
+    uint64_t site_cache_cc;      /* change_counter it was read at */
+    int64_t site_cache_at;       /* and when (monotonic ms) */
+    bool site_cache_ok;
     int64_t detail_id;           /* message shown by the detail view */
     char **detail_lines;
     int detail_nlines;
@@ -259,6 +278,15 @@ void ui_confirm(app *a, ui_confirm_fn cb, int64_t arg, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 void ui_popup(app *a, const char *title, const char *body);
 void ui_wakeup_engine(app *a);
+/* The sites' stored state (paused, circuit...) for the Queue and the
+ * detail: ui_site_cache_refresh (in a view's refresh) reads them again when
+ * the store changed since, at most once a second; ui_site_state finds one
+ * (NULL: deleted). */
+void ui_site_cache_refresh(app *a);
+const site_stats *ui_site_state(const app *a, int64_t site_id);
+/* The circuit to show for a site's waiting messages: NULL when the breaker
+ * is off in this configuration (engines then do not look at circuits). */
+const circuit *ui_site_circuit(const app *a, const site_stats *ss);
 /* Draw one row of cells; widths <= 0 take the rest. */
 int ui_body_rows(void);
 

@@ -96,6 +96,48 @@ static void add_field(lines *l, const char *label, const char *value)
     free(clean);
 }
 
+/* A field whose value may be longer than the screen is wide (an error
+ * from the receiver): wrapped under itself. */
+static void add_field_wrapped(lines *l, const char *label, const char *value)
+{
+    char *clean = sanitize_dup(value ? value : "", 0);
+    size_t cols = (size_t)term_cols();
+    size_t room = cols > 13 + 20 ? cols - 13 : 20;
+    const char *p = clean;
+    bool first = true;
+    do {
+        size_t take = utf8_fit(p, room);
+        if (take == 0 && *p)   /* a character wider than the room: take it anyway */
+            take = strlen(p) < 4 ? strlen(p) : 4;
+        add_line(l, hd_xasprintf("%-12s %.*s", first ? label : "", (int)take, p));
+        p += take;
+        first = false;
+    } while (*p);
+    free(clean);
+}
+
+/* "Next attempt" says why it waits: "in 59m (Retry-After)", "circuit open,
+ * probe in 7s", "paused"; with its site's circuit and why it opened. */
+static void add_next(app *a, lines *l, const message *m)
+{
+    ui_site_cache_refresh(a);
+    const site_stats *ss = ui_site_state(a, m->site_id);
+    const circuit *c = ui_site_circuit(a, ss);
+    char buf[128];
+    int64_t now = hd_now_ms();
+    ui_fmt_wait(m, ss && !ss->s.enabled, c, now, 0, buf, sizeof buf);
+    add_field(l, "Next attempt", buf);
+    if (!c || c->state == CIRCUIT_CLOSED)
+        return;
+    char state[64];
+    ui_fmt_circuit_state(c, now, state, sizeof state);
+    snprintf(buf, sizeof buf, "%s after %d failure%s", state, c->failures,
+             c->failures == 1 ? "" : "s");
+    add_field(l, "Site circuit", buf);
+    if (c->reason[0])
+        add_field_wrapped(l, "Open because", c->reason);
+}
+
 static void detail_refresh(app *a)
 {
     message m;
@@ -116,10 +158,8 @@ static void detail_refresh(app *a)
     add_field(&l, "Status", msg_status_title(m.status));
     snprintf(buf, sizeof buf, "%d", m.attempts);
     add_field(&l, "Attempts", buf);
-    if (msg_status_pending(m.status)) {
-        ui_fmt_next(&m, hd_now_ms(), buf, sizeof buf);
-        add_field(&l, "Next attempt", buf);
-    }
+    if (msg_status_pending(m.status))
+        add_next(a, &l, &m);
     add_field(&l, "Action", m.action);
     add_field(&l, "Customer", m.customer ? m.customer : "-");
     add_field(&l, "Trusted site", m.site_name ? m.site_name : "(deleted)");

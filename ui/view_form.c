@@ -54,6 +54,8 @@ typedef enum field_kind { F_TEXT, F_SECRET, F_CHOICE, F_BUTTON } field_kind;
     _(CTYPE,   "Content type",  F_CHOICE, "content_type", "Space/Left/Right: json or form") \
     _(TIMEOUT, "Timeout",       F_TEXT,   "timeout",                                     \
       "per attempt, e.g. 10s (empty: delivery.timeout)")                                \
+    _(INFLIGHT, "Max in flight", F_TEXT,  "max_in_flight",                               \
+      "requests at once, 1-256 (empty: half of delivery.concurrency)")                  \
     _(AUTH,    "Auth",          F_CHOICE, "auth",                                        \
       "Space/Left/Right: none basic bearer header hmac jwt oauth2 aws aws-s3")          \
     _(USER,    "User",          F_TEXT,   "auth_user",    NULL)                         \
@@ -408,6 +410,26 @@ static bool build_extra(const form_state *f, site *s, char *why, size_t whylen)
     return true;
 }
 
+/* "" (blanks around allowed) = 0, the default; else 1..SITE_MAX_IN_FLIGHT.
+ * A typed 0 is refused: the default is the empty field. */
+static bool parse_max_in_flight(const char *text, int *out)
+{
+    while (*text == ' ')
+        text++;
+    int n = 0, digits = 0;
+    for (; *text >= '0' && *text <= '9'; text++, digits++) {
+        n = n * 10 + (*text - '0');
+        if (n > SITE_MAX_IN_FLIGHT)
+            return false;
+    }
+    while (*text == ' ')
+        text++;
+    if (*text || (digits > 0 && n == 0))
+        return false;
+    *out = n;
+    return true;
+}
+
 /* Builds a site from the fields; false with why when a field cannot even be
  * parsed (then why names it like site_validate does). */
 static bool form_build(const form_state *f, site *s, char *why, size_t whylen)
@@ -428,6 +450,11 @@ static bool form_build(const form_state *f, site *s, char *why, size_t whylen)
             snprintf(why, whylen, "timeout: %s", w ? w : "not a duration (10s, 500ms)");
             return false;
         }
+    }
+    if (!parse_max_in_flight(f->val[FF_INFLIGHT], &s->max_in_flight)) {
+        snprintf(why, whylen, "max_in_flight: must be 1 to %d (empty: the default)",
+                 SITE_MAX_IN_FLIGHT);
+        return false;
     }
     if (field_visible(f, FF_USER))
         s->auth_user = hd_xstrdup(f->val[FF_USER]);
@@ -536,6 +563,8 @@ void form_begin(app *a, int64_t site_id)
         snprintf(f->val[FF_URL], sizeof f->val[0], "%s", o->url ? o->url : "");
         if (o->timeout_ms)
             duration_format(o->timeout_ms, f->val[FF_TIMEOUT], sizeof f->val[0]);
+        if (o->max_in_flight > 0)
+            snprintf(f->val[FF_INFLIGHT], sizeof f->val[0], "%d", o->max_in_flight);
         snprintf(f->val[FF_USER], sizeof f->val[0], "%s", o->auth_user ? o->auth_user : "");
         snprintf(f->val[FF_HEADER], sizeof f->val[0], "%s", o->auth_header ? o->auth_header : "");
         size_t at = 0;

@@ -1,6 +1,7 @@
 /* view_queue.c - the Queue screen: messages not yet Done or Failed, with
- * the countdown to their next attempt.  Send now and cancel act on the
- * selected row. */
+ * when and why they wait (the countdown to their next attempt, "paused",
+ * "circuit open, probe in 7s", "in 59m (Retry-After)": ui_fmt_wait).  Send
+ * now and cancel act on the selected row. */
 #include <stdio.h>
 #include <string.h>
 
@@ -26,19 +27,15 @@ static void queue_filter(msg_filter *f)
     f->status_mask = MSG_PENDING_MASK;
 }
 
-/* Paused sites of the visible rows, so Next says "paused" rather than a
- * countdown that will not happen (as `hookdesk queue` does).  Looked up per
- * refresh for the visible rows only: a few primary-key reads. */
-#define QUEUE_MAX_PAUSED 64
-static int64_t queue_paused[QUEUE_MAX_PAUSED];   /* site ids found paused */
-static int queue_npaused;
-
-static bool queue_site_paused(int64_t site_id)
+/* Read now (one primary-key read), not from the cache that may be a
+ * second old: the operator may have just paused it. */
+static bool queue_site_paused(app *a, int64_t site_id)
 {
-    for (int i = 0; i < queue_npaused; i++)
-        if (queue_paused[i] == site_id)
-            return true;
-    return false;
+    site s;
+    site_init(&s);
+    bool paused = store_site_get(a->st, site_id, &s, NULL) == HD_OK && !s.enabled;
+    site_free(&s);
+    return paused;
 }
 
 static void queue_refresh(app *a)
@@ -47,23 +44,18 @@ static void queue_refresh(app *a)
     queue_filter(&f);
     a->queue.rows = ui_body_rows() - 2;
     msg_list_reload(a, &a->queue, &f);
-    queue_npaused = 0;
-    int64_t seen[QUEUE_MAX_PAUSED];
-    int nseen = 0;
-    for (int i = 0; i < a->queue.page.count && nseen < QUEUE_MAX_PAUSED; i++) {
-        int64_t id = a->queue.page.items[i].site_id;
-        bool dup = false;
-        for (int j = 0; j < nseen; j++)
-            dup = dup || seen[j] == id;
-        if (dup)
-            continue;
-        seen[nseen++] = id;
-        site s;
-        site_init(&s);
-        if (store_site_get(a->st, id, &s, NULL) == HD_OK && !s.enabled)
-            queue_paused[queue_npaused++] = id;
-        site_free(&s);
-    }
+    /* Paused sites and open circuits, so that Next says why a message waits
+     * (as `hookdesk queue` does) rather than a countdown that will not
+     * happen.  Read again only when the store changed, not every tick. */
+    ui_site_cache_refresh(a);
+}
+
+/* Width of the Next column: room for "circuit open, probe in 2m05s" on a
+ * wide terminal, the short forms ("circuit open 7s") at 80 columns. */
+static int next_width(int cols)
+{
+    int w = cols / 4;
+    return w < 8 ? 8 : w > 28 ? 28 : w;
 }
 
 static void queue_draw(app *a, int top, int rows)
@@ -74,7 +66,7 @@ static void queue_draw(app *a, int top, int rows)
     snprintf(head, sizeof head, "Pending messages: %lld Queued, %lld Resent",
              (long long)a->counts[MSG_QUEUED], (long long)a->counts[MSG_RESENT]);
     term_put(top, 0, cols, TA_DIM, head);
-    int w[6] = { 8, 0, 0, 7, 6, 8 };
+    int w[6] = { 8, 0, 0, 7, 6, next_width(cols) };
     int rest = cols - w[0] - w[3] - w[4] - w[5] - 6;
     if (rest < 10)
         rest = 10;
@@ -99,12 +91,11 @@ static void queue_draw(app *a, int top, int rows)
         const message *m = &p->items[i];
         bool sel = i == a->queue.cursor;
         int y = top + 2 + i;
-        char id[24], retries[16], next[32];
+        char id[24], retries[16], next[64];
         snprintf(id, sizeof id, "%lld", (long long)m->id);
         snprintf(retries, sizeof retries, "%d", m->attempts > 1 ? m->attempts - 1 : 0);
-        ui_fmt_next(m, now, next, sizeof next);
-        if (!m->in_flight && queue_site_paused(m->site_id))
-            snprintf(next, sizeof next, "paused");
+        const site_stats *ss = ui_site_state(a, m->site_id);
+        ui_fmt_wait(m, ss && !ss->s.enabled, ui_site_circuit(a, ss), now, w[5], next, sizeof next);
         const char *vals[6] = { id, m->customer ? m->customer : "",
                                 m->site_name ? m->site_name : "(deleted)", retries,
                                 msg_status_title(m->status), next };
@@ -112,7 +103,10 @@ static void queue_draw(app *a, int top, int rows)
         x = 0;
         for (int c = 0; c < 6; c++) {
             ui_fmt_cell(vals[c], w[c], a->utf8, cell, sizeof cell);
-            term_attr at = sel ? TA_SELECTED : (c == 4 ? status_attr[m->status] : TA_NORMAL);
+            term_attr at = sel      ? TA_SELECTED
+                           : c == 4 ? status_attr[m->status]
+                           : c == 5 && strncmp(next, "circuit", 7) == 0 ? TA_FAILED
+                                                                       : TA_NORMAL;
             term_put(y, x, w[c] + (c < 5 ? 1 : 0), at, cell);
             x += w[c] + 1;
         }
@@ -146,7 +140,7 @@ static ui_request queue_handle(app *a, ui_request r)
             hd_error err = { 0 };
             if (store_message_send_now(a->st, m->id, &err) != HD_OK) {
                 ui_flash(a, true, "%s", err.msg);
-            } else if (!m->in_flight && queue_site_paused(m->site_id)) {
+            } else if (!m->in_flight && queue_site_paused(a, m->site_id)) {
                 ui_flash(a, false, "message #%lld goes out as soon as %s is resumed",
                          (long long)m->id, m->site_name ? m->site_name : "its site");
             } else {

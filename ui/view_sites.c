@@ -1,9 +1,12 @@
 /* view_sites.c - the Trusted sites screen: name, URL, auth, enabled,
- * pending count and recent success rate; add/edit (view_form.c), delete,
- * pause/resume and test.  Sites are few, so the whole list is loaded. */
+ * pending count, recent success rate and circuit breaker state; under the
+ * list, the selected site's max in flight and why its circuit opened;
+ * add/edit (view_form.c), delete, pause/resume and test.  Sites are few, so
+ * the whole list is loaded. */
 #include <stdio.h>
 #include <string.h>
 
+#include "hd_util.h"
 #include "term.h"
 #include "ui.h"
 
@@ -16,6 +19,52 @@ static const keybind sites_keys[] = {
     { 't', REQ_SITE_TEST, "Test" },
     { 0, REQ_NONE, NULL },
 };
+
+/* Body lines that are not site rows: the title, the column heads and the
+ * selected site's two lines at the bottom. */
+#define SITES_CHROME 4
+#define SITES_COLS 7
+
+/* The selected site's line: "billing  max in flight 4 (default)  circuit
+ * open, probe in 7s after 5 failures" (sanitised when drawn). */
+static void site_info(const app *a, const site_stats *ss, int64_t now, char *out, size_t len)
+{
+    const circuit *c = &ss->circuit;
+    int n = site_max_in_flight(&ss->s, a->cfg->delivery.concurrency);
+    char state[64];
+    ui_fmt_circuit_state(c, now, state, sizeof state);
+    int at = snprintf(out, len, "%s  max in flight %d%s  circuit %s", ss->s.name, n,
+                      ss->s.max_in_flight > 0 ? "" : " (default)", state);
+    if (at > 0 && (size_t)at < len && c->state != CIRCUIT_CLOSED)
+        snprintf(out + at, len - (size_t)at, " after %d failure%s", c->failures,
+                 c->failures == 1 ? "" : "s");
+}
+
+/* The two lines under the list: the selected site, and why its circuit
+ * opened (the last error, from the receiver: sanitised by ui_fmt_cell). */
+static void sites_draw_selected(const app *a, int y, int cols, int64_t now)
+{
+    if (a->sites_cursor < 0 || a->sites_cursor >= a->sites.count)
+        return;
+    const site_stats *ss = &a->sites.items[a->sites_cursor];
+    bool open = ss->circuit.state != CIRCUIT_CLOSED;
+    char info[256], cell[1024];
+    site_info(a, ss, now, info, sizeof info);
+    ui_fmt_cell(info, cols, a->utf8, cell, sizeof cell);
+    term_put(y, 0, cols, open ? TA_FAILED : TA_DIM, cell);
+    if (!open || !ss->circuit.reason[0])
+        return;
+    char why[BREAKER_REASON_MAX + 16];
+    snprintf(why, sizeof why, "  why: %s", ss->circuit.reason);
+    ui_fmt_cell(why, cols, a->utf8, cell, sizeof cell);
+    term_put(y + 1, 0, cols, TA_DIM, cell);
+}
+
+static term_attr circuit_attr(const circuit *c)
+{
+    return c->state == CIRCUIT_OPEN ? TA_FAILED : c->state == CIRCUIT_PROBING ? TA_RESENT
+                                                                             : TA_NORMAL;
+}
 
 static void sites_refresh(app *a)
 {
@@ -39,11 +88,33 @@ static void sites_refresh(app *a)
         a->sites_cursor = l.count - 1;
     if (a->sites_cursor < 0)
         a->sites_cursor = 0;
-    int rows = ui_body_rows() - 2;
+    int rows = ui_body_rows() - SITES_CHROME;
     if (a->sites_cursor < a->sites_top)
         a->sites_top = a->sites_cursor;
     if (rows > 0 && a->sites_cursor >= a->sites_top + rows)
         a->sites_top = a->sites_cursor - rows + 1;
+}
+
+static void sites_draw_row(const app *a, const site_stats *ss, bool sel, int y, const int *w,
+                           int64_t now)
+{
+    char cell[512], pending[24], rate[16], circ[32];
+    snprintf(pending, sizeof pending, "%lld", (long long)ss->pending);
+    ui_fmt_rate(ss->recent_ok, ss->recent_total, rate, sizeof rate);
+    ui_fmt_circuit(&ss->circuit, now, circ, sizeof circ);
+    const char *vals[SITES_COLS] = { ss->s.name, ss->s.url, auth_kind_name(ss->s.auth),
+                                     ss->s.enabled ? "yes" : "paused", pending, rate, circ };
+    term_put(y, 0, term_cols(), sel ? TA_SELECTED : TA_NORMAL, "");
+    int x = 0;
+    for (int c = 0; c < SITES_COLS; c++) {
+        ui_fmt_cell(vals[c], w[c], a->utf8, cell, sizeof cell);
+        term_attr at = sel                      ? TA_SELECTED
+                       : c == 3 && !ss->s.enabled ? TA_RESENT
+                       : c == 6                 ? circuit_attr(&ss->circuit)
+                                                : TA_NORMAL;
+        term_put(y, x, w[c] + (c < SITES_COLS - 1 ? 1 : 0), at, cell);
+        x += w[c] + 1;
+    }
 }
 
 static void sites_draw(app *a, int top, int rows)
@@ -54,16 +125,19 @@ static void sites_draw(app *a, int top, int rows)
     snprintf(head, sizeof head, "%d trusted sites.  a add  e edit  d delete  p pause/resume  t test",
              a->sites.count);
     term_put(top, 0, cols, TA_DIM, head);
-    int w[6] = { 0, 0, 7, 7, 7, 7 };
-    int rest = cols - w[2] - w[3] - w[4] - w[5] - 6;
+    /* Auth (aws-s3), Enabled, Pending, Success, Circuit ("open 2m05s");
+     * name and URL share the rest. */
+    int w[SITES_COLS] = { 0, 0, 6, 7, 7, 7, 10 };
+    int rest = cols - w[2] - w[3] - w[4] - w[5] - w[6] - SITES_COLS;
     if (rest < 20)
         rest = 20;
-    w[0] = rest * 35 / 100;
+    w[0] = rest * 31 / 100;   /* 11 at 80 columns: demo-signed; the URL gets 25 */
     w[1] = rest - w[0];
-    static const char *const titles[6] = { "Name", "URL", "Auth", "Enabled", "Pending", "Success" };
+    static const char *const titles[SITES_COLS] = { "Name", "URL", "Auth", "Enabled",
+                                                    "Pending", "Success", "Circuit" };
     term_put(top + 1, 0, cols, TA_COLHEAD, "");
     int x = 0;
-    for (int c = 0; c < 6; c++) {
+    for (int c = 0; c < SITES_COLS; c++) {
         ui_fmt_cell(titles[c], w[c], a->utf8, cell, sizeof cell);
         term_put(top + 1, x, w[c] + 1, TA_COLHEAD, cell);
         x += w[c] + 1;
@@ -72,24 +146,12 @@ static void sites_draw(app *a, int top, int rows)
         term_put(top + 3, 2, cols - 2, TA_DIM, "No trusted sites yet.  Press a to add one.");
         return;
     }
-    for (int i = a->sites_top, y = top + 2; i < a->sites.count && y < top + rows; i++, y++) {
-        const site_stats *ss = &a->sites.items[i];
-        bool sel = i == a->sites_cursor;
-        char pending[24], rate[16];
-        snprintf(pending, sizeof pending, "%lld", (long long)ss->pending);
-        ui_fmt_rate(ss->recent_ok, ss->recent_total, rate, sizeof rate);
-        const char *vals[6] = { ss->s.name, ss->s.url, auth_kind_name(ss->s.auth),
-                                ss->s.enabled ? "yes" : "paused", pending, rate };
-        term_put(y, 0, cols, sel ? TA_SELECTED : TA_NORMAL, "");
-        x = 0;
-        for (int c = 0; c < 6; c++) {
-            ui_fmt_cell(vals[c], w[c], a->utf8, cell, sizeof cell);
-            term_attr at = sel ? TA_SELECTED
-                               : (c == 3 && !ss->s.enabled) ? TA_RESENT : TA_NORMAL;
-            term_put(y, x, w[c] + (c < 5 ? 1 : 0), at, cell);
-            x += w[c] + 1;
-        }
-    }
+    int64_t now = hd_now_ms();
+    int end = top + rows - (SITES_CHROME - 2);   /* the selected site's lines */
+    for (int i = a->sites_top, y = top + 2; i < a->sites.count && y < end; i++, y++)
+        sites_draw_row(a, &a->sites.items[i], i == a->sites_cursor, y, w, now);
+    if (end > top + 2)
+        sites_draw_selected(a, end, cols, now);
 }
 
 static const site_stats *sites_selected(const app *a)
@@ -172,14 +234,14 @@ static ui_request sites_handle(app *a, ui_request r)
         return REQ_NONE;
     default:
         return ui_cursor_move(&a->sites_cursor, &a->sites_top, a->sites.count,
-                              ui_body_rows() - 2, r) ? REQ_NONE : r;
+                              ui_body_rows() - SITES_CHROME, r) ? REQ_NONE : r;
     }
 }
 
 static void sites_click(app *a, int row)
 {
     int i = a->sites_top + row - 2;
-    if (row < 2 || i >= a->sites.count)
+    if (row < 2 || row >= ui_body_rows() - (SITES_CHROME - 2) || i >= a->sites.count)
         return;
     if (i == a->sites_cursor)
         sites_handle(a, REQ_SITE_EDIT);

@@ -1,7 +1,9 @@
 # console_common.sh - sourced by tests/sh/test_console_*.sh: a real receiver
 # on a free port, a test configuration, the console started in tmux at 80x24,
 # and polling helpers that print the screen when a check fails.
-# The sourcing script sets HD, RECV and its locale first.
+# The sourcing script sets HD, RECV and its locale first, and may set
+# CONSOLE_DELIVERY_EXTRA / CONSOLE_SITES_EXTRA: YAML lines added to the
+# configuration's delivery: block / sites: list (indented as there).
 W=$(mktemp -d "${TMPDIR:-/tmp}/hd-console.XXXXXX")
 T="tmux -L hdtest-$$ -f /dev/null"
 RPID=""
@@ -82,6 +84,7 @@ delivery:
   retry_interval: 100ms
   max_attempts: 3
   timeout: 2s
+${CONSOLE_DELIVERY_EXTRA:-}
 sites:
   - name: ok
     url: http://127.0.0.1:$PORT/ok
@@ -89,6 +92,7 @@ sites:
     url: http://127.0.0.1:$PORT/status/500
   - name: esc
     url: http://127.0.0.1:$PORT/escape
+${CONSOLE_SITES_EXTRA:-}
 EOF
 cat >"$W/run.sh" <<EOF
 cd "$W"

@@ -1,6 +1,8 @@
 #!/bin/sh
 # sites add/edit/remove/list/export/import/test; invalid input saves nothing;
-# secrets never printed unless asked.
+# secrets never printed unless asked; max in flight (flags, list, export,
+# import) and the circuit breaker as `sites list`, `queue` and `show` show
+# it once a dead site's circuit opens for real; a Retry-After wait.
 . "$(dirname "$0")/cli_common.sh"
 
 start_receiver
@@ -38,15 +40,16 @@ expect_rc 1 "duplicate site name"
 # --- list: no secret ---
 hd sites list
 expect_rc 0 "sites list"
-check "list header" grep -q "^NAME  *URL  *AUTH  *ENABLED  *PENDING  *SUCCESS" "$TMP/out"
-check "list row rx" grep -q "^rx  *http://127.0.0.1:$RX_PORT/ok  *bearer  *yes" "$TMP/out"
+check "list header" grep -q "^NAME  *URL  *AUTH  *ENABLED  *MAX_IN_FLIGHT  *PENDING  *SUCCESS  *CIRCUIT$" "$TMP/out"
+check "list row rx" grep -q "^rx  *http://127.0.0.1:$RX_PORT/ok  *bearer  *yes  *4 (default)  *0  *-  *closed$" "$TMP/out"
 check "list row hm paused" grep -q "^hm  .*hmac  *no" "$TMP/out"
 check "list shows no secret" sh -c "! grep -q '$SECRET' '$TMP/out'"
 hd sites list --format json
 check "json list has no secret" sh -c "! grep -q -e '$SECRET' -e '$HMAC' '$TMP/out'"
 check "json list fields" grep -q '"name":"rx","url":"http://127.0.0.1:'"$RX_PORT"'/ok","auth":"bearer"' "$TMP/out"
 hd sites list --format csv
-check "csv list" sh -c "tr -d '\\r' <'$TMP/out' | grep -q '^rx,http://127.0.0.1:$RX_PORT/ok,bearer,yes,0,-\$'"
+check "csv list header" sh -c "tr -d '\\r' <'$TMP/out' | grep -q '^name,url,auth,enabled,max_in_flight,max_in_flight_default,pending,success,circuit,circuit_failures,next_probe_at,circuit_reason\$'"
+check "csv list" sh -c "tr -d '\\r' <'$TMP/out' | grep -q '^rx,http://127.0.0.1:$RX_PORT/ok,bearer,yes,4,yes,0,-,closed,0,,\$'"
 
 # --- edit ---
 hd sites edit hm --enable --timeout 3s
@@ -132,6 +135,113 @@ hd sites import "$TMP/keyed-export.yaml"
 expect_rc 0 "import of a masked export"
 hd sites export --show-secrets
 check "the stored header value was kept" grep -q 'k3y-v4lue-123' "$TMP/out"
+
+# --- max in flight: --max-in-flight N (1..256, or 'default'); bad values change nothing ---
+json_of() { grep "\"name\":\"$1\"" "$TMP/out"; }
+hd sites add mif --url "http://127.0.0.1:$RX_PORT/ok" --max-in-flight 3
+expect_rc 0 "sites add --max-in-flight 3"
+hd sites list
+check "list shows the configured max in flight" grep -q "^mif  .* none  *yes  *3  *0  *-  *closed$" "$TMP/out"
+hd sites list --format json
+check "json: the configured value, not the default" sh -c "grep '\"name\":\"mif\"' '$TMP/out' | grep -q '\"max_in_flight\":3,\"max_in_flight_default\":false'"
+check "json: a site without one gets half of delivery.concurrency" sh -c "grep '\"name\":\"rx\"' '$TMP/out' | grep -q '\"max_in_flight\":4,\"max_in_flight_default\":true'"
+check "json: a closed circuit" sh -c "grep '\"name\":\"mif\"' '$TMP/out' | grep -q '\"circuit\":{\"state\":\"closed\",\"failures\":0,\"reason\":null,\"next_probe_at\":null,\"cooldown_ms\":null}'"
+for bad in 0 -1 257 2x 1.5 "" " 3" +3 99999999999999999999; do
+    hd sites edit mif --max-in-flight "$bad"
+    expect_rc 2 "sites edit --max-in-flight '$bad'"
+    check "'$bad' is refused naming the field" grep -q "^hookdesk: sites edit: max_in_flight: must be a whole number from 1 to 256, or 'default'" "$TMP/err"
+done
+hd sites add mif0 --url "http://127.0.0.1:$RX_PORT/ok" --max-in-flight 0
+expect_rc 2 "sites add --max-in-flight 0"
+check "add names the field" grep -q "sites add: max_in_flight: must be" "$TMP/err"
+hd sites list --format json
+check "the refused add saved nothing" sh -c "! grep -q '\"name\":\"mif0\"' '$TMP/out'"
+check "the refused edits changed nothing" sh -c "grep '\"name\":\"mif\"' '$TMP/out' | grep -q '\"max_in_flight\":3,'"
+hd sites edit mif --max-in-flight default
+expect_rc 0 "sites edit --max-in-flight default"
+hd sites list
+check "back to the default" grep -q "^mif  .* none  *yes  *4 (default)  *0" "$TMP/out"
+hd sites edit mif --max-in-flight 256
+expect_rc 0 "sites edit --max-in-flight 256"
+# export writes it, import keeps it (and puts it back after a change)
+hd sites export
+check "export writes max_in_flight" sh -c "grep -A4 'name: \"mif\"' '$TMP/out' | grep -q '^    max_in_flight: 256\$'"
+check "export leaves out a default one" sh -c "! grep -A4 'name: \"rx\"' '$TMP/out' | grep -q max_in_flight"
+cp "$TMP/out" "$TMP/mif-export.yaml"
+hd sites edit mif --max-in-flight 7
+hd sites import "$TMP/mif-export.yaml"
+expect_rc 0 "import of the export"
+hd sites list --format json
+check "import put max_in_flight back" sh -c "grep '\"name\":\"mif\"' '$TMP/out' | grep -q '\"max_in_flight\":256,\"max_in_flight_default\":false'"
+printf 'sites:\n  - name: mif\n    url: http://127.0.0.1:%s/ok\n    max_in_flight: 0\n' "$RX_PORT" >"$TMP/mif0.yaml"
+hd sites import "$TMP/mif0.yaml"
+expect_rc 2 "import with max_in_flight: 0"
+check "the import error points at the value" grep -q "mif0.yaml:4:20: sites\[0\].max_in_flight: 0 is out of range (1..256" "$TMP/err"
+hd sites list --format json
+check "the refused import changed nothing" sh -c "grep '\"name\":\"mif\"' '$TMP/out' | grep -q '\"max_in_flight\":256,'"
+
+# --- the circuit breaker, for real: a dead site (nothing listens on port 9),
+# breaker.failures 2; and a receiver asking for 59 minutes with Retry-After ---
+cat >"$TMP/breaker.yaml" <<YAML
+database: $TMP/hookdesk.db
+network: {allow_private: true}
+delivery:
+  retry_interval: 50ms
+  max_attempts: 5
+  timeout: 5s
+  breaker: {failures: 2, cooldown: 5m}
+YAML
+hdb() {
+    "$HOOKDESK_BIN" -c "$TMP/breaker.yaml" "$@" >"$TMP/out" 2>"$TMP/err"
+    RC=$?
+}
+hdb sites add dead --url http://127.0.0.1:9/
+hdb sites add slow-down --url "http://127.0.0.1:$RX_PORT/retryafter/429/3540"
+for i in 1 2 3; do hdb send --site dead --action "dead.$i"; done
+hdb send --site slow-down --action later
+LATER=$(cat "$TMP/out")
+"$HOOKDESK_BIN" -c "$TMP/breaker.yaml" serve >"$TMP/serve.out" 2>"$TMP/serve.err" &
+SPID=$!
+opened() {
+    hdb sites list --format json
+    grep '"name":"dead"' "$TMP/out" | grep -q '"state":"open"' || return 1
+    hdb logs --site slow-down --format json
+    grep -q '"attempts":1' "$TMP/out"
+}
+deadline=$(($(date +%s) + 20))
+until opened; do
+    [ "$(date +%s)" -ge "$deadline" ] && { fail "the circuit did not open: $(cat "$TMP/serve.err")"; break; }
+    sleep 0.1
+done
+kill "$SPID" 2>/dev/null
+wait "$SPID"
+check "serve logged the opening" grep -q "site dead: circuit open" "$TMP/serve.err"
+hdb sites list
+check "list: open, probe countdown and why" grep -q "^dead  .*none  *yes  *4 (default)  *3  *0%  *open, probe in [0-9].*: .*port 9" "$TMP/out"
+hdb sites list --format json
+check "json circuit" sh -c "grep '\"name\":\"dead\"' '$TMP/out' | grep -q '\"circuit\":{\"state\":\"open\",\"failures\":[2-9],\"reason\":\"[^\"]*port 9[^\"]*\",\"next_probe_at\":\"20[0-9-]*T[0-9:]*Z\",\"cooldown_ms\":300000}'"
+hdb sites list --format csv
+check "csv circuit" sh -c "tr -d '\\r' <'$TMP/out' | grep -q '^dead,http://127.0.0.1:9/,none,yes,4,yes,3,0%,open,[2-9],20[0-9-]*T[0-9:]*Z,.*port 9'"
+hdb queue
+expect_rc 0 "queue"
+check "queue: the dead site's messages wait for the probe" test "$(grep -c '  dead  .*circuit open, probe in [0-9]' "$TMP/out")" -eq 3
+check "queue: the Retry-After wait" grep -q "^ *$LATER  *slow-down  *0  *Resent  *5[89]m[0-9s]* (Retry-After)$" "$TMP/out"
+hdb queue --format json
+check "queue json: held by the circuit" test "$(grep -c '"circuit":"open","next_probe_at":"[^"]*","held_by_circuit":true' "$TMP/out")" -eq 3
+check "queue json: the Retry-After" grep -q "\"id\":$LATER,.*\"retry_after_ms\":35[0-9][0-9][0-9][0-9][0-9],\"circuit\":\"closed\"" "$TMP/out"
+hdb show "$LATER"
+check "show: Retry-After" grep -q "^Next: .*(in 5[89]m.*, as the receiver asked with Retry-After)" "$TMP/out"
+hdb logs --site dead --format json
+DEAD1=$(sed -n 's/^{"id":\([0-9]*\),.*/\1/p' "$TMP/out" | tail -1)
+hdb show "$DEAD1"
+check "show: circuit open" grep -q "^Next: *circuit open, probe in [0-9]" "$TMP/out"
+hdb logs --status failed --format json
+check "no attempt was spent while open (none Failed)" test "$(count_lines "$TMP/out")" -eq 0
+# With the breaker off (failures: 0) engines do not look at circuits: the
+# Queue gives the countdown.
+sed 's/failures: 2/failures: 0/' "$TMP/breaker.yaml" >"$TMP/off.yaml"
+"$HOOKDESK_BIN" -c "$TMP/off.yaml" queue >"$TMP/out" 2>"$TMP/err"
+check "breaker off: no circuit in the queue" sh -c "! grep -q circuit '$TMP/out' && grep -q '  dead  ' '$TMP/out'"
 
 hd sites frob
 expect_rc 2 "unknown sites subcommand"

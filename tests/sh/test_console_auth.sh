@@ -44,7 +44,7 @@ expect_fixed "Add a trusted site"
 type_text "oa"
 keys Tab
 type_text "http://127.0.0.1:$PORT/oauth/cf/protected"
-keys Tab Tab Tab Right Right Right Right Right Right
+keys Tab Tab Tab Tab Right Right Right Right Right Right
 expect_fixed "< oauth2 >"
 expect "^ Token URL  "
 expect "^ Client id  "
@@ -84,7 +84,7 @@ expect_fixed "Token URL       http://127.0.0.1:$PORT/oauth/cf/token"
 below "Token URL" "auth.token_url:" && fail "the message stayed after the fix"
 keys C-s
 expect_fixed "4 trusted sites"
-expect "^oa  *http://127.0.0.1:$PORT/oauth/.* oauth2  *yes"
+expect "^oa  *http://127.0.0.1:$PORT/o.* oauth2  *yes"   # the URL is cut at 80 columns
 no_secrets
 hd sites export >"$W/export.yaml" || fail "sites export failed"
 for want in 'kind: oauth2' 'client_id: "client-1"' 'client_secret: "\*\*\*\*\*\*\*\*"' \
@@ -105,7 +105,7 @@ expect_fixed "Add a trusted site"
 type_text "s3site"
 keys Tab
 type_text "http://127.0.0.1:$PORT"
-keys Tab Tab Tab Left
+keys Tab Tab Tab Tab Left
 expect_fixed "< aws-s3 >"
 on_screen "^ Service " && fail "the aws service shows for aws-s3"
 on_screen "^ Token URL " && fail "an oauth2 setting shows for aws-s3"
@@ -173,7 +173,7 @@ expect_fixed "Secret          ********"
 expect_fixed "Claims          iss=hookdesk"
 expect_fixed "Lifetime        10m"
 on_screen "^ Key file " && fail "the RS256 key file shows with HS256"
-keys Tab Tab Tab Tab Tab Right
+keys Tab Tab Tab Tab Tab Tab Right
 expect_fixed "Algorithm       < RS256 >"
 expect "^ Key file  "
 expect "^ Key variable  "
@@ -208,10 +208,10 @@ keys e
 expect_fixed "Edit trusted site s3site"
 expect_fixed "more below"
 on_screen "^ Session token " && fail "the last fields fit in 12 rows?"
-keys Tab Tab Tab Tab Tab Tab Tab Tab Tab Tab
+keys Tab Tab Tab Tab Tab Tab Tab Tab Tab Tab Tab
 expect_fixed "Session token   ********"
 expect_fixed "more above"
-keys BTab BTab BTab BTab BTab BTab BTab BTab BTab BTab
+keys BTab BTab BTab BTab BTab BTab BTab BTab BTab BTab BTab
 expect_fixed "Name            s3site"
 keys Escape
 expect_fixed "not saved"

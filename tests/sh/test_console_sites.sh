@@ -52,14 +52,14 @@ keys e
 expect_fixed "Edit trusted site newsite"
 keys Tab C-u
 type_text "http://127.0.0.1:$PORT/status/201"
-keys Tab Tab Tab Right Right
+keys Tab Tab Tab Tab Right Right   # content type, timeout, max in flight, auth
 expect_fixed "< bearer >"
 keys Tab
 type_text "s3cret-token"
 expect_fixed "Token           ************"
 on_screen -F "s3cret-token" && fail "a typed secret shows on the screen"
 keys C-s
-expect "^newsite  *http://127.0.0.1:$PORT/status.* bearer"
+expect "^newsite  *http://127.0.0.1:$PORT/s.* bearer"   # the URL is cut at 80 columns
 hd sites list | grep -q "^newsite .*/status/201" || fail "the edit was not saved"
 
 echo "# editing again shows the secret masked and keeps it"
