@@ -80,8 +80,4 @@ void breaker_probe_claimed(circuit *c, int64_t probe_lease_end_ms);
 bool breaker_apply(const breaker_policy *p, circuit *c, attempt_verdict v, bool probe,
                    const char *error, int64_t now_ms);
 
-/* "open, probe in 7s", "probing", "closed" (and the failures so far), for
- * screens and the CLI; now_ms for the countdown. */
-void breaker_describe(const circuit *c, int64_t now_ms, char *out, size_t outlen);
-
 #endif

@@ -179,6 +179,9 @@ typedef struct site_stats_list {
 
 /* All sites ordered by name (sites are few: hundreds, not millions). */
 hd_status store_sites_list(store *st, site_stats_list *out, hd_error *err);
+/* The same without the counts (pending, recent): the sites and their
+ * circuits only, one read of the sites table whatever the backlog. */
+hd_status store_sites_states(store *st, site_stats_list *out, hd_error *err);
 void site_stats_list_free(site_stats_list *l);
 
 /* ---- messages ---- */

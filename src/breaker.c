@@ -7,8 +7,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "hd_duration.h"
-
 const char *circuit_state_name(circuit_state s)
 {
     switch (s) {
@@ -116,27 +114,4 @@ bool breaker_apply(const breaker_policy *p, circuit *c, attempt_verdict v, bool 
         return false;
     }
     return false;
-}
-
-void breaker_describe(const circuit *c, int64_t now_ms, char *out, size_t outlen)
-{
-    char in[32];
-    switch (c->state) {
-    case CIRCUIT_OPEN:
-        if (c->until_ms > now_ms) {
-            /* Round up: "probe in 0s" would read as a bug for 999 ms. */
-            int64_t left = (c->until_ms - now_ms + 999) / 1000 * 1000;
-            duration_format(left, in, sizeof in);
-            snprintf(out, outlen, "open, probe in %s", in);
-        } else {
-            snprintf(out, outlen, "open, probe due");
-        }
-        return;
-    case CIRCUIT_PROBING:
-        snprintf(out, outlen, "open, probing");
-        return;
-    case CIRCUIT_CLOSED:
-        break;
-    }
-    snprintf(out, outlen, "closed");
 }

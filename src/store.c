@@ -1488,7 +1488,9 @@ void site_stats_list_free(site_stats_list *l)
     l->count = 0;
 }
 
-hd_status store_sites_list(store *st, site_stats_list *out, hd_error *err)
+/* The sites with their circuits, nothing counted (one read of the small
+ * sites table). */
+static hd_status sites_read(store *st, site_stats_list *out, hd_error *err)
 {
     out->items = NULL;
     out->count = 0;
@@ -1510,7 +1512,22 @@ hd_status store_sites_list(store *st, site_stats_list *out, hd_error *err)
     hd_status r = rc == SQLITE_DONE ? HD_OK : db_fail(st, err, "listing sites");
     sqlite3_reset(q);
     if (r != HD_OK)
-        goto fail;
+        site_stats_list_free(out);
+    return r;
+}
+
+hd_status store_sites_states(store *st, site_stats_list *out, hd_error *err)
+{
+    return sites_read(st, out, err);
+}
+
+hd_status store_sites_list(store *st, site_stats_list *out, hd_error *err)
+{
+    hd_status r = sites_read(st, out, err);
+    if (r != HD_OK)
+        return r;
+    sqlite3_stmt *q;
+    int rc;
 
     /* Pending counts: one pass over the pending messages (partial index). */
     if (!(q = stmt_get(st, STMT_SITES_PENDING, err))) {

@@ -117,26 +117,21 @@ void ui_popup(app *a, const char *title, const char *body)
     a->popup_scroll = 0;
 }
 
-/* At most once a second: listing the sites counts their pending messages,
- * which a busy engine changes with every commit. */
-#define SITE_CACHE_MS 1000
-
+/* Whenever anything changed: the site states (paused, circuit) are one
+ * read of the small sites table, nothing counted. */
 void ui_site_cache_refresh(app *a)
 {
-    int64_t now = hd_mono_ms();
-    if (a->site_cache_ok && (a->site_cache_cc == a->change_counter ||
-                             now - a->site_cache_at < SITE_CACHE_MS))
+    if (a->site_cache_ok && a->site_cache_cc == a->change_counter)
         return;
     site_stats_list l = { 0 };
     hd_error err = { 0 };
-    if (store_sites_list(a->st, &l, &err) != HD_OK) {
+    if (store_sites_states(a->st, &l, &err) != HD_OK) {
         ui_flash(a, true, "%s", err.msg);
         return;
     }
     site_stats_list_free(&a->site_cache);
     a->site_cache = l;
     a->site_cache_cc = a->change_counter;
-    a->site_cache_at = now;
     a->site_cache_ok = true;
 }
 

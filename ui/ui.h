@@ -258,7 +258,6 @@ typedef struct app {
     int sites_cursor, sites_top;
     site_stats_list site_cache;  /* ui_site_state's copy of the sites */
     uint64_t site_cache_cc;      /* change_counter it was read at */
-    int64_t site_cache_at;       /* and when (monotonic ms) */
     bool site_cache_ok;
     int64_t detail_id;           /* message shown by the detail view */
     char **detail_lines;
