@@ -101,8 +101,13 @@ test: lint test-build
 run: hookdesk $(REL)/hd-receiver
 	@sh config/demo.sh ./hookdesk $(REL)/hd-receiver
 
-bench: hookdesk $(REL)/hd-receiver
-	@sh bench/run.sh ./hookdesk $(REL)/hd-receiver
+# The floor of any libcurl-based sender, for the bench's hot-path comparison.
+$(REL)/hd-floor: bench/floor.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS_ALL) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(shell pkg-config --libs libcurl)
+
+bench: hookdesk $(REL)/hd-receiver $(REL)/hd-floor
+	@sh bench/run.sh ./hookdesk $(REL)/hd-receiver $(REL)/hd-floor
 
 lint:
 	@echo "cppcheck src ui"

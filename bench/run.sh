@@ -2,38 +2,213 @@
 # hookdesk benchmarks: every figure is printed beside a baseline measured in
 # the same run on the same machine, so the ratios mean something.
 #
-#   sh bench/run.sh ./hookdesk build/rel/hd-receiver
+#   sh bench/run.sh ./hookdesk build/rel/hd-receiver build/rel/hd-floor
 #
-# 1. deliveries/s of `hookdesk serve --drain` to a fast loopback receiver,
+# 1. the hot path: CPU per delivery of `hookdesk serve --drain` beside the
+#    floor of any libcurl-based sender (bench/floor.c: the multi interface,
+#    the same requests, nothing recorded), client and receiver each pinned
+#    to a core of its own (HOT_ONLY=1 runs only this);
+# 2. deliveries/s of `hookdesk serve --drain` to a fast loopback receiver,
 #    beside the receiver's own ceiling (wrk) and `curl --parallel` posting the
 #    same messages;
-# 2. `hookdesk import` rows/s beside raw batched inserts by the sqlite3 shell;
-# 3. the console at 10,000 and 1,000,000 messages, and with its engine busy
+# 3. `hookdesk import` rows/s beside raw batched inserts by the sqlite3 shell;
+# 4. the console at 10,000 and 1,000,000 messages, and with its engine busy
 #    delivering 100,000 (bench/console.sh).
 set -eu
 HD=$(realpath "${1:-./hookdesk}")
 RECV=$(realpath "${2:-build/rel/hd-receiver}")
+FLOOR=$(realpath "${3:-build/rel/hd-floor}")
+N_HOT=${N_HOT:-100000}        # requests per hot-path run
+HOT_CONC=${HOT_CONC:-32}      # transfers in flight in the hot path
+HOT_MAX_IN_FLIGHT=${HOT_MAX_IN_FLIGHT-32}   # the site's max_in_flight; empty: key left out
+RECV_CPU=${RECV_CPU:-0}       # the cores the hot path pins the receiver
+CLIENT_CPU=${CLIENT_CPU:-1}   # and the client to (comma-separated lists)
+HOT_RECV_LOG=${HOT_RECV_LOG:-0}   # 1: the hot receiver logs, to count what it got
+HOT_RUNS=${HOT_RUNS:-3}       # runs of each, interleaved; medians
+HOT_ONLY=${HOT_ONLY:-0}
 N_DELIVER=${N_DELIVER:-20000}
 N_IMPORT=${N_IMPORT:-200000}
 CONC=${CONC:-"16 64"}   # one delivery comparison per value
 W=$(mktemp -d "${TMPDIR:-/tmp}/hookdesk-bench.XXXXXX")
-RPID=""
-cleanup() { [ -n "$RPID" ] && kill "$RPID" 2>/dev/null; wait 2>/dev/null; rm -rf "$W"; }
-trap cleanup EXIT INT TERM
+RPID="" HPID=""
+cleanup() {
+    for p in $RPID $HPID; do kill "$p" 2>/dev/null || :; done
+    wait 2>/dev/null
+    rm -rf "$W"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
 
 now() { date +%s.%N; }
 rate() { awk -v n="$1" -v a="$2" -v b="$3" 'BEGIN { printf "%.0f", n / (b - a) }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 
+# CPU seconds (user + system) used so far by this shell's finished
+# children: `mark` runs `times` in this shell (not in a $(...) subshell,
+# whose children are not ours), child_cpu reads what it wrote.
+mark() { times >"$W/times"; }
+child_cpu() {
+    awk 'NR == 2 { split($1, u, "m"); split($2, s, "m"); printf "%.3f", u[1] * 60 + u[2] + s[1] * 60 + s[2] }' "$W/times"
+}
+# CPU seconds used so far by a receiver (all its threads; default the
+# shared one).
+recv_cpu() {
+    awk -v hz="$(getconf CLK_TCK)" '{ printf "%.3f", ($14 + $15) / hz }' "/proc/${1:-$RPID}/stat"
+}
+# Microseconds of CPU per request: us CPU_BEFORE CPU_AFTER REQUESTS.
+us() { awk -v a="$1" -v b="$2" -v n="$3" 'BEGIN { printf "%.0f", (b - a) * 1e6 / n }'; }
+us1() { awk -v a="$1" -v b="$2" -v n="$3" 'BEGIN { printf "%.1f", (b - a) * 1e6 / n }'; }
+median3() { printf '%s\n%s\n%s\n' "$1" "$2" "$3" | sort -n | sed -n 2p; }
+# wait_port OUT ERR: the port a receiver started with stdout OUT, stderr
+# ERR listens on, once it does.
+wait_port() {
+    for _ in $(seq 250); do grep -q listening "$1" 2>/dev/null && break; sleep 0.02; done
+    p=$(sed -n 's/.*listening on \([0-9]*\).*/\1/p' "$1")
+    [ -n "$p" ] || { echo "bench: receiver did not start" >&2; cat "$2" >&2; exit 1; }
+    echo "$p"
+}
+# jsonl N FILE: N messages for the site "bench" with BODY as payload.
+jsonl() {
+    awk -v n="$1" -v body="$BODY" 'BEGIN { for (i = 0; i < n; i++)
+        printf "{\"site\":\"bench\",\"action\":\"order.created\",\"customer\":\"cus_%d\",\"payload\":%s}\n", i % 1000, body }' \
+        >"$2"
+}
+
+BODY='{"order":{"id":42,"total":"19.99","currency":"EUR"},"note":"benchmark payload"}'
+echo "== machine: $(nproc) cores, $(uname -srm)"
+
+# ---- 1. the hot path ----
+# hookdesk's CPU per delivery beside the floor of any libcurl-based sender:
+# hd-floor (bench/floor.c) posts the same body with the same headers,
+# HOT_CONC in flight on reused handles and connections, and keeps nothing.
+# Its receiver (not the shared one) runs on core RECV_CPU, the client on
+# CLIENT_CPU, so neither waits for a core and each one's CPU is its own.
+# HOT_RUNS (3) runs each, interleaved; medians.  hookdesk's runs start from a
+# freshly imported database (the import is not timed), synchronous=FULL.
+HOT_LOG=/dev/null
+if [ "$HOT_RECV_LOG" = 1 ]; then
+    HOT_LOG=$W/hot-recv.log
+    : >"$HOT_LOG"
+    taskset -c "$RECV_CPU" "$RECV" --port 0 --log "$HOT_LOG" >"$W/hot-recv.out" 2>"$W/hot-recv.err" &
+else
+    taskset -c "$RECV_CPU" "$RECV" --port 0 >"$W/hot-recv.out" 2>"$W/hot-recv.err" &
+fi
+HPID=$!
+HURL="http://127.0.0.1:$(wait_port "$W/hot-recv.out" "$W/hot-recv.err")/ok"
+jsonl "$N_HOT" "$W/hot.jsonl"
+{
+    echo "database: $W/hot.db"
+    echo "network:"
+    echo "  allow_private: true   # the receiver is on loopback"
+    echo "delivery:"
+    echo "  concurrency: $HOT_CONC"
+    echo "  synchronous: full     # every state change durable"
+    echo "sites:"
+    echo "  - name: bench"
+    echo "    url: $HURL"
+    [ -z "$HOT_MAX_IN_FLIGHT" ] || echo "    max_in_flight: $HOT_MAX_IN_FLIGHT"
+} >"$W/hot.yaml"
+
+# Requests the hot receiver has logged so far ("-" when it does not log).
+hot_got() { if [ "$HOT_RECV_LOG" = 1 ]; then wc -l <"$HOT_LOG"; else echo -; fi; }
+hot_fail() { echo "bench: hot path: $1 failed:" >&2; cat "$W/hot.err" >&2; exit 1; }
+
+# CPU seconds of the pinned cores so far: "TASKS SOFTIRQ", TASKS being
+# user + nice + system (what processes are charged), SOFTIRQ the kernel's
+# softirq time (loopback TCP's receive side, largely), charged to no process.
+cores_cpu() {
+    awk -v cpus="$RECV_CPU,$CLIENT_CPU" -v hz="$(getconf CLK_TCK)" '
+        BEGIN { n = split(cpus, c, ","); for (i = 1; i <= n; i++) pinned["cpu" c[i]] = 1 }
+        $1 in pinned { t += $2 + $3 + $4; s += $8 }
+        END { printf "%.2f %.2f", t / hz, s / hz }' /proc/stat
+}
+
+# hot_run floor|hookdesk: one measured run of N_HOT requests; appends
+# "req/s wall-seconds client-us receiver-us got ok softirq-us others-%" to
+# $W/hot.floor or $W/hot.hookdesk (got: the requests the receiver logged,
+# "-" without HOT_RECV_LOG=1; ok: the 2xx answers hd-floor counted, or
+# hookdesk's recorded "2xx/attempts"; softirq-us: softirq time on the
+# pinned cores per request; others-%: CPU the pinned cores gave to other processes,
+# in % of the wall time; more than a few and the run was disturbed).
+hot_run() {
+    if [ "$1" = hookdesk ]; then
+        rm -f "$W/hot.db" "$W/hot.db-wal" "$W/hot.db-shm"
+        "$HD" -c "$W/hot.yaml" import "$W/hot.jsonl" >/dev/null 2>"$W/hot.err" ||
+            hot_fail "hookdesk import"
+    fi
+    g0=$(hot_got); k0=$(cores_cpu); r0=$(recv_cpu "$HPID"); mark; c0=$(child_cpu); t0=$(now)
+    if [ "$1" = floor ]; then
+        taskset -c "$CLIENT_CPU" "$FLOOR" "$HURL" "$N_HOT" "$HOT_CONC" "$BODY" \
+            >"$W/floor.out" 2>"$W/hot.err" || hot_fail "hd-floor"
+    else
+        taskset -c "$CLIENT_CPU" "$HD" -c "$W/hot.yaml" serve --drain >"$W/hot.out" 2>"$W/hot.err" ||
+            hot_fail "hookdesk serve --drain"
+    fi
+    t1=$(now); mark; c1=$(child_cpu); r1=$(recv_cpu "$HPID"); k1=$(cores_cpu); g1=$(hot_got)
+    if [ "$1" = floor ]; then
+        ok=$(sed -n 's/.*requests, \([0-9]*\) 2xx.*/\1/p' "$W/floor.out")
+    else
+        ok=$(sqlite3 "$W/hot.db" "SELECT total(response_code BETWEEN 200 AND 299) || '/' || count(*) FROM attempts" |
+             awk -F/ '{ printf "%d/%d", $1, $2 }')
+    fi
+    [ "$g0" = - ] && got=- || got=$((g1 - g0))
+    echo "$(rate "$N_HOT" "$t0" "$t1") $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')" \
+         "$(us1 "$c0" "$c1" "$N_HOT") $(us1 "$r0" "$r1" "$N_HOT") $got $ok" \
+         "$(echo "$k0 $k1" | awk -v n="$N_HOT" -v c0="$c0" -v c1="$c1" -v r0="$r0" -v r1="$r1" \
+                -v t0="$t0" -v t1="$t1" '{ others = $3 - $1 - (c1 - c0) - (r1 - r0)
+             printf "%.1f %.0f", ($4 - $2) * 1e6 / n, (others > 0 ? others : 0) * 100 / (t1 - t0) }')" >>"$W/hot.$1"
+}
+# hot_med floor|hookdesk COLUMN: the median of that column over the runs;
+# hot_min: its least value.
+hot_med() {
+    awk -v c="$2" '{ print $c }' "$W/hot.$1" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
+}
+hot_min() { awk -v c="$2" '{ print $c }' "$W/hot.$1" | sort -n | head -n 1; }
+# hot_runs floor|hookdesk: each run's figures.
+hot_runs() {
+    awk '{ printf "%s%s %s/%s/%s %s%%", (NR > 1 ? ", " : ""), $1, $3, $4, $7, $8 }' "$W/hot.$1"
+}
+
+echo "== hot path ($N_HOT requests, $HOT_CONC in flight; receiver on core $RECV_CPU, client on core $CLIENT_CPU;" \
+     "load average $(cut -d' ' -f1 /proc/loadavg))"
+: >"$W/hot.floor"
+: >"$W/hot.hookdesk"
+for _ in $(seq "$HOT_RUNS"); do
+    hot_run floor
+    hot_run hookdesk
+done
+F_RPS=$(hot_med floor 1) F_WALL=$(hot_med floor 2) F_US=$(hot_med floor 3) F_RX=$(hot_med floor 4)
+H_RPS=$(hot_med hookdesk 1) H_WALL=$(hot_med hookdesk 2) H_US=$(hot_med hookdesk 3) H_RX=$(hot_med hookdesk 4)
+echo "floor (hd-floor, libcurl multi):        $F_RPS req/s, $F_WALL s  (CPU per request: client $F_US us, receiver $F_RX us)"
+echo "hookdesk serve --drain:                 $H_RPS deliveries/s, $H_WALL s  (CPU per delivery: hookdesk $H_US us, receiver $H_RX us)"
+echo "  CPU per request, floor / hookdesk:    $(ratio "$F_US" "$H_US")  (target >= 0.60)"
+echo "  deliveries/s, hookdesk / floor:       $(ratio "$H_RPS" "$F_RPS")"
+F_MIN=$(hot_min floor 3) H_MIN=$(hot_min hookdesk 3)
+echo "  least CPU per request of any run:     floor $F_MIN us, hookdesk $H_MIN us," \
+     "ratio $(ratio "$F_MIN" "$H_MIN")  (other load only adds CPU)"
+echo "  each run: req/s, CPU us per request of client/receiver/softirq (no process is charged"
+echo "  for it), others' CPU on the pinned cores in % of the time"
+echo "    floor:                              $(hot_runs floor)"
+echo "    hookdesk:                           $(hot_runs hookdesk)"
+# What was delivered, per run: hd-floor fails on anything but a 2xx;
+# hookdesk's recorded attempts (and, logging, what the receiver got).
+awk -v n="$N_HOT" '{ split($6, a, "/"); printf "%s%s 2xx of %s attempts%s%s", (NR > 1 ? ", " : ""),
+    a[1], a[2], (a[1] == n ? "" : " (NOT ALL " n ")"), ($5 == "-" ? "" : " (receiver got " $5 ")") }' \
+    "$W/hot.hookdesk" >"$W/hot.check"
+echo "  recorded by hookdesk, per run:        $(cat "$W/hot.check")"
+[ "$HOT_RECV_LOG" = 1 ] &&
+    echo "  got by the receiver from hd-floor:    $(awk '{ printf "%s%s", (NR > 1 ? ", " : ""), $5 }' "$W/hot.floor")"
+kill "$HPID" 2>/dev/null || :
+wait "$HPID" 2>/dev/null || :
+HPID=""
+[ "$HOT_ONLY" = 1 ] && exit 0
+
+# ---- 2. deliveries, beside wrk and curl --parallel; 3. import; 4. console ----
 "$RECV" --port 0 >"$W/recv.out" 2>"$W/recv.err" &
 RPID=$!
-for _ in $(seq 100); do grep -q listening "$W/recv.out" 2>/dev/null && break; sleep 0.05; done
-PORT=$(sed -n 's/.*listening on \([0-9]*\).*/\1/p' "$W/recv.out")
-[ -n "$PORT" ] || { echo "bench: receiver did not start" >&2; cat "$W/recv.err" >&2; exit 1; }
+PORT=$(wait_port "$W/recv.out" "$W/recv.err")
 URL="http://127.0.0.1:$PORT/ok"
-BODY='{"order":{"id":42,"total":"19.99","currency":"EUR"},"note":"benchmark payload"}'
 
-echo "== machine: $(nproc) cores, $(uname -srm)"
 cat >"$W/post.lua" <<LUA
 wrk.method = "POST"
 wrk.body   = '$BODY'
@@ -48,24 +223,7 @@ while [ $i -lt "$N_DELIVER" ]; do
         "$URL" "$W/body.json" >>"$W/curl.cfg"
     i=$((i + 1))
 done
-awk -v n="$N_DELIVER" -v body="$BODY" 'BEGIN { for (i = 0; i < n; i++)
-    printf "{\"site\":\"bench\",\"action\":\"order.created\",\"customer\":\"cus_%d\",\"payload\":%s}\n", i % 1000, body }' \
-    >"$W/deliver.jsonl"
-
-# CPU seconds (user + system) used so far by this shell's finished
-# children: `mark` runs `times` in this shell (not in a $(...) subshell,
-# whose children are not ours), child_cpu reads what it wrote.
-mark() { times >"$W/times"; }
-child_cpu() {
-    awk 'NR == 2 { split($1, u, "m"); split($2, s, "m"); printf "%.3f", u[1] * 60 + u[2] + s[1] * 60 + s[2] }' "$W/times"
-}
-# CPU seconds used so far by the receiver (all its threads).
-recv_cpu() {
-    awk -v hz="$(getconf CLK_TCK)" '{ printf "%.3f", ($14 + $15) / hz }' "/proc/$RPID/stat"
-}
-# Microseconds of CPU per request: us CPU_BEFORE CPU_AFTER REQUESTS.
-us() { awk -v a="$1" -v b="$2" -v n="$3" 'BEGIN { printf "%.0f", (b - a) * 1e6 / n }'; }
-median3() { printf '%s\n%s\n%s\n' "$1" "$2" "$3" | sort -n | sed -n 2p; }
+jsonl "$N_DELIVER" "$W/deliver.jsonl"
 
 # One `hookdesk serve --drain` of N_DELIVER freshly imported messages;
 # sets HD_RPS, and adds to HD_CPU / RX_CPU (CPU seconds while it ran).
@@ -74,7 +232,7 @@ serve_once() {
     "$HD" -c "$W/hd.yaml" sites add bench --url "$URL" >/dev/null
     "$HD" -c "$W/hd.yaml" import "$W/deliver.jsonl" >/dev/null
     mark; c0=$(child_cpu); r0=$(recv_cpu); t0=$(now)
-    "$HD" -c "$W/hd.yaml" serve --drain 2>/dev/null
+    "$HD" -c "$W/hd.yaml" serve --drain >/dev/null 2>&1
     t1=$(now); mark; c1=$(child_cpu); r1=$(recv_cpu)
     HD_RPS=$(rate "$N_DELIVER" "$t0" "$t1")
     HD_CPU=$(awk -v t="$HD_CPU" -v a="$c0" -v b="$c1" 'BEGIN { print t + b - a }')
