@@ -148,7 +148,7 @@ typedef struct ready_msg {
 /* A finished attempt waiting to be recorded. */
 typedef struct pending_out {
     attempt_outcome o;       /* what store_record_outcomes takes */
-    char *log_line;          /* stderr line, printed once recorded; NULL when quiet */
+    char *site_name;         /* for its log line (taken from the message) */
 } pending_out;
 
 typedef struct site_cache {
@@ -262,7 +262,7 @@ static void make_owner(char *out, size_t outlen)
     snprintf(out, outlen, "%s:%ld:%02x%02x%02x%02x", host, (long)getpid(), r[0], r[1], r[2], r[3]);
 }
 
-static void outs_push(engine *e, attempt_outcome *o, char *log_line)
+static void outs_push(engine *e, attempt_outcome *o, char *site_name)
 {
 
     if (e->nouts == e->outs_cap) {
@@ -270,7 +270,7 @@ static void outs_push(engine *e, attempt_outcome *o, char *log_line)
         e->outs = hd_xrealloc(e->outs, sizeof *e->outs * (size_t)e->outs_cap);
     }
     e->outs[e->nouts].o = *o;
-    e->outs[e->nouts].log_line = log_line;
+    e->outs[e->nouts].site_name = site_name;
     e->nouts++;
 }
 
@@ -339,34 +339,34 @@ static const site *site_lookup(engine *e, int64_t id, hd_error *err)
 
 /* ---- outcomes ---- */
 
-static char *log_line_for(const engine *e, const message *m, const attempt *a,
-                          const retry_decision *d, int64_t now)
+/* The log line of one recorded attempt, appended to b: one formatting pass,
+ * no string of its own (a line per attempt is on the hot path of serve). */
+static void log_outcome(const engine *e, const pending_out *p, int64_t now, hd_buf *b)
 {
-    if (e->opt.quiet || !e->opt.log)
-        return NULL;
-    char *site_name = sanitize_dup(m->site_name ? m->site_name : "?", 0);
-    char *what = a->error ? sanitize_dup(a->error, 0) : hd_xasprintf("HTTP %d", a->response_code);
-    char tail[64];
-    if (d->status == MSG_DONE) {
-        snprintf(tail, sizeof tail, "done");
-    } else if (d->status == MSG_FAILED) {
-        snprintf(tail, sizeof tail, "failed");
+    const attempt_outcome *o = &p->o;
+    /* Site names are validated ([A-Za-z0-9._-]); errors come from outside. */
+    hd_buf_printf(b, "hookdesk: msg %" PRId64 " -> site %s: ", o->a.message_id,
+                  p->site_name ? p->site_name : "?");
+    if (o->a.error)
+        sanitize_append(b, o->a.error, strlen(o->a.error), 0);
+    else
+        hd_buf_printf(b, "HTTP %d", o->a.response_code);
+    hd_buf_printf(b, " (attempt %d/%d), ", o->a.number, e->d.max_attempts);
+    if (o->new_status == MSG_DONE) {
+        hd_buf_puts(b, "done\n");
+    } else if (o->new_status == MSG_FAILED) {
+        hd_buf_puts(b, "failed\n");
     } else {
         char in[32];
-        duration_format(d->next_due_at > now ? d->next_due_at - now : 0, in, sizeof in);
-        snprintf(tail, sizeof tail, "retry in %s", in);
+        duration_format(o->next_due_at > now ? o->next_due_at - now : 0, in, sizeof in);
+        hd_buf_printf(b, "retry in %s\n", in);
     }
-    char *line = hd_xasprintf("hookdesk: msg %" PRId64 " -> site %s: %s (attempt %d/%d), %s\n",
-                              m->id, site_name, what, a->number, e->d.max_attempts, tail);
-    free(site_name);
-    free(what);
-    return line;
 }
 
 /* Turns a finished (or never started) attempt into a pending outcome.
  * sent: the request went to the network (a connection was tried), so the
  * result says something about the site (its circuit breaker counts it). */
-static void add_outcome(engine *e, const message *m, int number, http_result *res,
+static void add_outcome(engine *e, message *m, int number, http_result *res,
                         char *request_headers, bool sent)
 {
     attempt_outcome o;
@@ -402,7 +402,10 @@ static void add_outcome(engine *e, const message *m, int number, http_result *re
         o.retry_after_ms = d.next_due_at - now;
     o.verdict = breaker_verdict(o.a.response_code, sent);
     o.probe = m->probe;
-    outs_push(e, &o, log_line_for(e, m, &o.a, &d, now));
+    bool logging = e->opt.log && !e->opt.quiet;
+    outs_push(e, &o, logging ? m->site_name : NULL);
+    if (logging)
+        m->site_name = NULL;   /* moved into the outcome */
 }
 
 static void flight_free(flight *f)
@@ -637,7 +640,7 @@ static void outs_free_range(engine *e, int n)
 {
     for (int i = 0; i < n; i++) {
         attempt_free(&e->outs[i].o.a);
-        free(e->outs[i].log_line);
+        free(e->outs[i].site_name);
     }
     if (n > 0 && n < e->nouts)
         memmove(e->outs, e->outs + n, sizeof *e->outs * (size_t)(e->nouts - n));
@@ -648,6 +651,7 @@ static void outs_free_range(engine *e, int n)
 static void publish_recorded(engine *e, pending_out *outs, int n)
 {
     int64_t attempts = 0, done = 0, failed = 0, errors = 0;
+    int64_t now = hd_now_ms();
     hd_buf log = {0};   /* one write for the batch, not one per attempt */
     for (int i = 0; i < n; i++) {
         const attempt_outcome *o = &outs[i].o;
@@ -658,10 +662,10 @@ static void publish_recorded(engine *e, pending_out *outs, int n)
             done++;
         else if (o->new_status == MSG_FAILED)
             failed++;
-        if (outs[i].log_line)
-            hd_buf_puts(&log, outs[i].log_line);
+        if (e->opt.log && !e->opt.quiet)
+            log_outcome(e, &outs[i], now, &log);
         attempt_free(&outs[i].o.a);
-        free(outs[i].log_line);
+        free(outs[i].site_name);
     }
     free(outs);
     if (log.len > 0 && e->opt.log && !e->opt.quiet)
