@@ -481,11 +481,40 @@ static sqlite3_stmt *stmt_get(store *st, stmt_id id, hd_error *err)
     return s;
 }
 
+/* sqlite3_bind_parameter_index compares the name with every parameter of
+ * the statement in turn: a twentieth of the committer's instructions, with
+ * ~25 binds per attempt.  Names are string literals, so a (statement, name)
+ * pair remembers its index; a hit is confirmed by asking the statement for
+ * the name at that index (a cheap walk by number), so a statement finalized
+ * and another allocated at the same address can never use a wrong index.
+ * Per thread, like the connections. */
+#define PARAM_CACHE 256
+
+static _Thread_local struct param_slot {
+    const sqlite3_stmt *stmt;
+    const char *name;
+    int index;
+} param_cache[PARAM_CACHE];
+
+static int param_index(sqlite3_stmt *s, const char *name)
+{
+    uintptr_t h = ((uintptr_t)s >> 4) ^ ((uintptr_t)name * 2654435761u);
+    struct param_slot *slot = &param_cache[(h ^ (h >> 11)) % PARAM_CACHE];
+    if (slot->stmt == s && slot->name == name) {
+        const char *at = sqlite3_bind_parameter_name(s, slot->index);
+        if (at && strcmp(at, name) == 0)
+            return slot->index;
+    }
+    int i = sqlite3_bind_parameter_index(s, name);
+    *slot = (struct param_slot){ s, name, i };
+    return i;
+}
+
 /* Bind helpers by parameter name; a name the statement lacks is ignored so
  * that the built page queries can share the binding code. */
 static void bind_i64(sqlite3_stmt *s, const char *name, int64_t v)
 {
-    int i = sqlite3_bind_parameter_index(s, name);
+    int i = param_index(s, name);
     if (i > 0)
         sqlite3_bind_int64(s, i, v);
 }
@@ -493,7 +522,7 @@ static void bind_i64(sqlite3_stmt *s, const char *name, int64_t v)
 /* 0 becomes NULL: for optional ids, codes and times. */
 static void bind_i64_or_null(sqlite3_stmt *s, const char *name, int64_t v)
 {
-    int i = sqlite3_bind_parameter_index(s, name);
+    int i = param_index(s, name);
     if (i > 0) {
         if (v)
             sqlite3_bind_int64(s, i, v);
@@ -504,7 +533,7 @@ static void bind_i64_or_null(sqlite3_stmt *s, const char *name, int64_t v)
 
 static void bind_text(sqlite3_stmt *s, const char *name, const char *v)
 {
-    int i = sqlite3_bind_parameter_index(s, name);
+    int i = param_index(s, name);
     if (i > 0) {
         if (v)
             sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
@@ -2555,7 +2584,7 @@ static hd_status record_one(store *st, const char *owner, const attempt_outcome 
     bind_text(q, ":error", a->error);
     bind_text(q, ":reqh", a->request_headers);
     bind_text(q, ":resph", a->response_headers);
-    int bi = sqlite3_bind_parameter_index(q, ":body");
+    int bi = param_index(q, ":body");
     if (a->response_body)
         sqlite3_bind_blob64(q, bi, a->response_body, a->response_body_len, SQLITE_STATIC);
     bind_i64(q, ":trunc", a->body_truncated ? 1 : 0);
