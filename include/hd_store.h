@@ -299,7 +299,9 @@ void store_take_circuit_events(store *st, circuit_event **out, int *n);
 /* The effective timeout of sites whose timeout_ms is 0 (delivery.timeout),
  * used to compute lease expiry in store_claim.  10 s until set. */
 void store_set_default_timeout(store *st, int64_t timeout_ms);
-/* Gives back every lease of owner (engine stopping without finishing). */
+/* Gives back every lease of owner.  It walks the pending messages (a paused
+ * site's backlog included): the engine releases what it holds by id with
+ * store_release_messages instead. */
 hd_status store_release_leases(store *st, const char *owner, int64_t now_ms, hd_error *err);
 /* Gives back the leases of these messages only (claimed, never started). */
 hd_status store_release_messages(store *st, const char *owner, const int64_t *ids, int n,

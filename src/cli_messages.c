@@ -397,7 +397,7 @@ int cli_cmd_queue(cli_ctx *ctx, int argc, char **argv)
     queue_state qs = { .format = lo.format, .now = hd_now_ms(),
                        .breaker = breaker_enabled(&ctx->cfg.delivery.breaker) };
     hd_error err = { 0 };
-    if (store_sites_list(ctx->st, &qs.sites, &err) != HD_OK)
+    if (store_sites_states(ctx->st, &qs.sites, &err) != HD_OK)
         return cli_report(ctx->cmd, &err);
     if (lo.format == FORMAT_TABLE)
         cli_table_init(&qs.table, stdout, 6, headers, right);
@@ -625,7 +625,7 @@ int cli_cmd_show(cli_ctx *ctx, int argc, char **argv)
         rc = cli_report(ctx->cmd, &err);
         goto out;
     }
-    if (store_sites_list(ctx->st, &sites, &err) != HD_OK) {
+    if (store_sites_states(ctx->st, &sites, &err) != HD_OK) {
         rc = cli_report(ctx->cmd, &err);
         goto out;
     }

@@ -750,7 +750,7 @@ static int sites_export(cli_ctx *ctx, int argc, char **argv)
         return cli_usage_error(ctx->cmd, "unexpected argument '%s'", argv[optind]);
     site_stats_list l = { 0 };
     hd_error err = { 0 };
-    if (store_sites_list(ctx->st, &l, &err) != HD_OK)
+    if (store_sites_states(ctx->st, &l, &err) != HD_OK)
         return cli_report(ctx->cmd, &err);
     printf("# hookdesk %s: trusted sites (load with `hookdesk sites import FILE`\n"
            "# or paste under a config file's `sites:`)%s\n",

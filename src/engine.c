@@ -1064,6 +1064,12 @@ static int resume_parked(engine *e)
     return resumed;
 }
 
+static void id_push(int64_t **ids, int *n, int64_t id)
+{
+    *ids = hd_xrealloc(*ids, sizeof **ids * (size_t)(*n + 1));
+    (*ids)[(*n)++] = id;
+}
+
 /* Drops every transfer, parked message and token fetch (their leases
  * expire or are released; nothing is recorded for them). */
 static void drop_all(engine *e)
@@ -1087,22 +1093,34 @@ static void drop_all(engine *e)
  * outcomes are still recorded first (they are real attempts). */
 static void release_all(engine *e)
 {
+    /* The messages it holds, by id: one lookup each, where a release by
+     * owner would walk every pending message (a paused site's backlog). */
+    int64_t *ids = NULL;
+    int n = 0;
+    for (int i = 0; i < e->nflights; i++)
+        id_push(&ids, &n, e->flights[i]->m.id);
+    for (int i = 0; i < e->nparked; i++)
+        id_push(&ids, &n, e->parked[i].m.id);
+    for (int i = 0; i < e->nready; i++)
+        id_push(&ids, &n, e->ready[i].m.id);
     drop_all(e);
     for (int i = 0; i < e->nready; i++)
         message_free(&e->ready[i].m);
     e->nready = 0;   /* their leases go back with all the others below */
     publish_in_flight(e);
-    hd_error err = {0};
-    /* The committer's job first (what it claimed goes back below too). */
+    /* The committer's job first (what it claimed goes back too). */
     hd_status crc;
     int climit;
     message_list claimed;
-    if (commit_collect(e, true, &crc, &climit, &claimed))
+    if (commit_collect(e, true, &crc, &climit, &claimed)) {
+        for (int i = 0; i < claimed.count; i++)
+            id_push(&ids, &n, claimed.items[i].id);
         message_list_free(&claimed);
+    }
     if (e->nouts > 0 && commit_now(e) != HD_OK)
         outs_free_range(e, e->nouts);   /* their leases expire: retried, not lost */
-    if (store_release_leases(e->st, e->owner, hd_now_ms(), &err) != HD_OK)
-        set_last_error(e, err.msg);
+    release_ids(e, ids, n);
+    free(ids);
 }
 
 /* A transfer may start: fewer than `concurrency` under way, and fewer than
