@@ -52,6 +52,28 @@ static curl_socket_t open_socket(void *clientp, curlsocktype purpose, struct cur
     return socket(addr->family, addr->socktype | SOCK_CLOEXEC, addr->protocol);
 }
 
+/* Called by curl right before it sends the request, on every connection it
+ * tries.  When a kept-alive connection dies after the request went out and
+ * before an answer came, libcurl sends the same request again on a new
+ * connection by itself: a POST the receiver gets and nobody records.  The
+ * second send is refused here instead, so the attempt ends with an error,
+ * is recorded, and the engine retries it under its own rules (SPEC §1:
+ * every request that leaves is a recorded attempt). */
+static int on_prereq(void *clientp, char *conn_primary_ip, char *conn_local_ip,
+                     int conn_primary_port, int conn_local_port)
+{
+    http_transfer *t = clientp;
+    (void)conn_primary_ip;
+    (void)conn_local_ip;
+    (void)conn_primary_port;
+    (void)conn_local_port;
+    if (t->requests_sent++ > 0) {
+        t->resend_refused = true;
+        return CURL_PREREQFUNC_ABORT;
+    }
+    return CURL_PREREQFUNC_OK;
+}
+
 static size_t on_header(char *data, size_t size, size_t n, void *userp)
 {
     http_transfer *t = userp;
@@ -263,11 +285,13 @@ hd_status http_transfer_new(http_request *req, const http_options *opt, CURL *re
         SET(CURLOPT_OPENSOCKETFUNCTION, open_socket);
         SET(CURLOPT_HEADERFUNCTION, on_header);
         SET(CURLOPT_WRITEFUNCTION, on_body);
+        SET(CURLOPT_PREREQFUNCTION, on_prereq);
     }
     SET(CURLOPT_URL, t->req.url);
     SET(CURLOPT_TIMEOUT_MS, (long)t->opt.timeout_ms);
     SET(CURLOPT_CONNECTTIMEOUT_MS, (long)t->opt.timeout_ms);
     SET(CURLOPT_OPENSOCKETDATA, t);
+    SET(CURLOPT_PREREQDATA, t);
     SET(CURLOPT_HEADERDATA, t);
     SET(CURLOPT_WRITEDATA, t);
     SET(CURLOPT_ERRORBUFFER, t->errbuf);
@@ -335,6 +359,11 @@ void http_transfer_finish(http_transfer *t, CURLcode rc, http_result *out)
     if (t->refused[0]) {
         out->error = hd_xasprintf("refused to connect to private address %s "
                                   "(network.allow_private is false)", t->refused);
+        out->response_code = 0;
+    } else if (t->resend_refused) {
+        out->error = hd_xstrdup("the connection closed after the request was sent, before an "
+                                "answer (not sent again on a new connection: the retry is a "
+                                "recorded attempt)");
         out->response_code = 0;
     } else if (rc == CURLE_OPERATION_TIMEDOUT) {
         out->error = hd_xasprintf("timed out after %" PRId64 " ms", t->opt.timeout_ms);

@@ -37,6 +37,8 @@ typedef struct http_transfer {
     hd_buf sent;                 /* SigV4 only: the last request header block curl sent, raw */
     bool sent_complete;          /* `sent` ends with its blank line; a new block replaces it */
     bool sent_cut;               /* the block went past HTTP_MAX_HEADERS: not used */
+    int requests_sent;           /* times curl was about to send the request */
+    bool resend_refused;         /* curl wanted to send it again: refused */
     int64_t started_at;          /* epoch ms */
     int64_t started_mono;        /* monotonic ms, for the duration */
     void *user;                  /* caller's data (the engine's slot) */

@@ -8,7 +8,7 @@
  * one JSON line.  The HMAC check uses its own SHA-256 here, on purpose not
  * src/sign.c, so that a bug there cannot hide itself.
  *
- * Routes: /status/CODE, /seq/C1,C2,..., /delay/MS, /drop, /huge/BYTES,
+ * Routes: /status/CODE, /seq/C1,C2,..., /delay/MS, /drop, /keepthendrop, /huge/BYTES,
  * /manyheaders/N, /escape, /flaky/PCT, /redirect, /retryafter/CODE/VALUE,
  * /oauth/...; anything else is 200.
  *
@@ -566,6 +566,17 @@ static enum MHD_Result route(struct MHD_Connection *conn, const char *url)
     }
     if (strcmp(url, "/drop") == 0)
         return MHD_NO;   /* libmicrohttpd closes the connection without an answer */
+    if (strcmp(url, "/keepthendrop") == 0) {
+        /* The first request of a connection is answered (kept alive); any
+         * later one on it is read and the connection closed without an
+         * answer: what a client re-sending on its own would hide. */
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+        const unsigned *seen = ci ? ci->socket_context : NULL;
+        if (seen && *seen > 1)
+            return MHD_NO;
+        return reply_text(conn, 200, "ok\n");
+    }
     if (strncmp(url, "/huge/", 6) == 0) {
         long n = strtol(url + 6, NULL, 10);
         if (n < 0 || n > 256L * 1024 * 1024)
@@ -648,6 +659,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         if (!rs)
             return MHD_NO;
         *con_cls = rs;
+        /* Requests seen on this connection (for /keepthendrop). */
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+        if (ci && ci->socket_context)
+            (*(unsigned *)ci->socket_context)++;
         return MHD_YES;
     }
     if (*upload_data_size > 0) {
@@ -682,6 +698,20 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         free(rs->body);
         free(rs);
         *con_cls = NULL;
+    }
+}
+
+/* A counter of requests per connection, in its socket context. */
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    (void)cls;
+    (void)conn;
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        *socket_context = calloc(1, sizeof(unsigned));
+    } else {
+        free(*socket_context);
+        *socket_context = NULL;
     }
 }
 
@@ -748,6 +778,7 @@ int main(int argc, char **argv)
         0, NULL, NULL, on_request, NULL,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)4000,
         /* Room for /manyheaders (the default 32 KiB pool is too small). */
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(512 * 1024),

@@ -524,6 +524,43 @@ static void test_commit_elsewhere_wakes_the_engine(void **state)
     free(ids);
 }
 
+/* ---- every request that leaves is a recorded attempt ---- */
+
+/* The receiver answers the first request of a connection and closes any
+ * later one after reading it: libcurl would send the request again on a new
+ * connection by itself, a POST nobody recorded. */
+static void test_no_unrecorded_resends(void **state)
+{
+    fixture *f = *state;
+    enum { N = 6 };
+    f->cfg.delivery.concurrency = 1;
+    f->cfg.delivery.max_attempts = 5;
+    int64_t site_id = add_site(f, "closer", "/keepthendrop", 0, 0);
+    int64_t *ids = calloc(N, sizeof *ids);
+    engine *e = tu_engine_start(&f->cfg, false);
+    assert_non_null(e);
+    /* One at a time, each after the previous one's answer, so that each
+     * goes out on the connection the previous one kept alive. */
+    for (int i = 0; i < N; i++) {
+        int64_t *one = add_msgs(f, site_id, 1);
+        ids[i] = one[0];
+        free(one);
+        assert_true(tu_wait_final(f->st, &ids[i], 1, 10000));
+    }
+    assert_true(tu_engine_finish(e));
+    int recorded = total_attempts(f, ids, N);
+    int received = tu_log_count(&f->rcv, "/keepthendrop");
+    printf("%d messages: %d attempts recorded, %d requests received\n", N, recorded, received);
+    assert_int_equal(received, recorded);
+    assert_true(recorded > N);   /* the dropped ones were retried by the engine */
+    for (int i = 0; i < N; i++) {
+        message m = get_msg(f, ids[i]);
+        assert_int_equal(m.status, MSG_DONE);
+        message_free(&m);
+    }
+    free(ids);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -534,6 +571,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_fair_share_two_engines, setup, teardown),
         cmocka_unit_test_setup_teardown(test_retry_after, setup, teardown),
         cmocka_unit_test_setup_teardown(test_commit_elsewhere_wakes_the_engine, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_no_unrecorded_resends, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
