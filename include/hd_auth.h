@@ -101,11 +101,15 @@ char *auth_oauth2_cache_key(const site *s);
 hd_status auth_oauth2_token_request(const site *s, const char *user_agent, http_request *out,
                                     hd_error *err);
 /* Reads the token endpoint's answer.  On success *token is malloc'd and
- * *expires_in_ms is > 0 (a default when the server gives none).  On failure
+ * *expires_in_ms is auth_oauth2_expires_ms of the body.  On failure
  * *error is a malloc'd one-line text "oauth2: token endpoint URL: HTTP 500". */
 bool auth_oauth2_parse(const char *token_url, int response_code, const char *transport_error,
                        const char *body, size_t body_len, char **token, int64_t *expires_in_ms,
                        char **error);
+/* The token's lifetime from the answer's expires_in (a number or a quoted
+ * number of seconds), clamped to 1 s .. 1 day; 5 min when it is absent,
+ * not a positive number or the body is not JSON.  Never overflows. */
+int64_t auth_oauth2_expires_ms(const char *body, size_t body_len);
 /* How long before expires_in a token is refreshed. */
 int64_t auth_oauth2_refresh_margin_ms(int64_t expires_in_ms);
 

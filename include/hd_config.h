@@ -27,6 +27,9 @@ typedef struct delivery_config {
     breaker_policy breaker;      /* delivery.breaker.{failures (default 5, 0 = off),
                                     cooldown (10 s), max_cooldown (5 min)} */
     int64_t max_retry_after_ms;  /* cap on a receiver's Retry-After (default 1 h) */
+    int64_t fault_timeout_ms;    /* an engine whose database transactions keep failing
+                                    this long stops with an error (default 2 min;
+                                    0 = retry forever) */
     char *user_agent;            /* default "hookdesk/VERSION" */
 } delivery_config;
 
@@ -57,7 +60,20 @@ hd_status config_load(config *c, const char *path, hd_error *err);
 /* The same from a string; name is used in messages. */
 hd_status config_load_string(config *c, const char *yaml, const char *name, hd_error *err);
 
+/* What ${VAR} in a value does. */
+typedef enum config_env {
+    CONFIG_ENV_EXPAND,   /* the operator's own configuration: expanded (unset = error) */
+    CONFIG_ENV_REFUSE    /* a file that may come from elsewhere (`sites import` without
+                            --expand-env): a ${VAR} is an error naming it; "$${" still
+                            writes a literal "${" */
+} config_env;
+
+/* config_load with the ${VAR} rule given (config_load expands). */
+hd_status config_load_env(config *c, const char *path, config_env env, hd_error *err);
+
 /* Expand ${VAR} from the environment; an unset variable is an error. */
 hd_status config_expand_env(const char *in, char **out, hd_error *err);
+/* The same under a rule: CONFIG_ENV_REFUSE fails on the first ${VAR}. */
+hd_status config_expand_env_mode(const char *in, config_env env, char **out, hd_error *err);
 
 #endif

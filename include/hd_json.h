@@ -23,12 +23,19 @@ typedef struct json_member {
 typedef bool (*json_member_fn)(const json_member *m, void *ud);
 
 /* Checks that text is exactly one JSON value (RFC 8259: strict grammar,
- * valid UTF-8, nesting at most 512 deep) without building it, so that bulk
+ * valid UTF-8, nesting at most 512 deep) that jansson can also load, as
+ * the engine does for form-encoded sites: no "\u0000", no lone surrogate
+ * escape, integers within int64, reals within a double (one JSON rule: what
+ * is accepted can be delivered to any site).  Nothing is built, so that bulk
  * input is checked at the speed of reading it.  When the value is an object
  * and fn is not NULL, fn sees each top-level member in order.  *is_object
  * (may be NULL) tells whether the value was an object. */
 bool json_scan(const char *text, size_t len, json_member_fn fn, void *ud, bool *is_object,
                hd_error *err);
+
+/* The grammar alone (same as json_scan without the jansson limits): for
+ * showing stored text as JSON, never for accepting it. */
+bool json_scan_grammar(const char *text, size_t len);
 
 /* Decodes a JSON string token (with its quotes, as json_scan hands it out)
  * into out as UTF-8.  Fails on a token that is not a string or that holds

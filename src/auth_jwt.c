@@ -6,6 +6,14 @@
  * retry never carries an expired one.  The key is read each time: a rotated
  * key file is picked up without a restart, and at webhook rates reading a
  * small PEM costs nothing next to the HTTP request.
+ *
+ * Never a prompt: OpenSSL asks for a passphrase on the terminal when a PEM
+ * key is encrypted and no password callback is given (PEM_def_callback),
+ * which swallowed typed input in `sites add` and stopped `serve` for good.
+ * The key is read with a callback that refuses (and notes that it was
+ * asked), so an encrypted key is an error naming the field: at `sites add`
+ * / `sites edit` / import (validation signs once) and, if the file is
+ * replaced later, as the attempt's error at delivery.
  */
 #include "hd_auth.h"
 
@@ -36,6 +44,25 @@ char *auth_base64url(const unsigned char *data, size_t len)
     }
     s[n] = '\0';
     return s;
+}
+
+/* OpenSSL's password callback, called only for an encrypted key: refuses
+ * (-1, no passphrase; with a callback given OpenSSL never falls back on its
+ * terminal prompt) and notes the call so that the error can say why. */
+static int refuse_passphrase(char *buf, int size, int rwflag, void *u)
+{
+    (void)buf;
+    (void)size;
+    (void)rwflag;
+    *(bool *)u = true;
+    return -1;
+}
+
+/* The PEM markers of an encrypted key: PKCS#8 ("BEGIN ENCRYPTED PRIVATE
+ * KEY") and the traditional form ("Proc-Type: 4,ENCRYPTED"). */
+static bool pem_is_encrypted(const char *text)
+{
+    return strstr(text, "ENCRYPTED PRIVATE KEY-----") || strstr(text, "Proc-Type: 4,ENCRYPTED");
 }
 
 /* Loads the RS256 key named by the site; NULL with err naming the field. */
@@ -76,13 +103,22 @@ static EVP_PKEY *load_key(const char *key_file, const char *key_env, hd_error *e
         }
         hd_buf_puts(&text, v);
     }
-    bio = BIO_new_mem_buf(hd_buf_str(&text), (int)text.len);
-    EVP_PKEY *key = bio ? PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL) : NULL;
+    bool encrypted = pem_is_encrypted(hd_buf_str(&text));
+    bool asked = false;
+    bio = encrypted ? NULL : BIO_new_mem_buf(hd_buf_str(&text), (int)text.len);
+    EVP_PKEY *key = bio ? PEM_read_bio_PrivateKey(bio, NULL, refuse_passphrase, &asked) : NULL;
     BIO_free(bio);
     if (text.data)
         explicit_bzero(text.data, text.len);
     hd_buf_free(&text);
     ERR_clear_error();
+    if (!key && (encrypted || asked)) {
+        hd_error_set(err, HD_INVALID,
+                     "%s: the key in %s is encrypted (passphrase-protected); hookdesk needs an "
+                     "unencrypted PEM key (openssl pkey -in KEY -out PLAIN.pem)",
+                     field, name);
+        return NULL;
+    }
     if (!key) {
         hd_error_set(err, HD_INVALID, "%s: %s does not hold a PEM private key", field, name);
         return NULL;
@@ -154,6 +190,12 @@ char *auth_jwt_token(const site *s, int64_t now_ms, hd_error *err)
     }
     json_decref(given);
     int64_t life = auth_extra_get_ms(s->auth_extra, "lifetime", AUTH_JWT_DEFAULT_LIFETIME_MS);
+    /* Validation keeps it within 1 s .. 24 h; a stored value is clamped
+     * anyway so that iat + life can never overflow. */
+    if (life < 1000)
+        life = 1000;
+    else if (life > 24LL * 3600 * 1000)
+        life = 24LL * 3600 * 1000;
     int64_t iat = now_ms / 1000;
     json_object_set_new(claims, "iat", json_integer((json_int_t)iat));
     json_object_set_new(claims, "exp", json_integer((json_int_t)(iat + life / 1000)));

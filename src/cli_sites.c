@@ -829,15 +829,30 @@ static bool unmask_headers(site *in, const site *old, const char **missing)
     return true;
 }
 
+/* `sites import [--expand-env] FILE`.  The file may come from someone
+ * else: a ${VAR} in it is refused unless --expand-env says the operator
+ * wants the environment read into its URLs and headers. */
 static int sites_import(cli_ctx *ctx, int argc, char **argv)
 {
-    const char *path = NULL;
-    int rc = one_name(ctx, argc, argv, &path);
-    if (rc >= 0)
-        return rc;
+    static const struct option longopts[] = {
+        { "expand-env", no_argument, NULL, 'e' },
+        { NULL, 0, NULL, 0 },
+    };
+    config_env env = CONFIG_ENV_REFUSE;
+    int opt;
+    while ((opt = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+        if (opt == 'e')
+            env = CONFIG_ENV_EXPAND;
+        else
+            return cli_bad_option(ctx->cmd, opt, argv);
+    }
+    if (argc - optind != 1)
+        return cli_usage_error(ctx->cmd, "expected one FILE");
+    const char *path = argv[optind];
+    int rc = -1;
     config c;
     hd_error err = { 0 };
-    if (config_load(&c, path, &err) != HD_OK) {
+    if (config_load_env(&c, path, env, &err) != HD_OK) {
         config_free(&c);
         return cli_report(ctx->cmd, &err);
     }

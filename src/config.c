@@ -14,6 +14,7 @@
  *     synchronous: full              # full | normal (SQLite PRAGMA synchronous)
  *     user_agent: hookdesk/VERSION
  *     max_retry_after: 1h            # cap on a receiver's Retry-After (429/503), 1ms..30d
+ *     fault_timeout: 2m              # database failing this long stops the engine (0: never)
  *     breaker:                       # one circuit breaker per site
  *       failures: 5                  # consecutive failed attempts that open it, 0..1000
  *                                    # (0: breaker off)
@@ -82,7 +83,10 @@
  * client_secret / secret_key its auth_secret, and the other auth keys the
  * JSON object auth_extra (the table in hd_auth.h; durations in ms).
  * Every scalar value goes through ${VAR} expansion ("$${" writes a literal
- * "${"); an unset variable is an error.  Durations: 250ms 10s 5m 1h 90d 1w
+ * "${"); an unset variable is an error.  `sites import` loads a file that
+ * may come from elsewhere with CONFIG_ENV_REFUSE: a ${VAR} is then an error
+ * (unless --expand-env), so a stranger's file cannot read the operator's
+ * environment into URLs and headers.  Durations: 250ms 10s 5m 1h 90d 1w
  * 1h30m; sizes: 512 64KiB 1MiB 1MB.  Booleans: true/false, yes/no, on/off.
  *
  * DESIGN: the whole file is loaded as a libyaml document (it is small),
@@ -128,6 +132,7 @@ void config_defaults(config *c)
     c->delivery.breaker.cooldown_ms = BREAKER_DEFAULT_COOLDOWN_MS;
     c->delivery.breaker.max_cooldown_ms = BREAKER_DEFAULT_MAX_COOLDOWN_MS;
     c->delivery.max_retry_after_ms = 3600LL * 1000;
+    c->delivery.fault_timeout_ms = 2 * 60 * 1000;
     c->delivery.user_agent = hd_xstrdup("hookdesk/" HOOKDESK_VERSION);
     c->retention_ms = 90LL * 24 * 3600 * 1000;
     c->purge_interval_ms = 60 * 1000;
@@ -194,6 +199,11 @@ static bool is_var_char(char ch)
 
 hd_status config_expand_env(const char *in, char **out, hd_error *err)
 {
+    return config_expand_env_mode(in, CONFIG_ENV_EXPAND, out, err);
+}
+
+hd_status config_expand_env_mode(const char *in, config_env env, char **out, hd_error *err)
+{
     hd_buf b = { 0 };
     const char *p = in ? in : "";
     while (*p) {
@@ -219,6 +229,16 @@ hd_status config_expand_env(const char *in, char **out, hd_error *err)
                                 (int)(close - name), name);
         }
         char *var = hd_xstrndup(name, (size_t)(end - name));
+        if (env == CONFIG_ENV_REFUSE) {
+            /* A file from elsewhere must not read the operator's
+             * environment into URLs and headers. */
+            hd_buf_free(&b);
+            hd_error_set(err, HD_CONFIG,
+                         "'${%s}' would read the environment variable %s: pass --expand-env "
+                         "to allow it (or write '$${' for a literal '${')", var, var);
+            free(var);
+            return HD_CONFIG;
+        }
         const char *val = getenv(var);
         if (!val) {
             hd_buf_free(&b);
@@ -244,6 +264,7 @@ typedef struct loader {
     yaml_document_t *doc;
     config *c;
     hd_error *err;
+    config_env env;        /* ${VAR}: expanded, or refused (sites import) */
     const yaml_node_t *set_at[MAX_KEY_SPECS];   /* key_specs[i]'s value node, when given */
 } loader;
 
@@ -284,7 +305,7 @@ static hd_status scalar_value(loader *L, const yaml_node_t *n, const char *what,
     if (n->type != YAML_SCALAR_NODE)
         return fail_at(L, n, "%s: expected a single value, got %s", what, node_kind(n));
     hd_error e;
-    if (config_expand_env((const char *)n->data.scalar.value, out, &e) != HD_OK)
+    if (config_expand_env_mode((const char *)n->data.scalar.value, L->env, out, &e) != HD_OK)
         return fail_at(L, n, "%s: %s", what, e.msg);
     return HD_OK;
 }
@@ -389,6 +410,7 @@ static const key_spec key_specs[] = {
     { "delivery", "synchronous", V_SYNC, CFG(delivery.synchronous_full), 0, 0 },
     { "delivery", "user_agent", V_STRING, CFG(delivery.user_agent), 0, 0 },
     { "delivery", "max_retry_after", V_DURATION, CFG(delivery.max_retry_after_ms), 1, 30 * MS_DAY },
+    { "delivery", "fault_timeout", V_DURATION, CFG(delivery.fault_timeout_ms), 0, MS_DAY },
     { "delivery.breaker", "failures", V_INT, CFG(delivery.breaker.failures), 0, 1000 },
     { "delivery.breaker", "cooldown", V_DURATION, CFG(delivery.breaker.cooldown_ms), 1, MS_DAY },
     { "delivery.breaker", "max_cooldown", V_DURATION, CFG(delivery.breaker.max_cooldown_ms), 1,
@@ -944,7 +966,7 @@ static hd_status load_root(loader *L, yaml_node_t *root)
 }
 
 static hd_status load_yaml(config *c, const char *yaml, size_t len, const char *name,
-                           hd_error *err)
+                           config_env env, hd_error *err)
 {
     yaml_parser_t parser;
     yaml_document_t doc;
@@ -961,7 +983,7 @@ static hd_status load_yaml(config *c, const char *yaml, size_t len, const char *
         yaml_parser_delete(&parser);
         return rc;
     }
-    loader L = { .name = name, .doc = &doc, .c = c, .err = err };
+    loader L = { .name = name, .doc = &doc, .c = c, .err = err, .env = env };
     yaml_node_t *root = yaml_document_get_root_node(&doc);
     hd_status rc = root ? load_root(&L, root) : HD_OK;   /* empty file: defaults */
     yaml_document_delete(&doc);
@@ -969,12 +991,13 @@ static hd_status load_yaml(config *c, const char *yaml, size_t len, const char *
     return rc;
 }
 
-hd_status config_load_string(config *c, const char *yaml, const char *name, hd_error *err)
+static hd_status load_string_env(config *c, const char *yaml, const char *name, config_env env,
+                                 hd_error *err)
 {
     config_defaults(c);
     if (!name)
         name = "config";
-    hd_status rc = load_yaml(c, yaml ? yaml : "", yaml ? strlen(yaml) : 0, name, err);
+    hd_status rc = load_yaml(c, yaml ? yaml : "", yaml ? strlen(yaml) : 0, name, env, err);
     if (rc != HD_OK) {
         /* Never half a configuration: the caller gets defaults or nothing. */
         config_free(c);
@@ -983,7 +1006,17 @@ hd_status config_load_string(config *c, const char *yaml, const char *name, hd_e
     return rc;
 }
 
+hd_status config_load_string(config *c, const char *yaml, const char *name, hd_error *err)
+{
+    return load_string_env(c, yaml, name, CONFIG_ENV_EXPAND, err);
+}
+
 hd_status config_load(config *c, const char *path, hd_error *err)
+{
+    return config_load_env(c, path, CONFIG_ENV_EXPAND, err);
+}
+
+hd_status config_load_env(config *c, const char *path, config_env env, hd_error *err)
 {
     if (!path) {
         config_defaults(c);
@@ -996,7 +1029,7 @@ hd_status config_load(config *c, const char *path, hd_error *err)
         config_defaults(c);
         return hd_error_set(err, HD_CONFIG, "%s", e.msg);
     }
-    hd_status rc = config_load_string(c, hd_buf_str(&text), path, err);
+    hd_status rc = load_string_env(c, hd_buf_str(&text), path, env, err);
     hd_buf_free(&text);
     if (rc == HD_OK)
         c->path = hd_xstrdup(path);

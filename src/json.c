@@ -36,8 +36,10 @@ char *json_pretty(const char *text, size_t len)
 {
     if (!text)
         return hd_xstrdup("");
-    /* Only valid JSON is re-indented (json_scan also bounds the nesting). */
-    if (!json_scan(text, len, NULL, NULL, NULL, NULL))
+    /* Only valid JSON is re-indented (the scan also bounds the nesting).
+     * The grammar is enough: a payload stored before the one JSON rule (a
+     * 100-digit integer, say) is still shown indented. */
+    if (!json_scan_grammar(text, len))
         return hd_xstrndup(text, len);
     hd_buf out = { 0 };
     int depth = 0;

@@ -6,10 +6,29 @@
  * re-serialising it changed the payload (key order kept, but numbers beyond
  * 64 bits refused).  This scanner walks the RFC 8259 grammar once, checks
  * UTF-8, and reports top-level object members as raw spans.
+ *
+ * One JSON rule (issue #10): what `send` and `import` accept
+ * must be deliverable to every site.  application/json sites get the text
+ * as it is, but application/x-www-form-urlencoded sites parse it with
+ * jansson (request.c, json_loads(JSON_DECODE_ANY)), so the scanner refuses
+ * everything jansson refuses, on top of the grammar:
+ *   - "\u0000" in a string (jansson needs JSON_ALLOW_NUL for it);
+ *   - a lone UTF-16 surrogate escape ("\ud800", "\udc00", a high one not
+ *     followed by a low one);
+ *   - an integer (no fraction, no exponent) outside int64: jansson's
+ *     json_int_t is a long long;
+ *   - a real whose magnitude rounds past DBL_MAX ("1e309"): jansson's strtod
+ *     overflows.  Underflow ("1e-400") is fine for both: it becomes 0.
+ * The one difference left is stricter on this side: nesting deeper than
+ * JSON_MAX_DEPTH (512) is refused here; jansson allows 2048.  test_json
+ * checks a table of cases and random mutations against jansson both ways.
  */
 #include "hd_json.h"
 
+#include <float.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define JSON_MAX_DEPTH 512
@@ -19,6 +38,7 @@ typedef struct scanner {
     const unsigned char *p;
     const unsigned char *end;
     int depth;
+    bool grammar_only;       /* json_scan_grammar: no jansson limits */
     const char *why;         /* first error, NULL while all is well */
     const unsigned char *at; /* where it happened */
 } scanner;
@@ -56,8 +76,83 @@ static bool digits(scanner *s)
     return true;
 }
 
+/* An integer token (sign, digits without leading zeros) fits in int64,
+ * as jansson's strtoll needs. */
+static bool int64_fits(const unsigned char *p, const unsigned char *end)
+{
+    bool neg = *p == '-';
+    if (neg)
+        p++;
+    size_t n = (size_t)(end - p);
+    if (n != 19)
+        return n < 19;
+    /* Same length: digit strings compare like the numbers. */
+    return memcmp(p, neg ? "9223372036854775808" : "9223372036854775807", 19) <= 0;
+}
+
+/* A real token's value stays finite as a double (strtod does not overflow,
+ * as jansson needs).  With the significant digits S (leading zeros
+ * dropped) read as 0.S x 10^e10, the value is below 1e308 when e10 <= 308
+ * and at least 1e309 when e10 >= 310; only e10 == 309 is decided by
+ * strtod itself, on a text without a decimal point so that no locale can
+ * change its reading. */
+static bool real_fits(const unsigned char *p, const unsigned char *end)
+{
+    if (*p == '-')
+        p++;
+    const unsigned char *first = NULL;   /* first non-zero digit of the mantissa */
+    int64_t e10 = 0;                     /* decimal exponent of 0.S */
+    bool frac = false;
+    const unsigned char *q = p;
+    for (; q < end && *q != 'e' && *q != 'E'; q++) {
+        if (*q == '.') {
+            frac = true;
+            continue;
+        }
+        if (!first && *q != '0') {
+            first = q;
+        } else if (!first && frac) {
+            e10--;   /* 0.001: each zero after the point lowers it */
+            continue;
+        }
+        if (first && !frac)
+            e10++;
+    }
+    if (!first)
+        return true;   /* zero, whatever the exponent */
+    if (q < end) {
+        q++;
+        bool neg = *q == '-';
+        if (*q == '-' || *q == '+')
+            q++;
+        int64_t x = 0;
+        for (; q < end; q++)
+            if (x < 1000000000)   /* saturated: far past any double either way */
+                x = x * 10 + (*q - '0');
+        e10 += neg ? -x : x;
+    }
+    if (e10 <= 308)
+        return true;
+    if (e10 >= 310)
+        return false;
+    /* S then "e" (309 - digits of S): the same value, no decimal point. */
+    hd_buf b = { 0 };
+    for (const unsigned char *d = first; d < end && *d != 'e' && *d != 'E'; d++)
+        if (*d != '.')
+            hd_buf_putc(&b, (char)*d);
+    size_t ndigits = b.len;
+    char ex[32];
+    snprintf(ex, sizeof ex, "e%lld", (long long)(309 - (int64_t)ndigits));
+    hd_buf_puts(&b, ex);
+    double v = strtod(hd_buf_str(&b), NULL);
+    hd_buf_free(&b);
+    return v <= DBL_MAX;   /* HUGE_VAL (inf) when it overflowed */
+}
+
 static bool number(scanner *s)
 {
+    const unsigned char *start = s->p;
+    bool integer = true;
     if (*s->p == '-')
         s->p++;
     if (s->p < s->end && *s->p == '0')
@@ -65,16 +160,26 @@ static bool number(scanner *s)
     else if (!digits(s))
         return false;
     if (s->p < s->end && *s->p == '.') {
+        integer = false;
         s->p++;
         if (!digits(s))
             return false;
     }
     if (s->p < s->end && (*s->p == 'e' || *s->p == 'E')) {
+        integer = false;
         s->p++;
         if (s->p < s->end && (*s->p == '+' || *s->p == '-'))
             s->p++;
         if (!digits(s))
             return false;
+    }
+    if (!s->grammar_only && (integer ? !int64_fits(start, s->p) : !real_fits(start, s->p))) {
+        const unsigned char *after = s->p;
+        s->p = start;   /* the error points at the number */
+        fail(s, integer ? "integer out of range (beyond 64 bits; write it as a string)"
+                        : "number out of range (beyond a double)");
+        s->p = after;
+        return false;
     }
     return true;
 }
@@ -153,8 +258,27 @@ static bool string(scanner *s)
                 break;
             unsigned char e = s->p[1];
             if (e == 'u') {
-                if (hex4(s->p + 2, s->end) < 0)
+                long cp = hex4(s->p + 2, s->end);
+                if (cp < 0)
                     return fail(s, "invalid \\u escape");
+                if (s->grammar_only) {
+                    s->p += 6;
+                    continue;
+                }
+                if (cp == 0)
+                    return fail(s, "\\u0000 (NUL) is not allowed in a string");
+                if (cp >= 0xdc00 && cp <= 0xdfff)
+                    return fail(s, "lone UTF-16 surrogate in a \\u escape");
+                if (cp >= 0xd800 && cp <= 0xdbff) {
+                    /* A high surrogate needs its low half right after it. */
+                    const unsigned char *lo = s->p + 6;
+                    long low = s->end - lo >= 2 && lo[0] == '\\' && lo[1] == 'u'
+                                   ? hex4(lo + 2, s->end)
+                                   : -1;
+                    if (low < 0xdc00 || low > 0xdfff)
+                        return fail(s, "lone UTF-16 surrogate in a \\u escape");
+                    s->p += 6;
+                }
                 s->p += 6;
             } else if (strchr("\"\\/bfnrt", e) && e) {
                 s->p += 2;
@@ -289,11 +413,11 @@ static void position(const scanner *s, int *line, int *col)
     }
 }
 
-bool json_scan(const char *text, size_t len, json_member_fn fn, void *ud, bool *is_object,
-               hd_error *err)
+static bool scan(const char *text, size_t len, bool grammar_only, json_member_fn fn, void *ud,
+                 bool *is_object, hd_error *err)
 {
     scanner s = { (const unsigned char *)text, (const unsigned char *)text,
-                  (const unsigned char *)text + (text ? len : 0), 0, NULL, NULL };
+                  (const unsigned char *)text + (text ? len : 0), 0, grammar_only, NULL, NULL };
     bool obj = false;
     skip_ws(&s);
     bool ok = value(&s, fn, ud, &obj);
@@ -310,6 +434,17 @@ bool json_scan(const char *text, size_t len, json_member_fn fn, void *ud, bool *
         hd_error_set(err, HD_INVALID, "line %d, column %d: %s", line, col, s.why);
     }
     return ok;
+}
+
+bool json_scan(const char *text, size_t len, json_member_fn fn, void *ud, bool *is_object,
+               hd_error *err)
+{
+    return scan(text, len, false, fn, ud, is_object, err);
+}
+
+bool json_scan_grammar(const char *text, size_t len)
+{
+    return scan(text, len, true, NULL, NULL, NULL, NULL);
 }
 
 bool json_valid(const char *text, size_t len, hd_error *err)

@@ -1,9 +1,20 @@
 /* netguard.c - refuse deliveries to loopback/private/special addresses.
  *
  * Judged on the sockaddr curl is about to connect to (after DNS), so a public
- * name that resolves to 10.0.0.1 is refused too.  IPv6 forms that embed an
- * IPv4 address (::ffff:a.b.c.d, 64:ff9b::/96 NAT64) are judged by that
- * address.
+ * name that resolves to 10.0.0.1 is refused too.
+ *
+ * Every IPv6 form that carries an IPv4 address is judged by that address,
+ * so no spelling of 127.0.0.1 gets through (issue #10):
+ *   ::a.b.c.d          IPv4-compatible (::/96, deprecated; "::7f00:1")
+ *   ::ffff:a.b.c.d     IPv4-mapped (::ffff:0:0/96)
+ *   ::ffff:0:a.b.c.d   IPv4-translated, SIIT (::ffff:0:0:0/96)
+ *   64:ff9b::a.b.c.d   NAT64 well-known prefix (64:ff9b::/96)
+ *   2002:AABB:CCDD::   6to4 (2002::/16, the IPv4 in bits 16..47)
+ *   2001:0:S:S::C      Teredo (2001::/32): server S and client ~C
+ * and the local-use NAT64 prefix 64:ff9b:1::/48 (RFC 8215), whose embedding
+ * is up to the local network, is refused whole, like site-local fec0::/10,
+ * unique-local fc00::/7, link-local fe80::/10, multicast ff00::/8, the
+ * discard prefix 100::/64 and documentation 2001:db8::/32.
  */
 #include "hd_netguard.h"
 
@@ -26,7 +37,12 @@ static bool v4_is_private(uint32_t a)
         { 0x7f000000u, 8 },   /* 127/8 loopback */
         { 0xa9fe0000u, 16 },  /* 169.254/16 link-local */
         { 0xac100000u, 12 },  /* 172.16/12 */
+        { 0xc0000000u, 24 },  /* 192.0.0/24 IETF protocol assignments (DS-Lite, NAT64 ...) */
+        { 0xc0000200u, 24 },  /* 192.0.2/24 TEST-NET-1 */
         { 0xc0a80000u, 16 },  /* 192.168/16 */
+        { 0xc6120000u, 15 },  /* 198.18/15 benchmarking */
+        { 0xc6336400u, 24 },  /* 198.51.100/24 TEST-NET-2 */
+        { 0xcb007100u, 24 },  /* 203.0.113/24 TEST-NET-3 */
         { 0xe0000000u, 4 },   /* 224/4 multicast */
         { 0xf0000000u, 4 },   /* 240/4 reserved, includes 255.255.255.255 */
     };
@@ -47,15 +63,34 @@ static bool v6_is_private(const unsigned char *b)
 {
     static const unsigned char zero[16];
     static const unsigned char mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+    static const unsigned char siit[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0 };
     static const unsigned char nat64[12] = { 0x00, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0 };
-    if (memcmp(b, zero, 15) == 0 && (b[15] == 0 || b[15] == 1))
-        return true;                              /* :: and ::1 */
-    if (memcmp(b, mapped, 12) == 0 || memcmp(b, nat64, 12) == 0)
+    static const unsigned char nat64_local[6] = { 0x00, 0x64, 0xff, 0x9b, 0x00, 0x01 };
+    static const unsigned char discard[8] = { 0x01, 0x00, 0, 0, 0, 0, 0, 0 };
+    /* ::/96 holds :: and ::1 (0.0.0.0/8 as IPv4) and the IPv4-compatible
+     * ::a.b.c.d; the other three embed a.b.c.d in the last 32 bits. */
+    if (memcmp(b, zero, 12) == 0 || memcmp(b, mapped, 12) == 0 || memcmp(b, siit, 12) == 0 ||
+        memcmp(b, nat64, 12) == 0)
         return v4_is_private(v4_from_bytes(b + 12));
+    if (memcmp(b, nat64_local, 6) == 0)
+        return true;                              /* 64:ff9b:1::/48 local-use NAT64 */
+    if (b[0] == 0x20 && b[1] == 0x02)
+        return v4_is_private(v4_from_bytes(b + 2));   /* 2002:AABB:CCDD::/48 6to4 */
+    if (b[0] == 0x20 && b[1] == 0x01 && b[2] == 0 && b[3] == 0) {
+        /* Teredo: server IPv4 in bits 32..63, client IPv4 inverted in the last 32. */
+        uint32_t client = ~v4_from_bytes(b + 12);
+        return v4_is_private(v4_from_bytes(b + 4)) || v4_is_private(client);
+    }
+    if (b[0] == 0x20 && b[1] == 0x01 && b[2] == 0x0d && b[3] == 0xb8)
+        return true;                              /* 2001:db8::/32 documentation */
+    if (memcmp(b, discard, 8) == 0)
+        return true;                              /* 100::/64 discard-only */
     if ((b[0] & 0xfe) == 0xfc)
         return true;                              /* fc00::/7 unique local */
     if (b[0] == 0xfe && (b[1] & 0xc0) == 0x80)
         return true;                              /* fe80::/10 link-local */
+    if (b[0] == 0xfe && (b[1] & 0xc0) == 0xc0)
+        return true;                              /* fec0::/10 site-local (deprecated) */
     if (b[0] == 0xff)
         return true;                              /* ff00::/8 multicast */
     return false;

@@ -1,7 +1,8 @@
 /* test_auth_sign.c - jwt, aws and aws-s3 requests checked with independent
  * code (tests/testutil.c, OpenSSL from the published algorithms), the
- * SigV4 checker itself checked against published AWS examples, and the
- * validation of bad settings. */
+ * SigV4 checker itself checked against published AWS examples, the
+ * validation of bad settings, encrypted RS256 keys (refused, never a
+ * passphrase prompt) and the clamping of OAuth2 expires_in. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +13,9 @@
 
 #include <cmocka.h>
 #include <jansson.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <time.h>
 
 #include "hd_auth.h"
 #include "hd_request.h"
@@ -312,6 +316,136 @@ static void test_bad_settings(void **state)
     }
 }
 
+/* An RSA key written encrypted with passphrase "x": PKCS#8 ("BEGIN
+ * ENCRYPTED PRIVATE KEY") or the traditional form ("Proc-Type: 4,ENCRYPTED"). */
+static bool write_encrypted_key(const char *path, bool traditional)
+{
+    EVP_PKEY *key = EVP_RSA_gen(2048);
+    BIO *f = key ? BIO_new_file(path, "w") : NULL;
+    bool ok = f != NULL;
+    if (ok && traditional)
+        ok = PEM_write_bio_PrivateKey_traditional(f, key, EVP_aes_256_cbc(),
+                                                  (const unsigned char *)"x", 1, NULL, NULL) == 1;
+    else if (ok)
+        ok = PEM_write_bio_PKCS8PrivateKey(f, key, EVP_aes_256_cbc(), "x", 1, NULL, NULL) == 1;
+    BIO_free(f);
+    EVP_PKEY_free(key);
+    return ok;
+}
+
+/* Issue #10: an encrypted key made OpenSSL prompt on the terminal.  It is
+ * refused when the site is validated and is an error (not a wait) when a
+ * request is built, from a file or from an environment variable. */
+static void test_jwt_rs256_encrypted_key(void **state)
+{
+    (void)state;
+    char *dir = tu_tempdir();
+    for (int form = 0; form < 2; form++) {
+        char *path = hd_xasprintf("%s/enc%d.pem", dir, form);
+        assert_true(write_encrypted_key(path, form == 1));
+        hd_buf pem = {0};
+        assert_int_equal(hd_read_file(path, &pem, NULL), 0);
+        assert_non_null(strstr(hd_buf_str(&pem), form ? "Proc-Type: 4,ENCRYPTED"
+                                                       : "BEGIN ENCRYPTED PRIVATE KEY"));
+        setenv("HD_TEST_ENC_KEY", hd_buf_str(&pem), 1);
+        hd_buf_free(&pem);
+        for (int from_env = 0; from_env < 2; from_env++) {
+            site s;
+            site_init(&s);
+            s.name = hd_xstrdup("j");
+            s.url = hd_xstrdup("https://example.com/hook");
+            s.auth = AUTH_JWT;
+            auth_extra_set(&s.auth_extra, "alg", "RS256");
+            auth_extra_set(&s.auth_extra, from_env ? "key_env" : "key_file",
+                           from_env ? "HD_TEST_ENC_KEY" : path);
+            struct timespec t0, t1;
+            clock_gettime(CLOCK_MONOTONIC, &t0);
+            hd_error err = {0};
+            assert_int_equal(site_validate(&s, &err), HD_INVALID);
+            const char *field = from_env ? "auth.key_env: " : "auth.key_file: ";
+            if (strncmp(err.msg, field, strlen(field)) != 0 || !strstr(err.msg, "is encrypted") ||
+                !strstr(err.msg, "unencrypted PEM key"))
+                fail_msg("form %d env %d: %s", form, from_env, err.msg);
+            /* At delivery: request_build fails with the same words. */
+            message m = make_msg();
+            request_context ctx = { .now_ms = hd_now_ms() };
+            http_request r;
+            hd_error_clear(&err);
+            assert_int_not_equal(request_build(&s, &m, &ctx, &r, &err), HD_OK);
+            assert_non_null(strstr(err.msg, "is encrypted (passphrase-protected)"));
+            clock_gettime(CLOCK_MONOTONIC, &t1);
+            /* No prompt: both answers come at once. */
+            assert_true(t1.tv_sec - t0.tv_sec < 5);
+            site_free(&s);
+        }
+        free(path);
+    }
+    unsetenv("HD_TEST_ENC_KEY");
+    tu_rmdir(dir);
+    free(dir);
+}
+
+/* Issue #10: expires_in comes from the token endpoint.  Whatever it says,
+ * the lifetime stays within 1 s .. 1 day, without overflow (this runs under
+ * UBSan), and a huge number does not cost the access token. */
+static void test_oauth2_expires_in_clamped(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *expires_in;   /* the JSON value, NULL = absent */
+        int64_t ms;
+    } cases[] = {
+        { "3600", 3600000 },
+        { "1", 1000 },
+        { "86400", 86400000 },
+        { "86401", 86400000 },
+        { "99999999999999999999", 86400000 },          /* past 64 bits */
+        { "\"99999999999999999999\"", 86400000 },      /* quoted */
+        { "9223372036854775807", 86400000 },
+        { "-9223372036854775808", 300000 },
+        { "1e300", 86400000 },
+        { "-1e300", 300000 },
+        { "1.5", 1500 },
+        { "0.2", 1000 },                               /* at least 1 s */
+        { "0.0001", 1000 },
+        { "1e-300", 1000 },
+        { "0", 300000 },                               /* nothing usable: the default */
+        { "-5", 300000 },
+        { "\"-5\"", 300000 },
+        { "\"3600\"", 3600000 },
+        { "\" 60 \"", 60000 },
+        { "\"0.5\"", 1000 },
+        { "\"12abc\"", 300000 },
+        { "\"\"", 300000 },
+        { "\"1e5\"", 300000 },
+        { "\"18446744073709551617000\"", 86400000 },
+        { "true", 300000 },
+        { "null", 300000 },
+        { "[60]", 300000 },
+        { NULL, 300000 },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *body = cases[i].expires_in
+                         ? hd_xasprintf("{\"access_token\":\"tok\",\"expires_in\":%s}",
+                                        cases[i].expires_in)
+                         : hd_xstrdup("{\"access_token\":\"tok\"}");
+        char *token = NULL, *error = NULL;
+        int64_t ms = -1;
+        if (!auth_oauth2_parse("https://a/t", 200, NULL, body, strlen(body), &token, &ms, &error))
+            fail_msg("expires_in %s: refused: %s", cases[i].expires_in, error);
+        assert_string_equal(token, "tok");
+        if (ms != cases[i].ms)
+            fail_msg("expires_in %s: %lld ms, wanted %lld", cases[i].expires_in, (long long)ms,
+                     (long long)cases[i].ms);
+        assert_int_equal(auth_oauth2_expires_ms(body, strlen(body)), cases[i].ms);
+        assert_true(auth_oauth2_refresh_margin_ms(ms) < ms);
+        free(token);
+        free(body);
+    }
+    assert_int_equal(auth_oauth2_expires_ms(NULL, 0), 300000);
+    assert_int_equal(auth_oauth2_expires_ms("not json", 8), 300000);
+}
+
 static void test_extra_helpers(void **state)
 {
     (void)state;
@@ -349,6 +483,8 @@ int main(void)
         cmocka_unit_test(test_s3_request),
         cmocka_unit_test(test_bad_settings),
         cmocka_unit_test(test_extra_helpers),
+        cmocka_unit_test(test_jwt_rs256_encrypted_key),
+        cmocka_unit_test(test_oauth2_expires_in_clamped),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

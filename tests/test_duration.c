@@ -180,6 +180,152 @@ static void test_size_format(void **state)
     }
 }
 
+/* Issue #10: numbers from outside are clamped or refused, never wrapped.
+ * The edges of every unit, exactly at and just past int64 / uint64. */
+static void test_overflow_edges(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text;
+        bool ok;
+        int64_t ms;
+    } d[] = {
+        { "9223372036854775807ms", true, INT64_MAX },
+        { "9223372036854775808ms", false, 0 },
+        { "9223372036854775s", true, 9223372036854775000LL },
+        { "9223372036854776s", false, 0 },
+        { "153722867280912m", true, 153722867280912LL * 60000 },
+        { "153722867280913m", false, 0 },
+        { "2562047788015h", true, 2562047788015LL * 3600000 },
+        { "2562047788016h", false, 0 },
+        { "106751991167d", true, 106751991167LL * 86400000 },
+        { "106751991168d", false, 0 },
+        { "15250284452w", true, 15250284452LL * 604800000 },
+        { "15250284453w", false, 0 },
+        { "15250284452w3d", true, 15250284452LL * 604800000 + 3 * 86400000LL },
+        { "15250284452w4d", false, 0 },                     /* the sum overflows */
+        { "9223372036854775s807ms", true, INT64_MAX },
+        { "9223372036854775s808ms", false, 0 },
+        { "18446744073709551615ms", false, 0 },             /* fits uint64, not int64 */
+        { "18446744073709551616ms", false, 0 },             /* not even uint64 */
+        { "184467440737095516160000000000s", false, 0 },
+        { "00000000000000000000000000000001s", true, 1000 }, /* leading zeros never overflow */
+        { "9223372036854775", true, 9223372036854775000LL }, /* bare seconds */
+        { "9223372036854776", false, 0 },
+    };
+    for (size_t i = 0; i < sizeof d / sizeof d[0]; i++) {
+        int64_t ms = -7;
+        const char *why = NULL;
+        bool ok = duration_parse(d[i].text, &ms, &why);
+        if (ok != d[i].ok)
+            fail_msg("'%s': %s (%s)", d[i].text, ok ? "accepted" : "refused", why ? why : "");
+        if (ok)
+            assert_int_equal(ms, d[i].ms);
+        else
+            assert_true(strstr(why, "too large") != NULL && ms == -7);
+    }
+    static const struct {
+        const char *text;
+        bool ok;
+        uint64_t bytes;
+    } z[] = {
+        { "18446744073709551615", true, UINT64_MAX },
+        { "18446744073709551615B", true, UINT64_MAX },
+        { "18446744073709551616", false, 0 },
+        { "17179869183GiB", true, 17179869183ULL << 30 },
+        { "17179869184GiB", false, 0 },
+        { "18014398509481983KiB", true, 18014398509481983ULL << 10 },
+        { "18014398509481984KiB", false, 0 },
+        { "18446744073GB", true, 18446744073000000000ULL },
+        { "18446744074GB", false, 0 },
+        { "99999999999999999999999999999999", false, 0 },
+    };
+    for (size_t i = 0; i < sizeof z / sizeof z[0]; i++) {
+        uint64_t b = 7;
+        const char *why = NULL;
+        bool ok = size_parse(z[i].text, &b, &why);
+        if (ok != z[i].ok)
+            fail_msg("'%s': %s (%s)", z[i].text, ok ? "accepted" : "refused", why ? why : "");
+        if (ok)
+            assert_true(b == z[i].bytes);
+        else
+            assert_true(strstr(why, "too large") != NULL && b == 7);
+    }
+    /* The formatters take any value, the extremes included. */
+    char buf[64];
+    duration_format(INT64_MIN, buf, sizeof buf);
+    assert_string_equal(buf, "-9223372036854775808ms");
+    duration_format_short(INT64_MAX, buf, sizeof buf);
+    assert_string_equal(buf, "106751991167d07h");
+    duration_format_short(INT64_MIN, buf, sizeof buf);
+    assert_string_equal(buf, "now");
+    size_format(UINT64_MAX, buf, sizeof buf);
+    assert_string_equal(buf, "18446744073709551615B");
+}
+
+/* Random texts over the characters these parsers look at: every verdict is
+ * a clean accept or refuse (UBSan would stop on any overflow), and what is
+ * accepted formats back to the same value. */
+static void test_random_texts(void **state)
+{
+    (void)state;
+    static const char alphabet[] = "0123456789999 .,+-smhdwKMGiBb x";
+    unsigned seed = 2024;
+    int accepted = 0;
+    for (int round = 0; round < 100000; round++) {
+        char text[48];
+        seed = seed * 1103515245u + 12345u;
+        size_t len = (seed >> 8) % (sizeof text - 1);
+        for (size_t i = 0; i < len; i++) {
+            seed = seed * 1103515245u + 12345u;
+            text[i] = alphabet[(seed >> 8) % (sizeof alphabet - 1)];
+        }
+        text[len] = '\0';
+        int64_t ms;
+        const char *why = NULL;
+        if (duration_parse(text, &ms, &why)) {
+            accepted++;
+            assert_true(ms >= 0);
+            char back[64];
+            int64_t again;
+            duration_format(ms, back, sizeof back);
+            assert_true(duration_parse(back, &again, NULL));
+            assert_true(again == ms);
+            duration_format_short(ms, back, sizeof back);
+        } else {
+            assert_non_null(why);
+        }
+        uint64_t bytes;
+        why = NULL;
+        if (size_parse(text, &bytes, &why)) {
+            char back[64];
+            uint64_t again;
+            size_format(bytes, back, sizeof back);
+            assert_true(size_parse(back, &again, NULL));
+            assert_true(again == bytes);
+        } else {
+            assert_non_null(why);
+        }
+    }
+    assert_true(accepted > 100);
+    /* And the formatters over random 64-bit values. */
+    uint64_t x = 88172645463325252ULL;
+    for (int round = 0; round < 100000; round++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        char buf[64];
+        duration_format((int64_t)x, buf, sizeof buf);
+        duration_format_short((int64_t)x, buf, sizeof buf);
+        size_format(x, buf, sizeof buf);
+        if ((int64_t)x >= 0) {
+            int64_t back;
+            duration_format((int64_t)x, buf, sizeof buf);
+            assert_true(duration_parse(buf, &back, NULL) && back == (int64_t)x);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -189,6 +335,8 @@ int main(void)
         cmocka_unit_test(test_duration_format_short),
         cmocka_unit_test(test_size_parse),
         cmocka_unit_test(test_size_format),
+        cmocka_unit_test(test_overflow_edges),
+        cmocka_unit_test(test_random_texts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -137,8 +137,9 @@ static void test_netguard(void **state)
     const char *priv6[] = { "::1", "::", "fc00::1", "fdff::1", "fe80::1", "febf::1", "ff02::1",
                             "::ffff:10.0.0.1", "::ffff:127.0.0.1", "64:ff9b::192.168.0.1",
                             "64:ff9b::a00:1" };
+    /* fec0::/10 and ::a.b.c.d are refused now: tests/test_netguard.c. */
     const char *pub6[] = { "2001:4860:4860::8888", "2606:4700::1111", "::ffff:8.8.8.8",
-                           "64:ff9b::8.8.8.8", "fec0::1", "::2" };
+                           "64:ff9b::8.8.8.8" };
     for (size_t i = 0; i < sizeof priv6 / sizeof priv6[0]; i++)
         assert_true(v6_private(priv6[i]));
     for (size_t i = 0; i < sizeof pub6 / sizeof pub6[0]; i++)

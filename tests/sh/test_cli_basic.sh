@@ -1,6 +1,7 @@
 #!/bin/sh
 # The CLI's contract: help/version, usage errors, bad config, and the
-# send -> logs/queue/show round trip in every output format.
+# send -> logs/queue/show round trip in every output format; send's one
+# JSON rule, CSV formula cells, and no core dumps (issue #10).
 . "$(dirname "$0")/cli_common.sh"
 
 write_config "sites:
@@ -144,5 +145,69 @@ check "show json webhook_id" grep -q '"webhook_id":"msg_' "$TMP/out"
 hd send --site rx --action "$(printf 'evil\033]0;pwned\007')"
 hd logs
 check "escape sequences neutralised in tables" sh -c "! grep -q \"\$(printf '\\033')\" '$TMP/out'"
+
+# --- one JSON rule: send refuses what the engine could not deliver to a
+# form-encoded site (jansson refuses it), naming why (issue #10) ---
+hd logs --format json --limit 0
+BEFORE=$(count_lines "$TMP/out")
+for p in '{"s": "\ud800"}' '{"s": "x\udc00"}' '{"s": "\ud800\u0041"}' '{"s": "a\u0000b"}' \
+         '{"n": 123456789012345678901234567890}' '{"n": -9223372036854775809}' '{"r": 1e400}' \
+         '[1, {"k\u0000": 2}]'; do
+    printf '%s' "$p" >"$TMP/undeliverable.json"
+    hd send --site rx --action x --payload "$TMP/undeliverable.json"
+    expect_rc 2 "send of $p"
+    check "send says why for $p" grep -q "line 1, column [0-9]*: \(lone UTF-16 surrogate\|.u0000 (NUL) is not allowed\|integer out of range\|number out of range\)" "$TMP/err"
+done
+hd logs --format json --limit 0
+check "nothing stored by the undeliverable sends" test "$(count_lines "$TMP/out")" -eq "$BEFORE"
+printf '%s' '{"n": 9223372036854775807, "m": -9223372036854775808, "e": "\ud83d\ude00", "r": 1.7976931348623157e308, "tiny": 1e-400}' >"$TMP/edge.json"
+hd send --site rx --action edge --payload "$TMP/edge.json"
+expect_rc 0 "send of the largest deliverable numbers and a surrogate pair"
+
+# --- CSV cells are neutralised against spreadsheet formulas (issue #10) ---
+hd send --site rx --action '=HYPERLINK("http://evil.example/?x","click")' --customer '@SUM(1+1)'
+expect_rc 0 "send with a formula as action and customer"
+FID=$(cat "$TMP/out")
+hd send --site rx --action '+cmd|calc' --customer '-2+3'
+expect_rc 0 "send with + and - formulas"
+GID=$(cat "$TMP/out")
+hd logs --format csv --limit 0
+tr -d '\r' <"$TMP/out" >"$TMP/csv"
+check "csv: = cell gets a leading quote" grep -q "^$FID,[^,]*,\"'=HYPERLINK(\"\"http://evil.example/?x\"\",\"\"click\"\")\",'@SUM(1+1),rx,,queued,0\$" "$TMP/csv"
+check "csv: + and - cells too" grep -q "^$GID,[^,]*,'+cmd|calc,'-2+3,rx,,queued,0\$" "$TMP/csv"
+check "csv: no cell starts with a formula character" sh -c "! grep -q '\\(^\\|,\\)[=+@]' '$TMP/csv'"
+hd queue --format csv
+tr -d '\r' <"$TMP/out" >"$TMP/csv"
+check "queue csv: the customer is neutralised" grep -q "^$FID,'@SUM(1+1),rx," "$TMP/csv"
+hd logs --format json --limit 0
+check "json keeps the text as it is" grep -q "\"id\":$FID,.*\"action\":\"=HYPERLINK(\\\\\"http://evil.example/?x\\\\\",\\\\\"click\\\\\")\",\"customer\":\"@SUM(1+1)\"" "$TMP/out"
+hd logs --limit 0
+check "the table keeps the text as it is" grep -q "^ *$FID  [0-9: -]*  =HYPERLINK(\"http://evil.example/?x\",\"cl.*  @SUM(1+1)  *rx" "$TMP/out"
+
+# --- no core dumps: every process holding secrets runs with RLIMIT_CORE 0
+# and is not dumpable (issue #10) ---
+"$HOOKDESK_BIN" -c "$TMP/hookdesk.yaml" serve >"$TMP/serve.out" 2>"$TMP/serve.err" </dev/null &
+SPID=$!
+deadline=$(($(date +%s) + 15))
+limits_zero() {
+    grep -q "^Max core file size  *0  *0  *bytes" "/proc/$SPID/limits" 2>/dev/null &&
+        grep -q "delivering from" "$TMP/serve.err"   # running, signal handlers in place
+}
+until limits_zero; do
+    if [ "$(date +%s)" -ge "$deadline" ] || ! kill -0 "$SPID" 2>/dev/null; then
+        fail "serve: core file size is not 0/0: $(grep 'core file' "/proc/$SPID/limits" 2>&1)"
+        break
+    fi
+    sleep 0.1
+done
+if [ "$(id -u)" -ne 0 ]; then
+    # A non-dumpable process's /proc files belong to root.
+    check "serve is not dumpable" test "$(stat -c %u "/proc/$SPID/environ")" -eq 0
+fi
+kill "$SPID" 2>/dev/null
+wait "$SPID"
+check "serve stopped cleanly after the check" test "$?" -eq 0
+(ulimit -c unlimited 2>/dev/null; "$HOOKDESK_BIN" -c "$TMP/hookdesk.yaml" logs --limit 1 >/dev/null 2>&1)
+check "a short command runs with core dumps off too" test "$?" -eq 0
 
 finish

@@ -1,5 +1,6 @@
 #!/bin/sh
-# import: 1,000 lines from a file and from stdin; a bad line 500 stores nothing.
+# import: 1,000 lines from a file and from stdin; a bad line 500 stores nothing;
+# payloads no site could be sent (one JSON rule) are refused by line.
 . "$(dirname "$0")/cli_common.sh"
 
 write_config "sites:
@@ -72,14 +73,42 @@ hd logs --limit 0 --format json
 check "nothing stored from bad2" test "$(count_lines "$TMP/out")" -eq 1300
 
 # --- payloads are stored byte for byte; escaped strings are decoded ---
-printf '%s\n' '{"site":"rx","action":"caf\u00e9","customer":"c\"q","payload": {"big": 123456789012345678901234567890, "s": "a\u00e9"}}' >"$TMP/exact.jsonl"
+printf '%s\n' '{"site":"rx","action":"caf\u00e9","customer":"c\"q","payload": {"big": 1234567890123456789, "r": 1.50e300, "s": "a\u00e9"}}' >"$TMP/exact.jsonl"
 hd import "$TMP/exact.jsonl"
 expect_rc 0 "import of an exact payload"
 hd logs --limit 1 --format json
 check "escaped action decoded" grep -q '"action":"café"' "$TMP/out"
 check "escaped customer decoded" grep -q '"customer":"c\\"q"' "$TMP/out"
 ID=$(sed -n 's/^{"id":\([0-9]*\).*/\1/p' "$TMP/out")
-check "payload text kept exactly (big number, spacing, escapes)" sh -c "'$HOOKDESK_BIN' -c '$TMP/hookdesk.yaml' show $ID --format json | grep -q '123456789012345678901234567890'"
+check "payload text kept exactly (big number, spacing, escapes)" sh -c "'$HOOKDESK_BIN' -c '$TMP/hookdesk.yaml' show $ID --format json | grep -q '\"big\":1234567890123456789,'"
+check "payload numbers keep their spelling" sh -c "'$HOOKDESK_BIN' -c '$TMP/hookdesk.yaml' show $ID | grep -q '\"r\": 1.50e300,'"
+hd logs --limit 0 --format json
+BEFORE=$(count_lines "$TMP/out")
+
+# --- one JSON rule (issue #10): what jansson refuses, so that a form-encoded
+# site could never send it, is refused here with its line ---
+cat >"$TMP/undeliverable.jsonl" <<'JSONL'
+{"site": "rx", "action": "ok", "payload": {"max": 9223372036854775807, "e": "\ud83d\ude00"}}
+{"site": "rx", "action": "a", "payload": {"s": "\ud800"}}
+{"site": "rx", "action": "a", "payload": {"s": "a\u0000b"}}
+{"site": "rx", "action": "a", "payload": {"n": 123456789012345678901234567890}}
+{"site": "rx", "action": "a\u0000", "payload": {}}
+{"site": "rx", "action": "a", "payload": [-9223372036854775809]}
+{"site": "rx", "action": "a", "payload": {"r": 1e999}}
+{"site": "rx", "action": "a", "payload": "\udc00"}
+JSONL
+hd import "$TMP/undeliverable.jsonl"
+expect_rc 2 "import of undeliverable payloads"
+check "lone surrogate (line 2)" grep -q "undeliverable.jsonl:2: .*lone UTF-16 surrogate" "$TMP/err"
+check "NUL (line 3)" grep -q "undeliverable.jsonl:3: .*u0000 (NUL) is not allowed" "$TMP/err"
+check "integer past 64 bits (line 4)" grep -q "undeliverable.jsonl:4: .*integer out of range" "$TMP/err"
+check "NUL in the action (line 5)" grep -q "undeliverable.jsonl:5: .*u0000 (NUL) is not allowed" "$TMP/err"
+check "negative integer past 64 bits (line 6)" grep -q "undeliverable.jsonl:6: .*integer out of range" "$TMP/err"
+check "real past a double (line 7)" grep -q "undeliverable.jsonl:7: .*number out of range" "$TMP/err"
+check "lone low surrogate (line 8)" grep -q "undeliverable.jsonl:8: .*lone UTF-16 surrogate" "$TMP/err"
+check "the good line 1 is not blamed" sh -c "! grep -q 'undeliverable.jsonl:1:' '$TMP/err'"
+hd logs --limit 0 --format json
+check "nothing stored from the undeliverable file" test "$(count_lines "$TMP/out")" -eq "$BEFORE"
 
 hd import "$TMP/missing.jsonl"
 expect_rc 1 "import of a missing file"

@@ -2,7 +2,10 @@
 # sites add/edit/remove/list/export/import/test; invalid input saves nothing;
 # secrets never printed unless asked; max in flight (flags, list, export,
 # import) and the circuit breaker as `sites list`, `queue` and `show` show
-# it once a dead site's circuit opens for real; a Retry-After wait.
+# it once a dead site's circuit opens for real; a Retry-After wait; an
+# encrypted RS256 key refused without a prompt, at save and at delivery; a
+# form-encoded site delivering the edge of what send accepts; private
+# targets in every IPv6 spelling refused; `sites import` and ${VAR}.
 . "$(dirname "$0")/cli_common.sh"
 
 start_receiver
@@ -242,6 +245,136 @@ check "no attempt was spent while open (none Failed)" test "$(count_lines "$TMP/
 sed 's/failures: 2/failures: 0/' "$TMP/breaker.yaml" >"$TMP/off.yaml"
 "$HOOKDESK_BIN" -c "$TMP/off.yaml" queue >"$TMP/out" 2>"$TMP/err"
 check "breaker off: no circuit in the queue" sh -c "! grep -q circuit '$TMP/out' && grep -q '  dead  ' '$TMP/out'"
+
+# --- a fresh database for what follows (the one above keeps messages
+# waiting on an open circuit and a 59 min Retry-After) ---
+cat >"$TMP/hookdesk.yaml" <<YAML
+database: $TMP/second.db
+delivery: {retry_interval: 50ms, max_attempts: 3, timeout: 5s}
+network: {allow_private: true}
+YAML
+
+# --- an encrypted RS256 key never waits for a passphrase (issue #10) ---
+# OpenSSL prompts on the terminal for an encrypted PEM unless told not to;
+# every command here runs with stdin from a pipe, no controlling terminal
+# (setsid when there is one) and a timeout, and must answer at once.
+NOTTY=""
+setsid --help 2>&1 | grep -q -- --wait && NOTTY="setsid -w"
+# quick CMD...: runs hookdesk like hd, stdin a pipe, 30 s at most; sets
+# RC and SECS (wall time).
+quick() {
+    t0=$(date +%s)
+    : | timeout 30 $NOTTY "$HOOKDESK_BIN" -c "$TMP/hookdesk.yaml" "$@" >"$TMP/out" 2>"$TMP/err"
+    RC=$?
+    SECS=$(($(date +%s) - t0))
+}
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$TMP/plain.pem" 2>/dev/null
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -aes256 -pass pass:x \
+    -out "$TMP/enc8.pem" 2>/dev/null
+openssl pkey -in "$TMP/plain.pem" -traditional -aes256 -passout pass:x -out "$TMP/enctrad.pem" \
+    2>/dev/null || openssl rsa -in "$TMP/plain.pem" -aes256 -passout pass:x -out "$TMP/enctrad.pem" 2>/dev/null
+check "test key: PKCS#8 encrypted" grep -q "BEGIN ENCRYPTED PRIVATE KEY" "$TMP/enc8.pem"
+check "test key: traditional encrypted" grep -q "Proc-Type: 4,ENCRYPTED" "$TMP/enctrad.pem"
+for k in enc8 enctrad; do
+    quick sites add "jwt-$k" --url "http://127.0.0.1:$RX_PORT/ok" --auth jwt --jwt-alg RS256 \
+        --jwt-key-file "$TMP/$k.pem"
+    expect_rc 2 "sites add with the encrypted key $k.pem"
+    check "$k: refused at once (${SECS}s)" test "$SECS" -lt 10
+    check "$k: the error names the field and says why" grep -q "^hookdesk: sites add: auth.key_file: the key in $TMP/$k.pem is encrypted (passphrase-protected); hookdesk needs an unencrypted PEM key" "$TMP/err"
+done
+HD_ENC_KEY=$(cat "$TMP/enc8.pem") quick sites add jwt-env --url "http://127.0.0.1:$RX_PORT/ok" \
+    --auth jwt --jwt-alg RS256 --jwt-key-env HD_ENC_KEY
+expect_rc 2 "sites add with an encrypted key in an environment variable"
+check "env: refused at once" test "$SECS" -lt 10
+check "env: the error names the variable" grep -q "auth.key_env: the key in HD_ENC_KEY is encrypted" "$TMP/err"
+hd sites list --format json
+check "no site saved with an encrypted key" sh -c "! grep -q '\"name\":\"jwt-' '$TMP/out'"
+# At delivery: a key file replaced by an encrypted one is an attempt error.
+cp "$TMP/plain.pem" "$TMP/rotating.pem"
+quick sites add jwt-rot --url "http://127.0.0.1:$RX_PORT/jwt" --auth jwt --jwt-alg RS256 \
+    --jwt-key-file "$TMP/rotating.pem"
+expect_rc 0 "sites add with an unencrypted key"
+cp "$TMP/enc8.pem" "$TMP/rotating.pem"
+quick send --site jwt-rot --action key.rotated
+JWT_ID=$(cat "$TMP/out")
+quick serve --drain
+check "serve --drain with an encrypted key ends (exit $RC, ${SECS}s)" test "$RC" -ne 124 -a "$SECS" -lt 25
+hd show "$JWT_ID" --format json
+check "the attempt failed on the encrypted key" grep -q "auth.key_file: the key in $TMP/rotating.pem is encrypted" "$TMP/out"
+check "the message failed after its attempts" grep -q '"status":"failed"' "$TMP/out"
+check "nothing was sent without a token" sh -c "! grep -q '\"path\":\"/jwt\"' '$RX_LOG'"
+
+# --- one JSON rule: a form-encoded site delivers the edge of what send accepts ---
+hd sites add form --url "http://127.0.0.1:$RX_PORT/form" \
+    --content-type application/x-www-form-urlencoded
+expect_rc 0 "sites add form"
+printf '%s' '{"max": 9223372036854775807, "min": -9223372036854775808, "e": "\ud83d\ude00", "r": 1e308, "c": "a\u0001"}' >"$TMP/edge.json"
+hd send --site form --action edge --payload "$TMP/edge.json"
+expect_rc 0 "send of the edge payload"
+FORM_ID=$(cat "$TMP/out")
+quick serve --drain
+hd show "$FORM_ID" --format json
+check "the form site got the edge payload (Done)" grep -q '"status":"done"' "$TMP/out"
+check "the receiver saw the form body" grep -q 'max=9223372036854775807&min=-9223372036854775808&e=%F0%9F%98%80&r=1e%2B308&c=a%01' "$RX_LOG"
+for bad in '{"s": "\ud800"}' '{"s": "\u0000"}' '{"n": 9223372036854775808}' '{"r": -1e309}'; do
+    printf '%s' "$bad" >"$TMP/bad-edge.json"
+    hd send --site form --action never --payload "$TMP/bad-edge.json"
+    expect_rc 2 "send to the form site of $bad"
+done
+hd logs --site form --format json
+check "nothing undeliverable was queued" test "$(count_lines "$TMP/out")" -eq 1
+
+# --- private targets in every spelling are refused (issue #10) ---
+cat >"$TMP/guarded.yaml" <<YAML
+database: $TMP/guarded.db
+YAML
+for u in "http://[::127.0.0.1]:$RX_PORT/ok" "http://[::ffff:127.0.0.1]:$RX_PORT/ok" \
+         "http://[::ffff:0:7f00:1]:$RX_PORT/ok" "http://[2002:7f00:1::1]:$RX_PORT/ok" \
+         "http://[64:ff9b::7f00:1]:$RX_PORT/ok" "http://[64:ff9b:1::1]:$RX_PORT/ok" \
+         "http://[fec0::1]:$RX_PORT/ok" "http://198.18.0.1:$RX_PORT/ok" "http://192.0.0.1:$RX_PORT/ok"; do
+    "$HOOKDESK_BIN" -c "$TMP/guarded.yaml" sites remove g >/dev/null 2>&1
+    "$HOOKDESK_BIN" -c "$TMP/guarded.yaml" sites add g --url "$u" >/dev/null 2>"$TMP/err"
+    : | timeout 30 "$HOOKDESK_BIN" -c "$TMP/guarded.yaml" sites test g >"$TMP/out" 2>"$TMP/err"
+    RC=$?
+    expect_rc 1 "sites test of $u"
+    check "$u refused as private" grep -q "refused to connect to private address" "$TMP/err"
+done
+
+# --- sites import: ${VAR} from the environment only with --expand-env ---
+cat >"$TMP/env-import.yaml" <<'YAML'
+sites:
+  - name: fromenv
+    url: http://127.0.0.1:${HD_TEST_RX_PORT}/ok
+    headers:
+      X-Literal: "$${NOT_A_VAR}"
+YAML
+HD_TEST_RX_PORT=$RX_PORT
+export HD_TEST_RX_PORT
+hd sites import "$TMP/env-import.yaml"
+expect_rc 2 "sites import of a file with \${VAR}, without --expand-env"
+check "the refusal names file:line:col, the variable and the flag" grep -q "env-import.yaml:3:[0-9]*: sites\[0\].url: '\${HD_TEST_RX_PORT}' would read the environment variable HD_TEST_RX_PORT: pass --expand-env" "$TMP/err"
+hd sites list --format json
+check "nothing imported without --expand-env" sh -c "! grep -q '\"name\":\"fromenv\"' '$TMP/out'"
+hd sites import --expand-env "$TMP/env-import.yaml"
+expect_rc 0 "sites import --expand-env"
+hd sites list --format json
+check "--expand-env expanded the url" grep -q "\"name\":\"fromenv\",\"url\":\"http://127.0.0.1:$RX_PORT/ok\"" "$TMP/out"
+check "\$\${ is a literal \${" grep -q '"X-Literal":"${NOT_A_VAR}"' "$TMP/out"
+cat >"$TMP/literal-import.yaml" <<'YAML'
+sites:
+  - name: literal
+    url: http://127.0.0.1:9/ok
+    headers:
+      X-Literal: "$${HOME}"
+YAML
+hd sites import "$TMP/literal-import.yaml"
+expect_rc 0 "sites import of a file with only \$\${ literals needs no flag"
+hd sites list --format json
+check "the literal stays a literal" grep -q '"name":"literal".*"X-Literal":"${HOME}"' "$TMP/out"
+hd sites import --expand-env
+expect_rc 2 "sites import --expand-env without a file"
+hd sites import --bogus "$TMP/literal-import.yaml"
+expect_rc 2 "sites import with an unknown option"
 
 hd sites frob
 expect_rc 2 "unknown sites subcommand"
