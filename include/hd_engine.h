@@ -40,6 +40,9 @@ typedef struct engine_stats {
     int64_t failed;          /* messages it moved to Failed */
     int64_t errors;          /* attempts that ended in an error */
     char last_error[256];    /* last engine-level failure (database, curl), "" when none */
+    char fault[256];         /* the database error the engine is retrying now, ""
+                                when its transactions succeed (see DESIGN in engine.c) */
+    int64_t fault_since;     /* epoch ms the current fault began, 0 when none */
 } engine_stats;
 
 /* Copies cfg (the caller may free it afterwards) and starts the thread. */

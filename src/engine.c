@@ -50,6 +50,21 @@
  * Leases make a kill -9 safe: the attempts in flight are retried by whoever
  * claims them after the lease expires (the only duplicates SPEC §1 allows).
  *
+ * Database faults (disk full, I/O error, corruption, a lock held past
+ * busy_timeout) are loud and bounded:
+ *   - a failed transaction is retried every poll interval; the outcomes it
+ *     held stay in `outs`, and slot_free stops new transfers once
+ *     UNRECORDED_DEPTH x concurrency are waiting, so memory and the number of
+ *     unrecorded attempts stay bounded;
+ *   - the fault goes to the log callback at once (then at most every
+ *     FAULT_LOG_EVERY_MS, or when its text changes) and to stats.fault, and
+ *     its end is logged too;
+ *   - after delivery.fault_timeout of nothing but failures the engine stops
+ *     with an error (serve exits 1, `serve --drain` ends); a stop asked for
+ *     while the database fails waits at most STOP_FAULT_GRACE_MS for it.
+ *   Nothing is lost either way: an attempt not recorded is retried after its
+ *   lease, as after a kill -9.
+ *
  * OAuth2 tokens (auth kind oauth2) never block the worker:
  *   - `tokens` is the engine's token cache, one entry per token identity
  *     (auth_oauth2_cache_key: token URL, client, scope, hashed secret), so
@@ -101,6 +116,12 @@
  * concurrency have finished or the first has waited COMMIT_WAIT_MS. */
 #define COMMIT_BATCH 2
 #define COMMIT_WAIT_MS 10
+
+/* A database fault is logged at once, then at most this often (ms). */
+#define FAULT_LOG_EVERY_MS 10000
+/* A stop asked for while the database fails gives up on recording after
+ * this long (ms): the unrecorded attempts are retried after their leases. */
+#define STOP_FAULT_GRACE_MS 5000
 
 /* How often (ms) the site cache looks whether any site changed. */
 #define SITE_CACHE_CHECK_MS 250
@@ -215,6 +236,9 @@ struct engine {
                                 messages claimed ahead are given back, not sent */
     int nopen_sites;
     db_watch *watch;         /* other processes' commits (NULL: polling only) */
+    int64_t fault_since;     /* monotonic ms the current database fault began, 0 = none */
+    int64_t fault_logged;    /* monotonic ms it was last logged */
+    char fault_msg[256];     /* its text as last logged */
     store *st;
     flight **flights;        /* in flight, at most d.concurrency */
     int nflights;
@@ -241,14 +265,71 @@ struct engine {
 
 /* ---- small helpers ---- */
 
+/* Copies text into out, cut to its size (the full text goes to the log). */
+static void copy_cut(char *out, size_t size, const char *text)
+{
+    size_t n = strnlen(text, size - 1);
+    memcpy(out, text, n);
+    out[n] = '\0';
+}
+
 static void set_last_error(engine *e, const char *text)
 {
     pthread_mutex_lock(&e->lock);
-    /* Cut to the stats field: the full text went to the log already. */
-    size_t n = strnlen(text, sizeof e->stats.last_error - 1);
-    memcpy(e->stats.last_error, text, n);
-    e->stats.last_error[n] = '\0';
+    copy_cut(e->stats.last_error, sizeof e->stats.last_error, text);
     pthread_mutex_unlock(&e->lock);
+}
+
+/* Hands lines to the log callback (when there is one). */
+static void log_lines(engine *e, const char *lines, size_t len)
+{
+    if (len > 0 && e->opt.log && !e->opt.quiet)
+        e->opt.log(e->opt.log_ctx, lines, len);
+}
+
+/* A transaction failed (see DESIGN: database faults). */
+static void fault_seen(engine *e, const char *msg)
+{
+    int64_t mono = hd_mono_ms();
+    bool first = e->fault_since == 0;
+    if (first)
+        e->fault_since = mono;
+    bool changed = strncmp(msg, e->fault_msg, sizeof e->fault_msg - 1) != 0;
+    pthread_mutex_lock(&e->lock);
+    copy_cut(e->stats.fault, sizeof e->stats.fault, msg);
+    if (first)
+        e->stats.fault_since = hd_now_ms();
+    pthread_mutex_unlock(&e->lock);
+    if (!first && !changed && mono - e->fault_logged < FAULT_LOG_EVERY_MS)
+        return;
+    e->fault_logged = mono;
+    copy_cut(e->fault_msg, sizeof e->fault_msg, msg);
+    char *text = sanitize_dup(msg, 0);
+    char *line = hd_xasprintf("hookdesk: database error: %s; %d finished attempts wait to be "
+                              "recorded, new ones pause at %d; retrying%s\n",
+                              text, e->nouts, UNRECORDED_DEPTH * e->d.concurrency,
+                              first ? "" : " (still failing)");
+    log_lines(e, line, strlen(line));
+    free(line);
+    free(text);
+}
+
+/* A transaction succeeded: the fault, if any, is over. */
+static void fault_cleared(engine *e)
+{
+    if (e->fault_since == 0)
+        return;
+    char took[32];
+    duration_format(hd_mono_ms() - e->fault_since, took, sizeof took);
+    e->fault_since = 0;
+    e->fault_msg[0] = '\0';
+    pthread_mutex_lock(&e->lock);
+    e->stats.fault[0] = '\0';
+    e->stats.fault_since = 0;
+    pthread_mutex_unlock(&e->lock);
+    char *line = hd_xasprintf("hookdesk: database usable again after %s; delivery resumes\n", took);
+    log_lines(e, line, strlen(line));
+    free(line);
 }
 
 static void publish_in_flight(engine *e)
@@ -906,6 +987,7 @@ static bool commit_collect(engine *e, bool wait, hd_status *rc, int *claim_limit
     int nouts = e->job_nouts;
     circuit_event *events = NULL;
     int nevents = 0;
+    hd_error job_err = {0};
     if (done) {
         events = e->job_events;
         nevents = e->job_nevents;
@@ -915,7 +997,7 @@ static bool commit_collect(engine *e, bool wait, hd_status *rc, int *claim_limit
         *claim_limit = e->job_claim;
         *claimed = e->job_claimed;
         if (*rc != HD_OK)
-            set_last_error(e, e->job_err.msg);
+            job_err = e->job_err;
         e->job_done = false;
         e->job_outs = NULL;
         e->job_nouts = 0;
@@ -930,6 +1012,13 @@ static bool commit_collect(engine *e, bool wait, hd_status *rc, int *claim_limit
         publish_recorded(e, outs, nouts);
     else
         outs_restore(e, outs, nouts);
+    /* Outside commit_lock: these log. */
+    if (*rc != HD_OK) {
+        set_last_error(e, job_err.msg);
+        fault_seen(e, job_err.msg);
+    } else {
+        fault_cleared(e);
+    }
     circuits_changed(e, events, nevents);
     return true;
 }
@@ -1125,10 +1214,34 @@ static void release_all(engine *e)
             id_push(&ids, &n, claimed.items[i].id);
         message_list_free(&claimed);
     }
+    if (e->fault_since) {
+        /* The database fails: trying would only wait.  Their leases expire. */
+        outs_free_range(e, e->nouts);
+        free(ids);
+        return;
+    }
     if (e->nouts > 0 && commit_now(e) != HD_OK)
         outs_free_range(e, e->nouts);   /* their leases expire: retried, not lost */
     release_ids(e, ids, n);
     free(ids);
+}
+
+/* The database fails and the engine gives up (fault_timeout, or a stop
+ * while failing): drop everything; what was not recorded is retried by
+ * whoever claims it after its lease, as after a kill -9. */
+static void give_up(engine *e)
+{
+    hd_status crc;
+    int climit;
+    message_list claimed;
+    if (commit_collect(e, true, &crc, &climit, &claimed))
+        message_list_free(&claimed);
+    drop_all(e);
+    for (int i = 0; i < e->nready; i++)
+        message_free(&e->ready[i].m);
+    e->nready = 0;
+    outs_free_range(e, e->nouts);
+    publish_in_flight(e);
 }
 
 /* A transfer may start: fewer than `concurrency` under way, and fewer than
@@ -1306,6 +1419,23 @@ static void engine_loop(engine *e)
         pthread_mutex_unlock(&e->lock);
         if (stop && mode == ENGINE_STOP_RELEASE) {
             release_all(e);
+            return;
+        }
+        if (e->fault_since && e->d.fault_timeout_ms > 0 &&
+            hd_mono_ms() - e->fault_since >= e->d.fault_timeout_ms) {
+            char took[32];
+            duration_format(e->d.fault_timeout_ms, took, sizeof took);
+            e->result = hd_error_set(&e->result_err, HD_DB,
+                                     "delivery engine stopped: database transactions failed for "
+                                     "%s (delivery.fault_timeout): %s; no message is lost (what "
+                                     "was not recorded is retried after its lease)",
+                                     took, e->fault_msg);
+            set_last_error(e, e->result_err.msg);
+            give_up(e);
+            return;
+        }
+        if (stop && e->fault_since && hd_mono_ms() - e->fault_since >= STOP_FAULT_GRACE_MS) {
+            give_up(e);   /* a stop never waits long for a failing database */
             return;
         }
         if (stop)

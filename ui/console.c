@@ -183,9 +183,13 @@ static void draw_header(app *a)
     else {
         engine_stats es;
         engine_get_stats(a->eng, &es);
-        snprintf(right, sizeof right, "%s %d in flight ",
-                 es.running ? (es.stopping ? "stopping," : "engine on,") : "engine off,",
-                 es.in_flight);
+        if (es.running && es.fault[0])
+            snprintf(right, sizeof right, "DATABASE ERROR, retrying, %d in flight ",
+                     es.in_flight);
+        else
+            snprintf(right, sizeof right, "%s %d in flight ",
+                     es.running ? (es.stopping ? "stopping," : "engine on,") : "engine off,",
+                     es.in_flight);
     }
     int rw = (int)strlen(right);
     if (x + rw < cols)
@@ -666,6 +670,7 @@ int console_main(const config *cfg, int argc, char **argv)
     a.last_tick_ms = hd_mono_ms();
     ui_switch(&a, VIEW_LOGS);
     bool engine_warned = false;
+    int64_t fault_shown = 0;      /* es.fault_since last shown as a message */
     bool first_frame = true;
     double key_t0 = 0;          /* when the last key was read, 0 = handled and drawn */
     char key_name[16] = "";
@@ -747,6 +752,14 @@ int console_main(const config *cfg, int argc, char **argv)
         if (a.eng) {
             engine_stats es;
             engine_get_stats(a.eng, &es);
+            /* A database fault shows once as a message when it begins (the
+             * header says so as long as it lasts). */
+            if (es.running && es.fault_since != fault_shown) {
+                fault_shown = es.fault_since;
+                if (es.fault_since)
+                    ui_flash(&a, true, "delivery engine: database error: %s (retrying)",
+                             es.fault);
+            }
             if (!es.running) {
                 if (a.quit_stage)
                     a.running = false;
