@@ -43,6 +43,9 @@ typedef struct engine_stats {
     char fault[256];         /* the database error the engine is retrying now, ""
                                 when its transactions succeed (see DESIGN in engine.c) */
     int64_t fault_since;     /* epoch ms the current fault began, 0 when none */
+    int64_t held_bytes_max;  /* most payload bytes it held at once (sending, waiting
+                                for a token, claimed ahead): at most about
+                                concurrency x 2 MiB plus one message */
 } engine_stats;
 
 /* Copies cfg (the caller may free it afterwards) and starts the thread. */

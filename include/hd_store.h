@@ -247,6 +247,9 @@ typedef struct claim_request {
     unsigned rotation;           /* where the round-robin over sites starts; the
                                     caller advances it between claims */
     const breaker_policy *breaker; /* NULL (or failures 0): circuits are not looked at */
+    int64_t max_bytes;           /* payload bytes this claim may hand out (> 0): what
+                                    goes beyond is given back at once (at least one
+                                    message and every probe are kept); 0 = no limit */
 } claim_request;
 
 /* Claims due messages of enabled sites whose circuit allows it: round-robin

@@ -112,6 +112,12 @@
  * run from the claim, so the reserve is kept to a few ticks' worth. */
 #define READY_DEPTH 3
 
+/* Payload bytes an engine holds (sending, waiting for a token, claimed
+ * ahead), per slot of delivery.concurrency: claims stop at
+ * concurrency x this, so the engine's memory is bounded by bytes as well as
+ * by count (1 MiB payloads x 4 x concurrency would be 128 MiB at 32). */
+#define CLAIM_BYTES_PER_SLOT (2 * 1024 * 1024)
+
 /* Finished attempts are handed to the committer once this many times the
  * concurrency have finished or the first has waited COMMIT_WAIT_MS. */
 #define COMMIT_BATCH 2
@@ -219,6 +225,7 @@ struct engine {
     int job_nouts;
     int job_claim;           /* how many to claim */
     site_hold *job_held;     /* what the worker holds per site (owned by the job) */
+    int64_t job_max_bytes;   /* payload bytes the claim may add */
     int job_nheld;
     unsigned job_rotation;   /* where the claim's round-robin starts */
     circuit_event *job_events; /* circuits the job's commit opened or closed */
@@ -868,7 +875,7 @@ static void *committer_thread(void *arg)
             .owner = e->owner, .lease_extra_ms = e->d.lease_ms, .limit = e->job_claim,
             .concurrency = e->d.concurrency, .depth = READY_DEPTH + 1,
             .held = e->job_held, .nheld = e->job_nheld, .rotation = e->job_rotation,
-            .breaker = &e->d.breaker,
+            .breaker = &e->d.breaker, .max_bytes = e->job_max_bytes,
         };
         pthread_mutex_unlock(&e->commit_lock);
 
@@ -922,11 +929,36 @@ static void holds_count(const engine *e, site_hold **h, int *n)
         hold_add(h, n, e->ready[i].m.site_id);
 }
 
+static int64_t payload_bytes(const message *m)
+{
+    return m->payload ? (int64_t)strlen(m->payload) : 0;
+}
+
+/* Payload bytes this engine holds now; the high-water mark goes to stats. */
+static int64_t held_bytes(engine *e)
+{
+    int64_t n = 0;
+    for (int i = 0; i < e->nflights; i++)
+        n += payload_bytes(&e->flights[i]->m);
+    for (int i = 0; i < e->nparked; i++)
+        n += payload_bytes(&e->parked[i].m);
+    for (int i = 0; i < e->nready; i++)
+        n += payload_bytes(&e->ready[i].m);
+    pthread_mutex_lock(&e->lock);
+    if (n > e->stats.held_bytes_max)
+        e->stats.held_bytes_max = n;
+    pthread_mutex_unlock(&e->lock);
+    return n;
+}
+
 /* Hands e->outs and a claim over to the committer (curl thread). */
 static void commit_submit(engine *e, int claim_limit)
 {
     site_hold *held = NULL;
     int nheld = 0;
+    int64_t max_bytes = 0;
+    if (claim_limit > 0)   /* the loop claims only below the budget */
+        max_bytes = (int64_t)e->d.concurrency * CLAIM_BYTES_PER_SLOT - held_bytes(e);
     if (claim_limit > 0)
         holds_count(e, &held, &nheld);
     e->njob_failing = 0;
@@ -944,6 +976,7 @@ static void commit_submit(engine *e, int claim_limit)
     free(e->job_held);
     e->job_held = held;
     e->job_nheld = nheld;
+    e->job_max_bytes = max_bytes;
     e->job_rotation = e->rotation++;
     e->job_done = false;
     e->job_ready = true;
@@ -1392,6 +1425,8 @@ static void engine_loop(engine *e)
         if (commit_collect(e, false, &crc, &climit, &claimed)) {
             if (crc == HD_OK) {
                 int got = take_claimed(e, &claimed);
+                if (got > 0)
+                    held_bytes(e);   /* the high-water mark */
                 if (climit > 0 && got < climit) {
                     /* Nothing else is due now: claim again when the next one is. */
                     int64_t due = 0, wait = poll_ms;
@@ -1463,8 +1498,14 @@ static void engine_loop(engine *e)
                       mono - e->outs_since >= COMMIT_WAIT_MS || e->nflights == 0 || stop);
         /* A transaction that records outcomes also tops the reserve up when
          * there is room for a batch: one commit instead of two. */
-        bool claim = !stop && mono >= next_claim && room > 0 &&
-                     (e->nready <= e->d.concurrency || (flush && room >= e->d.concurrency));
+        bool want_claim = !stop && mono >= next_claim && room > 0 &&
+                          (e->nready <= e->d.concurrency ||
+                           (flush && room >= e->d.concurrency));
+        /* Big payloads: what is held already may use up the byte budget;
+         * the transfers under way free it (their end wakes the loop). */
+        bool bytes_full = want_claim &&
+                          held_bytes(e) >= (int64_t)e->d.concurrency * CLAIM_BYTES_PER_SLOT;
+        bool claim = want_claim && !bytes_full;
         if ((flush || claim) && mono >= next_tx_retry && !e->job_busy)
             commit_submit(e, claim ? room : 0);
 
@@ -1515,7 +1556,7 @@ static void engine_loop(engine *e)
         }
         /* A claim waits for the committer when it is busy: its wakeup ends
          * the poll then (a zero timeout here would spin the thread). */
-        if (!stop && e->nready <= e->d.concurrency && !e->job_busy) {
+        if (!stop && e->nready <= e->d.concurrency && !e->job_busy && !bytes_full) {
             int64_t until = next_claim > now ? next_claim - now : 0;
             if (until < timeout)
                 timeout = until;

@@ -2535,6 +2535,44 @@ static void claim_interleave(claim_site *cs, int n, int total, const claim_reque
     }
 }
 
+/* The claim holds at most rq->max_bytes of payload (at least one message,
+ * and every probe): the rest of the interleaved list is given back in the
+ * same transaction, so big payloads bound the engine's memory by bytes as
+ * well as by count. */
+static hd_status claim_trim_bytes(store *st, const claim_request *rq, message_list *out,
+                                  hd_error *err)
+{
+    if (rq->max_bytes <= 0)
+        return HD_OK;
+    int64_t bytes = 0;
+    int keep = 0;
+    for (int i = 0; i < out->count; i++) {
+        message *m = &out->items[i];
+        int64_t size = m->payload ? (int64_t)strlen(m->payload) : 0;
+        if (keep == 0 || m->probe || bytes + size <= rq->max_bytes) {
+            bytes += size;
+            out->items[keep++] = *m;
+            continue;
+        }
+        sqlite3_stmt *q = stmt_get(st, STMT_RELEASE_ONE, err);
+        if (!q)
+            return HD_DB;
+        bind_i64(q, ":now", rq->now_ms);
+        bind_i64(q, ":id", m->id);
+        bind_text(q, ":owner", rq->owner);
+        hd_status rc = step_done(st, q, "giving back a claim over the byte budget", err);
+        message_free(m);
+        if (rc != HD_OK) {
+            for (int j = i + 1; j < out->count; j++)
+                message_free(&out->items[j]);
+            out->count = keep;
+            return rc;
+        }
+    }
+    out->count = keep;
+    return HD_OK;
+}
+
 hd_status store_claim_fair(store *st, const claim_request *rq, message_list *out,
                            hd_error *err)
 {
@@ -2553,9 +2591,13 @@ hd_status store_claim_fair(store *st, const claim_request *rq, message_list *out
     rc = claim_sites_load(st, rq, &cs, &n, err);
     if (rc == HD_OK)
         rc = claim_rounds(st, rq, cs, n, &total, err);
-    rc = write_end(st, mode, rc, err);
-    if (rc == HD_OK)
+    if (rc == HD_OK) {
         claim_interleave(cs, n, total, rq, out);
+        rc = claim_trim_bytes(st, rq, out, err);
+    }
+    rc = write_end(st, mode, rc, err);
+    if (rc != HD_OK)
+        message_list_free(out);
     claim_sites_free(cs, n);
     return rc;
 }

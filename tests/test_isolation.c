@@ -427,8 +427,9 @@ static void test_fair_share_two_engines(void **state)
 
 /* ---- Retry-After ---- */
 
-/* The gap between a message's two attempts (it gets two: max_attempts 2). */
-static int64_t retry_gap(fixture *f, const char *path, int64_t *asked_ms)
+/* The gap between a message's two attempts (it gets two: max_attempts 2);
+ * *second_at: when the second one started (epoch ms). */
+static int64_t retry_gap_at(fixture *f, const char *path, int64_t *asked_ms, int64_t *second_at)
 {
     static int k;
     char name[32];
@@ -455,9 +456,16 @@ static int64_t retry_gap(fixture *f, const char *path, int64_t *asked_ms)
     span *sp = attempts_of(f, ids, 1, &n);
     assert_int_equal(n, 2);
     int64_t gap = sp[1].start - sp[0].end;
+    *second_at = sp[1].start;
     free(sp);
     free(ids);
     return gap;
+}
+
+static int64_t retry_gap(fixture *f, const char *path, int64_t *asked_ms)
+{
+    int64_t at;
+    return retry_gap_at(f, path, asked_ms, &at);
 }
 
 static void test_retry_after(void **state)
@@ -472,16 +480,18 @@ static void test_retry_after(void **state)
     assert_true(gap >= 1000 - 5 && gap < 3000);
     assert_true(asked >= 900 && asked <= 1000);
 
-    /* An HTTP date two seconds ahead (whole seconds: at least one). */
+    /* An HTTP date three seconds ahead: the second attempt waits for it
+     * (whole seconds, however long the first one took to go out). */
     char date[64], path[128];
-    time_t t = time(NULL) + 2;
+    time_t t = time(NULL) + 3;
     struct tm tm;
     gmtime_r(&t, &tm);
     strftime(date, sizeof date, "%a,%%20%d%%20%b%%20%Y%%20%H:%M:%S%%20GMT", &tm);
     snprintf(path, sizeof path, "/retryafter/429/%s", date);
-    gap = retry_gap(f, path, &asked);
-    assert_true(gap >= 1000 - 5 && gap < 3000);
-    assert_true(asked > 0);
+    int64_t second_at = 0;
+    gap = retry_gap_at(f, path, &asked, &second_at);
+    assert_true(second_at >= (int64_t)t * 1000 - 5);
+    assert_true(gap < 4000);
 
     /* Capped by delivery.max_retry_after. */
     f->cfg.delivery.max_retry_after_ms = 300;
@@ -561,6 +571,37 @@ static void test_no_unrecorded_resends(void **state)
     free(ids);
 }
 
+/* ---- memory bounded by bytes ---- */
+
+static void test_claims_bounded_by_bytes(void **state)
+{
+    fixture *f = *state;
+    enum { N = 12, PAD = 700 * 1024 };
+    f->cfg.delivery.concurrency = 2;     /* byte budget: 2 x 2 MiB */
+    int64_t site_id = add_site(f, "big", "/delay/30", 0, 0);
+    char *payload = malloc(PAD + 16);
+    memcpy(payload, "{\"pad\":\"", 8);
+    memset(payload + 8, 'x', PAD);
+    memcpy(payload + 8 + PAD, "\"}", 3);
+    int64_t ids[N];
+    for (int i = 0; i < N; i++) {
+        new_message nm = { .site_id = site_id, .action = "big", .payload = payload };
+        assert_int_equal(store_message_add(f->st, &nm, &ids[i], NULL), HD_OK);
+    }
+    free(payload);
+    engine *e = tu_engine_start(&f->cfg, false);
+    assert_non_null(e);
+    assert_true(tu_wait_each(f->st, ids, N, is_done, 30000));
+    engine_stats es;
+    engine_get_stats(e, &es);
+    assert_true(tu_engine_finish(e));
+    printf("held at most %lld bytes of payload (budget %d)\n", (long long)es.held_bytes_max,
+           2 * 2 * 1024 * 1024);
+    /* Without the byte budget it claims 4 x 2 = 8 at once: 5.6 MB. */
+    assert_true(es.held_bytes_max > 0);
+    assert_true(es.held_bytes_max <= 4 * 1024 * 1024 + PAD + 16);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -572,6 +613,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_retry_after, setup, teardown),
         cmocka_unit_test_setup_teardown(test_commit_elsewhere_wakes_the_engine, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_unrecorded_resends, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_claims_bounded_by_bytes, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
