@@ -118,6 +118,9 @@
  * by count (1 MiB payloads x 4 x concurrency would be 128 MiB at 32). */
 #define CLAIM_BYTES_PER_SLOT (2 * 1024 * 1024)
 
+/* SQLite page cache per engine connection (KiB). */
+#define ENGINE_CACHE_KIB (8 * 1024)
+
 /* Finished attempts are handed to the committer once this many times the
  * concurrency have finished or the first has waited COMMIT_WAIT_MS. */
 #define COMMIT_BATCH 2
@@ -601,6 +604,7 @@ static void token_fetch(engine *e, const site *s, int entry)
         .timeout_ms = s->timeout_ms > 0 ? s->timeout_ms : e->d.timeout_ms,
         .max_response_body = 64 * 1024,
         .allow_private = e->allow_private,
+        .proxy = e->d.proxy,
     };
     http_transfer *t = NULL;
     if (http_transfer_new(&req, &opt, NULL, &t, &err) != HD_OK) {
@@ -1127,6 +1131,7 @@ static void start_message(engine *e, message *m, bool resumed, int64_t claimed_a
         .timeout_ms = s->timeout_ms > 0 ? s->timeout_ms : e->d.timeout_ms,
         .max_response_body = e->d.max_response_body,
         .allow_private = e->allow_private,
+        .proxy = e->d.proxy,
     };
     http_transfer *t = NULL;
     CURL *reuse = e->nspare > 0 ? e->spare[--e->nspare] : NULL;
@@ -1687,8 +1692,13 @@ hd_status engine_start(const config *cfg, const engine_options *opt, engine **ou
     e->flights = hd_xcalloc((size_t)e->d.concurrency, sizeof *e->flights);
     e->spare = hd_xcalloc((size_t)e->d.concurrency, sizeof *e->spare);
 
+    /* A page cache of ENGINE_CACHE_KIB per connection: the engine reads the
+     * index pages of the due messages and the rows it claims, not whole
+     * tables, and two connections of the 64 MiB default made the engine's
+     * memory grow with the payloads it had sent. */
     store_options so = { .synchronous_full = cfg->delivery.synchronous_full,
-                         .busy_timeout_ms = 2000, .read_only = false };
+                         .busy_timeout_ms = 2000, .read_only = false,
+                         .cache_kib = ENGINE_CACHE_KIB };
     hd_status st = store_open(e->database, &so, &e->st, err);
     if (st != HD_OK) {
         hd_error_prefix(err, "delivery engine: ");
