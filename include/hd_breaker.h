@@ -80,4 +80,9 @@ void breaker_probe_claimed(circuit *c, int64_t probe_lease_end_ms);
 bool breaker_apply(const breaker_policy *p, circuit *c, attempt_verdict v, bool probe,
                    const char *error, int64_t now_ms);
 
+/* The circuit for people, at now_ms: "open, probe in 7s", "open, probe
+ * due", "open, probing", "closed"; brief (narrow columns): "open 7s",
+ * "open", "probing", "closed".  One wording for the CLI and the console. */
+void breaker_describe(const circuit *c, int64_t now_ms, bool brief, char *out, size_t outlen);
+
 #endif

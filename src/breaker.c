@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "hd_duration.h"
+
 const char *circuit_state_name(circuit_state s)
 {
     switch (s) {
@@ -114,4 +116,25 @@ bool breaker_apply(const breaker_policy *p, circuit *c, attempt_verdict v, bool 
         return false;
     }
     return false;
+}
+
+void breaker_describe(const circuit *c, int64_t now_ms, bool brief, char *out, size_t outlen)
+{
+    char in[32];
+    switch (c->state) {
+    case CIRCUIT_OPEN:
+        if (c->until_ms > now_ms) {
+            duration_format_short(c->until_ms - now_ms, in, sizeof in);
+            snprintf(out, outlen, brief ? "open %s" : "open, probe in %s", in);
+        } else {
+            snprintf(out, outlen, brief ? "open" : "open, probe due");
+        }
+        return;
+    case CIRCUIT_PROBING:
+        snprintf(out, outlen, brief ? "probing" : "open, probing");
+        return;
+    case CIRCUIT_CLOSED:
+        break;
+    }
+    snprintf(out, outlen, "closed");
 }

@@ -127,44 +127,12 @@ void ui_fmt_wait(const message *m, bool paused, const circuit *c, int64_t now_ms
 
 void ui_fmt_circuit_state(const circuit *c, int64_t now_ms, char *out, size_t outlen)
 {
-    char in[32];
-    switch (c->state) {
-    case CIRCUIT_OPEN:
-        if (c->until_ms > now_ms) {
-            duration_format_short(c->until_ms - now_ms, in, sizeof in);
-            snprintf(out, outlen, "open, probe in %s", in);
-        } else {
-            snprintf(out, outlen, "open, probe due");
-        }
-        return;
-    case CIRCUIT_PROBING:
-        snprintf(out, outlen, "open, probing");
-        return;
-    case CIRCUIT_CLOSED:
-        break;
-    }
-    snprintf(out, outlen, "closed");
+    breaker_describe(c, now_ms, false, out, outlen);
 }
 
 void ui_fmt_circuit(const circuit *c, int64_t now_ms, char *out, size_t outlen)
 {
-    char in[32];
-    switch (c->state) {
-    case CIRCUIT_OPEN:
-        if (c->until_ms > now_ms) {
-            duration_format_short(c->until_ms - now_ms, in, sizeof in);
-            snprintf(out, outlen, "open %s", in);
-        } else {
-            snprintf(out, outlen, "open");
-        }
-        return;
-    case CIRCUIT_PROBING:
-        snprintf(out, outlen, "probing");
-        return;
-    case CIRCUIT_CLOSED:
-        break;
-    }
-    snprintf(out, outlen, "closed");
+    breaker_describe(c, now_ms, true, out, outlen);
 }
 
 void ui_fmt_rate(int ok, int total, char *out, size_t outlen)
