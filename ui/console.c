@@ -249,11 +249,12 @@ static void draw_footer(app *a)
         if (a->eng)
             engine_get_stats(a->eng, &es);
         char line[160];
+        const char *attempts = es.in_flight == 1 ? "attempt" : "attempts";
         if (a->quit_stage == 1)
-            snprintf(line, sizeof line, "finishing %d in-flight attempts... (q again: release them now)",
-                     es.in_flight);
+            snprintf(line, sizeof line, "finishing %d in-flight %s... (q again: release them now)",
+                     es.in_flight, attempts);
         else
-            snprintf(line, sizeof line, "releasing %d in-flight attempts...", es.in_flight);
+            snprintf(line, sizeof line, "releasing %d in-flight %s...", es.in_flight, attempts);
         term_put_bold(y, 0, cols, TA_FOOTER, line);
         return;
     }

@@ -104,6 +104,13 @@ hd_status term_init(hd_error *err)
     if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))
         return hd_error_set(err, HD_USAGE,
                             "console: stdin and stdout must be a terminal (use the CLI commands in scripts)");
+    /* A terminal without cursor movement would show a blank screen. */
+    const char *term = getenv("TERM");
+    if (!term || !*term || strcmp(term, "dumb") == 0)
+        return hd_error_set(err, HD_USAGE,
+                            "console: the terminal (TERM=%s) cannot move the cursor; run it in a "
+                            "full terminal, or use the CLI commands (hookdesk logs, queue, sites)",
+                            term && *term ? term : "unset");
     setlocale(LC_ALL, "");
     const char *cs = nl_langinfo(CODESET);
     term_is_utf8 = cs && (strcmp(cs, "UTF-8") == 0 || strcmp(cs, "utf8") == 0);

@@ -190,10 +190,23 @@ static void on_resend(app *a, int64_t id)
     a->need_refresh = true;
 }
 
+/* The Failed messages `R` resends: those the current filter shows, so none
+ * when the filter asks for other statuses only (status=queued). */
+static bool resend_all_filter(const app *a, msg_filter *f)
+{
+    ui_filter_to_msg(&a->filter, f);
+    if (f->status_mask && !(f->status_mask & MSG_STATUS_BIT(MSG_FAILED)))
+        return false;
+    f->status_mask = MSG_STATUS_BIT(MSG_FAILED);
+    f->unresent = true;   /* what store_messages_resend_failed will take */
+    return true;
+}
+
 static void on_resend_all(app *a, int64_t expected)
 {
     msg_filter f;
-    ui_filter_to_msg(&a->filter, &f);
+    if (!resend_all_filter(a, &f))
+        return;
     hd_error err = { 0 };
     int64_t n = 0;
     if (store_messages_resend_failed(a->st, &f, &n, &err) != HD_OK) {
@@ -280,12 +293,12 @@ static ui_request logs_handle(app *a, ui_request r)
             ui_ask_resend(a, m);
         return REQ_NONE;
     case REQ_RESEND_ALL: {
-        msg_filter ff = f;
-        ff.status_mask = MSG_STATUS_BIT(MSG_FAILED);
-        ff.unresent = true;   /* what store_messages_resend_failed will take */
+        msg_filter ff;
         int64_t n = 0;
         hd_error err = { 0 };
-        if (store_messages_count(a->st, &ff, &n, &err) != HD_OK)
+        if (!resend_all_filter(a, &ff))
+            ui_flash(a, false, "the filter shows no Failed messages: nothing to resend");
+        else if (store_messages_count(a->st, &ff, &n, &err) != HD_OK)
             ui_flash(a, true, "%s", err.msg);
         else if (n == 0)
             ui_flash(a, false, "no Failed messages left to resend under the current filter");

@@ -1,0 +1,35 @@
+#!/bin/sh
+# test_console_resend_filter.sh - `R` resends only what the filter shows: with
+# status=queued it offers nothing (it offered "all N Failed" before), with
+# status=failed it counts and resends the Failed ones; and TERM=dumb is
+# refused with a clear message instead of a blank screen.
+set -u
+HD=${HOOKDESK_BIN:?set HOOKDESK_BIN to the hookdesk binary}
+RECV=${HD_RECEIVER_BIN:?set HD_RECEIVER_BIN to hd-receiver}
+export LANG=C LC_ALL=C NO_COLOR=1
+CONSOLE_DELIVERY_EXTRA="  breaker: {failures: 0}"
+. "$(dirname "$0")/console_common.sh"
+
+echo "# two Failed messages (the 500 site), then the filter status=queued"
+hd send --site bad --action doomed.one >/dev/null
+hd send --site bad --action doomed.two >/dev/null
+expect_fixed "1 Logs"
+expect_count 2 "doomed.*Failed"
+keys s   # any -> queued
+expect_fixed "Filter: status=queued"
+keys R
+expect_fixed "the filter shows no Failed messages: nothing to resend"
+on_screen -F "Resend all" && fail "R offered a resend under status=queued"
+
+echo "# status=failed: R counts the two and resends them"
+keys s s s   # queued -> resent -> done -> failed
+expect_fixed "Filter: status=failed"
+keys R
+expect_fixed "Resend all 2 Failed messages under the current filter?"
+keys y
+expect_fixed "resent 2 Failed messages"
+
+echo "# TERM=dumb: refused, with the reason"
+out=$(TERM=dumb script -qc "$HD -c $W/hd.yaml" /dev/null </dev/null 2>&1)
+echo "$out" | grep -q "cannot move the cursor" || { echo "FAIL: TERM=dumb: $out"; exit 1; }
+echo "ok"
