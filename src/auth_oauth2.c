@@ -19,6 +19,7 @@
 
 #include "hd_cli.h"
 #include "hd_sign.h"
+#include "hd_sanitize.h"
 #include "hd_util.h"
 
 #define MASK "********"
@@ -229,9 +230,23 @@ bool auth_oauth2_parse(const char *token_url, int response_code, const char *tra
     if (response_code < 200 || response_code > 299) {
         /* RFC 6749 §5.2 error answers say why ("invalid_client"). */
         const char *why = json_string_value(json_object_get(o, "error"));
-        *error = why ? hd_xasprintf("oauth2: token endpoint %s: HTTP %d (%.80s)", url,
-                                    response_code, why)
-                     : hd_xasprintf("oauth2: token endpoint %s: HTTP %d", url, response_code);
+        if (why) {
+            /* The server's words: one line of inert text (no CR/LF, no
+             * escapes), at most 120 bytes, cut on a character boundary. */
+            char *safe = sanitize_dup(why, 0);
+            size_t cut = strlen(safe);
+            if (cut > 120) {
+                cut = 120;
+                while (cut > 0 && ((unsigned char)safe[cut] & 0xC0) == 0x80)
+                    cut--;   /* a character boundary (sanitize_dup's text is UTF-8) */
+                safe[cut] = '\0';
+            }
+            *error = hd_xasprintf("oauth2: token endpoint %s: HTTP %d (%s)", url, response_code,
+                                  safe);
+            free(safe);
+        } else {
+            *error = hd_xasprintf("oauth2: token endpoint %s: HTTP %d", url, response_code);
+        }
         json_decref(o);
         return false;
     }
