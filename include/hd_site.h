@@ -50,6 +50,11 @@ bool content_type_parse(const char *name, content_type *out);
 typedef struct site_header {
     char *name;
     char *value;
+    bool secret;            /* marked secret by the operator (YAML `secret: true`,
+                               --add-secret-header, the form's Secret headers):
+                               the value is masked wherever it would show, like an
+                               auth secret.  Headers with a credential-like name are
+                               masked without it (site_header_masked) */
 } site_header;
 
 /* Upper bound of site.max_in_flight (and of delivery.concurrency). */
@@ -80,6 +85,8 @@ void site_init(site *s);                     /* zero + defaults (json, enabled, 
 void site_free(site *s);                     /* frees the members, not s */
 void site_copy(site *dst, const site *src);  /* deep copy; dst is overwritten */
 void site_add_header(site *s, const char *name, const char *value);
+/* The same, marked secret or not. */
+void site_add_header_secret(site *s, const char *name, const char *value, bool secret);
 
 /* Check every field.  On failure err->msg names the field:
  * "url: must start with http:// or https://". */
@@ -94,7 +101,10 @@ const char *site_mask(const char *secret);
  * (Authorization, Cookie, X-Api-Key, X-Auth-Token...): masked wherever the
  * site is shown, like the auth secret. */
 bool site_header_is_secret(const char *name);
-/* The value to show for extra header h: masked when it is a credential. */
+/* True when extra header h's value is masked wherever it shows: marked
+ * secret, or a credential by its name (site_header_is_secret). */
+bool site_header_masked(const site_header *h);
+/* The value to show for extra header h: "********" when site_header_masked. */
 const char *site_header_shown(const site_header *h);
 
 #endif

@@ -177,6 +177,7 @@ typedef struct site_flags {
     const char *url, *auth, *user, *secret, *header, *ctype, *timeout, *rename;
     const char *max_in_flight;  /* "1".."256" or "default" */
     const char **add_headers;   /* "Name: value" */
+    bool *add_secret;           /* add_headers[i] came from --add-secret-header */
     int nadd;
     bool clear_headers;
     int enabled;                /* -1 unchanged, 0 disable, 1 enable */
@@ -326,14 +327,27 @@ static int apply_flags(cli_ctx *ctx, const site_flags *fl, site *s)
     }
     for (int i = 0; i < fl->nadd; i++) {
         const char *h = fl->add_headers[i];
+        bool secret = fl->add_secret[i];
         const char *colon = strchr(h, ':');
-        if (!colon || colon == h)
+        if (!colon || colon == h) {
+            /* A secret header's text is not echoed: it may be the value alone. */
+            if (secret)
+                return cli_usage_error(ctx->cmd, "--add-secret-header: expected 'Name: value' "
+                                                 "(or 'Name: -' to read the value from stdin)");
             return cli_usage_error(ctx->cmd, "--add-header: expected 'Name: value', got '%s'", h);
+        }
         char *name = hd_xstrndup(h, (size_t)(colon - h));
         const char *value = colon + 1;
         while (*value == ' ' || *value == '\t')
             value++;
-        site_add_header(s, name, value);
+        if (secret && strcmp(value, "-") == 0) {
+            char *line = read_secret_stdin();
+            site_add_header_secret(s, name, line, true);
+            explicit_bzero(line, strlen(line));
+            free(line);
+        } else {
+            site_add_header_secret(s, name, value, secret);
+        }
         free(name);
     }
     if (fl->rename)
@@ -341,6 +355,13 @@ static int apply_flags(cli_ctx *ctx, const site_flags *fl, site *s)
     if (fl->enabled >= 0)
         s->enabled = fl->enabled == 1;
     return 0;
+}
+
+static void free_flags(site_flags *fl)
+{
+    free(fl->add_headers);
+    free(fl->add_secret);
+    free(fl->claims);
 }
 
 /* Parses NAME and the site flags; returns -1 when fine, else the exit code. */
@@ -359,6 +380,8 @@ static int parse_site_flags(cli_ctx *ctx, int argc, char **argv, bool edit, cons
         { "timeout", required_argument, NULL, 't' },
         { "max-in-flight", required_argument, NULL, 'M' },
         { "add-header", required_argument, NULL, 'a' },
+        { "add-secret-header", required_argument, NULL, 'X' },
+        { "secret-header", required_argument, NULL, 'X' },
         { "clear-headers", no_argument, NULL, 'c' },
         { "disabled", no_argument, NULL, 'd' },
         { "enable", no_argument, NULL, 'E' },
@@ -393,8 +416,12 @@ static int parse_site_flags(cli_ctx *ctx, int argc, char **argv, bool edit, cons
         case 't': fl->timeout = optarg; break;
         case 'M': fl->max_in_flight = optarg; break;
         case 'a':
+        case 'X':
             fl->add_headers = hd_xrealloc(fl->add_headers,
                                           (size_t)(fl->nadd + 1) * sizeof *fl->add_headers);
+            fl->add_secret = hd_xrealloc(fl->add_secret,
+                                         (size_t)(fl->nadd + 1) * sizeof *fl->add_secret);
+            fl->add_secret[fl->nadd] = opt == 'X';
             fl->add_headers[fl->nadd++] = optarg;
             break;
         case 'c': fl->clear_headers = true; break;
@@ -471,13 +498,11 @@ static int sites_add(cli_ctx *ctx, int argc, char **argv)
     site_flags fl;
     int rc = parse_site_flags(ctx, argc, argv, false, &name, &fl);
     if (rc >= 0) {
-        free(fl.add_headers);
-    free(fl.claims);
+        free_flags(&fl);
         return rc;
     }
     if (!fl.url) {
-        free(fl.add_headers);
-    free(fl.claims);
+        free_flags(&fl);
         return cli_usage_error(ctx->cmd, "--url is required");
     }
     site s;
@@ -496,8 +521,7 @@ static int sites_add(cli_ctx *ctx, int argc, char **argv)
             printf("added site %s\n", name);
     }
     site_free(&s);
-    free(fl.add_headers);
-    free(fl.claims);
+    free_flags(&fl);
     return rc;
 }
 
@@ -507,8 +531,7 @@ static int sites_edit(cli_ctx *ctx, int argc, char **argv)
     site_flags fl;
     int rc = parse_site_flags(ctx, argc, argv, true, &name, &fl);
     if (rc >= 0) {
-        free(fl.add_headers);
-    free(fl.claims);
+        free_flags(&fl);
         return rc;
     }
     site s;
@@ -531,8 +554,7 @@ static int sites_edit(cli_ctx *ctx, int argc, char **argv)
             printf("updated site %s\n", s.name);
     }
     site_free(&s);
-    free(fl.add_headers);
-    free(fl.claims);
+    free_flags(&fl);
     return rc;
 }
 
@@ -776,12 +798,13 @@ static int sites_export(cli_ctx *ctx, int argc, char **argv)
         if (s->nheaders > 0) {
             printf("    headers:\n");
             for (int k = 0; k < s->nheaders; k++) {
+                const site_header *h = &s->headers[k];
                 printf("      ");
-                yaml_quoted(stdout, s->headers[k].name);
-                printf(": ");
-                yaml_quoted(stdout, show ? s->headers[k].value
-                                         : site_header_shown(&s->headers[k]));
-                printf("\n");
+                yaml_quoted(stdout, h->name);
+                /* A header marked secret keeps its mark: {value: ..., secret: true}. */
+                printf(h->secret ? ": {value: " : ": ");
+                yaml_quoted(stdout, show ? h->value : site_header_shown(h));
+                printf(h->secret ? ", secret: true}\n" : "\n");
             }
         }
         printf("    auth:\n      kind: %s\n", auth_kind_name(s->auth));
@@ -806,15 +829,16 @@ static int sites_export(cli_ctx *ctx, int argc, char **argv)
     return 0;
 }
 
-/* Credential headers exported without --show-secrets read "********": put
- * back the stored value of the header of the same name.  False (with the
- * header's name in *missing) when there is none to put back. */
+/* Credential and secret-marked headers exported without --show-secrets
+ * read "********": put back the stored value of the header of the same
+ * name.  False (with the header's name in *missing) when there is none to
+ * put back. */
 static bool unmask_headers(site *in, const site *old, const char **missing)
 {
     const char *mask = site_mask("x");
     for (int i = 0; i < in->nheaders; i++) {
         site_header *h = &in->headers[i];
-        if (!site_header_is_secret(h->name) || strcmp(h->value, mask) != 0)
+        if (!site_header_masked(h) || strcmp(h->value, mask) != 0)
             continue;
         const char *stored = NULL;
         for (int k = 0; old && k < old->nheaders; k++)

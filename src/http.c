@@ -18,13 +18,26 @@
  * recycled: the next transfer sets just its own URL, body, headers and
  * pointers (CURLOPT_PRIVATE carries `configured` meanwhile).  A transfer
  * that set a "sticky" option the next one must not inherit (another method,
- * USERPWD/HTTPAUTH, SigV4 and its debug callback) has its handle reset.
- * curl_easy_reset and the constant options were a tenth of the engine's
- * own instructions per attempt.
+ * USERPWD/HTTPAUTH, SigV4 and its debug callback, a proxy) has its handle
+ * reset.  curl_easy_reset and the constant options were a tenth of the
+ * engine's own instructions per attempt.
+ *
+ * DESIGN (proxies): none unless network.proxy is set; CURLOPT_PROXY "" keeps
+ * libcurl from reading http_proxy / ALL_PROXY, and with a proxy NOPROXY ""
+ * keeps no_proxy from sending some hosts around it.  Through a proxy every
+ * socket goes to the proxy, which resolves and connects to the target: the
+ * private-address guard then sees only the proxy's address (the operator's
+ * choice, not judged).  What can still be judged is the URL's host: with
+ * allow_private false a literal private address or a localhost name is
+ * refused before any socket is opened (open_socket) or any request is
+ * sent on a kept-alive proxy connection (on_prereq).  A name that resolves
+ * to a private address behind the proxy cannot be seen from here.
  */
 #include "http.h"
 
+#include <arpa/inet.h>
 #include <inttypes.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,13 +52,97 @@
 /* CURLOPT_PRIVATE of a recycled handle that keeps the constant options. */
 static char configured;
 
+static bool has_proxy(const http_options *o)
+{
+    return o->proxy && *o->proxy;
+}
+
+/* With a proxy: true when the URL's host is one the proxy would connect to
+ * on a private address we can tell from the URL alone (a literal address,
+ * in any spelling inet_aton or inet_pton reads, or localhost); the host goes
+ * into out. */
+static bool url_host_private(const char *url, char *out, size_t outlen)
+{
+    CURLU *u = curl_url();
+    char *host = NULL;
+    bool refuse = false;
+    if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK && host) {
+        const char *h = host;
+        size_t n = strlen(host);
+        if (n >= 2 && host[0] == '[' && host[n - 1] == ']') {
+            h++;
+            n -= 2;
+        }
+        char name[256];
+        if (n < sizeof name) {
+            memcpy(name, h, n);
+            name[n] = '\0';
+            char *zone = strchr(name, '%');
+            if (zone)
+                *zone = '\0';
+            size_t len = strlen(name);
+            while (len > 0 && name[len - 1] == '.')
+                name[--len] = '\0';   /* "localhost." */
+            struct sockaddr_in v4;
+            struct sockaddr_in6 v6;
+            memset(&v4, 0, sizeof v4);
+            memset(&v6, 0, sizeof v6);
+            if (strcasecmp(name, "localhost") == 0 ||
+                (len > 10 && strcasecmp(name + len - 10, ".localhost") == 0)) {
+                refuse = true;
+                snprintf(out, outlen, "%s", name);
+            } else if (inet_pton(AF_INET6, name, &v6.sin6_addr) == 1) {
+                v6.sin6_family = AF_INET6;
+                refuse = netguard_is_private((const struct sockaddr *)&v6);
+                if (refuse)
+                    netguard_format((const struct sockaddr *)&v6, out, outlen);
+            } else if (inet_aton(name, &v4.sin_addr)) {
+                v4.sin_family = AF_INET;
+                refuse = netguard_is_private((const struct sockaddr *)&v4);
+                if (refuse)
+                    netguard_format((const struct sockaddr *)&v4, out, outlen);
+            }
+        }
+    }
+    curl_free(host);
+    curl_url_cleanup(u);
+    return refuse;
+}
+
+/* "http://proxy.example:3128" for messages: scheme, host and the port curl
+ * uses (1080 unless given, 443 for https), never the credentials. */
+static void proxy_shown(const char *proxy, char *out, size_t outlen)
+{
+    CURLU *u = curl_url();
+    char *scheme = NULL, *host = NULL, *port = NULL;
+    if (u && curl_url_set(u, CURLUPART_URL, proxy, CURLU_NON_SUPPORT_SCHEME) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK) {
+        if (curl_url_get(u, CURLUPART_PORT, &port, 0) != CURLUE_OK)
+            port = NULL;
+        snprintf(out, outlen, "%s://%s:%s", scheme, host,
+                 port ? port : strcasecmp(scheme, "https") == 0 ? "443" : "1080");
+    } else {
+        snprintf(out, outlen, "(network.proxy)");
+    }
+    curl_free(scheme);
+    curl_free(host);
+    curl_free(port);
+    curl_url_cleanup(u);
+}
+
 /* Refuses private targets before the socket even exists; the address is kept
- * so the attempt error can name it. */
+ * so the attempt error can name it.  Through a proxy the socket goes to the
+ * proxy: only the URL's host can be judged (see DESIGN: proxies). */
 static curl_socket_t open_socket(void *clientp, curlsocktype purpose, struct curl_sockaddr *addr)
 {
     http_transfer *t = clientp;
     (void)purpose;
-    if (!t->opt.allow_private && netguard_is_private(&addr->addr)) {
+    if (has_proxy(&t->opt)) {
+        if (t->target_refused)
+            return CURL_SOCKET_BAD;
+    } else if (!t->opt.allow_private && netguard_is_private(&addr->addr)) {
         netguard_format(&addr->addr, t->refused, sizeof t->refused);
         return CURL_SOCKET_BAD;
     }
@@ -67,6 +164,8 @@ static int on_prereq(void *clientp, char *conn_primary_ip, char *conn_local_ip,
     (void)conn_local_ip;
     (void)conn_primary_port;
     (void)conn_local_port;
+    if (t->target_refused)
+        return CURL_PREREQFUNC_ABORT;   /* a kept-alive proxy connection */
     if (t->requests_sent++ > 0) {
         t->resend_refused = true;
         return CURL_PREREQFUNC_ABORT;
@@ -240,6 +339,9 @@ hd_status http_transfer_new(http_request *req, const http_options *opt, CURL *re
     t->opt = *opt;
     if (t->opt.timeout_ms <= 0)
         t->opt.timeout_ms = 10000;
+    if (has_proxy(&t->opt) && !t->opt.allow_private)
+        t->target_refused = url_host_private(t->req.url ? t->req.url : "", t->refused,
+                                             sizeof t->refused);
     t->easy = reuse ? reuse : curl_easy_init();
     if (!t->easy) {
         http_transfer_free(t);
@@ -301,6 +403,11 @@ hd_status http_transfer_new(http_request *req, const http_options *opt, CURL *re
     SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)t->req.body.len);
     if (strcmp(t->req.method, "POST") != 0)
         SET(CURLOPT_CUSTOMREQUEST, t->req.method);
+    if (has_proxy(&t->opt)) {
+        /* Sticky: the handle is reset before it is used without one. */
+        SET(CURLOPT_PROXY, t->opt.proxy);
+        SET(CURLOPT_NOPROXY, "");
+    }
     if (t->req.aws_sigv4) {
         /* SigV4: curl signs with key id and secret from USERPWD (setting
          * AWS_SIGV4 also selects it as the auth method, so no HTTPAUTH). */
@@ -356,7 +463,11 @@ void http_transfer_finish(http_transfer *t, CURLcode rc, http_result *out)
         curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &code);
     out->response_code = (int)code;
 
-    if (t->refused[0]) {
+    if (t->target_refused) {
+        out->error = hd_xasprintf("refused to send to %s through the proxy: a private address "
+                                  "(network.allow_private is false)", t->refused);
+        out->response_code = 0;
+    } else if (t->refused[0]) {
         out->error = hd_xasprintf("refused to connect to private address %s "
                                   "(network.allow_private is false)", t->refused);
         out->response_code = 0;
@@ -374,6 +485,14 @@ void http_transfer_finish(http_transfer *t, CURLcode rc, http_result *out)
             out->error = hd_xasprintf("HTTP %ld (redirects are not followed)", code);
         else
             out->error = hd_xasprintf("HTTP %ld", code);
+    }
+    if (out->error && rc != CURLE_OK && !t->target_refused && has_proxy(&t->opt)) {
+        /* A transport error: it may be the proxy's; say which one was used. */
+        char shown[300];
+        proxy_shown(t->opt.proxy, shown, sizeof shown);
+        char *e = hd_xasprintf("%s (through proxy %s)", out->error, shown);
+        free(out->error);
+        out->error = e;
     }
     out->response_headers = hd_buf_steal(&t->resp_headers);
     out->response_body_len = t->resp_body.len;
@@ -399,7 +518,8 @@ void http_transfer_free(http_transfer *t)
 /* The transfer set an option the next one must not inherit. */
 static bool sticky_options(const http_transfer *t)
 {
-    return t->req.aws_sigv4 || t->req.userpwd || strcmp(t->req.method, "POST") != 0;
+    return t->req.aws_sigv4 || t->req.userpwd || strcmp(t->req.method, "POST") != 0 ||
+           has_proxy(&t->opt);
 }
 
 CURL *http_transfer_recycle(http_transfer *t)

@@ -18,6 +18,9 @@ typedef struct http_options {
     int64_t timeout_ms;          /* whole attempt (site timeout or delivery default) */
     uint64_t max_response_body;  /* bytes of body kept; the rest is counted */
     bool allow_private;          /* network.allow_private */
+    const char *proxy;           /* network.proxy URL, NULL or "" = none; must outlive
+                                    the transfer.  Proxies from the environment
+                                    (http_proxy, ALL_PROXY, no_proxy...) are never used */
 } http_options;
 
 /* Response header bytes kept per attempt. */
@@ -30,6 +33,8 @@ typedef struct http_transfer {
     http_options opt;
     char errbuf[CURL_ERROR_SIZE];/* curl's detailed error text */
     char refused[64];            /* private address refused by the socket callback, "" if none */
+    bool target_refused;         /* with a proxy: the URL's host is a private literal
+                                    or localhost (named in `refused`); nothing is sent */
     hd_buf resp_headers;         /* "Name: value\n" lines of the final response */
     hd_buf resp_body;            /* first max_response_body bytes */
     uint64_t body_dropped;       /* bytes beyond max_response_body */

@@ -10,6 +10,7 @@
 #include <sys/resource.h>
 
 #include "hd_cli.h"
+#include "hd_store.h"
 
 static void no_core_dumps(void)
 {
@@ -23,6 +24,7 @@ static void no_core_dumps(void)
 int main(int argc, char **argv)
 {
     no_core_dumps();
+    store_global_init();
     if (hd_global_init() != 0)
         return 1;
     int rc = cli_main(argc, argv);

@@ -331,7 +331,7 @@ hd_status request_build(const site *s, const message *m, const request_context *
             goto fail;
         }
         add_header(out, h->name, h->value,
-                   site_header_is_secret(h->name) && *h->value ? MASK : h->value);
+                   site_header_masked(h) && *h->value ? MASK : h->value);
     }
     request_context dflt = { .now_ms = hd_now_ms(), .user_agent = NULL };
     st = apply_auth(s, m, ctx ? ctx : &dflt, out, err);

@@ -129,6 +129,7 @@ void site_copy(site *dst, const site *src)
         for (int i = 0; i < src->nheaders; i++) {
             dst->headers[i].name = hd_xstrdup(src->headers[i].name);
             dst->headers[i].value = hd_xstrdup(src->headers[i].value);
+            dst->headers[i].secret = src->headers[i].secret;
         }
         dst->nheaders = src->nheaders;
     }
@@ -136,9 +137,15 @@ void site_copy(site *dst, const site *src)
 
 void site_add_header(site *s, const char *name, const char *value)
 {
+    site_add_header_secret(s, name, value, false);
+}
+
+void site_add_header_secret(site *s, const char *name, const char *value, bool secret)
+{
     s->headers = hd_xrealloc(s->headers, (size_t)(s->nheaders + 1) * sizeof *s->headers);
     s->headers[s->nheaders].name = hd_xstrdup(name ? name : "");
     s->headers[s->nheaders].value = hd_xstrdup(value ? value : "");
+    s->headers[s->nheaders].secret = secret;
     s->nheaders++;
 }
 
@@ -152,9 +159,14 @@ bool site_header_is_secret(const char *name)
     return false;
 }
 
+bool site_header_masked(const site_header *h)
+{
+    return h->secret || site_header_is_secret(h->name);
+}
+
 const char *site_header_shown(const site_header *h)
 {
-    return site_header_is_secret(h->name) ? site_mask(h->value) : h->value;
+    return site_header_masked(h) ? site_mask(h->value) : h->value;
 }
 
 const char *site_mask(const char *secret)

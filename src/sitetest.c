@@ -24,6 +24,7 @@ typedef struct test_settings {
     uint64_t max_response_body;
     bool allow_private;
     char *user_agent;
+    char proxy[HD_PROXY_MAX];    /* network.proxy, "" = none */
 } test_settings;
 
 static void settings_from(test_settings *t, const config *cfg)
@@ -32,6 +33,7 @@ static void settings_from(test_settings *t, const config *cfg)
     t->max_response_body = cfg->delivery.max_response_body;
     t->allow_private = cfg->allow_private;
     t->user_agent = hd_xstrdup(cfg->delivery.user_agent);
+    snprintf(t->proxy, sizeof t->proxy, "%s", cfg->delivery.proxy);
 }
 
 static void random_webhook_id(char out[40])
@@ -106,6 +108,7 @@ static hd_status run(const test_settings *ts, const site *s, sitetest_result *ou
         .timeout_ms = s->timeout_ms > 0 ? s->timeout_ms : ts->timeout_ms,
         .max_response_body = ts->max_response_body,
         .allow_private = ts->allow_private,
+        .proxy = ts->proxy,
     };
     char *token = NULL;
     if (s->auth == AUTH_OAUTH2) {

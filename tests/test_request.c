@@ -143,6 +143,23 @@ static void test_bearer_and_header(void **state)
     assert_string_equal(hdr(r.headers_masked, r.nheaders, "X-Other-Token"), "********");
     drop(&s, &m, &r);
 
+    /* Any header marked secret is sent as is and masked in what is stored
+     * and shown, whatever its name; an empty one has nothing to hide. */
+    make(&s, &m, "https://e.com/", AUTH_NONE);
+    site_add_header_secret(&s, "X-Tenant", "t-789", true);
+    site_add_header_secret(&s, "X-Blank", "", true);
+    site_add_header(&s, "X-Plain", "p");
+    assert_int_equal(request_build(&s, &m, &ctx, &r, NULL), HD_OK);
+    assert_string_equal(hdr(r.headers, r.nheaders, "X-Tenant"), "t-789");
+    assert_string_equal(hdr(r.headers_masked, r.nheaders, "X-Tenant"), "********");
+    assert_string_equal(hdr(r.headers_masked, r.nheaders, "X-Blank"), "");
+    assert_string_equal(hdr(r.headers_masked, r.nheaders, "X-Plain"), "p");
+    char *text = request_headers_text(&r);
+    assert_non_null(strstr(text, "X-Tenant: ********\n"));
+    assert_null(strstr(text, "t-789"));
+    free(text);
+    drop(&s, &m, &r);
+
     /* A value that would inject a header is refused. */
     make(&s, &m, "https://e.com/", AUTH_BEARER);
     s.auth_secret = strdup("tok\r\nX-Evil: 1");

@@ -286,9 +286,43 @@ static void test_duplicate_headers(void **state)
     site_free(&s);
 }
 
+/* A header marked secret is masked whatever its name; a credential-like
+ * name is masked without the mark; copies keep the mark. */
+static void test_secret_headers(void **state)
+{
+    (void)state;
+    site s;
+    site_case c = { .label = "secret headers" };
+    build(&s, &c);
+    site_add_header(&s, "X-Plain", "visible");
+    site_add_header_secret(&s, "X-Tenant", "t-123", true);
+    site_add_header_secret(&s, "X-Api-Key", "k-456", false);
+    site_add_header_secret(&s, "X-Empty", "", true);
+    assert_int_equal(site_validate(&s, NULL), HD_OK);
+    assert_false(s.headers[0].secret);
+    assert_true(s.headers[1].secret);
+    assert_false(site_header_masked(&s.headers[0]));
+    assert_true(site_header_masked(&s.headers[1]));
+    assert_true(site_header_masked(&s.headers[2]));   /* by its name */
+    assert_string_equal(site_header_shown(&s.headers[0]), "visible");
+    assert_string_equal(site_header_shown(&s.headers[1]), "********");
+    assert_string_equal(site_header_shown(&s.headers[2]), "********");
+    assert_string_equal(site_header_shown(&s.headers[3]), "");   /* nothing to hide */
+    site b;
+    site_copy(&b, &s);
+    site_free(&s);
+    assert_int_equal(b.nheaders, 4);
+    assert_false(b.headers[0].secret);
+    assert_true(b.headers[1].secret);
+    assert_string_equal(b.headers[1].value, "t-123");
+    assert_false(b.headers[2].secret);
+    site_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_secret_headers),
         cmocka_unit_test(test_site_validate_table),
         cmocka_unit_test(test_site_copy_and_free),
         cmocka_unit_test(test_site_init_defaults),

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include <pthread.h>
+#include <sqlite3.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -145,6 +146,147 @@ static void test_open_creates_private_file(void **state)
     free(dir);
 }
 
+static mode_t mode_of(const char *path)
+{
+    struct stat sb;
+    if (stat(path, &sb) != 0)
+        fail_msg("stat %s failed", path);
+    return sb.st_mode & 07777;
+}
+
+static void touch_mode(const char *path, mode_t mode)
+{
+    FILE *fp = fopen(path, "a");
+    assert_non_null(fp);
+    fclose(fp);
+    assert_int_equal(chmod(path, mode), 0);
+}
+
+/* An existing database (and side files) of ours with a wider mode is made
+ * 0600 by a read-write open; a read-only open changes nothing. */
+static void test_open_makes_existing_files_private(void **state)
+{
+    (void)state;
+    char *dir = tu_tempdir();
+    char *path = hd_xasprintf("%s/old.db", dir);
+    char *wal = hd_xasprintf("%s-wal", path);
+    char *shm = hd_xasprintf("%s-shm", path);
+    store *st = NULL;
+    hd_error err = { 0 };
+
+    /* A database file made beforehand, 0644 (say by `touch` under umask 022),
+     * and a stray empty -wal of ours, 0666. */
+    touch_mode(path, 0644);
+    touch_mode(wal, 0666);
+    assert_int_equal(store_open(path, NULL, &st, &err), HD_OK);
+    assert_int_equal(mode_of(path), 0600);
+    assert_int_equal(mode_of(wal), 0600);
+    assert_int_equal(mode_of(shm), 0600);
+    add_site(st, "one", 0);
+    store_close(st);
+
+    /* A database in use that became 0644 (a restore, a chmod) is fixed too. */
+    assert_int_equal(chmod(path, 0644), 0);
+    assert_int_equal(store_open(path, NULL, &st, &err), HD_OK);
+    assert_int_equal(mode_of(path), 0600);
+    store *second = NULL;   /* a second connection of the process: the -shm is shared */
+    assert_int_equal(chmod(shm, 0640), 0);
+    assert_int_equal(store_open(path, NULL, &second, &err), HD_OK);
+    assert_int_equal(mode_of(shm), 0600);
+    store_close(second);
+    store_close(st);
+
+    /* Read-only: lenient, and no chmod. */
+    assert_int_equal(chmod(path, 0644), 0);
+    store_options ro = { .read_only = true };
+    assert_int_equal(store_open(path, &ro, &st, &err), HD_OK);
+    assert_int_equal(mode_of(path), 0644);
+    site s;
+    assert_int_equal(store_site_get_by_name(st, "one", &s, &err), HD_OK);
+    site_free(&s);
+    store_close(st);
+    assert_int_equal(mode_of(path), 0644);
+
+    free(wal);
+    free(shm);
+    free(path);
+    tu_rmdir(dir);
+    free(dir);
+}
+
+/* A database or side file owned by another user is refused before anything
+ * is written into it, with a message naming the file, its owner and mode
+ * and what to do.  Needs root (to make a file of another user). */
+static void test_open_refuses_foreign_files(void **state)
+{
+    (void)state;
+    if (geteuid() != 0) {
+        print_message("skipped: needs root to make a file owned by another user\n");
+        skip();
+    }
+    const uid_t other = 65534;
+    char *dir = tu_tempdir();
+    char *path = hd_xasprintf("%s/hd.db", dir);
+    char *wal = hd_xasprintf("%s-wal", path);
+    store *st = NULL;
+    hd_error err = { 0 };
+    assert_int_equal(store_open(path, NULL, &st, &err), HD_OK);
+    add_site(st, "one", 0);
+    store_close(st);   /* the last connection: the -wal is gone */
+    assert_int_equal(access(wal, F_OK), -1);
+
+    /* A pre-made 0666 -wal of another user, as in a shared directory. */
+    touch_mode(wal, 0666);
+    assert_int_equal(chown(wal, other, (gid_t)-1), 0);
+    st = NULL;
+    assert_int_equal(store_open(path, NULL, &st, &err), HD_IO);
+    assert_null(st);
+    assert_non_null(strstr(err.msg, wal));
+    assert_non_null(strstr(err.msg, "owned by another user"));
+    assert_non_null(strstr(err.msg, "uid 65534"));
+    assert_non_null(strstr(err.msg, "mode 0666"));
+    assert_non_null(strstr(err.msg, "chown it to you and chmod 600 it"));
+    /* Refused when opened: SQLite never got to touch it (it would have made
+     * an empty -wal the database's mode). */
+    struct stat sb;
+    assert_int_equal(stat(wal, &sb), 0);
+    assert_int_equal(sb.st_uid, other);
+    assert_int_equal(sb.st_mode & 07777, 0666);
+    assert_int_equal(sb.st_size, 0);
+    /* Read-only opens stay lenient. */
+    store_options ro = { .read_only = true };
+    assert_int_equal(store_open(path, &ro, &st, &err), HD_OK);
+    store_close(st);
+    assert_int_equal(unlink(wal), 0);
+
+    /* The database file itself. */
+    assert_int_equal(chown(path, other, (gid_t)-1), 0);
+    assert_int_equal(store_open(path, NULL, &st, &err), HD_IO);
+    assert_non_null(strstr(err.msg, "owned by another user"));
+    assert_non_null(strstr(err.msg, "mode 0600"));
+    assert_int_equal(chown(path, 0, (gid_t)-1), 0);
+
+    /* A stale -journal of another user. */
+    char *journal = hd_xasprintf("%s-journal", path);
+    touch_mode(journal, 0644);
+    assert_int_equal(chown(journal, other, (gid_t)-1), 0);
+    assert_int_equal(store_open(path, NULL, &st, &err), HD_IO);
+    assert_non_null(strstr(err.msg, journal));
+    assert_int_equal(unlink(journal), 0);
+    free(journal);
+
+    /* Once the foreign files are gone it opens again, the data intact. */
+    assert_int_equal(store_open(path, NULL, &st, &err), HD_OK);
+    site s;
+    assert_int_equal(store_site_get_by_name(st, "one", &s, &err), HD_OK);
+    site_free(&s);
+    store_close(st);
+    free(wal);
+    free(path);
+    tu_rmdir(dir);
+    free(dir);
+}
+
 /* Runs this test program again as a fresh process (fork alone would inherit
  * SQLite's per-process lock bookkeeping) that opens the store, optionally
  * reads message #id, and closes it.  Returns its exit status. */
@@ -206,6 +348,61 @@ static void test_same_process_stores_keep_locks(void **state)
 }
 
 /* ---- sites ---- */
+
+/* Headers marked secret keep their mark in the store; rows written before
+ * the mark existed (name -> string only) read as before. */
+static void test_site_secret_headers_stored(void **state)
+{
+    fixture *f = *state;
+    hd_error err = { 0 };
+    site s;
+    make_site(&s, "hdrs", "https://hdrs.example/in");
+    site_add_header(&s, "X-Plain", "p");
+    site_add_header_secret(&s, "X-Tenant", "t-1", true);
+    int64_t id = 0;
+    assert_int_equal(store_site_add(f->st, &s, &id, &err), HD_OK);
+    site got;
+    assert_int_equal(store_site_get(f->st, id, &got, &err), HD_OK);
+    assert_int_equal(got.nheaders, 2);
+    assert_string_equal(got.headers[0].name, "X-Plain");
+    assert_false(got.headers[0].secret);
+    assert_string_equal(got.headers[1].name, "X-Tenant");
+    assert_string_equal(got.headers[1].value, "t-1");
+    assert_true(got.headers[1].secret);
+    /* An update keeps it (and can take it away). */
+    got.headers[0].secret = true;
+    got.headers[1].secret = false;
+    assert_int_equal(store_site_update(f->st, &got, &err), HD_OK);
+    site_free(&got);
+    assert_int_equal(store_site_get(f->st, id, &got, &err), HD_OK);
+    assert_true(got.headers[0].secret);
+    assert_false(got.headers[1].secret);
+    site_free(&got);
+    site_free(&s);
+
+    /* Older rows, and shapes the store does not write: a string is plain,
+     * an object with a string value is secret unless it says false, other
+     * values are skipped. */
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open_v2(f->path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    char *sql = sqlite3_mprintf(
+        "UPDATE sites SET headers = '{\"X-Old\":\"v\",\"X-S\":{\"value\":\"s\"},"
+        "\"X-F\":{\"value\":\"f\",\"secret\":false},\"X-N\":5,\"X-O\":{\"secret\":true}}' "
+        "WHERE id = %lld", (long long)id);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_free(sql);
+    sqlite3_close(db);
+    assert_int_equal(store_site_get(f->st, id, &got, &err), HD_OK);
+    assert_int_equal(got.nheaders, 3);
+    assert_string_equal(got.headers[0].name, "X-Old");
+    assert_false(got.headers[0].secret);
+    assert_string_equal(got.headers[1].name, "X-S");
+    assert_true(got.headers[1].secret);
+    assert_string_equal(got.headers[2].name, "X-F");
+    assert_false(got.headers[2].secret);
+    site_free(&got);
+}
 
 static void test_sites_roundtrip_and_validation(void **state)
 {
@@ -1467,6 +1664,9 @@ int main(int argc, char **argv)
     if (argc == 4 && strcmp(argv[1], "--open-close") == 0)
         return open_close_main(argv[2], argv[3]);
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_open_makes_existing_files_private),
+        cmocka_unit_test(test_open_refuses_foreign_files),
+        cmocka_unit_test_setup_teardown(test_site_secret_headers_stored, setup, teardown),
         cmocka_unit_test(test_open_creates_private_file),
         cmocka_unit_test(test_status_names),
         cmocka_unit_test_setup_teardown(test_same_process_stores_keep_locks, setup, teardown),

@@ -27,6 +27,13 @@
  * through auth_extra_keep_kind, and the stored auth_secret is only kept
  * while the kind is the stored one (a basic password is no bearer token).
  *
+ * Extra headers marked secret have a field of their own, Secret headers
+ * ("Name: value; Name2: value2", typed masked, one write-only value for all
+ * of them: kept unless retyped; the help line names the stored ones); the
+ * Extra headers field holds the others.  A message about a secret header
+ * names it by its place ("secret_headers: header 2 is not a valid header
+ * name"), never by text typed in the masked field.
+ *
  * More fields than rows (aws-s3 on 80x24 with a message, or a small
  * terminal): the column scrolls so that the focused field and its message
  * are always on screen.
@@ -62,6 +69,8 @@ typedef enum field_kind { F_TEXT, F_SECRET, F_CHOICE, F_BUTTON } field_kind;
     _(HEADER,  "Header name",   F_TEXT,   "auth_header",  "e.g. X-Api-Key")             \
     _(SECRET,  "Secret",        F_SECRET, "auth_secret",  "typed masked; kept unless retyped") \
     _(HEADERS, "Extra headers", F_TEXT,   "headers",      "Name: value; Name2: value2") \
+    _(SHEADERS, "Secret headers", F_SECRET, "secret_headers",                            \
+      "Name: value; Name2: value2, typed masked; values masked everywhere")              \
     _(SAVE,    "",              F_BUTTON, "",             "Enter or Space saves")
 
 typedef enum form_field {
@@ -241,6 +250,7 @@ static int form_layout(const form_state *f, int *out)
         }
     }
     out[n++] = FF_HEADERS;
+    out[n++] = FF_SHEADERS;
     out[n++] = FF_SAVE;
     return n;
 }
@@ -291,8 +301,28 @@ static const char *field_label(const form_state *f, int id, char *buf, size_t le
     return buf;
 }
 
-static const char *field_help(int id)
+/* Number of the stored site's headers marked secret. */
+static int stored_secret_headers(const form_state *f)
 {
+    int n = 0;
+    for (int i = 0; f->site_id && i < f->orig.nheaders; i++)
+        n += f->orig.headers[i].secret;
+    return n;
+}
+
+static const char *field_help(const form_state *f, int id, char *buf, size_t len)
+{
+    if (id == FF_SHEADERS && !f->typed[id] && stored_secret_headers(f) > 0) {
+        /* Names only: which ones typing would replace. */
+        size_t at = (size_t)snprintf(buf, len, "stored: ");
+        for (int i = 0, k = 0; i < f->orig.nheaders && at < len; i++)
+            if (f->orig.headers[i].secret)
+                at += (size_t)snprintf(buf + at, len - at, "%s%s", k++ ? ", " : "",
+                                       f->orig.headers[i].name);
+        if (at < len)
+            snprintf(buf + at, len - at, " (typing replaces them all: Name: value; ...)");
+        return buf;
+    }
     if (id < FF_COUNT)
         return id >= 0 ? field_info[id].help : NULL;
     const auth_extra_key *k = extra_key(id);
@@ -300,9 +330,11 @@ static const char *field_help(int id)
 }
 
 /* The stored secret a secret field keeps while nothing is typed (malloc'd,
- * NULL = none). */
+ * NULL = none; for Secret headers only whether there are some). */
 static char *stored_secret(const form_state *f, int id)
 {
+    if (id == FF_SHEADERS)
+        return stored_secret_headers(f) > 0 ? hd_xstrdup("x") : NULL;
     if (id == FF_SECRET)
         return f->auth == f->orig.auth && f->orig.auth_secret && *f->orig.auth_secret
                    ? hd_xstrdup(f->orig.auth_secret)
@@ -363,12 +395,85 @@ static bool parse_headers(const char *text, const site *orig, site *s, char *why
         const char *kept = NULL;
         if (orig && site_header_is_secret(item) && strcmp(value, site_mask("x")) == 0)
             for (int k = 0; k < orig->nheaders; k++)
-                if (strcasecmp(orig->headers[k].name, item) == 0)
+                if (!orig->headers[k].secret && strcasecmp(orig->headers[k].name, item) == 0)
                     kept = orig->headers[k].value;
         site_add_header(s, item, kept ? kept : value);
     }
     free(copy);
     return ok;
+}
+
+/* The Secret headers field into s, marked secret: typed, its text; else the
+ * stored site's secret headers as they are.  Its text is never quoted in
+ * why (it is typed masked): an item is named by its place. */
+static bool parse_secret_headers(const form_state *f, site *s, char *why, size_t whylen)
+{
+    if (!f->typed[FF_SHEADERS]) {
+        for (int i = 0; f->site_id && i < f->orig.nheaders; i++)
+            if (f->orig.headers[i].secret)
+                site_add_header_secret(s, f->orig.headers[i].name, f->orig.headers[i].value,
+                                       true);
+        return true;
+    }
+    char *copy = hd_xstrdup(f->val[FF_SHEADERS]);
+    bool ok = true;
+    char *save = NULL;
+    int n = 0;
+    for (char *item = strtok_r(copy, ";", &save); item; item = strtok_r(NULL, ";", &save)) {
+        while (*item == ' ')
+            item++;
+        if (!*item)
+            continue;
+        n++;
+        char *colon = strchr(item, ':');
+        if (!colon || colon == item) {
+            snprintf(why, whylen, "secret_headers: header %d is not 'Name: value'", n);
+            ok = false;
+            break;
+        }
+        *colon = '\0';
+        char *value = colon + 1;
+        while (*value == ' ')
+            value++;
+        char *end = item + strlen(item);
+        while (end > item && end[-1] == ' ')
+            *--end = '\0';
+        site_add_header_secret(s, item, value, true);
+    }
+    explicit_bzero(copy, strlen(f->val[FF_SHEADERS]));
+    free(copy);
+    return ok;
+}
+
+/* site_validate names a header by its text ("headers: 'X-Key' is not a
+ * valid header name"): when that is a header of the Secret headers field
+ * (and of no other field), say "secret_headers: header N ..." instead. */
+static void hide_secret_header_name(const form_state *f, const site *s, char *msg, size_t len)
+{
+    if (strncmp(msg, "headers: ", 9) != 0 || !f->typed[FF_SHEADERS])
+        return;
+    int n = 0;
+    for (int i = 0; i < s->nheaders; i++) {
+        if (!s->headers[i].secret)
+            continue;
+        n++;
+        bool plain = false;
+        for (int k = 0; k < s->nheaders; k++)
+            plain = plain || (!s->headers[k].secret &&
+                              strcasecmp(s->headers[k].name, s->headers[i].name) == 0);
+        char *needle = hd_xasprintf("'%s'", s->headers[i].name);
+        char *at = plain ? NULL : strstr(msg, needle);
+        if (at) {
+            char *text = hd_xasprintf("secret_headers: %.*sheader %d%s", (int)(at - msg - 9),
+                                      msg + 9, n, at + strlen(needle));
+            snprintf(msg, len, "%s", text);
+            explicit_bzero(text, strlen(text));
+            free(text);
+            free(needle);
+            return;
+        }
+        free(needle);
+    }
 }
 
 /* The auth_extra settings from the visible extra fields, the same way
@@ -465,7 +570,8 @@ static bool form_build(const form_state *f, site *s, char *why, size_t whylen)
                                              : stored_secret(f, FF_SECRET);
     if (!build_extra(f, s, why, whylen))
         return false;
-    return parse_headers(f->val[FF_HEADERS], f->site_id ? &f->orig : NULL, s, why, whylen);
+    return parse_headers(f->val[FF_HEADERS], f->site_id ? &f->orig : NULL, s, why, whylen) &&
+           parse_secret_headers(f, s, why, whylen);
 }
 
 static int field_of_message(const char *msg)
@@ -498,6 +604,7 @@ static void form_validate(form_state *f)
         snprintf(err.msg, sizeof err.msg, "%s", why);
     else if (site_validate(&s, &err) == HD_OK)
         err.msg[0] = '\0';
+    hide_secret_header_name(f, &s, err.msg, sizeof err.msg);
     site_free(&s);
     if (err.msg[0]) {
         char *clean = sanitize_dup(err.msg, 0);
@@ -569,9 +676,10 @@ void form_begin(app *a, int64_t site_id)
         snprintf(f->val[FF_HEADER], sizeof f->val[0], "%s", o->auth_header ? o->auth_header : "");
         size_t at = 0;
         for (int i = 0; i < o->nheaders && at < sizeof f->val[0]; i++)
-            at += (size_t)snprintf(f->val[FF_HEADERS] + at, sizeof f->val[0] - at, "%s%s: %s",
-                                   i ? "; " : "", o->headers[i].name,
-                                   site_header_shown(&o->headers[i]));
+            if (!o->headers[i].secret)   /* those are in Secret headers */
+                at += (size_t)snprintf(f->val[FF_HEADERS] + at, sizeof f->val[0] - at,
+                                       "%s%s: %s", at ? "; " : "", o->headers[i].name,
+                                       site_header_shown(&o->headers[i]));
         f->ctype = o->ctype;
     }
     form_set_auth(f, f->orig.auth);
@@ -627,6 +735,7 @@ static void form_save(app *a, form_state *f)
                               : store_site_add(a->st, &s, NULL, &err);
     if (rc != HD_OK) {
         /* The store validates again and knows about duplicates. */
+        hide_secret_header_name(f, &s, err.msg, sizeof err.msg);
         char *clean = sanitize_dup(err.msg, 0);
         snprintf(f->err, sizeof f->err, "%s", clean);
         free(clean);
@@ -873,7 +982,8 @@ static void form_draw(app *a, int top, int rows)
                        : f->scroll > 0                          ? "more above"
                        : f->scroll + avail < nl                 ? "more below"
                                                                 : "";
-    const char *help = field_help(f->focus);
+    char help_buf[512];
+    const char *help = field_help(f, f->focus, help_buf, sizeof help_buf);
     int mw = *more ? (int)strlen(more) + 1 : 0;
     ui_fmt_cell(help ? help : "", cols - 1 - mw, a->utf8, cell, sizeof cell);
     term_put(top + 2, 1, cols - 1 - mw, TA_DIM, cell);
