@@ -15,6 +15,9 @@
 #include "hd_error.h"
 #include "hd_site.h"
 
+/* Room for network.proxy, NUL included. */
+#define HD_PROXY_MAX 512
+
 typedef struct delivery_config {
     int concurrency;             /* parallel requests per engine (default 8) */
     int max_attempts;            /* attempts in all before Failed (default 5) */
@@ -31,6 +34,14 @@ typedef struct delivery_config {
                                     this long stops with an error (default 2 min;
                                     0 = retry forever) */
     char *user_agent;            /* default "hookdesk/VERSION" */
+    uint64_t max_payload;        /* delivery.max_payload: the largest payload `send`,
+                                    `import` and `resend ID` accept, in bytes (default
+                                    1 MiB, CONFIG_MAX_PAYLOAD_MIN..CONFIG_MAX_PAYLOAD_MAX) */
+    char proxy[HD_PROXY_MAX];    /* network.proxy: the proxy every request (deliveries,
+                                    OAuth2 tokens, site tests) goes through; "" = none,
+                                    and proxies from the environment are never used.
+                                    Here, by value, because the engine keeps a copy of
+                                    this struct for as long as it runs */
 } delivery_config;
 
 typedef struct config {
@@ -45,6 +56,17 @@ typedef struct config {
     site *sites;                 /* `sites:` to seed into an empty database */
     int nsites;
 } config;
+
+#define CONFIG_DEFAULT_MAX_PAYLOAD (1024 * 1024)
+#define CONFIG_MAX_PAYLOAD_MIN 1024
+#define CONFIG_MAX_PAYLOAD_MAX (64 * 1024 * 1024)
+
+/* Loader bounds: a configuration (or `sites import` file) larger than this
+ * is refused before it is parsed; aliases (*name) are refused (a few KB of
+ * them can stand for millions of nodes); mappings and lists may nest this
+ * deep (libyaml's scanner is quadratic in the depth). */
+#define CONFIG_MAX_BYTES (1024 * 1024)
+#define CONFIG_MAX_DEPTH 64
 
 void config_defaults(config *c);
 void config_free(config *c);

@@ -58,12 +58,17 @@ static const cli_cmd commands[] = {
       "  --action A      what happened, e.g. invoice.paid\n"
       "  --customer C    customer reference (optional)\n"
       "  --path P        appended to the site's URL, must start with '/'\n"
-      "  --payload FILE  JSON payload from FILE, or '-' for stdin (default {})\n" },
+      "  --payload FILE  JSON payload from FILE, or '-' for stdin (default {}),\n"
+      "                  at most delivery.max_payload bytes (default 1 MiB)\n" },
     { "import", cli_cmd_import, true, "queue messages in bulk from JSON Lines",
       "usage: hookdesk import FILE|-\n"
       "  One message per line: {\"site\": S, \"action\": A, \"customer\": C, \"path\": P,\n"
       "  \"payload\": <any JSON>} (customer and path optional; empty lines skipped).\n"
-      "  Every line is checked first; if any is bad nothing is stored.\n" },
+      "  Every line is checked first; if any is bad nothing is stored.  A payload\n"
+      "  may be delivery.max_payload bytes (default 1 MiB).  All or nothing: the\n"
+      "  whole file is one transaction, so an import that is interrupted (Ctrl-C,\n"
+      "  SIGTERM, kill -9, a database error) stores nothing and can simply be run\n"
+      "  again.\n" },
     { "logs", cli_cmd_logs, true, "list messages, newest first",
       "usage: hookdesk logs [--status S[,S]] [--site S] [--customer C] [--action TEXT]\n"
       "                     [--since T] [--until T] [--limit N] [--format table|json|csv]\n"
@@ -84,7 +89,9 @@ static const cli_cmd commands[] = {
     { "resend", cli_cmd_resend, true, "resend messages as new linked messages",
       "usage: hookdesk resend ID...\n"
       "       hookdesk resend --status failed [--site S] [--customer C]\n"
-      "  Each resend is a new Queued message with resend_of = the original.\n" },
+      "  Each resend is a new Queued message with resend_of = the original.\n"
+      "  resend ID refuses a payload larger than delivery.max_payload (stored under\n"
+      "  an older, larger limit); --status failed resends payloads as stored.\n" },
     { "purge", cli_cmd_purge, true, "delete finished messages older than a duration",
       "usage: hookdesk purge [--older-than DURATION]\n"
       "  Default: the configured retention (90d).  Only Done and Failed messages\n"
@@ -96,7 +103,7 @@ static const cli_cmd commands[] = {
       "       hookdesk sites remove NAME\n"
       "       hookdesk sites test NAME\n"
       "       hookdesk sites export [--show-secrets]\n"
-      "       hookdesk sites import FILE\n"
+      "       hookdesk sites import [--expand-env] FILE\n"
       "SITE OPTIONS:\n"
       "  --url URL              http:// or https:// endpoint\n"
       "  --auth KIND            none, basic, bearer, header, hmac, jwt, oauth2, aws, aws-s3\n"
@@ -110,6 +117,8 @@ static const cli_cmd commands[] = {
       "  --max-in-flight N      most requests to the site at once per engine, 1..256\n"
       "                         ('default': half of delivery.concurrency, at least 1)\n"
       "  --add-header 'N: V'    extra static header (repeatable)\n"
+      "  --add-secret-header 'N: V'  header whose value is secret: masked everywhere\n"
+      "                         ('N: -' reads V from stdin)\n"
       "  --clear-headers        (edit) drop the extra headers first\n"
       "  --disabled             (add) create the site paused\n"
       "JWT (--auth jwt): a fresh token per attempt, Authorization: Bearer\n"
@@ -131,7 +140,9 @@ static const cli_cmd commands[] = {
       "  --bucket B             aws-s3: bucket\n"
       "  --object-format F      aws-s3: {id} {action} {customer} {date}\n"
       "                         (default {date}/{action}/{id}.json)\n"
-      "Secrets are never printed; `sites export --show-secrets` is the one exception.\n" },
+      "Secrets are never printed; `sites export --show-secrets` is the one exception.\n"
+      "`sites import` refuses a ${VAR} in FILE (it may come from someone else)\n"
+      "unless --expand-env allows reading the environment.\n" },
 };
 
 static const cli_cmd *find_command(const char *name)
@@ -334,7 +345,7 @@ static const char *masked_site(const config *c)
         bool masked = (s->auth_secret && strcmp(s->auth_secret, mask) == 0) ||
                       (s->auth_extra && strstr(s->auth_extra, "\"********\""));
         for (int k = 0; k < s->nheaders && !masked; k++)
-            masked = site_header_is_secret(s->headers[k].name) &&
+            masked = site_header_masked(&s->headers[k]) &&
                      strcmp(s->headers[k].value, mask) == 0;
         if (masked)
             return s->name;

@@ -8,26 +8,205 @@
  *   lines are good does pass 2 insert the spooled records.  Each line is
  *   parsed once: JSON parsing was a fifth of the import time when pass 2
  *   parsed again.
- * - Pass 2 inserts in transactions of IMPORT_BATCH rows: one transaction per
- *   row would be fsync-bound (a few hundred rows/s), one for the whole file
- *   would hold the write lock against the engine and consoles for too long.
+ * - All or nothing (issue #10): pass 2 inserts the whole file in ONE
+ *   transaction, so an import that is interrupted (SIGINT, SIGTERM, kill -9,
+ *   a crash, disk full, any database error) leaves nothing committed and
+ *   running it again cannot duplicate anything.  SIGINT/SIGTERM set a flag
+ *   (the handler does nothing else) that both passes check between lines:
+ *   the transaction is rolled back and the import says so, exit 1.  The
+ *   price: the write lock is held for the whole of pass 2 (about 2 s per
+ *   200k lines), during which other writers wait (busy_timeout), and the
+ *   WAL grows by the size of the import before it is checkpointed.
+ * - Bounded memory: lines are read in chunks by a reader that keeps at most
+ *   delivery.max_payload + IMPORT_LINE_SLACK bytes of one line (a longer
+ *   line is skipped to its end, counted and reported, never held); a
+ *   payload above delivery.max_payload is a line error.  The spool is on
+ *   disk; SQLite's page cache is bounded (store.c) and spills to the WAL.
  * - Site names are resolved once (pass 1 caches name -> id); pass 2 reuses it.
  * - Lines are checked with json_scan (no tree is built) and the payload is
  *   stored as the exact text of the line, byte for byte.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "cli_internal.h"
+#include "hd_duration.h"
 #include "hd_json.h"
 #include "hd_sanitize.h"
 #include "hd_util.h"
 
-#define IMPORT_BATCH 50000
 /* Pass-1 problems listed before giving up on the list (all are counted). */
 #define IMPORT_MAX_REPORTED 10
+/* Room on a line for what is not the payload (site, action, customer,
+ * path, keys, spacing): a line may be delivery.max_payload + this long. */
+#define IMPORT_LINE_SLACK (64 * 1024)
+/* Bytes read at once. */
+#define IMPORT_READ_CHUNK (64 * 1024)
+/* Site names remembered by pass 1 (each line's is looked for among them). */
+#define IMPORT_SITE_CACHE 256
+
+/* ---- SIGINT/SIGTERM: a flag, checked between lines ---- */
+
+static volatile sig_atomic_t import_stop;
+
+static void on_stop_signal(int sig)
+{
+    import_stop = sig;
+}
+
+typedef struct saved_signals {
+    struct sigaction old[2];
+    bool caught[2];
+} saved_signals;
+
+static const int stop_signals[2] = { SIGINT, SIGTERM };
+
+/* restart: whether a signal restarts an interrupted read (pass 1 wants a
+ * read of a silent stdin to end at once; pass 2 only writes files, where
+ * it does not matter, and SQLite is better left undisturbed).  A signal
+ * ignored on entry (`import ... &` from a script ignores SIGINT) stays
+ * ignored. */
+static void catch_stop_signals(saved_signals *sv, bool restart)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = restart ? SA_RESTART : 0;
+    for (int i = 0; i < 2; i++) {
+        struct sigaction cur;
+        if (sigaction(stop_signals[i], NULL, &cur) != 0 || cur.sa_handler == SIG_IGN)
+            continue;
+        if (!sv->caught[i]) {
+            sv->old[i] = cur;
+            sv->caught[i] = true;
+        }
+        sigaction(stop_signals[i], &sa, NULL);
+    }
+}
+
+static void restore_stop_signals(const saved_signals *sv)
+{
+    for (int i = 0; i < 2; i++)
+        if (sv->caught[i])
+            sigaction(stop_signals[i], &sv->old[i], NULL);
+}
+
+/* ---- lines of bounded length ---- */
+
+typedef struct line_reader {
+    FILE *f;
+    char *buf;
+    size_t cap;
+    size_t start, end;       /* unread bytes: buf[start, end) */
+    size_t max;              /* longest line kept, newline not counted */
+    bool eof;
+} line_reader;
+
+enum { LINE_ERROR = -1, LINE_EOF = 0, LINE_OK = 1, LINE_TOO_LONG = 2 };
+
+/* Skips the rest of a line longer than r->max, of which `have` bytes are
+ * buffered; *len is its whole length (newline not counted). */
+static int skip_long_line(line_reader *r, size_t have, size_t *len)
+{
+    size_t total = have;
+    r->start = r->end = 0;
+    while (!r->eof) {
+        size_t n = fread(r->buf, 1, r->cap, r->f);
+        if (n == 0) {
+            if (ferror(r->f))
+                return LINE_ERROR;
+            r->eof = true;
+            break;
+        }
+        const char *nl = memchr(r->buf, '\n', n);
+        if (nl) {
+            total += (size_t)(nl - r->buf);
+            r->start = (size_t)(nl - r->buf) + 1;
+            r->end = n;
+            break;
+        }
+        total += n;
+    }
+    *len = total;
+    return LINE_TOO_LONG;
+}
+
+/* The next line, without its newline: LINE_OK with *line and *len (valid
+ * until the next call), LINE_TOO_LONG with *len, LINE_EOF or LINE_ERROR. */
+static int next_line(line_reader *r, const char **line, size_t *len)
+{
+    size_t scanned = 0;      /* bytes from start known to hold no newline */
+    for (;;) {
+        size_t have = r->end - r->start;
+        const char *nl =
+            have > scanned ? memchr(r->buf + r->start + scanned, '\n', have - scanned) : NULL;
+        if (nl && (size_t)(nl - (r->buf + r->start)) <= r->max) {
+            *line = r->buf + r->start;
+            *len = (size_t)(nl - *line);
+            r->start += *len + 1;
+            return LINE_OK;
+        }
+        if (nl || have > r->max) {
+            if (nl) {        /* too long, but its end is already here */
+                *len = (size_t)(nl - (r->buf + r->start));
+                r->start += *len + 1;
+                return LINE_TOO_LONG;
+            }
+            return skip_long_line(r, have, len);
+        }
+        scanned = have;
+        if (r->eof) {
+            if (have == 0)
+                return LINE_EOF;
+            *line = r->buf + r->start;
+            *len = have;
+            r->start = r->end;
+            return LINE_OK;
+        }
+        /* Keep the partial line at the front and make room for a chunk;
+         * the buffer never grows past max + 1 + a chunk. */
+        if (r->start > 0) {
+            memmove(r->buf, r->buf + r->start, have);
+            r->start = 0;
+            r->end = have;
+        }
+        if (r->cap - r->end < IMPORT_READ_CHUNK) {
+            size_t want = r->cap ? r->cap * 2 : 2 * IMPORT_READ_CHUNK;
+            size_t limit = r->max + 1 + IMPORT_READ_CHUNK;
+            if (want < r->end + IMPORT_READ_CHUNK)
+                want = r->end + IMPORT_READ_CHUNK;
+            if (want > limit)
+                want = limit;
+            if (want > r->cap) {
+                r->buf = hd_xrealloc(r->buf, want);
+                r->cap = want;
+            }
+        }
+        size_t n = fread(r->buf + r->end, 1, r->cap - r->end, r->f);
+        if (n == 0) {
+            if (ferror(r->f))
+                return LINE_ERROR;
+            r->eof = true;
+        }
+        r->end += n;
+    }
+}
+
+/* "1 MiB", "1500 bytes": a size as messages show it. */
+static void size_words(uint64_t bytes, char *out, size_t outlen)
+{
+    char tmp[32];
+    size_format(bytes, tmp, sizeof tmp);
+    size_t digits = strspn(tmp, "0123456789");
+    if (strcmp(tmp + digits, "B") == 0)
+        snprintf(out, outlen, "%.*s bytes", (int)digits, tmp);
+    else
+        snprintf(out, outlen, "%.*s %s", (int)digits, tmp, tmp + digits);
+}
 
 typedef struct site_cache {
     char **names;
@@ -52,10 +231,13 @@ static int64_t cache_lookup(site_cache *c, store *st, const char *name, hd_error
     hd_status rc = store_site_get_by_name(st, name, &s, err);
     int64_t id = rc == HD_OK ? s.id : rc == HD_NOT_FOUND ? 0 : -1;
     site_free(&s);
-    /* Unknown names are cached too (id 0) so a file full of one typo is fast. */
-    c->names = hd_xrealloc(c->names, (size_t)(c->count + 1) * sizeof *c->names);
-    c->ids = hd_xrealloc(c->ids, (size_t)(c->count + 1) * sizeof *c->ids);
-    if (id >= 0) {
+    /* Unknown names are cached too (id 0) so a file full of one typo is
+     * fast; the cache is searched linearly, so a file of a million
+     * different names (all unknown: an import cannot store them) is looked
+     * up in the database beyond the first IMPORT_SITE_CACHE. */
+    if (id >= 0 && c->count < IMPORT_SITE_CACHE) {
+        c->names = hd_xrealloc(c->names, (size_t)(c->count + 1) * sizeof *c->names);
+        c->ids = hd_xrealloc(c->ids, (size_t)(c->count + 1) * sizeof *c->ids);
         c->names[c->count] = hd_xstrdup(name);
         c->ids[c->count] = id;
         c->last = c->count++;
@@ -246,6 +428,16 @@ static int spool_get(FILE *f, new_message *nm, hd_buf bufs[4])
     return 1;
 }
 
+/* What an interrupted or failed import says: nothing is half done. */
+static int nothing_stored(const char *cmd, bool interrupted)
+{
+    if (interrupted)
+        return cli_fail(cmd, 1, "interrupted: nothing was stored (the import is all or "
+                                "nothing); run it again");
+    fprintf(stderr, "hookdesk: %s: nothing was stored (the import is all or nothing)\n", cmd);
+    return 1;
+}
+
 int cli_cmd_import(cli_ctx *ctx, int argc, char **argv)
 {
     for (int i = 1; i < argc; i++)
@@ -268,30 +460,52 @@ int cli_cmd_import(cli_ctx *ctx, int argc, char **argv)
         return rc;
     }
 
+    uint64_t max_payload = ctx->cfg.delivery.max_payload;
+    char limit[32];
+    size_words(max_payload, limit, sizeof limit);
+    line_reader rd = { .f = in, .max = (size_t)max_payload + IMPORT_LINE_SLACK };
     site_cache cache = { 0 };
     hd_error err = { 0 };
     hd_buf bufs[4] = { { 0 } };
     line_parser lp = { 0 };
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
+    saved_signals sv;
+    memset(&sv, 0, sizeof sv);
+    import_stop = 0;
+    catch_stop_signals(&sv, false);
+    const char *line = NULL;
+    size_t n = 0;
+    int got_line;
     long lineno = 0;
     long bad = 0;
     int rc = 0;
     char why[256];
 
     /* Pass 1: check everything, spool what pass 2 needs. */
-    while ((n = getline(&line, &cap, in)) >= 0) {
+    while (!import_stop && (got_line = next_line(&rd, &line, &n)) != LINE_EOF) {
+        if (got_line == LINE_ERROR)
+            break;
         lineno++;
-        if (blank(line, (size_t)n))
-            continue;
         import_line il;
-        bool ok = parse_line(&lp, line, (size_t)n, &il, why, sizeof why);
+        bool ok;
         int64_t site_id = 0;
+        if (got_line == LINE_TOO_LONG) {
+            snprintf(why, sizeof why,
+                     "line: %zu bytes is more than delivery.max_payload (%s) and %d KiB for "
+                     "the other fields", n, limit, IMPORT_LINE_SLACK / 1024);
+            ok = false;
+        } else if (blank(line, n)) {
+            continue;
+        } else if ((ok = parse_line(&lp, line, n, &il, why, sizeof why)) &&
+                   il.payload_len > max_payload) {
+            snprintf(why, sizeof why, "payload: %zu bytes is more than delivery.max_payload (%s)",
+                     il.payload_len, limit);
+            ok = false;
+        }
         if (ok) {
             site_id = cache_lookup(&cache, ctx->st, il.site, &err);
             if (site_id < 0) {
-                rc = cli_report(ctx->cmd, &err);
+                cli_report(ctx->cmd, &err);
+                rc = nothing_stored(ctx->cmd, false);
                 goto out;
             }
             if (site_id == 0) {
@@ -301,7 +515,8 @@ int cli_cmd_import(cli_ctx *ctx, int argc, char **argv)
         }
         /* Once a line is bad nothing will be stored: only keep checking. */
         if (ok && bad == 0 && !spool_put(tmp, site_id, &il)) {
-            rc = cli_fail(ctx->cmd, 1, "writing the spool file: %s", strerror(errno));
+            cli_fail(ctx->cmd, 1, "writing the spool file: %s", strerror(errno));
+            rc = nothing_stored(ctx->cmd, false);
             goto out;
         }
         if (!ok) {
@@ -315,8 +530,13 @@ int cli_cmd_import(cli_ctx *ctx, int argc, char **argv)
             bad++;
         }
     }
+    if (import_stop) {
+        rc = nothing_stored(ctx->cmd, true);
+        goto out;
+    }
     if (ferror(in)) {
-        rc = cli_fail(ctx->cmd, 1, "%s: read failed: %s", shown, strerror(errno));
+        cli_fail(ctx->cmd, 1, "%s: read failed: %s", shown, strerror(errno));
+        rc = nothing_stored(ctx->cmd, false);
         goto out;
     }
     if (bad) {
@@ -329,57 +549,51 @@ int cli_cmd_import(cli_ctx *ctx, int argc, char **argv)
         goto out;
     }
 
-    /* Pass 2: insert the spooled records. */
+    /* Pass 2: the spooled records, all in one transaction. */
     if (fflush(tmp) != 0 || fseek(tmp, 0, SEEK_SET) != 0) {
-        rc = cli_fail(ctx->cmd, 1, "cannot rewind the spool file: %s", strerror(errno));
+        cli_fail(ctx->cmd, 1, "cannot rewind the spool file: %s", strerror(errno));
+        rc = nothing_stored(ctx->cmd, false);
         goto out;
     }
+    catch_stop_signals(&sv, true);
     int64_t good = 0;
-    int64_t committed = 0;
-    int in_tx = 0;
+    bool in_tx = false;
     new_message nm;
-    int got;
-    while ((got = spool_get(tmp, &nm, bufs)) > 0) {
-        if (in_tx == 0 && store_tx_begin(ctx->st, &err) != HD_OK)
-            goto db_error;
-        in_tx = 1;
+    int got = 0;
+    if (store_tx_begin(ctx->st, &err) != HD_OK)
+        goto db_error;
+    in_tx = true;
+    while (!import_stop && (got = spool_get(tmp, &nm, bufs)) > 0) {
         int64_t new_id = 0;
         if (store_message_add(ctx->st, &nm, &new_id, &err) != HD_OK) {
             hd_error_prefix(&err, "message %lld of %s: ", (long long)good + 1, shown);
             goto db_error;
         }
-        if (++good - committed >= IMPORT_BATCH) {
-            if (store_tx_commit(ctx->st, &err) != HD_OK)
-                goto db_error;
-            in_tx = 0;
-            committed = good;
-        }
+        good++;
+    }
+    if (import_stop) {
+        store_tx_rollback(ctx->st);
+        rc = nothing_stored(ctx->cmd, true);
+        goto out;
     }
     if (got < 0) {
         hd_error_set(&err, HD_IO, "reading the spool file: %s", strerror(errno));
         goto db_error;
     }
-    if (in_tx && store_tx_commit(ctx->st, &err) != HD_OK)
+    /* A signal from here on comes too late: the commit stands. */
+    if (store_tx_commit(ctx->st, &err) != HD_OK)
         goto db_error;
-    committed = good;
-    printf("imported %lld message%s\n", (long long)committed, committed == 1 ? "" : "s");
+    printf("imported %lld message%s\n", (long long)good, good == 1 ? "" : "s");
     goto out;
 
 db_error:
-    /* The open batch is rolled back; batches committed before it stay (they
-     * are complete, valid messages and the engine may already be sending
-     * them).  Say exactly how many, so the operator can import the rest. */
     if (in_tx)
         store_tx_rollback(ctx->st);
-    rc = cli_report(ctx->cmd, &err);
-    fprintf(stderr,
-            "hookdesk: import: %lld message%s (the lines before the failing batch) were "
-            "committed; the rest were not\n",
-            (long long)committed, committed == 1 ? "" : "s");
-    if (rc == 0 || rc == 2)
-        rc = 1;
+    cli_report(ctx->cmd, &err);
+    rc = nothing_stored(ctx->cmd, false);
 out:
-    free(line);
+    restore_stop_signals(&sv);
+    free(rd.buf);
     for (int i = 0; i < 4; i++) {
         hd_buf_free(&bufs[i]);
         hd_buf_free(&lp.strings[i]);

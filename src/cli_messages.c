@@ -3,10 +3,12 @@
  * Listing commands never load a whole table: they walk the store's keyset
  * pages (newest first) and print each page as it arrives.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli_internal.h"
 #include "hd_duration.h"
@@ -18,6 +20,57 @@
 #define LIST_PAGE 1000
 
 /* ---- send ---- */
+
+/* "1 MiB", "1500 bytes": a size as messages show it. */
+static void size_words(uint64_t bytes, char *out, size_t outlen)
+{
+    char tmp[32];
+    size_format(bytes, tmp, sizeof tmp);
+    size_t digits = strspn(tmp, "0123456789");
+    if (strcmp(tmp + digits, "B") == 0)
+        snprintf(out, outlen, "%.*s bytes", (int)digits, tmp);
+    else
+        snprintf(out, outlen, "%.*s %s", (int)digits, tmp, tmp + digits);
+}
+
+/* The payload file ('-': stdin), but never more than max + 1 bytes of it:
+ * a 100 MB file is refused without being read.  *size is the size to
+ * report when out->len > max: the file's, when it is a regular file, else
+ * 0 (a pipe: more than max, by how much is not known). */
+static hd_status read_payload(const char *path, uint64_t max, hd_buf *out, uint64_t *size,
+                              hd_error *err)
+{
+    bool is_stdin = strcmp(path, "-") == 0;
+    FILE *f = is_stdin ? stdin : fopen(path, "rb");
+    if (!f)
+        return hd_error_set(err, HD_IO, "%s: cannot open: %s", path, strerror(errno));
+    *size = 0;
+    struct stat st;
+    off_t at = ftello(f);
+    if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && at >= 0 && st.st_size >= at)
+        *size = (uint64_t)(st.st_size - at);
+    char chunk[65536];
+    while (out->len <= max) {
+        size_t want = max + 1 - out->len < sizeof chunk ? (size_t)(max + 1 - out->len)
+                                                        : sizeof chunk;
+        size_t n = fread(chunk, 1, want, f);
+        if (n == 0)
+            break;
+        hd_buf_append(out, chunk, n);
+    }
+    int failed = ferror(f);
+    int saved = errno;
+    if (!is_stdin)
+        fclose(f);
+    if (failed)
+        return hd_error_set(err, HD_IO, "%s: read failed: %s", is_stdin ? "stdin" : path,
+                            strerror(saved));
+    if (!out->data)
+        hd_buf_puts(out, "");
+    if (*size < out->len)    /* a file that grew while read, or a pipe */
+        *size = out->len > max ? 0 : out->len;
+    return HD_OK;
+}
 
 int cli_cmd_send(cli_ctx *ctx, int argc, char **argv)
 {
@@ -53,13 +106,29 @@ int cli_cmd_send(cli_ctx *ctx, int argc, char **argv)
 
     hd_buf payload = { 0 };
     hd_error err = { 0 };
+    int rc = 0;
     if (payload_file) {
-        if (hd_read_file(payload_file, &payload, &err) != HD_OK)
+        uint64_t max = ctx->cfg.delivery.max_payload, size = 0;
+        if (read_payload(payload_file, max, &payload, &size, &err) != HD_OK) {
+            hd_buf_free(&payload);
             return cli_report(ctx->cmd, &err);
+        }
+        if (payload.len > max) {
+            /* Refused before anything is parsed or stored. */
+            char limit[32];
+            size_words(max, limit, sizeof limit);
+            const char *name = strcmp(payload_file, "-") ? payload_file : "(stdin)";
+            if (size > max)
+                rc = cli_fail(ctx->cmd, 2, "payload %s: %llu bytes is more than "
+                              "delivery.max_payload (%s)", name, (unsigned long long)size, limit);
+            else
+                rc = cli_fail(ctx->cmd, 2, "payload %s: more than delivery.max_payload (%s)",
+                              name, limit);
+            goto out;
+        }
     } else {
         hd_buf_puts(&payload, "{}");
     }
-    int rc = 0;
     if (!json_valid(payload.data, payload.len, &err)) {
         rc = cli_fail(ctx->cmd, 2, "payload %s: %s",
                       payload_file ? (strcmp(payload_file, "-") ? payload_file : "(stdin)") : "",
@@ -644,6 +713,29 @@ out:
 
 /* ---- resend ---- */
 
+/* `resend ID` of a payload stored under an older, larger
+ * delivery.max_payload: refused (exit 2), as `send` would refuse it now.
+ * Returns 0 when the message may be resent, or when it cannot be read (the
+ * resend then reports that itself), else the exit code. */
+static int payload_over_limit(cli_ctx *ctx, int64_t id)
+{
+    message m;
+    memset(&m, 0, sizeof m);
+    hd_error err = { 0 };
+    int rc = 0;
+    uint64_t max = ctx->cfg.delivery.max_payload;
+    if (store_message_get(ctx->st, id, &m, &err) == HD_OK && m.payload &&
+        strlen(m.payload) > max) {
+        char limit[32];
+        size_words(max, limit, sizeof limit);
+        rc = cli_fail(ctx->cmd, 2, "message %lld: payload: %zu bytes is more than "
+                      "delivery.max_payload (%s); not resent", (long long)id,
+                      strlen(m.payload), limit);
+    }
+    message_free(&m);
+    return rc;
+}
+
 int cli_cmd_resend(cli_ctx *ctx, int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -690,6 +782,12 @@ int cli_cmd_resend(cli_ctx *ctx, int argc, char **argv)
     for (int i = optind; i < argc; i++) {
         int64_t id = 0, new_id = 0;
         parse_id(ctx->cmd, argv[i], &id);
+        int refused = payload_over_limit(ctx, id);
+        if (refused) {
+            if (refused > rc)
+                rc = refused;
+            continue;
+        }
         if (store_message_resend(ctx->st, id, &new_id, &err) != HD_OK) {
             int r = cli_report(ctx->cmd, &err);
             if (r > rc)

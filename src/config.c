@@ -15,6 +15,7 @@
  *     user_agent: hookdesk/VERSION
  *     max_retry_after: 1h            # cap on a receiver's Retry-After (429/503), 1ms..30d
  *     fault_timeout: 2m              # database failing this long stops the engine (0: never)
+ *     max_payload: 1MiB              # largest payload send/import/resend accept, 1KiB..64MiB
  *     breaker:                       # one circuit breaker per site
  *       failures: 5                  # consecutive failed attempts that open it, 0..1000
  *                                    # (0: breaker off)
@@ -26,6 +27,9 @@
  *     chunk: 500                     # rows per purge transaction
  *   network:
  *     allow_private: false           # allow loopback/private targets
+ *     proxy: http://proxy.example:3128   # none by default; http https socks4 socks4a
+ *                                    # socks5 socks5h; user:password@ allowed.  The
+ *                                    # environment's http_proxy etc. are never used
  *   sites:                           # seeded into an empty database
  *     - name: billing                # 1..64 of [A-Za-z0-9._-], unique
  *       url: https://billing.example.com/hooks
@@ -36,6 +40,9 @@
  *       enabled: true
  *       headers:                     # extra static headers, name: value
  *         X-Source: hookdesk
+ *         X-Tenant-Key:                # a secret value: masked wherever the site
+ *           value: ${TENANT_KEY}       # or its attempts are shown, like auth secrets
+ *           secret: true
  *       auth:
  *         kind: basic                # none basic bearer header hmac jwt oauth2 aws aws-s3
  *         user: alice                # basic
@@ -96,6 +103,14 @@
  * 1-based, pointing at the key (unknown key) or the value (bad value); a
  * site refused by site_validate points at the field site_validate names.
  * On any error the config is reset to pure defaults.
+ *
+ * BOUNDS (the file may come from elsewhere: `sites import`): at most
+ * CONFIG_MAX_BYTES, checked before parsing; a first pass over libyaml's
+ * events refuses aliases ("*name": a 50 KB file of them stands for millions
+ * of nodes, which the walk would visit one by one) and nesting deeper than
+ * CONFIG_MAX_DEPTH (libyaml's scanner is quadratic in the depth).  Every
+ * check on a mapping or list is O(n log n) at worst: duplicate keys and
+ * site names are found by sorting, JWT claims are built in one JSON object.
  */
 #include "hd_config.h"
 
@@ -107,6 +122,8 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <curl/curl.h>
+#include <jansson.h>
 #include <yaml.h>
 
 #include "hd_auth.h"
@@ -134,6 +151,7 @@ void config_defaults(config *c)
     c->delivery.max_retry_after_ms = 3600LL * 1000;
     c->delivery.fault_timeout_ms = 2 * 60 * 1000;
     c->delivery.user_agent = hd_xstrdup("hookdesk/" HOOKDESK_VERSION);
+    c->delivery.max_payload = CONFIG_DEFAULT_MAX_PAYLOAD;
     c->retention_ms = 90LL * 24 * 3600 * 1000;
     c->purge_interval_ms = 60 * 1000;
     c->purge_chunk = 500;
@@ -340,21 +358,76 @@ static bool parse_int(const char *v, long long *out)
     return true;
 }
 
-/* Checks that no key appears twice in a mapping (libyaml keeps both). */
+#define KEY(n) ((const char *)(n)->data.scalar.value)
+
+/* A name and where it was: for finding duplicates by sorting. */
+typedef struct named {
+    const char *name;
+    int index;
+} named;
+
+static int named_cmp(const void *a, const void *b)
+{
+    const named *x = a, *y = b;
+    int c = strcmp(x->name, y->name);
+    return c ? c : (x->index > y->index) - (x->index < y->index);
+}
+
+/* The first name (by index) that an earlier one repeats, in O(n log n):
+ * returns its index and sets *first to the earlier one's, or -1 when all
+ * differ.  Sorts v. */
+static int first_duplicate(named *v, int n, int *first)
+{
+    qsort(v, (size_t)n, sizeof *v, named_cmp);
+    int best = -1;
+    for (int i = 1; i < n; i++) {
+        /* v[i-1] starts a run of equal names when it differs from v[i-2]:
+         * within a run the second entry is the earliest repeat. */
+        if (strcmp(v[i - 1].name, v[i].name) != 0 ||
+            (i >= 2 && strcmp(v[i - 2].name, v[i - 1].name) == 0))
+            continue;
+        if (best < 0 || v[i].index < best) {
+            best = v[i].index;
+            *first = v[i - 1].index;
+        }
+    }
+    return best;
+}
+
+/* Checks that every key is a plain name and none appears twice (libyaml
+ * keeps both).  Reports whichever comes first in the file, as a check line
+ * by line would. */
 static hd_status check_duplicates(loader *L, const yaml_node_t *map, const char *where)
 {
-    for (yaml_node_pair_t *a = map->data.mapping.pairs.start; a < map->data.mapping.pairs.top; a++) {
-        const yaml_node_t *ka = yaml_document_get_node(L->doc, a->key);
-        if (!ka || ka->type != YAML_SCALAR_NODE)
-            return fail_at(L, ka ? ka : map, "keys must be plain names%s%s", *where ? " in " : "",
-                           where);
-        for (yaml_node_pair_t *b = map->data.mapping.pairs.start; b < a; b++) {
-            const yaml_node_t *kb = yaml_document_get_node(L->doc, b->key);
-            if (strcmp((const char *)ka->data.scalar.value, (const char *)kb->data.scalar.value) == 0)
-                return fail_at(L, ka, "duplicate key '%s'%s%s (first at line %zu)",
-                               (const char *)ka->data.scalar.value, *where ? " in " : "", where,
-                               kb->start_mark.line + 1);
+    const yaml_node_pair_t *pairs = map->data.mapping.pairs.start;
+    int n = (int)(map->data.mapping.pairs.top - pairs);
+    int not_plain = -1;
+    for (int i = 0; i < n && not_plain < 0; i++) {
+        const yaml_node_t *k = yaml_document_get_node(L->doc, pairs[i].key);
+        if (!k || k->type != YAML_SCALAR_NODE)
+            not_plain = i;
+    }
+    int dup = -1, first = -1;
+    if (n > 1) {
+        int m = not_plain < 0 ? n : not_plain;   /* the keys before it are plain */
+        named *v = hd_xcalloc((size_t)n, sizeof *v);
+        for (int i = 0; i < m; i++) {
+            v[i].name = KEY(yaml_document_get_node(L->doc, pairs[i].key));
+            v[i].index = i;
         }
+        dup = first_duplicate(v, m, &first);
+        free(v);
+    }
+    if (dup >= 0) {
+        const yaml_node_t *ka = yaml_document_get_node(L->doc, pairs[dup].key);
+        const yaml_node_t *kb = yaml_document_get_node(L->doc, pairs[first].key);
+        return fail_at(L, ka, "duplicate key '%s'%s%s (first at line %zu)", KEY(ka),
+                       *where ? " in " : "", where, kb->start_mark.line + 1);
+    }
+    if (not_plain >= 0) {
+        const yaml_node_t *k = yaml_document_get_node(L->doc, pairs[not_plain].key);
+        return fail_at(L, k ? k : map, "keys must be plain names%s%s", *where ? " in " : "",
+                       where);
     }
     return HD_OK;
 }
@@ -372,8 +445,6 @@ static hd_status get_mapping(loader *L, yaml_node_t *n, const char *what, yaml_n
     return check_duplicates(L, n, what);
 }
 
-#define KEY(n) ((const char *)(n)->data.scalar.value)
-
 /* ---- plain keys, as data ---- */
 
 typedef enum value_type {
@@ -382,7 +453,8 @@ typedef enum value_type {
     V_DURATION,  /* int64_t ms, within [min, max] */
     V_SIZE,      /* uint64_t bytes, within [min, max] */
     V_BOOL,      /* bool */
-    V_SYNC       /* bool synchronous_full from full|normal */
+    V_SYNC,      /* bool synchronous_full from full|normal */
+    V_PROXY      /* char[HD_PROXY_MAX]: a proxy URL (check_proxy) */
 } value_type;
 
 typedef struct key_spec {
@@ -411,6 +483,8 @@ static const key_spec key_specs[] = {
     { "delivery", "user_agent", V_STRING, CFG(delivery.user_agent), 0, 0 },
     { "delivery", "max_retry_after", V_DURATION, CFG(delivery.max_retry_after_ms), 1, 30 * MS_DAY },
     { "delivery", "fault_timeout", V_DURATION, CFG(delivery.fault_timeout_ms), 0, MS_DAY },
+    { "delivery", "max_payload", V_SIZE, CFG(delivery.max_payload), CONFIG_MAX_PAYLOAD_MIN,
+      CONFIG_MAX_PAYLOAD_MAX },
     { "delivery.breaker", "failures", V_INT, CFG(delivery.breaker.failures), 0, 1000 },
     { "delivery.breaker", "cooldown", V_DURATION, CFG(delivery.breaker.cooldown_ms), 1, MS_DAY },
     { "delivery.breaker", "max_cooldown", V_DURATION, CFG(delivery.breaker.max_cooldown_ms), 1,
@@ -418,6 +492,7 @@ static const key_spec key_specs[] = {
     { "purge", "interval", V_DURATION, CFG(purge_interval_ms), 1, MS_DAY },
     { "purge", "chunk", V_INT, CFG(purge_chunk), 1, 1000000 },
     { "network", "allow_private", V_BOOL, CFG(allow_private), 0, 0 },
+    { "network", "proxy", V_PROXY, CFG(delivery.proxy), 0, 0 },
 };
 #define NKEY_SPECS (sizeof key_specs / sizeof key_specs[0])
 _Static_assert(NKEY_SPECS <= MAX_KEY_SPECS, "raise MAX_KEY_SPECS");
@@ -437,6 +512,62 @@ static void range_text(const key_spec *k, char *out, size_t outlen)
     } else {
         snprintf(out, outlen, "%lld..%lld", k->min, k->max);
     }
+}
+
+/* network.proxy: scheme://[user:password@]host[:port][/]; NULL when fine,
+ * else why.  The value itself is never quoted back (it may hold a password). */
+static const char *check_proxy(const char *v)
+{
+    static const char *const schemes[] = { "http", "https", "socks4", "socks4a", "socks5",
+                                           "socks5h" };
+    if (strlen(v) >= HD_PROXY_MAX)
+        return "is too long (at most 511 characters)";
+    for (const unsigned char *p = (const unsigned char *)v; *p; p++)
+        if (*p <= 0x20 || *p == 0x7f)
+            return "contains a space or control character (percent-encode it)";
+    if (!strstr(v, "://"))
+        return "must start with http://, https://, socks4://, socks4a://, socks5:// or "
+               "socks5h://";
+    CURLU *u = curl_url();
+    if (!u)
+        return "cannot allocate a URL parser";
+    const char *why = NULL;
+    char *part = NULL;
+    if (curl_url_set(u, CURLUPART_URL, v, CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK) {
+        why = "is not a URL (e.g. http://proxy.example:3128)";
+        goto out;
+    }
+    bool known = false;
+    if (curl_url_get(u, CURLUPART_SCHEME, &part, 0) == CURLUE_OK && part)
+        for (size_t i = 0; i < sizeof schemes / sizeof schemes[0]; i++)
+            known = known || strcasecmp(part, schemes[i]) == 0;
+    curl_free(part);
+    part = NULL;
+    if (!known) {
+        why = "must start with http://, https://, socks4://, socks4a://, socks5:// or "
+              "socks5h://";
+        goto out;
+    }
+    if (curl_url_get(u, CURLUPART_HOST, &part, 0) != CURLUE_OK || !part || !*part) {
+        why = "a host name is required";
+        goto out;
+    }
+    curl_free(part);
+    part = NULL;
+    bool path = curl_url_get(u, CURLUPART_PATH, &part, 0) == CURLUE_OK && part && *part &&
+                strcmp(part, "/") != 0;
+    curl_free(part);
+    part = NULL;
+    bool query = curl_url_get(u, CURLUPART_QUERY, &part, 0) == CURLUE_OK;
+    curl_free(part);
+    part = NULL;
+    bool fragment = curl_url_get(u, CURLUPART_FRAGMENT, &part, 0) == CURLUE_OK;
+    if (path || query || fragment)
+        why = "a proxy URL has no path, query or fragment";
+out:
+    curl_free(part);
+    curl_url_cleanup(u);
+    return why;
 }
 
 static hd_status set_key(loader *L, const key_spec *k, yaml_node_t *vn)
@@ -508,6 +639,15 @@ static hd_status set_key(loader *L, const key_spec *k, yaml_node_t *vn)
             rc = fail_at(L, vn, "%s: expected true or false, got '%s'", what, v);
         else
             *(bool *)(void *)field = b;
+        break;
+    }
+    case V_PROXY: {
+        const char *bad = *v ? check_proxy(v) : NULL;
+        if (bad)
+            rc = fail_at(L, vn, "%s: %s", what, bad);
+        else
+            snprintf(field, HD_PROXY_MAX, "%s", v);   /* "" = none */
+        explicit_bzero(v, strlen(v));   /* may hold the proxy's password */
         break;
     }
     case V_SYNC:
@@ -642,6 +782,50 @@ static const yaml_node_t *mark_for_field(const site_marks *m, const char *msg)
     return m->map;
 }
 
+/* auth.claims into s->auth_extra's "claims" object, built in one piece
+ * (auth_extra_set_claim per claim re-parses and re-writes the whole text:
+ * quadratic, minutes for 20k claims). */
+static hd_status load_claims(loader *L, yaml_node_t *v, const char *kw, site *s)
+{
+    yaml_node_t *map;
+    hd_status rc;
+    if ((rc = get_mapping(L, v, kw, &map)) != HD_OK || !map)
+        return rc;
+    json_t *claims = json_object();
+    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
+         p++) {
+        yaml_node_t *ck = yaml_document_get_node(L->doc, p->key);
+        yaml_node_t *cv = yaml_document_get_node(L->doc, p->value);
+        char ckw[192];
+        snprintf(ckw, sizeof ckw, "%s.%s", kw, KEY(ck));
+        char *val = NULL;
+        if ((rc = scalar_value(L, cv, ckw, &val)) != HD_OK) {
+            json_decref(claims);
+            return rc;
+        }
+        json_object_set_new(claims, KEY(ck), json_string(val));
+        free(val);
+    }
+    json_t *o = s->auth_extra && *s->auth_extra ? json_loads(s->auth_extra, 0, NULL) : NULL;
+    if (!json_is_object(o)) {
+        json_decref(o);
+        o = json_object();
+    }
+    if (json_object_size(claims) > 0)
+        json_object_set_new(o, "claims", claims);
+    else
+        json_decref(claims);
+    free(s->auth_extra);
+    s->auth_extra = NULL;
+    if (json_object_size(o) > 0) {
+        char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        s->auth_extra = hd_xstrdup(text);
+        free(text);
+    }
+    json_decref(o);
+    return HD_OK;
+}
+
 /* A kind-specific setting (hd_auth.h's table) into s->auth_extra. */
 static hd_status load_auth_extra(loader *L, yaml_node_t *v, const char *kw,
                                  const auth_extra_key *spec, site *s, site_marks *m)
@@ -649,23 +833,8 @@ static hd_status load_auth_extra(loader *L, yaml_node_t *v, const char *kw,
     m->extra[spec - auth_extra_keys] = v;
     hd_status rc;
     char *val = NULL;
-    if (spec->type == AX_MAP) {
-        yaml_node_t *map;
-        if ((rc = get_mapping(L, v, kw, &map)) != HD_OK || !map)
-            return rc;
-        for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
-             p++) {
-            yaml_node_t *ck = yaml_document_get_node(L->doc, p->key);
-            yaml_node_t *cv = yaml_document_get_node(L->doc, p->value);
-            char ckw[192];
-            snprintf(ckw, sizeof ckw, "%s.%s", kw, KEY(ck));
-            if ((rc = scalar_value(L, cv, ckw, &val)) != HD_OK)
-                return rc;
-            auth_extra_set_claim(&s->auth_extra, KEY(ck), val);
-            free(val);
-        }
-        return HD_OK;
-    }
+    if (spec->type == AX_MAP)
+        return load_claims(L, v, kw, s);
     if ((rc = scalar_value(L, v, kw, &val)) != HD_OK)
         return rc;
     if (spec->type == AX_DURATION) {
@@ -749,6 +918,54 @@ static hd_status load_auth(loader *L, yaml_node_t *node, const char *where, site
     return HD_OK;
 }
 
+/* One header written as a mapping: {value: V, secret: true|false}.  A
+ * secret one is masked wherever it shows, whatever its name. */
+static hd_status load_secret_header(loader *L, yaml_node_t *map, const char *kw,
+                                    const char *name, site *s)
+{
+    hd_status rc = check_duplicates(L, map, kw);
+    if (rc != HD_OK)
+        return rc;
+    char *value = NULL;
+    bool secret = false, have_value = false;
+    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
+         p++) {
+        yaml_node_t *k = yaml_document_get_node(L->doc, p->key);
+        yaml_node_t *v = yaml_document_get_node(L->doc, p->value);
+        char sub[224];
+        snprintf(sub, sizeof sub, "%s.%s", kw, KEY(k));
+        char *text = NULL;
+        if (strcmp(KEY(k), "value") == 0) {
+            if ((rc = scalar_value(L, v, sub, &text)) != HD_OK)
+                break;
+            free(value);
+            value = text;
+            have_value = true;
+        } else if (strcmp(KEY(k), "secret") == 0) {
+            if ((rc = scalar_value(L, v, sub, &text)) != HD_OK)
+                break;
+            bool ok = parse_bool(text, &secret);
+            free(text);
+            if (!ok) {
+                rc = fail_at(L, v, "%s: expected true or false", sub);
+                break;
+            }
+        } else {
+            rc = fail_at(L, k, "unknown key '%s' in %s (a header is 'Name: value' or "
+                               "'Name: {value: V, secret: true}')", KEY(k), kw);
+            break;
+        }
+    }
+    if (rc == HD_OK && !have_value)
+        rc = fail_at(L, map, "%s: 'value' is required ('Name: {value: V, secret: true}')", kw);
+    if (rc == HD_OK)
+        site_add_header_secret(s, name, value, secret);
+    if (value)
+        explicit_bzero(value, strlen(value));
+    free(value);
+    return rc;
+}
+
 static hd_status load_headers(loader *L, yaml_node_t *node, const char *where, site *s)
 {
     yaml_node_t *map;
@@ -763,10 +980,14 @@ static hd_status load_headers(loader *L, yaml_node_t *node, const char *where, s
         char kw[192];
         snprintf(kw, sizeof kw, "%s.%s", what, KEY(k));
         char *val;
-        if ((rc = scalar_value(L, v, kw, &val)) != HD_OK)
+        if (v->type == YAML_MAPPING_NODE) {
+            rc = load_secret_header(L, v, kw, KEY(k), s);
+        } else if ((rc = scalar_value(L, v, kw, &val)) == HD_OK) {
+            site_add_header(s, KEY(k), val);
+            free(val);
+        }
+        if (rc != HD_OK)
             return rc;
-        site_add_header(s, KEY(k), val);
-        free(val);
     }
     return HD_OK;
 }
@@ -917,7 +1138,6 @@ static hd_status load_sites(loader *L, yaml_node_t *node)
     if (n == 0)
         return HD_OK;
     c->sites = hd_xcalloc((size_t)n, sizeof *c->sites);
-    const yaml_node_t **name_nodes = hd_xcalloc((size_t)n, sizeof *name_nodes);
     hd_status rc = HD_OK;
     for (int i = 0; i < n && rc == HD_OK; i++) {
         yaml_node_t *item = yaml_document_get_node(L->doc, node->data.sequence.items.start[i]);
@@ -925,19 +1145,26 @@ static hd_status load_sites(loader *L, yaml_node_t *node)
         site_init(s);
         c->nsites = i + 1;   /* counted before loading so a failure still frees it */
         rc = load_site(L, item, i, s);
-        if (rc != HD_OK)
-            break;
-        name_nodes[i] = item;
-        for (int j = 0; j < i; j++) {
-            if (strcmp(c->sites[j].name, s->name) == 0) {
-                rc = fail_at(L, item, "sites[%d]: duplicate site name '%s' (first at line %zu)",
-                             i, s->name, name_nodes[j]->start_mark.line + 1);
-                break;
-            }
-        }
     }
-    free(name_nodes);
-    return rc;
+    if (rc != HD_OK)
+        return rc;
+    /* Names are unique: by sorting, once every site is loaded. */
+    named *v = hd_xcalloc((size_t)n, sizeof *v);
+    for (int i = 0; i < n; i++) {
+        v[i].name = c->sites[i].name;
+        v[i].index = i;
+    }
+    int first = -1;
+    int dup = first_duplicate(v, n, &first);
+    free(v);
+    if (dup >= 0) {
+        const yaml_node_t *at = yaml_document_get_node(L->doc, node->data.sequence.items.start[dup]);
+        const yaml_node_t *was =
+            yaml_document_get_node(L->doc, node->data.sequence.items.start[first]);
+        return fail_at(L, at, "sites[%d]: duplicate site name '%s' (first at line %zu)", dup,
+                       c->sites[dup].name, was->start_mark.line + 1);
+    }
+    return HD_OK;
 }
 
 static hd_status load_root(loader *L, yaml_node_t *root)
@@ -965,9 +1192,61 @@ static hd_status load_root(loader *L, yaml_node_t *root)
     return check_breaker(L);
 }
 
+/* The first pass (DESIGN, BOUNDS): aliases and deep nesting are refused
+ * from libyaml's events, before a document is built.  A syntax error is
+ * left to yaml_parser_load, which reports it. */
+static hd_status check_events(const char *yaml, size_t len, const char *name, hd_error *err)
+{
+    yaml_parser_t p;
+    if (!yaml_parser_initialize(&p))
+        return hd_error_set(err, HD_NOMEM, "%s: cannot start the YAML parser", name);
+    yaml_parser_set_input_string(&p, (const unsigned char *)yaml, len);
+    hd_status rc = HD_OK;
+    int depth = 0;
+    for (bool done = false; !done && rc == HD_OK;) {
+        yaml_event_t ev;
+        if (!yaml_parser_parse(&p, &ev))
+            break;
+        const yaml_mark_t *mk = &ev.start_mark;
+        switch (ev.type) {
+        case YAML_ALIAS_EVENT:
+            rc = hd_error_set(err, HD_CONFIG,
+                              "%s:%zu:%zu: aliases are not supported (*%.64s): write the value "
+                              "out", name, mk->line + 1, mk->column + 1,
+                              (const char *)ev.data.alias.anchor);
+            break;
+        case YAML_SEQUENCE_START_EVENT:
+        case YAML_MAPPING_START_EVENT:
+            if (++depth > CONFIG_MAX_DEPTH)
+                rc = hd_error_set(err, HD_CONFIG,
+                                  "%s:%zu:%zu: nested deeper than %d mappings and lists", name,
+                                  mk->line + 1, mk->column + 1, CONFIG_MAX_DEPTH);
+            break;
+        case YAML_SEQUENCE_END_EVENT:
+        case YAML_MAPPING_END_EVENT:
+            depth--;
+            break;
+        case YAML_STREAM_END_EVENT:
+            done = true;
+            break;
+        default:
+            break;
+        }
+        yaml_event_delete(&ev);
+    }
+    yaml_parser_delete(&p);
+    return rc;
+}
+
 static hd_status load_yaml(config *c, const char *yaml, size_t len, const char *name,
                            config_env env, hd_error *err)
 {
+    if (len > CONFIG_MAX_BYTES)
+        return hd_error_set(err, HD_CONFIG, "%s: %zu bytes is more than a configuration may "
+                            "have (1 MiB)", name, len);
+    hd_status checked = check_events(yaml, len, name, err);
+    if (checked != HD_OK)
+        return checked;
     yaml_parser_t parser;
     yaml_document_t doc;
     if (!yaml_parser_initialize(&parser))
@@ -1016,6 +1295,39 @@ hd_status config_load(config *c, const char *path, hd_error *err)
     return config_load_env(c, path, CONFIG_ENV_EXPAND, err);
 }
 
+_Static_assert(CONFIG_MAX_BYTES == 1024 * 1024, "the messages say 1 MiB");
+
+/* hd_read_file that stops after CONFIG_MAX_BYTES (the file may be a pipe or
+ * a stranger's 1 GB file: it is never read in full). */
+static hd_status read_bounded(const char *path, hd_buf *out, hd_error *err)
+{
+    bool is_stdin = strcmp(path, "-") == 0;
+    FILE *f = is_stdin ? stdin : fopen(path, "rb");
+    if (!f)
+        return hd_error_set(err, HD_IO, "%s: cannot open: %s", path, strerror(errno));
+    char chunk[65536];
+    size_t n;
+    bool too_big = false;
+    while (!too_big && (n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+        too_big = out->len + n > CONFIG_MAX_BYTES;
+        if (!too_big)
+            hd_buf_append(out, chunk, n);
+    }
+    int failed = ferror(f);
+    int saved = errno;
+    if (!is_stdin)
+        fclose(f);
+    if (too_big)
+        return hd_error_set(err, HD_CONFIG, "%s: larger than a configuration may be (1 MiB)",
+                            is_stdin ? "stdin" : path);
+    if (failed)
+        return hd_error_set(err, HD_IO, "%s: read failed: %s", is_stdin ? "stdin" : path,
+                            strerror(saved));
+    if (!out->data)
+        hd_buf_puts(out, "");
+    return HD_OK;
+}
+
 hd_status config_load_env(config *c, const char *path, config_env env, hd_error *err)
 {
     if (!path) {
@@ -1024,7 +1336,7 @@ hd_status config_load_env(config *c, const char *path, config_env env, hd_error 
     }
     hd_buf text = { 0 };
     hd_error e;
-    if (hd_read_file(path, &text, &e) != HD_OK) {
+    if (read_bounded(path, &text, &e) != HD_OK) {
         hd_buf_free(&text);
         config_defaults(c);
         return hd_error_set(err, HD_CONFIG, "%s", e.msg);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -78,6 +79,8 @@ static void assert_defaults(const config *c)
     assert_int_equal(c->purge_interval_ms, 60000);
     assert_int_equal(c->purge_chunk, 500);
     assert_false(c->allow_private);
+    assert_int_equal(c->delivery.max_payload, 1048576);
+    assert_string_equal(c->delivery.proxy, "");   /* no proxy unless configured */
     assert_null(c->sites);
     assert_int_equal(c->nsites, 0);
 }
@@ -642,6 +645,391 @@ static void test_lookup_order(void **state)
     free(local);
 }
 
+/* network.proxy: a URL with one of curl's proxy schemes; a bad one is an
+ * error that never quotes the value (it may carry a password). */
+static void test_network_proxy(void **state)
+{
+    (void)state;
+    config c;
+    hd_error err;
+    const char *good[] = { "http://proxy.example:3128", "https://p.example", "socks5h://10.0.0.1:1080",
+                           "socks4a://p:1", "http://user:pa%3Ass@proxy.example:8080/",
+                           "HTTP://[::1]:3128" };
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        char yaml[256];
+        snprintf(yaml, sizeof yaml, "network:\n  proxy: \"%s\"\n", good[i]);
+        if (config_load_string(&c, yaml, "f", &err) != HD_OK)
+            fail_msg("%s refused: %s", good[i], err.msg);
+        assert_string_equal(c.delivery.proxy, good[i]);
+        config_free(&c);
+    }
+    /* An empty value is "none". */
+    assert_int_equal(config_load_string(&c, "network:\n  proxy: \"\"\n", "f", &err), HD_OK);
+    assert_string_equal(c.delivery.proxy, "");
+    config_free(&c);
+    expect_error("network:\n  proxy: proxy.example:3128\n",
+                 "file:2:10: network.proxy: must start with http://, https://, socks4://, "
+                 "socks4a://, socks5:// or socks5h://");
+    expect_error("network:\n  proxy: ftp://u:hunter2@proxy.example\n",
+                 "file:2:10: network.proxy: must start with http://, https://, socks4://, "
+                 "socks4a://, socks5:// or socks5h://");
+    expect_error("network:\n  proxy: http://u:hunter2@proxy.example/path\n",
+                 "file:2:10: network.proxy: a proxy URL has no path, query or fragment");
+    expect_error("network:\n  proxy: \"http://u:hunter2@proxy example\"\n",
+                 "file:2:10: network.proxy: contains a space or control character "
+                 "(percent-encode it)");
+    expect_error("network:\n  proxy: http://\n",
+                 "file:2:10: network.proxy: is not a URL (e.g. http://proxy.example:3128)");
+    expect_error("network:\n  proxy: [a]\n",
+                 "file:2:10: network.proxy: expected a single value, got a list");
+}
+
+/* A header value can be marked secret in YAML: Name: {value: V, secret: true}. */
+static void test_secret_header_yaml(void **state)
+{
+    (void)state;
+    config c;
+    hd_error err;
+    setenv("HD_TEST_TENANT", "from-env", 1);
+    assert_int_equal(config_load_string(&c,
+                                        "sites:\n"
+                                        "  - name: a\n"
+                                        "    url: http://example.com/\n"
+                                        "    headers:\n"
+                                        "      X-Plain: p\n"
+                                        "      X-Tenant: {value: \"${HD_TEST_TENANT}\", secret: true}\n"
+                                        "      X-Open:\n"
+                                        "        value: o\n"
+                                        "        secret: no\n",
+                                        "f", &err),
+                     HD_OK);
+    assert_int_equal(c.nsites, 1);
+    const site *s = &c.sites[0];
+    assert_int_equal(s->nheaders, 3);
+    assert_string_equal(s->headers[0].name, "X-Plain");
+    assert_false(s->headers[0].secret);
+    assert_string_equal(s->headers[1].name, "X-Tenant");
+    assert_string_equal(s->headers[1].value, "from-env");
+    assert_true(s->headers[1].secret);
+    assert_string_equal(s->headers[2].value, "o");
+    assert_false(s->headers[2].secret);
+    config_free(&c);
+    unsetenv("HD_TEST_TENANT");
+
+    expect_error("sites:\n"
+                 "  - name: a\n"
+                 "    url: http://example.com/\n"
+                 "    headers:\n"
+                 "      X-T: {secret: true}\n",
+                 "file:5:12: sites[0].headers.X-T: 'value' is required ('Name: {value: V, "
+                 "secret: true}')");
+    expect_error("sites:\n"
+                 "  - name: a\n"
+                 "    url: http://example.com/\n"
+                 "    headers:\n"
+                 "      X-T: {value: v, secret: maybe}\n",
+                 "file:5:31: sites[0].headers.X-T.secret: expected true or false");
+    expect_error("sites:\n"
+                 "  - name: a\n"
+                 "    url: http://example.com/\n"
+                 "    headers:\n"
+                 "      X-T: {value: v, hidden: true}\n",
+                 "file:5:23: unknown key 'hidden' in sites[0].headers.X-T (a header is "
+                 "'Name: value' or 'Name: {value: V, secret: true}')");
+    expect_error("sites:\n"
+                 "  - name: a\n"
+                 "    url: http://example.com/\n"
+                 "    headers:\n"
+                 "      X-T: {value: [v]}\n",
+                 "file:5:20: sites[0].headers.X-T.value: expected a single value, got a list");
+    expect_error("sites:\n"
+                 "  - name: a\n"
+                 "    url: http://example.com/\n"
+                 "    headers:\n"
+                 "      X-T: {value: v, value: w}\n",
+                 "file:5:23: duplicate key 'value' in sites[0].headers.X-T (first at line 5)");
+}
+
+/* delivery.max_payload: a size, 1 KiB..64 MiB, default 1 MiB. */
+static void test_max_payload(void **state)
+{
+    (void)state;
+    config c;
+    hd_error err;
+    static const struct {
+        const char *text;
+        uint64_t bytes;
+    } good[] = { { "512KiB", 512 * 1024 }, { "1KiB", 1024 }, { "64MiB", 64 << 20 },
+                 { "2MB", 2000000 }, { "4096", 4096 } };
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        char yaml[128];
+        snprintf(yaml, sizeof yaml, "delivery:\n  max_payload: %s\n", good[i].text);
+        if (config_load_string(&c, yaml, "f", &err) != HD_OK)
+            fail_msg("%s: %s", good[i].text, err.msg);
+        assert_int_equal(c.delivery.max_payload, good[i].bytes);
+        config_free(&c);
+    }
+    expect_error("delivery:\n  max_payload: 1023\n",
+                 "file:2:16: delivery.max_payload: 1023 is out of range (1KiB..64MiB)");
+    expect_error("delivery:\n  max_payload: 65MiB\n",
+                 "file:2:16: delivery.max_payload: 65MiB is out of range (1KiB..64MiB)");
+    expect_error("delivery:\n  max_payload: lots\n",
+                 "file:2:16: delivery.max_payload: 'lots' is not a size (e.g. 64KiB): "
+                 "number expected");
+}
+
+static double seconds_since(const struct timespec *t0)
+{
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* Loads yaml (a string) and returns the error, or "" when it loaded; the
+ * time it took in *secs. */
+static const char *load_timed(const char *yaml, double *secs)
+{
+    static hd_error err;
+    config c;
+    struct timespec t0;
+    hd_error_clear(&err);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    hd_status rc = config_load_string(&c, yaml, "file", &err);
+    *secs = seconds_since(&t0);
+    config_free(&c);
+    return rc == HD_OK ? "" : err.msg;
+}
+
+/* A billion-laughs file (51 KB of aliases standing for 10^9 nodes) is
+ * refused in milliseconds at its first alias; so is any alias, a document
+ * over 1 MiB (string or file, the file not read beyond that) and nesting
+ * deeper than CONFIG_MAX_DEPTH. */
+static void test_yaml_size_and_aliases(void **state)
+{
+    (void)state;
+    expect_error("delivery:\n  timeout: &t 5s\n  lease: *t\n",
+                 "file:3:10: aliases are not supported (*t): write the value out");
+    expect_error("sites:\n  - &s {name: a, url: 'http://e.com/'}\n  - *s\n",
+                 "file:3:5: aliases are not supported (*s): write the value out");
+
+    /* The bomb: a site with 1,000 headers, a list of 4,000 aliases of it,
+     * and 6,000 aliases of that list: 24 million sites, 24 billion headers
+     * for the walk to visit. */
+    size_t cap = 128 * 1024, len = 0;
+    char *bomb = malloc(cap);
+    assert_non_null(bomb);
+    len += (size_t)snprintf(bomb + len, cap - len,
+                            "x: &h {name: a, url: 'http://e.com/', headers: {");
+    for (int i = 0; i < 1000; i++)
+        len += (size_t)snprintf(bomb + len, cap - len, "%sH%d: v", i ? ", " : "", i);
+    len += (size_t)snprintf(bomb + len, cap - len, "}}\nl1: &l1 [");
+    for (int i = 0; i < 4000; i++)
+        len += (size_t)snprintf(bomb + len, cap - len, "%s*h", i ? ", " : "");
+    len += (size_t)snprintf(bomb + len, cap - len, "]\nsites: [");
+    for (int i = 0; i < 6000; i++)
+        len += (size_t)snprintf(bomb + len, cap - len, "%s*l1", i ? ", " : "");
+    len += (size_t)snprintf(bomb + len, cap - len, "]\n");
+    assert_true(len > 50000 && len < cap - 1);
+    double secs;
+    const char *msg = load_timed(bomb, &secs);
+    if (!strstr(msg, "file:2:10: aliases are not supported (*h)"))
+        fail_msg("alias bomb: got \"%s\"", msg);
+    if (secs > 0.5)
+        fail_msg("alias bomb: refused after %.2f s", secs);
+    free(bomb);
+
+    /* Nesting: CONFIG_MAX_DEPTH levels are fine (as far as nesting goes),
+     * deeper is refused; 200k levels are refused at once (libyaml alone
+     * would take minutes: its scanner is quadratic in the depth). */
+    char *deep = malloc(2 * 200000 + 16);
+    assert_non_null(deep);
+    static const int depths[] = { CONFIG_MAX_DEPTH - 1, CONFIG_MAX_DEPTH + 1, 200000 };
+    for (size_t d = 0; d < sizeof depths / sizeof depths[0]; d++) {
+        int depth = depths[d];
+        int n = sprintf(deep, "a: ");
+        memset(deep + n, '[', (size_t)depth);
+        memset(deep + n + depth, ']', (size_t)depth);
+        deep[n + 2 * depth] = '\0';
+        msg = load_timed(deep, &secs);
+        if (depth < CONFIG_MAX_DEPTH) {
+            assert_string_equal(msg, "file:1:1: unknown key 'a'");
+        } else if (!strstr(msg, "nested deeper than 64 mappings and lists")) {
+            fail_msg("depth %d: got \"%s\"", depth, msg);
+        }
+        if (secs > 0.5)
+            fail_msg("depth %d: %.2f s", depth, secs);
+    }
+    free(deep);
+
+    /* Size: a string over 1 MiB, and a file (only 1 MiB + a chunk is read). */
+    size_t big = CONFIG_MAX_BYTES + 1;
+    char *text = malloc(big + 1);
+    assert_non_null(text);
+    memset(text, '#', big);
+    text[big] = '\0';
+    msg = load_timed(text, &secs);
+    assert_string_equal(msg, "file: 1048577 bytes is more than a configuration may have (1 MiB)");
+    text[big - 1] = '\0';   /* exactly 1 MiB of comment: fine */
+    msg = load_timed(text, &secs);
+    assert_string_equal(msg, "");
+    char *path = write_file("huge.yaml", "");
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    memset(text, '#', big);
+    text[big] = '\0';
+    for (int i = 0; i < 8; i++)
+        fputs(text, f);
+    fclose(f);
+    config c;
+    hd_error err;
+    assert_int_equal(config_load(&c, path, &err), HD_CONFIG);
+    char want[600];
+    snprintf(want, sizeof want, "%s: larger than a configuration may be (1 MiB)", path);
+    assert_string_equal(err.msg, want);
+    assert_defaults(&c);
+    config_free(&c);
+    free(path);
+    free(text);
+}
+
+/* Appends to a growing string (test helper; aborts on overflow). */
+static void add(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
+{
+    va_list ap;
+    for (;;) {
+        va_start(ap, fmt);
+        int n = vsnprintf(*buf + *len, *cap - *len, fmt, ap);
+        va_end(ap);
+        assert_true(n >= 0);
+        if ((size_t)n < *cap - *len) {
+            *len += (size_t)n;
+            return;
+        }
+        *cap *= 2;
+        *buf = realloc(*buf, *cap);
+        assert_non_null(*buf);
+    }
+}
+
+/* The big inputs of test_big_mappings_linear: n entries of one kind, then
+ * (dup) a duplicate of an early one. */
+enum big_kind { BIG_TOP_KEYS, BIG_CLAIMS, BIG_HEADERS, BIG_SITES };
+
+static char *big_yaml(enum big_kind kind, int n, bool dup)
+{
+    size_t cap = 1 << 16, len = 0;
+    char *y = malloc(cap);
+    assert_non_null(y);
+    y[0] = '\0';
+    switch (kind) {
+    case BIG_TOP_KEYS:
+        for (int i = 0; i < n; i++)
+            add(&y, &len, &cap, "k%d: 1\n", i);
+        if (dup)
+            add(&y, &len, &cap, "k0: 2\n");
+        break;
+    case BIG_CLAIMS:
+        add(&y, &len, &cap, "sites:\n  - name: j\n    url: https://e.com/\n    auth:\n"
+                            "      kind: jwt\n      secret: abcdefghijabcdefghijabcdefghij12\n"
+                            "      claims:\n");
+        for (int i = 0; i < n; i++)
+            add(&y, &len, &cap, "        c%d: v%d\n", i, i);
+        if (dup)
+            add(&y, &len, &cap, "        c7: again\n");
+        break;
+    case BIG_HEADERS:
+        add(&y, &len, &cap, "sites:\n  - name: h\n    url: https://e.com/\n    headers:\n");
+        for (int i = 0; i < n; i++)
+            add(&y, &len, &cap, "      X-H%d: v\n", i);
+        add(&y, &len, &cap, "      X-H3: w\n");   /* always: site.c's own check is quadratic */
+        break;
+    case BIG_SITES:
+        add(&y, &len, &cap, "sites:\n");
+        for (int i = 0; i < n; i++)
+            add(&y, &len, &cap, "  - {name: s%d, url: 'https://e.com/'}\n", i);
+        if (dup)
+            add(&y, &len, &cap, "  - {name: s42, url: 'https://e.com/'}\n");
+        break;
+    }
+    return y;
+}
+
+/* Loading 4x the entries must not take much more than 4x the time (16x
+ * when quadratic; measured under ASan: 3.7x to 4.5x).  Judged only when the
+ * big load is slow enough for the ratio to mean something, with room for a
+ * loaded machine. */
+static void assert_linear(enum big_kind kind, const char *what)
+{
+    double t[2];
+    int n[2] = { 5000, 20000 };
+    for (int i = 0; i < 2; i++) {
+        char *y = big_yaml(kind, n[i], false);
+        double best = 1e9;
+        for (int run = 0; run < 2; run++) {   /* the better of two */
+            double secs;
+            load_timed(y, &secs);
+            if (secs < best)
+                best = secs;
+        }
+        t[i] = best;
+        free(y);
+    }
+    if (t[1] > 0.3 && t[1] > 8 * t[0])
+        fail_msg("%s: 5k entries %.3f s, 20k entries %.3f s: not linear", what, t[0], t[1]);
+}
+
+/* Mappings and lists of 20k entries are checked in (about) linear time:
+ * duplicate keys and site names by sorting (every pair was compared), JWT
+ * claims built at once (one claim at a time re-wrote the whole JSON text:
+ * minutes for 20k).  Each duplicate is found only after all the entries. */
+static void test_big_mappings_linear(void **state)
+{
+    (void)state;
+    double secs;
+    char *y;
+
+    y = big_yaml(BIG_TOP_KEYS, 20000, true);
+    assert_string_equal(load_timed(y, &secs),
+                        "file:20001:1: duplicate key 'k0' in the top level (first at line 1)");
+    free(y);
+    assert_linear(BIG_TOP_KEYS, "top-level keys");
+
+    /* 20k JWT claims: loaded, every claim kept. */
+    y = big_yaml(BIG_CLAIMS, 20000, false);
+    config c;
+    hd_error err;
+    if (config_load_string(&c, y, "file", &err) != HD_OK)
+        fail_msg("20k claims: %s", err.msg);
+    assert_int_equal(c.nsites, 1);
+    assert_non_null(strstr(c.sites[0].auth_extra, "\"c0\":\"v0\""));
+    assert_non_null(strstr(c.sites[0].auth_extra, "\"c19999\":\"v19999\""));
+    config_free(&c);
+    free(y);
+    y = big_yaml(BIG_CLAIMS, 20000, true);
+    assert_string_equal(load_timed(y, &secs),
+                        "file:20008:9: duplicate key 'c7' in sites[0].auth.claims "
+                        "(first at line 15)");
+    free(y);
+    assert_linear(BIG_CLAIMS, "JWT claims");
+
+    /* 20k header names, then a duplicate (found before site validation,
+     * whose own duplicate check in site.c compares every pair). */
+    y = big_yaml(BIG_HEADERS, 20000, true);
+    assert_string_equal(load_timed(y, &secs),
+                        "file:20005:7: duplicate key 'X-H3' in sites[0].headers "
+                        "(first at line 8)");
+    free(y);
+    assert_linear(BIG_HEADERS, "header names");
+
+    /* 20k sites, then a duplicate name. */
+    y = big_yaml(BIG_SITES, 20000, true);
+    assert_string_equal(load_timed(y, &secs),
+                        "file:20002:5: sites[20000]: duplicate site name 's42' "
+                        "(first at line 44)");
+    free(y);
+    assert_linear(BIG_SITES, "sites");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -655,6 +1043,11 @@ int main(void)
         cmocka_unit_test(test_site_max_in_flight),
         cmocka_unit_test(test_missing_file),
         cmocka_unit_test(test_lookup_order),
+        cmocka_unit_test(test_max_payload),
+        cmocka_unit_test(test_yaml_size_and_aliases),
+        cmocka_unit_test(test_big_mappings_linear),
+        cmocka_unit_test(test_network_proxy),
+        cmocka_unit_test(test_secret_header_yaml),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,7 +1,7 @@
 #!/bin/sh
 # The CLI's contract: help/version, usage errors, bad config, and the
 # send -> logs/queue/show round trip in every output format; send's one
-# JSON rule, CSV formula cells, and no core dumps (issue #10).
+# JSON rule, CSV formula cells, no core dumps, the YAML bounds (issue #10).
 . "$(dirname "$0")/cli_common.sh"
 
 write_config "sites:
@@ -44,6 +44,35 @@ expect_rc 2 "unknown config key"
 check "config error names file:line:col" grep -q "bad.yaml:3:[0-9]*:" "$TMP/err"
 check "config error names the key" grep -q "retry_intervall" "$TMP/err"
 check "bad config creates no database" test ! -e "$TMP/bad.db"
+
+# --- YAML bounds (issue #10): aliases, size, a bad max_payload ---
+cat >"$TMP/alias.yaml" <<YAML
+database: $TMP/alias.db
+delivery:
+  timeout: &t 5s
+  lease: *t
+YAML
+"$HOOKDESK_BIN" -c "$TMP/alias.yaml" logs >"$TMP/out" 2>"$TMP/err"
+RC=$?
+expect_rc 2 "config with an alias"
+check "alias refused at file:line:col" grep -q "alias.yaml:4:10: aliases are not supported" "$TMP/err"
+check "alias config creates no database" test ! -e "$TMP/alias.db"
+{ echo "database: $TMP/huge.db"; head -c 1100000 /dev/zero | tr '\0' '#'; echo; } >"$TMP/huge.yaml"
+"$HOOKDESK_BIN" -c "$TMP/huge.yaml" logs >"$TMP/out" 2>"$TMP/err"
+RC=$?
+expect_rc 2 "config over 1 MiB"
+check "size refused" grep -q "huge.yaml: larger than a configuration may be (1 MiB)" "$TMP/err"
+printf 'database: %s/mp.db\ndelivery:\n  max_payload: 100MiB\n' "$TMP" >"$TMP/mp.yaml"
+"$HOOKDESK_BIN" -c "$TMP/mp.yaml" logs >"$TMP/out" 2>"$TMP/err"
+RC=$?
+expect_rc 2 "max_payload out of range"
+check "max_payload range named" grep -q "delivery.max_payload: 100MiB is out of range (1KiB..64MiB)" "$TMP/err"
+
+# --- usage texts name the payload limit and sites import's --expand-env ---
+hd send --help
+check "send --help names delivery.max_payload" grep -q "delivery.max_payload" "$TMP/out"
+hd sites --help
+check "sites --help shows import [--expand-env]" grep -q "sites import \[--expand-env\] FILE" "$TMP/out"
 
 # --- a masked secret in a config's sites: (an export pasted in) is refused ---
 cat >"$TMP/masked.yaml" <<YAML

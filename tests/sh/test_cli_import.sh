@@ -1,6 +1,8 @@
 #!/bin/sh
 # import: 1,000 lines from a file and from stdin; a bad line 500 stores nothing;
-# payloads no site could be sent (one JSON rule) are refused by line.
+# payloads no site could be sent (one JSON rule) are refused by line; the
+# bounded line reader's edge cases.  (Limits and interruptions:
+# test_cli_limits.sh.)
 . "$(dirname "$0")/cli_common.sh"
 
 write_config "sites:
@@ -109,6 +111,26 @@ check "lone low surrogate (line 8)" grep -q "undeliverable.jsonl:8: .*lone UTF-1
 check "the good line 1 is not blamed" sh -c "! grep -q 'undeliverable.jsonl:1:' '$TMP/err'"
 hd logs --limit 0 --format json
 check "nothing stored from the undeliverable file" test "$(count_lines "$TMP/out")" -eq "$BEFORE"
+
+# --- the line reader: CRLF ends, a last line without a newline, blank lines
+# of spaces, and a NUL byte (refused, not cut short at it) ---
+hd logs --limit 0 --format json
+BEFORE=$(count_lines "$TMP/out")
+printf '{"site":"rx","action":"crlf","payload":{"n":1}}\r\n  \t \r\n{"site":"rx","action":"crlf","payload":[2]}' \
+    >"$TMP/crlf.jsonl"
+hd import "$TMP/crlf.jsonl"
+expect_rc 0 "import with CRLF ends and no final newline"
+check "CRLF: both lines imported" grep -q "^imported 2 messages" "$TMP/out"
+printf '{"site":"rx","action":"nul","payload":{}}\000{"junk"\n' >"$TMP/nul.jsonl"
+hd import "$TMP/nul.jsonl"
+expect_rc 2 "import of a line with a NUL byte"
+check "NUL: line 1 named" grep -q "nul.jsonl:1:" "$TMP/err"
+hd logs --limit 0 --format json
+check "only the CRLF lines were added" test "$(count_lines "$TMP/out")" -eq $((BEFORE + 2))
+
+# --- all or nothing (issue #10): the usage says so ---
+hd import --help
+check "import --help says all or nothing" grep -q "All or nothing" "$TMP/out"
 
 hd import "$TMP/missing.jsonl"
 expect_rc 1 "import of a missing file"
