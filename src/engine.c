@@ -60,8 +60,10 @@
  *     FAULT_LOG_EVERY_MS, or when its text changes) and to stats.fault, and
  *     its end is logged too;
  *   - after delivery.fault_timeout of nothing but failures the engine stops
- *     with an error (serve exits 1, `serve --drain` ends); a stop asked for
- *     while the database fails waits at most STOP_FAULT_GRACE_MS for it.
+ *     with an error (serve exits 1, `serve --drain` ends); a write lock held
+ *     by another process (a long import) is reported but waited for, not
+ *     counted; a stop asked for while the database fails waits at most
+ *     STOP_FAULT_GRACE_MS for it.
  *   Nothing is lost either way: an attempt not recorded is retried after its
  *   lease, as after a kill -9.
  *
@@ -247,6 +249,9 @@ struct engine {
     int nopen_sites;
     db_watch *watch;         /* other processes' commits (NULL: polling only) */
     int64_t fault_since;     /* monotonic ms the current database fault began, 0 = none */
+    int64_t fault_hard_since; /* ... its first error other than a held lock, 0 = none:
+                                 what delivery.fault_timeout counts (a long import
+                                 holding the write lock is waited for, not fatal) */
     int64_t fault_logged;    /* monotonic ms it was last logged */
     char fault_msg[256];     /* its text as last logged */
     store *st;
@@ -304,6 +309,8 @@ static void fault_seen(engine *e, const char *msg)
     bool first = e->fault_since == 0;
     if (first)
         e->fault_since = mono;
+    if (e->fault_hard_since == 0 && !strstr(msg, "database is locked"))
+        e->fault_hard_since = mono;
     bool changed = strncmp(msg, e->fault_msg, sizeof e->fault_msg - 1) != 0;
     pthread_mutex_lock(&e->lock);
     copy_cut(e->stats.fault, sizeof e->stats.fault, msg);
@@ -332,6 +339,7 @@ static void fault_cleared(engine *e)
     char took[32];
     duration_format(hd_mono_ms() - e->fault_since, took, sizeof took);
     e->fault_since = 0;
+    e->fault_hard_since = 0;
     e->fault_msg[0] = '\0';
     pthread_mutex_lock(&e->lock);
     e->stats.fault[0] = '\0';
@@ -1488,8 +1496,8 @@ static void engine_loop(engine *e)
             release_all(e);
             return;
         }
-        if (e->fault_since && e->d.fault_timeout_ms > 0 &&
-            hd_mono_ms() - e->fault_since >= e->d.fault_timeout_ms) {
+        if (e->fault_hard_since && e->d.fault_timeout_ms > 0 &&
+            hd_mono_ms() - e->fault_hard_since >= e->d.fault_timeout_ms) {
             char took[32];
             duration_format(e->d.fault_timeout_ms, took, sizeof took);
             e->result = hd_error_set(&e->result_err, HD_DB,
