@@ -2,8 +2,10 @@
 #
 #   make            build ./hookdesk
 #   make run        install missing packages, build, open the console on the demo
-#   make test       sanitizer build + every test (unit, integration, console)
+#   make test       sanitizer build + every test (unit, integration, console),
+#                   3 s of each fuzz harness when clang has libFuzzer
 #   make bench      benchmarks (throughput, import, console at scale)
+#   make fuzz       each libFuzzer harness of fuzz/ FUZZ_SECONDS (60) seconds (clang)
 #   make install    PREFIX=/usr/local DESTDIR=
 #
 # The first two need nothing else on a fresh Debian machine: missing
@@ -59,7 +61,8 @@ TEST_BINS = $(TEST_SRC:tests/%.c=$(ASAN)/tests/%)
 
 .SECONDARY:
 
-.PHONY: all run test test-build bench install uninstall clean check-deps lint
+.PHONY: all run test test-build bench install uninstall clean check-deps lint \
+        fuzz fuzz-build fuzz-smoke
 
 all: hookdesk
 
@@ -94,9 +97,60 @@ $(ASAN)/tests/test_%: $(ASAN)/tests/test_%.o $(ASAN_TESTLIB) $(ASAN_CORE) $(ASAN
 
 test-build: $(ASAN)/hookdesk $(ASAN)/hd-receiver $(TEST_BINS)
 
-# cppcheck first: a finding fails the test run like a failing test.
-test: lint test-build
+# cppcheck first: a finding fails the test run like a failing test; then a
+# few seconds of each fuzz harness (when clang has libFuzzer): a crash fails it too.
+test: lint fuzz-smoke test-build
 	@sh tests/run.sh $(ASAN)
+
+# ---- fuzzing: libFuzzer harnesses fuzz/fuzz_*.c over the core, built with
+# clang (-fsanitize=fuzzer,address,undefined); see README "Fuzzing".
+#   make fuzz                  each harness FUZZ_SECONDS (60) seconds
+#   make fuzz FUZZ_NAMES=json  only some
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_TEST_SECONDS ?= 2
+FUZZ = build/fuzz
+FUZZ_NAMES ?= $(patsubst fuzz/fuzz_%.c,%,$(wildcard fuzz/fuzz_*.c))
+FUZZ_SAN = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+           -fno-sanitize-recover=undefined
+# The core is compiled without -Werror here: gcc's build enforces warnings.
+FUZZ_CPPFLAGS = -std=gnu11 -D_GNU_SOURCE -Iinclude -Isrc -MMD -MP $(filter-out -Werror,$(WARN)) \
+                $(shell pkg-config --cflags $(PKGS))
+FUZZ_LIB = $(FUZZ)/libhd.a
+FUZZ_LIB_OBJ = $(CORE_SRC:%.c=$(FUZZ)/%.o) $(UI_SRC:%.c=$(FUZZ)/%.o)
+
+$(FUZZ)/fuzz/%.o: fuzz/%.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CPPFLAGS) -Werror $(FUZZ_SAN) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(FUZZ)/%.o: %.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CPPFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(FUZZ_LIB): $(FUZZ_LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+# src/http.c's curl callbacks are static: the harnesses take them from
+# curl_easy_setopt, wrapped (fuzz/common.c).
+$(FUZZ)/fuzz_%: $(FUZZ)/fuzz/fuzz_%.o $(FUZZ)/fuzz/common.o $(FUZZ_LIB)
+	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -Wl,--wrap=curl_easy_setopt -o $@ $^ $(LIBS)
+
+fuzz-build: $(FUZZ_NAMES:%=$(FUZZ)/fuzz_%)
+
+fuzz:
+	@sh fuzz/run.sh check "$(FUZZ_CC)" || { echo "fuzz: $(FUZZ_CC) with libFuzzer not found" \
+	  "(Debian: apt-get install clang libclang-rt-dev, or sh .ci/deps)"; exit 1; }
+	@$(MAKE) --no-print-directory fuzz-build
+	@sh fuzz/run.sh run $(FUZZ) $(FUZZ_SECONDS) fuzz $(FUZZ_NAMES)
+
+fuzz-smoke:
+	@if sh fuzz/run.sh check "$(FUZZ_CC)"; then \
+	  $(MAKE) --no-print-directory fuzz-build && \
+	  sh fuzz/run.sh run $(FUZZ) $(FUZZ_TEST_SECONDS) test $(FUZZ_NAMES); \
+	else \
+	  echo "fuzz: skipped: $(FUZZ_CC) with libFuzzer not found (Debian: apt-get install clang libclang-rt-dev)"; \
+	fi
 
 run: hookdesk $(REL)/hd-receiver
 	@sh config/demo.sh ./hookdesk $(REL)/hd-receiver
@@ -106,8 +160,14 @@ $(REL)/hd-floor: bench/floor.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS_ALL) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(shell pkg-config --libs libcurl)
 
-bench: hookdesk $(REL)/hd-receiver $(REL)/hd-floor
-	@sh bench/run.sh ./hookdesk $(REL)/hd-receiver $(REL)/hd-floor
+# What durable recording alone costs per delivery (no HTTP): the engine's
+# committer transactions (record outcomes + claim) on a real database, for
+# the bench's hot-path bound.  Linked like the tests, from release objects.
+$(REL)/hd-store-only: $(REL)/bench/store_only.o $(REL_CORE) $(REL_UI)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+bench: hookdesk $(REL)/hd-receiver $(REL)/hd-floor $(REL)/hd-store-only
+	@sh bench/run.sh ./hookdesk $(REL)/hd-receiver $(REL)/hd-floor $(REL)/hd-store-only
 
 lint:
 	@echo "cppcheck src ui"

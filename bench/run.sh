@@ -2,12 +2,14 @@
 # hookdesk benchmarks: every figure is printed beside a baseline measured in
 # the same run on the same machine, so the ratios mean something.
 #
-#   sh bench/run.sh ./hookdesk build/rel/hd-receiver build/rel/hd-floor
+#   sh bench/run.sh ./hookdesk build/rel/hd-receiver build/rel/hd-floor [build/rel/hd-store-only]
 #
 # 1. the hot path: CPU per delivery of `hookdesk serve --drain` beside the
 #    floor of any libcurl-based sender (bench/floor.c: the multi interface,
 #    the same requests, nothing recorded), client and receiver each pinned
-#    to a core of its own (HOT_ONLY=1 runs only this);
+#    to a core of its own (HOT_ONLY=1 runs only this); then what durable
+#    recording alone costs (bench/store_only.c: the engine committer's
+#    transactions, no HTTP) and the bound it puts on that ratio;
 # 2. deliveries/s of `hookdesk serve --drain` to a fast loopback receiver,
 #    beside the receiver's own ceiling (wrk) and `curl --parallel` posting the
 #    same messages;
@@ -18,6 +20,8 @@ set -eu
 HD=$(realpath "${1:-./hookdesk}")
 RECV=$(realpath "${2:-build/rel/hd-receiver}")
 FLOOR=$(realpath "${3:-build/rel/hd-floor}")
+# hd-store-only: by default beside hd-floor (both are built in build/rel).
+STORE_ONLY=$(realpath "${4:-$(dirname "$FLOOR")/hd-store-only}")
 N_HOT=${N_HOT:-100000}        # requests per hot-path run
 HOT_CONC=${HOT_CONC:-32}      # transfers in flight in the hot path
 HOT_MAX_IN_FLIGHT=${HOT_MAX_IN_FLIGHT-32}   # the site's max_in_flight; empty: key left out
@@ -26,6 +30,8 @@ CLIENT_CPU=${CLIENT_CPU:-1}   # and the client to (comma-separated lists)
 HOT_RECV_LOG=${HOT_RECV_LOG:-0}   # 1: the hot receiver logs, to count what it got
 HOT_RUNS=${HOT_RUNS:-3}       # runs of each, interleaved; medians
 HOT_ONLY=${HOT_ONLY:-0}
+STORE_B=${STORE_B:-"32 64 128"}   # hd-store-only batch sizes (outcomes per transaction);
+                                  # the first is the engine's (~30-40 at 32 in flight)
 N_DELIVER=${N_DELIVER:-20000}
 N_IMPORT=${N_IMPORT:-200000}
 CONC=${CONC:-"16 64"}   # one delivery comparison per value
@@ -116,8 +122,9 @@ hot_fail() { echo "bench: hot path: $1 failed:" >&2; cat "$W/hot.err" >&2; exit 
 # CPU seconds of the pinned cores so far: "TASKS SOFTIRQ", TASKS being
 # user + nice + system (what processes are charged), SOFTIRQ the kernel's
 # softirq time (loopback TCP's receive side, largely), charged to no process.
+# cores_cpu CPUS: of those cores instead.
 cores_cpu() {
-    awk -v cpus="$RECV_CPU,$CLIENT_CPU" -v hz="$(getconf CLK_TCK)" '
+    awk -v cpus="${1:-$RECV_CPU,$CLIENT_CPU}" -v hz="$(getconf CLK_TCK)" '
         BEGIN { n = split(cpus, c, ","); for (i = 1; i <= n; i++) pinned["cpu" c[i]] = 1 }
         $1 in pinned { t += $2 + $3 + $4; s += $8 }
         END { printf "%.2f %.2f", t / hz, s / hz }' /proc/stat
@@ -169,13 +176,44 @@ hot_runs() {
     awk '{ printf "%s%s %s/%s/%s %s%%", (NR > 1 ? ", " : ""), $1, $3, $4, $7, $8 }' "$W/hot.$1"
 }
 
+# What durable recording alone costs, with no HTTP at all: hd-store-only
+# (bench/store_only.c) runs the engine committer's transactions on a real
+# database (synchronous=FULL, the committer's connection options), each
+# recording the outcomes of B deliveries (attempt rows of hookdesk's size)
+# and claiming the next B with store_claim_fair, for N_HOT messages seeded
+# beforehand (not timed), pinned to the client's core.  hookdesk must at
+# least send like the floor and record like this, so
+# floor / (floor + store-only) bounds the ratio above whatever the engine
+# does around them.  Its runs are interleaved with the others (the machine's
+# speed drifts); the median run of each B.
+# store_run B: one run; appends "cpu-us user-us sys-us deliveries/s
+# ms-per-transaction done others-%" to $W/hot.storeB (others-%: CPU the
+# client's cores gave to other processes, in % of the time; the kernel's
+# journal threads doing the fsyncs count there too).
+store_run() {
+    k0=$(cores_cpu "$CLIENT_CPU"); mark; c0=$(child_cpu); t0=$(now)
+    taskset -c "$CLIENT_CPU" "$STORE_ONLY" -n "$N_HOT" -b "$1" -d "$W" \
+        >"$W/store.out" 2>"$W/store.err" ||
+        { echo "bench: hd-store-only -b $1 failed:" >&2; cat "$W/store.err" >&2; exit 1; }
+    t1=$(now); mark; c1=$(child_cpu); k1=$(cores_cpu "$CLIENT_CPU")
+    awk -v k="$k0 $k1" -v c0="$c0" -v c1="$c1" -v t0="$t0" -v t1="$t1" '
+        /^store-only: n=/ { for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+            split(k, kk, " "); o = kk[3] - kk[1] - (c1 - c0)
+            printf "%s %s %s %s %s %s %.0f\n", v["cpu_us"], v["user_us"], v["sys_us"], v["dps"],
+                v["tx_ms"], v["done"], (o > 0 ? o : 0) * 100 / (t1 - t0) }' \
+        "$W/store.out" >>"$W/hot.store$1"
+}
+[ -x "$STORE_ONLY" ] || STORE_B=""
+
 echo "== hot path ($N_HOT requests, $HOT_CONC in flight; receiver on core $RECV_CPU, client on core $CLIENT_CPU;" \
      "load average $(cut -d' ' -f1 /proc/loadavg))"
 : >"$W/hot.floor"
 : >"$W/hot.hookdesk"
+for b in $STORE_B; do : >"$W/hot.store$b"; done
 for _ in $(seq "$HOT_RUNS"); do
     hot_run floor
     hot_run hookdesk
+    for b in $STORE_B; do store_run "$b"; done
 done
 F_RPS=$(hot_med floor 1) F_WALL=$(hot_med floor 2) F_US=$(hot_med floor 3) F_RX=$(hot_med floor 4)
 H_RPS=$(hot_med hookdesk 1) H_WALL=$(hot_med hookdesk 2) H_US=$(hot_med hookdesk 3) H_RX=$(hot_med hookdesk 4)
@@ -201,6 +239,26 @@ echo "  recorded by hookdesk, per run:        $(cat "$W/hot.check")"
 kill "$HPID" 2>/dev/null || :
 wait "$HPID" 2>/dev/null || :
 HPID=""
+if [ -n "$STORE_B" ]; then
+    echo "  durable recording alone (hd-store-only: record B outcomes + claim B per transaction, no HTTP," \
+         "core $CLIENT_CPU; CPU us per delivery):"
+    for b in $STORE_B; do
+        # The run of median CPU per delivery, whole (its user and sys add up).
+        read -r S_US S_USER S_SYS S_DPS S_TXMS _ <<EOF
+$(sort -n "$W/hot.store$b" | awk '{ r[NR] = $0 } END { print r[int((NR + 1) / 2)] }')
+EOF
+        echo "    B=$b: $S_US us (user $S_USER, sys $S_SYS), $S_DPS deliveries/s, $S_TXMS ms per transaction;" \
+             "bound on floor / hookdesk: $(awk -v f="$F_US" -v s="$S_US" 'BEGIN { printf "%.2f", f / (f + s) }');" \
+             "$(awk -v s="$S_US" -v h="$H_US" 'BEGIN { printf "%.0f", s * 100 / h }')% of hookdesk's $H_US us"
+        # Each round's store-only run beside that round's floor run (columns 1-8).
+        echo "      each run: CPU us user/sys, others' CPU %, bound with its round's floor:" \
+             "$(paste -d ' ' "$W/hot.floor" "$W/hot.store$b" | awk '{ printf "%s%s %s/%s %s%% %.2f (%s Done)",
+                 (NR > 1 ? ", " : ""), $9, $10, $11, $15, $3 / ($3 + $9), $14 }')"
+    done
+    echo "    (bound: floor / (floor + store-only): hookdesk must send like the floor and record like this)"
+else
+    echo "  durable recording alone: skipped ($STORE_ONLY not built: make build/rel/hd-store-only)"
+fi
 [ "$HOT_ONLY" = 1 ] && exit 0
 
 # ---- 2. deliveries, beside wrk and curl --parallel; 3. import; 4. console ----
