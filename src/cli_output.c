@@ -229,23 +229,7 @@ void cli_json_print(FILE *out, json_t *obj)
 
 void cli_circuit_state(const circuit *c, int64_t now_ms, char *out, size_t outlen)
 {
-    char in[32];
-    switch (c->state) {
-    case CIRCUIT_OPEN:
-        if (c->until_ms > now_ms) {
-            duration_format_short(c->until_ms - now_ms, in, sizeof in);
-            snprintf(out, outlen, "open, probe in %s", in);
-        } else {
-            snprintf(out, outlen, "open, probe due");
-        }
-        return;
-    case CIRCUIT_PROBING:
-        snprintf(out, outlen, "open, probing");
-        return;
-    case CIRCUIT_CLOSED:
-        break;
-    }
-    snprintf(out, outlen, "closed");
+    breaker_describe(c, now_ms, false, out, outlen);
 }
 
 void cli_message_json_fields(json_t *obj, const message *m)
