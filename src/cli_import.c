@@ -196,17 +196,6 @@ static int next_line(line_reader *r, const char **line, size_t *len)
     }
 }
 
-/* "1 MiB", "1500 bytes": a size as messages show it. */
-static void size_words(uint64_t bytes, char *out, size_t outlen)
-{
-    char tmp[32];
-    size_format(bytes, tmp, sizeof tmp);
-    size_t digits = strspn(tmp, "0123456789");
-    if (strcmp(tmp + digits, "B") == 0)
-        snprintf(out, outlen, "%.*s bytes", (int)digits, tmp);
-    else
-        snprintf(out, outlen, "%.*s %s", (int)digits, tmp, tmp + digits);
-}
 
 typedef struct site_cache {
     char **names;
@@ -462,7 +451,7 @@ int cli_cmd_import(cli_ctx *ctx, int argc, char **argv)
 
     uint64_t max_payload = ctx->cfg.delivery.max_payload;
     char limit[32];
-    size_words(max_payload, limit, sizeof limit);
+    cli_size_words(max_payload, limit, sizeof limit);
     line_reader rd = { .f = in, .max = (size_t)max_payload + IMPORT_LINE_SLACK };
     site_cache cache = { 0 };
     hd_error err = { 0 };

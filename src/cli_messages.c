@@ -21,17 +21,6 @@
 
 /* ---- send ---- */
 
-/* "1 MiB", "1500 bytes": a size as messages show it. */
-static void size_words(uint64_t bytes, char *out, size_t outlen)
-{
-    char tmp[32];
-    size_format(bytes, tmp, sizeof tmp);
-    size_t digits = strspn(tmp, "0123456789");
-    if (strcmp(tmp + digits, "B") == 0)
-        snprintf(out, outlen, "%.*s bytes", (int)digits, tmp);
-    else
-        snprintf(out, outlen, "%.*s %s", (int)digits, tmp, tmp + digits);
-}
 
 /* The payload file ('-': stdin), but never more than max + 1 bytes of it:
  * a 100 MB file is refused without being read.  *size is the size to
@@ -116,7 +105,7 @@ int cli_cmd_send(cli_ctx *ctx, int argc, char **argv)
         if (payload.len > max) {
             /* Refused before anything is parsed or stored. */
             char limit[32];
-            size_words(max, limit, sizeof limit);
+            cli_size_words(max, limit, sizeof limit);
             const char *name = strcmp(payload_file, "-") ? payload_file : "(stdin)";
             if (size > max)
                 rc = cli_fail(ctx->cmd, 2, "payload %s: %llu bytes is more than "
@@ -727,7 +716,7 @@ static int payload_over_limit(cli_ctx *ctx, int64_t id)
     if (store_message_get(ctx->st, id, &m, &err) == HD_OK && m.payload &&
         strlen(m.payload) > max) {
         char limit[32];
-        size_words(max, limit, sizeof limit);
+        cli_size_words(max, limit, sizeof limit);
         rc = cli_fail(ctx->cmd, 2, "message %lld: payload: %zu bytes is more than "
                       "delivery.max_payload (%s); not resent", (long long)id,
                       strlen(m.payload), limit);
