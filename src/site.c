@@ -309,6 +309,30 @@ hd_status auth_check_url(const char *field, const char *url, hd_error *err)
     return check_url(field, url, err);
 }
 
+static int cmp_header_name(const void *a, const void *b)
+{
+    return strcasecmp((*(const site_header *const *)a)->name,
+                      (*(const site_header *const *)b)->name);
+}
+
+/* Names sorted, neighbours compared: a site with 20,000 headers is checked
+ * in milliseconds (comparing every pair took seconds). */
+static hd_status check_header_duplicates(const site *s, hd_error *err)
+{
+    if (s->nheaders < 2)
+        return HD_OK;
+    const site_header **v = hd_xmalloc(sizeof *v * (size_t)s->nheaders);
+    for (int i = 0; i < s->nheaders; i++)
+        v[i] = &s->headers[i];
+    qsort(v, (size_t)s->nheaders, sizeof *v, cmp_header_name);
+    hd_status rc = HD_OK;
+    for (int i = 1; i < s->nheaders && rc == HD_OK; i++)
+        if (strcasecmp(v[i - 1]->name, v[i]->name) == 0)
+            rc = hd_error_set(err, HD_INVALID, "headers: '%s' is given twice", v[i]->name);
+    free(v);
+    return rc;
+}
+
 static hd_status check_headers(const site *s, hd_error *err)
 {
     for (int i = 0; i < s->nheaders; i++) {
@@ -326,11 +350,8 @@ static hd_status check_headers(const site *s, hd_error *err)
             return hd_error_set(err, HD_INVALID,
                                 "headers: value of '%s' contains a line break or control character",
                                 name);
-        for (int j = 0; j < i; j++)
-            if (strcasecmp(s->headers[j].name, name) == 0)
-                return hd_error_set(err, HD_INVALID, "headers: '%s' is given twice", name);
     }
-    return HD_OK;
+    return check_header_duplicates(s, err);
 }
 
 static hd_status check_auth(const site *s, hd_error *err)

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -319,6 +320,34 @@ static void test_secret_headers(void **state)
     site_free(&b);
 }
 
+/* 20,000 headers: validated (and a duplicate among them found) by sorting,
+ * not by comparing every pair. */
+static void test_many_headers(void **state)
+{
+    (void)state;
+    site s;
+    site_init(&s);
+    s.name = strdup("many");
+    s.url = strdup("https://example.com/hook");
+    /* Built in one array (site_add_header grows it by one each time). */
+    s.headers = calloc(20001, sizeof *s.headers);
+    for (int i = 0; i < 20000; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "X-H%05d", i);
+        s.headers[i].name = strdup(name);
+        s.headers[i].value = strdup("v");
+    }
+    s.nheaders = 20000;
+    hd_error err = { 0 };
+    assert_int_equal(site_validate(&s, &err), HD_OK);
+    s.headers[20000].name = strdup("x-h12345");
+    s.headers[20000].value = strdup("again");
+    s.nheaders = 20001;
+    assert_int_equal(site_validate(&s, &err), HD_INVALID);
+    assert_non_null(strstr(err.msg, "is given twice"));
+    site_free(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -331,6 +360,7 @@ int main(void)
         cmocka_unit_test(test_content_types),
         cmocka_unit_test(test_site_mask),
         cmocka_unit_test(test_duplicate_headers),
+        cmocka_unit_test(test_many_headers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
