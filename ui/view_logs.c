@@ -181,6 +181,19 @@ static void on_resend(app *a, int64_t id)
 {
     hd_error err = { 0 };
     int64_t nid = 0;
+    /* delivery.max_payload holds for resends too (a payload stored under
+     * an older, larger limit), as for `resend ID`. */
+    message m;
+    if (a->cfg && store_message_get(a->st, id, &m, NULL) == HD_OK) {
+        size_t len = m.payload ? strlen(m.payload) : 0;
+        message_free(&m);
+        if (len > a->cfg->delivery.max_payload) {
+            ui_flash(a, true, "#%lld not resent: its payload (%zu bytes) is over "
+                     "delivery.max_payload (%llu)", (long long)id, len,
+                     (unsigned long long)a->cfg->delivery.max_payload);
+            return;
+        }
+    }
     if (store_message_resend(a->st, id, &nid, &err) != HD_OK) {
         ui_flash(a, true, "%s", err.msg);
         return;

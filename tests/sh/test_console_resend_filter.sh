@@ -1,13 +1,15 @@
 #!/bin/sh
 # test_console_resend_filter.sh - `R` resends only what the filter shows: with
 # status=queued it offers nothing (it offered "all N Failed" before), with
-# status=failed it counts and resends the Failed ones; and TERM=dumb is
-# refused with a clear message instead of a blank screen.
+# status=failed it counts and resends the Failed ones; `r` refuses a payload
+# over delivery.max_payload (stored under a larger, older limit); and
+# TERM=dumb is refused with a clear message instead of a blank screen.
 set -u
 HD=${HOOKDESK_BIN:?set HOOKDESK_BIN to the hookdesk binary}
 RECV=${HD_RECEIVER_BIN:?set HD_RECEIVER_BIN to hd-receiver}
 export LANG=C LC_ALL=C NO_COLOR=1
-CONSOLE_DELIVERY_EXTRA="  breaker: {failures: 0}"
+CONSOLE_DELIVERY_EXTRA="  breaker: {failures: 0}
+  max_payload: 1KiB"
 . "$(dirname "$0")/console_common.sh"
 
 echo "# two Failed messages (the 500 site), then the filter status=queued"
@@ -28,6 +30,20 @@ keys R
 expect_fixed "Resend all 2 Failed messages under the current filter?"
 keys y
 expect_fixed "resent 2 Failed messages"
+
+echo "# r: a payload over max_payload (stored under a larger limit) is not resent"
+sed 's/max_payload: 1KiB/max_payload: 64KiB/' "$W/hd.yaml" >"$W/big.yaml"
+pad=$(head -c 2000 /dev/zero | tr '\0' x)
+printf '{"pad":"%s"}' "$pad" >"$W/big.json"
+"$HD" -c "$W/big.yaml" send --site bad --action big.one --payload "$W/big.json" >/dev/null
+expect_count 1 "big.one.*Failed"
+keys s   # failed -> any
+keys g
+expect "^>*.*big.one"
+keys r
+expect_fixed "Resend message"
+keys y
+expect "#[0-9]* not resent: its payload (2010 bytes) is over delivery.max_payload (1024)"
 
 echo "# TERM=dumb: refused, with the reason"
 out=$(TERM=dumb script -qc "$HD -c $W/hd.yaml" /dev/null </dev/null 2>&1)
