@@ -47,6 +47,9 @@ bool hd_time_parse(const char *s, int64_t *epoch_ms);
 /* Read a whole file or stdin ("-") into memory. */
 struct hd_error;
 int hd_read_file(const char *path, hd_buf *out, struct hd_error *err);
+/* The same, but stops once more than max bytes are read (at most max + 1
+ * are kept): a 1 GB file or an endless pipe is never read in full. */
+int hd_read_file_max(const char *path, uint64_t max, hd_buf *out, struct hd_error *err);
 
 /* Fill buf with n cryptographically random bytes (getrandom). */
 void hd_random_bytes(void *buf, size_t n);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli_internal.h"
 #include "hd_duration.h"
@@ -30,32 +31,15 @@ static hd_status read_payload(const char *path, uint64_t max, hd_buf *out, uint6
                               hd_error *err)
 {
     bool is_stdin = strcmp(path, "-") == 0;
-    FILE *f = is_stdin ? stdin : fopen(path, "rb");
-    if (!f)
-        return hd_error_set(err, HD_IO, "%s: cannot open: %s", path, strerror(errno));
     *size = 0;
     struct stat st;
-    off_t at = ftello(f);
-    if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && at >= 0 && st.st_size >= at)
+    off_t at = is_stdin ? ftello(stdin) : 0;
+    if ((is_stdin ? fstat(STDIN_FILENO, &st) : stat(path, &st)) == 0 && S_ISREG(st.st_mode) &&
+        at >= 0 && st.st_size >= at)
         *size = (uint64_t)(st.st_size - at);
-    char chunk[65536];
-    while (out->len <= max) {
-        size_t want = max + 1 - out->len < sizeof chunk ? (size_t)(max + 1 - out->len)
-                                                        : sizeof chunk;
-        size_t n = fread(chunk, 1, want, f);
-        if (n == 0)
-            break;
-        hd_buf_append(out, chunk, n);
-    }
-    int failed = ferror(f);
-    int saved = errno;
-    if (!is_stdin)
-        fclose(f);
-    if (failed)
-        return hd_error_set(err, HD_IO, "%s: read failed: %s", is_stdin ? "stdin" : path,
-                            strerror(saved));
-    if (!out->data)
-        hd_buf_puts(out, "");
+    hd_status rc = (hd_status)hd_read_file_max(path, max, out, err);
+    if (rc != HD_OK)
+        return rc;
     if (*size < out->len)    /* a file that grew while read, or a pipe */
         *size = out->len > max ? 0 : out->len;
     return HD_OK;

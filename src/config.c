@@ -1297,34 +1297,16 @@ hd_status config_load(config *c, const char *path, hd_error *err)
 
 _Static_assert(CONFIG_MAX_BYTES == 1024 * 1024, "the messages say 1 MiB");
 
-/* hd_read_file that stops after CONFIG_MAX_BYTES (the file may be a pipe or
+/* The file, but never more than CONFIG_MAX_BYTES of it (it may be a pipe or
  * a stranger's 1 GB file: it is never read in full). */
 static hd_status read_bounded(const char *path, hd_buf *out, hd_error *err)
 {
-    bool is_stdin = strcmp(path, "-") == 0;
-    FILE *f = is_stdin ? stdin : fopen(path, "rb");
-    if (!f)
-        return hd_error_set(err, HD_IO, "%s: cannot open: %s", path, strerror(errno));
-    char chunk[65536];
-    size_t n;
-    bool too_big = false;
-    while (!too_big && (n = fread(chunk, 1, sizeof chunk, f)) > 0) {
-        too_big = out->len + n > CONFIG_MAX_BYTES;
-        if (!too_big)
-            hd_buf_append(out, chunk, n);
-    }
-    int failed = ferror(f);
-    int saved = errno;
-    if (!is_stdin)
-        fclose(f);
-    if (too_big)
+    hd_status rc = (hd_status)hd_read_file_max(path, CONFIG_MAX_BYTES, out, err);
+    if (rc != HD_OK)
+        return rc;
+    if (out->len > CONFIG_MAX_BYTES)
         return hd_error_set(err, HD_CONFIG, "%s: larger than a configuration may be (1 MiB)",
-                            is_stdin ? "stdin" : path);
-    if (failed)
-        return hd_error_set(err, HD_IO, "%s: read failed: %s", is_stdin ? "stdin" : path,
-                            strerror(saved));
-    if (!out->data)
-        hd_buf_puts(out, "");
+                            strcmp(path, "-") == 0 ? "stdin" : path);
     return HD_OK;
 }
 

@@ -208,14 +208,23 @@ bool hd_time_parse(const char *s, int64_t *epoch_ms)
 
 int hd_read_file(const char *path, hd_buf *out, hd_error *err)
 {
+    return hd_read_file_max(path, UINT64_MAX, out, err);
+}
+
+int hd_read_file_max(const char *path, uint64_t max, hd_buf *out, hd_error *err)
+{
     bool is_stdin = strcmp(path, "-") == 0;
     FILE *f = is_stdin ? stdin : fopen(path, "rb");
     if (!f)
         return hd_error_set(err, HD_IO, "%s: cannot open: %s", path, strerror(errno));
     char chunk[65536];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+    while (out->len <= max) {
+        size_t want = max - out->len < sizeof chunk ? (size_t)(max - out->len) + 1 : sizeof chunk;
+        size_t n = fread(chunk, 1, want, f);
+        if (n == 0)
+            break;
         hd_buf_append(out, chunk, n);
+    }
     int failed = ferror(f);
     int saved = errno;
     if (!is_stdin)
