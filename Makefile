@@ -1,26 +1,38 @@
 # hookdesk - terminal console for outgoing webhooks.
 #
-#   make            build ./hookdesk
+#   make            build ./hookdesk (needs only the runtime libraries'
+#                   -dev packages; installs nothing)
 #   make run        install missing packages, build, open the console on the demo
 #   make test       sanitizer build + every test (unit, integration, console),
-#                   3 s of each fuzz harness when clang has libFuzzer
+#                   2 s of each fuzz harness when clang has libFuzzer
 #   make bench      benchmarks (throughput, import, console at scale)
 #   make fuzz       each libFuzzer harness of fuzz/ FUZZ_SECONDS (60) seconds (clang)
 #   make install    PREFIX=/usr/local DESTDIR=
+#   make WERROR=0   warnings stay warnings (packagers, newer compilers)
 #
-# The first two need nothing else on a fresh Debian machine: missing
-# libraries are installed by .ci/deps (apt-get; root or sudo).
+# run, test, bench and fuzz need nothing else on a fresh Debian machine:
+# missing packages are installed by .ci/deps (apt-get; root or sudo).
+#
+# Layers (each a static library; see README "Layout"):
+#   src/*.c     the core: libhdcore.a, links without curses
+#   src/cli/    the command line, a front-end (libhdcli.a)
+#   ui/         the console, a front-end (libhdui.a, ncursesw)
+#   src/main.c  chooses between them
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
 CC      ?= cc
-PKGS     = libcurl sqlite3 yaml-0.1 libcrypto jansson ncursesw
-TESTPKGS = cmocka libmicrohttpd
+WERROR  ?= 1
+CORE_PKGS = libcurl sqlite3 yaml-0.1 libcrypto jansson
+UI_PKGS   = ncursesw
+PKGS      = $(CORE_PKGS) $(UI_PKGS)
+TESTPKGS  = cmocka libmicrohttpd
 
-# Make sure the libraries (and the tools the tests, the demo and the bench
-# use) exist before pkg-config is asked for flags (it would otherwise print
-# errors and we would build with wrong flags).
-ifeq ($(filter clean distclean,$(MAKECMDGOALS)),)
+# The goals that may install what they need (.ci/deps); a plain `make`
+# only checks that the runtime libraries are there and says which are not.
+INSTALLING_GOALS = run test test-build bench fuzz fuzz-smoke lint
+ifeq ($(filter clean distclean uninstall,$(MAKECMDGOALS)),)
+ifneq ($(filter $(INSTALLING_GOALS),$(MAKECMDGOALS)),)
 TOOLS    = tmux cppcheck sqlite3 curl wrk
 DEPS_OK := $(shell pkg-config --exists $(PKGS) $(TESTPKGS) 2>/dev/null && \
                    for t in $(TOOLS); do command -v $$t >/dev/null || exit 1; done && echo yes)
@@ -31,19 +43,30 @@ ifneq ($(DEPS_RC),0)
 $(error .ci/deps failed: install the packages it names and run make again)
 endif
 endif
+else
+MISSING := $(foreach p,$(PKGS),$(if $(shell pkg-config --exists $(p) 2>/dev/null && echo y),,$(p)))
+ifneq ($(strip $(MISSING)),)
+$(error missing libraries (pkg-config): $(strip $(MISSING)); on Debian `sh .ci/deps` installs them, or `make run` does it for you)
+endif
+endif
 endif
 
-WARN = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+WARN = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
        -Wformat=2 -Wcast-qual -Wpointer-arith -Wundef -Wvla -Wnull-dereference
+ifneq ($(WERROR),0)
+WARN += -Werror
+endif
 CFLAGS  ?= -O2 -g
 CPPFLAGS_ALL = -std=gnu11 -D_GNU_SOURCE -Iinclude $(WARN) -MMD -MP \
                $(shell pkg-config --cflags $(PKGS))
-LIBS    = $(shell pkg-config --libs $(PKGS)) -lpthread -lm
-TESTLIBS = $(shell pkg-config --libs $(TESTPKGS))
-TESTCFLAGS = $(shell pkg-config --cflags $(TESTPKGS))
+CORE_LIBS = $(shell pkg-config --libs $(CORE_PKGS)) -lpthread -lm
+LIBS      = $(shell pkg-config --libs $(UI_PKGS)) $(CORE_LIBS)
+TESTLIBS = $(shell pkg-config --libs $(TESTPKGS) 2>/dev/null)
+TESTCFLAGS = $(shell pkg-config --cflags $(TESTPKGS) 2>/dev/null)
 SANFLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 CORE_SRC = $(filter-out src/main.c,$(wildcard src/*.c))
+CLI_SRC  = $(wildcard src/cli/*.c)
 UI_SRC   = $(wildcard ui/*.c)
 TEST_SRC = $(wildcard tests/test_*.c)
 # Helpers shared by the C tests (receiver control, temp dirs).
@@ -52,9 +75,18 @@ TESTLIB_SRC = $(filter-out tests/receiver.c $(TEST_SRC),$(wildcard tests/*.c))
 REL = build/rel
 ASAN = build/asan
 
+# Per-layer include paths: the core sees include/ only (and its own
+# private headers in src/); each front-end sees include/ and itself.
+INC_src = -Isrc
+INC_cli = -Isrc/cli
+INC_ui  = -Iui
+INC_main = -Isrc -Iui
+
 REL_CORE = $(CORE_SRC:%.c=$(REL)/%.o)
+REL_CLI  = $(CLI_SRC:%.c=$(REL)/%.o)
 REL_UI   = $(UI_SRC:%.c=$(REL)/%.o)
 ASAN_CORE = $(CORE_SRC:%.c=$(ASAN)/%.o)
+ASAN_CLI  = $(CLI_SRC:%.c=$(ASAN)/%.o)
 ASAN_UI   = $(UI_SRC:%.c=$(ASAN)/%.o)
 ASAN_TESTLIB = $(TESTLIB_SRC:%.c=$(ASAN)/%.o)
 TEST_BINS = $(TEST_SRC:tests/%.c=$(ASAN)/tests/%)
@@ -66,23 +98,38 @@ TEST_BINS = $(TEST_SRC:tests/%.c=$(ASAN)/tests/%)
 
 all: hookdesk
 
-hookdesk: $(REL_CORE) $(REL_UI) $(REL)/src/main.o
+# The layers as archives: a test or tool links only the ones it uses, and
+# the linker proves the core needs neither front-end (libhdcore.a has no
+# curses symbol to resolve).
+$(REL)/libhdcore.a: $(REL_CORE)
+$(REL)/libhdcli.a: $(REL_CLI)
+$(REL)/libhdui.a: $(REL_UI)
+$(ASAN)/libhdcore.a: $(ASAN_CORE)
+$(ASAN)/libhdcli.a: $(ASAN_CLI)
+$(ASAN)/libhdui.a: $(ASAN_UI)
+%.a:
+	@rm -f $@
+	ar rcs $@ $^
+
+hookdesk: $(REL)/src/main.o $(REL)/libhdcli.a $(REL)/libhdui.a $(REL)/libhdcore.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+layer_inc = $(if $(filter src/cli/%,$<),$(INC_cli),$(if $(filter ui/%,$<),$(INC_ui),$(if $(filter src/main.c,$<),$(INC_main),$(INC_src))))
 
 $(REL)/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS_ALL) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+	$(CC) $(CPPFLAGS_ALL) $(layer_inc) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(ASAN)/tests/%.o: tests/%.c
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS_ALL) $(TESTCFLAGS) -Isrc -Itests $(SANFLAGS) -c -o $@ $<
+	$(CC) $(CPPFLAGS_ALL) $(TESTCFLAGS) -Isrc -Isrc/cli -Iui -Itests $(SANFLAGS) -c -o $@ $<
 
 $(ASAN)/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS_ALL) -Isrc $(SANFLAGS) -c -o $@ $<
+	$(CC) $(CPPFLAGS_ALL) $(layer_inc) $(SANFLAGS) -c -o $@ $<
 
 # The sanitizer build of the binary, used by the integration and console tests.
-$(ASAN)/hookdesk: $(ASAN_CORE) $(ASAN_UI) $(ASAN)/src/main.o
+$(ASAN)/hookdesk: $(ASAN)/src/main.o $(ASAN)/libhdcli.a $(ASAN)/libhdui.a $(ASAN)/libhdcore.a
 	$(CC) $(SANFLAGS) -o $@ $^ $(LIBS)
 
 # The scriptable loopback test receiver (also the demo's receiver).
@@ -92,8 +139,14 @@ $(REL)/hd-receiver: tests/receiver.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS_ALL) $(TESTCFLAGS) $(CFLAGS) -o $@ $< $(TESTLIBS) -lpthread
 
-$(ASAN)/tests/test_%: $(ASAN)/tests/test_%.o $(ASAN_TESTLIB) $(ASAN_CORE) $(ASAN_UI)
+# Core tests link the core only (no curses); test_ui_* add the console,
+# test_cli_* the command line.
+$(ASAN)/tests/test_ui_%: $(ASAN)/tests/test_ui_%.o $(ASAN_TESTLIB) $(ASAN)/libhdui.a $(ASAN)/libhdcore.a
 	$(CC) $(SANFLAGS) -o $@ $^ $(LIBS) $(TESTLIBS)
+$(ASAN)/tests/test_cli_%: $(ASAN)/tests/test_cli_%.o $(ASAN_TESTLIB) $(ASAN)/libhdcli.a $(ASAN)/libhdcore.a
+	$(CC) $(SANFLAGS) -o $@ $^ $(CORE_LIBS) $(TESTLIBS)
+$(ASAN)/tests/test_%: $(ASAN)/tests/test_%.o $(ASAN_TESTLIB) $(ASAN)/libhdcore.a
+	$(CC) $(SANFLAGS) -o $@ $^ $(CORE_LIBS) $(TESTLIBS)
 
 test-build: $(ASAN)/hookdesk $(ASAN)/hd-receiver $(TEST_BINS)
 
@@ -114,14 +167,14 @@ FUZZ_NAMES ?= $(patsubst fuzz/fuzz_%.c,%,$(wildcard fuzz/fuzz_*.c))
 FUZZ_SAN = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
            -fno-sanitize-recover=undefined
 # The core is compiled without -Werror here: gcc's build enforces warnings.
-FUZZ_CPPFLAGS = -std=gnu11 -D_GNU_SOURCE -Iinclude -Isrc -MMD -MP $(filter-out -Werror,$(WARN)) \
+FUZZ_CPPFLAGS = -std=gnu11 -D_GNU_SOURCE -Iinclude -Isrc -Isrc/cli -MMD -MP $(filter-out -Werror,$(WARN)) \
                 $(shell pkg-config --cflags $(PKGS))
 FUZZ_LIB = $(FUZZ)/libhd.a
-FUZZ_LIB_OBJ = $(CORE_SRC:%.c=$(FUZZ)/%.o) $(UI_SRC:%.c=$(FUZZ)/%.o)
+FUZZ_LIB_OBJ = $(CORE_SRC:%.c=$(FUZZ)/%.o) $(CLI_SRC:%.c=$(FUZZ)/%.o)
 
 $(FUZZ)/fuzz/%.o: fuzz/%.c
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_CPPFLAGS) -Werror $(FUZZ_SAN) -fsanitize=fuzzer-no-link -c -o $@ $<
+	$(FUZZ_CC) $(FUZZ_CPPFLAGS) $(if $(filter 0,$(WERROR)),,-Werror) $(FUZZ_SAN) -fsanitize=fuzzer-no-link -c -o $@ $<
 
 $(FUZZ)/%.o: %.c
 	@mkdir -p $(@D)
@@ -134,7 +187,7 @@ $(FUZZ_LIB): $(FUZZ_LIB_OBJ)
 # src/http.c's curl callbacks are static: the harnesses take them from
 # curl_easy_setopt, wrapped (fuzz/common.c).
 $(FUZZ)/fuzz_%: $(FUZZ)/fuzz/fuzz_%.o $(FUZZ)/fuzz/common.o $(FUZZ_LIB)
-	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -Wl,--wrap=curl_easy_setopt -o $@ $^ $(LIBS)
+	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -Wl,--wrap=curl_easy_setopt -o $@ $^ $(CORE_LIBS)
 
 fuzz-build: $(FUZZ_NAMES:%=$(FUZZ)/fuzz_%)
 
@@ -163,8 +216,8 @@ $(REL)/hd-floor: bench/floor.c
 # What durable recording alone costs per delivery (no HTTP): the engine's
 # committer transactions (record outcomes + claim) on a real database, for
 # the bench's hot-path bound.  Linked like the tests, from release objects.
-$(REL)/hd-store-only: $(REL)/bench/store_only.o $(REL_CORE) $(REL_UI)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
+$(REL)/hd-store-only: $(REL)/bench/store_only.o $(REL)/libhdcore.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(CORE_LIBS)
 
 bench: hookdesk $(REL)/hd-receiver $(REL)/hd-floor $(REL)/hd-store-only
 	@sh bench/run.sh ./hookdesk $(REL)/hd-receiver $(REL)/hd-floor $(REL)/hd-store-only
@@ -172,7 +225,7 @@ bench: hookdesk $(REL)/hd-receiver $(REL)/hd-floor $(REL)/hd-store-only
 lint:
 	@echo "cppcheck src ui"
 	@cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
-	  --std=c11 -Iinclude -Isrc --suppress=missingIncludeSystem src ui
+	  --std=c11 -Iinclude -Isrc -Isrc/cli -Iui --suppress=missingIncludeSystem src ui
 
 install: hookdesk
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1

@@ -48,7 +48,7 @@
 #include <unistd.h>
 
 #include "hd_breaker.h"
-#include "hd_cli.h"
+#include "hd_version.h"
 #include "hd_config.h"
 #include "hd_error.h"
 #include "hd_site.h"

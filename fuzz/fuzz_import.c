@@ -1,6 +1,6 @@
 /* fuzz_import.c - one line of `hookdesk import` (JSON Lines).
  *
- * The line parser of src/cli_import.c (parse_line, take_member) is static
+ * The line parser of src/cli/import.c (parse_line, take_member) is static
  * and not reachable through a header, so this harness runs the same steps
  * on the core functions it is made of: json_scan with a member callback,
  * json_string_decode of the string fields site, action, customer and path,

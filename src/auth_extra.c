@@ -3,7 +3,7 @@
  *
  * DESIGN: one table (auth_extra_keys) lists every key with its type, the
  * kinds it applies to, whether it is secret and its CLI flag; config.c,
- * cli_sites.c and the export walk it, so a new setting is one line here.
+ * src/cli/sites.c and the export walk it, so a new setting is one line here.
  * Keys that do not apply to the site's kind are ignored by validation (a
  * kind change in a form may leave them behind) and dropped by the CLI;
  * keys that are not in the table at all are refused.

@@ -17,7 +17,7 @@
 
 #include <jansson.h>
 
-#include "hd_cli.h"
+#include "hd_version.h"
 #include "hd_sign.h"
 #include "hd_sanitize.h"
 #include "hd_util.h"

@@ -127,7 +127,7 @@
 #include <yaml.h>
 
 #include "hd_auth.h"
-#include "hd_cli.h"
+#include "hd_version.h"
 #include "hd_duration.h"
 #include "hd_util.h"
 

@@ -1,4 +1,6 @@
-/* main.c - process setup, then the command line does the rest.
+/* main.c - process setup, then the command line does the rest; main()
+ * chooses the front-ends: the CLI (src/cli/) with the console (ui/) as its
+ * default command.
  *
  * Every hookdesk process may hold secrets in memory (site passwords,
  * tokens, keys, OAuth2 access tokens): before anything is read, core dumps
@@ -9,8 +11,11 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 
-#include "hd_cli.h"
-#include "hd_store.h"
+#include <stdio.h>
+
+#include "cli/cli.h"
+#include "console.h"
+#include "hd_global.h"
 
 static void no_core_dumps(void)
 {
@@ -24,10 +29,12 @@ static void no_core_dumps(void)
 int main(int argc, char **argv)
 {
     no_core_dumps();
-    store_global_init();
-    if (hd_global_init() != 0)
+    hd_error err = { 0 };
+    if (hd_global_init(&err) != HD_OK) {
+        fprintf(stderr, "hookdesk: %s\n", err.msg);
         return 1;
-    int rc = cli_main(argc, argv);
+    }
+    int rc = cli_main(argc, argv, console_main);
     hd_global_cleanup();
     return rc;
 }

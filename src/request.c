@@ -22,7 +22,7 @@
 #include <jansson.h>
 
 #include "hd_auth.h"
-#include "hd_cli.h"
+#include "hd_version.h"
 #include "hd_sign.h"
 
 #define MASK "********"

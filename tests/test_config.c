@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "hd_cli.h"
+#include "hd_version.h"
 #include "hd_config.h"
 
 static char tmpdir[256];

@@ -25,7 +25,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "hd_cli.h"
+#include "console.h"
+#include "hd_version.h"
 #include "hd_sanitize.h"
 #include "hd_util.h"
 #include "term.h"

@@ -1,4 +1,4 @@
-/* cli_serve.c - `hookdesk serve [--drain]`: the delivery engine, headless.
+/* serve.c - `hookdesk serve [--drain]`: the delivery engine, headless.
  *
  * DESIGN
  * - SIGINT and SIGTERM are blocked in this thread BEFORE engine_start, so

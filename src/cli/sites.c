@@ -1,4 +1,4 @@
-/* cli_sites.c - `hookdesk sites list|add|edit|remove|test|export|import`.
+/* sites.c - `hookdesk sites list|add|edit|remove|test|export|import`.
  *
  * Every change goes through site_validate (via the store, and first here so
  * the message names the field: "sites add: url: must start with http://..."),

@@ -12,7 +12,7 @@
  * - Commands parse their own options with getopt_long (opterr off; our own
  *   messages say which command and option were wrong, then exit 2).
  */
-#include "hd_cli.h"
+#include "cli.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -173,144 +173,18 @@ static void print_main_usage(FILE *out)
                  "Exit codes: 0 ok, 1 operation failed, 2 bad usage or configuration.\n");
 }
 
-/* ---- shared helpers (cli_internal.h) ---- */
-
-/* Every error line goes through here: messages quote input (arguments, file
- * names, site names from import files), which must not reach a terminal raw. */
-static void print_error(const char *cmd, const char *msg)
-{
-    char *clean = sanitize_dup(msg, 0);
-    if (cmd)
-        fprintf(stderr, "hookdesk: %s: %s\n", cmd, clean);
-    else
-        fprintf(stderr, "hookdesk: %s\n", clean);
-    free(clean);
-}
-
-int cli_usage_error(const char *cmd, const char *fmt, ...)
-{
-    char msg[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    if (cmd) {
-        print_error(cmd, msg);
-        /* "sites add" -> help of "sites" */
-        char top[32];
-        snprintf(top, sizeof top, "%.*s", (int)strcspn(cmd, " "), cmd);
-        fprintf(stderr, "Try 'hookdesk %s --help'.\n", top);
-    } else {
-        print_error(NULL, msg);
-        fputs("Try 'hookdesk --help'.\n", stderr);
-    }
-    return 2;
-}
-
-int cli_report(const char *cmd, const hd_error *err)
-{
-    print_error(cmd, err->msg);
-    int code = hd_status_exit_code(err->code);
-    return code ? code : 1;
-}
-
-int cli_fail(const char *cmd, int code, const char *fmt, ...)
-{
-    char msg[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    print_error(cmd, msg);
-    return code;
-}
-
-int cli_bad_option(const char *cmd, int opt, char **argv)
-{
-    /* optind has moved past the offending word. */
-    const char *word = optind > 0 ? argv[optind - 1] : "?";
-    if (opt == ':')
-        return cli_usage_error(cmd, "option '%s' needs a value", word);
-    if (optopt && optopt != '?')
-        return cli_usage_error(cmd, "unknown option '-%c'", optopt);
-    return cli_usage_error(cmd, "unknown option '%s'", word);
-}
-
-bool cli_parse_int64(const char *cmd, const char *what, const char *text, int64_t min,
-                     int64_t *out)
-{
-    char *end = NULL;
-    errno = 0;
-    long long v = strtoll(text, &end, 10);
-    if (errno || end == text || *end != '\0' || v < min) {
-        cli_usage_error(cmd, "%s: '%s' is not a whole number >= %lld", what, text,
-                        (long long)min);
-        return false;
-    }
-    *out = v;
-    return true;
-}
-
-bool cli_parse_time(const char *cmd, const char *what, const char *text, int64_t *out_ms)
-{
-    if (hd_time_parse(text, out_ms))
-        return true;
-    int64_t ago = 0;
-    const char *why = NULL;
-    if (duration_parse(text, &ago, &why)) {
-        *out_ms = hd_now_ms() - ago;
-        return true;
-    }
-    cli_usage_error(cmd, "%s: '%s' is neither a date (2026-11-29[T20:58:55Z]) nor a duration (1h)",
-                    what, text);
-    return false;
-}
-
-bool cli_site_id(cli_ctx *ctx, const char *name, int64_t *id_out, int *exit_code)
-{
-    site s;
-    site_init(&s);
-    hd_error err = { 0 };
-    hd_status rc = store_site_get_by_name(ctx->st, name, &s, &err);
-    if (rc == HD_OK) {
-        *id_out = s.id;
-        site_free(&s);
-        return true;
-    }
-    site_free(&s);
-    if (rc == HD_NOT_FOUND)
-        *exit_code = cli_fail(ctx->cmd, 2, "site '%s' not found", name);
-    else
-        *exit_code = cli_report(ctx->cmd, &err);
-    return false;
-}
-
-/* ---- process setup ---- */
-
-int hd_global_init(void)
-{
-    /* Before any thread: curl_global_init is not thread-safe, and a peer
-     * closing a connection must not kill the process with SIGPIPE. */
-    setlocale(LC_ALL, "");
-    signal(SIGPIPE, SIG_IGN);
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-        fprintf(stderr, "hookdesk: curl_global_init failed\n");
-        return -1;
-    }
-    return 0;
-}
-
-void hd_global_cleanup(void)
-{
-    curl_global_cleanup();
-}
-
 /* ---- the console (ui/) ---- */
+
+/* main.c passes the console's entry point, so that the command line never
+ * names (or links) ui/: the core and the CLI build without curses. */
+static cli_console_fn console_entry;
 
 static int cli_cmd_console(cli_ctx *ctx, int argc, char **argv)
 {
+    if (!console_entry)
+        return cli_fail("console", 2, "this build of hookdesk has no console");
     /* The console opens its own store connections; argv starts after "console". */
-    return console_main(&ctx->cfg, argc > 0 ? argc - 1 : 0, argv + (argc > 0 ? 1 : 0));
+    return console_entry(&ctx->cfg, argc > 0 ? argc - 1 : 0, argv + (argc > 0 ? 1 : 0));
 }
 
 /* ---- main entry ---- */
@@ -399,8 +273,9 @@ static bool wants_help(int argc, char **argv)
     return false;
 }
 
-int cli_main(int argc, char **argv)
+int cli_main(int argc, char **argv, cli_console_fn console)
 {
+    console_entry = console;
     static const struct option longopts[] = {
         { "config", required_argument, NULL, 'c' },
         { "db", required_argument, NULL, 'D' },

@@ -1,4 +1,4 @@
-/* cli_messages.c - send, logs, queue, show, resend, purge.
+/* messages.c - send, logs, queue, show, resend, purge.
  *
  * Listing commands never load a whole table: they walk the store's keyset
  * pages (newest first) and print each page as it arrives.

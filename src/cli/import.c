@@ -1,4 +1,4 @@
-/* cli_import.c - `hookdesk import FILE|-`: bulk JSON Lines.
+/* import.c - `hookdesk import FILE|-`: bulk JSON Lines.
  *
  * DESIGN
  * - Two passes so that a bad line stores nothing: pass 1 parses and checks

@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "hd_cli.h"
+#include "cli.h"
 #include "hd_config.h"
 #include "hd_error.h"
 #include "hd_store.h"
@@ -23,7 +23,7 @@ typedef struct cli_ctx {
  * with optind reset by the caller). Returns the exit code. */
 typedef int (*cli_run_fn)(cli_ctx *ctx, int argc, char **argv);
 
-/* ---- messages and exit codes (cli.c) ---- */
+/* ---- messages and exit codes (args.c) ---- */
 
 /* "hookdesk: CMD: what" on stderr; returns 2 and adds a "Try ..." hint. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -44,7 +44,7 @@ bool cli_parse_time(const char *cmd, const char *what, const char *text, int64_t
 /* Resolves a site name to its id; prints "CMD: site 'x' not found" (exit 2). */
 bool cli_site_id(cli_ctx *ctx, const char *name, int64_t *id_out, int *exit_code);
 
-/* ---- output (cli_output.c) ---- */
+/* ---- output (output.c) ---- */
 
 typedef enum cli_format {
     FORMAT_TABLE,

@@ -1,4 +1,4 @@
-/* cli_output.c - tables, CSV and JSON Lines for the CLI.
+/* output.c - tables, CSV and JSON Lines for the CLI.
  *
  * Everything that came from outside (actions, customers, names, headers,
  * bodies) goes through sanitize_dup before it reaches a terminal in table
