@@ -20,7 +20,8 @@ if ! mount -t tmpfs -o size=24m tmpfs "$DISK" 2>/dev/null; then
     exit 0
 fi
 CONSOLE_DB="$DISK/t.db"
-CONSOLE_CLEANUP_EXTRA='umount "$DISK" 2>/dev/null; rmdir "$DISK" 2>/dev/null'
+# -l: the console may still be closing its database when tmux is gone.
+CONSOLE_CLEANUP_EXTRA='umount -l "$DISK" 2>/dev/null; rmdir "$DISK" 2>/dev/null'
 . "$(dirname "$0")/console_common.sh"
 
 fill_disk() { dd if=/dev/zero of="$DISK/fill" bs=16k 2>/dev/null; sync; }
