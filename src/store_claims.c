@@ -206,32 +206,66 @@ static void claim_interleave(claim_site *cs, int n, int total, const claim_reque
     }
 }
 
-/* The claim holds at most rq->max_bytes of payload (at least one message,
- * and every probe): the rest of the interleaved list is given back in the
- * same transaction, so big payloads bound the engine's memory by bytes as
- * well as by count. */
-static hd_status claim_trim_bytes(store *st, const claim_request *rq, message_list *out,
-                                  hd_error *err)
+/* Reads a claimed message's payload into m->payload when it fits in what
+ * the claim may still hold (*left; < 0: no budget); *fits says whether it
+ * did.  One payload at a time: the claim's UPDATE returns none (RETURNING
+ * keeps its rows in memory until the statement ends). */
+static hd_status payload_load(store *st, message *m, bool must, int64_t *left, bool *fits,
+                              hd_error *err)
 {
-    if (rq->max_bytes <= 0)
-        return HD_OK;
-    int64_t bytes = 0;
+    sqlite3_stmt *q = stmt_get(st, STMT_PAYLOAD_GET, err);
+    if (!q)
+        return HD_DB;
+    bind_i64(q, ":id", m->id);
+    int rc = sqlite3_step(q);
+    hd_status r = HD_OK;
+    *fits = true;
+    if (rc == SQLITE_ROW) {
+        int64_t size = sqlite3_column_bytes(q, 0);
+        if (*left >= 0 && !must && size > *left)
+            *fits = false;
+        else
+            m->payload = col_text(q, 0);
+        if (*fits && *left >= 0)
+            *left = size > *left ? 0 : *left - size;
+    } else if (rc != SQLITE_DONE) {
+        r = db_fail(st, err, "reading a claimed message's payload");
+    }
+    sqlite3_reset(q);
+    return r;
+}
+
+/* Loads the claimed messages' payloads.  The claim holds at most
+ * rq->max_bytes of payload (at least one message, and every probe): the
+ * rest of the interleaved list is given back in the same transaction,
+ * unread, so big payloads bound the engine's memory by bytes as well as by
+ * count. */
+static hd_status claim_load_payloads(store *st, const claim_request *rq, message_list *out,
+                                     hd_error *err)
+{
+    int64_t left = rq->max_bytes > 0 ? rq->max_bytes : -1;
     int keep = 0;
     for (int i = 0; i < out->count; i++) {
         message *m = &out->items[i];
-        int64_t size = m->payload ? (int64_t)strlen(m->payload) : 0;
-        if (keep == 0 || m->probe || bytes + size <= rq->max_bytes) {
-            bytes += size;
+        bool fits = true;
+        hd_status rc = payload_load(st, m, keep == 0 || m->probe, &left, &fits, err);
+        if (rc == HD_OK && fits) {
             out->items[keep++] = *m;
             continue;
         }
-        sqlite3_stmt *q = stmt_get(st, STMT_RELEASE_ONE, err);
-        if (!q)
-            return HD_DB;
+        sqlite3_stmt *q = rc == HD_OK ? stmt_get(st, STMT_RELEASE_ONE, err) : NULL;
+        if (rc == HD_OK && !q)
+            rc = HD_DB;
+        if (rc != HD_OK) {
+            for (int j = i; j < out->count; j++)
+                message_free(&out->items[j]);
+            out->count = keep;
+            return rc;
+        }
         bind_i64(q, ":now", rq->now_ms);
         bind_i64(q, ":id", m->id);
         bind_text(q, ":owner", rq->owner);
-        hd_status rc = step_done(st, q, "giving back a claim over the byte budget", err);
+        rc = step_done(st, q, "giving back a claim over the byte budget", err);
         message_free(m);
         if (rc != HD_OK) {
             for (int j = i + 1; j < out->count; j++)
@@ -264,7 +298,7 @@ hd_status store_claim_fair(store *st, const claim_request *rq, message_list *out
         rc = claim_rounds(st, rq, cs, n, &total, err);
     if (rc == HD_OK) {
         claim_interleave(cs, n, total, rq, out);
-        rc = claim_trim_bytes(st, rq, out, err);
+        rc = claim_load_payloads(st, rq, out, err);
     }
     rc = write_end(st, mode, rc, err);
     if (rc != HD_OK)

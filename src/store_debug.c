@@ -11,6 +11,11 @@ static uint64_t vm_steps_of(sqlite3_stmt *s)
     return s ? (uint64_t)sqlite3_stmt_status(s, SQLITE_STMTSTATUS_VM_STEP, 0) : 0;
 }
 
+hd_status store_debug_create_at_version(const char *path, int version, hd_error *err)
+{
+    return schema_create_at(path, version, err);
+}
+
 uint64_t store_debug_vm_steps(store *st)
 {
     uint64_t n = 0;

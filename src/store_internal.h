@@ -31,12 +31,14 @@
 /* The message columns every message query returns, in the order row_message
  * reads them.  ?/:now is bound for in_flight. */
 #define MSG_COLS                                                                   \
-    "m.id, m.webhook_id, m.site_id, s.name, m.action, m.customer, m.path, m.payload, " \
+    "m.id, m.webhook_id, m.site_id, s.name, m.action, m.customer, m.path, p.payload, " \
     "m.status, m.attempts, m.due_at, "                                              \
     "(m.lease_owner IS NOT NULL AND m.due_at > :now), "                            \
     "m.response_code, m.last_error, m.created_at, m.updated_at, m.resend_of, "       \
     "m.retry_after"
-#define MSG_FROM " FROM messages m LEFT JOIN sites s ON s.id = m.site_id"
+#define MSG_FROM                                                                   \
+    " FROM messages m LEFT JOIN sites s ON s.id = m.site_id"                       \
+    " LEFT JOIN payloads p ON p.message_id = m.id"
 
 #define SITE_COLS                                                                  \
     "id, name, url, content_type, timeout_ms, enabled, headers, auth_kind, "       \
@@ -126,9 +128,15 @@
 /* Messages, attempts, operator actions (store_messages.c, store_pages.c). */
 #define STORE_STMT_MESSAGES(_)                                                      \
     _(MSG_INSERT,                                                                   \
-      "INSERT OR ROLLBACK INTO messages(webhook_id, site_id, action, customer, path, payload, " \
+      "INSERT OR ROLLBACK INTO messages(webhook_id, site_id, action, customer, path, " \
       "status, attempts, due_at, created_at, updated_at, resend_of) VALUES "        \
-      "(:wid, :site, :action, :customer, :path, :payload, 0, 0, :now, :now, :now, :resend_of)") \
+      "(:wid, :site, :action, :customer, :path, 0, 0, :now, :now, :now, :resend_of)") \
+    _(PAYLOAD_GET, "SELECT payload FROM payloads WHERE message_id = :id")           \
+    _(PAYLOAD_INSERT,                                                               \
+      "INSERT OR ROLLBACK INTO payloads(message_id, payload) VALUES (:id, :payload)") \
+    _(PAYLOADS_COPY_RESENT,                                                         \
+      "INSERT INTO payloads(message_id, payload) SELECT n.id, p.payload "           \
+      "FROM messages n JOIN payloads p ON p.message_id = n.resend_of WHERE n.id > :after") \
     _(MSG_GET, "SELECT " MSG_COLS MSG_FROM " WHERE m.id = :id")                     \
     _(MSG_SEND_NOW,                                                                 \
       "UPDATE messages SET due_at = :now, retry_after = NULL, updated_at = :now "   \
@@ -156,7 +164,7 @@
       "updated_at = :now WHERE id IN (SELECT id FROM messages "                     \
       "INDEXED BY messages_site_due WHERE site_id = :site AND status IN (0, 1) "    \
       "AND due_at <= :now ORDER BY due_at LIMIT :n) RETURNING "                     \
-      "id, webhook_id, site_id, NULL, action, customer, path, payload, status, "    \
+      "id, webhook_id, site_id, NULL, action, customer, path, NULL, status, "       \
       "attempts, due_at, 1, response_code, last_error, created_at, updated_at, "    \
       "resend_of, retry_after")                                                     \
     _(CIRCUIT_GET, "SELECT name, " CIRCUIT_COLS " FROM sites WHERE id = :id")        \
@@ -304,6 +312,7 @@ void write_memory_reset(store *st);
 
 /* Takes the database to the current schema version. */
 hd_status schema_migrate(store *st, hd_error *err);
+hd_status schema_create_at(const char *path, int version, hd_error *err);
 /* Fails unless the database is at the current version (read-only opens). */
 hd_status schema_check(store *st, hd_error *err);
 

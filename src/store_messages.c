@@ -215,19 +215,31 @@ static hd_status message_insert(store *st, const new_message *m, int64_t *id_out
     bind_text(q, ":action", m->action);
     bind_text(q, ":customer", m->customer);
     bind_text(q, ":path", m->path);
-    bind_text(q, ":payload", m->payload);
     bind_i64(q, ":now", hd_now_ms());
     bind_i64_or_null(q, ":resend_of", m->resend_of);
     rc = step_done(st, q, "adding a message", err);
+    if (rc != HD_OK)
+        return rc;
+    int64_t id = sqlite3_last_insert_rowid(st->db);
+    /* The payload has a table of its own (schema 4): state changes rewrite
+     * the message row, never the payload. */
+    q = stmt_get(st, STMT_PAYLOAD_INSERT, err);
+    if (!q)
+        return HD_DB;
+    bind_i64(q, ":id", id);
+    bind_text(q, ":payload", m->payload);
+    rc = step_done(st, q, "adding a message's payload", err);
     if (rc == HD_OK && id_out)
-        *id_out = sqlite3_last_insert_rowid(st->db);
+        *id_out = id;
     return rc;
 }
 
 hd_status store_message_add(store *st, const new_message *m, int64_t *id_out, hd_error *err)
 {
     write_mode mode;
-    /* One INSERT: atomic on its own, so no savepoint when joining (bulk import speed). */
+    /* No savepoint when joining (bulk import speed): both INSERTs are OR
+     * ROLLBACK, so a failure undoes the caller's whole transaction and
+     * never leaves a message without its payload. */
     hd_status rc = write_begin(st, false, &mode, err);
     if (rc != HD_OK)
         return rc;
@@ -316,9 +328,9 @@ hd_status store_message_resend(store *st, int64_t id, int64_t *new_id, hd_error 
 void resend_failed_sql(hd_buf *b, int shape)
 {
     hd_buf_puts(b,
-                "INSERT INTO messages(webhook_id, site_id, action, customer, path, payload, "
+                "INSERT INTO messages(webhook_id, site_id, action, customer, path, "
                 "status, attempts, due_at, created_at, updated_at, resend_of) "
-                "SELECT hd_webhook_id(), m.site_id, m.action, m.customer, m.path, m.payload, "
+                "SELECT hd_webhook_id(), m.site_id, m.action, m.customer, m.path, "
                 "0, 0, :now, :now, :now, m.id FROM messages m JOIN sites s ON s.id = m.site_id "
                 "WHERE m.id > :after AND m.id <= :hi");
     filter_sql(b, shape);
@@ -346,6 +358,14 @@ static hd_status resend_failed_chunk(store *st, sqlite3_stmt *q, const msg_filte
     hd_status rc = write_begin(st, true, &mode, err);
     if (rc != HD_OK)
         return rc;
+    /* The new messages' ids are above the largest one now: their payloads
+     * are copied from the originals by one statement after the INSERT. */
+    int64_t first_new_after = 0;
+    sqlite3_stmt *mx = stmt_get(st, STMT_MAX_ID, err);
+    rc = mx ? step_i64(st, mx, "reading the last message id", &first_new_after, NULL, err)
+            : HD_DB;
+    if (rc != HD_OK)
+        return write_end(st, mode, rc, err);
     sqlite3_reset(q);
     sqlite3_clear_bindings(q);
     filter_bind(q, ff);
@@ -365,6 +385,15 @@ static hd_status resend_failed_chunk(store *st, sqlite3_stmt *q, const msg_filte
     if (step != SQLITE_DONE)
         rc = db_fail(st, err, "resending failed messages");
     sqlite3_reset(q);
+    if (rc == HD_OK && count > 0) {
+        sqlite3_stmt *cp = stmt_get(st, STMT_PAYLOADS_COPY_RESENT, err);
+        if (!cp) {
+            rc = HD_DB;
+        } else {
+            bind_i64(cp, ":after", first_new_after);
+            rc = step_done(st, cp, "copying the resent messages' payloads", err);
+        }
+    }
     rc = write_end(st, mode, rc, err);
     if (rc == HD_OK) {
         *n = count;

@@ -18,6 +18,12 @@
 #include <string.h>
 #include <time.h>
 
+#include <pthread.h>
+
+/* From the ASan runtime every test links (sanitizer/allocator_interface.h,
+ * which not every compiler installs): the bytes malloc'd and not freed. */
+size_t __sanitizer_get_current_allocated_bytes(void);
+
 #include <cmocka.h>
 
 #include "hd_engine.h"
@@ -602,10 +608,85 @@ static void test_claims_bounded_by_bytes(void **state)
     assert_true(es.held_bytes_max <= 4 * 1024 * 1024 + PAD + 16);
 }
 
+/* The README's worst case for an engine's memory, checked on the heap (the
+ * tests run under ASan, whose allocator counts every live byte: payloads,
+ * their copies in requests, claim rows, curl's buffers, SQLite's page
+ * caches).  A sampler thread keeps the high-water mark while the engine
+ * delivers payloads of max_payload size to a slow site. */
+typedef struct heap_sampler {
+    pthread_t thread;
+    volatile int stop;
+    size_t peak;
+} heap_sampler;
+
+static void *sample_heap(void *arg)
+{
+    heap_sampler *hs = arg;
+    const struct timespec ms = { 0, 1000 * 1000 };
+    while (!hs->stop) {
+        size_t now = __sanitizer_get_current_allocated_bytes();
+        if (now > hs->peak)
+            hs->peak = now;
+        nanosleep(&ms, NULL);
+    }
+    return NULL;
+}
+
+static void test_heap_within_the_stated_worst_case(void **state)
+{
+    fixture *f = *state;
+    enum { N = 24, CONC = 4, PAD = 1000 * 1000 };
+    const size_t MiB = 1024 * 1024;
+    f->cfg.delivery.concurrency = CONC;
+    int64_t site_id = add_site(f, "big", "/delay/40", CONC, 0);
+    char *payload = malloc(PAD + 16);
+    memcpy(payload, "{\"pad\":\"", 8);
+    memset(payload + 8, 'x', PAD);
+    memcpy(payload + 8 + PAD, "\"}", 3);
+    int64_t ids[N];
+    for (int i = 0; i < N; i++) {
+        new_message nm = { .site_id = site_id, .action = "big", .payload = payload };
+        assert_int_equal(store_message_add(f->st, &nm, &ids[i], NULL), HD_OK);
+    }
+    free(payload);
+
+    size_t base = __sanitizer_get_current_allocated_bytes();
+    heap_sampler hs = { .peak = base };
+    assert_int_equal(pthread_create(&hs.thread, NULL, sample_heap, &hs), 0);
+    engine *e = tu_engine_start(&f->cfg, false);
+    assert_non_null(e);
+    /* Waits on the engine's own counters: reading the messages here would
+     * put their payloads on this thread's side of the heap. */
+    engine_stats es = { 0 };
+    for (int waited = 0; waited < 60000 && es.done < N; waited += 10) {
+        const struct timespec ten_ms = { 0, 10 * 1000 * 1000 };
+        nanosleep(&ten_ms, NULL);
+        engine_get_stats(e, &es);
+    }
+    assert_int_equal(es.done, N);
+    assert_true(tu_engine_finish(e));
+    hs.stop = 1;
+    pthread_join(hs.thread, NULL);
+
+    /* README "Bounded memory": two page caches of 8 MiB, 2.5 x concurrency
+     * x 2 MiB of payloads (held, their copy in the request, a claim's rows),
+     * concurrency x (max_response_body + 64 KiB of headers); plus 2 MiB for
+     * curl, its connections and the engine's own tables. */
+    size_t bound = 16 * MiB + (size_t)(2.5 * CONC * 2 * MiB) +
+                   CONC * ((size_t)f->cfg.delivery.max_response_body + 64 * 1024) + 2 * MiB;
+    size_t grew = hs.peak - base;
+    printf("heap grew by at most %.1f MiB while delivering %d payloads of %d KB at "
+           "concurrency %d (stated worst case %.1f MiB)\n",
+           (double)grew / (double)MiB, N, PAD / 1000, CONC, (double)bound / (double)MiB);
+    assert_true(grew > (size_t)PAD);   /* the sampler saw the payloads */
+    assert_true(grew <= bound);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_dead_site_does_not_hold_up_healthy, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_heap_within_the_stated_worst_case, setup, teardown),
         cmocka_unit_test_setup_teardown(test_breaker_opens_probes_and_closes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_breaker_off_keeps_the_retry_rule, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fair_share_one_engine, setup, teardown),

@@ -181,10 +181,10 @@ static const char *const seed_sql[] = {
     "('invoice.sent'), ('customer.updated')",
     /* busy: 1M Done, ids 1..N, created over the last day (86.4 ms apart). */
     "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < :n_done) "
-    "INSERT INTO messages(id, webhook_id, site_id, action, customer, payload, status, "
+    "INSERT INTO messages(id, webhook_id, site_id, action, customer, status, "
     "  attempts, due_at, response_code, created_at, updated_at) "
     "SELECT i, printf('msg_d%025d', i), :busy, " ACTION_OF(":n_done") ", " CUSTOMER_OF_I ", "
-    "  '{\"order\":' || i || '}', 2, 1, NULL, 200, "
+    "  2, 1, NULL, 200, "
     "  :now - :day - 1000 + (i - 1) * 86400 / 1000, "
     "  :now - :day - 1000 + (i - 1) * 86400 / 1000 + 60 FROM c",
     /* Their attempts: one each, started 10 ms after creation. */
@@ -195,17 +195,17 @@ static const char *const seed_sql[] = {
     "  'Content-Type: application/json\n', 'Content-Length: 2\n', 'ok' FROM c",
     /* paused: 200k Queued, created over the last hour, all due long ago. */
     "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < :n_paused) "
-    "INSERT INTO messages(id, webhook_id, site_id, action, customer, payload, status, "
+    "INSERT INTO messages(id, webhook_id, site_id, action, customer, status, "
     "  attempts, due_at, created_at, updated_at) "
     "SELECT :n_done + i, printf('msg_p%025d', i), :paused, " ACTION_OF(":n_paused") ", "
-    "  " CUSTOMER_OF_I ", '{\"order\":' || i || '}', 0, 0, "
+    "  " CUSTOMER_OF_I ", 0, 0, "
     "  :now - :hour - 60000 + i * 18, :now - :hour - 60000 + i * 18, "
     "  :now - :hour - 60000 + i * 18 FROM c",
     /* busy: 7 Failed (5 attempts each) in the last 10 minutes. */
     "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < :n_failed) "
-    "INSERT INTO messages(webhook_id, site_id, action, customer, payload, status, attempts, "
+    "INSERT INTO messages(webhook_id, site_id, action, customer, status, attempts, "
     "  due_at, response_code, last_error, created_at, updated_at) "
-    "SELECT printf('msg_f%025d', i), :busy, 'order.paid', 'cus_' || i, '{}', 3, "
+    "SELECT printf('msg_f%025d', i), :busy, 'order.paid', 'cus_' || i, 3, "
     "  :failed_attempts, NULL, 500, 'HTTP 500', :now - 600000 + i * 1000, "
     "  :now - 60000 + i * 1000 FROM c",
     "WITH RECURSIVE k(j) AS (SELECT 1 UNION ALL SELECT j + 1 FROM k WHERE j < :failed_attempts) "
@@ -214,22 +214,25 @@ static const char *const seed_sql[] = {
     "  'HTTP 500' FROM messages m, k WHERE m.site_id = :busy AND m.status = 3",
     /* busy: 5 Queued, due now. */
     "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < :n_pending) "
-    "INSERT INTO messages(webhook_id, site_id, action, customer, payload, status, attempts, "
+    "INSERT INTO messages(webhook_id, site_id, action, customer, status, attempts, "
     "  due_at, created_at, updated_at) "
-    "SELECT printf('msg_q%025d', i), :busy, 'order.created', 'cus_' || i, '{}', 0, 0, "
+    "SELECT printf('msg_q%025d', i), :busy, 'order.created', 'cus_' || i, 0, 0, "
     "  :now - 3000 + i * 100, :now - 5000 + i, :now - 5000 + i FROM c",
     /* idle: customer cus_rare, 2 Done (one attempt each) then 1 Queued due now. */
     "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 2) "
-    "INSERT INTO messages(webhook_id, site_id, action, customer, payload, status, attempts, "
+    "INSERT INTO messages(webhook_id, site_id, action, customer, status, attempts, "
     "  due_at, response_code, created_at, updated_at) "
-    "SELECT printf('msg_r%025d', i), :idle, 'customer.updated', 'cus_rare', '{}', 2, 1, NULL, "
+    "SELECT printf('msg_r%025d', i), :idle, 'customer.updated', 'cus_rare', 2, 1, NULL, "
     "  204, :now - 7200000 + i * 1000, :now - 7200000 + i * 1000 + 50 FROM c",
     "INSERT INTO attempts(message_id, site_id, number, started_at, duration_ms, response_code) "
     "  SELECT id, site_id, 1, created_at + 10, 20, 204 FROM messages "
     "  WHERE site_id = :idle AND status = 2",
-    "INSERT INTO messages(webhook_id, site_id, action, customer, payload, status, attempts, "
+    "INSERT INTO messages(webhook_id, site_id, action, customer, status, attempts, "
     "  due_at, created_at, updated_at) VALUES ('msg_r0000000000000000000000003', :idle, "
-    "  'customer.updated', 'cus_rare', '{}', 0, 0, :now - 1000, :now - 1000, :now - 1000)",
+    "  'customer.updated', 'cus_rare', 0, 0, :now - 1000, :now - 1000, :now - 1000)",
+    /* Every message's payload (schema 4: a table of its own). */
+    "INSERT INTO payloads(message_id, payload) SELECT id, '{\"order\":' || id || '}' "
+    "  FROM messages",
     /* The per-second counters the store keeps (an hour of them). */
     "INSERT INTO attempt_seconds(second, n) SELECT started_at / 1000, count(*) FROM attempts "
     "  WHERE started_at >= :now - :hour GROUP BY started_at / 1000",

@@ -100,6 +100,62 @@ static store *open_second(const fixture *f)
 
 /* ---- open and schema ---- */
 
+/* Schema 4 moved payloads out of the message row: a schema-3 database
+ * keeps every payload (and every other column) through the migration, and
+ * a resend, a claim and a purge work on the result. */
+static void test_migration_moves_payloads(void **state)
+{
+    (void)state;
+    char *dir = tu_tempdir();
+    char *path = hd_xasprintf("%s/v3.db", dir);
+    hd_error err = { 0 };
+    assert_int_equal(store_debug_create_at_version(path, 3, &err), HD_OK);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+        "INSERT INTO sites(id, name, url, created_at, updated_at) "
+        "  VALUES (1, 'one', 'https://example.com/', 1, 1);"
+        "INSERT INTO messages(id, webhook_id, site_id, action, customer, payload, status, "
+        "  attempts, due_at, created_at, updated_at) VALUES "
+        "  (7, 'msg_a', 1, 'order.paid', 'c1', '{\"n\":7}', 3, 5, NULL, 1000, 2000),"
+        "  (8, 'msg_b', 1, 'order.sent', NULL, '{\"n\":8}', 0, 0, 1000, 1000, 1000);",
+        NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+
+    store *st = NULL;
+    assert_int_equal(store_open(path, NULL, &st, &err), HD_OK);
+    assert_int_equal(store_schema_version(st), 4);
+    message m;
+    assert_int_equal(store_message_get(st, 7, &m, &err), HD_OK);
+    assert_string_equal(m.payload, "{\"n\":7}");
+    assert_string_equal(m.webhook_id, "msg_a");
+    assert_string_equal(m.customer, "c1");
+    assert_int_equal(m.status, MSG_FAILED);
+    assert_int_equal(m.attempts, 5);
+    message_free(&m);
+
+    /* The bulk resend copies the payload to the new message. */
+    int64_t resent = 0;
+    assert_int_equal(store_messages_resend_failed(st, NULL, &resent, &err), HD_OK);
+    assert_int_equal(resent, 1);
+    assert_int_equal(store_message_get(st, 9, &m, &err), HD_OK);
+    assert_string_equal(m.payload, "{\"n\":7}");
+    assert_int_equal(m.resend_of, 7);
+    message_free(&m);
+    store_close(st);
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_stmt *q = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM payloads", -1, &q, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(q, 0), 3);
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+    free(path);
+    tu_rmdir(dir);
+    free(dir);
+}
+
 static void test_open_creates_private_file(void **state)
 {
     (void)state;
@@ -117,13 +173,13 @@ static void test_open_creates_private_file(void **state)
     if (stat(wal, &sb) == 0)
         assert_int_equal(sb.st_mode & 0777, 0600);
     free(wal);
-    assert_int_equal(store_schema_version(st), 3);
+    assert_int_equal(store_schema_version(st), 4);
     add_site(st, "one", 0);
     store_close(st);
 
     /* Reopening runs no migration again and keeps the data. */
     assert_int_equal(store_open(path, NULL, &st, &err), HD_OK);
-    assert_int_equal(store_schema_version(st), 3);
+    assert_int_equal(store_schema_version(st), 4);
     site s;
     assert_int_equal(store_site_get_by_name(st, "one", &s, &err), HD_OK);
     site_free(&s);
@@ -1668,6 +1724,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_open_refuses_foreign_files),
         cmocka_unit_test_setup_teardown(test_site_secret_headers_stored, setup, teardown),
         cmocka_unit_test(test_open_creates_private_file),
+        cmocka_unit_test(test_migration_moves_payloads),
         cmocka_unit_test(test_status_names),
         cmocka_unit_test_setup_teardown(test_same_process_stores_keep_locks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sites_roundtrip_and_validation, setup, teardown),
