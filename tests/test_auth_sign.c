@@ -485,6 +485,91 @@ static void test_extra_helpers(void **state)
     assert_null(x);
 }
 
+/* A site of kind k with a value in every field k has (and a user, secret
+ * and header whatever k is, to see them dropped). */
+static void full_site(site *s, auth_kind k)
+{
+    site_init(s);
+    s->name = hd_xstrdup("x");
+    s->url = hd_xstrdup("https://example.com/");
+    s->auth = k;
+    s->auth_user = hd_xstrdup("user");
+    s->auth_secret = hd_xstrdup("secret");
+    s->auth_header = hd_xstrdup("X-Key");
+    for (int i = 0; i < auth_nfields; i++) {
+        const auth_field *f = &auth_fields[i];
+        if (f->slot != AS_EXTRA || !(f->kinds & (1u << k)))
+            continue;
+        if (f->type == AX_MAP)
+            auth_extra_set_claim(&s->auth_extra, "iss", "hookdesk");
+        else if (f->type == AX_DURATION)
+            auth_extra_set_ms(&s->auth_extra, f->name, 60000);
+        else
+            auth_extra_set(&s->auth_extra, f->name, "v");
+    }
+}
+
+static bool same_family(auth_kind a, auth_kind b)
+{
+    return a == b || (auth_kinds[a].family && auth_kinds[b].family &&
+                      strcmp(auth_kinds[a].family, auth_kinds[b].family) == 0);
+}
+
+/* Every change of kind, as `sites edit --auth` and the form's Auth choice
+ * make it (both call auth_change_kind, so they keep the same fields): a
+ * user, secret or header stays only within a family (aws, aws-s3) and
+ * when the new kind has one; a setting of auth_extra only when the new
+ * kind has it. */
+static void test_change_kind_every_pair(void **state)
+{
+    (void)state;
+    for (int from = 0; from < AUTH_KIND_COUNT; from++) {
+        for (int to = 0; to < AUTH_KIND_COUNT; to++) {
+            site s;
+            full_site(&s, (auth_kind)from);
+            auth_change_kind(&s, (auth_kind)to);
+            assert_int_equal(s.auth, to);
+            bool fam = same_family((auth_kind)from, (auth_kind)to);
+            bool same = from == to;
+            const char *what = auth_kind_name((auth_kind)to);
+            if ((s.auth_user != NULL) != (same || (fam && auth_field_of((auth_kind)to, AS_USER))))
+                fail_msg("%s -> %s: user", auth_kind_name((auth_kind)from), what);
+            if ((s.auth_secret != NULL) !=
+                (same || (fam && auth_field_of((auth_kind)to, AS_SECRET))))
+                fail_msg("%s -> %s: secret", auth_kind_name((auth_kind)from), what);
+            if ((s.auth_header != NULL) !=
+                (same || (fam && auth_field_of((auth_kind)to, AS_HEADER))))
+                fail_msg("%s -> %s: header", auth_kind_name((auth_kind)from), what);
+            for (int i = 0; i < auth_nfields; i++) {
+                const auth_field *f = &auth_fields[i];
+                if (f->slot != AS_EXTRA)
+                    continue;
+                char *v = auth_extra_get(s.auth_extra, f->name);
+                bool want = (f->kinds & (1u << from)) && (f->kinds & (1u << to));
+                if ((v != NULL) != want)
+                    fail_msg("%s -> %s: %s", auth_kind_name((auth_kind)from), what, f->name);
+                free(v);
+            }
+            site_free(&s);
+        }
+    }
+    /* The case of issue #9: aws -> aws-s3 keeps the keys and the region,
+     * and with a bucket the site is valid at once. */
+    site s;
+    full_site(&s, AUTH_AWS);
+    auth_extra_set(&s.auth_extra, "region", "eu-west-1");
+    auth_extra_set(&s.auth_extra, "service", "execute-api");
+    auth_change_kind(&s, AUTH_AWS_S3);
+    auth_extra_set(&s.auth_extra, "bucket", "archive");
+    hd_error err = {0};
+    if (site_validate(&s, &err) != HD_OK)
+        fail_msg("aws -> aws-s3: %s", err.msg);
+    char *region = auth_extra_get(s.auth_extra, "region");
+    assert_string_equal(region, "eu-west-1");
+    free(region);
+    site_free(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -494,6 +579,7 @@ int main(void)
         cmocka_unit_test(test_aws_request),
         cmocka_unit_test(test_s3_request),
         cmocka_unit_test(test_bad_settings),
+        cmocka_unit_test(test_change_kind_every_pair),
         cmocka_unit_test(test_extra_helpers),
         cmocka_unit_test(test_jwt_rs256_encrypted_key),
         cmocka_unit_test(test_oauth2_expires_in_clamped),

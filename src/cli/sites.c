@@ -888,7 +888,8 @@ void cli_sites_usage_auth(FILE *out)
         hd_buf help = {0};
         for (int k = i; k < auth_nfields; k++)
             if (strcmp(auth_fields[k].flag, auth_fields[i].flag) == 0)
-                hd_buf_printf(&help, "%s%s", help.len ? "; " : "", auth_fields[k].help);
+                hd_buf_printf(&help, "%s%s", help.len ? ";\n                         " : "",
+                              auth_fields[k].help);
         char opt[48];
         snprintf(opt, sizeof opt, "--%s V", auth_fields[i].flag);
         fprintf(out, "  %-22s %s\n", opt, hd_buf_str(&help));
