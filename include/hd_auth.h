@@ -39,14 +39,16 @@ typedef struct auth_kind_ops {
     const char *stand_in;    /* a well-formed secret, checked in place of a masked
                                 one ("********" in an export: the stored one stays) */
     /* Every rule of the kind that needs no I/O (site_validate calls it
-     * after the shape of auth_extra is checked; extra is never NULL). */
-    hd_status (*check)(const site *s, struct json_t *extra, hd_error *err);
+     * after the shape of auth_extra is checked; extra is never NULL).
+     * check and sign get their own entry (its name for messages). */
+    hd_status (*check)(const struct auth_kind_ops *kind, const site *s, struct json_t *extra,
+                       hd_error *err);
     /* What validation may not do: read and use the keys (the jwt RS256
      * PEM), when the site is saved or tested.  NULL = nothing to probe. */
     hd_status (*probe)(const site *s, hd_error *err);
     /* Adds the kind's authentication to a request being built. */
-    hd_status (*sign)(const site *s, const message *m, const request_context *ctx,
-                      http_request *r, hd_error *err);
+    hd_status (*sign)(const struct auth_kind_ops *kind, const site *s, const message *m,
+                      const request_context *ctx, http_request *r, hd_error *err);
 } auth_kind_ops;
 
 extern const auth_kind_ops auth_kinds[AUTH_KIND_COUNT];
@@ -107,8 +109,6 @@ const auth_field *auth_field_of(auth_kind k, auth_slot slot);
 /* Whether f is a field of kind k while its when_key setting reads
  * when_value (NULL = not set: the default, choices[0] of that setting). */
 bool auth_field_active(const auth_field *f, auth_kind k, const char *when_value);
-/* The same, reading the when_key setting from a site. */
-bool auth_field_active_in(const auth_field *f, const site *s);
 
 /* ---- auth_extra (auth_extra.c) ---- */
 

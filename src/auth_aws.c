@@ -144,24 +144,25 @@ static hd_status check_object_format(const char *f, hd_error *err)
     return HD_OK;
 }
 
-static hd_status check_aws(const site *s, json_t *o, bool s3, hd_error *err)
+static hd_status check_aws(const auth_kind_ops *kind, const site *s, json_t *o, bool s3,
+                           hd_error *err)
 {
     if (is_empty(s->auth_user))
         return hd_error_field(err, HD_INVALID, "auth_user", "an access key id is required for %s",
-                            auth_kind_name(s->auth));
+                            kind->name);
     if (strchr(s->auth_user, ':') || auth_has_control(s->auth_user) || strchr(s->auth_user, ' '))
         return hd_error_field(err, HD_INVALID,
                             "auth_user", "the access key id must not contain ':', spaces or "
                             "control characters");
     if (is_empty(s->auth_secret))
         return hd_error_field(err, HD_INVALID, "auth_secret", "a secret access key is required for %s",
-                            auth_kind_name(s->auth));
+                            kind->name);
     if (auth_has_control(s->auth_secret))
         return hd_error_field(err, HD_INVALID, "auth_secret", "contains a control character");
     const char *region = auth_json_str(o, "region");
     if (is_empty(region))
         return hd_error_field(err, HD_INVALID, "auth.region", "is required for %s",
-                            auth_kind_name(s->auth));
+                            kind->name);
     if (!aws_name_ok(region))
         return hd_error_field(err, HD_INVALID,
                             "auth.region", "'%s' is not a region name (e.g. eu-west-1)", region);
@@ -187,21 +188,23 @@ static hd_status check_aws(const site *s, json_t *o, bool s3, hd_error *err)
     return HD_OK;
 }
 
-hd_status auth_aws_check(const site *s, json_t *o, hd_error *err)
+hd_status auth_aws_check(const auth_kind_ops *kind, const site *s, json_t *o,
+                          hd_error *err)
 {
-    return check_aws(s, o, false, err);
+    return check_aws(kind, s, o, false, err);
 }
 
-hd_status auth_aws_s3_check(const site *s, json_t *o, hd_error *err)
+hd_status auth_aws_s3_check(const auth_kind_ops *kind, const site *s, json_t *o,
+                          hd_error *err)
 {
-    return check_aws(s, o, true, err);
+    return check_aws(kind, s, o, true, err);
 }
 
 /* aws, aws-s3: libcurl signs (SigV4) with the provider string and the
  * key:secret pair; we add what it signs along: the session token and, for
  * S3, the payload hash, which S3 requires as a header. */
-hd_status auth_aws_sign(const site *s, const message *m, const request_context *ctx,
-                        http_request *r, hd_error *err)
+hd_status auth_aws_sign(const auth_kind_ops *kind, const site *s, const message *m,
+                         const request_context *ctx, http_request *r, hd_error *err)
 {
     (void)ctx;
     bool s3 = s->auth == AUTH_AWS_S3;
@@ -211,7 +214,7 @@ hd_status auth_aws_sign(const site *s, const message *m, const request_context *
     hd_status st = HD_OK;
     if (!region || !service) {
         st = hd_error_field(err, HD_INVALID, region ? "auth.service" : "auth.region",
-                            "is required for %s", auth_kind_name(s->auth));
+                            "is required for %s", kind->name);
         goto out;
     }
     if (s3) {

@@ -3,7 +3,7 @@
  * the AS_EXTRA entries of auth_fields), masking and unmasking their
  * secret ones.  Their validation is the kinds' (auth_kinds.c).
  */
-#include "hd_auth.h"
+#include "auth_internal.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -172,4 +172,20 @@ bool auth_extra_unmask(char **in, const char *old)
     json_decref(prev);
     save(in, o);
     return ok;
+}
+
+/* ---- for the kinds' checks ---- */
+
+const char *auth_json_str(json_t *extra, const char *key)
+{
+    json_t *v = json_object_get(extra, key);
+    return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+bool auth_has_control(const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; p && *p; p++)
+        if (*p < 0x20 || *p == 0x7f)
+            return true;
+    return false;
 }

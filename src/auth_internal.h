@@ -17,33 +17,42 @@ const char *auth_json_str(json_t *extra, const char *key);
 bool auth_has_control(const char *s);
 
 /* Per kind (the table in auth_kinds.c points at them). */
-hd_status auth_none_check(const site *s, json_t *extra, hd_error *err);
-hd_status auth_basic_check(const site *s, json_t *extra, hd_error *err);
-hd_status auth_bearer_check(const site *s, json_t *extra, hd_error *err);
-hd_status auth_header_check(const site *s, json_t *extra, hd_error *err);
-hd_status auth_hmac_check(const site *s, json_t *extra, hd_error *err);
-hd_status auth_jwt_check(const site *s, json_t *extra, hd_error *err);
-hd_status auth_oauth2_check(const site *s, json_t *extra, hd_error *err);
-hd_status auth_aws_check(const site *s, json_t *extra, hd_error *err);
-hd_status auth_aws_s3_check(const site *s, json_t *extra, hd_error *err);
+hd_status auth_none_check(const auth_kind_ops *kind, const site *s, json_t *extra,
+                          hd_error *err);
+hd_status auth_basic_check(const auth_kind_ops *kind, const site *s, json_t *extra,
+                          hd_error *err);
+hd_status auth_bearer_check(const auth_kind_ops *kind, const site *s, json_t *extra,
+                          hd_error *err);
+hd_status auth_header_check(const auth_kind_ops *kind, const site *s, json_t *extra,
+                          hd_error *err);
+hd_status auth_hmac_check(const auth_kind_ops *kind, const site *s, json_t *extra,
+                          hd_error *err);
+hd_status auth_jwt_check(const auth_kind_ops *kind, const site *s, json_t *extra,
+                          hd_error *err);
+hd_status auth_oauth2_check(const auth_kind_ops *kind, const site *s, json_t *extra,
+                          hd_error *err);
+hd_status auth_aws_check(const auth_kind_ops *kind, const site *s, json_t *extra,
+                          hd_error *err);
+hd_status auth_aws_s3_check(const auth_kind_ops *kind, const site *s, json_t *extra,
+                          hd_error *err);
 
 hd_status auth_jwt_probe(const site *s, hd_error *err);
 
-hd_status auth_none_sign(const site *s, const message *m, const request_context *ctx,
-                         http_request *r, hd_error *err);
-hd_status auth_basic_sign(const site *s, const message *m, const request_context *ctx,
-                          http_request *r, hd_error *err);
-hd_status auth_bearer_sign(const site *s, const message *m, const request_context *ctx,
-                           http_request *r, hd_error *err);
-hd_status auth_header_sign(const site *s, const message *m, const request_context *ctx,
-                           http_request *r, hd_error *err);
-hd_status auth_hmac_sign(const site *s, const message *m, const request_context *ctx,
-                         http_request *r, hd_error *err);
-hd_status auth_jwt_sign(const site *s, const message *m, const request_context *ctx,
-                        http_request *r, hd_error *err);
-hd_status auth_oauth2_sign(const site *s, const message *m, const request_context *ctx,
-                           http_request *r, hd_error *err);
-hd_status auth_aws_sign(const site *s, const message *m, const request_context *ctx,
-                        http_request *r, hd_error *err);
+hd_status auth_none_sign(const auth_kind_ops *kind, const site *s, const message *m,
+                         const request_context *ctx, http_request *r, hd_error *err);
+hd_status auth_basic_sign(const auth_kind_ops *kind, const site *s, const message *m,
+                         const request_context *ctx, http_request *r, hd_error *err);
+hd_status auth_bearer_sign(const auth_kind_ops *kind, const site *s, const message *m,
+                         const request_context *ctx, http_request *r, hd_error *err);
+hd_status auth_header_sign(const auth_kind_ops *kind, const site *s, const message *m,
+                         const request_context *ctx, http_request *r, hd_error *err);
+hd_status auth_hmac_sign(const auth_kind_ops *kind, const site *s, const message *m,
+                         const request_context *ctx, http_request *r, hd_error *err);
+hd_status auth_jwt_sign(const auth_kind_ops *kind, const site *s, const message *m,
+                         const request_context *ctx, http_request *r, hd_error *err);
+hd_status auth_oauth2_sign(const auth_kind_ops *kind, const site *s, const message *m,
+                         const request_context *ctx, http_request *r, hd_error *err);
+hd_status auth_aws_sign(const auth_kind_ops *kind, const site *s, const message *m,
+                         const request_context *ctx, http_request *r, hd_error *err);
 
 #endif

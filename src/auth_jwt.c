@@ -251,8 +251,10 @@ char *auth_jwt_token(const site *s, int64_t now_ms, hd_error *err)
 
 /* ---- the kind's entry in the table (auth_kinds.c) ---- */
 
-hd_status auth_jwt_check(const site *s, json_t *o, hd_error *err)
+hd_status auth_jwt_check(const auth_kind_ops *kind, const site *s, json_t *o,
+                          hd_error *err)
 {
+    (void)kind;
     const char *alg = auth_json_str(o, "alg");
     const char *key_file = auth_json_str(o, "key_file");
     const char *key_env = auth_json_str(o, "key_env");
@@ -306,10 +308,10 @@ hd_status auth_jwt_probe(const site *s, hd_error *err)
     return HD_OK;
 }
 
-hd_status auth_jwt_sign(const site *s, const message *m, const request_context *ctx,
-                        http_request *r, hd_error *err)
+hd_status auth_jwt_sign(const auth_kind_ops *kind, const site *s, const message *m,
+                         const request_context *ctx, http_request *r, hd_error *err)
 {
-    (void)m;
+    (void)kind, (void)m;
     /* A fresh token per attempt: iat/exp always current. */
     char *tok = auth_jwt_token(s, ctx->now_ms, err);
     if (!tok)

@@ -1,13 +1,14 @@
-/* auth_kinds.c - the authentication kinds as two tables: auth_kinds (one
- * entry per kind: name, family, validation, key probe, signing) and
- * auth_fields (one entry per setting: YAML key, where the site keeps it,
- * type, CLI flag, form label, the kinds it belongs to).
+/* auth_kinds.c - the authentication kinds as a table, auth_kinds (one
+ * entry per kind: name, family, validation, key probe, signing); their
+ * settings are the other table, auth_fields (auth_fields.c: YAML key,
+ * where the site keeps it, type, CLI flag, form label, kinds).
  *
  * DESIGN: nothing outside the auth files tests the kind.  The CLI builds
  * its flags from auth_fields, the form its fields, config.c its YAML keys
  * and the export its output; the request builder calls auth_sign.  A new
- * kind is an enum value in hd_site.h, an entry in each table here and its
- * functions in a file of its own.  A change of kind is one function,
+ * kind is an enum value in hd_site.h, an entry in auth_kinds here, its
+ * settings in auth_fields and its functions in a file of its own.  The
+ * kinds' functions get their entry (`kind`) and never call back here.  A change of kind is one function,
  * auth_change_kind, so that the CLI's --auth and the form's Auth choice
  * keep the same settings.
  */
@@ -34,74 +35,6 @@ const auth_kind_ops auth_kinds[AUTH_KIND_COUNT] = {
     [AUTH_AWS] = { "aws", "aws", "masked", auth_aws_check, NULL, auth_aws_sign },
     [AUTH_AWS_S3] = { "aws-s3", "aws", "masked", auth_aws_s3_check, NULL, auth_aws_sign },
 };
-
-/* Order matters where the fields are listed: the YAML keys of one slot in
- * messages ("give only one of password, token, ..."), the extra settings
- * in export and in the form. */
-const auth_field auth_fields[] = {
-    /* name, slot, type, secret, kinds, flag, label, help, choices, when_key, when_is,
-     * when_not, lead */
-    { "user", AS_USER, AX_STRING, false, K(AUTH_BASIC), "user", "User", "basic: user name",
-      { NULL }, NULL, NULL, false, false },
-    { "client_id", AS_USER, AX_STRING, false, K(AUTH_OAUTH2), "client-id", "Client id",
-      "oauth2: client id", { NULL }, NULL, NULL, false, false },
-    { "access_key", AS_USER, AX_STRING, false, K(AUTH_AWS) | K(AUTH_AWS_S3), "access-key",
-      "Access key id", "aws, aws-s3: access key id", { NULL }, NULL, NULL, false, false },
-    { "password", AS_SECRET, AX_STRING, true, K(AUTH_BASIC), "secret", "Password",
-      "basic: password", { NULL }, NULL, NULL, false, false },
-    { "token", AS_SECRET, AX_STRING, true, K(AUTH_BEARER), "secret", "Token", "bearer: token",
-      { NULL }, NULL, NULL, false, false },
-    { "secret", AS_SECRET, AX_STRING, true, K(AUTH_HMAC), "secret", "Secret whsec_",
-      "hmac: whsec_ signing key", { NULL }, NULL, NULL, false, false },
-    { "value", AS_SECRET, AX_STRING, true, K(AUTH_HEADER), "secret", "Header value",
-      "header: the header's value", { NULL }, NULL, NULL, false, false },
-    { "secret", AS_SECRET, AX_STRING, true, K(AUTH_JWT), "secret", "Secret",
-      "jwt HS256: shared secret", { NULL }, "alg", "RS256", true, false },
-    { "client_secret", AS_SECRET, AX_STRING, true, K(AUTH_OAUTH2), "secret", "Client secret",
-      "oauth2: client secret", { NULL }, NULL, NULL, false, false },
-    { "secret_key", AS_SECRET, AX_STRING, true, K(AUTH_AWS) | K(AUTH_AWS_S3), "secret",
-      "Secret key", "aws, aws-s3: secret access key", { NULL }, NULL, NULL, false, false },
-    { "header", AS_HEADER, AX_STRING, false, K(AUTH_HEADER), "header", "Header name",
-      "header: the header carrying the secret (e.g. X-Api-Key)", { NULL }, NULL, NULL, false,
-      false },
-    { "alg", AS_EXTRA, AX_STRING, false, K(AUTH_JWT), "jwt-alg", "Algorithm",
-      "jwt: HS256 (secret) or RS256 (PEM key)", { "HS256", "RS256", NULL }, NULL, NULL, false,
-      true },
-    { "key_file", AS_EXTRA, AX_STRING, false, K(AUTH_JWT), "jwt-key-file", "Key file",
-      "jwt RS256: path of the PEM private key", { NULL }, "alg", "RS256", false, false },
-    { "key_env", AS_EXTRA, AX_STRING, false, K(AUTH_JWT), "jwt-key-env", "Key variable",
-      "jwt RS256: environment variable holding the PEM private key", { NULL }, "alg", "RS256",
-      false, false },
-    { "claims", AS_EXTRA, AX_MAP, false, K(AUTH_JWT), "jwt-claim", "Claims",
-      "jwt: claim NAME=VALUE (repeatable)", { NULL }, NULL, NULL, false, false },
-    { "lifetime", AS_EXTRA, AX_DURATION, false, K(AUTH_JWT), "jwt-lifetime", "Lifetime",
-      "jwt: exp - iat (default 5m)", { NULL }, NULL, NULL, false, false },
-    { "token_url", AS_EXTRA, AX_STRING, false, K(AUTH_OAUTH2), "token-url", "Token URL",
-      "oauth2: the token endpoint (client-credentials grant)", { NULL }, NULL, NULL, false,
-      true },
-    { "scope", AS_EXTRA, AX_STRING, false, K(AUTH_OAUTH2), "scope", "Scope",
-      "oauth2: scope (optional)", { NULL }, NULL, NULL, false, false },
-    { "audience", AS_EXTRA, AX_STRING, false, K(AUTH_OAUTH2), "audience", "Audience",
-      "oauth2: audience (optional)", { NULL }, NULL, NULL, false, false },
-    { "client_auth", AS_EXTRA, AX_STRING, false, K(AUTH_OAUTH2), "client-auth", "Client auth",
-      "oauth2: basic (default) or body: how the client credentials are sent",
-      { "basic", "body", NULL }, NULL, NULL, false, false },
-    { "region", AS_EXTRA, AX_STRING, false, K(AUTH_AWS) | K(AUTH_AWS_S3), "region", "Region",
-      "aws, aws-s3: region, e.g. eu-west-1", { NULL }, NULL, NULL, false, false },
-    { "service", AS_EXTRA, AX_STRING, false, K(AUTH_AWS), "service", "Service",
-      "aws: service, e.g. execute-api", { NULL }, NULL, NULL, false, false },
-    { "session_token", AS_EXTRA, AX_STRING, true, K(AUTH_AWS) | K(AUTH_AWS_S3),
-      "session-token", "Session token",
-      "aws, aws-s3: temporary session token (optional; '-' reads stdin)", { NULL }, NULL, NULL,
-      false, false },
-    { "bucket", AS_EXTRA, AX_STRING, false, K(AUTH_AWS_S3), "bucket", "Bucket",
-      "aws-s3: bucket name", { NULL }, NULL, NULL, false, false },
-    { "object_format", AS_EXTRA, AX_STRING, false, K(AUTH_AWS_S3), "object-format",
-      "Object format",
-      "aws-s3: object name, {id} {action} {customer} {date} (default " AUTH_S3_DEFAULT_FORMAT
-      ")", { NULL }, NULL, NULL, false, false },
-};
-const int auth_nfields = (int)(sizeof auth_fields / sizeof auth_fields[0]);
 
 /* ---- kinds ---- */
 
@@ -165,61 +98,7 @@ void auth_change_kind(site *s, auth_kind to)
     s->auth = to;
 }
 
-/* ---- fields ---- */
-
-const auth_field *auth_field_find(const char *name)
-{
-    for (int i = 0; name && i < auth_nfields; i++)
-        if (auth_fields[i].slot == AS_EXTRA && strcmp(auth_fields[i].name, name) == 0)
-            return &auth_fields[i];
-    return NULL;
-}
-
-const auth_field *auth_field_of(auth_kind k, auth_slot slot)
-{
-    for (int i = 0; i < auth_nfields && (unsigned)k < AUTH_KIND_COUNT; i++)
-        if (auth_fields[i].slot == slot && (auth_fields[i].kinds & K(k)))
-            return &auth_fields[i];
-    return NULL;
-}
-
-bool auth_field_active(const auth_field *f, auth_kind k, const char *when_value)
-{
-    if (!f || (unsigned)k >= AUTH_KIND_COUNT || !(f->kinds & K(k)))
-        return false;
-    if (!f->when_key)
-        return true;
-    if (!when_value || !*when_value) {
-        const auth_field *w = auth_field_find(f->when_key);
-        when_value = w && w->choices[0] ? w->choices[0] : "";
-    }
-    bool is = strcmp(when_value, f->when_is) == 0;
-    return f->when_not ? !is : is;
-}
-
-bool auth_field_active_in(const auth_field *f, const site *s)
-{
-    char *v = f && f->when_key ? auth_extra_get(s->auth_extra, f->when_key) : NULL;
-    bool on = auth_field_active(f, s->auth, v);
-    free(v);
-    return on;
-}
-
 /* ---- validation and signing ---- */
-
-const char *auth_json_str(json_t *extra, const char *key)
-{
-    json_t *v = json_object_get(extra, key);
-    return json_is_string(v) ? json_string_value(v) : NULL;
-}
-
-bool auth_has_control(const char *s)
-{
-    for (const unsigned char *p = (const unsigned char *)s; p && *p; p++)
-        if (*p < 0x20 || *p == 0x7f)
-            return true;
-    return false;
-}
 
 /* A map's entries (jwt claims): texts with a name. */
 static hd_status check_map(const char *key, json_t *v, hd_error *err)
@@ -294,7 +173,7 @@ hd_status auth_validate(const site *s, hd_error *err)
     }
     hd_status st = check_shape(o, err);
     if (st == HD_OK)
-        st = auth_kinds[s->auth].check(s, o, err);
+        st = auth_kinds[s->auth].check(&auth_kinds[s->auth], s, o, err);
     json_decref(o);
     return st;
 }
@@ -304,5 +183,5 @@ hd_status auth_sign(const site *s, const message *m, const request_context *ctx,
 {
     if ((unsigned)s->auth >= AUTH_KIND_COUNT)
         return hd_error_field(err, HD_INVALID, "auth", "unknown kind %d", (int)s->auth);
-    return auth_kinds[s->auth].sign(s, m, ctx, r, err);
+    return auth_kinds[s->auth].sign(&auth_kinds[s->auth], s, m, ctx, r, err);
 }

@@ -254,8 +254,10 @@ bool auth_oauth2_parse(const char *token_url, int response_code, const char *tra
 
 /* ---- the kind's entry in the table (auth_kinds.c) ---- */
 
-hd_status auth_oauth2_check(const site *s, json_t *o, hd_error *err)
+hd_status auth_oauth2_check(const auth_kind_ops *kind, const site *s, json_t *o,
+                          hd_error *err)
 {
+    (void)kind;
     const char *url = auth_json_str(o, "token_url");
     if (!url || !*url)
         return hd_error_field(err, HD_INVALID, "auth.token_url", "is required for oauth2");
@@ -277,10 +279,10 @@ hd_status auth_oauth2_check(const site *s, json_t *o, hd_error *err)
 }
 
 /* The token the caller fetched (engine, site test) as a Bearer. */
-hd_status auth_oauth2_sign(const site *s, const message *m, const request_context *ctx,
-                           http_request *r, hd_error *err)
+hd_status auth_oauth2_sign(const auth_kind_ops *kind, const site *s, const message *m,
+                         const request_context *ctx, http_request *r, hd_error *err)
 {
-    (void)s, (void)m;
+    (void)kind, (void)s, (void)m;
     if (!ctx->oauth2_token || !*ctx->oauth2_token)
         return hd_error_set(err, HD_INVALID, "oauth2: no access token (the token endpoint "
                                              "was not asked)");

@@ -18,9 +18,10 @@ static bool is_empty(const char *s)
 
 /* ---- checks ---- */
 
-hd_status auth_none_check(const site *s, json_t *extra, hd_error *err)
+hd_status auth_none_check(const auth_kind_ops *kind, const site *s, json_t *extra,
+                          hd_error *err)
 {
-    (void)extra;
+    (void)kind, (void)extra;
     if (!is_empty(s->auth_secret))
         return hd_error_field(err, HD_INVALID, "auth_secret", "must be empty with auth 'none'");
     if (!is_empty(s->auth_user))
@@ -28,9 +29,10 @@ hd_status auth_none_check(const site *s, json_t *extra, hd_error *err)
     return HD_OK;
 }
 
-hd_status auth_basic_check(const site *s, json_t *extra, hd_error *err)
+hd_status auth_basic_check(const auth_kind_ops *kind, const site *s, json_t *extra,
+                          hd_error *err)
 {
-    (void)extra;
+    (void)kind, (void)extra;
     if (is_empty(s->auth_user))
         return hd_error_field(err, HD_INVALID, "auth_user", "is required for basic auth");
     if (strchr(s->auth_user, ':'))
@@ -54,15 +56,17 @@ static hd_status check_header_secret(const site *s, const char *missing, hd_erro
     return HD_OK;
 }
 
-hd_status auth_bearer_check(const site *s, json_t *extra, hd_error *err)
+hd_status auth_bearer_check(const auth_kind_ops *kind, const site *s, json_t *extra,
+                          hd_error *err)
 {
-    (void)extra;
+    (void)kind, (void)extra;
     return check_header_secret(s, "a token is required for bearer auth", err);
 }
 
-hd_status auth_header_check(const site *s, json_t *extra, hd_error *err)
+hd_status auth_header_check(const auth_kind_ops *kind, const site *s, json_t *extra,
+                          hd_error *err)
 {
-    (void)extra;
+    (void)kind, (void)extra;
     const char *h = s->auth_header;
     if (is_empty(h))
         return hd_error_field(err, HD_INVALID, "auth_header",
@@ -82,9 +86,10 @@ hd_status auth_header_check(const site *s, json_t *extra, hd_error *err)
     return check_header_secret(s, "a header value is required for header auth", err);
 }
 
-hd_status auth_hmac_check(const site *s, json_t *extra, hd_error *err)
+hd_status auth_hmac_check(const auth_kind_ops *kind, const site *s, json_t *extra,
+                          hd_error *err)
 {
-    (void)extra;
+    (void)kind, (void)extra;
     if (is_empty(s->auth_secret))
         return hd_error_field(err, HD_INVALID, "auth_secret",
                               "a whsec_ signing secret is required for hmac auth");
@@ -103,17 +108,17 @@ hd_status auth_hmac_check(const site *s, json_t *extra, hd_error *err)
 
 /* ---- signing ---- */
 
-hd_status auth_none_sign(const site *s, const message *m, const request_context *ctx,
-                         http_request *r, hd_error *err)
+hd_status auth_none_sign(const auth_kind_ops *kind, const site *s, const message *m,
+                         const request_context *ctx, http_request *r, hd_error *err)
 {
-    (void)s, (void)m, (void)ctx, (void)r, (void)err;
+    (void)kind, (void)s, (void)m, (void)ctx, (void)r, (void)err;
     return HD_OK;
 }
 
-hd_status auth_basic_sign(const site *s, const message *m, const request_context *ctx,
-                          http_request *r, hd_error *err)
+hd_status auth_basic_sign(const auth_kind_ops *kind, const site *s, const message *m,
+                         const request_context *ctx, http_request *r, hd_error *err)
 {
-    (void)m, (void)ctx, (void)err;
+    (void)kind, (void)m, (void)ctx, (void)err;
     r->userpwd = hd_xasprintf("%s:%s", s->auth_user ? s->auth_user : "",
                               s->auth_secret ? s->auth_secret : "");
     /* Sent explicitly as well, so that what is shown is what curl sends
@@ -126,10 +131,10 @@ hd_status auth_basic_sign(const site *s, const message *m, const request_context
     return HD_OK;
 }
 
-hd_status auth_bearer_sign(const site *s, const message *m, const request_context *ctx,
-                           http_request *r, hd_error *err)
+hd_status auth_bearer_sign(const auth_kind_ops *kind, const site *s, const message *m,
+                         const request_context *ctx, http_request *r, hd_error *err)
 {
-    (void)m, (void)ctx;
+    (void)kind, (void)m, (void)ctx;
     const char *secret = s->auth_secret ? s->auth_secret : "";
     if (!request_header_value_ok(secret))
         return hd_error_field(err, HD_INVALID, "auth_secret", "bearer token contains a line break");
@@ -139,10 +144,10 @@ hd_status auth_bearer_sign(const site *s, const message *m, const request_contex
     return HD_OK;
 }
 
-hd_status auth_header_sign(const site *s, const message *m, const request_context *ctx,
-                           http_request *r, hd_error *err)
+hd_status auth_header_sign(const auth_kind_ops *kind, const site *s, const message *m,
+                         const request_context *ctx, http_request *r, hd_error *err)
 {
-    (void)m, (void)ctx;
+    (void)kind, (void)m, (void)ctx;
     const char *secret = s->auth_secret ? s->auth_secret : "";
     if (!request_header_name_ok(s->auth_header))
         return hd_error_field(err, HD_INVALID, "auth_header", "\"%s\" is not a valid header name",
@@ -153,9 +158,10 @@ hd_status auth_header_sign(const site *s, const message *m, const request_contex
     return HD_OK;
 }
 
-hd_status auth_hmac_sign(const site *s, const message *m, const request_context *ctx,
-                         http_request *r, hd_error *err)
+hd_status auth_hmac_sign(const auth_kind_ops *kind, const site *s, const message *m,
+                         const request_context *ctx, http_request *r, hd_error *err)
 {
+    (void)kind;
     int64_t ts = ctx->now_ms / 1000;
     char *sig = sign_standard_webhook(s->auth_secret ? s->auth_secret : "", m->webhook_id, ts,
                                       r->body.data, r->body.len, err);
