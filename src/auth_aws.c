@@ -119,7 +119,8 @@ static hd_status check_object_format(const char *f, hd_error *err)
     if (*f == '/')
         return hd_error_field(err, HD_INVALID, "auth.object_format", "must not start with '/'");
     if (strlen(f) > 512)
-        return hd_error_field(err, HD_INVALID, "auth.object_format", "is longer than 512 characters");
+        return hd_error_field(err, HD_INVALID, "auth.object_format",
+                              "is longer than 512 characters");
     for (const char *p = f; *p; p++) {
         if (*p == '{') {
             size_t i = 0;
@@ -155,7 +156,8 @@ static hd_status check_aws(const auth_kind_ops *kind, const site *s, json_t *o, 
                             "auth_user", "the access key id must not contain ':', spaces or "
                             "control characters");
     if (is_empty(s->auth_secret))
-        return hd_error_field(err, HD_INVALID, "auth_secret", "a secret access key is required for %s",
+        return hd_error_field(err, HD_INVALID, "auth_secret",
+                              "a secret access key is required for %s",
                             kind->name);
     if (auth_has_control(s->auth_secret))
         return hd_error_field(err, HD_INVALID, "auth_secret", "contains a control character");
@@ -169,7 +171,8 @@ static hd_status check_aws(const auth_kind_ops *kind, const site *s, json_t *o, 
     if (!s3) {
         const char *service = auth_json_str(o, "service");
         if (is_empty(service))
-            return hd_error_field(err, HD_INVALID, "auth.service", "is required for aws (e.g. execute-api)");
+            return hd_error_field(err, HD_INVALID, "auth.service",
+                                  "is required for aws (e.g. execute-api)");
         if (!aws_name_ok(service))
             return hd_error_field(err, HD_INVALID,
                                 "auth.service", "'%s' is not a service name (e.g. execute-api)",
@@ -181,7 +184,8 @@ static hd_status check_aws(const auth_kind_ops *kind, const site *s, json_t *o, 
         return hd_error_field(err, HD_INVALID, "auth.bucket", "is required for aws-s3");
     if (!bucket_ok(bucket))
         return hd_error_field(err, HD_INVALID,
-                            "auth.bucket", "'%s' is not a bucket name (3-63 of a-z 0-9 . -)", bucket);
+                              "auth.bucket", "'%s' is not a bucket name (3-63 of a-z 0-9 . -)",
+                              bucket);
     const char *fmt = auth_json_str(o, "object_format");
     if (fmt)
         return check_object_format(fmt, err);
@@ -228,7 +232,8 @@ hd_status auth_aws_sign(const auth_kind_ops *kind, const site *s, const message 
         char *key = auth_s3_object_key(format, m);
         char *path = hd_xasprintf("%s/%s", bucket, key);
         free(r->url);
-        r->url = request_join_url(s->url ? s->url : "", path);   /* path style; the message path is not used */
+        /* Path style; the message path is not used. */
+        r->url = request_join_url(s->url ? s->url : "", path);
         snprintf(r->method, sizeof r->method, "PUT");
         free(path);
         free(key);

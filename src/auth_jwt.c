@@ -125,7 +125,8 @@ static EVP_PKEY *load_key(const char *key_file, const char *key_env, hd_error *e
     }
     if (EVP_PKEY_base_id(key) != EVP_PKEY_RSA) {
         EVP_PKEY_free(key);
-        hd_error_field(err, HD_INVALID, field, "the key in %s is not an RSA key (RS256 needs one)", name);
+        hd_error_field(err, HD_INVALID, field, "the key in %s is not an RSA key (RS256 needs one)",
+                       name);
         return NULL;
     }
     return key;
@@ -215,8 +216,8 @@ char *auth_jwt_token(const site *s, int64_t now_ms, hd_error *err)
         char *key_env = auth_extra_get(s->auth_extra, "key_env");
         hd_status st = HD_OK;
         if (!key_file && !key_env)
-            st = hd_error_field(err, HD_INVALID,
-                              "auth.key_file", "RS256 needs key_file or key_env (a PEM private key)");
+            st = hd_error_field(err, HD_INVALID, "auth.key_file",
+                                "RS256 needs key_file or key_env (a PEM private key)");
         else
             st = sign_rs256(key_file, key_env, input, &sig, &siglen, err);
         free(key_file);
@@ -228,7 +229,8 @@ char *auth_jwt_token(const site *s, int64_t now_ms, hd_error *err)
     } else {
         const char *secret = s->auth_secret ? s->auth_secret : "";
         if (!*secret) {
-            hd_error_field(err, HD_INVALID, "auth_secret", "a shared secret is required for jwt HS256");
+            hd_error_field(err, HD_INVALID, "auth_secret",
+                           "a shared secret is required for jwt HS256");
             free(input);
             return NULL;
         }

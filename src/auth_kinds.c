@@ -8,9 +8,9 @@
  * and the export its output; the request builder calls auth_sign.  A new
  * kind is an enum value in hd_site.h, an entry in auth_kinds here, its
  * settings in auth_fields and its functions in a file of its own.  The
- * kinds' functions get their entry (`kind`) and never call back here.  A change of kind is one function,
- * auth_change_kind, so that the CLI's --auth and the form's Auth choice
- * keep the same settings.
+ * kinds' functions get their entry (`kind`) and never call back here.  A
+ * change of kind is one function, auth_change_kind, so that the CLI's
+ * --auth and the form's Auth choice keep the same settings.
  */
 #include "hd_auth.h"
 
@@ -29,7 +29,8 @@ const auth_kind_ops auth_kinds[AUTH_KIND_COUNT] = {
     [AUTH_BASIC] = { "basic", NULL, "masked", auth_basic_check, NULL, auth_basic_sign },
     [AUTH_BEARER] = { "bearer", NULL, "masked", auth_bearer_check, NULL, auth_bearer_sign },
     [AUTH_HEADER] = { "header", NULL, "masked", auth_header_check, NULL, auth_header_sign },
-    [AUTH_HMAC] = { "hmac", NULL, "whsec_AAAAAAAAAAAAAAAAAAAAAAAA", auth_hmac_check, NULL, auth_hmac_sign },
+    [AUTH_HMAC] = { "hmac", NULL, "whsec_AAAAAAAAAAAAAAAAAAAAAAAA", auth_hmac_check, NULL,
+                    auth_hmac_sign },
     [AUTH_JWT] = { "jwt", NULL, "masked", auth_jwt_check, auth_jwt_probe, auth_jwt_sign },
     [AUTH_OAUTH2] = { "oauth2", NULL, "masked", auth_oauth2_check, NULL, auth_oauth2_sign },
     [AUTH_AWS] = { "aws", "aws", "masked", auth_aws_check, NULL, auth_aws_sign },

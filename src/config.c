@@ -1038,9 +1038,16 @@ static hd_status validate_site(const site *s, hd_error *err)
     if (masked)
         probe.auth_secret = stand_in;
     if (masked_extra) {
-        /* A masked session token: check the rest with a stand-in. */
+        /* A masked secret setting (a session token): a stand-in for each. */
+        json_t *stand_ins = json_object();
+        for (int i = 0; i < auth_nfields; i++)
+            if (auth_fields[i].slot == AS_EXTRA && auth_fields[i].secret)
+                json_object_set_new(stand_ins, auth_fields[i].name, json_string("masked"));
+        char *old = json_dumps(stand_ins, JSON_COMPACT);
+        json_decref(stand_ins);
         extra = hd_xstrdup(s->auth_extra);
-        auth_extra_unmask(&extra, "{\"session_token\":\"masked\"}");
+        auth_extra_unmask(&extra, old);
+        free(old);
         probe.auth_extra = extra;
     }
     hd_status rc = site_validate(&probe, err);

@@ -70,8 +70,8 @@ static void quoted(emitter *e, const char *text)
 static void map_start(emitter *e, bool flow)
 {
     yaml_event_t ev;
-    emit(e, &ev, yaml_mapping_start_event_initialize(
-                     &ev, NULL, NULL, 1, flow ? YAML_FLOW_MAPPING_STYLE : YAML_BLOCK_MAPPING_STYLE));
+    yaml_mapping_style_t style = flow ? YAML_FLOW_MAPPING_STYLE : YAML_BLOCK_MAPPING_STYLE;
+    emit(e, &ev, yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1, style));
 }
 
 static void map_end(emitter *e)

@@ -1,4 +1,5 @@
-/* sign.c - base64 (libcrypto's EVP_EncodeBlock) and Standard Webhooks signatures (HMAC-SHA256 via OpenSSL).
+/* sign.c - base64 (libcrypto's EVP_EncodeBlock / EVP_DecodeBlock) and
+ * Standard Webhooks signatures (HMAC-SHA256 via OpenSSL).
  *
  * The signed content is "msg_id.timestamp.body"; the key is the base64 part
  * of a "whsec_..." secret.  See https://www.standardwebhooks.com/ .

@@ -170,13 +170,12 @@ static hd_status check_name(const char *name, hd_error *err)
         return hd_error_field(err, HD_INVALID, "name", "is required");
     size_t len = strlen(name);
     if (len > SITE_NAME_MAX)
-        return hd_error_field(err, HD_INVALID, "name", "is %zu characters long, at most %d allowed",
-                            len, SITE_NAME_MAX);
+        return hd_error_field(err, HD_INVALID, "name",
+                              "is %zu characters long, at most %d allowed", len, SITE_NAME_MAX);
     for (size_t i = 0; i < len; i++)
         if (!valid_name_char((unsigned char)name[i]))
-            return hd_error_field(err, HD_INVALID,
-                                "name", "character %zu is not allowed (use A-Z a-z 0-9 . _ -)",
-                                i + 1);
+            return hd_error_field(err, HD_INVALID, "name",
+                                  "character %zu is not allowed (use A-Z a-z 0-9 . _ -)", i + 1);
     return HD_OK;
 }
 
@@ -210,17 +209,15 @@ static hd_status check_headers(const site *s, hd_error *err)
         const char *name = s->headers[i].name;
         const char *value = s->headers[i].value ? s->headers[i].value : "";
         if (!site_is_token(name))
-            return hd_error_field(err, HD_INVALID,
-                                "headers", "'%s' is not a valid header name",
-                                name ? name : "");
+            return hd_error_field(err, HD_INVALID, "headers", "'%s' is not a valid header name",
+                                  name ? name : "");
         if (is_reserved_header(name))
-            return hd_error_field(err, HD_INVALID,
-                                "headers", "'%s' is set by hookdesk and cannot be overridden",
-                                name);
+            return hd_error_field(err, HD_INVALID, "headers",
+                                  "'%s' is set by hookdesk and cannot be overridden", name);
         if (!site_is_header_value(value))
-            return hd_error_field(err, HD_INVALID,
-                                "headers", "value of '%s' contains a line break or control character",
-                                name);
+            return hd_error_field(err, HD_INVALID, "headers",
+                                  "value of '%s' contains a line break or control character",
+                                  name);
     }
     return check_header_duplicates(s, err);
 }
@@ -235,12 +232,12 @@ hd_status site_validate(const site *s, hd_error *err)
     if ((unsigned)s->ctype > CONTENT_FORM)
         return hd_error_field(err, HD_INVALID, "content_type", "unknown value %d", (int)s->ctype);
     if (s->timeout_ms != 0 && (s->timeout_ms < 1 || s->timeout_ms > SITE_TIMEOUT_MAX_MS))
-        return hd_error_field(err, HD_INVALID,
-                            "timeout", "must be between 1ms and 10m (0 means the default)");
+        return hd_error_field(err, HD_INVALID, "timeout",
+                              "must be between 1ms and 10m (0 means the default)");
     if (s->max_in_flight < 0 || s->max_in_flight > SITE_MAX_IN_FLIGHT)
-        return hd_error_field(err, HD_INVALID,
-                            "max_in_flight", "must be between 1 and %d (0 means the default: "
-                            "half of delivery.concurrency)", SITE_MAX_IN_FLIGHT);
+        return hd_error_field(err, HD_INVALID, "max_in_flight",
+                              "must be between 1 and %d (0 means the default: "
+                              "half of delivery.concurrency)", SITE_MAX_IN_FLIGHT);
     if ((rc = check_headers(s, err)) != HD_OK)
         return rc;
     return auth_validate(s, err);

@@ -16,8 +16,8 @@
  * runs site_validate (pure: no key is read while typing); its error names
  * the field (err.field: "url", "auth.token_url") and the message is shown
  * under that field, once the operator has left it or tried to save.  Save
- * also probes the keys (site_probe_keys: the jwt RS256 PEM).  Saving goes through
- * store_site_add/update, which validate again, so nothing invalid is ever
+ * also probes the keys (site_probe_keys: the jwt RS256 PEM), then goes
+ * through store_site_add/update, which validate again, so nothing invalid is ever
  * stored whatever the form does.  A hidden field is never part of the site
  * (so it can never hold a message the operator cannot see).
  *
@@ -692,7 +692,8 @@ static void form_save(app *a, form_state *f)
     /* The keys are read only now (validation never reads them). */
     hd_status rc = site_probe_keys(&s, &err);
     if (rc == HD_OK)
-        rc = f->site_id ? store_site_update(a->st, &s, &err) : store_site_add(a->st, &s, NULL, &err);
+        rc = f->site_id ? store_site_update(a->st, &s, &err)
+                        : store_site_add(a->st, &s, NULL, &err);
     if (rc != HD_OK) {
         /* The store validates again and knows about duplicates. */
         hide_secret_header_name(f, &s, &err);
