@@ -1,5 +1,5 @@
-/* fuzz_site.c - site validation (site_validate, and auth_check behind it
- * for jwt, oauth2, aws, aws-s3) with every field from the input, then what
+/* fuzz_site.c - site validation (site_validate, and the kinds' checks of
+ * auth_kinds behind it) with every field from the input, then what
  * a valid site is used for: the request of an attempt (request_build), the
  * oauth2 token request, the S3 object key, masking (auth_extra_masked,
  * site_header_shown).
@@ -146,8 +146,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         (void)site_header_shown(&s.headers[k]);
     char *masked = auth_extra_masked(s.auth_extra);
     free(masked);
-    for (int k = 0; k < auth_extra_nkeys; k++) {
-        char *v = auth_extra_get(s.auth_extra, auth_extra_keys[k].name);
+    for (int k = 0; k < auth_nfields; k++) {
+        char *v = auth_extra_get(s.auth_extra, auth_fields[k].name);
         free(v);
     }
     (void)auth_extra_get_ms(s.auth_extra, "lifetime", 1000);

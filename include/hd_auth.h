@@ -1,15 +1,19 @@
-/* hd_auth.h - the authentication kinds of issue #4 (jwt, oauth2, aws,
- * aws-s3): their settings in site.auth_extra, their validation and the
- * pieces the request builder, the engine and the site test need.
+/* hd_auth.h - the authentication kinds of a trusted site, described once:
+ * the kinds table (auth_kinds: name, family, validation, key probe,
+ * request signing) and the fields table (auth_fields: every setting of
+ * every kind with its YAML key, CLI flag, form label and where the site
+ * keeps it).  The form, the CLI, YAML loading, export and the request
+ * builder loop over these tables instead of testing the kind.
  *
- * Where each setting lives (one table, auth_extra_keys, drives YAML, CLI
- * flags, export and masking):
- *   auth_user    oauth2 client_id; aws / aws-s3 access key id
- *   auth_secret  jwt HS256 shared secret; oauth2 client secret;
+ * Where a setting lives:
+ *   auth_user    basic user; oauth2 client_id; aws / aws-s3 access key id
+ *   auth_secret  basic password, bearer token, header value, hmac whsec_
+ *                key, jwt HS256 shared secret, oauth2 client secret,
  *                aws / aws-s3 secret access key
- *   auth_extra   a JSON object with the keys of auth_extra_keys below, e.g.
+ *   auth_header  header: the header name
+ *   auth_extra   a JSON object with the AS_EXTRA fields, e.g.
  *                {"alg":"RS256","key_file":"/etc/hd/jwt.pem",
- *                 "claims":{"iss":"hookdesk"},"lifetime_ms":300000}
+ *                 "claims":{"iss":"hookdesk"},"lifetime":300000}
  */
 #ifndef HD_AUTH_H
 #define HD_AUTH_H
@@ -23,26 +27,90 @@
 #include "hd_request.h"
 #include "hd_site.h"
 
-/* ---- auth_extra keys ---- */
+struct json_t;   /* jansson's; the kinds' checks get auth_extra parsed once */
 
-typedef enum auth_extra_type {
-    AX_STRING,               /* JSON string */
-    AX_DURATION,             /* JSON integer, milliseconds; "5m" in YAML and flags */
+/* ---- the kinds ---- */
+
+typedef struct auth_kind_ops {
+    const char *name;        /* in config, CLI, database and screens: "aws-s3" */
+    const char *family;      /* kinds of one family share their credentials: a
+                                change of kind within it keeps user, secret and
+                                header (aws -> aws-s3); NULL = a family of one */
+    const char *stand_in;    /* a well-formed secret, checked in place of a masked
+                                one ("********" in an export: the stored one stays) */
+    /* Every rule of the kind that needs no I/O (site_validate calls it
+     * after the shape of auth_extra is checked; extra is never NULL).
+     * check and sign get their own entry (its name for messages). */
+    hd_status (*check)(const struct auth_kind_ops *kind, const site *s, struct json_t *extra,
+                       hd_error *err);
+    /* What validation may not do: read and use the keys (the jwt RS256
+     * PEM), when the site is saved or tested.  NULL = nothing to probe. */
+    hd_status (*probe)(const site *s, hd_error *err);
+    /* Adds the kind's authentication to a request being built. */
+    hd_status (*sign)(const struct auth_kind_ops *kind, const site *s, const message *m,
+                      const request_context *ctx, http_request *r, hd_error *err);
+} auth_kind_ops;
+
+extern const auth_kind_ops auth_kinds[AUTH_KIND_COUNT];
+
+/* "none, basic, ..., aws-s3" (sep between the names) into buf. */
+void auth_kind_list(char *buf, size_t len, const char *sep);
+
+/* The one change of kind, used by the CLI (--auth) and the form: the
+ * values the new kind has no field for are dropped, user / secret /
+ * header are kept only within a family, settings of auth_extra only
+ * while the new kind has them.  Nothing happens when the kind is the same. */
+void auth_change_kind(site *s, auth_kind to);
+
+/* Checks the auth part of a site (site_validate's last step); pure. */
+hd_status auth_validate(const site *s, hd_error *err);
+/* Signs a request the way the site's kind says (request_build). */
+hd_status auth_sign(const site *s, const message *m, const request_context *ctx,
+                    http_request *r, hd_error *err);
+
+/* ---- the fields ---- */
+
+typedef enum auth_slot {
+    AS_USER,                 /* site.auth_user */
+    AS_SECRET,               /* site.auth_secret */
+    AS_HEADER,               /* site.auth_header */
+    AS_EXTRA                 /* the key `name` of the JSON object site.auth_extra */
+} auth_slot;
+
+typedef enum auth_field_type {
+    AX_STRING,               /* text (JSON string in auth_extra) */
+    AX_DURATION,             /* JSON integer, milliseconds; "5m" in YAML, flags, form */
     AX_MAP                   /* JSON object of strings (jwt claims) */
-} auth_extra_type;
+} auth_field_type;
 
-typedef struct auth_extra_key {
-    const char *name;        /* key in auth_extra and in the YAML auth: block */
-    auth_extra_type type;
-    bool secret;             /* masked in export, list and test output */
-    unsigned kinds;          /* bit (1u << auth_kind) for each kind it applies to */
+typedef struct auth_field {
+    const char *name;        /* key in the YAML auth: block (and in auth_extra) */
+    auth_slot slot;          /* where the site keeps it */
+    auth_field_type type;
+    bool secret;             /* masked in export, list, test output and the form */
+    unsigned kinds;          /* bit (1u << auth_kind) for each kind it belongs to */
     const char *flag;        /* `sites add/edit` option, without "--" */
-    const char *help;        /* one line for help texts */
-} auth_extra_key;
+    const char *label;       /* the form's label (15 columns) */
+    const char *help;        /* one line: CLI help, the form's hint */
+    const char *choices[3];  /* one of these values (the first is the default), or none */
+    const char *when_key;    /* only while the setting when_key ... */
+    const char *when_is;     /* ... is this value (NULL = no such rule) */
+    bool when_not;           /* ... or, when set, is not this value */
+    bool lead;               /* the form shows it right under Auth */
+} auth_field;
 
-extern const auth_extra_key auth_extra_keys[];
-extern const int auth_extra_nkeys;
-const auth_extra_key *auth_extra_key_find(const char *name);
+extern const auth_field auth_fields[];
+extern const int auth_nfields;
+
+/* The AS_EXTRA field called name, or NULL. */
+const auth_field *auth_field_find(const char *name);
+/* Kind k's field kept in slot (user, secret, header), or NULL. */
+const auth_field *auth_field_of(auth_kind k, auth_slot slot);
+/* Whether f is a field of kind k while its when_key setting reads
+ * when_value (NULL = not set: the default, choices[0] of that setting). */
+bool auth_field_active(const auth_field *f, auth_kind k, const char *when_value);
+
+/* ---- auth_extra (auth_extra.c) ---- */
 
 /* Reading auth_extra (NULL or "" = no settings).  Returned strings are
  * malloc'd; NULL when absent. */
@@ -62,13 +130,6 @@ char *auth_extra_masked(const char *extra);
  * export made without --show-secrets).  Returns false when a masked key has
  * no stored value to keep. */
 bool auth_extra_unmask(char **in, const char *old);
-
-/* Validation of the kinds of this header (called by site_validate).  The
- * message names the field: "auth.alg: unknown algorithm 'HS512' (HS256, RS256)". */
-hd_status auth_check(const site *s, hd_error *err);
-/* The URL rules of a site's url (http/https, host, no credentials...) for
- * another URL field; messages start with "field: ".  (site.c) */
-hd_status auth_check_url(const char *field, const char *url, hd_error *err);
 
 /* ---- jwt (auth_jwt.c) ---- */
 

@@ -14,6 +14,7 @@
 #include "hd_breaker.h"
 #include "hd_error.h"
 #include "hd_site.h"
+#include "hd_util.h"
 
 /* Room for network.proxy, NUL included. */
 #define HD_PROXY_MAX 512
@@ -97,5 +98,12 @@ hd_status config_load_env(config *c, const char *path, config_env env, hd_error 
 hd_status config_expand_env(const char *in, char **out, hd_error *err);
 /* The same under a rule: CONFIG_ENV_REFUSE fails on the first ${VAR}. */
 hd_status config_expand_env_mode(const char *in, config_env env, char **out, hd_error *err);
+
+/* The `sites:` list of a config file holding these sites, as YAML text
+ * that config_load reads back to the same sites (config_export.c; libyaml's
+ * emitter).  Secrets (auth secret, secret auth settings, masked headers)
+ * read "********" unless show_secrets.  Appended to out. */
+hd_status config_export_sites(const site *sites, int n, bool show_secrets, hd_buf *out,
+                              hd_error *err);
 
 #endif

@@ -33,6 +33,9 @@ typedef enum hd_status {
 
 typedef struct hd_error {
     hd_status code;     /* what kind of failure; HD_OK when none */
+    char field[64];     /* the input field it is about ("url", "auth.region",
+                           "auth_secret"), "" when none: where a front-end
+                           shows the message, never parsed back from msg */
     char msg[1024];     /* "where: what: why", one line, no trailing newline */
 } hd_error;
 
@@ -40,6 +43,11 @@ typedef struct hd_error {
  * err may be NULL (the message is then dropped). */
 hd_status hd_error_set(hd_error *err, hd_status code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* A validation error about one field: sets err->field and writes the
+ * message as "field: " + the text, so that it reads the same everywhere. */
+hd_status hd_error_field(hd_error *err, hd_status code, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 /* Prefix an existing message with more context ("sites add: " + msg). */
 hd_status hd_error_prefix(hd_error *err, const char *fmt, ...)

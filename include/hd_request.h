@@ -7,6 +7,7 @@
 #ifndef HD_REQUEST_H
 #define HD_REQUEST_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "hd_error.h"
@@ -36,6 +37,17 @@ typedef struct request_context {
 hd_status request_build(const site *s, const message *m, const request_context *ctx,
                         http_request *out, hd_error *err);
 void request_free(http_request *r);
+
+/* Building blocks (http_request.c), for request_build and the auth kinds. */
+/* Appends "name: value" to headers and "name: masked_value" to headers_masked. */
+void request_add_header(http_request *r, const char *name, const char *value,
+                        const char *masked_value);
+/* A header name is a token; a value must not be able to start a new header. */
+bool request_header_name_ok(const char *s);
+bool request_header_value_ok(const char *s);
+/* base + "/" + path without doubled slashes; a copy of base when path is
+ * empty.  malloc'd. */
+char *request_join_url(const char *base, const char *path);
 /* The masked headers as "Name: value\n" lines (stored with each attempt). */
 char *request_headers_text(const http_request *r);
 

@@ -13,27 +13,22 @@
 
 #include "hd_error.h"
 
-/* Authentication kinds.  Columns: enum suffix, name in config/CLI/DB,
- * implemented yet (later kinds arrive with issue #4 and are refused with a
- * clear message until then). */
-#define HD_AUTH_KIND_LIST(_)          \
-    _(NONE,   "none",   true)         \
-    _(BASIC,  "basic",  true)         \
-    _(BEARER, "bearer", true)         \
-    _(HEADER, "header", true)         \
-    _(HMAC,   "hmac",   true)         \
-    _(JWT,    "jwt",    true)         \
-    _(OAUTH2, "oauth2", true)         \
-    _(AWS,    "aws",    true)         \
-    _(AWS_S3, "aws-s3", true)
-
+/* Authentication kinds.  Everything else about them (name, fields,
+ * validation, signing) is the table of hd_auth.h, indexed by this enum. */
 typedef enum auth_kind {
-#define HD_AUTH_ENUM(id, name, ready) AUTH_##id,
-    HD_AUTH_KIND_LIST(HD_AUTH_ENUM)
-#undef HD_AUTH_ENUM
+    AUTH_NONE,
+    AUTH_BASIC,
+    AUTH_BEARER,
+    AUTH_HEADER,
+    AUTH_HMAC,
+    AUTH_JWT,
+    AUTH_OAUTH2,
+    AUTH_AWS,
+    AUTH_AWS_S3,
     AUTH_KIND_COUNT
 } auth_kind;
 
+/* The kind's name ("aws-s3"; "unknown" out of range) and back (any case). */
 const char *auth_kind_name(auth_kind k);
 bool auth_kind_parse(const char *name, auth_kind *out);
 bool auth_kind_supported(auth_kind k);
@@ -88,9 +83,23 @@ void site_add_header(site *s, const char *name, const char *value);
 /* The same, marked secret or not. */
 void site_add_header_secret(site *s, const char *name, const char *value, bool secret);
 
-/* Check every field.  On failure err->msg names the field:
+/* Check every field, without I/O (the console runs it on every key).  On
+ * failure err->field is the field and err->msg starts with it:
  * "url: must start with http:// or https://". */
 hd_status site_validate(const site *s, hd_error *err);
+/* What site_validate may not do: read and try the keys the site names
+ * (jwt RS256: the PEM file or variable).  Called where a site is saved
+ * or tested: `sites add/edit`, the form's Save, config load and import. */
+hd_status site_probe_keys(const site *s, hd_error *err);
+
+/* Rules shared by site and auth validation (site_rules.c). */
+/* The rules of a site's url (http/https, a host, no credentials or
+ * fragment), for any URL field; the error names `field`. */
+hd_status site_check_url(const char *field, const char *url, hd_error *err);
+/* An RFC 7230 token: a valid header name. */
+bool site_is_token(const char *s);
+/* No CR, LF or other control character but HTAB: cannot split a request. */
+bool site_is_header_value(const char *s);
 
 /* The effective max_in_flight of s for an engine of `concurrency` slots. */
 int site_max_in_flight(const site *s, int concurrency);

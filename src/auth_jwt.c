@@ -12,10 +12,11 @@
  * which swallowed typed input in `sites add` and stopped `serve` for good.
  * The key is read with a callback that refuses (and notes that it was
  * asked), so an encrypted key is an error naming the field: at `sites add`
- * / `sites edit` / import (validation signs once) and, if the file is
- * replaced later, as the attempt's error at delivery.
+ * / `sites edit` / import / the form's Save (site_probe_keys signs once;
+ * validation itself never reads the key) and, if the file is replaced
+ * later, as the attempt's error at delivery.
  */
-#include "hd_auth.h"
+#include "auth_internal.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -75,7 +76,7 @@ static EVP_PKEY *load_key(const char *key_file, const char *key_env, hd_error *e
     if (key_file) {
         FILE *f = fopen(key_file, "rb");
         if (!f) {
-            hd_error_set(err, HD_INVALID, "%s: cannot read %s: %s", field, key_file,
+            hd_error_field(err, HD_INVALID, field, "cannot read %s: %s", key_file,
                          strerror(errno));
             return NULL;
         }
@@ -87,7 +88,7 @@ static EVP_PKEY *load_key(const char *key_file, const char *key_env, hd_error *e
         fclose(f);
         explicit_bzero(chunk, sizeof chunk);
         if (read_errno) {
-            hd_error_set(err, HD_INVALID, "%s: cannot read %s: %s", field, key_file,
+            hd_error_field(err, HD_INVALID, field, "cannot read %s: %s", key_file,
                          strerror(read_errno));
             if (text.data)
                 explicit_bzero(text.data, text.len);
@@ -97,7 +98,7 @@ static EVP_PKEY *load_key(const char *key_file, const char *key_env, hd_error *e
     } else {
         const char *v = getenv(key_env);
         if (!v) {
-            hd_error_set(err, HD_INVALID, "%s: environment variable %s is not set", field,
+            hd_error_field(err, HD_INVALID, field, "environment variable %s is not set",
                          key_env);
             return NULL;
         }
@@ -113,20 +114,19 @@ static EVP_PKEY *load_key(const char *key_file, const char *key_env, hd_error *e
     hd_buf_free(&text);
     ERR_clear_error();
     if (!key && (encrypted || asked)) {
-        hd_error_set(err, HD_INVALID,
-                     "%s: the key in %s is encrypted (passphrase-protected); hookdesk needs an "
-                     "unencrypted PEM key (openssl pkey -in KEY -out PLAIN.pem)",
-                     field, name);
+        hd_error_field(err, HD_INVALID, field,
+                       "the key in %s is encrypted (passphrase-protected); hookdesk needs an "
+                       "unencrypted PEM key (openssl pkey -in KEY -out PLAIN.pem)", name);
         return NULL;
     }
     if (!key) {
-        hd_error_set(err, HD_INVALID, "%s: %s does not hold a PEM private key", field, name);
+        hd_error_field(err, HD_INVALID, field, "%s does not hold a PEM private key", name);
         return NULL;
     }
     if (EVP_PKEY_base_id(key) != EVP_PKEY_RSA) {
         EVP_PKEY_free(key);
-        hd_error_set(err, HD_INVALID, "%s: the key in %s is not an RSA key (RS256 needs one)",
-                     field, name);
+        hd_error_field(err, HD_INVALID, field, "the key in %s is not an RSA key (RS256 needs one)",
+                       name);
         return NULL;
     }
     return key;
@@ -171,7 +171,7 @@ char *auth_jwt_token(const site *s, int64_t now_ms, hd_error *err)
     char *alg = auth_extra_get(s->auth_extra, "alg");
     bool rs = alg && strcmp(alg, "RS256") == 0;
     if (alg && !rs && strcmp(alg, "HS256") != 0) {
-        hd_error_set(err, HD_INVALID, "auth.alg: unknown algorithm '%s' (HS256, RS256)", alg);
+        hd_error_field(err, HD_INVALID, "auth.alg", "unknown algorithm '%s' (HS256, RS256)", alg);
         free(alg);
         return NULL;
     }
@@ -216,8 +216,8 @@ char *auth_jwt_token(const site *s, int64_t now_ms, hd_error *err)
         char *key_env = auth_extra_get(s->auth_extra, "key_env");
         hd_status st = HD_OK;
         if (!key_file && !key_env)
-            st = hd_error_set(err, HD_INVALID,
-                              "auth.key_file: RS256 needs key_file or key_env (a PEM private key)");
+            st = hd_error_field(err, HD_INVALID, "auth.key_file",
+                                "RS256 needs key_file or key_env (a PEM private key)");
         else
             st = sign_rs256(key_file, key_env, input, &sig, &siglen, err);
         free(key_file);
@@ -229,7 +229,8 @@ char *auth_jwt_token(const site *s, int64_t now_ms, hd_error *err)
     } else {
         const char *secret = s->auth_secret ? s->auth_secret : "";
         if (!*secret) {
-            hd_error_set(err, HD_INVALID, "auth_secret: a shared secret is required for jwt HS256");
+            hd_error_field(err, HD_INVALID, "auth_secret",
+                           "a shared secret is required for jwt HS256");
             free(input);
             return NULL;
         }
@@ -248,4 +249,80 @@ char *auth_jwt_token(const site *s, int64_t now_ms, hd_error *err)
     free(s64);
     free(input);
     return token;
+}
+
+/* ---- the kind's entry in the table (auth_kinds.c) ---- */
+
+hd_status auth_jwt_check(const auth_kind_ops *kind, const site *s, json_t *o,
+                          hd_error *err)
+{
+    (void)kind;
+    const char *alg = auth_json_str(o, "alg");
+    const char *key_file = auth_json_str(o, "key_file");
+    const char *key_env = auth_json_str(o, "key_env");
+    bool secret = s->auth_secret && *s->auth_secret;
+    if (!alg || strcmp(alg, "HS256") == 0) {
+        if (!secret)
+            return hd_error_field(err, HD_INVALID, "auth_secret",
+                                  "a shared secret is required for jwt HS256");
+        if (key_file || key_env)
+            return hd_error_field(err, HD_INVALID, key_file ? "auth.key_file" : "auth.key_env",
+                                  "only used with alg RS256");
+    } else if (strcmp(alg, "RS256") == 0) {
+        if (!key_file && !key_env)
+            return hd_error_field(err, HD_INVALID, "auth.key_file",
+                                  "RS256 needs key_file or key_env (a PEM private key)");
+        if (key_file && key_env)
+            return hd_error_field(err, HD_INVALID, "auth.key_env",
+                                  "give key_file or key_env, not both");
+        if (secret)
+            return hd_error_field(err, HD_INVALID, "auth_secret",
+                                  "not used with jwt RS256 (the key is key_file or key_env)");
+    } else {
+        return hd_error_field(err, HD_INVALID, "auth.alg",
+                              "unknown algorithm '%s' (HS256, RS256)", alg);
+    }
+    json_t *claims = json_object_get(o, "claims");
+    if (json_object_get(claims, "iat") || json_object_get(claims, "exp"))
+        return hd_error_field(err, HD_INVALID, "auth.claims",
+                              "iat and exp are set by hookdesk (see lifetime)");
+    json_t *life = json_object_get(o, "lifetime");
+    json_int_t ms = json_is_integer(life) ? json_integer_value(life) : AUTH_JWT_DEFAULT_LIFETIME_MS;
+    if (ms < 1000 || ms > 24LL * 3600 * 1000)
+        return hd_error_field(err, HD_INVALID, "auth.lifetime", "must be between 1s and 24h");
+    return HD_OK;
+}
+
+/* Signing once proves that the key file or variable holds a usable key;
+ * HS256 needs nothing beyond validation. */
+hd_status auth_jwt_probe(const site *s, hd_error *err)
+{
+    char *alg = auth_extra_get(s->auth_extra, "alg");
+    bool rs = alg && strcmp(alg, "RS256") == 0;
+    free(alg);
+    if (!rs)
+        return HD_OK;
+    char *tok = auth_jwt_token(s, hd_now_ms(), err);
+    if (!tok)
+        return err ? err->code : HD_INVALID;
+    explicit_bzero(tok, strlen(tok));
+    free(tok);
+    return HD_OK;
+}
+
+hd_status auth_jwt_sign(const auth_kind_ops *kind, const site *s, const message *m,
+                         const request_context *ctx, http_request *r, hd_error *err)
+{
+    (void)kind, (void)m;
+    /* A fresh token per attempt: iat/exp always current. */
+    char *tok = auth_jwt_token(s, ctx->now_ms, err);
+    if (!tok)
+        return err ? err->code : HD_INVALID;
+    char *value = hd_xasprintf("Bearer %s", tok);
+    request_add_header(r, "Authorization", value, "Bearer " AUTH_MASK);
+    explicit_bzero(value, strlen(value));
+    explicit_bzero(tok, strlen(tok));
+    free(value);
+    free(tok);
+    return HD_OK;
 }

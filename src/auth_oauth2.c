@@ -7,7 +7,7 @@
  * obeys the same rules as a delivery: private-address guard, no redirects,
  * TLS verified.
  */
-#include "hd_auth.h"
+#include "auth_internal.h"
 
 #include <ctype.h>
 #include <inttypes.h>
@@ -22,7 +22,6 @@
 #include "hd_sanitize.h"
 #include "hd_util.h"
 
-#define MASK "********"
 #define DEFAULT_EXPIRES_MS (5 * 60 * 1000)   /* answer without a usable expires_in */
 /* expires_in comes from the token endpoint, a stranger: whatever it says
  * (a number, a quoted number, 1e300, "99999999999999999999", 0.2) the
@@ -30,16 +29,6 @@
  * every message fetch a token of its own. */
 #define MIN_EXPIRES_MS 1000LL                 /* 1 s */
 #define MAX_EXPIRES_MS (24LL * 3600 * 1000)   /* 1 day */
-
-static void add_header(http_request *r, const char *name, const char *value, const char *masked)
-{
-    r->headers = hd_xrealloc(r->headers, sizeof *r->headers * (size_t)(r->nheaders + 1));
-    r->headers_masked =
-        hd_xrealloc(r->headers_masked, sizeof *r->headers_masked * (size_t)(r->nheaders + 1));
-    r->headers[r->nheaders] = hd_xasprintf("%s: %s", name, value);
-    r->headers_masked[r->nheaders] = hd_xasprintf("%s: %s", name, masked);
-    r->nheaders++;
-}
 
 /* application/x-www-form-urlencoded (RFC 6749 appendix B). */
 static void form_escape(hd_buf *b, const char *s)
@@ -92,7 +81,7 @@ hd_status auth_oauth2_token_request(const site *s, const char *user_agent, http_
     memset(out, 0, sizeof *out);
     char *url = auth_extra_get(s->auth_extra, "token_url");
     if (!url)
-        return hd_error_set(err, HD_INVALID, "auth.token_url: is required for oauth2");
+        return hd_error_field(err, HD_INVALID, "auth.token_url", "is required for oauth2");
     char *scope = auth_extra_get(s->auth_extra, "scope");
     char *aud = auth_extra_get(s->auth_extra, "audience");
     char *ca = auth_extra_get(s->auth_extra, "client_auth");
@@ -111,11 +100,11 @@ hd_status auth_oauth2_token_request(const site *s, const char *user_agent, http_
         form_pair(&out->body, "client_id", id);
         form_pair(&out->body, "client_secret", secret);
     }
-    add_header(out, "Content-Type", "application/x-www-form-urlencoded",
+    request_add_header(out, "Content-Type", "application/x-www-form-urlencoded",
                "application/x-www-form-urlencoded");
-    add_header(out, "Accept", "application/json", "application/json");
+    request_add_header(out, "Accept", "application/json", "application/json");
     const char *ua = user_agent && *user_agent ? user_agent : "hookdesk/" HOOKDESK_VERSION;
-    add_header(out, "User-Agent", ua, ua);
+    request_add_header(out, "User-Agent", ua, ua);
     if (!in_body) {
         /* RFC 6749 §2.3.1: both parts form-encoded before Basic. */
         hd_buf pair = {0};
@@ -124,7 +113,7 @@ hd_status auth_oauth2_token_request(const site *s, const char *user_agent, http_
         form_escape(&pair, secret);
         char *b64 = base64_encode((const unsigned char *)pair.data, pair.len);
         char *value = hd_xasprintf("Basic %s", b64);
-        add_header(out, "Authorization", value, "Basic " MASK);
+        request_add_header(out, "Authorization", value, "Basic " AUTH_MASK);
         explicit_bzero(pair.data, pair.len);
         explicit_bzero(value, strlen(value));
         hd_buf_free(&pair);
@@ -261,4 +250,46 @@ bool auth_oauth2_parse(const char *token_url, int response_code, const char *tra
     *expires_in_ms = expires_of(o);
     json_decref(o);
     return true;
+}
+
+/* ---- the kind's entry in the table (auth_kinds.c) ---- */
+
+hd_status auth_oauth2_check(const auth_kind_ops *kind, const site *s, json_t *o,
+                          hd_error *err)
+{
+    (void)kind;
+    const char *url = auth_json_str(o, "token_url");
+    if (!url || !*url)
+        return hd_error_field(err, HD_INVALID, "auth.token_url", "is required for oauth2");
+    hd_status st = site_check_url("auth.token_url", url, err);
+    if (st != HD_OK)
+        return st;
+    if (!s->auth_user || !*s->auth_user)
+        return hd_error_field(err, HD_INVALID, "auth_user", "a client_id is required for oauth2");
+    if (auth_has_control(s->auth_user))
+        return hd_error_field(err, HD_INVALID, "auth_user", "contains a control character");
+    if (!s->auth_secret || !*s->auth_secret)
+        return hd_error_field(err, HD_INVALID, "auth_secret",
+                              "a client_secret is required for oauth2");
+    const char *ca = auth_json_str(o, "client_auth");
+    if (ca && strcmp(ca, "basic") != 0 && strcmp(ca, "body") != 0)
+        return hd_error_field(err, HD_INVALID, "auth.client_auth",
+                              "must be basic or body, not '%s'", ca);
+    return HD_OK;
+}
+
+/* The token the caller fetched (engine, site test) as a Bearer. */
+hd_status auth_oauth2_sign(const auth_kind_ops *kind, const site *s, const message *m,
+                         const request_context *ctx, http_request *r, hd_error *err)
+{
+    (void)kind, (void)s, (void)m;
+    if (!ctx->oauth2_token || !*ctx->oauth2_token)
+        return hd_error_set(err, HD_INVALID, "oauth2: no access token (the token endpoint "
+                                             "was not asked)");
+    if (!request_header_value_ok(ctx->oauth2_token))
+        return hd_error_set(err, HD_INVALID, "oauth2: the access token contains a line break");
+    char *value = hd_xasprintf("Bearer %s", ctx->oauth2_token);
+    request_add_header(r, "Authorization", value, "Bearer " AUTH_MASK);
+    free(value);
+    return HD_OK;
 }

@@ -740,46 +740,38 @@ typedef struct site_marks {
     const yaml_node_t *map, *name, *url, *content_type, *timeout, *enabled, *headers;
     const yaml_node_t *max_in_flight;
     const yaml_node_t *auth, *kind, *user, *secret, *header;
-    const yaml_node_t *extra[32];   /* auth_extra_keys[i]'s value node */
+    const yaml_node_t *extra[64];   /* auth_fields[i]'s value node */
 } site_marks;
 
-static const yaml_node_t *mark_for_field(const site_marks *m, const char *msg)
+/* The node of the field an error is about (err->field), else the auth
+ * block for an auth field given nowhere, else the site. */
+static const yaml_node_t *mark_for_field(const site_marks *m, const hd_error *e)
 {
     static const struct {
-        const char *prefix;
+        const char *field;
         size_t offset;
     } fields[] = {
-        { "name:", offsetof(site_marks, name) },
-        { "url:", offsetof(site_marks, url) },
-        { "content_type:", offsetof(site_marks, content_type) },
-        { "timeout:", offsetof(site_marks, timeout) },
-        { "max_in_flight:", offsetof(site_marks, max_in_flight) },
-        { "headers:", offsetof(site_marks, headers) },
-        { "auth:", offsetof(site_marks, kind) },
-        { "auth_user:", offsetof(site_marks, user) },
-        { "auth_secret:", offsetof(site_marks, secret) },
-        { "auth_header:", offsetof(site_marks, header) },
+        { "name", offsetof(site_marks, name) },
+        { "url", offsetof(site_marks, url) },
+        { "content_type", offsetof(site_marks, content_type) },
+        { "timeout", offsetof(site_marks, timeout) },
+        { "max_in_flight", offsetof(site_marks, max_in_flight) },
+        { "headers", offsetof(site_marks, headers) },
+        { "auth", offsetof(site_marks, kind) },
+        { "auth_user", offsetof(site_marks, user) },
+        { "auth_secret", offsetof(site_marks, secret) },
+        { "auth_header", offsetof(site_marks, header) },
     };
-    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
-        if (strncmp(msg, fields[i].prefix, strlen(fields[i].prefix)) == 0) {
-            const yaml_node_t *n =
-                *(const yaml_node_t *const *)(const void *)((const char *)m + fields[i].offset);
-            if (n)
-                return n;
-            break;
-        }
-    }
-    /* "auth.bucket: ..." -> the bucket value. */
-    for (int i = 0; i < auth_extra_nkeys && i < 32; i++) {
-        size_t n = strlen(auth_extra_keys[i].name);
-        if (strncmp(msg, "auth.", 5) == 0 && strncmp(msg + 5, auth_extra_keys[i].name, n) == 0 &&
-            (msg[5 + n] == ':' || msg[5 + n] == '.') && m->extra[i])
-            return m->extra[i];
-    }
-    /* A missing field: point at the auth block or the site itself. */
-    if (strncmp(msg, "auth", 4) == 0 && m->auth)
-        return m->auth;
-    return m->map;
+    const yaml_node_t *n = NULL;
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0] && !n; i++)
+        if (strcmp(e->field, fields[i].field) == 0)
+            n = *(const yaml_node_t *const *)(const void *)((const char *)m + fields[i].offset);
+    const auth_field *f = strncmp(e->field, "auth.", 5) == 0 ? auth_field_find(e->field + 5) : NULL;
+    if (!n && f && f - auth_fields < 64)
+        n = m->extra[f - auth_fields];
+    if (!n && strncmp(e->field, "auth", 4) == 0)
+        n = m->auth;
+    return n ? n : m->map;
 }
 
 /* auth.claims into s->auth_extra's "claims" object, built in one piece
@@ -826,11 +818,12 @@ static hd_status load_claims(loader *L, yaml_node_t *v, const char *kw, site *s)
     return HD_OK;
 }
 
-/* A kind-specific setting (hd_auth.h's table) into s->auth_extra. */
+/* A kind-specific setting (an AS_EXTRA field of hd_auth.h) into s->auth_extra. */
 static hd_status load_auth_extra(loader *L, yaml_node_t *v, const char *kw,
-                                 const auth_extra_key *spec, site *s, site_marks *m)
+                                 const auth_field *spec, site *s, site_marks *m)
 {
-    m->extra[spec - auth_extra_keys] = v;
+    if (spec - auth_fields < 64)
+        m->extra[spec - auth_fields] = v;
     hd_status rc;
     char *val = NULL;
     if (spec->type == AX_MAP)
@@ -853,6 +846,73 @@ static hd_status load_auth_extra(loader *L, yaml_node_t *v, const char *kw,
     return HD_OK;
 }
 
+/* "user, client_id, access_key": the YAML keys of one slot, each once. */
+static void slot_keys(auth_slot slot, char *buf, size_t len)
+{
+    size_t at = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < auth_nfields && at < len; i++) {
+        const auth_field *f = &auth_fields[i];
+        bool seen = false;
+        for (int k = 0; k < i && !seen; k++)
+            seen = auth_fields[k].slot == slot && strcmp(auth_fields[k].name, f->name) == 0;
+        if (f->slot == slot && !seen)
+            at += (size_t)snprintf(buf + at, len - at, "%s%s", at ? ", " : "", f->name);
+    }
+}
+
+/* The YAML key of a user, secret or header field (any kind's: the key
+ * names the slot, the kind says what it means), or NULL. */
+static const auth_field *slot_field(const char *key)
+{
+    for (int i = 0; i < auth_nfields; i++)
+        if (auth_fields[i].slot != AS_EXTRA && strcmp(auth_fields[i].name, key) == 0)
+            return &auth_fields[i];
+    return NULL;
+}
+
+static hd_status load_auth_kind(loader *L, yaml_node_t *v, const char *kw, site *s,
+                                site_marks *m)
+{
+    char *val = NULL;
+    hd_status rc = scalar_value(L, v, kw, &val);
+    if (rc != HD_OK)
+        return rc;
+    if (!auth_kind_parse(val, &s->auth)) {
+        char kinds[160];
+        auth_kind_list(kinds, sizeof kinds, ", ");
+        rc = fail_at(L, v, "%s: unknown kind '%s' (%s)", kw, val, kinds);
+    }
+    free(val);
+    m->kind = v;
+    return rc;
+}
+
+/* user / client_id / access_key, password / token / ..., header. */
+static hd_status load_auth_slot(loader *L, yaml_node_t *k, yaml_node_t *v, const char *kw,
+                                const char *what, const auth_field *f, site *s, site_marks *m)
+{
+    const yaml_node_t **mark = f->slot == AS_USER     ? &m->user
+                               : f->slot == AS_SECRET ? &m->secret
+                                                      : &m->header;
+    char **dst = f->slot == AS_USER     ? &s->auth_user
+                 : f->slot == AS_SECRET ? &s->auth_secret
+                                        : &s->auth_header;
+    if (*mark && f->slot != AS_HEADER) {
+        char keys[160];
+        slot_keys(f->slot, keys, sizeof keys);
+        return fail_at(L, k, "%s: give only one of %s", what, keys);
+    }
+    char *val = NULL;
+    hd_status rc = scalar_value(L, v, kw, &val);
+    if (rc != HD_OK)
+        return rc;
+    free(*dst);
+    *dst = val;
+    *mark = v;
+    return HD_OK;
+}
+
 static hd_status load_auth(loader *L, yaml_node_t *node, const char *where, site *s,
                            site_marks *m)
 {
@@ -869,51 +929,17 @@ static hd_status load_auth(loader *L, yaml_node_t *node, const char *where, site
         const char *key = KEY(k);
         char kw[160];
         snprintf(kw, sizeof kw, "%s.%s", what, key);
-        char *val = NULL;
-        if (strcmp(key, "kind") == 0) {
-            if ((rc = scalar_value(L, v, kw, &val)) != HD_OK)
-                return rc;
-            if (!auth_kind_parse(val, &s->auth)) {
-                rc = fail_at(L, v,
-                             "%s: unknown kind '%s' (none, basic, bearer, header, hmac, jwt, "
-                             "oauth2, aws, aws-s3)", kw, val);
-                free(val);
-                return rc;
-            }
-            free(val);
-            m->kind = v;
-        } else if (strcmp(key, "user") == 0 || strcmp(key, "client_id") == 0 ||
-                   strcmp(key, "access_key") == 0) {
-            if (m->user)
-                return fail_at(L, k, "%s: give only one of user, client_id, access_key", what);
-            if ((rc = scalar_value(L, v, kw, &val)) != HD_OK)
-                return rc;
-            free(s->auth_user);
-            s->auth_user = val;
-            m->user = v;
-        } else if (strcmp(key, "header") == 0) {
-            if ((rc = scalar_value(L, v, kw, &val)) != HD_OK)
-                return rc;
-            free(s->auth_header);
-            s->auth_header = val;
-            m->header = v;
-        } else if (strcmp(key, "password") == 0 || strcmp(key, "token") == 0 ||
-                   strcmp(key, "secret") == 0 || strcmp(key, "value") == 0 ||
-                   strcmp(key, "client_secret") == 0 || strcmp(key, "secret_key") == 0) {
-            if (m->secret)
-                return fail_at(L, k,
-                               "%s: give only one of password, token, secret, value, "
-                               "client_secret, secret_key", what);
-            if ((rc = scalar_value(L, v, kw, &val)) != HD_OK)
-                return rc;
-            s->auth_secret = val;
-            m->secret = v;
-        } else if (auth_extra_key_find(key)) {
-            if ((rc = load_auth_extra(L, v, kw, auth_extra_key_find(key), s, m)) != HD_OK)
-                return rc;
-        } else {
-            return fail_at(L, k, "unknown key '%s' in %s", key, what);
-        }
+        const auth_field *f;
+        if (strcmp(key, "kind") == 0)
+            rc = load_auth_kind(L, v, kw, s, m);
+        else if ((f = slot_field(key)) != NULL)
+            rc = load_auth_slot(L, k, v, kw, what, f, s, m);
+        else if ((f = auth_field_find(key)) != NULL)
+            rc = load_auth_extra(L, v, kw, f, s, m);
+        else
+            rc = fail_at(L, k, "unknown key '%s' in %s", key, what);
+        if (rc != HD_OK)
+            return rc;
     }
     return HD_OK;
 }
@@ -996,25 +1022,38 @@ static hd_status load_headers(loader *L, yaml_node_t *node, const char *where, s
  * export` writes without --show-secrets) stands for "keep the stored one":
  * it is checked as if a well-formed secret were there, and the store, which
  * validates again on every write, sees the real one.  `sites import`
- * depends on this to round-trip an export. */
+ * depends on this to round-trip an export.  Loading is where a config's
+ * sites are saved (seeded, imported), so the keys are probed here too. */
 static hd_status validate_site(const site *s, hd_error *err)
 {
     char *extra = NULL;
     bool masked_extra = s->auth_extra && strstr(s->auth_extra, "\"********\"");
     bool masked = s->auth_secret && strcmp(s->auth_secret, site_mask("x")) == 0;
-    if (!masked && !masked_extra)
-        return site_validate(s, err);
+    if (!masked && !masked_extra) {
+        hd_status rc = site_validate(s, err);
+        return rc == HD_OK ? site_probe_keys(s, err) : rc;
+    }
     site probe = *s;
+    char *stand_in = hd_xstrdup(auth_kinds[s->auth].stand_in);
     if (masked)
-        probe.auth_secret = (char *)(s->auth == AUTH_HMAC ? "whsec_AAAAAAAAAAAAAAAAAAAAAAAA"
-                                                          : "masked");
+        probe.auth_secret = stand_in;
     if (masked_extra) {
-        /* A masked session token: check the rest with a stand-in. */
+        /* A masked secret setting (a session token): a stand-in for each. */
+        json_t *stand_ins = json_object();
+        for (int i = 0; i < auth_nfields; i++)
+            if (auth_fields[i].slot == AS_EXTRA && auth_fields[i].secret)
+                json_object_set_new(stand_ins, auth_fields[i].name, json_string("masked"));
+        char *old = json_dumps(stand_ins, JSON_COMPACT);
+        json_decref(stand_ins);
         extra = hd_xstrdup(s->auth_extra);
-        auth_extra_unmask(&extra, "{\"session_token\":\"masked\"}");
+        auth_extra_unmask(&extra, old);
+        free(old);
         probe.auth_extra = extra;
     }
     hd_status rc = site_validate(&probe, err);
+    if (rc == HD_OK)
+        rc = site_probe_keys(&probe, err);
+    free(stand_in);
     free(extra);
     return rc;
 }
@@ -1116,10 +1155,10 @@ static hd_status load_site(loader *L, yaml_node_t *node, int index, site *s)
         if (rc != HD_OK)
             return rc;
     }
-    hd_error e;
+    hd_error e = { 0 };
     if (validate_site(s, &e) != HD_OK) {
-        const yaml_node_t *at = mark_for_field(&m, e.msg);
-        if (s->name && *s->name && strncmp(e.msg, "name:", 5) != 0)
+        const yaml_node_t *at = mark_for_field(&m, &e);
+        if (s->name && *s->name && strcmp(e.field, "name") != 0)
             return fail_at(L, at, "site '%s': %s", s->name, e.msg);
         return fail_at(L, at, "%s: %s", where, e.msg);
     }

@@ -22,6 +22,23 @@ hd_status hd_error_set(hd_error *err, hd_status code, const char *fmt, ...)
         vsnprintf(err->msg, sizeof err->msg, fmt, ap);
         va_end(ap);
         err->code = code;
+        err->field[0] = '\0';
+    }
+    return code;
+}
+
+hd_status hd_error_field(hd_error *err, hd_status code, const char *field, const char *fmt, ...)
+{
+    if (err) {
+        /* "field: " then the text; truncation keeps it one line. */
+        int n = snprintf(err->msg, sizeof err->msg, "%s: ", field);
+        size_t at = n > 0 && (size_t)n < sizeof err->msg ? (size_t)n : 0;
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err->msg + at, sizeof err->msg - at, fmt, ap);
+        va_end(ap);
+        snprintf(err->field, sizeof err->field, "%s", field);
+        err->code = code;
     }
     return code;
 }
@@ -51,6 +68,7 @@ void hd_error_clear(hd_error *err)
 {
     if (err) {
         err->code = HD_OK;
+        err->field[0] = '\0';
         err->msg[0] = '\0';
     }
 }

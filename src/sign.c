@@ -1,4 +1,5 @@
-/* sign.c - base64 and Standard Webhooks signatures (HMAC-SHA256 via OpenSSL).
+/* sign.c - base64 (libcrypto's EVP_EncodeBlock / EVP_DecodeBlock) and
+ * Standard Webhooks signatures (HMAC-SHA256 via OpenSSL).
  *
  * The signed content is "msg_id.timestamp.body"; the key is the base64 part
  * of a "whsec_..." secret.  See https://www.standardwebhooks.com/ .
@@ -6,6 +7,7 @@
 #include "hd_sign.h"
 
 #include <inttypes.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,45 +22,17 @@ static const char b64_alphabet[] =
 
 char *base64_encode(const unsigned char *data, size_t len)
 {
-    size_t outlen = 4 * ((len + 2) / 3);
-    char *out = hd_xmalloc(outlen + 1);
-    size_t o = 0;
-    size_t i = 0;
-    for (; i + 2 < len; i += 3) {
-        uint32_t v = (uint32_t)data[i] << 16 | (uint32_t)data[i + 1] << 8 | data[i + 2];
-        out[o++] = b64_alphabet[(v >> 18) & 63];
-        out[o++] = b64_alphabet[(v >> 12) & 63];
-        out[o++] = b64_alphabet[(v >> 6) & 63];
-        out[o++] = b64_alphabet[v & 63];
-    }
-    if (i < len) {
-        uint32_t v = (uint32_t)data[i] << 16;
-        if (i + 1 < len)
-            v |= (uint32_t)data[i + 1] << 8;
-        out[o++] = b64_alphabet[(v >> 18) & 63];
-        out[o++] = b64_alphabet[(v >> 12) & 63];
-        out[o++] = i + 1 < len ? b64_alphabet[(v >> 6) & 63] : '=';
-        out[o++] = '=';
-    }
-    out[o] = '\0';
+    char *out = hd_xmalloc(4 * ((len + 2) / 3) + 1);
+    /* EVP_EncodeBlock takes an int length; the callers encode HMACs, RSA
+     * signatures and credentials, never gigabytes. */
+    EVP_EncodeBlock((unsigned char *)out, data, (int)len);
     return out;
 }
 
-static int b64_value(char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+')
-        return 62;
-    if (c == '/')
-        return 63;
-    return -1;
-}
-
+/* EVP_DecodeBlock is laxer than we want (it skips blanks, accepts any
+ * bits after the last full byte and keeps the padding's zero bytes), so
+ * the text is checked first and the result re-encoded: only canonical
+ * base64 with optional padding is accepted, as before. */
 int base64_decode(const char *text, unsigned char **out, size_t *outlen)
 {
     size_t len = strlen(text);
@@ -68,33 +42,29 @@ int base64_decode(const char *text, unsigned char **out, size_t *outlen)
         len--;
         pad++;
     }
-    if (len % 4 == 1 || (pad && (len + pad) % 4 != 0))
+    if (len % 4 == 1 || (pad && (len + pad) % 4 != 0) || strspn(text, b64_alphabet) != len ||
+        len > INT_MAX / 2)
         return -1;
-    unsigned char *buf = hd_xmalloc(len / 4 * 3 + 3);
-    size_t o = 0;
-    uint32_t acc = 0;
-    int bits = 0;
-    for (size_t i = 0; i < len; i++) {
-        int v = b64_value(text[i]);
-        if (v < 0) {
-            free(buf);
-            return -1;
-        }
-        acc = (acc << 6) | (uint32_t)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            buf[o++] = (unsigned char)(acc >> bits);
-            acc &= (1u << bits) - 1;
-        }
+    size_t full = (len + 3) / 4 * 4;          /* with the padding put back */
+    char *padded = hd_xmalloc(full + 1);
+    memcpy(padded, text, len);
+    memset(padded + len, '=', full - len);
+    padded[full] = '\0';
+    size_t n = len * 3 / 4;                    /* bytes without the padding */
+    unsigned char *buf = hd_xmalloc(full / 4 * 3 + 1);
+    bool ok = EVP_DecodeBlock(buf, (const unsigned char *)padded, (int)full) >= 0;
+    if (ok) {
+        char *again = base64_encode(buf, n);
+        ok = strcmp(again, padded) == 0;       /* leftover bits were zero */
+        free(again);
     }
-    /* Leftover bits must be zero, else the text is not canonical base64. */
-    if (acc != 0) {
+    free(padded);
+    if (!ok) {
         free(buf);
         return -1;
     }
     *out = buf;
-    *outlen = o;
+    *outlen = n;
     return 0;
 }
 

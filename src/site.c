@@ -2,59 +2,24 @@
  * validation every entry point (config, CLI, console, store) goes through.
  *
  * DESIGN: site_validate checks fields in a fixed order (name, url,
- * content_type, timeout, headers, auth) and stops at the first fault; its
- * message always starts with the field name ("url: ...") so the console can
- * put the text next to the right input and the CLI can print it as is.
- * The URL is parsed with libcurl's own URL parser (CURLU) so that what we
- * accept is exactly what the engine will later be able to send to.
+ * content_type, timeout, headers, auth) and stops at the first fault; the
+ * error names the field (err->field, and the message starts with it:
+ * "url: ...") so the console can put the text next to the right input and
+ * the CLI can print it as is.  The auth part is the kinds table's
+ * (auth_validate, hd_auth.h).  Validation does no I/O; site_probe_keys
+ * does what needs some, where sites are saved or tested.
  */
 #include "hd_site.h"
 
-#include <curl/curl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "hd_auth.h"
-#include "hd_sign.h"
 #include "hd_util.h"
 
 #define SITE_NAME_MAX 64
 #define SITE_TIMEOUT_MAX_MS (10 * 60 * 1000)   /* 10 min */
-
-static const struct {
-    const char *name;
-    bool ready;
-} auth_info[] = {
-#define HD_AUTH_INFO(id, name, ready) { name, ready },
-    HD_AUTH_KIND_LIST(HD_AUTH_INFO)
-#undef HD_AUTH_INFO
-};
-
-const char *auth_kind_name(auth_kind k)
-{
-    if ((unsigned)k >= AUTH_KIND_COUNT)
-        return "unknown";
-    return auth_info[k].name;
-}
-
-bool auth_kind_parse(const char *name, auth_kind *out)
-{
-    if (!name)
-        return false;
-    for (int k = 0; k < AUTH_KIND_COUNT; k++) {
-        if (strcasecmp(name, auth_info[k].name) == 0) {
-            *out = (auth_kind)k;
-            return true;
-        }
-    }
-    return false;
-}
-
-bool auth_kind_supported(auth_kind k)
-{
-    return (unsigned)k < AUTH_KIND_COUNT && auth_info[k].ready;
-}
 
 static const char *const content_type_names[] = {
     [CONTENT_JSON] = "application/json",
@@ -187,35 +152,6 @@ static bool valid_name_char(unsigned char c)
            c == '.' || c == '_' || c == '-';
 }
 
-/* RFC 7230 tchar. */
-static bool is_tchar(unsigned char c)
-{
-    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))
-        return true;
-    return c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL;
-}
-
-static bool is_token(const char *s)
-{
-    if (is_empty(s))
-        return false;
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-        if (!is_tchar(*p))
-            return false;
-    return true;
-}
-
-/* A header value may not split the request: no CR or LF (NUL cannot occur
- * in a C string); other C0 controls and DEL are refused as well since no
- * server would read them sensibly (HTAB is allowed, as in RFC 7230). */
-static bool is_header_value(const char *s)
-{
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-        if ((*p < 0x20 && *p != '\t') || *p == 0x7f)
-            return false;
-    return true;
-}
-
 /* Headers the engine sets itself; an extra header may not replace them. */
 static bool is_reserved_header(const char *name)
 {
@@ -231,82 +167,16 @@ static bool is_reserved_header(const char *name)
 static hd_status check_name(const char *name, hd_error *err)
 {
     if (is_empty(name))
-        return hd_error_set(err, HD_INVALID, "name: is required");
+        return hd_error_field(err, HD_INVALID, "name", "is required");
     size_t len = strlen(name);
     if (len > SITE_NAME_MAX)
-        return hd_error_set(err, HD_INVALID, "name: is %zu characters long, at most %d allowed",
-                            len, SITE_NAME_MAX);
+        return hd_error_field(err, HD_INVALID, "name",
+                              "is %zu characters long, at most %d allowed", len, SITE_NAME_MAX);
     for (size_t i = 0; i < len; i++)
         if (!valid_name_char((unsigned char)name[i]))
-            return hd_error_set(err, HD_INVALID,
-                                "name: character %zu is not allowed (use A-Z a-z 0-9 . _ -)",
-                                i + 1);
+            return hd_error_field(err, HD_INVALID, "name",
+                                  "character %zu is not allowed (use A-Z a-z 0-9 . _ -)", i + 1);
     return HD_OK;
-}
-
-static hd_status check_url(const char *field, const char *url, hd_error *err)
-{
-    if (is_empty(url))
-        return hd_error_set(err, HD_INVALID, "%s: is required", field);
-    for (const unsigned char *p = (const unsigned char *)url; *p; p++)
-        if (*p <= 0x20 || *p == 0x7f)
-            return hd_error_set(err, HD_INVALID,
-                                "%s: contains a space or control character (percent-encode it)",
-                                field);
-    if (strncasecmp(url, "http://", 7) != 0 && strncasecmp(url, "https://", 8) != 0)
-        return hd_error_set(err, HD_INVALID, "%s: must start with http:// or https://", field);
-
-    /* libcurl reads "http:///x" as host "x"; an empty authority is a typo. */
-    const char *auth = strstr(url, "://") + 3;
-    if (*auth == '\0' || *auth == '/' || *auth == '?' || *auth == '#')
-        return hd_error_set(err, HD_INVALID, "%s: a host name is required", field);
-
-    CURLU *u = curl_url();
-    if (!u)
-        return hd_error_set(err, HD_NOMEM, "%s: cannot allocate a URL parser", field);
-    hd_status rc = HD_OK;
-    char *part = NULL;
-    CURLUcode uc = curl_url_set(u, CURLUPART_URL, url, 0);
-    if (uc != CURLUE_OK) {
-        rc = hd_error_set(err, HD_INVALID, "%s: %s", field, curl_url_strerror(uc));
-        goto out;
-    }
-    uc = curl_url_get(u, CURLUPART_SCHEME, &part, 0);
-    if (uc != CURLUE_OK || !part ||
-        (strcasecmp(part, "http") != 0 && strcasecmp(part, "https") != 0)) {
-        rc = hd_error_set(err, HD_INVALID, "%s: must start with http:// or https://", field);
-        goto out;
-    }
-    curl_free(part);
-    part = NULL;
-    uc = curl_url_get(u, CURLUPART_HOST, &part, 0);
-    if (uc != CURLUE_OK || is_empty(part)) {
-        rc = hd_error_set(err, HD_INVALID, "%s: a host name is required", field);
-        goto out;
-    }
-    curl_free(part);
-    part = NULL;
-    /* Credentials in a URL end up in logs and screens; they belong in auth. */
-    if (curl_url_get(u, CURLUPART_USER, &part, 0) == CURLUE_OK ||
-        curl_url_get(u, CURLUPART_PASSWORD, &part, 0) == CURLUE_OK) {
-        rc = hd_error_set(err, HD_INVALID,
-                          "%s: must not contain a user name or password (use auth instead)",
-                          field);
-        goto out;
-    }
-    if (curl_url_get(u, CURLUPART_FRAGMENT, &part, 0) == CURLUE_OK) {
-        rc = hd_error_set(err, HD_INVALID, "%s: must not contain a #fragment", field);
-        goto out;
-    }
-out:
-    curl_free(part);
-    curl_url_cleanup(u);
-    return rc;
-}
-
-hd_status auth_check_url(const char *field, const char *url, hd_error *err)
-{
-    return check_url(field, url, err);
 }
 
 static int cmp_header_name(const void *a, const void *b)
@@ -328,7 +198,7 @@ static hd_status check_header_duplicates(const site *s, hd_error *err)
     hd_status rc = HD_OK;
     for (int i = 1; i < s->nheaders && rc == HD_OK; i++)
         if (strcasecmp(v[i - 1]->name, v[i]->name) == 0)
-            rc = hd_error_set(err, HD_INVALID, "headers: '%s' is given twice", v[i]->name);
+            rc = hd_error_field(err, HD_INVALID, "headers", "'%s' is given twice", v[i]->name);
     free(v);
     return rc;
 }
@@ -338,105 +208,18 @@ static hd_status check_headers(const site *s, hd_error *err)
     for (int i = 0; i < s->nheaders; i++) {
         const char *name = s->headers[i].name;
         const char *value = s->headers[i].value ? s->headers[i].value : "";
-        if (!is_token(name))
-            return hd_error_set(err, HD_INVALID,
-                                "headers: '%s' is not a valid header name",
-                                name ? name : "");
+        if (!site_is_token(name))
+            return hd_error_field(err, HD_INVALID, "headers", "'%s' is not a valid header name",
+                                  name ? name : "");
         if (is_reserved_header(name))
-            return hd_error_set(err, HD_INVALID,
-                                "headers: '%s' is set by hookdesk and cannot be overridden",
-                                name);
-        if (!is_header_value(value))
-            return hd_error_set(err, HD_INVALID,
-                                "headers: value of '%s' contains a line break or control character",
-                                name);
+            return hd_error_field(err, HD_INVALID, "headers",
+                                  "'%s' is set by hookdesk and cannot be overridden", name);
+        if (!site_is_header_value(value))
+            return hd_error_field(err, HD_INVALID, "headers",
+                                  "value of '%s' contains a line break or control character",
+                                  name);
     }
     return check_header_duplicates(s, err);
-}
-
-static hd_status check_auth(const site *s, hd_error *err)
-{
-    if ((unsigned)s->auth >= AUTH_KIND_COUNT)
-        return hd_error_set(err, HD_INVALID, "auth: unknown kind %d", (int)s->auth);
-    if (!auth_kind_supported(s->auth))
-        return hd_error_set(err, HD_INVALID, "auth: kind '%s' is not supported yet",
-                            auth_kind_name(s->auth));
-    switch (s->auth) {
-    case AUTH_NONE:
-        if (!is_empty(s->auth_secret))
-            return hd_error_set(err, HD_INVALID, "auth_secret: must be empty with auth 'none'");
-        if (!is_empty(s->auth_user))
-            return hd_error_set(err, HD_INVALID, "auth_user: must be empty with auth 'none'");
-        return HD_OK;
-    case AUTH_BASIC:
-        if (is_empty(s->auth_user))
-            return hd_error_set(err, HD_INVALID, "auth_user: is required for basic auth");
-        if (strchr(s->auth_user, ':'))
-            return hd_error_set(err, HD_INVALID, "auth_user: must not contain ':'");
-        if (!is_header_value(s->auth_user))
-            return hd_error_set(err, HD_INVALID, "auth_user: contains a control character");
-        if (is_empty(s->auth_secret))
-            return hd_error_set(err, HD_INVALID, "auth_secret: a password is required for basic auth");
-        return HD_OK;
-    case AUTH_BEARER:
-        if (is_empty(s->auth_secret))
-            return hd_error_set(err, HD_INVALID, "auth_secret: a token is required for bearer auth");
-        if (!is_header_value(s->auth_secret))
-            return hd_error_set(err, HD_INVALID,
-                                "auth_secret: contains a line break or control character");
-        return HD_OK;
-    case AUTH_HEADER:
-        if (is_empty(s->auth_header))
-            return hd_error_set(err, HD_INVALID,
-                                "auth_header: a header name is required for header auth");
-        if (!is_token(s->auth_header))
-            return hd_error_set(err, HD_INVALID, "auth_header: '%s' is not a valid header name",
-                                s->auth_header);
-        /* Authorization is fine here ("Authorization: Token ..." is common). */
-        if (strcasecmp(s->auth_header, "Content-Type") == 0 ||
-            strcasecmp(s->auth_header, "Content-Length") == 0 ||
-            strcasecmp(s->auth_header, "Host") == 0 ||
-            strncasecmp(s->auth_header, "webhook-", 8) == 0)
-            return hd_error_set(err, HD_INVALID,
-                                "auth_header: '%s' is set by hookdesk and cannot be used",
-                                s->auth_header);
-        for (int i = 0; i < s->nheaders; i++)
-            if (s->headers[i].name && strcasecmp(s->headers[i].name, s->auth_header) == 0)
-                return hd_error_set(err, HD_INVALID,
-                                    "auth_header: '%s' is also given as an extra header",
-                                    s->auth_header);
-        if (is_empty(s->auth_secret))
-            return hd_error_set(err, HD_INVALID,
-                                "auth_secret: a header value is required for header auth");
-        if (!is_header_value(s->auth_secret))
-            return hd_error_set(err, HD_INVALID,
-                                "auth_secret: contains a line break or control character");
-        return HD_OK;
-    case AUTH_HMAC: {
-        if (is_empty(s->auth_secret))
-            return hd_error_set(err, HD_INVALID,
-                                "auth_secret: a whsec_ signing secret is required for hmac auth");
-        if (strncmp(s->auth_secret, "whsec_", 6) != 0)
-            return hd_error_set(err, HD_INVALID, "auth_secret: must start with 'whsec_'");
-        unsigned char *key = NULL;
-        size_t n = 0;
-        if (base64_decode(s->auth_secret + 6, &key, &n) != 0)
-            return hd_error_set(err, HD_INVALID,
-                                "auth_secret: the part after 'whsec_' is not valid base64");
-        free(key);
-        if (n == 0)
-            return hd_error_set(err, HD_INVALID, "auth_secret: the key after 'whsec_' is empty");
-        return HD_OK;
-    }
-    case AUTH_JWT:
-    case AUTH_OAUTH2:
-    case AUTH_AWS:
-    case AUTH_AWS_S3:
-        return auth_check(s, err);
-    default:
-        return hd_error_set(err, HD_INVALID, "auth: kind '%s' is not supported yet",
-                            auth_kind_name(s->auth));
-    }
 }
 
 hd_status site_validate(const site *s, hd_error *err)
@@ -444,20 +227,27 @@ hd_status site_validate(const site *s, hd_error *err)
     hd_status rc;
     if ((rc = check_name(s->name, err)) != HD_OK)
         return rc;
-    if ((rc = check_url("url", s->url, err)) != HD_OK)
+    if ((rc = site_check_url("url", s->url, err)) != HD_OK)
         return rc;
     if ((unsigned)s->ctype > CONTENT_FORM)
-        return hd_error_set(err, HD_INVALID, "content_type: unknown value %d", (int)s->ctype);
+        return hd_error_field(err, HD_INVALID, "content_type", "unknown value %d", (int)s->ctype);
     if (s->timeout_ms != 0 && (s->timeout_ms < 1 || s->timeout_ms > SITE_TIMEOUT_MAX_MS))
-        return hd_error_set(err, HD_INVALID,
-                            "timeout: must be between 1ms and 10m (0 means the default)");
+        return hd_error_field(err, HD_INVALID, "timeout",
+                              "must be between 1ms and 10m (0 means the default)");
     if (s->max_in_flight < 0 || s->max_in_flight > SITE_MAX_IN_FLIGHT)
-        return hd_error_set(err, HD_INVALID,
-                            "max_in_flight: must be between 1 and %d (0 means the default: "
-                            "half of delivery.concurrency)", SITE_MAX_IN_FLIGHT);
+        return hd_error_field(err, HD_INVALID, "max_in_flight",
+                              "must be between 1 and %d (0 means the default: "
+                              "half of delivery.concurrency)", SITE_MAX_IN_FLIGHT);
     if ((rc = check_headers(s, err)) != HD_OK)
         return rc;
-    return check_auth(s, err);
+    return auth_validate(s, err);
+}
+
+hd_status site_probe_keys(const site *s, hd_error *err)
+{
+    if ((unsigned)s->auth >= AUTH_KIND_COUNT || !auth_kinds[s->auth].probe)
+        return HD_OK;
+    return auth_kinds[s->auth].probe(s, err);
 }
 
 int site_max_in_flight(const site *s, int concurrency)

@@ -238,6 +238,7 @@ typedef struct bad_case {
     const char *user, *secret;
     const char *extra;        /* JSON */
     const char *expect;       /* message prefix */
+    bool probe;               /* found by site_probe_keys (reads the key), not validation */
 } bad_case;
 
 static void test_bad_settings(void **state)
@@ -245,55 +246,55 @@ static void test_bad_settings(void **state)
     (void)state;
     static const bad_case cases[] = {
         { "jwt unknown alg", AUTH_JWT, NULL, "x", "{\"alg\":\"HS512\"}",
-          "auth.alg: unknown algorithm 'HS512' (HS256, RS256)" },
+          "auth.alg: unknown algorithm 'HS512' (HS256, RS256)", false },
         { "jwt missing key file", AUTH_JWT, NULL, NULL,
           "{\"alg\":\"RS256\",\"key_file\":\"/nonexistent/key.pem\"}",
-          "auth.key_file: cannot read /nonexistent/key.pem" },
+          "auth.key_file: cannot read /nonexistent/key.pem", true },
         { "jwt not a key", AUTH_JWT, NULL, NULL, "{\"alg\":\"RS256\",\"key_file\":\"/etc/hostname\"}",
-          "auth.key_file: /etc/hostname does not hold a PEM private key" },
+          "auth.key_file: /etc/hostname does not hold a PEM private key", true },
         { "jwt env unset", AUTH_JWT, NULL, NULL,
           "{\"alg\":\"RS256\",\"key_env\":\"HD_TEST_NO_SUCH_VAR\"}",
-          "auth.key_env: environment variable HD_TEST_NO_SUCH_VAR is not set" },
-        { "jwt no key", AUTH_JWT, NULL, NULL, "{\"alg\":\"RS256\"}", "auth.key_file: " },
-        { "jwt exp claim", AUTH_JWT, NULL, "x", "{\"claims\":{\"exp\":\"1\"}}", "auth.claims: " },
-        { "jwt lifetime", AUTH_JWT, NULL, "x", "{\"lifetime\":10}", "auth.lifetime: " },
+          "auth.key_env: environment variable HD_TEST_NO_SUCH_VAR is not set", true },
+        { "jwt no key", AUTH_JWT, NULL, NULL, "{\"alg\":\"RS256\"}", "auth.key_file: ", false },
+        { "jwt exp claim", AUTH_JWT, NULL, "x", "{\"claims\":{\"exp\":\"1\"}}", "auth.claims: ", false },
+        { "jwt lifetime", AUTH_JWT, NULL, "x", "{\"lifetime\":10}", "auth.lifetime: ", false },
         { "unknown key", AUTH_JWT, NULL, "x", "{\"colour\":\"red\"}",
-          "auth.colour: unknown setting" },
-        { "not json", AUTH_JWT, NULL, "x", "{", "auth_extra: is not a JSON object" },
-        { "oauth2 no url", AUTH_OAUTH2, "id", "sec", NULL, "auth.token_url: is required" },
+          "auth.colour: unknown setting", false },
+        { "not json", AUTH_JWT, NULL, "x", "{", "auth_extra: is not a JSON object", false },
+        { "oauth2 no url", AUTH_OAUTH2, "id", "sec", NULL, "auth.token_url: is required", false },
         { "oauth2 bad url", AUTH_OAUTH2, "id", "sec", "{\"token_url\":\"ftp://x/token\"}",
-          "auth.token_url: must start with http:// or https://" },
+          "auth.token_url: must start with http:// or https://", false },
         { "oauth2 url spaces", AUTH_OAUTH2, "id", "sec", "{\"token_url\":\"http://a b/\"}",
-          "auth.token_url: contains a space" },
+          "auth.token_url: contains a space", false },
         { "oauth2 no id", AUTH_OAUTH2, NULL, "sec", "{\"token_url\":\"https://a/t\"}",
-          "auth_user: a client_id is required" },
+          "auth_user: a client_id is required", false },
         { "oauth2 no secret", AUTH_OAUTH2, "id", NULL, "{\"token_url\":\"https://a/t\"}",
-          "auth_secret: a client_secret is required" },
+          "auth_secret: a client_secret is required", false },
         { "oauth2 client_auth", AUTH_OAUTH2, "id", "s",
-          "{\"token_url\":\"https://a/t\",\"client_auth\":\"header\"}", "auth.client_auth: " },
+          "{\"token_url\":\"https://a/t\",\"client_auth\":\"header\"}", "auth.client_auth: ", false },
         { "aws no region", AUTH_AWS, "AKID", "s", "{\"service\":\"execute-api\"}",
-          "auth.region: is required" },
+          "auth.region: is required", false },
         { "aws bad region", AUTH_AWS, "AKID", "s", "{\"region\":\"EU WEST\",\"service\":\"x\"}",
-          "auth.region: " },
+          "auth.region: ", false },
         { "aws no service", AUTH_AWS, "AKID", "s", "{\"region\":\"eu-west-1\"}",
-          "auth.service: is required" },
+          "auth.service: is required", false },
         { "aws no key id", AUTH_AWS, NULL, "s", "{\"region\":\"eu-west-1\",\"service\":\"x\"}",
-          "auth_user: an access key id is required" },
+          "auth_user: an access key id is required", false },
         { "aws no secret", AUTH_AWS, "AKID", NULL, "{\"region\":\"eu-west-1\",\"service\":\"x\"}",
-          "auth_secret: a secret access key is required" },
+          "auth_secret: a secret access key is required", false },
         { "s3 no bucket", AUTH_AWS_S3, "AKID", "s", "{\"region\":\"eu-west-1\"}",
-          "auth.bucket: is required" },
+          "auth.bucket: is required", false },
         { "s3 bad bucket", AUTH_AWS_S3, "AKID", "s", "{\"region\":\"eu-west-1\",\"bucket\":\"A_B\"}",
-          "auth.bucket: " },
+          "auth.bucket: ", false },
         { "s3 placeholder", AUTH_AWS_S3, "AKID", "s",
           "{\"region\":\"eu-west-1\",\"bucket\":\"abc\",\"object_format\":\"{nope}.json\"}",
-          "auth.object_format: unknown placeholder" },
+          "auth.object_format: unknown placeholder", false },
         { "s3 leading slash", AUTH_AWS_S3, "AKID", "s",
           "{\"region\":\"eu-west-1\",\"bucket\":\"abc\",\"object_format\":\"/x\"}",
-          "auth.object_format: must not start with '/'" },
+          "auth.object_format: must not start with '/'", false },
         { "s3 dotdot", AUTH_AWS_S3, "AKID", "s",
           "{\"region\":\"eu-west-1\",\"bucket\":\"abc\",\"object_format\":\"a/../b\"}",
-          "auth.object_format: " },
+          "auth.object_format: ", false },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const bad_case *c = &cases[i];
@@ -308,10 +309,19 @@ static void test_bad_settings(void **state)
         hd_error err;
         hd_error_clear(&err);
         hd_status rc = site_validate(&s, &err);
+        /* Validation never reads a key: those faults are the probe's. */
+        if (c->probe && rc != HD_OK)
+            fail_msg("case '%s': validation read the key: %s", c->label, err.msg);
+        if (c->probe)
+            rc = site_probe_keys(&s, &err);
         if (rc != HD_INVALID)
             fail_msg("case '%s': accepted", c->label);
         if (strncmp(err.msg, c->expect, strlen(c->expect)) != 0)
             fail_msg("case '%s': '%s' does not start with '%s'", c->label, err.msg, c->expect);
+        /* The field is in the error, not only in its text. */
+        size_t flen = strcspn(c->expect, ":");
+        if (strlen(err.field) != flen || strncmp(err.field, c->expect, flen) != 0)
+            fail_msg("case '%s': field '%s', message '%s'", c->label, err.field, err.msg);
         site_free(&s);
     }
 }
@@ -334,8 +344,9 @@ static bool write_encrypted_key(const char *path, bool traditional)
 }
 
 /* Issue #10: an encrypted key made OpenSSL prompt on the terminal.  It is
- * refused when the site is validated and is an error (not a wait) when a
- * request is built, from a file or from an environment variable. */
+ * refused when the site's keys are probed (it is saved) and is an error
+ * (not a wait) when a request is built, from a file or from an environment
+ * variable. */
 static void test_jwt_rs256_encrypted_key(void **state)
 {
     (void)state;
@@ -361,7 +372,8 @@ static void test_jwt_rs256_encrypted_key(void **state)
             struct timespec t0, t1;
             clock_gettime(CLOCK_MONOTONIC, &t0);
             hd_error err = {0};
-            assert_int_equal(site_validate(&s, &err), HD_INVALID);
+            assert_int_equal(site_validate(&s, &err), HD_OK);   /* pure: no key read */
+            assert_int_equal(site_probe_keys(&s, &err), HD_INVALID);
             const char *field = from_env ? "auth.key_env: " : "auth.key_file: ";
             if (strncmp(err.msg, field, strlen(field)) != 0 || !strstr(err.msg, "is encrypted") ||
                 !strstr(err.msg, "unencrypted PEM key"))
@@ -473,6 +485,91 @@ static void test_extra_helpers(void **state)
     assert_null(x);
 }
 
+/* A site of kind k with a value in every field k has (and a user, secret
+ * and header whatever k is, to see them dropped). */
+static void full_site(site *s, auth_kind k)
+{
+    site_init(s);
+    s->name = hd_xstrdup("x");
+    s->url = hd_xstrdup("https://example.com/");
+    s->auth = k;
+    s->auth_user = hd_xstrdup("user");
+    s->auth_secret = hd_xstrdup("secret");
+    s->auth_header = hd_xstrdup("X-Key");
+    for (int i = 0; i < auth_nfields; i++) {
+        const auth_field *f = &auth_fields[i];
+        if (f->slot != AS_EXTRA || !(f->kinds & (1u << k)))
+            continue;
+        if (f->type == AX_MAP)
+            auth_extra_set_claim(&s->auth_extra, "iss", "hookdesk");
+        else if (f->type == AX_DURATION)
+            auth_extra_set_ms(&s->auth_extra, f->name, 60000);
+        else
+            auth_extra_set(&s->auth_extra, f->name, "v");
+    }
+}
+
+static bool same_family(auth_kind a, auth_kind b)
+{
+    return a == b || (auth_kinds[a].family && auth_kinds[b].family &&
+                      strcmp(auth_kinds[a].family, auth_kinds[b].family) == 0);
+}
+
+/* Every change of kind, as `sites edit --auth` and the form's Auth choice
+ * make it (both call auth_change_kind, so they keep the same fields): a
+ * user, secret or header stays only within a family (aws, aws-s3) and
+ * when the new kind has one; a setting of auth_extra only when the new
+ * kind has it. */
+static void test_change_kind_every_pair(void **state)
+{
+    (void)state;
+    for (int from = 0; from < AUTH_KIND_COUNT; from++) {
+        for (int to = 0; to < AUTH_KIND_COUNT; to++) {
+            site s;
+            full_site(&s, (auth_kind)from);
+            auth_change_kind(&s, (auth_kind)to);
+            assert_int_equal(s.auth, to);
+            bool fam = same_family((auth_kind)from, (auth_kind)to);
+            bool same = from == to;
+            const char *what = auth_kind_name((auth_kind)to);
+            if ((s.auth_user != NULL) != (same || (fam && auth_field_of((auth_kind)to, AS_USER))))
+                fail_msg("%s -> %s: user", auth_kind_name((auth_kind)from), what);
+            if ((s.auth_secret != NULL) !=
+                (same || (fam && auth_field_of((auth_kind)to, AS_SECRET))))
+                fail_msg("%s -> %s: secret", auth_kind_name((auth_kind)from), what);
+            if ((s.auth_header != NULL) !=
+                (same || (fam && auth_field_of((auth_kind)to, AS_HEADER))))
+                fail_msg("%s -> %s: header", auth_kind_name((auth_kind)from), what);
+            for (int i = 0; i < auth_nfields; i++) {
+                const auth_field *f = &auth_fields[i];
+                if (f->slot != AS_EXTRA)
+                    continue;
+                char *v = auth_extra_get(s.auth_extra, f->name);
+                bool want = (f->kinds & (1u << from)) && (f->kinds & (1u << to));
+                if ((v != NULL) != want)
+                    fail_msg("%s -> %s: %s", auth_kind_name((auth_kind)from), what, f->name);
+                free(v);
+            }
+            site_free(&s);
+        }
+    }
+    /* The case of issue #9: aws -> aws-s3 keeps the keys and the region,
+     * and with a bucket the site is valid at once. */
+    site s;
+    full_site(&s, AUTH_AWS);
+    auth_extra_set(&s.auth_extra, "region", "eu-west-1");
+    auth_extra_set(&s.auth_extra, "service", "execute-api");
+    auth_change_kind(&s, AUTH_AWS_S3);
+    auth_extra_set(&s.auth_extra, "bucket", "archive");
+    hd_error err = {0};
+    if (site_validate(&s, &err) != HD_OK)
+        fail_msg("aws -> aws-s3: %s", err.msg);
+    char *region = auth_extra_get(s.auth_extra, "region");
+    assert_string_equal(region, "eu-west-1");
+    free(region);
+    site_free(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -482,6 +579,7 @@ int main(void)
         cmocka_unit_test(test_aws_request),
         cmocka_unit_test(test_s3_request),
         cmocka_unit_test(test_bad_settings),
+        cmocka_unit_test(test_change_kind_every_pair),
         cmocka_unit_test(test_extra_helpers),
         cmocka_unit_test(test_jwt_rs256_encrypted_key),
         cmocka_unit_test(test_oauth2_expires_in_clamped),

@@ -144,6 +144,12 @@ static void test_site_validate_table(void **state)
             if (strncmp(err.msg, c->expect, strlen(c->expect)) != 0)
                 fail_msg("case '%s': message '%s' does not start with '%s'", c->label, err.msg,
                          c->expect);
+            /* The field is in the error itself (what the form, the CLI and
+             * config.c read), the name the message starts with. */
+            size_t flen = strcspn(c->expect, ":");
+            if (strlen(err.field) != flen || strncmp(err.field, c->expect, flen) != 0)
+                fail_msg("case '%s': field '%s' for message '%s'", c->label, err.field,
+                         err.msg);
             /* The message is one line. */
             assert_null(strchr(err.msg, '\n'));
             assert_true(strlen(err.msg) > strlen(c->expect) ||

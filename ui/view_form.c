@@ -3,29 +3,32 @@
  * choice, and a Save button.
  *
  * DESIGN
- * Fields are data.  The fixed fields are the X-macro FORM_FIELD_LIST; the
- * kind-specific settings of issue #4 (jwt, oauth2, aws, aws-s3) are one
- * field per entry of the core's auth_extra_keys table (field id FF_COUNT +
- * index), shown only while the site's kind is in the key's `kinds` bits, so
- * a key added to that table appears here without a change to this file.
- * extra_hints below only dresses some of them (a nicer label, a choice of
- * values, "only with jwt RS256"); a key without a hint is a text field
- * labelled from its name.
+ * Fields are data.  The fixed fields are the X-macro FORM_FIELD_LIST; what
+ * the auth kinds need comes from the core's fields table (hd_auth.h): the
+ * User, Header name and Secret fields take their label and whether they
+ * show from the kind's entry for that slot, and every kind-specific
+ * setting (slot AS_EXTRA) is a field of its own (id FF_COUNT + index in
+ * auth_fields), shown while auth_field_active says so, with the table's
+ * label, choices and place.  A setting added to the table appears here
+ * without a change to this file.
  *
  * Validation is the core's: every change builds a `site` from the fields and
- * runs site_validate; its message names the field ("url: must start with
- * ...", "auth.token_url: ...") and is shown under that field, once the
- * operator has left it or tried to save.  Saving goes through
- * store_site_add/update, which validate again, so nothing invalid is ever
+ * runs site_validate (pure: no key is read while typing); its error names
+ * the field (err.field: "url", "auth.token_url") and the message is shown
+ * under that field, once the operator has left it or tried to save.  Save
+ * also probes the keys (site_probe_keys: the jwt RS256 PEM), then goes
+ * through store_site_add/update, which validate again, so nothing invalid is ever
  * stored whatever the form does.  A hidden field is never part of the site
  * (so it can never hold a message the operator cannot see).
  *
  * Secrets are write-only: a stored secret (auth_secret or a secret key of
  * auth_extra such as session_token) shows as ******** and is kept as it is
  * unless the operator types a new one (the first key replaces it); typed
- * characters show as '*'.  After a kind change the stored settings go
- * through auth_extra_keep_kind, and the stored auth_secret is only kept
- * while the kind is the stored one (a basic password is no bearer token).
+ * characters show as '*'.  After a kind change the stored site goes
+ * through auth_change_kind, the function `sites edit --auth` uses: what it
+ * keeps (user, secret and header within a family such as aws / aws-s3,
+ * the settings the new kind has) is what the form keeps; what was typed
+ * stays typed.
  *
  * Extra headers marked secret have a field of their own, Secret headers
  * ("Name: value; Name2: value2", typed masked, one write-only value for all
@@ -63,8 +66,7 @@ typedef enum field_kind { F_TEXT, F_SECRET, F_CHOICE, F_BUTTON } field_kind;
       "per attempt, e.g. 10s (empty: delivery.timeout)")                                \
     _(INFLIGHT, "Max in flight", F_TEXT,  "max_in_flight",                               \
       "requests at once, 1-256 (empty: half of delivery.concurrency)")                  \
-    _(AUTH,    "Auth",          F_CHOICE, "auth",                                        \
-      "Space/Left/Right: none basic bearer header hmac jwt oauth2 aws aws-s3")          \
+    _(AUTH,    "Auth",          F_CHOICE, "auth",         NULL) /* help: the kinds */  \
     _(USER,    "User",          F_TEXT,   "auth_user",    NULL)                         \
     _(HEADER,  "Header name",   F_TEXT,   "auth_header",  "e.g. X-Api-Key")             \
     _(SECRET,  "Secret",        F_SECRET, "auth_secret",  "typed masked; kept unless retyped") \
@@ -91,38 +93,17 @@ static const struct {
 #undef FORM_FIELD_INFO
 };
 
-/* The auth_extra_keys fields: ids FF_COUNT .. FF_COUNT + form_nextra() - 1. */
-#define FORM_MAX_EXTRA 32
+/* The auth_fields entries: ids FF_COUNT .. FF_COUNT + form_nextra() - 1 (only
+ * the AS_EXTRA ones are ever shown; the others are User, Header, Secret). */
+#define FORM_MAX_EXTRA 64
 #define FORM_NFIELDS (FF_COUNT + FORM_MAX_EXTRA)
 #define FORM_NONE (-1)
-
-/* How some auth_extra keys are presented (keys without one are plain text
- * fields labelled from their name). */
-typedef struct extra_hint {
-    const char *name;            /* auth_extra_keys name */
-    const char *label;           /* form label (15 columns) */
-    const char *choices[4];      /* a choice among these values (first = default), or none */
-    const char *needs_alg;       /* shown only while the jwt alg is this one */
-    bool lead;                   /* placed right under Auth, before the credentials */
-} extra_hint;
-
-static const extra_hint extra_hints[] = {
-    { "alg", "Algorithm", { "HS256", "RS256", NULL }, NULL, true },
-    { "key_file", "Key file", { NULL }, "RS256", false },
-    { "key_env", "Key variable", { NULL }, "RS256", false },
-    { "claims", "Claims", { NULL }, NULL, false },
-    { "lifetime", "Lifetime", { NULL }, NULL, false },
-    { "token_url", "Token URL", { NULL }, NULL, true },
-    { "client_auth", "Client auth", { "basic", "body", NULL }, NULL, false },
-    { "session_token", "Session token", { NULL }, NULL, false },
-    { "object_format", "Object format", { NULL }, NULL, false },
-};
 
 typedef struct form_state {
     int64_t site_id;                     /* 0 = adding */
     site orig;                           /* the stored site when editing (secrets included) */
-    char *extra;                         /* orig.auth_extra kept to the current kind: the
-                                            stored secrets and claims not retyped */
+    site kept;                           /* orig after auth_change_kind to the current kind:
+                                            the stored values that still apply */
     char val[FORM_NFIELDS][512];         /* text of text, secret and extra choice fields */
     content_type ctype;                  /* choice */
     auth_kind auth;                      /* choice */
@@ -164,65 +145,54 @@ static const key_help *const form_raw_help[] = { lineedit_key_help, choice_help,
 
 static int form_nextra(void)
 {
-    return auth_extra_nkeys < FORM_MAX_EXTRA ? auth_extra_nkeys : FORM_MAX_EXTRA;
+    return auth_nfields < FORM_MAX_EXTRA ? auth_nfields : FORM_MAX_EXTRA;
 }
 
-static const auth_extra_key *extra_key(int id)
+/* The kind-specific setting of field id (an AS_EXTRA entry), or NULL. */
+static const auth_field *extra_key(int id)
 {
-    return id >= FF_COUNT && id < FF_COUNT + form_nextra() ? &auth_extra_keys[id - FF_COUNT]
-                                                           : NULL;
-}
-
-static const extra_hint *extra_hint_of(const auth_extra_key *k)
-{
-    for (size_t i = 0; k && i < sizeof extra_hints / sizeof extra_hints[0]; i++)
-        if (strcmp(extra_hints[i].name, k->name) == 0)
-            return &extra_hints[i];
-    return NULL;
+    const auth_field *k =
+        id >= FF_COUNT && id < FF_COUNT + form_nextra() ? &auth_fields[id - FF_COUNT] : NULL;
+    return k && k->slot == AS_EXTRA ? k : NULL;
 }
 
 static int extra_field(const char *name)
 {
-    for (int i = 0; i < form_nextra(); i++)
-        if (strcmp(auth_extra_keys[i].name, name) == 0)
-            return FF_COUNT + i;
-    return FORM_NONE;
+    const auth_field *k = auth_field_find(name);
+    return k && k - auth_fields < form_nextra() ? FF_COUNT + (int)(k - auth_fields) : FORM_NONE;
+}
+
+/* The core's field behind a User, Header name or Secret field. */
+static const auth_field *slot_field(const form_state *f, int id)
+{
+    switch (id) {
+    case FF_USER: return auth_field_of(f->auth, AS_USER);
+    case FF_HEADER: return auth_field_of(f->auth, AS_HEADER);
+    case FF_SECRET: return auth_field_of(f->auth, AS_SECRET);
+    default: return extra_key(id);
+    }
 }
 
 static field_kind kind_of(int id)
 {
     if (id < FF_COUNT)
         return field_info[id].kind;
-    const auth_extra_key *k = extra_key(id);
-    const extra_hint *h = extra_hint_of(k);
+    const auth_field *k = extra_key(id);
     if (k && k->secret)
         return F_SECRET;
-    return h && h->choices[0] ? F_CHOICE : F_TEXT;
+    return k && k->choices[0] ? F_CHOICE : F_TEXT;
 }
 
-static bool jwt_alg_is(const form_state *f, const char *alg)
-{
-    int id = extra_field("alg");
-    return id != FORM_NONE && strcmp(f->val[id], alg) == 0;
-}
-
+/* Whether field id shows, its when_key setting read from the form. */
 static bool field_visible(const form_state *f, int id)
 {
-    switch (id) {
-    case FF_USER:
-        return f->auth == AUTH_BASIC || f->auth == AUTH_OAUTH2 || f->auth == AUTH_AWS ||
-               f->auth == AUTH_AWS_S3;
-    case FF_HEADER: return f->auth == AUTH_HEADER;
-    case FF_SECRET: return f->auth != AUTH_NONE && !(f->auth == AUTH_JWT && jwt_alg_is(f, "RS256"));
-    default: break;
-    }
-    if (id < FF_COUNT)
-        return id >= 0;
-    const auth_extra_key *k = extra_key(id);
-    if (!k || !(k->kinds & (1u << f->auth)))
+    if (id < 0)
         return false;
-    const extra_hint *h = extra_hint_of(k);
-    return !h || !h->needs_alg || jwt_alg_is(f, h->needs_alg);
+    if (id < FF_COUNT && id != FF_USER && id != FF_HEADER && id != FF_SECRET)
+        return true;
+    const auth_field *k = slot_field(f, id);
+    int when = k && k->when_key ? extra_field(k->when_key) : FORM_NONE;
+    return auth_field_active(k, f->auth, when != FORM_NONE ? f->val[when] : NULL);
 }
 
 /* The visible fields in screen order: name..auth, the leading settings of
@@ -241,10 +211,8 @@ static int form_layout(const form_state *f, int *out)
             continue;
         }
         for (int i = 0; i < form_nextra(); i++) {
-            const auth_extra_key *k = &auth_extra_keys[i];
-            const extra_hint *h = extra_hint_of(k);
-            bool lead = h && h->lead;
-            int want = lead ? 0 : k->secret ? 3 : 2;
+            const auth_field *k = extra_key(FF_COUNT + i);
+            int want = !k ? -1 : k->lead ? 0 : k->secret ? 3 : 2;
             if (want == pass && field_visible(f, FF_COUNT + i))
                 out[n++] = FF_COUNT + i;
         }
@@ -255,50 +223,13 @@ static int form_layout(const form_state *f, int *out)
     return n;
 }
 
-static const char *user_label(auth_kind k)
-{
-    switch (k) {
-    case AUTH_OAUTH2: return "Client id";
-    case AUTH_AWS:
-    case AUTH_AWS_S3: return "Access key id";
-    default: return "User";
-    }
-}
-
-static const char *secret_label(auth_kind k)
-{
-    switch (k) {
-    case AUTH_BASIC: return "Password";
-    case AUTH_BEARER: return "Token";
-    case AUTH_HEADER: return "Header value";
-    case AUTH_HMAC: return "Secret whsec_";
-    case AUTH_OAUTH2: return "Client secret";
-    case AUTH_AWS:
-    case AUTH_AWS_S3: return "Secret key";
-    default: return "Secret";
-    }
-}
-
 static const char *field_label(const form_state *f, int id, char *buf, size_t len)
 {
-    if (id == FF_USER)
-        return user_label(f->auth);
-    if (id == FF_SECRET)
-        return secret_label(f->auth);
-    if (id < FF_COUNT)
-        return field_info[id].label;
-    const auth_extra_key *k = extra_key(id);
-    const extra_hint *h = extra_hint_of(k);
-    if (h)
-        return h->label;
-    /* "object_format" -> "Object format" */
-    snprintf(buf, len, "%s", k ? k->name : "");
-    for (char *p = buf; *p; p++)
-        if (*p == '_')
-            *p = ' ';
-    if (buf[0] >= 'a' && buf[0] <= 'z')
-        buf[0] = (char)(buf[0] - 'a' + 'A');
-    return buf;
+    (void)buf, (void)len;
+    const auth_field *k = id >= FF_USER ? slot_field(f, id) : NULL;
+    if (k)
+        return k->label;
+    return id < FF_COUNT ? field_info[id].label : "";
 }
 
 /* Number of the stored site's headers marked secret. */
@@ -323,9 +254,15 @@ static const char *field_help(const form_state *f, int id, char *buf, size_t len
             snprintf(buf + at, len - at, " (typing replaces them all: Name: value; ...)");
         return buf;
     }
+    if (id == FF_AUTH) {
+        size_t at = (size_t)snprintf(buf, len, "Space/Left/Right: ");
+        if (at < len)
+            auth_kind_list(buf + at, len - at, " ");
+        return buf;
+    }
     if (id < FF_COUNT)
         return id >= 0 ? field_info[id].help : NULL;
-    const auth_extra_key *k = extra_key(id);
+    const auth_field *k = extra_key(id);
     return k ? k->help : NULL;
 }
 
@@ -336,11 +273,10 @@ static char *stored_secret(const form_state *f, int id)
     if (id == FF_SHEADERS)
         return stored_secret_headers(f) > 0 ? hd_xstrdup("x") : NULL;
     if (id == FF_SECRET)
-        return f->auth == f->orig.auth && f->orig.auth_secret && *f->orig.auth_secret
-                   ? hd_xstrdup(f->orig.auth_secret)
-                   : NULL;
-    const auth_extra_key *k = extra_key(id);
-    return k ? auth_extra_get(f->extra, k->name) : NULL;
+        return f->kept.auth_secret && *f->kept.auth_secret ? hd_xstrdup(f->kept.auth_secret)
+                                                           : NULL;
+    const auth_field *k = extra_key(id);
+    return k ? auth_extra_get(f->kept.auth_extra, k->name) : NULL;
 }
 
 void form_free(app *a)
@@ -349,26 +285,36 @@ void form_free(app *a)
     if (!f)
         return;
     site_free(&f->orig);
-    free(f->extra);
+    site_free(&f->kept);
     explicit_bzero(f->val, sizeof f->val);   /* typed secrets */
     free(f);
     a->form = NULL;
 }
 
-/* A new kind: the stored settings that do not apply to it are dropped. */
+/* A text field not edited shows the stored value that still applies. */
+static void reload_text(form_state *f, int id, const char *kept)
+{
+    if (!f->typed[id])
+        snprintf(f->val[id], sizeof f->val[0], "%s", kept ? kept : "");
+}
+
+/* A new kind: the stored site goes through the core's auth_change_kind,
+ * as with `sites edit --auth`, and the fields show what it keeps. */
 static void form_set_auth(form_state *f, auth_kind k)
 {
     f->auth = k;
-    free(f->extra);
-    f->extra = hd_xstrdup(f->orig.auth_extra);
-    auth_extra_keep_kind(&f->extra, k);
+    site_free(&f->kept);
+    site_copy(&f->kept, &f->orig);
+    auth_change_kind(&f->kept, k);
+    reload_text(f, FF_USER, f->kept.auth_user);
+    reload_text(f, FF_HEADER, f->kept.auth_header);
 }
 
 /* ---- building a site from the fields ---- */
 
 /* "Name: value; Name2: value2" into s's extra headers (orig: the stored
  * site when editing, whose credential headers show as ********). */
-static bool parse_headers(const char *text, const site *orig, site *s, char *why, size_t whylen)
+static bool parse_headers(const char *text, const site *orig, site *s, hd_error *err)
 {
     char *copy = hd_xstrdup(text);
     bool ok = true;
@@ -380,7 +326,7 @@ static bool parse_headers(const char *text, const site *orig, site *s, char *why
             continue;
         char *colon = strchr(item, ':');
         if (!colon) {
-            snprintf(why, whylen, "headers: '%s' is not 'Name: value'", item);
+            hd_error_field(err, HD_INVALID, "headers", "'%s' is not 'Name: value'", item);
             ok = false;
             break;
         }
@@ -405,8 +351,8 @@ static bool parse_headers(const char *text, const site *orig, site *s, char *why
 
 /* The Secret headers field into s, marked secret: typed, its text; else the
  * stored site's secret headers as they are.  Its text is never quoted in
- * why (it is typed masked): an item is named by its place. */
-static bool parse_secret_headers(const form_state *f, site *s, char *why, size_t whylen)
+ * err (it is typed masked): an item is named by its place. */
+static bool parse_secret_headers(const form_state *f, site *s, hd_error *err)
 {
     if (!f->typed[FF_SHEADERS]) {
         for (int i = 0; f->site_id && i < f->orig.nheaders; i++)
@@ -427,7 +373,7 @@ static bool parse_secret_headers(const form_state *f, site *s, char *why, size_t
         n++;
         char *colon = strchr(item, ':');
         if (!colon || colon == item) {
-            snprintf(why, whylen, "secret_headers: header %d is not 'Name: value'", n);
+            hd_error_field(err, HD_INVALID, "secret_headers", "header %d is not 'Name: value'", n);
             ok = false;
             break;
         }
@@ -448,9 +394,11 @@ static bool parse_secret_headers(const form_state *f, site *s, char *why, size_t
 /* site_validate names a header by its text ("headers: 'X-Key' is not a
  * valid header name"): when that is a header of the Secret headers field
  * (and of no other field), say "secret_headers: header N ..." instead. */
-static void hide_secret_header_name(const form_state *f, const site *s, char *msg, size_t len)
+static void hide_secret_header_name(const form_state *f, const site *s, hd_error *err)
 {
-    if (strncmp(msg, "headers: ", 9) != 0 || !f->typed[FF_SHEADERS])
+    char *msg = err->msg;
+    size_t len = sizeof err->msg;
+    if (strcmp(err->field, "headers") != 0 || !f->typed[FF_SHEADERS])
         return;
     int n = 0;
     for (int i = 0; i < s->nheaders; i++) {
@@ -467,6 +415,7 @@ static void hide_secret_header_name(const form_state *f, const site *s, char *ms
             char *text = hd_xasprintf("secret_headers: %.*sheader %d%s", (int)(at - msg - 9),
                                       msg + 9, n, at + strlen(needle));
             snprintf(msg, len, "%s", text);
+            snprintf(err->field, sizeof err->field, "secret_headers");
             explicit_bzero(text, strlen(text));
             free(text);
             free(needle);
@@ -476,40 +425,55 @@ static void hide_secret_header_name(const form_state *f, const site *s, char *ms
     }
 }
 
-/* The auth_extra settings from the visible extra fields, the same way
- * `sites add/edit` applies its flags (by the key's type). */
-static bool build_extra(const form_state *f, site *s, char *why, size_t whylen)
+/* A kind-specific setting typed in the form into s->auth_extra, the same
+ * way `sites add/edit` applies its flag (by the setting's type). */
+static bool build_one_extra(const auth_field *k, const char *v, site *s, hd_error *err)
 {
-    s->auth_extra = hd_xstrdup(f->extra);
+    char field[64];
+    snprintf(field, sizeof field, "auth.%s", k->name);
+    switch (k->type) {
+    case AX_STRING: auth_extra_set(&s->auth_extra, k->name, v); break;
+    case AX_DURATION: {
+        int64_t ms = 0;
+        const char *w = NULL;
+        while (*v == ' ')
+            v++;
+        if (*v && !duration_parse(v, &ms, &w)) {
+            hd_error_field(err, HD_INVALID, field, "%s", w ? w : "not a duration (5m, 90s)");
+            return false;
+        }
+        auth_extra_set_ms(&s->auth_extra, k->name, ms);
+        break;
+    }
+    case AX_MAP: {
+        char why[512];
+        if (!form_map_parse(v, k->name, &s->auth_extra, why, sizeof why)) {
+            hd_error_set(err, HD_INVALID, "%s", why);   /* "auth.claims: ..." */
+            snprintf(err->field, sizeof err->field, "%s", field);
+            return false;
+        }
+        break;
+    }
+    }
+    return true;
+}
+
+/* The auth_extra settings: the stored ones still applying (f->kept), with
+ * the visible fields' values over them. */
+static bool build_extra(const form_state *f, site *s, hd_error *err)
+{
+    s->auth_extra = hd_xstrdup(f->kept.auth_extra);
     for (int i = 0; i < form_nextra(); i++) {
-        const auth_extra_key *k = &auth_extra_keys[i];
         int id = FF_COUNT + i;
-        const char *v = f->val[id];
-        if (!field_visible(f, id)) {
-            auth_extra_set(&s->auth_extra, k->name, NULL);
+        const auth_field *k = extra_key(id);
+        if (!k)
             continue;
-        }
-        if ((k->secret || k->type == AX_MAP) && !f->typed[id])
+        if (!field_visible(f, id))
+            auth_extra_set(&s->auth_extra, k->name, NULL);
+        else if ((k->secret || k->type == AX_MAP) && !f->typed[id])
             continue;   /* the stored value stays */
-        switch (k->type) {
-        case AX_STRING: auth_extra_set(&s->auth_extra, k->name, v); break;
-        case AX_DURATION: {
-            int64_t ms = 0;
-            const char *w = NULL;
-            while (*v == ' ')
-                v++;
-            if (*v && !duration_parse(v, &ms, &w)) {
-                snprintf(why, whylen, "auth.%s: %s", k->name, w ? w : "not a duration (5m, 90s)");
-                return false;
-            }
-            auth_extra_set_ms(&s->auth_extra, k->name, ms);
-            break;
-        }
-        case AX_MAP:
-            if (!form_map_parse(v, k->name, &s->auth_extra, why, whylen))
-                return false;
-            break;
-        }
+        else if (!build_one_extra(k, f->val[id], s, err))
+            return false;
     }
     auth_extra_keep_kind(&s->auth_extra, f->auth);
     return true;
@@ -535,9 +499,9 @@ static bool parse_max_in_flight(const char *text, int *out)
     return true;
 }
 
-/* Builds a site from the fields; false with why when a field cannot even be
- * parsed (then why names it like site_validate does). */
-static bool form_build(const form_state *f, site *s, char *why, size_t whylen)
+/* Builds a site from the fields; false with err when a field cannot even
+ * be parsed (then err names it like site_validate does). */
+static bool form_build(const form_state *f, site *s, hd_error *err)
 {
     site_init(s);
     s->id = f->site_id;
@@ -552,13 +516,13 @@ static bool form_build(const form_state *f, site *s, char *why, size_t whylen)
     if (*tmo) {
         const char *w = NULL;
         if (!duration_parse(tmo, &s->timeout_ms, &w)) {
-            snprintf(why, whylen, "timeout: %s", w ? w : "not a duration (10s, 500ms)");
+            hd_error_field(err, HD_INVALID, "timeout", "%s", w ? w : "not a duration (10s, 500ms)");
             return false;
         }
     }
     if (!parse_max_in_flight(f->val[FF_INFLIGHT], &s->max_in_flight)) {
-        snprintf(why, whylen, "max_in_flight: must be 1 to %d (empty: the default)",
-                 SITE_MAX_IN_FLIGHT);
+        hd_error_field(err, HD_INVALID, "max_in_flight", "must be 1 to %d (empty: the default)",
+                       SITE_MAX_IN_FLIGHT);
         return false;
     }
     if (field_visible(f, FF_USER))
@@ -568,49 +532,44 @@ static bool form_build(const form_state *f, site *s, char *why, size_t whylen)
     if (field_visible(f, FF_SECRET))
         s->auth_secret = f->typed[FF_SECRET] ? hd_xstrdup(f->val[FF_SECRET])
                                              : stored_secret(f, FF_SECRET);
-    if (!build_extra(f, s, why, whylen))
+    if (!build_extra(f, s, err))
         return false;
-    return parse_headers(f->val[FF_HEADERS], f->site_id ? &f->orig : NULL, s, why, whylen) &&
-           parse_secret_headers(f, s, why, whylen);
+    return parse_headers(f->val[FF_HEADERS], f->site_id ? &f->orig : NULL, s, err) &&
+           parse_secret_headers(f, s, err);
 }
 
-static int field_of_message(const char *msg)
+/* The form field an error is about (err->field), FORM_NONE for none. */
+static int field_of_error(const hd_error *err)
 {
-    for (int i = 0; i < FF_COUNT; i++) {
-        size_t n = strlen(field_info[i].key);
-        if (n && strncmp(msg, field_info[i].key, n) == 0 && msg[n] == ':')
+    for (int i = 0; i < FF_COUNT; i++)
+        if (field_info[i].key[0] && strcmp(err->field, field_info[i].key) == 0)
             return i;
-    }
-    /* "auth.token_url: ...", "auth.claims.iss: ..." */
-    if (strncmp(msg, "auth.", 5) == 0) {
-        for (int i = 0; i < form_nextra(); i++) {
-            size_t n = strlen(auth_extra_keys[i].name);
-            if (strncmp(msg + 5, auth_extra_keys[i].name, n) == 0 &&
-                (msg[5 + n] == ':' || msg[5 + n] == '.'))
-                return FF_COUNT + i;
-        }
-    }
+    if (strncmp(err->field, "auth.", 5) == 0)
+        return extra_field(err->field + 5);
     return FORM_NONE;
+}
+
+/* err's message as the form shows it, under the field it names. */
+static void form_set_error(form_state *f, const hd_error *err)
+{
+    char *clean = sanitize_dup(err->msg, 0);
+    snprintf(f->err, sizeof f->err, "%s", clean);
+    free(clean);
+    f->err_field = field_of_error(err);
 }
 
 static void form_validate(form_state *f)
 {
     site s;
     hd_error err = { 0 };
-    char why[512] = "";
     f->err[0] = '\0';
     f->err_field = FORM_NONE;
-    if (!form_build(f, &s, why, sizeof why))
-        snprintf(err.msg, sizeof err.msg, "%s", why);
-    else if (site_validate(&s, &err) == HD_OK)
-        err.msg[0] = '\0';
-    hide_secret_header_name(f, &s, err.msg, sizeof err.msg);
+    if (form_build(f, &s, &err) && site_validate(&s, &err) == HD_OK)
+        hd_error_clear(&err);
+    hide_secret_header_name(f, &s, &err);
     site_free(&s);
     if (err.msg[0]) {
-        char *clean = sanitize_dup(err.msg, 0);
-        snprintf(f->err, sizeof f->err, "%s", clean);
-        free(clean);
-        f->err_field = field_of_message(f->err);
+        form_set_error(f, &err);
         if (f->err_field != FORM_NONE && !field_visible(f, f->err_field))
             f->err_field = FORM_NONE;   /* shown under the fields */
     }
@@ -620,11 +579,11 @@ static void form_validate(form_state *f)
 static void form_load_extra(form_state *f)
 {
     for (int i = 0; i < form_nextra(); i++) {
-        const auth_extra_key *k = &auth_extra_keys[i];
+        const auth_field *k = extra_key(FF_COUNT + i);
         char *v = f->val[FF_COUNT + i];
         size_t cap = sizeof f->val[0];
-        if (k->secret)
-            continue;   /* shown as ******** from f->extra */
+        if (!k || k->secret)
+            continue;   /* shown as ******** from f->kept */
         if (k->type == AX_DURATION) {
             int64_t ms = auth_extra_get_ms(f->orig.auth_extra, k->name, 0);
             if (ms > 0)
@@ -636,9 +595,8 @@ static void form_load_extra(form_state *f)
             free(text);
             free(stored);
         }
-        const extra_hint *h = extra_hint_of(k);
-        if (h && h->choices[0] && !*v)
-            snprintf(v, cap, "%s", h->choices[0]);
+        if (k->choices[0] && !*v)
+            snprintf(v, cap, "%s", k->choices[0]);
     }
 }
 
@@ -728,18 +686,20 @@ static void form_save(app *a, form_state *f)
         return;
     }
     site s;
-    char why[512];
-    form_build(f, &s, why, sizeof why);
     hd_error err = { 0 };
-    hd_status rc = f->site_id ? store_site_update(a->st, &s, &err)
-                              : store_site_add(a->st, &s, NULL, &err);
+    form_build(f, &s, &err);
+    hd_error_clear(&err);
+    /* The keys are read only now (validation never reads them). */
+    hd_status rc = site_probe_keys(&s, &err);
+    if (rc == HD_OK)
+        rc = f->site_id ? store_site_update(a->st, &s, &err)
+                        : store_site_add(a->st, &s, NULL, &err);
     if (rc != HD_OK) {
         /* The store validates again and knows about duplicates. */
-        hide_secret_header_name(f, &s, err.msg, sizeof err.msg);
-        char *clean = sanitize_dup(err.msg, 0);
-        snprintf(f->err, sizeof f->err, "%s", clean);
-        free(clean);
-        f->err_field = rc == HD_EXISTS ? FF_NAME : field_of_message(f->err);
+        hide_secret_header_name(f, &s, &err);
+        form_set_error(f, &err);
+        if (rc == HD_EXISTS)
+            f->err_field = FF_NAME;
         if (f->err_field != FORM_NONE && field_visible(f, f->err_field))
             form_focus(f, f->err_field);
         else
@@ -762,18 +722,13 @@ static void form_choose(form_state *f, int dir)
     if (f->focus == FF_CTYPE) {
         f->ctype = f->ctype == CONTENT_JSON ? CONTENT_FORM : CONTENT_JSON;
     } else if (f->focus == FF_AUTH) {
-        /* Only the kinds that work are offered. */
-        int i = f->auth;
-        do {
-            i = (i + dir + AUTH_KIND_COUNT) % AUTH_KIND_COUNT;
-        } while (!auth_kind_supported((auth_kind)i));
-        form_set_auth(f, (auth_kind)i);
+        form_set_auth(f, (auth_kind)((f->auth + dir + AUTH_KIND_COUNT) % AUTH_KIND_COUNT));
     } else {
-        const extra_hint *h = extra_hint_of(extra_key(f->focus));
+        const auth_field *h = extra_key(f->focus);
         if (!h || !h->choices[0])
             return;
         int n = 0, at = -1;
-        while (n < 4 && h->choices[n]) {
+        while (n < (int)(sizeof h->choices / sizeof h->choices[0]) && h->choices[n]) {
             if (strcmp(h->choices[n], f->val[f->focus]) == 0)
                 at = n;
             n++;

@@ -36,6 +36,7 @@ typedef struct cli_cmd {
     bool needs_store;        /* open the store before running (console/serve open their own) */
     const char *summary;     /* one line for `hookdesk --help` */
     const char *usage;       /* full text for `hookdesk COMMAND --help` */
+    void (*usage_more)(FILE *out);  /* lines made from tables, after usage; or NULL */
 } cli_cmd;
 
 static int cli_cmd_console(cli_ctx *ctx, int argc, char **argv);
@@ -44,14 +45,14 @@ static const cli_cmd commands[] = {
     { "console", cli_cmd_console, false, "the interactive console (default)",
       "usage: hookdesk console [--no-deliver]\n"
       "  Opens the terminal console; the delivery engine runs in the background\n"
-      "  unless --no-deliver is given.\n" },
+      "  unless --no-deliver is given.\n", NULL },
     { "serve", cli_cmd_serve, false, "run the delivery engine without a console",
       "usage: hookdesk serve [--drain]\n"
       "  Delivers queued messages until SIGINT/SIGTERM.  The first signal lets\n"
       "  in-flight attempts finish; a second one aborts them (their leases are\n"
       "  given back, so another process retries them).\n"
       "  --drain   exit once nothing is queued or waiting for a retry\n"
-      "            (exit 0 when nothing is pending, 1 otherwise)\n" },
+      "            (exit 0 when nothing is pending, 1 otherwise)\n", NULL },
     { "send", cli_cmd_send, true, "queue one message (prints its id)",
       "usage: hookdesk send --site S --action A [--customer C] [--path P] [--payload FILE|-]\n"
       "  --site S        trusted site name\n"
@@ -59,7 +60,7 @@ static const cli_cmd commands[] = {
       "  --customer C    customer reference (optional)\n"
       "  --path P        appended to the site's URL, must start with '/'\n"
       "  --payload FILE  JSON payload from FILE, or '-' for stdin (default {}),\n"
-      "                  at most delivery.max_payload bytes (default 1 MiB)\n" },
+      "                  at most delivery.max_payload bytes (default 1 MiB)\n", NULL },
     { "import", cli_cmd_import, true, "queue messages in bulk from JSON Lines",
       "usage: hookdesk import FILE|-\n"
       "  One message per line: {\"site\": S, \"action\": A, \"customer\": C, \"path\": P,\n"
@@ -68,7 +69,7 @@ static const cli_cmd commands[] = {
       "  may be delivery.max_payload bytes (default 1 MiB).  All or nothing: the\n"
       "  whole file is one transaction, so an import that is interrupted (Ctrl-C,\n"
       "  SIGTERM, kill -9, a database error) stores nothing and can simply be run\n"
-      "  again.\n" },
+      "  again.\n", NULL },
     { "logs", cli_cmd_logs, true, "list messages, newest first",
       "usage: hookdesk logs [--status S[,S]] [--site S] [--customer C] [--action TEXT]\n"
       "                     [--since T] [--until T] [--limit N] [--format table|json|csv]\n"
@@ -77,25 +78,25 @@ static const cli_cmd commands[] = {
       "  --since/--until  a date (2026-11-29, 2026-11-29T20:58:55Z, UTC) or a\n"
       "             duration ago (1h, 7d)\n"
       "  --limit N  rows to print (default 50, 0 = all)\n"
-      "  --format   table (default), json (JSON Lines) or csv\n" },
+      "  --format   table (default), json (JSON Lines) or csv\n", NULL },
     { "queue", cli_cmd_queue, true, "list messages still to be delivered",
       "usage: hookdesk queue [--site S] [--customer C] [--limit N] [--format table|json|csv]\n"
       "  RETRIES counts attempts after the first; NEXT is the countdown to the\n"
       "  next attempt, 'sending' while one is in flight, 'paused' for a paused site,\n"
       "  'circuit open, probe in 7s' while its site's circuit breaker is open, and\n"
-      "  '59m (Retry-After)' when the receiver asked for that wait.\n" },
+      "  '59m (Retry-After)' when the receiver asked for that wait.\n", NULL },
     { "show", cli_cmd_show, true, "one message with its payload and every attempt",
-      "usage: hookdesk show ID [--format text|json]\n" },
+      "usage: hookdesk show ID [--format text|json]\n", NULL },
     { "resend", cli_cmd_resend, true, "resend messages as new linked messages",
       "usage: hookdesk resend ID...\n"
       "       hookdesk resend --status failed [--site S] [--customer C]\n"
       "  Each resend is a new Queued message with resend_of = the original.\n"
       "  resend ID refuses a payload larger than delivery.max_payload (stored under\n"
-      "  an older, larger limit); --status failed resends payloads as stored.\n" },
+      "  an older, larger limit); --status failed resends payloads as stored.\n", NULL },
     { "purge", cli_cmd_purge, true, "delete finished messages older than a duration",
       "usage: hookdesk purge [--older-than DURATION]\n"
       "  Default: the configured retention (90d).  Only Done and Failed messages\n"
-      "  (and their attempts) are deleted.\n" },
+      "  (and their attempts) are deleted.\n", NULL },
     { "sites", cli_cmd_sites, true, "manage trusted sites",
       "usage: hookdesk sites list [--format table|json|csv]\n"
       "       hookdesk sites add NAME --url URL [SITE OPTIONS]\n"
@@ -106,12 +107,6 @@ static const cli_cmd commands[] = {
       "       hookdesk sites import [--expand-env] FILE\n"
       "SITE OPTIONS:\n"
       "  --url URL              http:// or https:// endpoint\n"
-      "  --auth KIND            none, basic, bearer, header, hmac, jwt, oauth2, aws, aws-s3\n"
-      "  --user U               basic: user name\n"
-      "  --secret S             basic password, bearer token, header value, hmac whsec_ key,\n"
-      "                         jwt HS256 secret, oauth2 client secret, aws secret key\n"
-      "                         ('-' reads it from the first line of stdin)\n"
-      "  --header NAME          header: the header carrying the secret (e.g. X-Api-Key)\n"
       "  --content-type T       application/json (default) or application/x-www-form-urlencoded\n"
       "  --timeout D            per-attempt timeout (e.g. 5s; 0 = delivery.timeout)\n"
       "  --max-in-flight N      most requests to the site at once per engine, 1..256\n"
@@ -121,28 +116,10 @@ static const cli_cmd commands[] = {
       "                         ('N: -' reads V from stdin)\n"
       "  --clear-headers        (edit) drop the extra headers first\n"
       "  --disabled             (add) create the site paused\n"
-      "JWT (--auth jwt): a fresh token per attempt, Authorization: Bearer\n"
-      "  --jwt-alg A            HS256 (default; key = --secret) or RS256\n"
-      "  --jwt-key-file F       RS256: PEM private key file\n"
-      "  --jwt-key-env VAR      RS256: environment variable holding the PEM key\n"
-      "  --jwt-claim N=V        claim (repeatable; 'N=' removes it); iat, exp are added\n"
-      "  --jwt-lifetime D       exp - iat (default 5m)\n"
-      "OAuth2 (--auth oauth2): client credentials, token cached and shared\n"
-      "  --token-url URL        token endpoint\n"
-      "  --client-id ID         client id (the client secret is --secret)\n"
-      "  --scope S, --audience A  optional\n"
-      "  --client-auth M        basic (default) or body\n"
-      "AWS (--auth aws: SigV4; --auth aws-s3: PUT {url}/{bucket}/{object}):\n"
-      "  --access-key ID        access key id (the secret key is --secret)\n"
-      "  --region R             e.g. eu-west-1\n"
-      "  --service S            aws: e.g. execute-api\n"
-      "  --session-token T      optional temporary session token ('-' reads stdin)\n"
-      "  --bucket B             aws-s3: bucket\n"
-      "  --object-format F      aws-s3: {id} {action} {customer} {date}\n"
-      "                         (default {date}/{action}/{id}.json)\n"
       "Secrets are never printed; `sites export --show-secrets` is the one exception.\n"
       "`sites import` refuses a ${VAR} in FILE (it may come from someone else)\n"
-      "unless --expand-env allows reading the environment.\n" },
+      "unless --expand-env allows reading the environment.\n",
+      cli_sites_usage_auth },
 };
 
 static const cli_cmd *find_command(const char *name)
@@ -314,6 +291,8 @@ int cli_main(int argc, char **argv, cli_console_fn console)
          * create a database (open_store below would). */
         if (wants_help(cargc, cargv)) {
             fputs(cmd->usage, stdout);
+            if (cmd->usage_more)
+                cmd->usage_more(stdout);
             return 0;
         }
     }

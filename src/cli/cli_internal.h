@@ -104,6 +104,8 @@ int cli_cmd_resend(cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_purge(cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_import(cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_sites(cli_ctx *ctx, int argc, char **argv);
+/* The auth options of `sites add/edit`, from the kinds' fields table. */
+void cli_sites_usage_auth(FILE *out);
 int cli_cmd_serve(cli_ctx *ctx, int argc, char **argv);
 
 /* "1 MiB", "1500 bytes": a size as messages show it. */

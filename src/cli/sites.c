@@ -173,6 +173,8 @@ static int sites_list(cli_ctx *ctx, int argc, char **argv)
 
 /* ---- add / edit ---- */
 
+#define CLI_MAX_FIELDS 64       /* room for auth_fields (checked in parse_site_flags) */
+
 typedef struct site_flags {
     const char *url, *auth, *user, *secret, *header, *ctype, *timeout, *rename;
     const char *max_in_flight;  /* "1".."256" or "default" */
@@ -181,12 +183,13 @@ typedef struct site_flags {
     int nadd;
     bool clear_headers;
     int enabled;                /* -1 unchanged, 0 disable, 1 enable */
-    const char *extra[32];      /* auth_extra_keys[i] given as a flag ("" = remove) */
+    const char *extra[CLI_MAX_FIELDS];  /* auth_fields[i] (AS_EXTRA) given as a flag
+                                           ("" = remove) */
     const char **claims;        /* --jwt-claim NAME=VALUE */
     int nclaims;
 } site_flags;
 
-#define OPT_EXTRA 1000          /* getopt code of auth_extra_keys[i] = OPT_EXTRA + i */
+#define OPT_EXTRA 1000          /* getopt code of auth_fields[i] = OPT_EXTRA + i */
 
 /* Reads a secret given as "-" from the first line of stdin (keeps it out of
  * the process list and shell history). */
@@ -228,6 +231,51 @@ static bool parse_max_in_flight(const char *text, int *out)
     return true;
 }
 
+/* A kind-specific flag given for a kind without that setting. */
+static int wrong_kind(cli_ctx *ctx, const auth_field *k, auth_kind kind)
+{
+    hd_buf kinds = {0};
+    for (int a = 0; a < AUTH_KIND_COUNT; a++)
+        if (k->kinds & (1u << a))
+            hd_buf_printf(&kinds, "%s%s", kinds.len ? ", " : "", auth_kind_name((auth_kind)a));
+    int rc = cli_usage_error(ctx->cmd, "--%s is for auth %s, not %s", k->flag, hd_buf_str(&kinds),
+                             auth_kind_name(kind));
+    hd_buf_free(&kinds);
+    return rc;
+}
+
+/* One kind-specific flag into s->auth_extra, by the setting's type. */
+static int apply_extra(cli_ctx *ctx, const site_flags *fl, const auth_field *k, const char *v,
+                       site *s)
+{
+    if (k->type == AX_MAP) {
+        for (int c = 0; c < fl->nclaims; c++) {
+            const char *eq = strchr(fl->claims[c], '=');
+            if (!eq || eq == fl->claims[c])
+                return cli_usage_error(ctx->cmd, "--%s: expected NAME=VALUE, got '%s'", k->flag,
+                                       fl->claims[c]);
+            char *name = hd_xstrndup(fl->claims[c], (size_t)(eq - fl->claims[c]));
+            auth_extra_set_claim(&s->auth_extra, name, eq[1] ? eq + 1 : NULL);
+            free(name);
+        }
+    } else if (k->type == AX_DURATION) {
+        int64_t ms = 0;
+        const char *why = NULL;
+        if (*v && !duration_parse(v, &ms, &why))
+            return cli_fail(ctx->cmd, 2, "auth.%s: '%s': %s", k->name, v,
+                            why ? why : "bad duration");
+        auth_extra_set_ms(&s->auth_extra, k->name, ms);
+    } else if (k->secret && strcmp(v, "-") == 0) {
+        char *sec = read_secret_stdin();
+        auth_extra_set(&s->auth_extra, k->name, sec);
+        explicit_bzero(sec, strlen(sec));
+        free(sec);
+    } else {
+        auth_extra_set(&s->auth_extra, k->name, v);
+    }
+    return 0;
+}
+
 /* Applies the flags to s; on a usage problem prints it and returns 2. */
 static int apply_flags(cli_ctx *ctx, const site_flags *fl, site *s)
 {
@@ -235,60 +283,24 @@ static int apply_flags(cli_ctx *ctx, const site_flags *fl, site *s)
         set_str(&s->url, fl->url);
     if (fl->auth) {
         auth_kind k;
-        if (!auth_kind_parse(fl->auth, &k))
-            return cli_fail(ctx->cmd, 2,
-                            "auth: unknown kind '%s' (none, basic, bearer, header, hmac, jwt, "
-                            "oauth2, aws, aws-s3)", fl->auth);
-        if (k != s->auth) {
-            /* Another kind: the old credentials mean nothing to it. */
-            set_str(&s->auth_user, NULL);
-            set_str(&s->auth_secret, NULL);
-            set_str(&s->auth_header, NULL);
-            set_str(&s->auth_extra, NULL);
-            s->auth = k;
+        if (!auth_kind_parse(fl->auth, &k)) {
+            char kinds[160];
+            auth_kind_list(kinds, sizeof kinds, ", ");
+            return cli_fail(ctx->cmd, 2, "auth: unknown kind '%s' (%s)", fl->auth, kinds);
         }
+        /* What the form keeps on the same change (the kinds table says). */
+        auth_change_kind(s, k);
     }
     if (fl->user)
         set_str(&s->auth_user, fl->user);
-    for (int i = 0; i < auth_extra_nkeys && i < 32; i++) {
-        const auth_extra_key *k = &auth_extra_keys[i];
-        if (!fl->extra[i] && !(k->type == AX_MAP && fl->nclaims))
+    for (int i = 0; i < auth_nfields && i < CLI_MAX_FIELDS; i++) {
+        const auth_field *k = &auth_fields[i];
+        if (k->slot != AS_EXTRA || (!fl->extra[i] && !(k->type == AX_MAP && fl->nclaims)))
             continue;
-        if (!(k->kinds & (1u << s->auth))) {
-            hd_buf kinds = {0};
-            for (int a = 0; a < AUTH_KIND_COUNT; a++)
-                if (k->kinds & (1u << a))
-                    hd_buf_printf(&kinds, "%s%s", kinds.len ? ", " : "", auth_kind_name((auth_kind)a));
-            int rc = cli_usage_error(ctx->cmd, "--%s is for auth %s, not %s", k->flag,
-                                     hd_buf_str(&kinds), auth_kind_name(s->auth));
-            hd_buf_free(&kinds);
+        int rc = k->kinds & (1u << s->auth) ? apply_extra(ctx, fl, k, fl->extra[i], s)
+                                            : wrong_kind(ctx, k, s->auth);
+        if (rc)
             return rc;
-        }
-        if (k->type == AX_MAP) {
-            for (int c = 0; c < fl->nclaims; c++) {
-                const char *eq = strchr(fl->claims[c], '=');
-                if (!eq || eq == fl->claims[c])
-                    return cli_usage_error(ctx->cmd, "--%s: expected NAME=VALUE, got '%s'",
-                                           k->flag, fl->claims[c]);
-                char *name = hd_xstrndup(fl->claims[c], (size_t)(eq - fl->claims[c]));
-                auth_extra_set_claim(&s->auth_extra, name, eq[1] ? eq + 1 : NULL);
-                free(name);
-            }
-        } else if (k->type == AX_DURATION) {
-            int64_t ms = 0;
-            const char *why = NULL;
-            if (*fl->extra[i] && !duration_parse(fl->extra[i], &ms, &why))
-                return cli_fail(ctx->cmd, 2, "auth.%s: '%s': %s", k->name, fl->extra[i],
-                                why ? why : "bad duration");
-            auth_extra_set_ms(&s->auth_extra, k->name, ms);
-        } else if (k->secret && strcmp(fl->extra[i], "-") == 0) {
-            char *sec = read_secret_stdin();
-            auth_extra_set(&s->auth_extra, k->name, sec);
-            explicit_bzero(sec, strlen(sec));
-            free(sec);
-        } else {
-            auth_extra_set(&s->auth_extra, k->name, fl->extra[i]);
-        }
     }
     if (fl->secret) {
         if (strcmp(fl->secret, "-") == 0) {
@@ -364,18 +376,22 @@ static void free_flags(site_flags *fl)
     free(fl->claims);
 }
 
+/* Several fields share a flag (--secret): true for all but the first. */
+static bool field_flag_repeated(int i)
+{
+    for (int k = 0; k < i; k++)
+        if (strcmp(auth_fields[k].flag, auth_fields[i].flag) == 0)
+            return true;
+    return false;
+}
+
 /* Parses NAME and the site flags; returns -1 when fine, else the exit code. */
 static int parse_site_flags(cli_ctx *ctx, int argc, char **argv, bool edit, const char **name,
                             site_flags *fl)
 {
     static const struct option base[] = {
-        { "client-id", required_argument, NULL, 'U' },
-        { "access-key", required_argument, NULL, 'U' },
         { "url", required_argument, NULL, 'u' },
         { "auth", required_argument, NULL, 'A' },
-        { "user", required_argument, NULL, 'U' },
-        { "secret", required_argument, NULL, 'S' },
-        { "header", required_argument, NULL, 'H' },
         { "content-type", required_argument, NULL, 'T' },
         { "timeout", required_argument, NULL, 't' },
         { "max-in-flight", required_argument, NULL, 'M' },
@@ -388,14 +404,22 @@ static int parse_site_flags(cli_ctx *ctx, int argc, char **argv, bool edit, cons
         { "disable", no_argument, NULL, 'D' },
         { "rename", required_argument, NULL, 'r' },
     };
-    /* The kind-specific flags come from hd_auth.h's table. */
+    /* The auth flags come from hd_auth.h's table: --user, --client-id and
+     * --access-key all set the site's user (any kind's name for it is
+     * accepted), --secret its secret, --header its header; the others
+     * are settings of auth_extra. */
     enum { NBASE = sizeof base / sizeof base[0] };
-    struct option longopts[NBASE + 32 + 1];
+    static const int slot_opt[] = { [AS_USER] = 'U', [AS_SECRET] = 'S', [AS_HEADER] = 'H' };
+    struct option longopts[NBASE + CLI_MAX_FIELDS + 1];
     memcpy(longopts, base, sizeof base);
     int nopt = NBASE;
-    for (int i = 0; i < auth_extra_nkeys && i < 32; i++)
-        longopts[nopt++] = (struct option){ auth_extra_keys[i].flag, required_argument, NULL,
-                                            OPT_EXTRA + i };
+    for (int i = 0; i < auth_nfields && i < CLI_MAX_FIELDS; i++) {
+        const auth_field *f = &auth_fields[i];
+        if (f->slot == AS_EXTRA || !field_flag_repeated(i))
+            longopts[nopt++] = (struct option){ f->flag, required_argument, NULL,
+                                                f->slot == AS_EXTRA ? OPT_EXTRA + i
+                                                                    : slot_opt[f->slot] };
+    }
     longopts[nopt] = (struct option){ NULL, 0, NULL, 0 };
     memset(fl, 0, sizeof *fl);
     fl->enabled = -1;
@@ -430,8 +454,8 @@ static int parse_site_flags(cli_ctx *ctx, int argc, char **argv, bool edit, cons
         case 'D': fl->enabled = 0; break;
         case 'r': fl->rename = optarg; break;
         default:
-            if (opt >= OPT_EXTRA && opt < OPT_EXTRA + auth_extra_nkeys) {
-                const auth_extra_key *k = &auth_extra_keys[opt - OPT_EXTRA];
+            if (opt >= OPT_EXTRA && opt < OPT_EXTRA + auth_nfields) {
+                const auth_field *k = &auth_fields[opt - OPT_EXTRA];
                 if (k->type == AX_MAP) {
                     fl->claims = hd_xrealloc(fl->claims,
                                              (size_t)(fl->nclaims + 1) * sizeof *fl->claims);
@@ -451,45 +475,55 @@ static int parse_site_flags(cli_ctx *ctx, int argc, char **argv, bool edit, cons
     return -1;
 }
 
-/* site_validate names the stored field ("auth_secret: ..."); say which flag
- * sets it, so the operator knows what to change on the command line. */
+/* site_validate names the stored field (err->field: "auth_secret"); say
+ * which flag sets it, so the operator knows what to change on the command
+ * line. */
 static void hint_flag(hd_error *err, auth_kind kind)
 {
     static const struct {
         const char *field;
         const char *flag;
     } fields[] = {
-        { "url", "--url" },         { "timeout", "--timeout" },
-        { "max_in_flight", "--max-in-flight" },
-        { "content_type", "--content-type" }, { "headers", "--add-header" },
-        { "auth", "--auth" },       { "auth_secret", "--secret" },
-        { "auth_header", "--header" },
+        { "url", "url" },         { "timeout", "timeout" },
+        { "max_in_flight", "max-in-flight" },
+        { "content_type", "content-type" }, { "headers", "add-header" },
+        { "auth", "auth" },
     };
-    char field[64];
-    size_t n = strcspn(err->msg, ":");
-    if (err->msg[n] != ':' || n >= sizeof field)
-        return;
-    memcpy(field, err->msg, n);
-    field[n] = '\0';
+    static const struct {
+        const char *field;
+        auth_slot slot;
+    } slots[] = { { "auth_user", AS_USER }, { "auth_secret", AS_SECRET },
+                  { "auth_header", AS_HEADER } };
     const char *flag = NULL;
     for (size_t i = 0; i < sizeof fields / sizeof fields[0] && !flag; i++)
-        if (strcmp(field, fields[i].field) == 0)
+        if (strcmp(err->field, fields[i].field) == 0)
             flag = fields[i].flag;
-    if (!flag && strcmp(field, "auth_user") == 0)
-        flag = kind == AUTH_OAUTH2 ? "--client-id"
-               : (kind == AUTH_AWS || kind == AUTH_AWS_S3) ? "--access-key" : "--user";
-    char extra_flag[48];
-    if (!flag && strncmp(field, "auth.", 5) == 0) {
-        const auth_extra_key *k = auth_extra_key_find(field + 5);
-        if (k && k->flag) {
-            snprintf(extra_flag, sizeof extra_flag, "--%s", k->flag);
-            flag = extra_flag;
-        }
+    for (size_t i = 0; i < sizeof slots / sizeof slots[0] && !flag; i++) {
+        if (strcmp(err->field, slots[i].field) != 0)
+            continue;
+        /* The kind's own name for it (--client-id), else the first kind's. */
+        const auth_field *f = auth_field_of(kind, slots[i].slot);
+        for (int k = 0; !f && k < auth_nfields; k++)
+            if (auth_fields[k].slot == slots[i].slot)
+                f = &auth_fields[k];
+        flag = f ? f->flag : NULL;
     }
+    const auth_field *f = strncmp(err->field, "auth.", 5) == 0 ? auth_field_find(err->field + 5)
+                                                                : NULL;
+    if (!flag && f)
+        flag = f->flag;
     if (!flag)
         return;
     size_t len = strlen(err->msg);
-    snprintf(err->msg + len, sizeof err->msg - len, " (set with %s)", flag);
+    snprintf(err->msg + len, sizeof err->msg - len, " (set with --%s)", flag);
+}
+
+/* Checks s as site_validate does, then its keys (the jwt RS256 PEM): a
+ * site is only saved with keys that work. */
+static hd_status check_site(const site *s, hd_error *err)
+{
+    hd_status st = site_validate(s, err);
+    return st == HD_OK ? site_probe_keys(s, err) : st;
 }
 
 static int sites_add(cli_ctx *ctx, int argc, char **argv)
@@ -512,7 +546,7 @@ static int sites_add(cli_ctx *ctx, int argc, char **argv)
     hd_error err = { 0 };
     if (rc == 0) {
         int64_t id = 0;
-        if (site_validate(&s, &err) != HD_OK || store_site_add(ctx->st, &s, &id, &err) != HD_OK) {
+        if (check_site(&s, &err) != HD_OK || store_site_add(ctx->st, &s, &id, &err) != HD_OK) {
             if (err.code == HD_INVALID)
                 hint_flag(&err, s.auth);
             rc = cli_report(ctx->cmd, &err);
@@ -545,7 +579,7 @@ static int sites_edit(cli_ctx *ctx, int argc, char **argv)
     else
         rc = apply_flags(ctx, &fl, &s);
     if (rc == 0) {
-        if (site_validate(&s, &err) != HD_OK || store_site_update(ctx->st, &s, &err) != HD_OK) {
+        if (check_site(&s, &err) != HD_OK || store_site_update(ctx->st, &s, &err) != HD_OK) {
             if (err.code == HD_INVALID)
                 hint_flag(&err, s.auth);
             rc = cli_report(ctx->cmd, &err);
@@ -673,87 +707,6 @@ out:
 
 /* ---- export / import ---- */
 
-/* A YAML double-quoted scalar; "${" is doubled so that config_load's
- * environment expansion gives the text back unchanged. */
-static void yaml_quoted(FILE *out, const char *s)
-{
-    fputc('"', out);
-    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
-        if (*p == '"' || *p == '\\')
-            fprintf(out, "\\%c", *p);
-        else if (*p == '\n')
-            fputs("\\n", out);
-        else if (*p == '\t')
-            fputs("\\t", out);
-        else if (*p < 0x20 || *p == 0x7f)
-            fprintf(out, "\\x%02x", *p);
-        else if (*p == '$' && p[1] == '{')
-            fputs("$$", out);
-        else
-            fputc(*p, out);
-    }
-    fputc('"', out);
-}
-
-static const char *secret_key(auth_kind k)
-{
-    switch (k) {
-    case AUTH_BASIC: return "password";
-    case AUTH_BEARER: return "token";
-    case AUTH_HEADER: return "value";
-    case AUTH_OAUTH2: return "client_secret";
-    case AUTH_AWS:
-    case AUTH_AWS_S3: return "secret_key";
-    default: return "secret";
-    }
-}
-
-static const char *user_key(auth_kind k)
-{
-    switch (k) {
-    case AUTH_OAUTH2: return "client_id";
-    case AUTH_AWS:
-    case AUTH_AWS_S3: return "access_key";
-    default: return "user";
-    }
-}
-
-/* The kind-specific settings as YAML keys of the auth block. */
-static void export_extra(FILE *out, const site *s, bool show)
-{
-    json_t *o = s->auth_extra ? json_loads(s->auth_extra, 0, NULL) : NULL;
-    for (int i = 0; i < auth_extra_nkeys && json_is_object(o); i++) {
-        const auth_extra_key *k = &auth_extra_keys[i];
-        json_t *v = json_object_get(o, k->name);
-        if (!v || !(k->kinds & (1u << s->auth)))
-            continue;
-        fprintf(out, "      %s: ", k->name);
-        if (k->type == AX_DURATION && json_is_integer(v)) {
-            char d[32];
-            duration_format((int64_t)json_integer_value(v), d, sizeof d);
-            fputs(d, out);
-        } else if (k->type == AX_MAP && json_is_object(v)) {
-            const char *ck;
-            json_t *cv;
-            bool first = true;
-            fputc('{', out);
-            json_object_foreach(v, ck, cv) {
-                fputs(first ? "" : ", ", out);
-                first = false;
-                yaml_quoted(out, ck);
-                fputs(": ", out);
-                yaml_quoted(out, json_string_value(cv));
-            }
-            fputc('}', out);
-        } else if (json_is_string(v)) {
-            const char *text = json_string_value(v);
-            yaml_quoted(out, k->secret && !show ? site_mask(text) : text);
-        }
-        fputc('\n', out);
-    }
-    json_decref(o);
-}
-
 static int sites_export(cli_ctx *ctx, int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -779,54 +732,20 @@ static int sites_export(cli_ctx *ctx, int argc, char **argv)
            HOOKDESK_VERSION,
            show ? "\n# WARNING: this file holds secrets in clear text"
                 : "\n# secrets are masked as \"********\"; importing keeps the stored ones");
-    printf("sites:%s\n", l.count ? "" : " []");
-    for (int i = 0; i < l.count; i++) {
-        const site *s = &l.items[i].s;
-        printf("  - name: ");
-        yaml_quoted(stdout, s->name);
-        printf("\n    url: ");
-        yaml_quoted(stdout, s->url);
-        printf("\n    content_type: %s\n", content_type_name(s->ctype));
-        if (s->timeout_ms > 0) {
-            char d[32];
-            duration_format(s->timeout_ms, d, sizeof d);
-            printf("    timeout: %s\n", d);
-        }
-        if (s->max_in_flight > 0)
-            printf("    max_in_flight: %d\n", s->max_in_flight);
-        printf("    enabled: %s\n", s->enabled ? "true" : "false");
-        if (s->nheaders > 0) {
-            printf("    headers:\n");
-            for (int k = 0; k < s->nheaders; k++) {
-                const site_header *h = &s->headers[k];
-                printf("      ");
-                yaml_quoted(stdout, h->name);
-                /* A header marked secret keeps its mark: {value: ..., secret: true}. */
-                printf(h->secret ? ": {value: " : ": ");
-                yaml_quoted(stdout, show ? h->value : site_header_shown(h));
-                printf(h->secret ? ", secret: true}\n" : "\n");
-            }
-        }
-        printf("    auth:\n      kind: %s\n", auth_kind_name(s->auth));
-        if (s->auth_user) {
-            printf("      %s: ", user_key(s->auth));
-            yaml_quoted(stdout, s->auth_user);
-            printf("\n");
-        }
-        if (s->auth_header) {
-            printf("      header: ");
-            yaml_quoted(stdout, s->auth_header);
-            printf("\n");
-        }
-        if (s->auth_secret && *s->auth_secret) {
-            printf("      %s: ", secret_key(s->auth));
-            yaml_quoted(stdout, show ? s->auth_secret : site_mask(s->auth_secret));
-            printf("\n");
-        }
-        export_extra(stdout, s, show);
-    }
+    /* The YAML itself is config_export_sites's (libyaml's emitter). */
+    site *sites = hd_xcalloc((size_t)l.count + 1, sizeof *sites);
+    for (int i = 0; i < l.count; i++)
+        sites[i] = l.items[i].s;
+    hd_buf yaml = {0};
+    hd_status st = config_export_sites(sites, l.count, show, &yaml, &err);
+    free(sites);
+    if (st == HD_OK)
+        fwrite(yaml.data, 1, yaml.len, stdout);
+    if (yaml.data)
+        explicit_bzero(yaml.data, yaml.len);
+    hd_buf_free(&yaml);
     site_stats_list_free(&l);
-    return 0;
+    return st == HD_OK ? 0 : cli_report(ctx->cmd, &err);
 }
 
 /* Credential and secret-marked headers exported without --show-secrets
@@ -953,6 +872,32 @@ static int sites_import(cli_ctx *ctx, int argc, char **argv)
     }
     config_free(&c);
     return rc;
+}
+
+/* ---- help ---- */
+
+void cli_sites_usage_auth(FILE *out)
+{
+    char kinds[160];
+    auth_kind_list(kinds, sizeof kinds, ", ");
+    fprintf(out, "AUTH OPTIONS (--auth KIND: %s):\n", kinds);
+    for (int i = 0; i < auth_nfields; i++) {
+        if (field_flag_repeated(i))
+            continue;
+        /* A flag several kinds share (--secret): every kind's meaning. */
+        hd_buf help = {0};
+        for (int k = i; k < auth_nfields; k++)
+            if (strcmp(auth_fields[k].flag, auth_fields[i].flag) == 0)
+                hd_buf_printf(&help, "%s%s", help.len ? ";\n                         " : "",
+                              auth_fields[k].help);
+        char opt[48];
+        snprintf(opt, sizeof opt, "--%s V", auth_fields[i].flag);
+        fprintf(out, "  %-22s %s\n", opt, hd_buf_str(&help));
+        hd_buf_free(&help);
+    }
+    fputs("  A secret given as '-' is read from the first line of stdin; --jwt-claim\n"
+          "  repeats ('N=' removes a claim); a flag with an empty value removes it.\n",
+          out);
 }
 
 /* ---- dispatch ---- */

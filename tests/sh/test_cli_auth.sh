@@ -1,5 +1,6 @@
 #!/bin/sh
-# sites add/edit/test/export/import for jwt, oauth2, aws, aws-s3: bad
+# sites add/edit/test/export/import for jwt, oauth2, aws, aws-s3 (and a
+# change of kind, which keeps what the two kinds share): bad
 # settings refused with the field named and nothing saved (CLI and YAML),
 # secrets never printed, `sites test` shows masked headers and the answer.
 . "$(dirname "$0")/cli_common.sh"
@@ -121,6 +122,33 @@ expect_rc 2 "import: masked session token with a new auth kind"
 check "masked setting + kind change named" grep -q "site 'aw': an auth setting is masked" "$TMP/err"
 hd sites export --show-secrets
 check "session token untouched after the refused import" grep -q 'session_token: "session-token-value"' "$TMP/out"
+
+# --- a change of kind keeps what the two kinds share (the form keeps the same) ---
+# site_block NAME: the site's part of $TMP/out (an export).
+site_block() {
+    awk -v want="  - name: \"$1\"" '$0 == want { p = 1; print; next } /^  - name: / { p = 0 } p' \
+        "$TMP/out" >"$TMP/block.yaml"
+}
+hd sites edit aw --auth aws-s3 --bucket archive2
+expect_rc 0 "edit aws -> aws-s3"
+hd sites export --show-secrets
+site_block aw
+check "aw is aws-s3" grep -q 'kind: aws-s3' "$TMP/block.yaml"
+check "aws -> aws-s3 keeps the region" grep -q 'region: "eu-west-1"' "$TMP/block.yaml"
+check "aws -> aws-s3 keeps the access key" grep -q 'access_key: "AKIDEXAMPLE"' "$TMP/block.yaml"
+check "aws -> aws-s3 keeps the secret key" grep -q 'secret_key: "aws-secret-value"' "$TMP/block.yaml"
+check "aws -> aws-s3 keeps the session token" \
+    grep -q 'session_token: "session-token-value"' "$TMP/block.yaml"
+check "aws -> aws-s3 drops the service" sh -c "! grep -q 'service:' '$TMP/block.yaml'"
+hd sites edit aw --auth bearer
+expect_rc 2 "aws-s3 -> bearer: an aws secret is no bearer token"
+check "bearer token asked for" grep -q "auth_secret: a token is required for bearer auth (set with --secret)" "$TMP/err"
+hd sites edit aw --auth bearer --secret tok
+expect_rc 0 "aws-s3 -> bearer with a token"
+hd sites export --show-secrets
+site_block aw
+check "bearer keeps no aws setting" \
+    sh -c "! grep -q -e region -e access_key -e bucket -e session_token '$TMP/block.yaml'"
 
 # --- YAML: bad settings refused with file:line:col ---
 write_config "sites:

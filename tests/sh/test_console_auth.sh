@@ -5,7 +5,8 @@
 # fixed, it is saved and a message to it is delivered through the test
 # receiver's token endpoint), an aws-s3 site (its settings in `sites
 # export`, its PUT request in `sites test`), and a jwt site made with the CLI
-# edited in the form from HS256 to RS256.  Typed secrets never show on the
+# edited in the form from HS256 to RS256 (a missing key file is found by
+# Save, which probes the key, not while typing).  Typed secrets never show on the
 # screen; stored ones show as ********.  At 80x12 the form scrolls to keep
 # the focused field in view.
 set -u
@@ -181,9 +182,13 @@ on_screen "^ Secret  " && fail "the HS256 secret shows with RS256"
 keys Tab
 type_text "$W/missing.pem"
 keys Tab
-expect_fixed "auth.key_file:"
+expect_fixed "Key file        $W/missing.pem"
+# Validation never reads the key while typing: Save probes it.
+on_screen -F "auth.key_file:" && fail "the key file was read while typing"
+keys C-s
+expect_fixed "not saved: auth.key_file: cannot read"
 below "Key file" "auth.key_file:" || fail "the key file message is not under the Key file field"
-keys BTab C-u
+keys C-u   # the failed save put the cursor on Key file
 type_text "$W/jwt.pem"
 keys Tab Tab
 type_text "; sub=orders"
