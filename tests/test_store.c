@@ -1592,8 +1592,10 @@ static void test_sites_list_stats_and_histogram(void **state)
     add_msg(f->st, f->site_a, "x", NULL);
     message_list l;
     /* The histogram counts whole seconds: 900 ms into one, so that
-     * now - 500 is the same second and now - 1500 the one before. */
-    int64_t now = hd_now_ms() / 1000 * 1000 + 900;
+     * now - 500 is the same second and now - 1500 the one before; and the
+     * next second, so that the claim at `now` finds the messages just
+     * added due (900 ms into this one was before them 10% of the time). */
+    int64_t now = (hd_now_ms() / 1000 + 1) * 1000 + 900;
     assert_int_equal(store_claim(f->st, "A", now + 5, 0, 100, &l, &err), HD_OK);
     message_list_free(&l);
     attempt_outcome o[3] = {
