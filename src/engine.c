@@ -527,7 +527,10 @@ static void add_outcome(engine *e, message *m, int number, http_result *res,
     retry_policy p = { e->d.max_attempts, e->d.retry_interval_ms, e->d.max_retry_after_ms };
     int64_t now = hd_now_ms();
     int64_t asked = retry_after_from_response(o.a.response_code, o.a.response_headers, now);
-    retry_decision d = retry_decide_after(&p, number, o.a.error == NULL, now, asked);
+    /* http_transfer_finish gives every answer but a 2xx an error; the other
+     * errors (no answer, a request never made) have no response code. */
+    bool success = o.a.error == NULL && retry_is_success(o.a.response_code);
+    retry_decision d = retry_decide_after(&p, number, success, now, asked);
     o.old_status = m->status;
     o.new_status = d.status;
     o.next_due_at = d.next_due_at;
