@@ -68,24 +68,19 @@
  *   lease, as after a kill -9.
  *
  * OAuth2 tokens (auth kind oauth2) never block the worker:
- *   - `tokens` is the engine's token cache, one entry per token identity
- *     (auth_oauth2_cache_key: token URL, client, scope, hashed secret), so
- *     every concurrent message of a site shares one token.  Worker thread
- *     only, so no lock.
  *   - A message whose site has no usable token (none yet, expired, or
  *     refused with a 401) is *parked* (`parked`, still counted against the
- *     concurrency) and, unless one is already under way for that entry, the
+ *     concurrency) and, unless one is already under way for that token, the
  *     token request is added to the same curl multi handle as one more
- *     transfer (`token_flights`).  Other sites' transfers keep running in
- *     the same curl_multi_poll; a slow or dead token endpoint only holds up
- *     the messages parked on it, for at most the site's timeout.
- *   - When the token transfer finishes (step 1), the entry is updated and
- *     the parked messages resume (step 1b): with the new token they start,
- *     after a failed fetch each becomes an attempt error "oauth2: token
- *     endpoint URL: HTTP 500" and is retried as usual.
- *   - A token is renewed auth_oauth2_refresh_margin_ms before expires_in; a
- *     401 from the site drops it (if it is still the one that was sent), the
- *     attempt counts as an error and its retry fetches a new token.
+ *     transfer (token_cache_fetch).  Other sites' transfers keep running;
+ *     a slow or dead token endpoint only holds up the messages parked on it,
+ *     for at most the site's timeout.
+ *   - When the token transfer finishes (step 1, token_cache_finished) the
+ *     parked messages resume: with the new token they start, after a failed
+ *     fetch each becomes an attempt error "oauth2: token endpoint URL: HTTP
+ *     500" and is retried as usual.  A 401 from the site drops the token it
+ *     sent (token_refused); the attempt counts as an error and its retry
+ *     fetches a new token.
  */
 #include "hd_engine.h"
 
@@ -109,6 +104,7 @@
 #include "hd_util.h"
 #include "hd_wakeup.h"
 #include "http.h"
+#include "token_cache.h"
 
 /* Messages claimed ahead, in units of delivery.concurrency.  Their leases
  * run from the claim, so the reserve is kept to a few ticks' worth. */
@@ -152,27 +148,16 @@ typedef struct flight {
     message m;               /* as claimed */
     int number;              /* attempt number: m.attempts + 1 at claim time */
     char *request_headers;   /* masked, stored with the attempt */
-    int token_entry;         /* >= 0: a token fetch for tokens[token_entry], no message */
     int oauth_entry;         /* >= 0: the oauth2 entry whose token this message sent */
     char *oauth_token;       /* that token (to drop it after a 401 only if still current) */
 } flight;
-
-/* One cached oauth2 access token (see DESIGN). */
-typedef struct token_entry {
-    char *key;               /* auth_oauth2_cache_key */
-    char *token;             /* current access token, NULL when none */
-    int64_t refresh_at;      /* monotonic ms from which a new one is fetched */
-    bool fetching;           /* a token transfer is in token_flights */
-    uint64_t fetches;        /* completed fetches; parked messages wait for the next */
-    char *last_error;        /* why the last fetch failed, NULL after a success */
-} token_entry;
 
 /* A claimed message waiting for its oauth2 token. */
 typedef struct parked {
     message m;               /* as claimed (leased) */
     int number;              /* attempt number */
-    int entry;               /* index in tokens */
-    uint64_t fetches;        /* tokens[entry].fetches when parked */
+    int entry;               /* its token_cache entry */
+    uint64_t fetches;        /* token_cache_fetches of it when parked */
     int64_t claimed_at;      /* monotonic ms of the claim (see lease_fresh) */
 } parked;
 
@@ -268,10 +253,8 @@ struct engine {
                                 at once instead of waiting for a transaction */
     int nready;
     site_cache sites;
-    token_entry *tokens;     /* oauth2 token cache, never shrinks (indices stay valid) */
-    int ntokens;
-    flight **token_flights;  /* token requests under way */
-    int ntoken_flights;
+    token_cache tokens;      /* oauth2 tokens and their requests under way */
+    token_fetch_options token_opt; /* how token requests are made */
     parked *parked;          /* messages waiting for a token */
     int nparked;
     hd_status result;        /* what the thread ended with */
@@ -582,133 +565,13 @@ static void flights_remove(engine *e, flight *f)
     }
 }
 
-/* ---- oauth2 tokens (see DESIGN) ---- */
+/* ---- oauth2 tokens (see DESIGN; the cache is token_cache.c) ---- */
 
-static int token_entry_for(engine *e, const site *s)
-{
-    char *key = auth_oauth2_cache_key(s);
-    for (int i = 0; i < e->ntokens; i++) {
-        if (strcmp(e->tokens[i].key, key) == 0) {
-            free(key);
-            return i;
-        }
-    }
-    e->tokens = hd_xrealloc(e->tokens, sizeof *e->tokens * (size_t)(e->ntokens + 1));
-    token_entry *te = &e->tokens[e->ntokens];
-    memset(te, 0, sizeof *te);
-    te->key = key;
-    return e->ntokens++;
-}
-
-static void tokens_free(engine *e)
-{
-    for (int i = 0; i < e->ntokens; i++) {
-        free(e->tokens[i].key);
-        if (e->tokens[i].token)
-            explicit_bzero(e->tokens[i].token, strlen(e->tokens[i].token));
-        free(e->tokens[i].token);
-        free(e->tokens[i].last_error);
-    }
-    free(e->tokens);
-    e->tokens = NULL;
-    e->ntokens = 0;
-}
-
-static void token_set_error(token_entry *te, char *error)
-{
-    free(te->token);
-    te->token = NULL;
-    free(te->last_error);
-    te->last_error = error;
-    te->fetches++;
-    te->fetching = false;
-}
-
-/* Starts the token request of entry `entry` unless one is under way.  A
- * request that cannot even be made counts as a failed fetch at once. */
-static void token_fetch(engine *e, const site *s, int entry)
-{
-    token_entry *te = &e->tokens[entry];
-    if (te->fetching)
-        return;
-    hd_error err = {0};
-    http_request req;
-    if (auth_oauth2_token_request(s, e->d.user_agent, &req, &err) != HD_OK) {
-        token_set_error(te, hd_xstrdup(err.msg));
-        return;
-    }
-    char *url = hd_xstrdup(req.url);
-    http_options opt = {
-        .timeout_ms = s->timeout_ms > 0 ? s->timeout_ms : e->d.timeout_ms,
-        .max_response_body = 64 * 1024,
-        .allow_private = e->allow_private,
-        .proxy = e->d.proxy,
-    };
-    http_transfer *t = NULL;
-    if (http_transfer_new(&req, &opt, NULL, &t, &err) != HD_OK) {
-        request_free(&req);
-        token_set_error(te, hd_xasprintf("oauth2: token endpoint %s: %s", url, err.msg));
-        free(url);
-        return;
-    }
-    flight *f = hd_xcalloc(1, sizeof *f);
-    f->t = t;
-    f->token_entry = entry;
-    f->oauth_entry = -1;
-    t->user = f;
-    http_transfer_started(t);
-    CURLMcode mc = curl_multi_add_handle(e->multi, t->easy);
-    if (mc != CURLM_OK) {
-        token_set_error(te, hd_xasprintf("oauth2: token endpoint %s: curl: %s", url,
-                                         curl_multi_strerror(mc)));
-        flight_free(f);
-        free(url);
-        return;
-    }
-    free(url);
-    te->fetching = true;
-    e->token_flights = hd_xrealloc(e->token_flights,
-                                   sizeof *e->token_flights * (size_t)(e->ntoken_flights + 1));
-    e->token_flights[e->ntoken_flights++] = f;
-}
-
-/* A token transfer finished: update the entry (parked messages resume in
- * resume_parked) and free the flight. */
-static void token_fetched(engine *e, flight *f, http_result *res)
-{
-    token_entry *te = &e->tokens[f->token_entry];
-    char *token = NULL, *error = NULL;
-    int64_t expires_ms = 0;
-    if (auth_oauth2_parse(f->t->req.url, res->response_code, res->error, res->response_body,
-                          res->response_body_len, &token, &expires_ms, &error)) {
-        free(te->token);
-        te->token = token;
-        free(te->last_error);
-        te->last_error = NULL;
-        te->refresh_at = hd_mono_ms() + expires_ms - auth_oauth2_refresh_margin_ms(expires_ms);
-        te->fetches++;
-        te->fetching = false;
-    } else {
-        token_set_error(te, error);
-    }
-    for (int i = 0; i < e->ntoken_flights; i++) {
-        if (e->token_flights[i] == f) {
-            e->token_flights[i] = e->token_flights[--e->ntoken_flights];
-            break;
-        }
-    }
-    flight_free(f);
-}
-
-/* The site refused the token: drop it if it is still the current one (a
- * newer token fetched meanwhile stays), so the retry fetches a new one. */
+/* The site refused the token this message sent: the cache drops it (unless
+ * a newer one came meanwhile), so the retry fetches a new one. */
 static void token_refused(engine *e, flight *f, http_result *res)
 {
-    token_entry *te = &e->tokens[f->oauth_entry];
-    if (te->token && f->oauth_token && strcmp(te->token, f->oauth_token) == 0) {
-        free(te->token);
-        te->token = NULL;
-    }
+    token_cache_refused(&e->tokens, f->oauth_entry, f->oauth_token);
     free(res->error);
     res->error = hd_xstrdup("HTTP 401 (oauth2 access token refused; a new one is fetched "
                             "for the next attempt)");
@@ -722,7 +585,7 @@ static void park(engine *e, message *m, int number, int entry, int64_t claimed_a
     memset(m, 0, sizeof *m);
     p->number = number;
     p->entry = entry;
-    p->fetches = e->tokens[entry].fetches;
+    p->fetches = token_cache_fetches(&e->tokens, entry);
     p->claimed_at = claimed_at;
 }
 
@@ -753,14 +616,13 @@ static int collect_finished(engine *e)
         http_transfer *t = NULL;
         curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&t);
         curl_multi_remove_handle(e->multi, easy);
-        flight *f = t->user;
         http_result res;
         http_transfer_finish(t, rc, &res);
-        if (f->token_entry >= 0) {
-            token_fetched(e, f, &res);
-            http_result_free(&res);
+        if (token_cache_finished(&e->tokens, t, &res)) {
+            http_result_free(&res);   /* its parked messages resume in resume_parked */
             continue;
         }
+        flight *f = t->user;
         if (f->oauth_entry >= 0 && res.response_code == 401)
             token_refused(e, f, &res);
         add_outcome(e, &f->m, f->number, &res, f->request_headers, true);
@@ -1139,23 +1001,23 @@ static void start_message(engine *e, message *m, bool resumed, int64_t claimed_a
     request_context ctx = { .now_ms = hd_now_ms(), .user_agent = e->d.user_agent };
     int entry = -1;
     if (s->auth == AUTH_OAUTH2) {
-        entry = token_entry_for(e, s);
-        token_entry *te = &e->tokens[entry];
+        entry = token_cache_entry(&e->tokens, s);
         /* A resumed message takes the fresh token even when expires_in is
          * shorter than the refresh margin (no fetch loop). */
-        bool usable = te->token && (resumed || hd_mono_ms() < te->refresh_at);
-        if (!usable && resumed && te->last_error) {
-            res.error = hd_xstrdup(te->last_error);
+        const char *token = token_cache_token(&e->tokens, entry, resumed);
+        const char *fetch_error = token_cache_error(&e->tokens, entry);
+        if (!token && resumed && fetch_error) {
+            res.error = hd_xstrdup(fetch_error);
             add_outcome(e, m, number, &res, NULL, false);
             message_free(m);
             return;
         }
-        if (!usable) {
+        if (!token) {
             park(e, m, number, entry, claimed_at);
-            token_fetch(e, s, entry);
+            token_cache_fetch(&e->tokens, entry, s, &e->token_opt, e->multi);
             return;
         }
-        ctx.oauth2_token = te->token;
+        ctx.oauth2_token = token;
     }
     http_request req;
     if (request_build(s, m, &ctx, &req, &err) != HD_OK) {
@@ -1186,7 +1048,6 @@ static void start_message(engine *e, message *m, bool resumed, int64_t claimed_a
     memset(m, 0, sizeof *m);
     f->number = number;
     f->request_headers = headers;
-    f->token_entry = -1;
     f->oauth_entry = entry;
     f->oauth_token = entry >= 0 ? hd_xstrdup(ctx.oauth2_token) : NULL;
     t->user = f;
@@ -1216,7 +1077,7 @@ static int resume_parked(engine *e)
     int resumed = 0;
     for (int i = 0; i < n; i++) {
         parked *p = &list[i];
-        if (e->tokens[p->entry].fetches == p->fetches) {
+        if (token_cache_fetches(&e->tokens, p->entry) == p->fetches) {
             /* Still waiting: back into the (new) list. */
             e->parked = hd_xrealloc(e->parked, sizeof *e->parked * (size_t)(e->nparked + 1));
             e->parked[e->nparked++] = *p;
@@ -1252,13 +1113,7 @@ static void drop_all(engine *e)
         flight_free(e->flights[i]);
     }
     e->nflights = 0;
-    for (int i = 0; i < e->ntoken_flights; i++) {
-        curl_multi_remove_handle(e->multi, e->token_flights[i]->t->easy);
-        flight_free(e->token_flights[i]);
-    }
-    e->ntoken_flights = 0;
-    for (int i = 0; i < e->ntokens; i++)
-        e->tokens[i].fetching = false;
+    token_cache_abort(&e->tokens, e->multi);
     parked_free_all(e);
 }
 
@@ -1553,7 +1408,7 @@ static void engine_loop(engine *e)
             commit_submit(e, claim ? room : 0);
 
         bool idle = e->nflights == 0 && e->nouts == 0 && e->nparked == 0 &&
-                    e->ntoken_flights == 0 && e->nready == 0 && !e->job_busy;
+                    e->tokens.nrequests == 0 && e->nready == 0 && !e->job_busy;
         if (stop && idle)
             return;   /* FINISH: everything in flight is recorded */
 
@@ -1611,7 +1466,7 @@ static void engine_loop(engine *e)
             timeout = curl_ms;
         if (timeout < 0)
             timeout = 0;
-        if (timeout > 0 || e->nflights > 0 || e->ntoken_flights > 0 || e->job_busy) {
+        if (timeout > 0 || e->nflights > 0 || e->tokens.nrequests > 0 || e->job_busy) {
             /* Another process's commit (a send, an import) ends the wait at
              * once: the poll interval is only the fallback.  Only when idle:
              * a busy engine claims often anyway, and every WAL write of its
@@ -1660,9 +1515,7 @@ static void *engine_thread(void *arg)
     /* Whatever is left (a FINISH that could not record) expires as a lease. */
     drop_all(e);
     spares_free(e);
-    free(e->token_flights);
-    e->token_flights = NULL;
-    tokens_free(e);
+    token_cache_free(&e->tokens);
     outs_free_range(e, e->nouts);
     site_cache_clear(&e->sites);
     store_close(e->st);
@@ -1729,6 +1582,10 @@ hd_status engine_start(const config *cfg, const engine_options *opt, engine **ou
     make_owner(e->owner, sizeof e->owner);
     e->flights = hd_xcalloc((size_t)e->d.concurrency, sizeof *e->flights);
     e->spare = hd_xcalloc((size_t)e->d.concurrency, sizeof *e->spare);
+    e->token_opt = (token_fetch_options){
+        .user_agent = e->d.user_agent, .default_timeout_ms = e->d.timeout_ms,
+        .allow_private = e->allow_private, .proxy = e->d.proxy,
+    };
 
     /* A page cache of ENGINE_CACHE_KIB per connection: the engine reads the
      * index pages of the due messages and the rows it claims, not whole
