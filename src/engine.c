@@ -10,10 +10,10 @@
  *     (reads, releases, purge), the easy handles in flight (`flights`), the
  *     finished-but-unrecorded outcomes (`outs`), the reserve and the site
  *     cache.  Nothing of these is touched elsewhere.
- *   - The committer thread owns `commit_st` and runs one job at a time: a
- *     transaction recording the outcomes handed over and claiming messages.
- *     Commits and their fsyncs thus overlap with sending (1.2-1.5x the
- *     deliveries/s of doing them on the curl thread, measured A/B).
+ *   - The committer thread owns its connection and runs one job at a time:
+ *     a transaction recording the outcomes handed over and claiming
+ *     messages (committer.c says how the job changes hands).  It calls
+ *     wake_worker (curl_multi_wakeup) when a job is done.
  *   - engine_wakeup / engine_stop / engine_get_stats may be called from any
  *     thread; they only take `lock` and call curl_multi_wakeup (documented as
  *     callable from any thread) to cut the worker's curl_multi_poll short.
@@ -21,10 +21,7 @@
  *   - `lock` guards `stop_requested`, `stop_mode`, `wake` and `stats`.
  *     The worker takes it briefly to read the flags and publish stats, never
  *     while it does network or database work.
- *   - `commit_lock` (with `commit_cond`) guards the job fields (job_*,
- *     commit_quit).  A job's outcome array belongs to the committer from
- *     commit_submit until commit_collect takes it back; the committer wakes
- *     the worker with curl_multi_wakeup when it is done.
+ *   - The committer's lock guards the job under way (committer.c).
  * One tick of the worker:
  *   1. curl_multi_perform, then CURLMSG_DONE results -> attempt outcomes;
  *      freed slots are refilled at once from `ready`, messages claimed ahead
@@ -103,6 +100,7 @@
 #include "hd_store.h"
 #include "hd_util.h"
 #include "hd_wakeup.h"
+#include "committer.h"
 #include "http.h"
 #include "token_cache.h"
 
@@ -167,12 +165,6 @@ typedef struct ready_msg {
     int64_t claimed_at;      /* monotonic ms of the claim */
 } ready_msg;
 
-/* A finished attempt waiting to be recorded. */
-typedef struct pending_out {
-    attempt_outcome o;       /* what store_record_outcomes takes */
-    char *site_name;         /* for its log line (taken from the message) */
-} pending_out;
-
 typedef struct site_cache {
     site *items;             /* sites fetched so far */
     int count;
@@ -201,31 +193,9 @@ struct engine {
     bool wake;               /* engine_wakeup: claim at the next tick */
     engine_stats stats;
 
-    /* The committer: a second thread with its own connection that runs the
-     * tick's transaction (record outcomes, claim), so the curl thread goes
-     * on sending while SQLite writes and fsyncs.  One job at a time. */
-    pthread_t committer;
-    store *commit_st;        /* the committer's connection */
-    pthread_mutex_t commit_lock;   /* guards the job fields below */
-    pthread_cond_t commit_cond;
-    bool job_ready;          /* handed over, not run yet */
-    bool job_done;           /* run: job_rc, job_err, job_claimed are valid */
-    bool commit_quit;        /* the committer should exit */
-    pending_out *job_outs;   /* the job's outcomes (owned by the job until taken back) */
-    int job_nouts;
-    int job_claim;           /* how many to claim */
-    site_hold *job_held;     /* what the worker holds per site (owned by the job) */
-    int64_t job_max_bytes;   /* payload bytes the claim may add */
-    int job_nheld;
-    unsigned job_rotation;   /* where the claim's round-robin starts */
-    circuit_event *job_events; /* circuits the job's commit opened or closed */
-    int job_nevents;
-    hd_status job_rc;
-    hd_error job_err;
-    message_list job_claimed;
+    committer *commit;       /* the committer (its thread and connection) */
 
     /* Worker thread only. */
-    bool job_busy;           /* a job is handed over and not yet taken back */
     unsigned rotation;       /* advances with every claim (fair round-robin start) */
     int64_t *job_failing;    /* sites with a failed attempt in the job under way */
     int njob_failing;
@@ -728,84 +698,6 @@ static void circuits_changed(engine *e, circuit_event *ev, int n)
     hd_buf_free(&log);
 }
 
-/* Step 2: one transaction: record outcomes and claim.  On failure it rolls
- * back (nothing recorded, nothing claimed) and err says why. */
-static hd_status commit_batch(store *st, const char *owner, const pending_out *outs, int nouts,
-                              claim_request *claim, message_list *claimed, hd_error *err)
-{
-    memset(claimed, 0, sizeof *claimed);
-    hd_status rc = store_tx_begin(st, err);
-    if (rc != HD_OK)
-        return rc;
-    if (nouts > 0) {
-        attempt_outcome *arr = hd_xmalloc(sizeof *arr * (size_t)nouts);
-        for (int i = 0; i < nouts; i++)
-            arr[i] = outs[i].o;
-        rc = store_record_outcomes(st, owner, arr, nouts, err);
-        free(arr);
-    }
-    if (rc == HD_OK && claim && claim->limit > 0) {
-        claim->now_ms = hd_now_ms();
-        rc = store_claim_fair(st, claim, claimed, err);
-    }
-    if (rc == HD_OK)
-        rc = store_tx_commit(st, err);
-    if (rc != HD_OK) {
-        store_tx_rollback(st);
-        message_list_free(claimed);
-        memset(claimed, 0, sizeof *claimed);
-        if (!err->msg[0])
-            hd_error_set(err, HD_DB, "database transaction failed");
-    }
-    return rc;
-}
-
-/* The committer thread: runs each handed-over job, then wakes the curl
- * thread (curl_multi_wakeup) to take the result. */
-static void *committer_thread(void *arg)
-{
-    engine *e = arg;
-    pthread_setname_np(pthread_self(), "hd-commit");
-    pthread_mutex_lock(&e->commit_lock);
-    for (;;) {
-        while (!e->commit_quit && !e->job_ready)
-            pthread_cond_wait(&e->commit_cond, &e->commit_lock);
-        if (e->commit_quit)
-            break;
-        e->job_ready = false;
-        pending_out *outs = e->job_outs;
-        int nouts = e->job_nouts;
-        claim_request claim = {
-            .owner = e->owner, .lease_extra_ms = e->d.lease_ms, .limit = e->job_claim,
-            .concurrency = e->d.concurrency, .depth = READY_DEPTH + 1,
-            .held = e->job_held, .nheld = e->job_nheld, .rotation = e->job_rotation,
-            .breaker = &e->d.breaker, .max_bytes = e->job_max_bytes,
-        };
-        pthread_mutex_unlock(&e->commit_lock);
-
-        message_list claimed;
-        hd_error err = {0};
-        hd_status rc = commit_batch(e->commit_st, e->owner, outs, nouts, &claim, &claimed, &err);
-        circuit_event *events = NULL;
-        int nevents = 0;
-        store_take_circuit_events(e->commit_st, &events, &nevents);
-
-        pthread_mutex_lock(&e->commit_lock);
-        e->job_rc = rc;
-        e->job_err = err;
-        e->job_claimed = claimed;
-        e->job_events = events;
-        e->job_nevents = nevents;
-        e->job_done = true;
-        pthread_cond_broadcast(&e->commit_cond);   /* a stop path may wait for it */
-        pthread_mutex_unlock(&e->commit_lock);
-        curl_multi_wakeup(e->multi);
-        pthread_mutex_lock(&e->commit_lock);
-    }
-    pthread_mutex_unlock(&e->commit_lock);
-    return NULL;
-}
-
 /* Adds one message of site_id to the hold table. */
 static void hold_add(site_hold **h, int *n, int64_t site_id)
 {
@@ -858,13 +750,16 @@ static int64_t held_bytes(engine *e)
 /* Hands e->outs and a claim over to the committer (curl thread). */
 static void commit_submit(engine *e, int claim_limit)
 {
-    site_hold *held = NULL;
-    int nheld = 0;
-    int64_t max_bytes = 0;
-    if (claim_limit > 0)   /* the loop claims only below the budget */
-        max_bytes = (int64_t)e->d.concurrency * CLAIM_BYTES_PER_SLOT - held_bytes(e);
-    if (claim_limit > 0)
-        holds_count(e, &held, &nheld);
+    commit_job job = {0};
+    job.claim = (claim_request){
+        .owner = e->owner, .lease_extra_ms = e->d.lease_ms, .limit = claim_limit,
+        .concurrency = e->d.concurrency, .depth = READY_DEPTH + 1,
+        .rotation = e->rotation++, .breaker = &e->d.breaker,
+    };
+    if (claim_limit > 0) {   /* the loop claims only below the budget */
+        job.claim.max_bytes = (int64_t)e->d.concurrency * CLAIM_BYTES_PER_SLOT - held_bytes(e);
+        holds_count(e, &job.held, &job.nheld);
+    }
     e->njob_failing = 0;
     for (int i = 0; i < e->nouts; i++) {
         if (e->outs[i].o.verdict != VERDICT_FAIL)
@@ -873,22 +768,11 @@ static void commit_submit(engine *e, int claim_limit)
                                      sizeof *e->job_failing * (size_t)(e->njob_failing + 1));
         e->job_failing[e->njob_failing++] = e->outs[i].o.a.site_id;
     }
-    pthread_mutex_lock(&e->commit_lock);
-    e->job_outs = e->outs;
-    e->job_nouts = e->nouts;
-    e->job_claim = claim_limit;
-    free(e->job_held);
-    e->job_held = held;
-    e->job_nheld = nheld;
-    e->job_max_bytes = max_bytes;
-    e->job_rotation = e->rotation++;
-    e->job_done = false;
-    e->job_ready = true;
-    pthread_cond_signal(&e->commit_cond);
-    pthread_mutex_unlock(&e->commit_lock);
+    job.outs = e->outs;
+    job.nouts = e->nouts;
+    committer_submit(e->commit, &job);
     e->outs = NULL;
     e->nouts = e->outs_cap = 0;
-    e->job_busy = true;
 }
 
 /* Puts outcomes back in front of e->outs (a failed commit: retried). */
@@ -909,54 +793,29 @@ static void outs_restore(engine *e, pending_out *outs, int n)
     e->outs_cap = e->nouts;
 }
 
-/* Takes the committer's result back (curl thread).  With wait, blocks until
- * the job is done.  False when no job was done (or none was handed over). */
-static bool commit_collect(engine *e, bool wait, hd_status *rc, int *claim_limit,
-                           message_list *claimed)
+/* Takes the committer's result back (curl thread): the outcomes are
+ * published, or kept for the next try when the transaction failed.  The
+ * caller has job->claimed (empty after a failure) and job->claim.limit.
+ * With wait, blocks until the job is done.  False when no job was done (or
+ * none was handed over). */
+static bool commit_collect(engine *e, bool wait, commit_job *job)
 {
-    if (!e->job_busy)
+    if (!committer_collect(e->commit, wait, job))
         return false;
-    pthread_mutex_lock(&e->commit_lock);
-    while (wait && !e->job_done)
-        pthread_cond_wait(&e->commit_cond, &e->commit_lock);
-    bool done = e->job_done;
-    pending_out *outs = e->job_outs;
-    int nouts = e->job_nouts;
-    circuit_event *events = NULL;
-    int nevents = 0;
-    hd_error job_err = {0};
-    if (done) {
-        events = e->job_events;
-        nevents = e->job_nevents;
-        e->job_events = NULL;
-        e->job_nevents = 0;
-        *rc = e->job_rc;
-        *claim_limit = e->job_claim;
-        *claimed = e->job_claimed;
-        if (*rc != HD_OK)
-            job_err = e->job_err;
-        e->job_done = false;
-        e->job_outs = NULL;
-        e->job_nouts = 0;
-        memset(&e->job_claimed, 0, sizeof e->job_claimed);
-    }
-    pthread_mutex_unlock(&e->commit_lock);
-    if (!done)
-        return false;
-    e->job_busy = false;
     e->njob_failing = 0;
-    if (*rc == HD_OK)
-        publish_recorded(e, outs, nouts);
-    else
-        outs_restore(e, outs, nouts);
-    /* Outside commit_lock: these log. */
-    if (*rc != HD_OK) {
-        set_last_error(e, job_err.msg);
-        fault_seen(e, job_err.msg);
-    } else {
+    if (job->rc == HD_OK) {
+        publish_recorded(e, job->outs, job->nouts);
         fault_cleared(e);
+    } else {
+        outs_restore(e, job->outs, job->nouts);
+        set_last_error(e, job->err.msg);
+        fault_seen(e, job->err.msg);
     }
-    circuits_changed(e, events, nevents);
+    job->outs = NULL;
+    job->nouts = 0;
+    circuits_changed(e, job->events, job->nevents);
+    job->events = NULL;
+    job->nevents = 0;
     return true;
 }
 
@@ -966,7 +825,7 @@ static hd_status commit_now(engine *e)
 {
     message_list none;
     hd_error err = {0};
-    hd_status rc = commit_batch(e->st, e->owner, e->outs, e->nouts, NULL, &none, &err);
+    hd_status rc = commit_tx(e->st, e->owner, e->outs, e->nouts, NULL, &none, &err);
     if (rc == HD_OK) {
         pending_out *outs = e->outs;
         int n = e->nouts;
@@ -1137,13 +996,11 @@ static void release_all(engine *e)
     e->nready = 0;   /* their leases go back with all the others below */
     publish_in_flight(e);
     /* The committer's job first (what it claimed goes back too). */
-    hd_status crc;
-    int climit;
-    message_list claimed;
-    if (commit_collect(e, true, &crc, &climit, &claimed)) {
-        for (int i = 0; i < claimed.count; i++)
-            id_push(&ids, &n, claimed.items[i].id);
-        message_list_free(&claimed);
+    commit_job job;
+    if (commit_collect(e, true, &job)) {
+        for (int i = 0; i < job.claimed.count; i++)
+            id_push(&ids, &n, job.claimed.items[i].id);
+        message_list_free(&job.claimed);
     }
     if (e->fault_since) {
         /* The database fails: trying would only wait.  Their leases expire. */
@@ -1162,11 +1019,9 @@ static void release_all(engine *e)
  * whoever claims it after its lease, as after a kill -9. */
 static void give_up(engine *e)
 {
-    hd_status crc;
-    int climit;
-    message_list claimed;
-    if (commit_collect(e, true, &crc, &climit, &claimed))
-        message_list_free(&claimed);
+    commit_job job;
+    if (commit_collect(e, true, &job))
+        message_list_free(&job.claimed);
     drop_all(e);
     for (int i = 0; i < e->nready; i++)
         message_free(&e->ready[i].m);
@@ -1182,7 +1037,7 @@ static void give_up(engine *e)
 static bool slot_free(const engine *e)
 {
     int busy = e->nflights + e->nparked;
-    int unrecorded = e->nouts + (e->job_busy ? e->job_nouts : 0);
+    int unrecorded = e->nouts + committer_unrecorded(e->commit);
     return busy < e->d.concurrency && busy + unrecorded < UNRECORDED_DEPTH * e->d.concurrency;
 }
 
@@ -1317,15 +1172,13 @@ static void engine_loop(engine *e)
     for (;;) {
         int finished = collect_finished(e);
         finished += resume_parked(e);
-        hd_status crc;
-        int climit = 0;
-        message_list claimed;
-        if (commit_collect(e, false, &crc, &climit, &claimed)) {
-            if (crc == HD_OK) {
-                int got = take_claimed(e, &claimed);
+        commit_job job;
+        if (commit_collect(e, false, &job)) {
+            if (job.rc == HD_OK) {
+                int got = take_claimed(e, &job.claimed);
                 if (got > 0)
                     held_bytes(e);   /* the high-water mark */
-                if (climit > 0 && got < climit) {
+                if (job.claim.limit > 0 && got < job.claim.limit) {
                     /* Nothing else is due now: claim again when the next one is. */
                     int64_t due = 0, wait = poll_ms;
                     hd_error err = {0};
@@ -1340,7 +1193,7 @@ static void engine_loop(engine *e)
                 next_tx_retry = hd_mono_ms() + poll_ms;
                 next_claim = next_tx_retry;
             }
-            message_list_free(&claimed);
+            message_list_free(&job.claimed);
         }
         start_ready(e);
 
@@ -1404,11 +1257,11 @@ static void engine_loop(engine *e)
         bool bytes_full = want_claim &&
                           held_bytes(e) >= (int64_t)e->d.concurrency * CLAIM_BYTES_PER_SLOT;
         bool claim = want_claim && !bytes_full;
-        if ((flush || claim) && mono >= next_tx_retry && !e->job_busy)
+        if ((flush || claim) && mono >= next_tx_retry && !committer_busy(e->commit))
             commit_submit(e, claim ? room : 0);
 
         bool idle = e->nflights == 0 && e->nouts == 0 && e->nparked == 0 &&
-                    e->tokens.nrequests == 0 && e->nready == 0 && !e->job_busy;
+                    e->tokens.nrequests == 0 && e->nready == 0 && !committer_busy(e->commit);
         if (stop && idle)
             return;   /* FINISH: everything in flight is recorded */
 
@@ -1446,7 +1299,7 @@ static void engine_loop(engine *e)
         /* Step 4: wait for curl, a wakeup, or the next claim time. */
         int64_t now = hd_mono_ms();
         int64_t timeout = poll_ms;
-        if (e->nouts > 0 && !e->job_busy) {  /* to hand over in time (or after a failure) */
+        if (e->nouts > 0 && !committer_busy(e->commit)) {  /* to hand over in time (or after a failure) */
             int64_t at = e->outs_since + COMMIT_WAIT_MS;
             if (at < next_tx_retry)
                 at = next_tx_retry;
@@ -1454,7 +1307,7 @@ static void engine_loop(engine *e)
         }
         /* A claim waits for the committer when it is busy: its wakeup ends
          * the poll then (a zero timeout here would spin the thread). */
-        if (!stop && e->nready <= e->d.concurrency && !e->job_busy && !bytes_full) {
+        if (!stop && e->nready <= e->d.concurrency && !committer_busy(e->commit) && !bytes_full) {
             int64_t until = next_claim > now ? next_claim - now : 0;
             if (until < timeout)
                 timeout = until;
@@ -1466,7 +1319,7 @@ static void engine_loop(engine *e)
             timeout = curl_ms;
         if (timeout < 0)
             timeout = 0;
-        if (timeout > 0 || e->nflights > 0 || e->tokens.nrequests > 0 || e->job_busy) {
+        if (timeout > 0 || e->nflights > 0 || e->tokens.nrequests > 0 || committer_busy(e->commit)) {
             /* Another process's commit (a send, an import) ends the wait at
              * once: the poll interval is only the fallback.  Only when idle:
              * a busy engine claims often anyway, and every WAL write of its
@@ -1486,6 +1339,13 @@ static void engine_loop(engine *e)
     }
 }
 
+/* The committer finished a job: end the worker's curl_multi_poll. */
+static void wake_worker(void *ctx)
+{
+    engine *e = ctx;
+    curl_multi_wakeup(e->multi);
+}
+
 static void *engine_thread(void *arg)
 {
     engine *e = arg;
@@ -1495,23 +1355,18 @@ static void *engine_thread(void *arg)
      * committer, created below, inherits it. */
     if (e->opt.nice > 0 && setpriority(PRIO_PROCESS, (id_t)gettid(), e->opt.nice) != 0)
         set_last_error(e, "could not lower the engine thread's priority");
-    int rc = pthread_create(&e->committer, NULL, committer_thread, e);
-    if (rc != 0) {
-        e->result = hd_error_set(&e->result_err, HD_INTERNAL,
-                                 "delivery engine: cannot start the committer thread: %s",
-                                 strerror(rc));
+    if (committer_start(e->commit, wake_worker, e, &e->result_err) != HD_OK) {
+        e->result = e->result_err.code;
+        hd_error_prefix(&e->result_err, "delivery engine: ");
         set_last_error(e, e->result_err.msg);
     } else {
         engine_loop(e);
-        /* FINISH returns with no job under way; RELEASE took it back. */
-        pthread_mutex_lock(&e->commit_lock);
-        e->commit_quit = true;
-        pthread_cond_broadcast(&e->commit_cond);
-        pthread_mutex_unlock(&e->commit_lock);
-        pthread_join(e->committer, NULL);
+        /* Every way out of the loop leaves no job under way: FINISH ends
+         * idle, RELEASE and give_up take the job back. */
+        committer_stop(e->commit);
     }
-    store_close(e->commit_st);
-    e->commit_st = NULL;
+    committer_close(e->commit);
+    e->commit = NULL;
     /* Whatever is left (a FINISH that could not record) expires as a lease. */
     drop_all(e);
     spares_free(e);
@@ -1533,13 +1388,10 @@ static void engine_free(engine *e)
         curl_multi_cleanup(e->multi);
     if (e->st)
         store_close(e->st);
-    if (e->commit_st)
-        store_close(e->commit_st);
+    committer_close(e->commit);
     db_watch_close(e->watch);
     free(e->open_sites);
-    free(e->job_held);
     free(e->job_failing);
-    free(e->job_events);
     free(e->database);
     free(e->d.user_agent);
     free(e->flights);
@@ -1549,8 +1401,6 @@ static void engine_free(engine *e)
         message_free(&e->ready[i].m);
     free(e->ready);
     pthread_mutex_destroy(&e->lock);
-    pthread_mutex_destroy(&e->commit_lock);
-    pthread_cond_destroy(&e->commit_cond);
     free(e);
 }
 
@@ -1558,8 +1408,6 @@ hd_status engine_start(const config *cfg, const engine_options *opt, engine **ou
 {
     engine *e = hd_xcalloc(1, sizeof *e);
     pthread_mutex_init(&e->lock, NULL);
-    pthread_mutex_init(&e->commit_lock, NULL);
-    pthread_cond_init(&e->commit_cond, NULL);
     e->database = hd_xstrdup(cfg->database ? cfg->database : "hookdesk.db");
     e->d = cfg->delivery;
     e->d.user_agent = hd_xstrdup(cfg->delivery.user_agent);
@@ -1606,17 +1454,16 @@ hd_status engine_start(const config *cfg, const engine_options *opt, engine **ou
      * committer's instructions, callgrind). */
     store_options commit_so = so;
     commit_so.no_reference_checks = true;
-    st = store_open(e->database, &commit_so, &e->commit_st, err);
+    /* Leases of sites without their own timeout use the delivery default. */
+    st = committer_open(e->database, &commit_so, e->d.timeout_ms, &e->d.breaker, e->owner,
+                        &e->commit, err);
     if (st != HD_OK) {
         hd_error_prefix(err, "delivery engine: ");
         engine_free(e);
         return st;
     }
-    /* Leases of sites without their own timeout use the delivery default. */
     store_set_default_timeout(e->st, e->d.timeout_ms);
-    store_set_default_timeout(e->commit_st, e->d.timeout_ms);
     store_set_breaker(e->st, &e->d.breaker);
-    store_set_breaker(e->commit_st, &e->d.breaker);
     /* Without a watch (no inotify, an unwatchable directory) the engine
      * polls every poll_interval as before. */
     hd_error werr = {0};
