@@ -17,10 +17,12 @@
  *   - engine_wakeup / engine_stop / engine_get_stats may be called from any
  *     thread; they only take `lock` and call curl_multi_wakeup (documented as
  *     callable from any thread) to cut the worker's curl_multi_poll short.
+ *   - Events (engine_options.on_event) are delivered from the worker thread,
+ *     never with a lock held (neither `lock` nor the committer's).
  * Which lock guards what:
  *   - `lock` guards `stop_requested`, `stop_mode`, `wake` and `stats`.
  *     The worker takes it briefly to read the flags and publish stats, never
- *     while it does network or database work.
+ *     while it does network or database work or delivers events.
  *   - The committer's lock guards the job under way (committer.c).
  * One tick of the worker:
  *   1. curl_multi_perform, then CURLMSG_DONE results -> attempt outcomes;
@@ -53,9 +55,9 @@
  *     held stay in `outs`, and slot_free stops new transfers once
  *     UNRECORDED_DEPTH x concurrency are waiting, so memory and the number of
  *     unrecorded attempts stay bounded;
- *   - the fault goes to the log callback at once (then at most every
- *     FAULT_LOG_EVERY_MS, or when its text changes) and to stats.fault, and
- *     its end is logged too;
+ *   - the fault is reported (ENGINE_EV_DB_FAULT) at once, then at most every
+ *     FAULT_LOG_EVERY_MS or when its text changes, and goes to stats.fault;
+ *     its end is reported too (ENGINE_EV_DB_RECOVERED);
  *   - after delivery.fault_timeout of nothing but failures the engine stops
  *     with an error (serve exits 1, `serve --drain` ends); a write lock held
  *     by another process (a long import) is reported but waited for, not
@@ -96,7 +98,6 @@
 #include "hd_duration.h"
 #include "hd_request.h"
 #include "hd_retry.h"
-#include "hd_sanitize.h"
 #include "hd_store.h"
 #include "hd_util.h"
 #include "hd_wakeup.h"
@@ -207,8 +208,8 @@ struct engine {
     int64_t fault_hard_since; /* ... its first error other than a held lock, 0 = none:
                                  what delivery.fault_timeout counts (a long import
                                  holding the write lock is waited for, not fatal) */
-    int64_t fault_logged;    /* monotonic ms it was last logged */
-    char fault_msg[256];     /* its text as last logged */
+    int64_t fault_logged;    /* monotonic ms it was last reported */
+    char fault_msg[256];     /* its text as last reported */
     store *st;
     flight **flights;        /* in flight, at most d.concurrency */
     int nflights;
@@ -227,13 +228,16 @@ struct engine {
     token_fetch_options token_opt; /* how token requests are made */
     parked *parked;          /* messages waiting for a token */
     int nparked;
+    engine_event *events;    /* events being delivered (reused: no allocation
+                                per attempt once it has grown to a batch) */
+    int nevents, events_cap;
     hd_status result;        /* what the thread ended with */
     hd_error result_err;
 };
 
 /* ---- small helpers ---- */
 
-/* Copies text into out, cut to its size (the full text goes to the log). */
+/* Copies text into out, cut to its size (the full text goes to the events). */
 static void copy_cut(char *out, size_t size, const char *text)
 {
     size_t n = strnlen(text, size - 1);
@@ -248,11 +252,33 @@ static void set_last_error(engine *e, const char *text)
     pthread_mutex_unlock(&e->lock);
 }
 
-/* Hands lines to the log callback (when there is one). */
-static void log_lines(engine *e, const char *lines, size_t len)
+/* ---- events (see engine_event in hd_engine.h) ---- */
+
+static bool events_wanted(const engine *e)
 {
-    if (len > 0 && e->opt.log && !e->opt.quiet)
-        e->opt.log(e->opt.log_ctx, lines, len);
+    return e->opt.on_event && !e->opt.quiet;
+}
+
+/* A new event at the end of e->events, zeroed but for its kind. */
+static engine_event *event_add(engine *e, engine_event_kind kind)
+{
+    if (e->nevents == e->events_cap) {
+        e->events_cap = e->events_cap ? e->events_cap * 2 : 32;
+        e->events = hd_xrealloc(e->events, sizeof *e->events * (size_t)e->events_cap);
+    }
+    engine_event *ev = &e->events[e->nevents++];
+    memset(ev, 0, sizeof *ev);
+    ev->kind = kind;
+    return ev;
+}
+
+/* Delivers the events added since the last call, in one call (worker
+ * thread, no lock held: see DESIGN). */
+static void events_flush(engine *e)
+{
+    if (e->nevents > 0 && events_wanted(e))
+        e->opt.on_event(e->opt.event_ctx, e->events, e->nevents);
+    e->nevents = 0;
 }
 
 /* A transaction failed (see DESIGN: database faults). */
@@ -274,14 +300,14 @@ static void fault_seen(engine *e, const char *msg)
         return;
     e->fault_logged = mono;
     copy_cut(e->fault_msg, sizeof e->fault_msg, msg);
-    char *text = sanitize_dup(msg, 0);
-    char *line = hd_xasprintf("hookdesk: database error: %s; %d finished attempts wait to be "
-                              "recorded, new ones pause at %d; retrying%s\n",
-                              text, e->nouts, UNRECORDED_DEPTH * e->d.concurrency,
-                              first ? "" : " (still failing)");
-    log_lines(e, line, strlen(line));
-    free(line);
-    free(text);
+    if (!events_wanted(e))
+        return;
+    engine_event *ev = event_add(e, ENGINE_EV_DB_FAULT);
+    ev->u.fault.error = msg;
+    ev->u.fault.waiting = e->nouts;
+    ev->u.fault.pause_at = UNRECORDED_DEPTH * e->d.concurrency;
+    ev->u.fault.repeated = !first;
+    events_flush(e);
 }
 
 /* A transaction succeeded: the fault, if any, is over. */
@@ -289,8 +315,7 @@ static void fault_cleared(engine *e)
 {
     if (e->fault_since == 0)
         return;
-    char took[32];
-    duration_format(hd_mono_ms() - e->fault_since, took, sizeof took);
+    int64_t lasted = hd_mono_ms() - e->fault_since;
     e->fault_since = 0;
     e->fault_hard_since = 0;
     e->fault_msg[0] = '\0';
@@ -298,9 +323,10 @@ static void fault_cleared(engine *e)
     e->stats.fault[0] = '\0';
     e->stats.fault_since = 0;
     pthread_mutex_unlock(&e->lock);
-    char *line = hd_xasprintf("hookdesk: database usable again after %s; delivery resumes\n", took);
-    log_lines(e, line, strlen(line));
-    free(line);
+    if (!events_wanted(e))
+        return;
+    event_add(e, ENGINE_EV_DB_RECOVERED)->u.recovered.fault_ms = lasted;
+    events_flush(e);
 }
 
 static void publish_in_flight(engine *e)
@@ -399,57 +425,6 @@ static const site *site_lookup(engine *e, int64_t id, hd_error *err)
 
 /* ---- outcomes ---- */
 
-/* Appends a decimal number (printf is a tenth of the engine's own
- * instructions per attempt when a line is logged for each). */
-static void buf_put_i64(hd_buf *b, int64_t v)
-{
-    char tmp[24];
-    int i = (int)sizeof tmp;
-    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-    do {
-        tmp[--i] = (char)('0' + u % 10);
-        u /= 10;
-    } while (u > 0);
-    if (v < 0)
-        tmp[--i] = '-';
-    hd_buf_append(b, tmp + i, sizeof tmp - (size_t)i);
-}
-
-/* The log line of one recorded attempt, appended to b:
- * "hookdesk: msg 42 -> site billing: HTTP 200 (attempt 1/5), done". */
-static void log_outcome(const engine *e, const pending_out *p, int64_t now, hd_buf *b)
-{
-    const attempt_outcome *o = &p->o;
-    hd_buf_puts(b, "hookdesk: msg ");
-    buf_put_i64(b, o->a.message_id);
-    hd_buf_puts(b, " -> site ");
-    /* Site names are validated ([A-Za-z0-9._-]); errors come from outside. */
-    hd_buf_puts(b, p->site_name ? p->site_name : "?");
-    hd_buf_puts(b, ": ");
-    if (o->a.error) {
-        sanitize_append(b, o->a.error, strlen(o->a.error), 0);
-    } else {
-        hd_buf_puts(b, "HTTP ");
-        buf_put_i64(b, o->a.response_code);
-    }
-    hd_buf_puts(b, " (attempt ");
-    buf_put_i64(b, o->a.number);
-    hd_buf_putc(b, '/');
-    buf_put_i64(b, e->d.max_attempts);
-    hd_buf_puts(b, "), ");
-    if (o->new_status == MSG_DONE) {
-        hd_buf_puts(b, "done\n");
-    } else if (o->new_status == MSG_FAILED) {
-        hd_buf_puts(b, "failed\n");
-    } else {
-        char in[32];
-        duration_format(o->next_due_at > now ? o->next_due_at - now : 0, in, sizeof in);
-        hd_buf_puts(b, "retry in ");
-        hd_buf_puts(b, in);
-        hd_buf_putc(b, '\n');
-    }
-}
-
 /* Turns a finished (or never started) attempt into a pending outcome.
  * sent: the request went to the network (a connection was tried), so the
  * result says something about the site (its circuit breaker counts it). */
@@ -492,9 +467,9 @@ static void add_outcome(engine *e, message *m, int number, http_result *res,
         o.retry_after_ms = d.next_due_at - now;
     o.verdict = breaker_verdict(o.a.response_code, sent);
     o.probe = m->probe;
-    bool logging = e->opt.log && !e->opt.quiet;
-    outs_push(e, &o, logging ? m->site_name : NULL);
-    if (logging)
+    bool named = events_wanted(e);   /* the name is for the attempt's event */
+    outs_push(e, &o, named ? m->site_name : NULL);
+    if (named)
         m->site_name = NULL;   /* moved into the outcome */
 }
 
@@ -617,12 +592,29 @@ static void outs_free_range(engine *e, int n)
     e->nouts -= n;
 }
 
-/* After a commit: log, count, free (the array too). */
+/* The event of one recorded attempt. */
+static void attempt_event(engine *e, const pending_out *p, int64_t now)
+{
+    const attempt_outcome *o = &p->o;
+    engine_event *ev = event_add(e, ENGINE_EV_ATTEMPT);
+    ev->u.attempt.message_id = o->a.message_id;
+    ev->u.attempt.site = p->site_name;
+    ev->u.attempt.number = o->a.number;
+    ev->u.attempt.max_attempts = e->d.max_attempts;
+    ev->u.attempt.response_code = o->a.response_code;
+    ev->u.attempt.error = o->a.error;
+    ev->u.attempt.duration_ms = o->a.duration_ms;
+    ev->u.attempt.status = o->new_status;
+    if (o->new_status != MSG_DONE && o->new_status != MSG_FAILED)
+        ev->u.attempt.retry_in_ms = o->next_due_at > now ? o->next_due_at - now : 0;
+}
+
+/* After a commit: events, counts, free (the array too). */
 static void publish_recorded(engine *e, pending_out *outs, int n)
 {
     int64_t attempts = 0, done = 0, failed = 0, errors = 0;
+    bool events = events_wanted(e);
     int64_t now = hd_now_ms();
-    hd_buf log = {0};   /* one write for the batch, not one per attempt */
     for (int i = 0; i < n; i++) {
         const attempt_outcome *o = &outs[i].o;
         attempts++;
@@ -632,15 +624,15 @@ static void publish_recorded(engine *e, pending_out *outs, int n)
             done++;
         else if (o->new_status == MSG_FAILED)
             failed++;
-        if (e->opt.log && !e->opt.quiet)
-            log_outcome(e, &outs[i], now, &log);
+        if (events)
+            attempt_event(e, &outs[i], now);
+    }
+    events_flush(e);   /* one call for the batch, not one per attempt */
+    for (int i = 0; i < n; i++) {
         attempt_free(&outs[i].o.a);
         free(outs[i].site_name);
     }
     free(outs);
-    if (log.len > 0 && e->opt.log && !e->opt.quiet)
-        e->opt.log(e->opt.log_ctx, log.data, log.len);
-    hd_buf_free(&log);
     pthread_mutex_lock(&e->lock);
     e->stats.attempts += attempts;
     e->stats.done += done;
@@ -657,12 +649,11 @@ static bool site_open(const engine *e, int64_t site_id)
     return false;
 }
 
-/* Circuits a commit opened or closed: logged, and remembered so that the
+/* Circuits a commit opened or closed: reported, and remembered so that the
  * messages of an open site claimed ahead are given back instead of sent
- * (while it is open they must not spend attempts). */
+ * (while it is open they must not spend attempts).  Frees ev. */
 static void circuits_changed(engine *e, circuit_event *ev, int n)
 {
-    hd_buf log = {0};
     int64_t now = hd_now_ms();
     for (int i = 0; i < n; i++) {
         const circuit *c = &ev[i].after;
@@ -676,26 +667,20 @@ static void circuits_changed(engine *e, circuit_event *ev, int n)
                 if (e->open_sites[k] == ev[i].site_id)
                     e->open_sites[k--] = e->open_sites[--e->nopen_sites];
         }
-        if (e->opt.quiet || !e->opt.log)
+        if (!events_wanted(e))
             continue;
-        char *name = sanitize_dup(ev[i].site_name, 0);
+        engine_event *out = event_add(e, open ? ENGINE_EV_CIRCUIT_OPENED
+                                              : ENGINE_EV_CIRCUIT_CLOSED);
+        out->u.circuit.site_id = ev[i].site_id;
+        out->u.circuit.site = ev[i].site_name;
         if (open) {
-            char *why = sanitize_dup(c->reason, 0);
-            char cool[32];
-            duration_format(c->until_ms > now ? c->until_ms - now : 0, cool, sizeof cool);
-            hd_buf_printf(&log, "hookdesk: site %s: circuit open after %d failed attempts "
-                          "(%s); its messages wait, probe in %s\n", name, c->failures, why, cool);
-            free(why);
-        } else {
-            hd_buf_printf(&log, "hookdesk: site %s: circuit closed (an attempt succeeded); "
-                          "delivery resumes\n", name);
+            out->u.circuit.failures = c->failures;
+            out->u.circuit.reason = c->reason;
+            out->u.circuit.probe_in_ms = c->until_ms > now ? c->until_ms - now : 0;
         }
-        free(name);
     }
+    events_flush(e);
     free(ev);
-    if (log.len > 0)
-        e->opt.log(e->opt.log_ctx, log.data, log.len);
-    hd_buf_free(&log);
 }
 
 /* Adds one message of site_id to the hold table. */
@@ -1392,6 +1377,7 @@ static void engine_free(engine *e)
     db_watch_close(e->watch);
     free(e->open_sites);
     free(e->job_failing);
+    free(e->events);
     free(e->database);
     free(e->d.user_agent);
     free(e->flights);
