@@ -2,14 +2,19 @@
  * multi interface, record outcomes, purge old rows.
  *
  * DESIGN
+ * Modules: this file has the worker loop, its slots (in flight, parked for
+ * a token, claimed ahead), the fair-share holds and curl multi; the
+ * committer thread is committer.c, the OAuth2 token cache token_cache.c.
  * What runs where:
- *   - engine_start (caller's thread) copies the settings, opens the engine's
- *     two store connections, creates the CURLM and starts the worker thread
- *     with every signal blocked; the worker starts the committer thread.
+ *   - engine_start (caller's thread) copies the settings, opens the worker's
+ *     store connection and the committer (its own connection), creates the
+ *     CURLM and starts the worker thread with every signal blocked; the
+ *     worker starts the committer thread (committer_start).
  *   - The worker (curl) thread owns everything else: its store handle `st`
  *     (reads, releases, purge), the easy handles in flight (`flights`), the
- *     finished-but-unrecorded outcomes (`outs`), the reserve and the site
- *     cache.  Nothing of these is touched elsewhere.
+ *     finished-but-unrecorded outcomes (`outs`), the reserve (`ready`), the
+ *     parked messages, the token cache, the site cache and `events`.
+ *     Nothing of these is touched elsewhere, so they need no lock.
  *   - The committer thread owns its connection and runs one job at a time:
  *     a transaction recording the outcomes handed over and claiming
  *     messages (committer.c says how the job changes hands).  It calls
@@ -24,28 +29,30 @@
  *     The worker takes it briefly to read the flags and publish stats, never
  *     while it does network or database work or delivers events.
  *   - The committer's lock guards the job under way (committer.c).
- * One tick of the worker:
- *   1. curl_multi_perform, then CURLMSG_DONE results -> attempt outcomes;
- *      freed slots are refilled at once from `ready`, messages claimed ahead
- *      (up to READY_DEPTH times the concurrency), so the network never waits
- *      for the database; one that waited half a lease or whose site was
- *      paused is released instead (ready_stale);
+ * One tick of the worker (engine_loop):
+ *   1. curl_multi_perform, then CURLMSG_DONE results -> attempt outcomes
+ *      (collect_finished); parked messages whose token arrived resume
+ *      (resume_parked); the committer's result is taken back
+ *      (take_commit_result); freed slots are refilled at once from `ready`,
+ *      messages claimed ahead (up to READY_DEPTH times the concurrency), so
+ *      the network never waits for the database; one that waited half a
+ *      lease or whose site was paused is released instead (ready_stale);
  *   2. one BEGIN IMMEDIATE transaction, handed to the committer as soon as
  *      attempts have finished or `ready` runs low (and no job is under
- *      way; the previous job's result is taken back first): record every
- *      finished outcome (all that finished
- *      since the last commit: one fsync for many under load) and claim due
- *      messages; on failure (SQLITE_BUSY...) roll back and keep the outcomes
- *      for the next tick, so no finished attempt is lost.  An outcome not yet
- *      committed when the process dies is an attempt in flight: retried
- *      after its lease, the one duplicate SPEC §1 allows.  slot_free bounds
- *      them: at most UNRECORDED_DEPTH x concurrency sent and not yet
- *      recorded;
+ *      way; the previous job's result is taken back first) (plan_commit):
+ *      record every finished outcome (all that finished since the last
+ *      commit: one fsync for many under load) and claim due messages; on
+ *      failure (SQLITE_BUSY...) roll back and keep the outcomes for the next
+ *      tick, so no finished attempt is lost.  An outcome not yet committed
+ *      when the process dies is an attempt in flight: retried after its
+ *      lease, the one duplicate SPEC §1 allows.  slot_free bounds them: at
+ *      most UNRECORDED_DEPTH x concurrency sent and not yet recorded;
  *   3. start the claimed transfers (request build errors become outcomes
  *      without touching the network);
- *   4. one purge chunk when a purge is under way (each its own transaction);
+ *   4. one purge chunk when a purge is under way (each its own
+ *      transaction) (purge_step);
  *   5. curl_multi_poll until curl has work, engine_wakeup/engine_stop, or
- *      the next due message / poll interval.
+ *      the next due message / poll interval (wait_for_work).
  * Leases make a kill -9 safe: the attempts in flight are retried by whoever
  * claims them after the lease expires (the only duplicates SPEC §1 allows).
  *
@@ -56,7 +63,7 @@
  *     UNRECORDED_DEPTH x concurrency are waiting, so memory and the number of
  *     unrecorded attempts stay bounded;
  *   - the fault is reported (ENGINE_EV_DB_FAULT) at once, then at most every
- *     FAULT_LOG_EVERY_MS or when its text changes, and goes to stats.fault;
+ *     FAULT_REPORT_EVERY_MS or when its text changes, and goes to stats.fault;
  *     its end is reported too (ENGINE_EV_DB_RECOVERED);
  *   - after delivery.fault_timeout of nothing but failures the engine stops
  *     with an error (serve exits 1, `serve --drain` ends); a write lock held
@@ -123,8 +130,8 @@
 #define COMMIT_BATCH 2
 #define COMMIT_WAIT_MS 10
 
-/* A database fault is logged at once, then at most this often (ms). */
-#define FAULT_LOG_EVERY_MS 10000
+/* A database fault is reported at once, then at most this often (ms). */
+#define FAULT_REPORT_EVERY_MS 10000
 /* A stop asked for while the database fails gives up on recording after
  * this long (ms): the unrecorded attempts are retried after their leases. */
 #define STOP_FAULT_GRACE_MS 5000
@@ -166,6 +173,7 @@ typedef struct ready_msg {
     int64_t claimed_at;      /* monotonic ms of the claim */
 } ready_msg;
 
+/* Sites the worker has looked up (see site_lookup). */
 typedef struct site_cache {
     site *items;             /* sites fetched so far */
     int count;
@@ -188,7 +196,7 @@ struct engine {
     pthread_t thread;
     bool thread_started;
 
-    pthread_mutex_t lock;    /* guards the four fields below */
+    pthread_mutex_t lock;    /* guards the four fields below (see DESIGN) */
     bool stop_requested;
     engine_stop_mode stop_mode;
     bool wake;               /* engine_wakeup: claim at the next tick */
@@ -208,7 +216,7 @@ struct engine {
     int64_t fault_hard_since; /* ... its first error other than a held lock, 0 = none:
                                  what delivery.fault_timeout counts (a long import
                                  holding the write lock is waited for, not fatal) */
-    int64_t fault_logged;    /* monotonic ms it was last reported */
+    int64_t fault_reported;  /* monotonic ms it was last reported */
     char fault_msg[256];     /* its text as last reported */
     store *st;
     flight **flights;        /* in flight, at most d.concurrency */
@@ -296,9 +304,9 @@ static void fault_seen(engine *e, const char *msg)
     if (first)
         e->stats.fault_since = hd_now_ms();
     pthread_mutex_unlock(&e->lock);
-    if (!first && !changed && mono - e->fault_logged < FAULT_LOG_EVERY_MS)
+    if (!first && !changed && mono - e->fault_reported < FAULT_REPORT_EVERY_MS)
         return;
-    e->fault_logged = mono;
+    e->fault_reported = mono;
     copy_cut(e->fault_msg, sizeof e->fault_msg, msg);
     if (!events_wanted(e))
         return;
@@ -371,8 +379,6 @@ static void site_cache_clear(site_cache *c)
     c->count = 0;
 }
 
-/* The site of a message, from the cache (refreshed whenever any process
- * committed a change, so an edited site is used at once). */
 /* A claimed message may start its transfer only within half of
  * delivery.lease of its claim: the lease (site timeout + delivery.lease)
  * then outlasts the transfer, so no other process can take the message
@@ -391,6 +397,8 @@ static void release_ids(engine *e, const int64_t *ids, int n)
         set_last_error(e, err.msg);   /* their leases expire instead */
 }
 
+/* The site of a message, from the cache (refreshed whenever any process
+ * committed a change, so an edited site is used at once). */
 static const site *site_lookup(engine *e, int64_t id, hd_error *err)
 {
     /* Any commit (our own included) changes the counter, so asking for it
@@ -827,47 +835,94 @@ static hd_status commit_now(engine *e)
     return rc;
 }
 
+/* An attempt that never reached the network (no site, no token, a request
+ * that cannot be built): error (taken over) becomes its outcome, and m is
+ * freed.  headers: the request headers when they were built (taken over). */
+static void fail_unsent(engine *e, message *m, int number, char *error, char *headers)
+{
+    http_result res;
+    memset(&res, 0, sizeof res);
+    res.error = error;
+    add_outcome(e, m, number, &res, headers, false);
+    message_free(m);
+}
+
+/* oauth2: puts the entry's token into ctx and returns true, or takes m
+ * over and returns false: parked until a token fetch finishes (started
+ * here unless one is under way), or failed with the error of the fetch it
+ * was waiting for (`resumed`). */
+static bool oauth_token_ready(engine *e, const site *s, message *m, int number, bool resumed,
+                              int64_t claimed_at, int entry, request_context *ctx)
+{
+    /* A resumed message takes the fresh token even when expires_in is
+     * shorter than the refresh margin (no fetch loop). */
+    const char *token = token_cache_token(&e->tokens, entry, resumed);
+    const char *fetch_error = token_cache_error(&e->tokens, entry);
+    if (!token && resumed && fetch_error) {
+        fail_unsent(e, m, number, hd_xstrdup(fetch_error), NULL);
+        return false;
+    }
+    if (!token) {
+        park(e, m, number, entry, claimed_at);
+        token_cache_fetch(&e->tokens, entry, s, &e->token_opt, e->multi);
+        return false;
+    }
+    ctx->oauth2_token = token;
+    return true;
+}
+
+/* Adds the transfer of m (taken over) to the multi handle, in a slot.
+ * headers: the masked request headers (taken over); oauth_entry and
+ * oauth_token (copied): the token it sends, -1 and NULL when none. */
+static void start_flight(engine *e, message *m, int number, http_transfer *t, char *headers,
+                         int oauth_entry, const char *oauth_token)
+{
+    flight *f = hd_xcalloc(1, sizeof *f);
+    f->t = t;
+    f->m = *m;
+    memset(m, 0, sizeof *m);
+    f->number = number;
+    f->request_headers = headers;
+    f->oauth_entry = oauth_entry;
+    f->oauth_token = oauth_token ? hd_xstrdup(oauth_token) : NULL;
+    t->user = f;
+    http_transfer_started(t);
+    CURLMcode mc = curl_multi_add_handle(e->multi, t->easy);
+    if (mc != CURLM_OK) {
+        http_result res;
+        memset(&res, 0, sizeof res);
+        res.error = hd_xasprintf("curl: %s", curl_multi_strerror(mc));
+        res.started_at = t->started_at;
+        add_outcome(e, &f->m, number, &res, f->request_headers, false);
+        f->request_headers = NULL;
+        flight_free(f);
+        return;
+    }
+    e->flights[e->nflights++] = f;
+}
+
 /* Step 3: start one claimed message (takes it over).  `resumed`: it was
  * parked and the token fetch it waited for has finished. */
 static void start_message(engine *e, message *m, bool resumed, int64_t claimed_at)
 {
     int number = m->attempts + 1;
     hd_error err = {0};
-    http_result res;
-    memset(&res, 0, sizeof res);
     const site *s = site_lookup(e, m->site_id, &err);
     if (!s) {
-        res.error = hd_xasprintf("site %" PRId64 " not found: %s", m->site_id, err.msg);
-        add_outcome(e, m, number, &res, NULL, false);
-        message_free(m);
+        fail_unsent(e, m, number,
+                    hd_xasprintf("site %" PRId64 " not found: %s", m->site_id, err.msg), NULL);
         return;
     }
     request_context ctx = { .now_ms = hd_now_ms(), .user_agent = e->d.user_agent };
     int entry = -1;
     if (s->auth == AUTH_OAUTH2) {
         entry = token_cache_entry(&e->tokens, s);
-        /* A resumed message takes the fresh token even when expires_in is
-         * shorter than the refresh margin (no fetch loop). */
-        const char *token = token_cache_token(&e->tokens, entry, resumed);
-        const char *fetch_error = token_cache_error(&e->tokens, entry);
-        if (!token && resumed && fetch_error) {
-            res.error = hd_xstrdup(fetch_error);
-            add_outcome(e, m, number, &res, NULL, false);
-            message_free(m);
+        if (!oauth_token_ready(e, s, m, number, resumed, claimed_at, entry, &ctx))
             return;
-        }
-        if (!token) {
-            park(e, m, number, entry, claimed_at);
-            token_cache_fetch(&e->tokens, entry, s, &e->token_opt, e->multi);
-            return;
-        }
-        ctx.oauth2_token = token;
     }
     http_request req;
     if (request_build(s, m, &ctx, &req, &err) != HD_OK) {
-        res.error = hd_xstrdup(err.msg);
-        add_outcome(e, m, number, &res, NULL, false);
-        message_free(m);
+        fail_unsent(e, m, number, hd_xstrdup(err.msg), NULL);
         return;
     }
     char *headers = request_headers_text(&req);
@@ -881,31 +936,10 @@ static void start_message(engine *e, message *m, bool resumed, int64_t claimed_a
     CURL *reuse = e->nspare > 0 ? e->spare[--e->nspare] : NULL;
     if (http_transfer_new(&req, &opt, reuse, &t, &err) != HD_OK) {
         request_free(&req);
-        res.error = hd_xstrdup(err.msg);
-        add_outcome(e, m, number, &res, headers, false);
-        message_free(m);
+        fail_unsent(e, m, number, hd_xstrdup(err.msg), headers);
         return;
     }
-    flight *f = hd_xcalloc(1, sizeof *f);
-    f->t = t;
-    f->m = *m;
-    memset(m, 0, sizeof *m);
-    f->number = number;
-    f->request_headers = headers;
-    f->oauth_entry = entry;
-    f->oauth_token = entry >= 0 ? hd_xstrdup(ctx.oauth2_token) : NULL;
-    t->user = f;
-    http_transfer_started(t);
-    CURLMcode mc = curl_multi_add_handle(e->multi, t->easy);
-    if (mc != CURLM_OK) {
-        res.error = hd_xasprintf("curl: %s", curl_multi_strerror(mc));
-        res.started_at = t->started_at;
-        add_outcome(e, &f->m, number, &res, f->request_headers, false);
-        f->request_headers = NULL;
-        flight_free(f);
-        return;
-    }
-    e->flights[e->nflights++] = f;
+    start_flight(e, m, number, t, headers, entry, ctx.oauth2_token);
 }
 
 /* Step 1b: parked messages whose token fetch has finished start (or fail
@@ -1145,182 +1179,256 @@ static int take_claimed(engine *e, message_list *claimed)
     return n;
 }
 
+/* The loop's timers and flags (worker thread only). */
+typedef struct loop_state {
+    int64_t poll_ms;          /* delivery.poll_interval */
+    int64_t next_claim;       /* monotonic ms: claim no earlier than this */
+    int64_t next_tx_retry;    /* monotonic ms: after a failed transaction */
+    int64_t next_purge;       /* monotonic ms: the next purge starts */
+    bool purging;             /* a purge is under way, one chunk per tick */
+    int64_t next_drain_check; /* monotonic ms: drain's next pending count */
+    bool bytes_full;          /* this tick: the held payload bytes stop claims */
+} loop_state;
+
+/* A claim found fewer than it asked for: nothing else is due now, so the
+ * next claim waits until the next message is due (or the poll interval). */
+static void claim_when_due(engine *e, loop_state *ls)
+{
+    int64_t due = 0, wait = ls->poll_ms;
+    hd_error err = {0};
+    if (store_next_due(e->st, &due, &err) == HD_OK && due > 0) {
+        int64_t until = due - hd_now_ms();
+        if (until < wait)
+            wait = until < 0 ? 0 : until;
+    }
+    ls->next_claim = hd_mono_ms() + wait;
+}
+
+/* Step 1: the committer's result, when it is in: its claims join the
+ * reserve; after a failure the transaction is retried in a poll interval. */
+static void take_commit_result(engine *e, loop_state *ls)
+{
+    commit_job job;
+    if (!commit_collect(e, false, &job))
+        return;
+    if (job.rc == HD_OK) {
+        int got = take_claimed(e, &job.claimed);
+        if (got > 0)
+            held_bytes(e);   /* the high-water mark */
+        if (job.claim.limit > 0 && got < job.claim.limit)
+            claim_when_due(e, ls);
+    } else {
+        ls->next_tx_retry = hd_mono_ms() + ls->poll_ms;
+        ls->next_claim = ls->next_tx_retry;
+    }
+    message_list_free(&job.claimed);
+}
+
+/* The stop flags; clears the wakeup. */
+static bool stop_flags(engine *e, engine_stop_mode *mode, bool *woken)
+{
+    pthread_mutex_lock(&e->lock);
+    bool stop = e->stop_requested;
+    *mode = e->stop_mode;
+    *woken = e->wake;
+    e->wake = false;
+    pthread_mutex_unlock(&e->lock);
+    return stop;
+}
+
+/* True when the loop must end now: a RELEASE stop, delivery.fault_timeout
+ * of failing transactions (the engine's result is the error), or a stop
+ * waiting too long for a failing database. */
+static bool must_end(engine *e, bool stop, engine_stop_mode mode)
+{
+    if (stop && mode == ENGINE_STOP_RELEASE) {
+        release_all(e);
+        return true;
+    }
+    if (e->fault_hard_since && e->d.fault_timeout_ms > 0 &&
+        hd_mono_ms() - e->fault_hard_since >= e->d.fault_timeout_ms) {
+        char took[32];
+        duration_format(e->d.fault_timeout_ms, took, sizeof took);
+        e->result = hd_error_set(&e->result_err, HD_DB,
+                                 "delivery engine stopped: database transactions failed for "
+                                 "%s (delivery.fault_timeout): %s; no message is lost (what "
+                                 "was not recorded is retried after its lease)",
+                                 took, e->fault_msg);
+        set_last_error(e, e->result_err.msg);
+        give_up(e);
+        return true;
+    }
+    if (stop && e->fault_since && hd_mono_ms() - e->fault_since >= STOP_FAULT_GRACE_MS) {
+        give_up(e);   /* a stop never waits long for a failing database */
+        return true;
+    }
+    return false;
+}
+
+/* Step 2: hands finished outcomes and/or a claim to the committer when it
+ * is time (and it is idle). */
+static void plan_commit(engine *e, loop_state *ls, bool stop, int64_t mono)
+{
+    /* Keep `concurrency` in flight and up to READY_DEPTH times that
+     * claimed ahead; claim when the reserve is down to one concurrency's
+     * worth, so each transaction claims a large batch. */
+    int busy = e->nflights + e->nparked;
+    int room = (READY_DEPTH + 1) * e->d.concurrency - busy - e->nready;
+    /* Outcomes are handed to the committer in batches: once
+     * COMMIT_BATCH x concurrency have finished, or the first of them has
+     * waited COMMIT_WAIT_MS, or nothing else is in flight (or stopping).
+     * Every commit writes each page it touched to the WAL, so fewer,
+     * larger commits write a third fewer pages per attempt (pwrite
+     * calls per 10k deliveries: 17.6k at once, 12.0k batched; CPU per
+     * delivery -7%).  The transfers started from the reserve keep the
+     * connections busy meanwhile, and the unrecorded bound
+     * (UNRECORDED_DEPTH) still holds. */
+    bool flush = e->nouts > 0 &&
+                 (e->nouts >= COMMIT_BATCH * e->d.concurrency ||
+                  mono - e->outs_since >= COMMIT_WAIT_MS || e->nflights == 0 || stop);
+    /* A transaction that records outcomes also tops the reserve up when
+     * there is room for a batch: one commit instead of two. */
+    bool want_claim = !stop && mono >= ls->next_claim && room > 0 &&
+                      (e->nready <= e->d.concurrency ||
+                       (flush && room >= e->d.concurrency));
+    /* Big payloads: what is held already may use up the byte budget;
+     * the transfers under way free it (their end wakes the loop). */
+    ls->bytes_full = want_claim &&
+                     held_bytes(e) >= (int64_t)e->d.concurrency * CLAIM_BYTES_PER_SLOT;
+    bool claim = want_claim && !ls->bytes_full;
+    if ((flush || claim) && mono >= ls->next_tx_retry && !committer_busy(e->commit))
+        commit_submit(e, claim ? room : 0);
+}
+
+/* Nothing under way here: no transfer, outcome, parked message, token
+ * request, reserve or job. */
+static bool engine_idle(const engine *e)
+{
+    return e->nflights == 0 && e->nouts == 0 && e->nparked == 0 && e->tokens.nrequests == 0 &&
+           e->nready == 0 && !committer_busy(e->commit);
+}
+
+/* drain: done once nothing is in flight here and nothing is pending in the
+ * database (another process's in-flight messages count). */
+static bool drained(engine *e, loop_state *ls, int64_t mono)
+{
+    if (mono < ls->next_drain_check)
+        return false;
+    int64_t pending = 0;
+    hd_error err = {0};
+    if (store_pending_count(e->st, &pending, &err) == HD_OK) {
+        if (pending == 0)
+            return true;
+    } else {
+        set_last_error(e, err.msg);
+    }
+    ls->next_drain_check = mono + ls->poll_ms;
+    return false;
+}
+
+/* Step 4, retention: one chunk per tick, so delivery never waits for a
+ * purge. */
+static void purge_step(engine *e, loop_state *ls, int64_t mono)
+{
+    if (e->retention_ms > 0 && !ls->purging && mono >= ls->next_purge)
+        ls->purging = true;
+    if (!ls->purging)
+        return;
+    int64_t deleted = 0;
+    hd_error err = {0};
+    if (store_purge_chunk(e->st, hd_now_ms() - e->retention_ms, e->purge_chunk, &deleted,
+                          &err) != HD_OK) {
+        set_last_error(e, err.msg);
+        deleted = 0;
+    }
+    if (deleted < e->purge_chunk) {
+        ls->purging = false;
+        ls->next_purge = hd_mono_ms() + e->purge_interval_ms;
+    }
+}
+
+/* How long step 5 may wait (ms). */
+static int64_t wait_timeout(engine *e, const loop_state *ls, bool stop)
+{
+    int64_t now = hd_mono_ms();
+    int64_t timeout = ls->poll_ms;
+    bool busy = committer_busy(e->commit);
+    if (e->nouts > 0 && !busy) {  /* to hand over in time (or after a failure) */
+        int64_t at = e->outs_since + COMMIT_WAIT_MS;
+        if (at < ls->next_tx_retry)
+            at = ls->next_tx_retry;
+        timeout = at > now ? at - now : 0;
+    }
+    /* A claim waits for the committer when it is busy: its wakeup ends
+     * the poll then (a zero timeout here would spin the thread). */
+    if (!stop && e->nready <= e->d.concurrency && !busy && !ls->bytes_full) {
+        int64_t until = ls->next_claim > now ? ls->next_claim - now : 0;
+        if (until < timeout)
+            timeout = until;
+    }
+    if (ls->purging)
+        timeout = 0;
+    long curl_ms = -1;
+    if (curl_multi_timeout(e->multi, &curl_ms) == CURLM_OK && curl_ms >= 0 && curl_ms < timeout)
+        timeout = curl_ms;
+    return timeout < 0 ? 0 : timeout;
+}
+
+/* Step 5: wait for curl, a wakeup, or the next claim time. */
+static void wait_for_work(engine *e, loop_state *ls, bool stop, bool idle)
+{
+    int64_t timeout = wait_timeout(e, ls, stop);
+    if (timeout == 0 && e->nflights == 0 && e->tokens.nrequests == 0 &&
+        !committer_busy(e->commit))
+        return;
+    /* Another process's commit (a send, an import) ends the wait at
+     * once: the poll interval is only the fallback.  Only when idle:
+     * a busy engine claims often anyway, and every WAL write of its
+     * own committer would wake this poll for nothing. */
+    bool watch = e->watch && idle;
+    struct curl_waitfd wfd = { .fd = watch ? db_watch_fd(e->watch) : -1,
+                               .events = CURL_WAIT_POLLIN };
+    CURLMcode mc = curl_multi_poll(e->multi, watch ? &wfd : NULL, watch ? 1 : 0,
+                                   (int)timeout, NULL);
+    if (mc != CURLM_OK) {
+        set_last_error(e, curl_multi_strerror(mc));
+        usleep(10000);
+    }
+    if (watch && (wfd.revents & CURL_WAIT_POLLIN) && db_watch_changed(e->watch))
+        ls->next_claim = 0;
+}
+
+/* The worker's ticks (see DESIGN), until a stop or drain ends them. */
 static void engine_loop(engine *e)
 {
-    const int64_t poll_ms = e->d.poll_interval_ms;
-    int64_t next_claim = 0;          /* monotonic ms: claim no earlier than this */
-    int64_t next_tx_retry = 0;       /* monotonic ms: after a failed transaction */
-    int64_t next_purge = hd_mono_ms() + 1000;
-    bool purging = false;
-    int64_t next_drain_check = 0;    /* monotonic ms: drain's next pending count */
-
+    loop_state ls = { .poll_ms = e->d.poll_interval_ms, .next_purge = hd_mono_ms() + 1000 };
     for (;;) {
         int finished = collect_finished(e);
         finished += resume_parked(e);
-        commit_job job;
-        if (commit_collect(e, false, &job)) {
-            if (job.rc == HD_OK) {
-                int got = take_claimed(e, &job.claimed);
-                if (got > 0)
-                    held_bytes(e);   /* the high-water mark */
-                if (job.claim.limit > 0 && got < job.claim.limit) {
-                    /* Nothing else is due now: claim again when the next one is. */
-                    int64_t due = 0, wait = poll_ms;
-                    hd_error err = {0};
-                    if (store_next_due(e->st, &due, &err) == HD_OK && due > 0) {
-                        int64_t until = due - hd_now_ms();
-                        if (until < wait)
-                            wait = until < 0 ? 0 : until;
-                    }
-                    next_claim = hd_mono_ms() + wait;
-                }
-            } else {
-                next_tx_retry = hd_mono_ms() + poll_ms;
-                next_claim = next_tx_retry;
-            }
-            message_list_free(&job.claimed);
-        }
+        take_commit_result(e, &ls);
         start_ready(e);
 
-        pthread_mutex_lock(&e->lock);
-        bool stop = e->stop_requested;
-        engine_stop_mode mode = e->stop_mode;
-        bool woken = e->wake;
-        e->wake = false;
-        pthread_mutex_unlock(&e->lock);
-        if (stop && mode == ENGINE_STOP_RELEASE) {
-            release_all(e);
+        engine_stop_mode mode;
+        bool woken;
+        bool stop = stop_flags(e, &mode, &woken);
+        if (must_end(e, stop, mode))
             return;
-        }
-        if (e->fault_hard_since && e->d.fault_timeout_ms > 0 &&
-            hd_mono_ms() - e->fault_hard_since >= e->d.fault_timeout_ms) {
-            char took[32];
-            duration_format(e->d.fault_timeout_ms, took, sizeof took);
-            e->result = hd_error_set(&e->result_err, HD_DB,
-                                     "delivery engine stopped: database transactions failed for "
-                                     "%s (delivery.fault_timeout): %s; no message is lost (what "
-                                     "was not recorded is retried after its lease)",
-                                     took, e->fault_msg);
-            set_last_error(e, e->result_err.msg);
-            give_up(e);
-            return;
-        }
-        if (stop && e->fault_since && hd_mono_ms() - e->fault_since >= STOP_FAULT_GRACE_MS) {
-            give_up(e);   /* a stop never waits long for a failing database */
-            return;
-        }
         if (stop)
             release_ready(e);
 
         int64_t mono = hd_mono_ms();
         if (woken || finished)
-            next_claim = 0;
-        /* Keep `concurrency` in flight and up to READY_DEPTH times that
-         * claimed ahead; claim when the reserve is down to one concurrency's
-         * worth, so each transaction claims a large batch. */
-        int busy = e->nflights + e->nparked;
-        int room = (READY_DEPTH + 1) * e->d.concurrency - busy - e->nready;
-        /* Outcomes are handed to the committer in batches: once
-         * COMMIT_BATCH x concurrency have finished, or the first of them has
-         * waited COMMIT_WAIT_MS, or nothing else is in flight (or stopping).
-         * Every commit writes each page it touched to the WAL, so fewer,
-         * larger commits write a third fewer pages per attempt (pwrite
-         * calls per 10k deliveries: 17.6k at once, 12.0k batched; CPU per
-         * delivery -7%).  The transfers started from the reserve keep the
-         * connections busy meanwhile, and the unrecorded bound
-         * (UNRECORDED_DEPTH) still holds. */
-        bool flush = e->nouts > 0 &&
-                     (e->nouts >= COMMIT_BATCH * e->d.concurrency ||
-                      mono - e->outs_since >= COMMIT_WAIT_MS || e->nflights == 0 || stop);
-        /* A transaction that records outcomes also tops the reserve up when
-         * there is room for a batch: one commit instead of two. */
-        bool want_claim = !stop && mono >= next_claim && room > 0 &&
-                          (e->nready <= e->d.concurrency ||
-                           (flush && room >= e->d.concurrency));
-        /* Big payloads: what is held already may use up the byte budget;
-         * the transfers under way free it (their end wakes the loop). */
-        bool bytes_full = want_claim &&
-                          held_bytes(e) >= (int64_t)e->d.concurrency * CLAIM_BYTES_PER_SLOT;
-        bool claim = want_claim && !bytes_full;
-        if ((flush || claim) && mono >= next_tx_retry && !committer_busy(e->commit))
-            commit_submit(e, claim ? room : 0);
+            ls.next_claim = 0;
+        plan_commit(e, &ls, stop, mono);
 
-        bool idle = e->nflights == 0 && e->nouts == 0 && e->nparked == 0 &&
-                    e->tokens.nrequests == 0 && e->nready == 0 && !committer_busy(e->commit);
+        bool idle = engine_idle(e);
         if (stop && idle)
             return;   /* FINISH: everything in flight is recorded */
-
-        /* drain: done once nothing is in flight here and nothing is pending in
-         * the database (another process's in-flight messages count). */
-        if (e->opt.drain && !stop && idle && mono >= next_drain_check) {
-            int64_t pending = 0;
-            hd_error err = {0};
-            if (store_pending_count(e->st, &pending, &err) == HD_OK) {
-                if (pending == 0)
-                    return;
-            } else {
-                set_last_error(e, err.msg);
-            }
-            next_drain_check = mono + poll_ms;
-        }
-
-        /* Retention: one chunk per tick, so delivery never waits for a purge. */
-        if (!stop && e->retention_ms > 0 && !purging && mono >= next_purge)
-            purging = true;
-        if (purging && !stop) {
-            int64_t deleted = 0;
-            hd_error err = {0};
-            if (store_purge_chunk(e->st, hd_now_ms() - e->retention_ms, e->purge_chunk, &deleted,
-                                  &err) != HD_OK) {
-                set_last_error(e, err.msg);
-                deleted = 0;
-            }
-            if (deleted < e->purge_chunk) {
-                purging = false;
-                next_purge = hd_mono_ms() + e->purge_interval_ms;
-            }
-        }
-
-        /* Step 4: wait for curl, a wakeup, or the next claim time. */
-        int64_t now = hd_mono_ms();
-        int64_t timeout = poll_ms;
-        if (e->nouts > 0 && !committer_busy(e->commit)) {  /* to hand over in time (or after a failure) */
-            int64_t at = e->outs_since + COMMIT_WAIT_MS;
-            if (at < next_tx_retry)
-                at = next_tx_retry;
-            timeout = at > now ? at - now : 0;
-        }
-        /* A claim waits for the committer when it is busy: its wakeup ends
-         * the poll then (a zero timeout here would spin the thread). */
-        if (!stop && e->nready <= e->d.concurrency && !committer_busy(e->commit) && !bytes_full) {
-            int64_t until = next_claim > now ? next_claim - now : 0;
-            if (until < timeout)
-                timeout = until;
-        }
-        if (purging)
-            timeout = 0;
-        long curl_ms = -1;
-        if (curl_multi_timeout(e->multi, &curl_ms) == CURLM_OK && curl_ms >= 0 && curl_ms < timeout)
-            timeout = curl_ms;
-        if (timeout < 0)
-            timeout = 0;
-        if (timeout > 0 || e->nflights > 0 || e->tokens.nrequests > 0 || committer_busy(e->commit)) {
-            /* Another process's commit (a send, an import) ends the wait at
-             * once: the poll interval is only the fallback.  Only when idle:
-             * a busy engine claims often anyway, and every WAL write of its
-             * own committer would wake this poll for nothing. */
-            bool watch = e->watch && idle;
-            struct curl_waitfd wfd = { .fd = watch ? db_watch_fd(e->watch) : -1,
-                                       .events = CURL_WAIT_POLLIN };
-            CURLMcode mc = curl_multi_poll(e->multi, watch ? &wfd : NULL, watch ? 1 : 0,
-                                           (int)timeout, NULL);
-            if (mc != CURLM_OK) {
-                set_last_error(e, curl_multi_strerror(mc));
-                usleep(10000);
-            }
-            if (watch && (wfd.revents & CURL_WAIT_POLLIN) && db_watch_changed(e->watch))
-                next_claim = 0;
-        }
+        if (e->opt.drain && !stop && idle && drained(e, &ls, mono))
+            return;
+        if (!stop)
+            purge_step(e, &ls, mono);
+        wait_for_work(e, &ls, stop, idle);
     }
 }
 
@@ -1390,10 +1498,9 @@ static void engine_free(engine *e)
     free(e);
 }
 
-hd_status engine_start(const config *cfg, const engine_options *opt, engine **out, hd_error *err)
+/* The settings, with defaults for what cfg leaves unset. */
+static void settings_copy(engine *e, const config *cfg, const engine_options *opt)
 {
-    engine *e = hd_xcalloc(1, sizeof *e);
-    pthread_mutex_init(&e->lock, NULL);
     e->database = hd_xstrdup(cfg->database ? cfg->database : "hookdesk.db");
     e->d = cfg->delivery;
     e->d.user_agent = hd_xstrdup(cfg->delivery.user_agent);
@@ -1413,43 +1520,52 @@ hd_status engine_start(const config *cfg, const engine_options *opt, engine **ou
     e->allow_private = cfg->allow_private;
     if (opt)
         e->opt = *opt;
-    make_owner(e->owner, sizeof e->owner);
-    e->flights = hd_xcalloc((size_t)e->d.concurrency, sizeof *e->flights);
-    e->spare = hd_xcalloc((size_t)e->d.concurrency, sizeof *e->spare);
     e->token_opt = (token_fetch_options){
         .user_agent = e->d.user_agent, .default_timeout_ms = e->d.timeout_ms,
         .allow_private = e->allow_private, .proxy = e->d.proxy,
     };
+}
 
+/* The worker's connection and the committer's. */
+static hd_status open_stores(engine *e, hd_error *err)
+{
     /* A page cache of ENGINE_CACHE_KIB per connection: the engine reads the
      * index pages of the due messages and the rows it claims, not whole
      * tables, and two connections of the 64 MiB default made the engine's
      * memory grow with the payloads it had sent. */
-    store_options so = { .synchronous_full = cfg->delivery.synchronous_full,
+    store_options so = { .synchronous_full = e->d.synchronous_full,
                          .busy_timeout_ms = 2000, .read_only = false,
                          .cache_kib = ENGINE_CACHE_KIB };
     hd_status st = store_open(e->database, &so, &e->st, err);
-    if (st != HD_OK) {
-        hd_error_prefix(err, "delivery engine: ");
-        engine_free(e);
+    if (st != HD_OK)
         return st;
-    }
+    /* Leases of sites without their own timeout use the delivery default. */
+    store_set_default_timeout(e->st, e->d.timeout_ms);
+    store_set_breaker(e->st, &e->d.breaker);
     /* The committer only records outcomes and claims: an attempt is inserted
      * only for a message that exists (ATTEMPT_INSERT), so the foreign key
      * check would only add a statement journal to every attempt (11% of the
      * committer's instructions, callgrind). */
     store_options commit_so = so;
     commit_so.no_reference_checks = true;
-    /* Leases of sites without their own timeout use the delivery default. */
-    st = committer_open(e->database, &commit_so, e->d.timeout_ms, &e->d.breaker, e->owner,
-                        &e->commit, err);
+    return committer_open(e->database, &commit_so, e->d.timeout_ms, &e->d.breaker, e->owner,
+                          &e->commit, err);
+}
+
+hd_status engine_start(const config *cfg, const engine_options *opt, engine **out, hd_error *err)
+{
+    engine *e = hd_xcalloc(1, sizeof *e);
+    pthread_mutex_init(&e->lock, NULL);
+    settings_copy(e, cfg, opt);
+    make_owner(e->owner, sizeof e->owner);
+    e->flights = hd_xcalloc((size_t)e->d.concurrency, sizeof *e->flights);
+    e->spare = hd_xcalloc((size_t)e->d.concurrency, sizeof *e->spare);
+    hd_status st = open_stores(e, err);
     if (st != HD_OK) {
         hd_error_prefix(err, "delivery engine: ");
         engine_free(e);
         return st;
     }
-    store_set_default_timeout(e->st, e->d.timeout_ms);
-    store_set_breaker(e->st, &e->d.breaker);
     /* Without a watch (no inotify, an unwatchable directory) the engine
      * polls every poll_interval as before. */
     hd_error werr = {0};
