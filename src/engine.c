@@ -9,7 +9,9 @@
  *   - engine_start (caller's thread) copies the settings, opens the worker's
  *     store connection and the committer (its own connection), creates the
  *     CURLM and starts the worker thread with every signal blocked; the
- *     worker starts the committer thread (committer_start).
+ *     worker sets its nice value and starts the committer thread
+ *     (committer_start), which inherits both; engine_start returns once it
+ *     has (`thread_ready`).
  *   - The worker (curl) thread owns everything else: its store handle `st`
  *     (reads, releases, purge), the easy handles in flight (`flights`), the
  *     finished-but-unrecorded outcomes (`outs`), the reserve (`ready`), the
@@ -25,7 +27,8 @@
  *   - Events (engine_options.on_event) are delivered from the worker thread,
  *     never with a lock held (neither `lock` nor the committer's).
  * Which lock guards what:
- *   - `lock` guards `stop_requested`, `stop_mode`, `wake` and `stats`.
+ *   - `lock` guards `stop_requested`, `stop_mode`, `wake`, `stats` and
+ *     `thread_ready` (with `ready_cond`).
  *     The worker takes it briefly to read the flags and publish stats, never
  *     while it does network or database work or delivers events.
  *   - The committer's lock guards the job under way (committer.c).
@@ -196,11 +199,14 @@ struct engine {
     pthread_t thread;
     bool thread_started;
 
-    pthread_mutex_t lock;    /* guards the four fields below (see DESIGN) */
+    pthread_mutex_t lock;    /* guards the five fields below (see DESIGN) */
     bool stop_requested;
     engine_stop_mode stop_mode;
     bool wake;               /* engine_wakeup: claim at the next tick */
     engine_stats stats;
+    bool thread_ready;       /* the worker has set its nice value and started the
+                                committer (or failed to): engine_start waits for it */
+    pthread_cond_t ready_cond; /* signalled when thread_ready is set */
 
     committer *commit;       /* the committer (its thread and connection) */
 
@@ -1448,11 +1454,18 @@ static void *engine_thread(void *arg)
      * committer, created below, inherits it. */
     if (e->opt.nice > 0 && setpriority(PRIO_PROCESS, (id_t)gettid(), e->opt.nice) != 0)
         set_last_error(e, "could not lower the engine thread's priority");
-    if (committer_start(e->commit, wake_worker, e, &e->result_err) != HD_OK) {
+    bool started = committer_start(e->commit, wake_worker, e, &e->result_err) == HD_OK;
+    if (!started) {
         e->result = e->result_err.code;
         hd_error_prefix(&e->result_err, "delivery engine: ");
         set_last_error(e, e->result_err.msg);
-    } else {
+    }
+    /* Both threads run at opt.nice from engine_start's return on. */
+    pthread_mutex_lock(&e->lock);
+    e->thread_ready = true;
+    pthread_cond_broadcast(&e->ready_cond);
+    pthread_mutex_unlock(&e->lock);
+    if (started) {
         engine_loop(e);
         /* Every way out of the loop leaves no job under way: FINISH ends
          * idle, RELEASE and give_up take the job back. */
@@ -1495,6 +1508,7 @@ static void engine_free(engine *e)
         message_free(&e->ready[i].m);
     free(e->ready);
     pthread_mutex_destroy(&e->lock);
+    pthread_cond_destroy(&e->ready_cond);
     free(e);
 }
 
@@ -1556,6 +1570,7 @@ hd_status engine_start(const config *cfg, const engine_options *opt, engine **ou
 {
     engine *e = hd_xcalloc(1, sizeof *e);
     pthread_mutex_init(&e->lock, NULL);
+    pthread_cond_init(&e->ready_cond, NULL);
     settings_copy(e, cfg, opt);
     make_owner(e->owner, sizeof e->owner);
     e->flights = hd_xcalloc((size_t)e->d.concurrency, sizeof *e->flights);
@@ -1592,6 +1607,10 @@ hd_status engine_start(const config *cfg, const engine_options *opt, engine **ou
                             strerror(rc));
     }
     e->thread_started = true;
+    pthread_mutex_lock(&e->lock);
+    while (!e->thread_ready)
+        pthread_cond_wait(&e->ready_cond, &e->lock);
+    pthread_mutex_unlock(&e->lock);
     *out = e;
     return HD_OK;
 }
