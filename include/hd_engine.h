@@ -2,9 +2,11 @@
  * messages, sends them with libcurl's multi interface and records outcomes.
  *
  * A process creates one engine (the console, `hookdesk serve`); it opens its
- * own store connection from cfg->database.  engine_* functions are safe to
+ * own store connections from cfg->database.  engine_* functions are safe to
  * call from any thread.  curl_global_init must have run before engine_start
- * (hd_global_init() in main does it).
+ * (hd_global_init() in main does it).  The engine never prints: it reports
+ * attempts, circuits and database faults as events (engine_options.on_event)
+ * and its state in engine_stats; the front-ends say it in words.
  */
 #ifndef HD_ENGINE_H
 #define HD_ENGINE_H
@@ -59,7 +61,8 @@ typedef struct engine_event {
             const char *error;   /* the database's error */
             int waiting;         /* finished attempts waiting to be recorded */
             int pause_at;        /* new transfers pause when this many wait */
-            bool repeated;       /* the same fault, reported again */
+            bool repeated;       /* not the fault's first report (its text may
+                                    have changed since) */
         } fault;
         struct {                 /* ENGINE_EV_DB_RECOVERED */
             int64_t fault_ms;    /* how long transactions failed */
@@ -69,8 +72,9 @@ typedef struct engine_event {
 
 /* Receives the engine's events, n at a time (the attempts of one commit
  * come in one call).  Called from the engine's thread, never with an engine
- * lock held: it may call engine_* functions, and should return soon (the
- * engine sends nothing meanwhile). */
+ * lock held: it may call engine_wakeup, engine_stop and engine_get_stats
+ * (not engine_join), and should return soon (the engine starts no transfer
+ * meanwhile). */
 typedef void (*engine_event_fn)(void *ctx, const engine_event *ev, int n);
 
 typedef struct engine_options {
