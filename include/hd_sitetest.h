@@ -10,6 +10,7 @@
 
 #include "hd_config.h"
 #include "hd_error.h"
+#include "hd_retry.h"   /* retry_is_success: the 2xx rule that judges the answer */
 #include "hd_site.h"
 
 typedef struct sitetest_result {

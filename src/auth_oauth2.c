@@ -18,6 +18,7 @@
 #include <jansson.h>
 
 #include "hd_version.h"
+#include "hd_retry.h"
 #include "hd_sign.h"
 #include "hd_sanitize.h"
 #include "hd_util.h"
@@ -216,7 +217,7 @@ bool auth_oauth2_parse(const char *token_url, int response_code, const char *tra
         return false;
     }
     json_t *o = load_answer(body, body_len);
-    if (response_code < 200 || response_code > 299) {
+    if (!retry_is_success(response_code)) {
         /* RFC 6749 §5.2 error answers say why ("invalid_client"). */
         const char *why = json_string_value(json_object_get(o, "error"));
         if (why) {

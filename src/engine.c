@@ -2,51 +2,60 @@
  * multi interface, record outcomes, purge old rows.
  *
  * DESIGN
+ * Modules: this file has the worker loop, its slots (in flight, parked for
+ * a token, claimed ahead), the fair-share holds and curl multi; the
+ * committer thread is committer.c, the OAuth2 token cache token_cache.c.
  * What runs where:
- *   - engine_start (caller's thread) copies the settings, opens the engine's
- *     two store connections, creates the CURLM and starts the worker thread
- *     with every signal blocked; the worker starts the committer thread.
+ *   - engine_start (caller's thread) copies the settings, opens the worker's
+ *     store connection and the committer (its own connection), creates the
+ *     CURLM and starts the worker thread with every signal blocked; the
+ *     worker sets its nice value and starts the committer thread
+ *     (committer_start), which inherits both; engine_start returns once it
+ *     has (`thread_ready`).
  *   - The worker (curl) thread owns everything else: its store handle `st`
  *     (reads, releases, purge), the easy handles in flight (`flights`), the
- *     finished-but-unrecorded outcomes (`outs`), the reserve and the site
- *     cache.  Nothing of these is touched elsewhere.
- *   - The committer thread owns `commit_st` and runs one job at a time: a
- *     transaction recording the outcomes handed over and claiming messages.
- *     Commits and their fsyncs thus overlap with sending (1.2-1.5x the
- *     deliveries/s of doing them on the curl thread, measured A/B).
+ *     finished-but-unrecorded outcomes (`outs`), the reserve (`ready`), the
+ *     parked messages, the token cache, the site cache and `events`.
+ *     Nothing of these is touched elsewhere, so they need no lock.
+ *   - The committer thread owns its connection and runs one job at a time:
+ *     a transaction recording the outcomes handed over and claiming
+ *     messages (committer.c says how the job changes hands).  It calls
+ *     wake_worker (curl_multi_wakeup) when a job is done.
  *   - engine_wakeup / engine_stop / engine_get_stats may be called from any
  *     thread; they only take `lock` and call curl_multi_wakeup (documented as
  *     callable from any thread) to cut the worker's curl_multi_poll short.
+ *   - Events (engine_options.on_event) are delivered from the worker thread,
+ *     never with a lock held (neither `lock` nor the committer's).
  * Which lock guards what:
- *   - `lock` guards `stop_requested`, `stop_mode`, `wake` and `stats`.
+ *   - `lock` guards `stop_requested`, `stop_mode`, `wake`, `stats` and
+ *     `thread_ready` (with `ready_cond`).
  *     The worker takes it briefly to read the flags and publish stats, never
- *     while it does network or database work.
- *   - `commit_lock` (with `commit_cond`) guards the job fields (job_*,
- *     commit_quit).  A job's outcome array belongs to the committer from
- *     commit_submit until commit_collect takes it back; the committer wakes
- *     the worker with curl_multi_wakeup when it is done.
- * One tick of the worker:
- *   1. curl_multi_perform, then CURLMSG_DONE results -> attempt outcomes;
- *      freed slots are refilled at once from `ready`, messages claimed ahead
- *      (up to READY_DEPTH times the concurrency), so the network never waits
- *      for the database; one that waited half a lease or whose site was
- *      paused is released instead (ready_stale);
+ *     while it does network or database work or delivers events.
+ *   - The committer's lock guards the job under way (committer.c).
+ * One tick of the worker (engine_loop):
+ *   1. curl_multi_perform, then CURLMSG_DONE results -> attempt outcomes
+ *      (collect_finished); parked messages whose token arrived resume
+ *      (resume_parked); the committer's result is taken back
+ *      (take_commit_result); freed slots are refilled at once from `ready`,
+ *      messages claimed ahead (up to READY_DEPTH times the concurrency), so
+ *      the network never waits for the database; one that waited half a
+ *      lease or whose site was paused is released instead (ready_stale);
  *   2. one BEGIN IMMEDIATE transaction, handed to the committer as soon as
  *      attempts have finished or `ready` runs low (and no job is under
- *      way; the previous job's result is taken back first): record every
- *      finished outcome (all that finished
- *      since the last commit: one fsync for many under load) and claim due
- *      messages; on failure (SQLITE_BUSY...) roll back and keep the outcomes
- *      for the next tick, so no finished attempt is lost.  An outcome not yet
- *      committed when the process dies is an attempt in flight: retried
- *      after its lease, the one duplicate SPEC §1 allows.  slot_free bounds
- *      them: at most UNRECORDED_DEPTH x concurrency sent and not yet
- *      recorded;
+ *      way; the previous job's result is taken back first) (plan_commit):
+ *      record every finished outcome (all that finished since the last
+ *      commit: one fsync for many under load) and claim due messages; on
+ *      failure (SQLITE_BUSY...) roll back and keep the outcomes for the next
+ *      tick, so no finished attempt is lost.  An outcome not yet committed
+ *      when the process dies is an attempt in flight: retried after its
+ *      lease, the one duplicate SPEC §1 allows.  slot_free bounds them: at
+ *      most UNRECORDED_DEPTH x concurrency sent and not yet recorded;
  *   3. start the claimed transfers (request build errors become outcomes
  *      without touching the network);
- *   4. one purge chunk when a purge is under way (each its own transaction);
+ *   4. one purge chunk when a purge is under way (each its own
+ *      transaction) (purge_step);
  *   5. curl_multi_poll until curl has work, engine_wakeup/engine_stop, or
- *      the next due message / poll interval.
+ *      the next due message / poll interval (wait_for_work).
  * Leases make a kill -9 safe: the attempts in flight are retried by whoever
  * claims them after the lease expires (the only duplicates SPEC §1 allows).
  *
@@ -56,9 +65,9 @@
  *     held stay in `outs`, and slot_free stops new transfers once
  *     UNRECORDED_DEPTH x concurrency are waiting, so memory and the number of
  *     unrecorded attempts stay bounded;
- *   - the fault goes to the log callback at once (then at most every
- *     FAULT_LOG_EVERY_MS, or when its text changes) and to stats.fault, and
- *     its end is logged too;
+ *   - the fault is reported (ENGINE_EV_DB_FAULT) at once, then at most every
+ *     FAULT_REPORT_EVERY_MS or when its text changes, and goes to stats.fault;
+ *     its end is reported too (ENGINE_EV_DB_RECOVERED);
  *   - after delivery.fault_timeout of nothing but failures the engine stops
  *     with an error (serve exits 1, `serve --drain` ends); a write lock held
  *     by another process (a long import) is reported but waited for, not
@@ -68,24 +77,19 @@
  *   lease, as after a kill -9.
  *
  * OAuth2 tokens (auth kind oauth2) never block the worker:
- *   - `tokens` is the engine's token cache, one entry per token identity
- *     (auth_oauth2_cache_key: token URL, client, scope, hashed secret), so
- *     every concurrent message of a site shares one token.  Worker thread
- *     only, so no lock.
  *   - A message whose site has no usable token (none yet, expired, or
  *     refused with a 401) is *parked* (`parked`, still counted against the
- *     concurrency) and, unless one is already under way for that entry, the
+ *     concurrency) and, unless one is already under way for that token, the
  *     token request is added to the same curl multi handle as one more
- *     transfer (`token_flights`).  Other sites' transfers keep running in
- *     the same curl_multi_poll; a slow or dead token endpoint only holds up
- *     the messages parked on it, for at most the site's timeout.
- *   - When the token transfer finishes (step 1), the entry is updated and
- *     the parked messages resume (step 1b): with the new token they start,
- *     after a failed fetch each becomes an attempt error "oauth2: token
- *     endpoint URL: HTTP 500" and is retried as usual.
- *   - A token is renewed auth_oauth2_refresh_margin_ms before expires_in; a
- *     401 from the site drops it (if it is still the one that was sent), the
- *     attempt counts as an error and its retry fetches a new token.
+ *     transfer (token_cache_fetch).  Other sites' transfers keep running;
+ *     a slow or dead token endpoint only holds up the messages parked on it,
+ *     for at most the site's timeout.
+ *   - When the token transfer finishes (step 1, token_cache_finished) the
+ *     parked messages resume: with the new token they start, after a failed
+ *     fetch each becomes an attempt error "oauth2: token endpoint URL: HTTP
+ *     500" and is retried as usual.  A 401 from the site drops the token it
+ *     sent (token_refused); the attempt counts as an error and its retry
+ *     fetches a new token.
  */
 #include "hd_engine.h"
 
@@ -104,11 +108,12 @@
 #include "hd_duration.h"
 #include "hd_request.h"
 #include "hd_retry.h"
-#include "hd_sanitize.h"
 #include "hd_store.h"
 #include "hd_util.h"
 #include "hd_wakeup.h"
+#include "committer.h"
 #include "http.h"
+#include "token_cache.h"
 
 /* Messages claimed ahead, in units of delivery.concurrency.  Their leases
  * run from the claim, so the reserve is kept to a few ticks' worth. */
@@ -128,8 +133,8 @@
 #define COMMIT_BATCH 2
 #define COMMIT_WAIT_MS 10
 
-/* A database fault is logged at once, then at most this often (ms). */
-#define FAULT_LOG_EVERY_MS 10000
+/* A database fault is reported at once, then at most this often (ms). */
+#define FAULT_REPORT_EVERY_MS 10000
 /* A stop asked for while the database fails gives up on recording after
  * this long (ms): the unrecorded attempts are retried after their leases. */
 #define STOP_FAULT_GRACE_MS 5000
@@ -152,27 +157,16 @@ typedef struct flight {
     message m;               /* as claimed */
     int number;              /* attempt number: m.attempts + 1 at claim time */
     char *request_headers;   /* masked, stored with the attempt */
-    int token_entry;         /* >= 0: a token fetch for tokens[token_entry], no message */
     int oauth_entry;         /* >= 0: the oauth2 entry whose token this message sent */
     char *oauth_token;       /* that token (to drop it after a 401 only if still current) */
 } flight;
-
-/* One cached oauth2 access token (see DESIGN). */
-typedef struct token_entry {
-    char *key;               /* auth_oauth2_cache_key */
-    char *token;             /* current access token, NULL when none */
-    int64_t refresh_at;      /* monotonic ms from which a new one is fetched */
-    bool fetching;           /* a token transfer is in token_flights */
-    uint64_t fetches;        /* completed fetches; parked messages wait for the next */
-    char *last_error;        /* why the last fetch failed, NULL after a success */
-} token_entry;
 
 /* A claimed message waiting for its oauth2 token. */
 typedef struct parked {
     message m;               /* as claimed (leased) */
     int number;              /* attempt number */
-    int entry;               /* index in tokens */
-    uint64_t fetches;        /* tokens[entry].fetches when parked */
+    int entry;               /* its token_cache entry */
+    uint64_t fetches;        /* token_cache_fetches of it when parked */
     int64_t claimed_at;      /* monotonic ms of the claim (see lease_fresh) */
 } parked;
 
@@ -182,12 +176,7 @@ typedef struct ready_msg {
     int64_t claimed_at;      /* monotonic ms of the claim */
 } ready_msg;
 
-/* A finished attempt waiting to be recorded. */
-typedef struct pending_out {
-    attempt_outcome o;       /* what store_record_outcomes takes */
-    char *site_name;         /* for its log line (taken from the message) */
-} pending_out;
-
+/* Sites the worker has looked up (see site_lookup). */
 typedef struct site_cache {
     site *items;             /* sites fetched so far */
     int count;
@@ -210,37 +199,18 @@ struct engine {
     pthread_t thread;
     bool thread_started;
 
-    pthread_mutex_t lock;    /* guards the four fields below */
+    pthread_mutex_t lock;    /* guards the five fields below (see DESIGN) */
     bool stop_requested;
     engine_stop_mode stop_mode;
     bool wake;               /* engine_wakeup: claim at the next tick */
     engine_stats stats;
+    bool thread_ready;       /* the worker has set its nice value and started the
+                                committer (or failed to): engine_start waits for it */
+    pthread_cond_t ready_cond; /* signalled when thread_ready is set */
 
-    /* The committer: a second thread with its own connection that runs the
-     * tick's transaction (record outcomes, claim), so the curl thread goes
-     * on sending while SQLite writes and fsyncs.  One job at a time. */
-    pthread_t committer;
-    store *commit_st;        /* the committer's connection */
-    pthread_mutex_t commit_lock;   /* guards the job fields below */
-    pthread_cond_t commit_cond;
-    bool job_ready;          /* handed over, not run yet */
-    bool job_done;           /* run: job_rc, job_err, job_claimed are valid */
-    bool commit_quit;        /* the committer should exit */
-    pending_out *job_outs;   /* the job's outcomes (owned by the job until taken back) */
-    int job_nouts;
-    int job_claim;           /* how many to claim */
-    site_hold *job_held;     /* what the worker holds per site (owned by the job) */
-    int64_t job_max_bytes;   /* payload bytes the claim may add */
-    int job_nheld;
-    unsigned job_rotation;   /* where the claim's round-robin starts */
-    circuit_event *job_events; /* circuits the job's commit opened or closed */
-    int job_nevents;
-    hd_status job_rc;
-    hd_error job_err;
-    message_list job_claimed;
+    committer *commit;       /* the committer (its thread and connection) */
 
     /* Worker thread only. */
-    bool job_busy;           /* a job is handed over and not yet taken back */
     unsigned rotation;       /* advances with every claim (fair round-robin start) */
     int64_t *job_failing;    /* sites with a failed attempt in the job under way */
     int njob_failing;
@@ -252,8 +222,8 @@ struct engine {
     int64_t fault_hard_since; /* ... its first error other than a held lock, 0 = none:
                                  what delivery.fault_timeout counts (a long import
                                  holding the write lock is waited for, not fatal) */
-    int64_t fault_logged;    /* monotonic ms it was last logged */
-    char fault_msg[256];     /* its text as last logged */
+    int64_t fault_reported;  /* monotonic ms it was last reported */
+    char fault_msg[256];     /* its text as last reported */
     store *st;
     flight **flights;        /* in flight, at most d.concurrency */
     int nflights;
@@ -268,19 +238,20 @@ struct engine {
                                 at once instead of waiting for a transaction */
     int nready;
     site_cache sites;
-    token_entry *tokens;     /* oauth2 token cache, never shrinks (indices stay valid) */
-    int ntokens;
-    flight **token_flights;  /* token requests under way */
-    int ntoken_flights;
+    token_cache tokens;      /* oauth2 tokens and their requests under way */
+    token_fetch_options token_opt; /* how token requests are made */
     parked *parked;          /* messages waiting for a token */
     int nparked;
+    engine_event *events;    /* events being delivered (reused: no allocation
+                                per attempt once it has grown to a batch) */
+    int nevents, events_cap;
     hd_status result;        /* what the thread ended with */
     hd_error result_err;
 };
 
 /* ---- small helpers ---- */
 
-/* Copies text into out, cut to its size (the full text goes to the log). */
+/* Copies text into out, cut to its size (the full text goes to the events). */
 static void copy_cut(char *out, size_t size, const char *text)
 {
     size_t n = strnlen(text, size - 1);
@@ -295,11 +266,33 @@ static void set_last_error(engine *e, const char *text)
     pthread_mutex_unlock(&e->lock);
 }
 
-/* Hands lines to the log callback (when there is one). */
-static void log_lines(engine *e, const char *lines, size_t len)
+/* ---- events (see engine_event in hd_engine.h) ---- */
+
+static bool events_wanted(const engine *e)
 {
-    if (len > 0 && e->opt.log && !e->opt.quiet)
-        e->opt.log(e->opt.log_ctx, lines, len);
+    return e->opt.on_event && !e->opt.quiet;
+}
+
+/* A new event at the end of e->events, zeroed but for its kind. */
+static engine_event *event_add(engine *e, engine_event_kind kind)
+{
+    if (e->nevents == e->events_cap) {
+        e->events_cap = e->events_cap ? e->events_cap * 2 : 32;
+        e->events = hd_xrealloc(e->events, sizeof *e->events * (size_t)e->events_cap);
+    }
+    engine_event *ev = &e->events[e->nevents++];
+    memset(ev, 0, sizeof *ev);
+    ev->kind = kind;
+    return ev;
+}
+
+/* Delivers the events added since the last call, in one call (worker
+ * thread, no lock held: see DESIGN). */
+static void events_flush(engine *e)
+{
+    if (e->nevents > 0 && events_wanted(e))
+        e->opt.on_event(e->opt.event_ctx, e->events, e->nevents);
+    e->nevents = 0;
 }
 
 /* A transaction failed (see DESIGN: database faults). */
@@ -317,18 +310,18 @@ static void fault_seen(engine *e, const char *msg)
     if (first)
         e->stats.fault_since = hd_now_ms();
     pthread_mutex_unlock(&e->lock);
-    if (!first && !changed && mono - e->fault_logged < FAULT_LOG_EVERY_MS)
+    if (!first && !changed && mono - e->fault_reported < FAULT_REPORT_EVERY_MS)
         return;
-    e->fault_logged = mono;
+    e->fault_reported = mono;
     copy_cut(e->fault_msg, sizeof e->fault_msg, msg);
-    char *text = sanitize_dup(msg, 0);
-    char *line = hd_xasprintf("hookdesk: database error: %s; %d finished attempts wait to be "
-                              "recorded, new ones pause at %d; retrying%s\n",
-                              text, e->nouts, UNRECORDED_DEPTH * e->d.concurrency,
-                              first ? "" : " (still failing)");
-    log_lines(e, line, strlen(line));
-    free(line);
-    free(text);
+    if (!events_wanted(e))
+        return;
+    engine_event *ev = event_add(e, ENGINE_EV_DB_FAULT);
+    ev->u.fault.error = msg;
+    ev->u.fault.waiting = e->nouts;
+    ev->u.fault.pause_at = UNRECORDED_DEPTH * e->d.concurrency;
+    ev->u.fault.repeated = !first;
+    events_flush(e);
 }
 
 /* A transaction succeeded: the fault, if any, is over. */
@@ -336,8 +329,7 @@ static void fault_cleared(engine *e)
 {
     if (e->fault_since == 0)
         return;
-    char took[32];
-    duration_format(hd_mono_ms() - e->fault_since, took, sizeof took);
+    int64_t lasted = hd_mono_ms() - e->fault_since;
     e->fault_since = 0;
     e->fault_hard_since = 0;
     e->fault_msg[0] = '\0';
@@ -345,9 +337,10 @@ static void fault_cleared(engine *e)
     e->stats.fault[0] = '\0';
     e->stats.fault_since = 0;
     pthread_mutex_unlock(&e->lock);
-    char *line = hd_xasprintf("hookdesk: database usable again after %s; delivery resumes\n", took);
-    log_lines(e, line, strlen(line));
-    free(line);
+    if (!events_wanted(e))
+        return;
+    event_add(e, ENGINE_EV_DB_RECOVERED)->u.recovered.fault_ms = lasted;
+    events_flush(e);
 }
 
 static void publish_in_flight(engine *e)
@@ -392,8 +385,6 @@ static void site_cache_clear(site_cache *c)
     c->count = 0;
 }
 
-/* The site of a message, from the cache (refreshed whenever any process
- * committed a change, so an edited site is used at once). */
 /* A claimed message may start its transfer only within half of
  * delivery.lease of its claim: the lease (site timeout + delivery.lease)
  * then outlasts the transfer, so no other process can take the message
@@ -412,6 +403,8 @@ static void release_ids(engine *e, const int64_t *ids, int n)
         set_last_error(e, err.msg);   /* their leases expire instead */
 }
 
+/* The site of a message, from the cache (refreshed whenever any process
+ * committed a change, so an edited site is used at once). */
 static const site *site_lookup(engine *e, int64_t id, hd_error *err)
 {
     /* Any commit (our own included) changes the counter, so asking for it
@@ -446,57 +439,6 @@ static const site *site_lookup(engine *e, int64_t id, hd_error *err)
 
 /* ---- outcomes ---- */
 
-/* Appends a decimal number (printf is a tenth of the engine's own
- * instructions per attempt when a line is logged for each). */
-static void buf_put_i64(hd_buf *b, int64_t v)
-{
-    char tmp[24];
-    int i = (int)sizeof tmp;
-    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-    do {
-        tmp[--i] = (char)('0' + u % 10);
-        u /= 10;
-    } while (u > 0);
-    if (v < 0)
-        tmp[--i] = '-';
-    hd_buf_append(b, tmp + i, sizeof tmp - (size_t)i);
-}
-
-/* The log line of one recorded attempt, appended to b:
- * "hookdesk: msg 42 -> site billing: HTTP 200 (attempt 1/5), done". */
-static void log_outcome(const engine *e, const pending_out *p, int64_t now, hd_buf *b)
-{
-    const attempt_outcome *o = &p->o;
-    hd_buf_puts(b, "hookdesk: msg ");
-    buf_put_i64(b, o->a.message_id);
-    hd_buf_puts(b, " -> site ");
-    /* Site names are validated ([A-Za-z0-9._-]); errors come from outside. */
-    hd_buf_puts(b, p->site_name ? p->site_name : "?");
-    hd_buf_puts(b, ": ");
-    if (o->a.error) {
-        sanitize_append(b, o->a.error, strlen(o->a.error), 0);
-    } else {
-        hd_buf_puts(b, "HTTP ");
-        buf_put_i64(b, o->a.response_code);
-    }
-    hd_buf_puts(b, " (attempt ");
-    buf_put_i64(b, o->a.number);
-    hd_buf_putc(b, '/');
-    buf_put_i64(b, e->d.max_attempts);
-    hd_buf_puts(b, "), ");
-    if (o->new_status == MSG_DONE) {
-        hd_buf_puts(b, "done\n");
-    } else if (o->new_status == MSG_FAILED) {
-        hd_buf_puts(b, "failed\n");
-    } else {
-        char in[32];
-        duration_format(o->next_due_at > now ? o->next_due_at - now : 0, in, sizeof in);
-        hd_buf_puts(b, "retry in ");
-        hd_buf_puts(b, in);
-        hd_buf_putc(b, '\n');
-    }
-}
-
 /* Turns a finished (or never started) attempt into a pending outcome.
  * sent: the request went to the network (a connection was tried), so the
  * result says something about the site (its circuit breaker counts it). */
@@ -527,7 +469,10 @@ static void add_outcome(engine *e, message *m, int number, http_result *res,
     retry_policy p = { e->d.max_attempts, e->d.retry_interval_ms, e->d.max_retry_after_ms };
     int64_t now = hd_now_ms();
     int64_t asked = retry_after_from_response(o.a.response_code, o.a.response_headers, now);
-    retry_decision d = retry_decide_after(&p, number, o.a.error == NULL, now, asked);
+    /* http_transfer_finish gives every answer but a 2xx an error; the other
+     * errors (no answer, a request never made) have no response code. */
+    bool success = o.a.error == NULL && retry_is_success(o.a.response_code);
+    retry_decision d = retry_decide_after(&p, number, success, now, asked);
     o.old_status = m->status;
     o.new_status = d.status;
     o.next_due_at = d.next_due_at;
@@ -536,9 +481,9 @@ static void add_outcome(engine *e, message *m, int number, http_result *res,
         o.retry_after_ms = d.next_due_at - now;
     o.verdict = breaker_verdict(o.a.response_code, sent);
     o.probe = m->probe;
-    bool logging = e->opt.log && !e->opt.quiet;
-    outs_push(e, &o, logging ? m->site_name : NULL);
-    if (logging)
+    bool named = events_wanted(e);   /* the name is for the attempt's event */
+    outs_push(e, &o, named ? m->site_name : NULL);
+    if (named)
         m->site_name = NULL;   /* moved into the outcome */
 }
 
@@ -579,133 +524,13 @@ static void flights_remove(engine *e, flight *f)
     }
 }
 
-/* ---- oauth2 tokens (see DESIGN) ---- */
+/* ---- oauth2 tokens (see DESIGN; the cache is token_cache.c) ---- */
 
-static int token_entry_for(engine *e, const site *s)
-{
-    char *key = auth_oauth2_cache_key(s);
-    for (int i = 0; i < e->ntokens; i++) {
-        if (strcmp(e->tokens[i].key, key) == 0) {
-            free(key);
-            return i;
-        }
-    }
-    e->tokens = hd_xrealloc(e->tokens, sizeof *e->tokens * (size_t)(e->ntokens + 1));
-    token_entry *te = &e->tokens[e->ntokens];
-    memset(te, 0, sizeof *te);
-    te->key = key;
-    return e->ntokens++;
-}
-
-static void tokens_free(engine *e)
-{
-    for (int i = 0; i < e->ntokens; i++) {
-        free(e->tokens[i].key);
-        if (e->tokens[i].token)
-            explicit_bzero(e->tokens[i].token, strlen(e->tokens[i].token));
-        free(e->tokens[i].token);
-        free(e->tokens[i].last_error);
-    }
-    free(e->tokens);
-    e->tokens = NULL;
-    e->ntokens = 0;
-}
-
-static void token_set_error(token_entry *te, char *error)
-{
-    free(te->token);
-    te->token = NULL;
-    free(te->last_error);
-    te->last_error = error;
-    te->fetches++;
-    te->fetching = false;
-}
-
-/* Starts the token request of entry `entry` unless one is under way.  A
- * request that cannot even be made counts as a failed fetch at once. */
-static void token_fetch(engine *e, const site *s, int entry)
-{
-    token_entry *te = &e->tokens[entry];
-    if (te->fetching)
-        return;
-    hd_error err = {0};
-    http_request req;
-    if (auth_oauth2_token_request(s, e->d.user_agent, &req, &err) != HD_OK) {
-        token_set_error(te, hd_xstrdup(err.msg));
-        return;
-    }
-    char *url = hd_xstrdup(req.url);
-    http_options opt = {
-        .timeout_ms = s->timeout_ms > 0 ? s->timeout_ms : e->d.timeout_ms,
-        .max_response_body = 64 * 1024,
-        .allow_private = e->allow_private,
-        .proxy = e->d.proxy,
-    };
-    http_transfer *t = NULL;
-    if (http_transfer_new(&req, &opt, NULL, &t, &err) != HD_OK) {
-        request_free(&req);
-        token_set_error(te, hd_xasprintf("oauth2: token endpoint %s: %s", url, err.msg));
-        free(url);
-        return;
-    }
-    flight *f = hd_xcalloc(1, sizeof *f);
-    f->t = t;
-    f->token_entry = entry;
-    f->oauth_entry = -1;
-    t->user = f;
-    http_transfer_started(t);
-    CURLMcode mc = curl_multi_add_handle(e->multi, t->easy);
-    if (mc != CURLM_OK) {
-        token_set_error(te, hd_xasprintf("oauth2: token endpoint %s: curl: %s", url,
-                                         curl_multi_strerror(mc)));
-        flight_free(f);
-        free(url);
-        return;
-    }
-    free(url);
-    te->fetching = true;
-    e->token_flights = hd_xrealloc(e->token_flights,
-                                   sizeof *e->token_flights * (size_t)(e->ntoken_flights + 1));
-    e->token_flights[e->ntoken_flights++] = f;
-}
-
-/* A token transfer finished: update the entry (parked messages resume in
- * resume_parked) and free the flight. */
-static void token_fetched(engine *e, flight *f, http_result *res)
-{
-    token_entry *te = &e->tokens[f->token_entry];
-    char *token = NULL, *error = NULL;
-    int64_t expires_ms = 0;
-    if (auth_oauth2_parse(f->t->req.url, res->response_code, res->error, res->response_body,
-                          res->response_body_len, &token, &expires_ms, &error)) {
-        free(te->token);
-        te->token = token;
-        free(te->last_error);
-        te->last_error = NULL;
-        te->refresh_at = hd_mono_ms() + expires_ms - auth_oauth2_refresh_margin_ms(expires_ms);
-        te->fetches++;
-        te->fetching = false;
-    } else {
-        token_set_error(te, error);
-    }
-    for (int i = 0; i < e->ntoken_flights; i++) {
-        if (e->token_flights[i] == f) {
-            e->token_flights[i] = e->token_flights[--e->ntoken_flights];
-            break;
-        }
-    }
-    flight_free(f);
-}
-
-/* The site refused the token: drop it if it is still the current one (a
- * newer token fetched meanwhile stays), so the retry fetches a new one. */
+/* The site refused the token this message sent: the cache drops it (unless
+ * a newer one came meanwhile), so the retry fetches a new one. */
 static void token_refused(engine *e, flight *f, http_result *res)
 {
-    token_entry *te = &e->tokens[f->oauth_entry];
-    if (te->token && f->oauth_token && strcmp(te->token, f->oauth_token) == 0) {
-        free(te->token);
-        te->token = NULL;
-    }
+    token_cache_refused(&e->tokens, f->oauth_entry, f->oauth_token);
     free(res->error);
     res->error = hd_xstrdup("HTTP 401 (oauth2 access token refused; a new one is fetched "
                             "for the next attempt)");
@@ -719,7 +544,7 @@ static void park(engine *e, message *m, int number, int entry, int64_t claimed_a
     memset(m, 0, sizeof *m);
     p->number = number;
     p->entry = entry;
-    p->fetches = e->tokens[entry].fetches;
+    p->fetches = token_cache_fetches(&e->tokens, entry);
     p->claimed_at = claimed_at;
 }
 
@@ -750,14 +575,13 @@ static int collect_finished(engine *e)
         http_transfer *t = NULL;
         curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&t);
         curl_multi_remove_handle(e->multi, easy);
-        flight *f = t->user;
         http_result res;
         http_transfer_finish(t, rc, &res);
-        if (f->token_entry >= 0) {
-            token_fetched(e, f, &res);
-            http_result_free(&res);
+        if (token_cache_finished(&e->tokens, t, &res)) {
+            http_result_free(&res);   /* its parked messages resume in resume_parked */
             continue;
         }
+        flight *f = t->user;
         if (f->oauth_entry >= 0 && res.response_code == 401)
             token_refused(e, f, &res);
         add_outcome(e, &f->m, f->number, &res, f->request_headers, true);
@@ -782,12 +606,29 @@ static void outs_free_range(engine *e, int n)
     e->nouts -= n;
 }
 
-/* After a commit: log, count, free (the array too). */
+/* The event of one recorded attempt. */
+static void attempt_event(engine *e, const pending_out *p, int64_t now)
+{
+    const attempt_outcome *o = &p->o;
+    engine_event *ev = event_add(e, ENGINE_EV_ATTEMPT);
+    ev->u.attempt.message_id = o->a.message_id;
+    ev->u.attempt.site = p->site_name;
+    ev->u.attempt.number = o->a.number;
+    ev->u.attempt.max_attempts = e->d.max_attempts;
+    ev->u.attempt.response_code = o->a.response_code;
+    ev->u.attempt.error = o->a.error;
+    ev->u.attempt.duration_ms = o->a.duration_ms;
+    ev->u.attempt.status = o->new_status;
+    if (o->new_status != MSG_DONE && o->new_status != MSG_FAILED)
+        ev->u.attempt.retry_in_ms = o->next_due_at > now ? o->next_due_at - now : 0;
+}
+
+/* After a commit: events, counts, free (the array too). */
 static void publish_recorded(engine *e, pending_out *outs, int n)
 {
     int64_t attempts = 0, done = 0, failed = 0, errors = 0;
+    bool events = events_wanted(e);
     int64_t now = hd_now_ms();
-    hd_buf log = {0};   /* one write for the batch, not one per attempt */
     for (int i = 0; i < n; i++) {
         const attempt_outcome *o = &outs[i].o;
         attempts++;
@@ -797,15 +638,15 @@ static void publish_recorded(engine *e, pending_out *outs, int n)
             done++;
         else if (o->new_status == MSG_FAILED)
             failed++;
-        if (e->opt.log && !e->opt.quiet)
-            log_outcome(e, &outs[i], now, &log);
+        if (events)
+            attempt_event(e, &outs[i], now);
+    }
+    events_flush(e);   /* one call for the batch, not one per attempt */
+    for (int i = 0; i < n; i++) {
         attempt_free(&outs[i].o.a);
         free(outs[i].site_name);
     }
     free(outs);
-    if (log.len > 0 && e->opt.log && !e->opt.quiet)
-        e->opt.log(e->opt.log_ctx, log.data, log.len);
-    hd_buf_free(&log);
     pthread_mutex_lock(&e->lock);
     e->stats.attempts += attempts;
     e->stats.done += done;
@@ -822,12 +663,11 @@ static bool site_open(const engine *e, int64_t site_id)
     return false;
 }
 
-/* Circuits a commit opened or closed: logged, and remembered so that the
+/* Circuits a commit opened or closed: reported, and remembered so that the
  * messages of an open site claimed ahead are given back instead of sent
- * (while it is open they must not spend attempts). */
+ * (while it is open they must not spend attempts).  Frees ev. */
 static void circuits_changed(engine *e, circuit_event *ev, int n)
 {
-    hd_buf log = {0};
     int64_t now = hd_now_ms();
     for (int i = 0; i < n; i++) {
         const circuit *c = &ev[i].after;
@@ -841,104 +681,20 @@ static void circuits_changed(engine *e, circuit_event *ev, int n)
                 if (e->open_sites[k] == ev[i].site_id)
                     e->open_sites[k--] = e->open_sites[--e->nopen_sites];
         }
-        if (e->opt.quiet || !e->opt.log)
+        if (!events_wanted(e))
             continue;
-        char *name = sanitize_dup(ev[i].site_name, 0);
+        engine_event *out = event_add(e, open ? ENGINE_EV_CIRCUIT_OPENED
+                                              : ENGINE_EV_CIRCUIT_CLOSED);
+        out->u.circuit.site_id = ev[i].site_id;
+        out->u.circuit.site = ev[i].site_name;
         if (open) {
-            char *why = sanitize_dup(c->reason, 0);
-            char cool[32];
-            duration_format(c->until_ms > now ? c->until_ms - now : 0, cool, sizeof cool);
-            hd_buf_printf(&log, "hookdesk: site %s: circuit open after %d failed attempts "
-                          "(%s); its messages wait, probe in %s\n", name, c->failures, why, cool);
-            free(why);
-        } else {
-            hd_buf_printf(&log, "hookdesk: site %s: circuit closed (an attempt succeeded); "
-                          "delivery resumes\n", name);
+            out->u.circuit.failures = c->failures;
+            out->u.circuit.reason = c->reason;
+            out->u.circuit.probe_in_ms = c->until_ms > now ? c->until_ms - now : 0;
         }
-        free(name);
     }
+    events_flush(e);
     free(ev);
-    if (log.len > 0)
-        e->opt.log(e->opt.log_ctx, log.data, log.len);
-    hd_buf_free(&log);
-}
-
-/* Step 2: one transaction: record outcomes and claim.  On failure it rolls
- * back (nothing recorded, nothing claimed) and err says why. */
-static hd_status commit_batch(store *st, const char *owner, const pending_out *outs, int nouts,
-                              claim_request *claim, message_list *claimed, hd_error *err)
-{
-    memset(claimed, 0, sizeof *claimed);
-    hd_status rc = store_tx_begin(st, err);
-    if (rc != HD_OK)
-        return rc;
-    if (nouts > 0) {
-        attempt_outcome *arr = hd_xmalloc(sizeof *arr * (size_t)nouts);
-        for (int i = 0; i < nouts; i++)
-            arr[i] = outs[i].o;
-        rc = store_record_outcomes(st, owner, arr, nouts, err);
-        free(arr);
-    }
-    if (rc == HD_OK && claim && claim->limit > 0) {
-        claim->now_ms = hd_now_ms();
-        rc = store_claim_fair(st, claim, claimed, err);
-    }
-    if (rc == HD_OK)
-        rc = store_tx_commit(st, err);
-    if (rc != HD_OK) {
-        store_tx_rollback(st);
-        message_list_free(claimed);
-        memset(claimed, 0, sizeof *claimed);
-        if (!err->msg[0])
-            hd_error_set(err, HD_DB, "database transaction failed");
-    }
-    return rc;
-}
-
-/* The committer thread: runs each handed-over job, then wakes the curl
- * thread (curl_multi_wakeup) to take the result. */
-static void *committer_thread(void *arg)
-{
-    engine *e = arg;
-    pthread_setname_np(pthread_self(), "hd-commit");
-    pthread_mutex_lock(&e->commit_lock);
-    for (;;) {
-        while (!e->commit_quit && !e->job_ready)
-            pthread_cond_wait(&e->commit_cond, &e->commit_lock);
-        if (e->commit_quit)
-            break;
-        e->job_ready = false;
-        pending_out *outs = e->job_outs;
-        int nouts = e->job_nouts;
-        claim_request claim = {
-            .owner = e->owner, .lease_extra_ms = e->d.lease_ms, .limit = e->job_claim,
-            .concurrency = e->d.concurrency, .depth = READY_DEPTH + 1,
-            .held = e->job_held, .nheld = e->job_nheld, .rotation = e->job_rotation,
-            .breaker = &e->d.breaker, .max_bytes = e->job_max_bytes,
-        };
-        pthread_mutex_unlock(&e->commit_lock);
-
-        message_list claimed;
-        hd_error err = {0};
-        hd_status rc = commit_batch(e->commit_st, e->owner, outs, nouts, &claim, &claimed, &err);
-        circuit_event *events = NULL;
-        int nevents = 0;
-        store_take_circuit_events(e->commit_st, &events, &nevents);
-
-        pthread_mutex_lock(&e->commit_lock);
-        e->job_rc = rc;
-        e->job_err = err;
-        e->job_claimed = claimed;
-        e->job_events = events;
-        e->job_nevents = nevents;
-        e->job_done = true;
-        pthread_cond_broadcast(&e->commit_cond);   /* a stop path may wait for it */
-        pthread_mutex_unlock(&e->commit_lock);
-        curl_multi_wakeup(e->multi);
-        pthread_mutex_lock(&e->commit_lock);
-    }
-    pthread_mutex_unlock(&e->commit_lock);
-    return NULL;
 }
 
 /* Adds one message of site_id to the hold table. */
@@ -993,13 +749,16 @@ static int64_t held_bytes(engine *e)
 /* Hands e->outs and a claim over to the committer (curl thread). */
 static void commit_submit(engine *e, int claim_limit)
 {
-    site_hold *held = NULL;
-    int nheld = 0;
-    int64_t max_bytes = 0;
-    if (claim_limit > 0)   /* the loop claims only below the budget */
-        max_bytes = (int64_t)e->d.concurrency * CLAIM_BYTES_PER_SLOT - held_bytes(e);
-    if (claim_limit > 0)
-        holds_count(e, &held, &nheld);
+    commit_job job = {0};
+    job.claim = (claim_request){
+        .owner = e->owner, .lease_extra_ms = e->d.lease_ms, .limit = claim_limit,
+        .concurrency = e->d.concurrency, .depth = READY_DEPTH + 1,
+        .rotation = e->rotation++, .breaker = &e->d.breaker,
+    };
+    if (claim_limit > 0) {   /* the loop claims only below the budget */
+        job.claim.max_bytes = (int64_t)e->d.concurrency * CLAIM_BYTES_PER_SLOT - held_bytes(e);
+        holds_count(e, &job.held, &job.nheld);
+    }
     e->njob_failing = 0;
     for (int i = 0; i < e->nouts; i++) {
         if (e->outs[i].o.verdict != VERDICT_FAIL)
@@ -1008,22 +767,11 @@ static void commit_submit(engine *e, int claim_limit)
                                      sizeof *e->job_failing * (size_t)(e->njob_failing + 1));
         e->job_failing[e->njob_failing++] = e->outs[i].o.a.site_id;
     }
-    pthread_mutex_lock(&e->commit_lock);
-    e->job_outs = e->outs;
-    e->job_nouts = e->nouts;
-    e->job_claim = claim_limit;
-    free(e->job_held);
-    e->job_held = held;
-    e->job_nheld = nheld;
-    e->job_max_bytes = max_bytes;
-    e->job_rotation = e->rotation++;
-    e->job_done = false;
-    e->job_ready = true;
-    pthread_cond_signal(&e->commit_cond);
-    pthread_mutex_unlock(&e->commit_lock);
+    job.outs = e->outs;
+    job.nouts = e->nouts;
+    committer_submit(e->commit, &job);
     e->outs = NULL;
     e->nouts = e->outs_cap = 0;
-    e->job_busy = true;
 }
 
 /* Puts outcomes back in front of e->outs (a failed commit: retried). */
@@ -1044,54 +792,29 @@ static void outs_restore(engine *e, pending_out *outs, int n)
     e->outs_cap = e->nouts;
 }
 
-/* Takes the committer's result back (curl thread).  With wait, blocks until
- * the job is done.  False when no job was done (or none was handed over). */
-static bool commit_collect(engine *e, bool wait, hd_status *rc, int *claim_limit,
-                           message_list *claimed)
+/* Takes the committer's result back (curl thread): the outcomes are
+ * published, or kept for the next try when the transaction failed.  The
+ * caller has job->claimed (empty after a failure) and job->claim.limit.
+ * With wait, blocks until the job is done.  False when no job was done (or
+ * none was handed over). */
+static bool commit_collect(engine *e, bool wait, commit_job *job)
 {
-    if (!e->job_busy)
+    if (!committer_collect(e->commit, wait, job))
         return false;
-    pthread_mutex_lock(&e->commit_lock);
-    while (wait && !e->job_done)
-        pthread_cond_wait(&e->commit_cond, &e->commit_lock);
-    bool done = e->job_done;
-    pending_out *outs = e->job_outs;
-    int nouts = e->job_nouts;
-    circuit_event *events = NULL;
-    int nevents = 0;
-    hd_error job_err = {0};
-    if (done) {
-        events = e->job_events;
-        nevents = e->job_nevents;
-        e->job_events = NULL;
-        e->job_nevents = 0;
-        *rc = e->job_rc;
-        *claim_limit = e->job_claim;
-        *claimed = e->job_claimed;
-        if (*rc != HD_OK)
-            job_err = e->job_err;
-        e->job_done = false;
-        e->job_outs = NULL;
-        e->job_nouts = 0;
-        memset(&e->job_claimed, 0, sizeof e->job_claimed);
-    }
-    pthread_mutex_unlock(&e->commit_lock);
-    if (!done)
-        return false;
-    e->job_busy = false;
     e->njob_failing = 0;
-    if (*rc == HD_OK)
-        publish_recorded(e, outs, nouts);
-    else
-        outs_restore(e, outs, nouts);
-    /* Outside commit_lock: these log. */
-    if (*rc != HD_OK) {
-        set_last_error(e, job_err.msg);
-        fault_seen(e, job_err.msg);
-    } else {
+    if (job->rc == HD_OK) {
+        publish_recorded(e, job->outs, job->nouts);
         fault_cleared(e);
+    } else {
+        outs_restore(e, job->outs, job->nouts);
+        set_last_error(e, job->err.msg);
+        fault_seen(e, job->err.msg);
     }
-    circuits_changed(e, events, nevents);
+    job->outs = NULL;
+    job->nouts = 0;
+    circuits_changed(e, job->events, job->nevents);
+    job->events = NULL;
+    job->nevents = 0;
     return true;
 }
 
@@ -1101,7 +824,7 @@ static hd_status commit_now(engine *e)
 {
     message_list none;
     hd_error err = {0};
-    hd_status rc = commit_batch(e->st, e->owner, e->outs, e->nouts, NULL, &none, &err);
+    hd_status rc = commit_tx(e->st, e->owner, e->outs, e->nouts, NULL, &none, &err);
     if (rc == HD_OK) {
         pending_out *outs = e->outs;
         int n = e->nouts;
@@ -1118,47 +841,94 @@ static hd_status commit_now(engine *e)
     return rc;
 }
 
+/* An attempt that never reached the network (no site, no token, a request
+ * that cannot be built): error (taken over) becomes its outcome, and m is
+ * freed.  headers: the request headers when they were built (taken over). */
+static void fail_unsent(engine *e, message *m, int number, char *error, char *headers)
+{
+    http_result res;
+    memset(&res, 0, sizeof res);
+    res.error = error;
+    add_outcome(e, m, number, &res, headers, false);
+    message_free(m);
+}
+
+/* oauth2: puts the entry's token into ctx and returns true, or takes m
+ * over and returns false: parked until a token fetch finishes (started
+ * here unless one is under way), or failed with the error of the fetch it
+ * was waiting for (`resumed`). */
+static bool oauth_token_ready(engine *e, const site *s, message *m, int number, bool resumed,
+                              int64_t claimed_at, int entry, request_context *ctx)
+{
+    /* A resumed message takes the fresh token even when expires_in is
+     * shorter than the refresh margin (no fetch loop). */
+    const char *token = token_cache_token(&e->tokens, entry, resumed);
+    const char *fetch_error = token_cache_error(&e->tokens, entry);
+    if (!token && resumed && fetch_error) {
+        fail_unsent(e, m, number, hd_xstrdup(fetch_error), NULL);
+        return false;
+    }
+    if (!token) {
+        park(e, m, number, entry, claimed_at);
+        token_cache_fetch(&e->tokens, entry, s, &e->token_opt, e->multi);
+        return false;
+    }
+    ctx->oauth2_token = token;
+    return true;
+}
+
+/* Adds the transfer of m (taken over) to the multi handle, in a slot.
+ * headers: the masked request headers (taken over); oauth_entry and
+ * oauth_token (copied): the token it sends, -1 and NULL when none. */
+static void start_flight(engine *e, message *m, int number, http_transfer *t, char *headers,
+                         int oauth_entry, const char *oauth_token)
+{
+    flight *f = hd_xcalloc(1, sizeof *f);
+    f->t = t;
+    f->m = *m;
+    memset(m, 0, sizeof *m);
+    f->number = number;
+    f->request_headers = headers;
+    f->oauth_entry = oauth_entry;
+    f->oauth_token = oauth_token ? hd_xstrdup(oauth_token) : NULL;
+    t->user = f;
+    http_transfer_started(t);
+    CURLMcode mc = curl_multi_add_handle(e->multi, t->easy);
+    if (mc != CURLM_OK) {
+        http_result res;
+        memset(&res, 0, sizeof res);
+        res.error = hd_xasprintf("curl: %s", curl_multi_strerror(mc));
+        res.started_at = t->started_at;
+        add_outcome(e, &f->m, number, &res, f->request_headers, false);
+        f->request_headers = NULL;
+        flight_free(f);
+        return;
+    }
+    e->flights[e->nflights++] = f;
+}
+
 /* Step 3: start one claimed message (takes it over).  `resumed`: it was
  * parked and the token fetch it waited for has finished. */
 static void start_message(engine *e, message *m, bool resumed, int64_t claimed_at)
 {
     int number = m->attempts + 1;
     hd_error err = {0};
-    http_result res;
-    memset(&res, 0, sizeof res);
     const site *s = site_lookup(e, m->site_id, &err);
     if (!s) {
-        res.error = hd_xasprintf("site %" PRId64 " not found: %s", m->site_id, err.msg);
-        add_outcome(e, m, number, &res, NULL, false);
-        message_free(m);
+        fail_unsent(e, m, number,
+                    hd_xasprintf("site %" PRId64 " not found: %s", m->site_id, err.msg), NULL);
         return;
     }
     request_context ctx = { .now_ms = hd_now_ms(), .user_agent = e->d.user_agent };
     int entry = -1;
     if (s->auth == AUTH_OAUTH2) {
-        entry = token_entry_for(e, s);
-        token_entry *te = &e->tokens[entry];
-        /* A resumed message takes the fresh token even when expires_in is
-         * shorter than the refresh margin (no fetch loop). */
-        bool usable = te->token && (resumed || hd_mono_ms() < te->refresh_at);
-        if (!usable && resumed && te->last_error) {
-            res.error = hd_xstrdup(te->last_error);
-            add_outcome(e, m, number, &res, NULL, false);
-            message_free(m);
+        entry = token_cache_entry(&e->tokens, s);
+        if (!oauth_token_ready(e, s, m, number, resumed, claimed_at, entry, &ctx))
             return;
-        }
-        if (!usable) {
-            park(e, m, number, entry, claimed_at);
-            token_fetch(e, s, entry);
-            return;
-        }
-        ctx.oauth2_token = te->token;
     }
     http_request req;
     if (request_build(s, m, &ctx, &req, &err) != HD_OK) {
-        res.error = hd_xstrdup(err.msg);
-        add_outcome(e, m, number, &res, NULL, false);
-        message_free(m);
+        fail_unsent(e, m, number, hd_xstrdup(err.msg), NULL);
         return;
     }
     char *headers = request_headers_text(&req);
@@ -1172,32 +942,10 @@ static void start_message(engine *e, message *m, bool resumed, int64_t claimed_a
     CURL *reuse = e->nspare > 0 ? e->spare[--e->nspare] : NULL;
     if (http_transfer_new(&req, &opt, reuse, &t, &err) != HD_OK) {
         request_free(&req);
-        res.error = hd_xstrdup(err.msg);
-        add_outcome(e, m, number, &res, headers, false);
-        message_free(m);
+        fail_unsent(e, m, number, hd_xstrdup(err.msg), headers);
         return;
     }
-    flight *f = hd_xcalloc(1, sizeof *f);
-    f->t = t;
-    f->m = *m;
-    memset(m, 0, sizeof *m);
-    f->number = number;
-    f->request_headers = headers;
-    f->token_entry = -1;
-    f->oauth_entry = entry;
-    f->oauth_token = entry >= 0 ? hd_xstrdup(ctx.oauth2_token) : NULL;
-    t->user = f;
-    http_transfer_started(t);
-    CURLMcode mc = curl_multi_add_handle(e->multi, t->easy);
-    if (mc != CURLM_OK) {
-        res.error = hd_xasprintf("curl: %s", curl_multi_strerror(mc));
-        res.started_at = t->started_at;
-        add_outcome(e, &f->m, number, &res, f->request_headers, false);
-        f->request_headers = NULL;
-        flight_free(f);
-        return;
-    }
-    e->flights[e->nflights++] = f;
+    start_flight(e, m, number, t, headers, entry, ctx.oauth2_token);
 }
 
 /* Step 1b: parked messages whose token fetch has finished start (or fail
@@ -1213,7 +961,7 @@ static int resume_parked(engine *e)
     int resumed = 0;
     for (int i = 0; i < n; i++) {
         parked *p = &list[i];
-        if (e->tokens[p->entry].fetches == p->fetches) {
+        if (token_cache_fetches(&e->tokens, p->entry) == p->fetches) {
             /* Still waiting: back into the (new) list. */
             e->parked = hd_xrealloc(e->parked, sizeof *e->parked * (size_t)(e->nparked + 1));
             e->parked[e->nparked++] = *p;
@@ -1249,13 +997,7 @@ static void drop_all(engine *e)
         flight_free(e->flights[i]);
     }
     e->nflights = 0;
-    for (int i = 0; i < e->ntoken_flights; i++) {
-        curl_multi_remove_handle(e->multi, e->token_flights[i]->t->easy);
-        flight_free(e->token_flights[i]);
-    }
-    e->ntoken_flights = 0;
-    for (int i = 0; i < e->ntokens; i++)
-        e->tokens[i].fetching = false;
+    token_cache_abort(&e->tokens, e->multi);
     parked_free_all(e);
 }
 
@@ -1279,13 +1021,11 @@ static void release_all(engine *e)
     e->nready = 0;   /* their leases go back with all the others below */
     publish_in_flight(e);
     /* The committer's job first (what it claimed goes back too). */
-    hd_status crc;
-    int climit;
-    message_list claimed;
-    if (commit_collect(e, true, &crc, &climit, &claimed)) {
-        for (int i = 0; i < claimed.count; i++)
-            id_push(&ids, &n, claimed.items[i].id);
-        message_list_free(&claimed);
+    commit_job job;
+    if (commit_collect(e, true, &job)) {
+        for (int i = 0; i < job.claimed.count; i++)
+            id_push(&ids, &n, job.claimed.items[i].id);
+        message_list_free(&job.claimed);
     }
     if (e->fault_since) {
         /* The database fails: trying would only wait.  Their leases expire. */
@@ -1304,11 +1044,9 @@ static void release_all(engine *e)
  * whoever claims it after its lease, as after a kill -9. */
 static void give_up(engine *e)
 {
-    hd_status crc;
-    int climit;
-    message_list claimed;
-    if (commit_collect(e, true, &crc, &climit, &claimed))
-        message_list_free(&claimed);
+    commit_job job;
+    if (commit_collect(e, true, &job))
+        message_list_free(&job.claimed);
     drop_all(e);
     for (int i = 0; i < e->nready; i++)
         message_free(&e->ready[i].m);
@@ -1324,7 +1062,7 @@ static void give_up(engine *e)
 static bool slot_free(const engine *e)
 {
     int busy = e->nflights + e->nparked;
-    int unrecorded = e->nouts + (e->job_busy ? e->job_nouts : 0);
+    int unrecorded = e->nouts + committer_unrecorded(e->commit);
     return busy < e->d.concurrency && busy + unrecorded < UNRECORDED_DEPTH * e->d.concurrency;
 }
 
@@ -1447,185 +1185,264 @@ static int take_claimed(engine *e, message_list *claimed)
     return n;
 }
 
+/* The loop's timers and flags (worker thread only). */
+typedef struct loop_state {
+    int64_t poll_ms;          /* delivery.poll_interval */
+    int64_t next_claim;       /* monotonic ms: claim no earlier than this */
+    int64_t next_tx_retry;    /* monotonic ms: after a failed transaction */
+    int64_t next_purge;       /* monotonic ms: the next purge starts */
+    bool purging;             /* a purge is under way, one chunk per tick */
+    int64_t next_drain_check; /* monotonic ms: drain's next pending count */
+    bool bytes_full;          /* this tick: the held payload bytes stop claims */
+} loop_state;
+
+/* A claim found fewer than it asked for: nothing else is due now, so the
+ * next claim waits until the next message is due (or the poll interval). */
+static void claim_when_due(engine *e, loop_state *ls)
+{
+    int64_t due = 0, wait = ls->poll_ms;
+    hd_error err = {0};
+    if (store_next_due(e->st, &due, &err) == HD_OK && due > 0) {
+        int64_t until = due - hd_now_ms();
+        if (until < wait)
+            wait = until < 0 ? 0 : until;
+    }
+    ls->next_claim = hd_mono_ms() + wait;
+}
+
+/* Step 1: the committer's result, when it is in: its claims join the
+ * reserve; after a failure the transaction is retried in a poll interval. */
+static void take_commit_result(engine *e, loop_state *ls)
+{
+    commit_job job;
+    if (!commit_collect(e, false, &job))
+        return;
+    if (job.rc == HD_OK) {
+        int got = take_claimed(e, &job.claimed);
+        if (got > 0)
+            held_bytes(e);   /* the high-water mark */
+        if (job.claim.limit > 0 && got < job.claim.limit)
+            claim_when_due(e, ls);
+    } else {
+        ls->next_tx_retry = hd_mono_ms() + ls->poll_ms;
+        ls->next_claim = ls->next_tx_retry;
+    }
+    message_list_free(&job.claimed);
+}
+
+/* The stop flags; clears the wakeup. */
+static bool stop_flags(engine *e, engine_stop_mode *mode, bool *woken)
+{
+    pthread_mutex_lock(&e->lock);
+    bool stop = e->stop_requested;
+    *mode = e->stop_mode;
+    *woken = e->wake;
+    e->wake = false;
+    pthread_mutex_unlock(&e->lock);
+    return stop;
+}
+
+/* True when the loop must end now: a RELEASE stop, delivery.fault_timeout
+ * of failing transactions (the engine's result is the error), or a stop
+ * waiting too long for a failing database. */
+static bool must_end(engine *e, bool stop, engine_stop_mode mode)
+{
+    if (stop && mode == ENGINE_STOP_RELEASE) {
+        release_all(e);
+        return true;
+    }
+    if (e->fault_hard_since && e->d.fault_timeout_ms > 0 &&
+        hd_mono_ms() - e->fault_hard_since >= e->d.fault_timeout_ms) {
+        char took[32];
+        duration_format(e->d.fault_timeout_ms, took, sizeof took);
+        e->result = hd_error_set(&e->result_err, HD_DB,
+                                 "delivery engine stopped: database transactions failed for "
+                                 "%s (delivery.fault_timeout): %s; no message is lost (what "
+                                 "was not recorded is retried after its lease)",
+                                 took, e->fault_msg);
+        set_last_error(e, e->result_err.msg);
+        give_up(e);
+        return true;
+    }
+    if (stop && e->fault_since && hd_mono_ms() - e->fault_since >= STOP_FAULT_GRACE_MS) {
+        give_up(e);   /* a stop never waits long for a failing database */
+        return true;
+    }
+    return false;
+}
+
+/* Step 2: hands finished outcomes and/or a claim to the committer when it
+ * is time (and it is idle). */
+static void plan_commit(engine *e, loop_state *ls, bool stop, int64_t mono)
+{
+    /* Keep `concurrency` in flight and up to READY_DEPTH times that
+     * claimed ahead; claim when the reserve is down to one concurrency's
+     * worth, so each transaction claims a large batch. */
+    int busy = e->nflights + e->nparked;
+    int room = (READY_DEPTH + 1) * e->d.concurrency - busy - e->nready;
+    /* Outcomes are handed to the committer in batches: once
+     * COMMIT_BATCH x concurrency have finished, or the first of them has
+     * waited COMMIT_WAIT_MS, or nothing else is in flight (or stopping).
+     * Every commit writes each page it touched to the WAL, so fewer,
+     * larger commits write a third fewer pages per attempt (pwrite
+     * calls per 10k deliveries: 17.6k at once, 12.0k batched; CPU per
+     * delivery -7%).  The transfers started from the reserve keep the
+     * connections busy meanwhile, and the unrecorded bound
+     * (UNRECORDED_DEPTH) still holds. */
+    bool flush = e->nouts > 0 &&
+                 (e->nouts >= COMMIT_BATCH * e->d.concurrency ||
+                  mono - e->outs_since >= COMMIT_WAIT_MS || e->nflights == 0 || stop);
+    /* A transaction that records outcomes also tops the reserve up when
+     * there is room for a batch: one commit instead of two. */
+    bool want_claim = !stop && mono >= ls->next_claim && room > 0 &&
+                      (e->nready <= e->d.concurrency ||
+                       (flush && room >= e->d.concurrency));
+    /* Big payloads: what is held already may use up the byte budget;
+     * the transfers under way free it (their end wakes the loop). */
+    ls->bytes_full = want_claim &&
+                     held_bytes(e) >= (int64_t)e->d.concurrency * CLAIM_BYTES_PER_SLOT;
+    bool claim = want_claim && !ls->bytes_full;
+    if ((flush || claim) && mono >= ls->next_tx_retry && !committer_busy(e->commit))
+        commit_submit(e, claim ? room : 0);
+}
+
+/* Nothing under way here: no transfer, outcome, parked message, token
+ * request, reserve or job. */
+static bool engine_idle(const engine *e)
+{
+    return e->nflights == 0 && e->nouts == 0 && e->nparked == 0 && e->tokens.nrequests == 0 &&
+           e->nready == 0 && !committer_busy(e->commit);
+}
+
+/* drain: done once nothing is in flight here and nothing is pending in the
+ * database (another process's in-flight messages count). */
+static bool drained(engine *e, loop_state *ls, int64_t mono)
+{
+    if (mono < ls->next_drain_check)
+        return false;
+    int64_t pending = 0;
+    hd_error err = {0};
+    if (store_pending_count(e->st, &pending, &err) == HD_OK) {
+        if (pending == 0)
+            return true;
+    } else {
+        set_last_error(e, err.msg);
+    }
+    ls->next_drain_check = mono + ls->poll_ms;
+    return false;
+}
+
+/* Step 4, retention: one chunk per tick, so delivery never waits for a
+ * purge. */
+static void purge_step(engine *e, loop_state *ls, int64_t mono)
+{
+    if (e->retention_ms > 0 && !ls->purging && mono >= ls->next_purge)
+        ls->purging = true;
+    if (!ls->purging)
+        return;
+    int64_t deleted = 0;
+    hd_error err = {0};
+    if (store_purge_chunk(e->st, hd_now_ms() - e->retention_ms, e->purge_chunk, &deleted,
+                          &err) != HD_OK) {
+        set_last_error(e, err.msg);
+        deleted = 0;
+    }
+    if (deleted < e->purge_chunk) {
+        ls->purging = false;
+        ls->next_purge = hd_mono_ms() + e->purge_interval_ms;
+    }
+}
+
+/* How long step 5 may wait (ms). */
+static int64_t wait_timeout(engine *e, const loop_state *ls, bool stop)
+{
+    int64_t now = hd_mono_ms();
+    int64_t timeout = ls->poll_ms;
+    bool busy = committer_busy(e->commit);
+    if (e->nouts > 0 && !busy) {  /* to hand over in time (or after a failure) */
+        int64_t at = e->outs_since + COMMIT_WAIT_MS;
+        if (at < ls->next_tx_retry)
+            at = ls->next_tx_retry;
+        timeout = at > now ? at - now : 0;
+    }
+    /* A claim waits for the committer when it is busy: its wakeup ends
+     * the poll then (a zero timeout here would spin the thread). */
+    if (!stop && e->nready <= e->d.concurrency && !busy && !ls->bytes_full) {
+        int64_t until = ls->next_claim > now ? ls->next_claim - now : 0;
+        if (until < timeout)
+            timeout = until;
+    }
+    if (ls->purging)
+        timeout = 0;
+    long curl_ms = -1;
+    if (curl_multi_timeout(e->multi, &curl_ms) == CURLM_OK && curl_ms >= 0 && curl_ms < timeout)
+        timeout = curl_ms;
+    return timeout < 0 ? 0 : timeout;
+}
+
+/* Step 5: wait for curl, a wakeup, or the next claim time. */
+static void wait_for_work(engine *e, loop_state *ls, bool stop, bool idle)
+{
+    int64_t timeout = wait_timeout(e, ls, stop);
+    if (timeout == 0 && e->nflights == 0 && e->tokens.nrequests == 0 &&
+        !committer_busy(e->commit))
+        return;
+    /* Another process's commit (a send, an import) ends the wait at
+     * once: the poll interval is only the fallback.  Only when idle:
+     * a busy engine claims often anyway, and every WAL write of its
+     * own committer would wake this poll for nothing. */
+    bool watch = e->watch && idle;
+    struct curl_waitfd wfd = { .fd = watch ? db_watch_fd(e->watch) : -1,
+                               .events = CURL_WAIT_POLLIN };
+    CURLMcode mc = curl_multi_poll(e->multi, watch ? &wfd : NULL, watch ? 1 : 0,
+                                   (int)timeout, NULL);
+    if (mc != CURLM_OK) {
+        set_last_error(e, curl_multi_strerror(mc));
+        usleep(10000);
+    }
+    if (watch && (wfd.revents & CURL_WAIT_POLLIN) && db_watch_changed(e->watch))
+        ls->next_claim = 0;
+}
+
+/* The worker's ticks (see DESIGN), until a stop or drain ends them. */
 static void engine_loop(engine *e)
 {
-    const int64_t poll_ms = e->d.poll_interval_ms;
-    int64_t next_claim = 0;          /* monotonic ms: claim no earlier than this */
-    int64_t next_tx_retry = 0;       /* monotonic ms: after a failed transaction */
-    int64_t next_purge = hd_mono_ms() + 1000;
-    bool purging = false;
-    int64_t next_drain_check = 0;    /* monotonic ms: drain's next pending count */
-
+    loop_state ls = { .poll_ms = e->d.poll_interval_ms, .next_purge = hd_mono_ms() + 1000 };
     for (;;) {
         int finished = collect_finished(e);
         finished += resume_parked(e);
-        hd_status crc;
-        int climit = 0;
-        message_list claimed;
-        if (commit_collect(e, false, &crc, &climit, &claimed)) {
-            if (crc == HD_OK) {
-                int got = take_claimed(e, &claimed);
-                if (got > 0)
-                    held_bytes(e);   /* the high-water mark */
-                if (climit > 0 && got < climit) {
-                    /* Nothing else is due now: claim again when the next one is. */
-                    int64_t due = 0, wait = poll_ms;
-                    hd_error err = {0};
-                    if (store_next_due(e->st, &due, &err) == HD_OK && due > 0) {
-                        int64_t until = due - hd_now_ms();
-                        if (until < wait)
-                            wait = until < 0 ? 0 : until;
-                    }
-                    next_claim = hd_mono_ms() + wait;
-                }
-            } else {
-                next_tx_retry = hd_mono_ms() + poll_ms;
-                next_claim = next_tx_retry;
-            }
-            message_list_free(&claimed);
-        }
+        take_commit_result(e, &ls);
         start_ready(e);
 
-        pthread_mutex_lock(&e->lock);
-        bool stop = e->stop_requested;
-        engine_stop_mode mode = e->stop_mode;
-        bool woken = e->wake;
-        e->wake = false;
-        pthread_mutex_unlock(&e->lock);
-        if (stop && mode == ENGINE_STOP_RELEASE) {
-            release_all(e);
+        engine_stop_mode mode;
+        bool woken;
+        bool stop = stop_flags(e, &mode, &woken);
+        if (must_end(e, stop, mode))
             return;
-        }
-        if (e->fault_hard_since && e->d.fault_timeout_ms > 0 &&
-            hd_mono_ms() - e->fault_hard_since >= e->d.fault_timeout_ms) {
-            char took[32];
-            duration_format(e->d.fault_timeout_ms, took, sizeof took);
-            e->result = hd_error_set(&e->result_err, HD_DB,
-                                     "delivery engine stopped: database transactions failed for "
-                                     "%s (delivery.fault_timeout): %s; no message is lost (what "
-                                     "was not recorded is retried after its lease)",
-                                     took, e->fault_msg);
-            set_last_error(e, e->result_err.msg);
-            give_up(e);
-            return;
-        }
-        if (stop && e->fault_since && hd_mono_ms() - e->fault_since >= STOP_FAULT_GRACE_MS) {
-            give_up(e);   /* a stop never waits long for a failing database */
-            return;
-        }
         if (stop)
             release_ready(e);
 
         int64_t mono = hd_mono_ms();
         if (woken || finished)
-            next_claim = 0;
-        /* Keep `concurrency` in flight and up to READY_DEPTH times that
-         * claimed ahead; claim when the reserve is down to one concurrency's
-         * worth, so each transaction claims a large batch. */
-        int busy = e->nflights + e->nparked;
-        int room = (READY_DEPTH + 1) * e->d.concurrency - busy - e->nready;
-        /* Outcomes are handed to the committer in batches: once
-         * COMMIT_BATCH x concurrency have finished, or the first of them has
-         * waited COMMIT_WAIT_MS, or nothing else is in flight (or stopping).
-         * Every commit writes each page it touched to the WAL, so fewer,
-         * larger commits write a third fewer pages per attempt (pwrite
-         * calls per 10k deliveries: 17.6k at once, 12.0k batched; CPU per
-         * delivery -7%).  The transfers started from the reserve keep the
-         * connections busy meanwhile, and the unrecorded bound
-         * (UNRECORDED_DEPTH) still holds. */
-        bool flush = e->nouts > 0 &&
-                     (e->nouts >= COMMIT_BATCH * e->d.concurrency ||
-                      mono - e->outs_since >= COMMIT_WAIT_MS || e->nflights == 0 || stop);
-        /* A transaction that records outcomes also tops the reserve up when
-         * there is room for a batch: one commit instead of two. */
-        bool want_claim = !stop && mono >= next_claim && room > 0 &&
-                          (e->nready <= e->d.concurrency ||
-                           (flush && room >= e->d.concurrency));
-        /* Big payloads: what is held already may use up the byte budget;
-         * the transfers under way free it (their end wakes the loop). */
-        bool bytes_full = want_claim &&
-                          held_bytes(e) >= (int64_t)e->d.concurrency * CLAIM_BYTES_PER_SLOT;
-        bool claim = want_claim && !bytes_full;
-        if ((flush || claim) && mono >= next_tx_retry && !e->job_busy)
-            commit_submit(e, claim ? room : 0);
+            ls.next_claim = 0;
+        plan_commit(e, &ls, stop, mono);
 
-        bool idle = e->nflights == 0 && e->nouts == 0 && e->nparked == 0 &&
-                    e->ntoken_flights == 0 && e->nready == 0 && !e->job_busy;
+        bool idle = engine_idle(e);
         if (stop && idle)
             return;   /* FINISH: everything in flight is recorded */
-
-        /* drain: done once nothing is in flight here and nothing is pending in
-         * the database (another process's in-flight messages count). */
-        if (e->opt.drain && !stop && idle && mono >= next_drain_check) {
-            int64_t pending = 0;
-            hd_error err = {0};
-            if (store_pending_count(e->st, &pending, &err) == HD_OK) {
-                if (pending == 0)
-                    return;
-            } else {
-                set_last_error(e, err.msg);
-            }
-            next_drain_check = mono + poll_ms;
-        }
-
-        /* Retention: one chunk per tick, so delivery never waits for a purge. */
-        if (!stop && e->retention_ms > 0 && !purging && mono >= next_purge)
-            purging = true;
-        if (purging && !stop) {
-            int64_t deleted = 0;
-            hd_error err = {0};
-            if (store_purge_chunk(e->st, hd_now_ms() - e->retention_ms, e->purge_chunk, &deleted,
-                                  &err) != HD_OK) {
-                set_last_error(e, err.msg);
-                deleted = 0;
-            }
-            if (deleted < e->purge_chunk) {
-                purging = false;
-                next_purge = hd_mono_ms() + e->purge_interval_ms;
-            }
-        }
-
-        /* Step 4: wait for curl, a wakeup, or the next claim time. */
-        int64_t now = hd_mono_ms();
-        int64_t timeout = poll_ms;
-        if (e->nouts > 0 && !e->job_busy) {  /* to hand over in time (or after a failure) */
-            int64_t at = e->outs_since + COMMIT_WAIT_MS;
-            if (at < next_tx_retry)
-                at = next_tx_retry;
-            timeout = at > now ? at - now : 0;
-        }
-        /* A claim waits for the committer when it is busy: its wakeup ends
-         * the poll then (a zero timeout here would spin the thread). */
-        if (!stop && e->nready <= e->d.concurrency && !e->job_busy && !bytes_full) {
-            int64_t until = next_claim > now ? next_claim - now : 0;
-            if (until < timeout)
-                timeout = until;
-        }
-        if (purging)
-            timeout = 0;
-        long curl_ms = -1;
-        if (curl_multi_timeout(e->multi, &curl_ms) == CURLM_OK && curl_ms >= 0 && curl_ms < timeout)
-            timeout = curl_ms;
-        if (timeout < 0)
-            timeout = 0;
-        if (timeout > 0 || e->nflights > 0 || e->ntoken_flights > 0 || e->job_busy) {
-            /* Another process's commit (a send, an import) ends the wait at
-             * once: the poll interval is only the fallback.  Only when idle:
-             * a busy engine claims often anyway, and every WAL write of its
-             * own committer would wake this poll for nothing. */
-            bool watch = e->watch && idle;
-            struct curl_waitfd wfd = { .fd = watch ? db_watch_fd(e->watch) : -1,
-                                       .events = CURL_WAIT_POLLIN };
-            CURLMcode mc = curl_multi_poll(e->multi, watch ? &wfd : NULL, watch ? 1 : 0,
-                                           (int)timeout, NULL);
-            if (mc != CURLM_OK) {
-                set_last_error(e, curl_multi_strerror(mc));
-                usleep(10000);
-            }
-            if (watch && (wfd.revents & CURL_WAIT_POLLIN) && db_watch_changed(e->watch))
-                next_claim = 0;
-        }
+        if (e->opt.drain && !stop && idle && drained(e, &ls, mono))
+            return;
+        if (!stop)
+            purge_step(e, &ls, mono);
+        wait_for_work(e, &ls, stop, idle);
     }
+}
+
+/* The committer finished a job: end the worker's curl_multi_poll. */
+static void wake_worker(void *ctx)
+{
+    engine *e = ctx;
+    curl_multi_wakeup(e->multi);
 }
 
 static void *engine_thread(void *arg)
@@ -1637,29 +1454,29 @@ static void *engine_thread(void *arg)
      * committer, created below, inherits it. */
     if (e->opt.nice > 0 && setpriority(PRIO_PROCESS, (id_t)gettid(), e->opt.nice) != 0)
         set_last_error(e, "could not lower the engine thread's priority");
-    int rc = pthread_create(&e->committer, NULL, committer_thread, e);
-    if (rc != 0) {
-        e->result = hd_error_set(&e->result_err, HD_INTERNAL,
-                                 "delivery engine: cannot start the committer thread: %s",
-                                 strerror(rc));
+    bool started = committer_start(e->commit, wake_worker, e, &e->result_err) == HD_OK;
+    if (!started) {
+        e->result = e->result_err.code;
+        hd_error_prefix(&e->result_err, "delivery engine: ");
         set_last_error(e, e->result_err.msg);
-    } else {
-        engine_loop(e);
-        /* FINISH returns with no job under way; RELEASE took it back. */
-        pthread_mutex_lock(&e->commit_lock);
-        e->commit_quit = true;
-        pthread_cond_broadcast(&e->commit_cond);
-        pthread_mutex_unlock(&e->commit_lock);
-        pthread_join(e->committer, NULL);
     }
-    store_close(e->commit_st);
-    e->commit_st = NULL;
+    /* Both threads run at opt.nice from engine_start's return on. */
+    pthread_mutex_lock(&e->lock);
+    e->thread_ready = true;
+    pthread_cond_broadcast(&e->ready_cond);
+    pthread_mutex_unlock(&e->lock);
+    if (started) {
+        engine_loop(e);
+        /* Every way out of the loop leaves no job under way: FINISH ends
+         * idle, RELEASE and give_up take the job back. */
+        committer_stop(e->commit);
+    }
+    committer_close(e->commit);
+    e->commit = NULL;
     /* Whatever is left (a FINISH that could not record) expires as a lease. */
     drop_all(e);
     spares_free(e);
-    free(e->token_flights);
-    e->token_flights = NULL;
-    tokens_free(e);
+    token_cache_free(&e->tokens);
     outs_free_range(e, e->nouts);
     site_cache_clear(&e->sites);
     store_close(e->st);
@@ -1677,13 +1494,11 @@ static void engine_free(engine *e)
         curl_multi_cleanup(e->multi);
     if (e->st)
         store_close(e->st);
-    if (e->commit_st)
-        store_close(e->commit_st);
+    committer_close(e->commit);
     db_watch_close(e->watch);
     free(e->open_sites);
-    free(e->job_held);
     free(e->job_failing);
-    free(e->job_events);
+    free(e->events);
     free(e->database);
     free(e->d.user_agent);
     free(e->flights);
@@ -1693,17 +1508,13 @@ static void engine_free(engine *e)
         message_free(&e->ready[i].m);
     free(e->ready);
     pthread_mutex_destroy(&e->lock);
-    pthread_mutex_destroy(&e->commit_lock);
-    pthread_cond_destroy(&e->commit_cond);
+    pthread_cond_destroy(&e->ready_cond);
     free(e);
 }
 
-hd_status engine_start(const config *cfg, const engine_options *opt, engine **out, hd_error *err)
+/* The settings, with defaults for what cfg leaves unset. */
+static void settings_copy(engine *e, const config *cfg, const engine_options *opt)
 {
-    engine *e = hd_xcalloc(1, sizeof *e);
-    pthread_mutex_init(&e->lock, NULL);
-    pthread_mutex_init(&e->commit_lock, NULL);
-    pthread_cond_init(&e->commit_cond, NULL);
     e->database = hd_xstrdup(cfg->database ? cfg->database : "hookdesk.db");
     e->d = cfg->delivery;
     e->d.user_agent = hd_xstrdup(cfg->delivery.user_agent);
@@ -1723,40 +1534,53 @@ hd_status engine_start(const config *cfg, const engine_options *opt, engine **ou
     e->allow_private = cfg->allow_private;
     if (opt)
         e->opt = *opt;
-    make_owner(e->owner, sizeof e->owner);
-    e->flights = hd_xcalloc((size_t)e->d.concurrency, sizeof *e->flights);
-    e->spare = hd_xcalloc((size_t)e->d.concurrency, sizeof *e->spare);
+    e->token_opt = (token_fetch_options){
+        .user_agent = e->d.user_agent, .default_timeout_ms = e->d.timeout_ms,
+        .allow_private = e->allow_private, .proxy = e->d.proxy,
+    };
+}
 
+/* The worker's connection and the committer's. */
+static hd_status open_stores(engine *e, hd_error *err)
+{
     /* A page cache of ENGINE_CACHE_KIB per connection: the engine reads the
      * index pages of the due messages and the rows it claims, not whole
      * tables, and two connections of the 64 MiB default made the engine's
      * memory grow with the payloads it had sent. */
-    store_options so = { .synchronous_full = cfg->delivery.synchronous_full,
+    store_options so = { .synchronous_full = e->d.synchronous_full,
                          .busy_timeout_ms = 2000, .read_only = false,
                          .cache_kib = ENGINE_CACHE_KIB };
     hd_status st = store_open(e->database, &so, &e->st, err);
-    if (st != HD_OK) {
-        hd_error_prefix(err, "delivery engine: ");
-        engine_free(e);
+    if (st != HD_OK)
         return st;
-    }
+    /* Leases of sites without their own timeout use the delivery default. */
+    store_set_default_timeout(e->st, e->d.timeout_ms);
+    store_set_breaker(e->st, &e->d.breaker);
     /* The committer only records outcomes and claims: an attempt is inserted
      * only for a message that exists (ATTEMPT_INSERT), so the foreign key
      * check would only add a statement journal to every attempt (11% of the
      * committer's instructions, callgrind). */
     store_options commit_so = so;
     commit_so.no_reference_checks = true;
-    st = store_open(e->database, &commit_so, &e->commit_st, err);
+    return committer_open(e->database, &commit_so, e->d.timeout_ms, &e->d.breaker, e->owner,
+                          &e->commit, err);
+}
+
+hd_status engine_start(const config *cfg, const engine_options *opt, engine **out, hd_error *err)
+{
+    engine *e = hd_xcalloc(1, sizeof *e);
+    pthread_mutex_init(&e->lock, NULL);
+    pthread_cond_init(&e->ready_cond, NULL);
+    settings_copy(e, cfg, opt);
+    make_owner(e->owner, sizeof e->owner);
+    e->flights = hd_xcalloc((size_t)e->d.concurrency, sizeof *e->flights);
+    e->spare = hd_xcalloc((size_t)e->d.concurrency, sizeof *e->spare);
+    hd_status st = open_stores(e, err);
     if (st != HD_OK) {
         hd_error_prefix(err, "delivery engine: ");
         engine_free(e);
         return st;
     }
-    /* Leases of sites without their own timeout use the delivery default. */
-    store_set_default_timeout(e->st, e->d.timeout_ms);
-    store_set_default_timeout(e->commit_st, e->d.timeout_ms);
-    store_set_breaker(e->st, &e->d.breaker);
-    store_set_breaker(e->commit_st, &e->d.breaker);
     /* Without a watch (no inotify, an unwatchable directory) the engine
      * polls every poll_interval as before. */
     hd_error werr = {0};
@@ -1783,6 +1607,10 @@ hd_status engine_start(const config *cfg, const engine_options *opt, engine **ou
                             strerror(rc));
     }
     e->thread_started = true;
+    pthread_mutex_lock(&e->lock);
+    while (!e->thread_ready)
+        pthread_cond_wait(&e->ready_cond, &e->lock);
+    pthread_mutex_unlock(&e->lock);
     *out = e;
     return HD_OK;
 }

@@ -45,6 +45,7 @@
 #include <sys/socket.h>
 
 #include "hd_netguard.h"
+#include "hd_retry.h"
 #include "hd_site.h"
 
 #define MASK "********"
@@ -480,7 +481,7 @@ void http_transfer_finish(http_transfer *t, CURLcode rc, http_result *out)
         out->error = hd_xasprintf("timed out after %" PRId64 " ms", t->opt.timeout_ms);
     } else if (rc != CURLE_OK) {
         out->error = one_line(t->errbuf[0] ? t->errbuf : curl_easy_strerror(rc));
-    } else if (code < 200 || code > 299) {
+    } else if (!retry_is_success((int)code)) {
         if (code >= 300 && code < 400)
             out->error = hd_xasprintf("HTTP %ld (redirects are not followed)", code);
         else

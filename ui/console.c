@@ -743,7 +743,7 @@ int console_main(const config *cfg, int argc, char **argv)
                     hd_buf_append(&body, res.response_body, res.response_body_len);
                 char title[160];
                 snprintf(title, sizeof title, "Test of %s: %s", a.test_site,
-                         res.response_code >= 200 && res.response_code < 300 ? "OK" : "FAILED");
+                         retry_is_success(res.response_code) ? "OK" : "FAILED");
                 sitetest_free(a.test);
                 a.test = NULL;
                 ui_popup(&a, title, hd_buf_str(&body));

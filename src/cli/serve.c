@@ -14,6 +14,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
@@ -21,7 +22,9 @@
 #include <time.h>
 
 #include "cli_internal.h"
+#include "hd_duration.h"
 #include "hd_engine.h"
+#include "hd_sanitize.h"
 #include "hd_util.h"
 
 /* How often the waiting thread looks at the engine's state. */
@@ -30,11 +33,103 @@
  * as finished (it may have ended before the first look). */
 #define SERVE_START_GRACE_MS 2000
 
-/* The engine's log lines (attempts, circuits opening and closing). */
-static void log_to_stderr(void *ctx, const char *lines, size_t len)
+/* Appends a decimal number (printf was a tenth of the engine's own
+ * instructions per attempt when a line was printed for each). */
+static void buf_put_i64(hd_buf *b, int64_t v)
 {
-    (void)ctx;
-    fwrite(lines, 1, len, stderr);
+    char tmp[24];
+    int i = (int)sizeof tmp;
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    do {
+        tmp[--i] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u > 0);
+    if (v < 0)
+        tmp[--i] = '-';
+    hd_buf_append(b, tmp + i, sizeof tmp - (size_t)i);
+}
+
+/* "hookdesk: msg 42 -> site billing: HTTP 200 (attempt 1/5), done" */
+static void format_attempt(hd_buf *b, const engine_event *ev)
+{
+    hd_buf_puts(b, "hookdesk: msg ");
+    buf_put_i64(b, ev->u.attempt.message_id);
+    hd_buf_puts(b, " -> site ");
+    /* Site names are validated ([A-Za-z0-9._-]); errors come from outside. */
+    hd_buf_puts(b, ev->u.attempt.site ? ev->u.attempt.site : "?");
+    hd_buf_puts(b, ": ");
+    if (ev->u.attempt.error) {
+        sanitize_append(b, ev->u.attempt.error, strlen(ev->u.attempt.error), 0);
+    } else {
+        hd_buf_puts(b, "HTTP ");
+        buf_put_i64(b, ev->u.attempt.response_code);
+    }
+    hd_buf_puts(b, " (attempt ");
+    buf_put_i64(b, ev->u.attempt.number);
+    hd_buf_putc(b, '/');
+    buf_put_i64(b, ev->u.attempt.max_attempts);
+    hd_buf_puts(b, "), ");
+    if (ev->u.attempt.status == MSG_DONE) {
+        hd_buf_puts(b, "done\n");
+    } else if (ev->u.attempt.status == MSG_FAILED) {
+        hd_buf_puts(b, "failed\n");
+    } else {
+        char in[32];
+        duration_format(ev->u.attempt.retry_in_ms, in, sizeof in);
+        hd_buf_puts(b, "retry in ");
+        hd_buf_puts(b, in);
+        hd_buf_putc(b, '\n');
+    }
+}
+
+/* One event as its line on stderr. */
+static void format_event(hd_buf *b, const engine_event *ev)
+{
+    char took[32];
+    char *name, *text;
+    switch (ev->kind) {
+    case ENGINE_EV_ATTEMPT:
+        format_attempt(b, ev);
+        break;
+    case ENGINE_EV_CIRCUIT_OPENED:
+        name = sanitize_dup(ev->u.circuit.site, 0);
+        text = sanitize_dup(ev->u.circuit.reason, 0);
+        duration_format(ev->u.circuit.probe_in_ms, took, sizeof took);
+        hd_buf_printf(b, "hookdesk: site %s: circuit open after %d failed attempts (%s); its "
+                      "messages wait, probe in %s\n", name, ev->u.circuit.failures, text, took);
+        free(text);
+        free(name);
+        break;
+    case ENGINE_EV_CIRCUIT_CLOSED:
+        name = sanitize_dup(ev->u.circuit.site, 0);
+        hd_buf_printf(b, "hookdesk: site %s: circuit closed (an attempt succeeded); delivery "
+                      "resumes\n", name);
+        free(name);
+        break;
+    case ENGINE_EV_DB_FAULT:
+        text = sanitize_dup(ev->u.fault.error, 0);
+        hd_buf_printf(b, "hookdesk: database error: %s; %d finished attempts wait to be "
+                      "recorded, new ones pause at %d; retrying%s\n", text, ev->u.fault.waiting,
+                      ev->u.fault.pause_at, ev->u.fault.repeated ? " (still failing)" : "");
+        free(text);
+        break;
+    case ENGINE_EV_DB_RECOVERED:
+        duration_format(ev->u.recovered.fault_ms, took, sizeof took);
+        hd_buf_printf(b, "hookdesk: database usable again after %s; delivery resumes\n", took);
+        break;
+    }
+}
+
+/* The engine's events as lines on stderr, one write per call (the attempts
+ * of a commit together).  ctx is an hd_buf reused between calls: only the
+ * engine's thread calls this. */
+static void print_events(void *ctx, const engine_event *ev, int n)
+{
+    hd_buf *b = ctx;
+    hd_buf_reset(b);
+    for (int i = 0; i < n; i++)
+        format_event(b, &ev[i]);
+    fwrite(b->data, 1, b->len, stderr);
     fflush(stderr);
 }
 
@@ -44,7 +139,8 @@ int cli_cmd_serve(cli_ctx *ctx, int argc, char **argv)
         { "drain", no_argument, NULL, 'd' },
         { NULL, 0, NULL, 0 },
     };
-    engine_options eo = { .drain = false, .quiet = false, .log = log_to_stderr };
+    hd_buf lines = { 0 };
+    engine_options eo = { .drain = false, .on_event = print_events, .event_ctx = &lines };
     int opt;
     while ((opt = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
         if (opt == 'd')
@@ -107,6 +203,7 @@ int cli_cmd_serve(cli_ctx *ctx, int argc, char **argv)
         nanosleep(&nap, NULL);
     }
     hd_status rc = engine_join(e, &err);
+    hd_buf_free(&lines);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     printf("serve: %lld attempts, %lld done, %lld failed, %lld errors\n", (long long)s.attempts,
            (long long)s.done, (long long)s.failed, (long long)s.errors);

@@ -696,7 +696,7 @@ static int sites_test(cli_ctx *ctx, int argc, char **argv)
         fprintf(stderr, "%s\n", e);
         free(e);
     }
-    rc = r.response_code >= 200 && r.response_code <= 299 ? 0 : 1;
+    rc = retry_is_success(r.response_code) ? 0 : 1;
     if (rc == 0)
         printf("ok\n");
 out:
