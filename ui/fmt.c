@@ -225,33 +225,15 @@ void ui_filter_describe(const ui_filter *f, char *out, size_t outlen)
     hd_buf_free(&b);
 }
 
-static char *trim_dup(const char *s, size_t n)
+/* One end of a range: blank = open (0), else a date or a duration ago. */
+static bool parse_end(const char *text, size_t n, int64_t now_ms, int64_t *out_ms,
+                      const char **why)
 {
-    while (n && (*s == ' ' || *s == '\t')) {
-        s++;
-        n--;
-    }
-    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
-        n--;
-    return hd_xstrndup(s, n);
-}
-
-bool ui_parse_when(const char *text, int64_t now_ms, int64_t *out_ms, const char **why)
-{
-    char *t = trim_dup(text, strlen(text));
-    bool ok = true;
-    int64_t ms;
-    if (!*t) {
+    char *t = hd_xstrndup(text, n);
+    bool blank = t[strspn(t, " \t")] == '\0';
+    bool ok = blank || duration_parse_when(t, now_ms, out_ms, why);
+    if (blank)
         *out_ms = 0;
-    } else if (duration_parse(t, &ms, NULL)) {
-        *out_ms = now_ms - ms;
-    } else if (hd_time_parse(t, &ms)) {
-        *out_ms = ms;
-    } else {
-        ok = false;
-        if (why)
-            *why = "expected a duration ago (30m, 2h, 7d) or a date (2026-11-29, 2026-11-29 20:58)";
-    }
     free(t);
     return ok;
 }
@@ -260,13 +242,10 @@ bool ui_parse_range(const char *text, int64_t now_ms, int64_t *since, int64_t *u
                     const char **why)
 {
     const char *dots = strstr(text, "..");
-    char *left = trim_dup(text, dots ? (size_t)(dots - text) : strlen(text));
-    bool ok = ui_parse_when(left, now_ms, since, why);
-    free(left);
-    if (!ok)
+    if (!parse_end(text, dots ? (size_t)(dots - text) : strlen(text), now_ms, since, why))
         return false;
     *until = 0;
-    if (dots && !ui_parse_when(dots + 2, now_ms, until, why))
+    if (dots && !parse_end(dots + 2, strlen(dots + 2), now_ms, until, why))
         return false;
     if (*since && *until && *until <= *since) {
         if (why)

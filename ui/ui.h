@@ -164,10 +164,9 @@ void ui_filter_cycle_status(ui_filter *f);
 /* "status=failed site=demo-ok customer=cus_001 action~order since 2026-..";
  * sanitised, "" when inactive. */
 void ui_filter_describe(const ui_filter *f, char *out, size_t outlen);
-/* "1h" (that long ago), "2026-11-29", "2026-11-29 20:58"; "" = open end.
+/* "SINCE[..UNTIL]" e.g. "1h", "2026-11-01..2026-11-30", "..2026-11-01":
+ * each end a date or a duration ago (duration_parse_when), blank = open.
  * Returns false with *why on bad text. */
-bool ui_parse_when(const char *text, int64_t now_ms, int64_t *out_ms, const char **why);
-/* "SINCE[..UNTIL]" e.g. "1h", "2026-11-01..2026-11-30", "..2026-11-01". */
 bool ui_parse_range(const char *text, int64_t now_ms, int64_t *since, int64_t *until,
                     const char **why);
 
