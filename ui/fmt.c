@@ -9,8 +9,10 @@
 #include <string.h>
 
 #include "hd_duration.h"
+#include "hd_queue_state.h"
 #include "hd_sanitize.h"
 #include "hd_util.h"
+#include "term.h"
 #include "ui.h"
 
 /* ---- cells ---- */
@@ -61,23 +63,13 @@ void ui_fmt_cell(const char *s, int width, bool utf8, char *out, size_t outlen)
 
 void ui_fmt_next(const message *m, int64_t now_ms, char *out, size_t outlen)
 {
-    if (!msg_status_pending(m->status))
+    queue_state qs = queue_state_of(m, false, NULL, now_ms);
+    if (qs.wait == QUEUE_FINISHED)
         snprintf(out, outlen, "-");
-    else if (m->in_flight)
+    else if (qs.wait == QUEUE_SENDING)
         snprintf(out, outlen, "sending");
-    else if (m->due_at <= now_ms)
-        snprintf(out, outlen, "now");
     else
-        duration_format_short(m->due_at - now_ms, out, outlen);
-}
-
-/* The circuit, not the message's own time, holds it back: open with the
- * probe not later than the message is due, or a probe under way. */
-static bool circuit_holds(const message *m, const circuit *c)
-{
-    if (!c || m->in_flight)
-        return false;
-    return c->state == CIRCUIT_PROBING || (c->state == CIRCUIT_OPEN && m->due_at <= c->until_ms);
+        duration_format_short(qs.in_ms, out, outlen);   /* "now" when due */
 }
 
 /* "circuit open, probe in 7s" / "circuit open 7s", and the probing and
@@ -99,21 +91,26 @@ static void fmt_circuit_wait(const circuit *c, int64_t now_ms, bool brief, char 
     }
 }
 
+/* The words for queue_state_of's verdict (the rule is the core's). */
 static void fmt_wait_form(const message *m, bool paused, const circuit *c, int64_t now_ms,
                           bool brief, char *out, size_t outlen)
 {
+    queue_state qs = queue_state_of(m, paused, c, now_ms);
     char in[32];
-    if (!msg_status_pending(m->status) || m->in_flight) {
-        ui_fmt_next(m, now_ms, out, outlen);
-    } else if (paused) {
+    switch (qs.wait) {
+    case QUEUE_PAUSED:
         snprintf(out, outlen, "paused");
-    } else if (circuit_holds(m, c)) {
+        break;
+    case QUEUE_CIRCUIT:
         fmt_circuit_wait(c, now_ms, brief, out, outlen);
-    } else if (m->retry_after_ms > 0 && m->due_at > now_ms) {
-        duration_format_short(m->due_at - now_ms, in, sizeof in);
+        break;
+    case QUEUE_RETRY_AFTER:
+        duration_format_short(qs.in_ms, in, sizeof in);
         snprintf(out, outlen, brief ? "%s Retry-After" : "in %s (Retry-After)", in);
-    } else {
+        break;
+    default:
         ui_fmt_next(m, now_ms, out, outlen);
+        break;
     }
 }
 
@@ -133,6 +130,15 @@ void ui_fmt_circuit_state(const circuit *c, int64_t now_ms, char *out, size_t ou
 void ui_fmt_circuit(const circuit *c, int64_t now_ms, char *out, size_t outlen)
 {
     breaker_describe(c, now_ms, true, out, outlen);
+}
+
+term_attr ui_status_attr(msg_status s)
+{
+    static const term_attr attr[MSG_STATUS_COUNT] = {
+        [MSG_QUEUED] = TA_QUEUED, [MSG_RESENT] = TA_RESENT,
+        [MSG_DONE] = TA_DONE, [MSG_FAILED] = TA_FAILED,
+    };
+    return (unsigned)s < MSG_STATUS_COUNT ? attr[s] : TA_NORMAL;
 }
 
 void ui_fmt_rate(int ok, int total, char *out, size_t outlen)
