@@ -23,8 +23,8 @@ static void queue_filter(msg_filter *f)
     f->status_mask = MSG_PENDING_MASK;
 }
 
-/* Read now (one primary-key read), not from the cache that may be a
- * second old: the operator may have just paused it. */
+/* Read now (one primary-key read), not from the site cache: that is as
+ * old as the last refresh, and the site may have been paused since. */
 static bool queue_site_paused(app *a, int64_t site_id)
 {
     site s;

@@ -23,7 +23,6 @@
 
 /* ---- send ---- */
 
-
 /* The payload file ('-': stdin), but never more than max + 1 bytes of it:
  * a 100 MB file is refused without being read.  *size is the size to
  * report when out->len > max: the file's, when it is a regular file, else
