@@ -19,9 +19,9 @@
 #include <stdint.h>
 
 #include "hd_error.h"
+#include "hd_message.h"
 #include "hd_request.h"
 #include "hd_site.h"
-#include "hd_store.h"
 
 /* ---- auth_extra keys ---- */
 

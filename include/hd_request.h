@@ -10,8 +10,8 @@
 #include <stdint.h>
 
 #include "hd_error.h"
+#include "hd_message.h"
 #include "hd_site.h"
-#include "hd_store.h"
 #include "hd_util.h"
 
 typedef struct http_request {

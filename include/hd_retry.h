@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "hd_store.h"
+#include "hd_message.h"
 
 /* The cap on a Retry-After wait when the policy names none: one hour. */
 #define HD_RETRY_AFTER_CAP_DEFAULT_MS (3600LL * 1000)

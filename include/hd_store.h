@@ -1,18 +1,31 @@
-/* hd_store.h - the one module that knows the database.
+/* hd_store.h - the store: where sites, messages and attempts are kept.
  *
- * Every SQL statement of hookdesk lives in src/store.c behind this header,
- * so that another backend (PostgreSQL, workers on several hosts) can be put
- * behind the same functions.  Nothing here exposes SQLite types.
+ * This header is the whole interface of a store backend.  Callers (the
+ * engine, the CLI, the console) see an opaque `store *` and the functions
+ * below, nothing else: a second backend (PostgreSQL, workers on several
+ * hosts: SPEC §7) implements these same functions and no caller changes.
+ * Nothing here exposes SQLite types.  The SQLite backend is src/store_*.c
+ * (the list of its files and what each does is in src/store_internal.h);
+ * every SQL statement of hookdesk lives there.
  *
- * A store handle is one connection and must be used by one thread at a time:
- * the console's UI thread and the delivery engine each open their own.
+ * The domain types it stores (message, msg_status, attempt) are in
+ * hd_message.h; site in hd_site.h; a site's circuit in hd_breaker.h.
  *
- * Writes: a function that writes runs in its own BEGIN IMMEDIATE transaction,
- * unless the caller opened one with store_tx_begin, in which case it joins it
- * (the engine batches one tick's state changes into one transaction).
+ * What every backend guarantees:
+ * - A store handle is one connection and must be used by one thread at a
+ *   time: the console's UI thread and the delivery engine each open their own.
+ * - Writes: a function that writes runs in its own transaction (taking the
+ *   write lock up front: BEGIN IMMEDIATE in SQLite), unless the caller
+ *   opened one with store_tx_begin, in which case it joins it (the engine
+ *   batches one tick's state changes into one transaction).
+ * - Paging is keyset paging over message ids (newest first); no query loads a
+ *   whole table.  Times are epoch milliseconds (UTC).
+ * - Claims hand a message to one owner at a time, under a lease that expires
+ *   (SPEC §1: at least once, nothing lost).
  *
- * Paging is keyset paging over message ids (newest first); no query loads a
- * whole table.  Times are epoch milliseconds (UTC).
+ * The functions are grouped as a backend would implement them: connection,
+ * transactions, sites, messages (reading, counters, operator actions) and
+ * the delivery engine's claims and outcomes.
  */
 #ifndef HD_STORE_H
 #define HD_STORE_H
@@ -23,108 +36,15 @@
 
 #include "hd_breaker.h"
 #include "hd_error.h"
+#include "hd_message.h"
 #include "hd_site.h"
 
-/* Message statuses.  Columns: enum suffix, name (CLI, JSON), title (screens),
- * pending (still to be delivered). */
-#define HD_MSG_STATUS_LIST(_)                  \
-    _(QUEUED, "queued", "Queued", true)        \
-    _(RESENT, "resent", "Resent", true)        \
-    _(DONE,   "done",   "Done",   false)       \
-    _(FAILED, "failed", "Failed", false)
-
-typedef enum msg_status {
-#define HD_MSG_STATUS_ENUM(id, name, title, pending) MSG_##id,
-    HD_MSG_STATUS_LIST(HD_MSG_STATUS_ENUM)
-#undef HD_MSG_STATUS_ENUM
-    MSG_STATUS_COUNT
-} msg_status;
-
-const char *msg_status_name(msg_status s);   /* "queued" */
-const char *msg_status_title(msg_status s);  /* "Queued" */
-bool msg_status_parse(const char *name, msg_status *out);  /* case-insensitive */
-bool msg_status_pending(msg_status s);
-#define MSG_STATUS_BIT(s) (1u << (s))
-#define MSG_PENDING_MASK (MSG_STATUS_BIT(MSG_QUEUED) | MSG_STATUS_BIT(MSG_RESENT))
-
-typedef struct message {
-    int64_t id;              /* row id, what `show ID` takes */
-    char webhook_id[40];     /* "msg_" + 26 base32 chars; the webhook-id header */
-    int64_t site_id;
-    char *site_name;         /* joined from sites; NULL if the site was deleted */
-    char *action;
-    char *customer;          /* may be NULL */
-    char *path;              /* appended to the site URL; may be NULL */
-    char *payload;           /* JSON text */
-    msg_status status;
-    int attempts;            /* attempts recorded so far */
-    int64_t due_at;          /* next attempt (or lease expiry while in flight); 0 when finished */
-    bool in_flight;          /* claimed by an engine and its lease has not expired */
-    int response_code;       /* last HTTP code, 0 when none */
-    char *last_error;        /* last attempt's error, NULL when none */
-    int64_t created_at;
-    int64_t updated_at;
-    int64_t resend_of;       /* original message id, 0 when none */
-    int64_t retry_after_ms;  /* the wait the receiver asked for with Retry-After on
-                                its last answer (429/503), 0 when none: due_at
-                                then honours it (capped by delivery.max_retry_after) */
-    bool probe;              /* store_claim_fair: claimed as its site's circuit probe */
-} message;
-
-typedef struct message_list {
-    message *items;
-    int count;
-} message_list;
-
-typedef struct attempt {
-    int64_t id;
-    int64_t message_id;
-    int64_t site_id;
-    int number;              /* 1 for the first attempt */
-    int64_t started_at;
-    int64_t duration_ms;
-    int response_code;       /* 0 = no response (network error, timeout) */
-    char *error;             /* NULL on success */
-    char *request_headers;   /* "Name: value\n" lines, secrets masked */
-    char *response_headers;  /* "Name: value\n" lines as received */
-    char *response_body;     /* first max_response_body bytes (may hold NULs) */
-    size_t response_body_len;
-    bool body_truncated;     /* the receiver sent more than was kept */
-} attempt;
-
-typedef struct attempt_list {
-    attempt *items;
-    int count;
-} attempt_list;
-
-void message_free(message *m);
-void message_list_free(message_list *l);
-void attempt_free(attempt *a);
-void attempt_list_free(attempt_list *l);
-
-/* Filters for the Logs/Queue screens and the CLI.  Zero/NULL = no condition. */
-typedef struct msg_filter {
-    unsigned status_mask;    /* MSG_STATUS_BIT()s; 0 = any */
-    int64_t site_id;         /* 0 = any */
-    const char *customer;    /* exact match */
-    const char *action_text; /* case-insensitive substring of the action */
-    const char *action;      /* exact action name */
-    bool unresent;           /* only messages no resend was made of yet */
-    int64_t since_ms;        /* created_at >= since */
-    int64_t until_ms;        /* created_at < until */
-} msg_filter;
-
-/* Where a page starts (keyset paging; pages are always returned newest first). */
-typedef enum page_dir {
-    PAGE_FIRST,              /* the newest `limit` rows */
-    PAGE_LAST,               /* the oldest `limit` rows */
-    PAGE_OLDER,              /* the `limit` rows just older than anchor_id */
-    PAGE_NEWER,              /* the `limit` rows just newer than anchor_id */
-    PAGE_AT                  /* rows from anchor_id (inclusive) going older */
-} page_dir;
+/* ---- connection ---- */
 
 typedef struct store store;
 
+/* How to open.  The SQLite backend's knobs (synchronous_full, cache_kib,
+ * no_reference_checks) are hints another backend may ignore. */
 typedef struct store_options {
     bool synchronous_full;   /* PRAGMA synchronous=FULL, else NORMAL */
     int busy_timeout_ms;     /* default 5000 when 0 */
@@ -139,8 +59,9 @@ typedef struct store_options {
                                 store_purge_chunk refuses to run on it. */
 } store_options;
 
-/* Process-wide SQLite settings; call once, first thing, before any store
- * is opened (main does).  Without it everything works, a little slower. */
+/* Process-wide backend settings (SQLite's); call once, first thing, before
+ * any store is opened (main does).  Without it everything works, a little
+ * slower. */
 void store_global_init(void);
 
 /* Opens (creating with mode 0600 when missing) and migrates to the current
@@ -149,15 +70,18 @@ hd_status store_open(const char *path, const store_options *opt, store **out, hd
 void store_close(store *st);
 int store_schema_version(store *st);
 
-hd_status store_tx_begin(store *st, hd_error *err);     /* BEGIN IMMEDIATE */
-hd_status store_tx_commit(store *st, hd_error *err);
-void store_tx_rollback(store *st);
-
 /* A number that changes whenever any connection (this or another process)
  * commits a change; compare with the last value to know when to re-query. */
 uint64_t store_change_counter(store *st);
 
+/* ---- transactions ---- */
+
+hd_status store_tx_begin(store *st, hd_error *err);     /* BEGIN IMMEDIATE */
+hd_status store_tx_commit(store *st, hd_error *err);
+void store_tx_rollback(store *st);
+
 /* ---- trusted sites ---- */
+
 hd_status store_site_add(store *st, const site *s, int64_t *id_out, hd_error *err);  /* validates */
 hd_status store_site_update(store *st, const site *s, hd_error *err);               /* by s->id; validates */
 /* Deleting a site fails its pending messages ("site deleted"); its history stays. */
@@ -189,6 +113,28 @@ hd_status store_sites_states(store *st, site_stats_list *out, hd_error *err);
 void site_stats_list_free(site_stats_list *l);
 
 /* ---- messages ---- */
+
+/* Filters for the Logs/Queue screens and the CLI.  Zero/NULL = no condition. */
+typedef struct msg_filter {
+    unsigned status_mask;    /* MSG_STATUS_BIT()s; 0 = any */
+    int64_t site_id;         /* 0 = any */
+    const char *customer;    /* exact match */
+    const char *action_text; /* case-insensitive substring of the action */
+    const char *action;      /* exact action name */
+    bool unresent;           /* only messages no resend was made of yet */
+    int64_t since_ms;        /* created_at >= since */
+    int64_t until_ms;        /* created_at < until */
+} msg_filter;
+
+/* Where a page starts (keyset paging; pages are always returned newest first). */
+typedef enum page_dir {
+    PAGE_FIRST,              /* the newest `limit` rows */
+    PAGE_LAST,               /* the oldest `limit` rows */
+    PAGE_OLDER,              /* the `limit` rows just older than anchor_id */
+    PAGE_NEWER,              /* the `limit` rows just newer than anchor_id */
+    PAGE_AT                  /* rows from anchor_id (inclusive) going older */
+} page_dir;
+
 typedef struct new_message {
     int64_t site_id;
     const char *action;
@@ -205,7 +151,9 @@ hd_status store_messages_page(store *st, const msg_filter *f, page_dir dir, int6
 hd_status store_messages_count(store *st, const msg_filter *f, int64_t *count, hd_error *err);
 hd_status store_attempts_list(store *st, int64_t message_id, attempt_list *out, hd_error *err);
 
-/* Live counters per status (kept by triggers, O(1)). */
+/* ---- counters ---- */
+
+/* Live counters per status (kept as messages change: O(1)). */
 hd_status store_status_counts(store *st, int64_t counts[MSG_STATUS_COUNT], hd_error *err);
 /* Attempts recorded in each of nbuckets buckets of bucket_ms ending at now_ms
  * (oldest first), for the sparkline.  Read from per-second counters that the
@@ -214,7 +162,8 @@ hd_status store_status_counts(store *st, int64_t counts[MSG_STATUS_COUNT], hd_er
 hd_status store_attempt_histogram(store *st, int64_t now_ms, int64_t bucket_ms, int nbuckets,
                                   uint32_t *out, hd_error *err);
 
-/* Operator actions. */
+/* ---- operator actions ---- */
+
 hd_status store_message_resend(store *st, int64_t id, int64_t *new_id, hd_error *err);
 /* Resends every Failed message matching f that was not resent before
  * (status_mask is forced to Failed, unresent to true), so pressing it twice

@@ -1,6 +1,7 @@
 /* store_debug.h - hooks for tests of the store; not for product code.
  *
- * Lets tests check query plans without any SQL leaving src/store.c.
+ * Lets tests check query plans without any SQL leaving the store
+ * (src/store_*.c; implemented in src/store_debug.c).
  */
 #ifndef HD_STORE_DEBUG_H
 #define HD_STORE_DEBUG_H
@@ -9,7 +10,7 @@
 #include "hd_util.h"
 
 /* Appends the EXPLAIN QUERY PLAN lines ("detail" column, one per line) of a
- * store query to out.  name is a cached statement ("CLAIM", "NEXT_DUE",
+ * store query to out.  name is a cached statement ("CLAIM", "SITE_FIRST_DUE",
  * "PURGE", ... as in STORE_STMT_LIST) or "page" / "count" / "resend_failed",
  * which are built from f (and dir for "page"). */
 hd_status store_debug_plan(store *st, const char *name, const msg_filter *f, page_dir dir,

@@ -427,40 +427,57 @@ static int nothing_stored(const char *cmd, bool interrupted)
     return 1;
 }
 
-int cli_cmd_import(cli_ctx *ctx, int argc, char **argv)
+/* One import: the input, the spool between the passes, and the buffers
+ * both passes reuse. */
+typedef struct import_job {
+    cli_ctx *ctx;
+    FILE *in;
+    const char *shown;       /* the file's name in messages, "(stdin)" for - */
+    FILE *spool;             /* pass 1's good lines, read back by pass 2 */
+    uint64_t max_payload;
+    char limit[32];          /* max_payload in words */
+    line_reader rd;
+    site_cache cache;
+    line_parser lp;
+    hd_buf bufs[4];
+} import_job;
+
+/* Checks one non-blank line; on success *site_id is its site.  Returns 1
+ * ok, 0 bad (why says so), -1 a database error (reported, rc set). */
+static int check_line(import_job *job, int got_line, const char *line, size_t n,
+                      import_line *il, int64_t *site_id, char *why, size_t whylen, int *rc)
 {
-    for (int i = 1; i < argc; i++)
-        if (argv[i][0] == '-' && argv[i][1] != '\0')
-            return cli_usage_error(ctx->cmd, "unknown option '%s'", argv[i]);
-    if (argc != 2)
-        return cli_usage_error(ctx->cmd, "expected one FILE (or '-' for stdin)");
-    const char *path = argv[1];
-    bool is_stdin = strcmp(path, "-") == 0;
-    const char *shown = is_stdin ? "(stdin)" : path;
-
-    FILE *in = is_stdin ? stdin : fopen(path, "rb");
-    if (!in)
-        return cli_fail(ctx->cmd, 1, "%s: cannot open: %s", path, strerror(errno));
-    FILE *tmp = tmpfile();
-    if (!tmp) {
-        int rc = cli_fail(ctx->cmd, 1, "cannot create a temporary file: %s", strerror(errno));
-        if (!is_stdin)
-            fclose(in);
-        return rc;
+    if (got_line == LINE_TOO_LONG) {
+        snprintf(why, whylen,
+                 "line: %zu bytes is more than delivery.max_payload (%s) and %d KiB for "
+                 "the other fields", n, job->limit, IMPORT_LINE_SLACK / 1024);
+        return 0;
     }
-
-    uint64_t max_payload = ctx->cfg.delivery.max_payload;
-    char limit[32];
-    cli_size_words(max_payload, limit, sizeof limit);
-    line_reader rd = { .f = in, .max = (size_t)max_payload + IMPORT_LINE_SLACK };
-    site_cache cache = { 0 };
+    if (!parse_line(&job->lp, line, n, il, why, whylen))
+        return 0;
+    if (il->payload_len > job->max_payload) {
+        snprintf(why, whylen, "payload: %zu bytes is more than delivery.max_payload (%s)",
+                 il->payload_len, job->limit);
+        return 0;
+    }
     hd_error err = { 0 };
-    hd_buf bufs[4] = { { 0 } };
-    line_parser lp = { 0 };
-    saved_signals sv;
-    memset(&sv, 0, sizeof sv);
-    import_stop = 0;
-    catch_stop_signals(&sv, false);
+    *site_id = cache_lookup(&job->cache, job->ctx->st, il->site, &err);
+    if (*site_id < 0) {
+        cli_report(job->ctx->cmd, &err);
+        *rc = nothing_stored(job->ctx->cmd, false);
+        return -1;
+    }
+    if (*site_id == 0) {
+        snprintf(why, whylen, "site '%.64s' not found", il->site);
+        return 0;
+    }
+    return 1;
+}
+
+/* Pass 1: checks every line, spools the good ones while none was bad.
+ * Returns 0 when everything is good, else the exit code (reported). */
+static int check_all(import_job *job)
+{
     const char *line = NULL;
     size_t n = 0;
     int got_line;
@@ -469,64 +486,38 @@ int cli_cmd_import(cli_ctx *ctx, int argc, char **argv)
     int rc = 0;
     char why[256];
 
-    /* Pass 1: check everything, spool what pass 2 needs. */
-    while (!import_stop && (got_line = next_line(&rd, &line, &n)) != LINE_EOF) {
+    while (!import_stop && (got_line = next_line(&job->rd, &line, &n)) != LINE_EOF) {
         if (got_line == LINE_ERROR)
             break;
         lineno++;
-        import_line il;
-        bool ok;
-        int64_t site_id = 0;
-        if (got_line == LINE_TOO_LONG) {
-            snprintf(why, sizeof why,
-                     "line: %zu bytes is more than delivery.max_payload (%s) and %d KiB for "
-                     "the other fields", n, limit, IMPORT_LINE_SLACK / 1024);
-            ok = false;
-        } else if (blank(line, n)) {
+        if (got_line != LINE_TOO_LONG && blank(line, n))
             continue;
-        } else if ((ok = parse_line(&lp, line, n, &il, why, sizeof why)) &&
-                   il.payload_len > max_payload) {
-            snprintf(why, sizeof why, "payload: %zu bytes is more than delivery.max_payload (%s)",
-                     il.payload_len, limit);
-            ok = false;
-        }
-        if (ok) {
-            site_id = cache_lookup(&cache, ctx->st, il.site, &err);
-            if (site_id < 0) {
-                cli_report(ctx->cmd, &err);
-                rc = nothing_stored(ctx->cmd, false);
-                goto out;
-            }
-            if (site_id == 0) {
-                snprintf(why, sizeof why, "site '%.64s' not found", il.site);
-                ok = false;
-            }
-        }
+        import_line il;
+        int64_t site_id = 0;
+        int ok = check_line(job, got_line, line, n, &il, &site_id, why, sizeof why, &rc);
+        if (ok < 0)
+            return rc;
         /* Once a line is bad nothing will be stored: only keep checking. */
-        if (ok && bad == 0 && !spool_put(tmp, site_id, &il)) {
-            cli_fail(ctx->cmd, 1, "writing the spool file: %s", strerror(errno));
-            rc = nothing_stored(ctx->cmd, false);
-            goto out;
+        if (ok && bad == 0 && !spool_put(job->spool, site_id, &il)) {
+            cli_fail(job->ctx->cmd, 1, "writing the spool file: %s", strerror(errno));
+            return nothing_stored(job->ctx->cmd, false);
         }
         if (!ok) {
             if (bad < IMPORT_MAX_REPORTED) {
                 /* why quotes the line's own text (a site name, a key): the
                  * file comes from elsewhere, so neutralise escapes. */
                 char *safe = sanitize_dup(why, 0);
-                fprintf(stderr, "hookdesk: import: %s:%ld: %s\n", shown, lineno, safe);
+                fprintf(stderr, "hookdesk: import: %s:%ld: %s\n", job->shown, lineno, safe);
                 free(safe);
             }
             bad++;
         }
     }
-    if (import_stop) {
-        rc = nothing_stored(ctx->cmd, true);
-        goto out;
-    }
-    if (ferror(in)) {
-        cli_fail(ctx->cmd, 1, "%s: read failed: %s", shown, strerror(errno));
-        rc = nothing_stored(ctx->cmd, false);
-        goto out;
+    if (import_stop)
+        return nothing_stored(job->ctx->cmd, true);
+    if (ferror(job->in)) {
+        cli_fail(job->ctx->cmd, 1, "%s: read failed: %s", job->shown, strerror(errno));
+        return nothing_stored(job->ctx->cmd, false);
     }
     if (bad) {
         if (bad > IMPORT_MAX_REPORTED)
@@ -534,36 +525,39 @@ int cli_cmd_import(cli_ctx *ctx, int argc, char **argv)
                     bad - IMPORT_MAX_REPORTED);
         fprintf(stderr, "hookdesk: import: %ld bad line%s; nothing was imported\n", bad,
                 bad == 1 ? "" : "s");
-        rc = 2;
-        goto out;
+        return 2;
     }
+    return 0;
+}
 
-    /* Pass 2: the spooled records, all in one transaction. */
-    if (fflush(tmp) != 0 || fseek(tmp, 0, SEEK_SET) != 0) {
+/* Pass 2: the spooled records, all in one transaction, so that an import
+ * stands whole or not at all.  Returns the exit code (reported). */
+static int store_all(import_job *job)
+{
+    cli_ctx *ctx = job->ctx;
+    hd_error err = { 0 };
+    if (fflush(job->spool) != 0 || fseek(job->spool, 0, SEEK_SET) != 0) {
         cli_fail(ctx->cmd, 1, "cannot rewind the spool file: %s", strerror(errno));
-        rc = nothing_stored(ctx->cmd, false);
-        goto out;
+        return nothing_stored(ctx->cmd, false);
     }
-    catch_stop_signals(&sv, true);
+    if (store_tx_begin(ctx->st, &err) != HD_OK) {
+        cli_report(ctx->cmd, &err);
+        return nothing_stored(ctx->cmd, false);
+    }
     int64_t good = 0;
-    bool in_tx = false;
     new_message nm;
     int got = 0;
-    if (store_tx_begin(ctx->st, &err) != HD_OK)
-        goto db_error;
-    in_tx = true;
-    while (!import_stop && (got = spool_get(tmp, &nm, bufs)) > 0) {
+    while (!import_stop && (got = spool_get(job->spool, &nm, job->bufs)) > 0) {
         int64_t new_id = 0;
         if (store_message_add(ctx->st, &nm, &new_id, &err) != HD_OK) {
-            hd_error_prefix(&err, "message %lld of %s: ", (long long)good + 1, shown);
+            hd_error_prefix(&err, "message %lld of %s: ", (long long)good + 1, job->shown);
             goto db_error;
         }
         good++;
     }
     if (import_stop) {
         store_tx_rollback(ctx->st);
-        rc = nothing_stored(ctx->cmd, true);
-        goto out;
+        return nothing_stored(ctx->cmd, true);
     }
     if (got < 0) {
         hd_error_set(&err, HD_IO, "reading the spool file: %s", strerror(errno));
@@ -573,22 +567,68 @@ int cli_cmd_import(cli_ctx *ctx, int argc, char **argv)
     if (store_tx_commit(ctx->st, &err) != HD_OK)
         goto db_error;
     printf("imported %lld message%s\n", (long long)good, good == 1 ? "" : "s");
-    goto out;
+    return 0;
 
 db_error:
-    if (in_tx)
-        store_tx_rollback(ctx->st);
+    store_tx_rollback(ctx->st);
     cli_report(ctx->cmd, &err);
-    rc = nothing_stored(ctx->cmd, false);
-out:
-    restore_stop_signals(&sv);
-    free(rd.buf);
+    return nothing_stored(ctx->cmd, false);
+}
+
+static void import_job_free(import_job *job)
+{
+    free(job->rd.buf);
     for (int i = 0; i < 4; i++) {
-        hd_buf_free(&bufs[i]);
-        hd_buf_free(&lp.strings[i]);
+        hd_buf_free(&job->bufs[i]);
+        hd_buf_free(&job->lp.strings[i]);
     }
-    cache_free(&cache);
-    fclose(tmp);
+    cache_free(&job->cache);
+}
+
+int cli_cmd_import(cli_ctx *ctx, int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++)
+        if (argv[i][0] == '-' && argv[i][1] != '\0')
+            return cli_usage_error(ctx->cmd, "unknown option '%s'", argv[i]);
+    if (argc != 2)
+        return cli_usage_error(ctx->cmd, "expected one FILE (or '-' for stdin)");
+    const char *path = argv[1];
+    bool is_stdin = strcmp(path, "-") == 0;
+
+    FILE *in = is_stdin ? stdin : fopen(path, "rb");
+    if (!in)
+        return cli_fail(ctx->cmd, 1, "%s: cannot open: %s", path, strerror(errno));
+    FILE *spool = tmpfile();
+    if (!spool) {
+        int rc = cli_fail(ctx->cmd, 1, "cannot create a temporary file: %s", strerror(errno));
+        if (!is_stdin)
+            fclose(in);
+        return rc;
+    }
+
+    import_job job;
+    memset(&job, 0, sizeof job);
+    job.ctx = ctx;
+    job.in = in;
+    job.shown = is_stdin ? "(stdin)" : path;
+    job.spool = spool;
+    job.max_payload = ctx->cfg.delivery.max_payload;
+    cli_size_words(job.max_payload, job.limit, sizeof job.limit);
+    job.rd.f = in;
+    job.rd.max = (size_t)job.max_payload + IMPORT_LINE_SLACK;
+
+    saved_signals sv;
+    memset(&sv, 0, sizeof sv);
+    import_stop = 0;
+    catch_stop_signals(&sv, false);
+    int rc = check_all(&job);
+    if (rc == 0) {
+        catch_stop_signals(&sv, true);
+        rc = store_all(&job);
+    }
+    restore_stop_signals(&sv);
+    import_job_free(&job);
+    fclose(spool);
     if (!is_stdin)
         fclose(in);
     return rc;

@@ -3,12 +3,17 @@
 # and polling helpers that print the screen when a check fails.
 # The sourcing script sets HD, RECV and its locale first, and may set
 # CONSOLE_DELIVERY_EXTRA / CONSOLE_SITES_EXTRA: YAML lines added to the
-# configuration's delivery: block / sites: list (indented as there).
+# configuration's delivery: block / sites: list (indented as there),
+# CONSOLE_DB: the database file (default $W/t.db), and
+# CONSOLE_CLEANUP_EXTRA: shell code run at exit before $W is removed.
 W=$(mktemp -d "${TMPDIR:-/tmp}/hd-console.XXXXXX")
 T="tmux -L hdtest-$$ -f /dev/null"
 RPID=""
 cleanup() {
     $T kill-server 2>/dev/null
+    # A test that mounted something for the console (a small tmpfs) says
+    # how to undo it here, before the files go.
+    [ -n "${CONSOLE_CLEANUP_EXTRA:-}" ] && eval "$CONSOLE_CLEANUP_EXTRA"
     [ -n "$RPID" ] && kill "$RPID" 2>/dev/null
     wait 2>/dev/null
     rm -rf "$W"
@@ -77,7 +82,7 @@ until grep -q listening "$W/recv.out" 2>/dev/null; do
 done
 PORT=$(sed -n 's/.*listening on \([0-9]*\).*/\1/p' "$W/recv.out")
 cat >"$W/hd.yaml" <<EOF
-database: $W/t.db
+database: ${CONSOLE_DB:-$W/t.db}
 network:
   allow_private: true   # the test receiver is on loopback
 delivery:

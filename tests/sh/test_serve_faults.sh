@@ -12,7 +12,7 @@ if ! mount -t tmpfs -o size=24m tmpfs "$DISK" 2>/dev/null; then
     echo "SKIP: cannot mount a tmpfs here (not root, or no mount permission)"
     exit 0
 fi
-cleanup_disk() { umount "$DISK" 2>/dev/null; cleanup; }
+cleanup_disk() { umount -l "$DISK" 2>/dev/null; cleanup; }
 trap cleanup_disk EXIT INT TERM
 
 start_receiver

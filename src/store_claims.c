@@ -1,0 +1,521 @@
+/* store_claims.c - the delivery engine's side of the SQLite store: fair
+ * claims with leases, recording outcomes (attempts, statuses, circuits,
+ * counters), giving leases back, and when the next claim can find work.
+ *
+ * Leases: a claimed message keeps status Queued/Resent; its due_at becomes
+ * the lease expiry (now + effective site timeout + extra) and lease_owner
+ * names the engine.  If that engine dies, due_at simply passes and the
+ * message is claimed again (at-least-once).  A site timeout_ms of 0 means
+ * "the configured default": the store keeps that default
+ * (store_set_default_timeout, 10 s until set) and binds it into the claim.
+ */
+#include "store_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ------------------------------------------------------------------------ */
+/* Settings of this connection                                              */
+
+void store_set_breaker(store *st, const breaker_policy *p)
+{
+    if (p)
+        st->breaker = *p;
+    else
+        memset(&st->breaker, 0, sizeof st->breaker);
+}
+
+void store_set_default_timeout(store *st, int64_t timeout_ms)
+{
+    st->default_timeout_ms = timeout_ms > 0 ? timeout_ms : DEFAULT_SITE_TIMEOUT_MS;
+}
+
+void store_take_circuit_events(store *st, circuit_event **out, int *n)
+{
+    *out = st->events;
+    *n = st->nevents;
+    st->events = NULL;
+    st->nevents = 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Claims                                                                   */
+
+/* One enabled site as a claim sees it. */
+typedef struct claim_site {
+    int64_t id;
+    char *name;
+    int64_t timeout_ms;      /* effective */
+    int room;                /* how many more this claim may take (-1 = any) */
+    bool probe;              /* its circuit allows exactly one: the probe */
+    bool exhausted;          /* asked for more than it had due */
+    circuit c;
+    message_list got;        /* claimed so far */
+} claim_site;
+
+static void claim_sites_free(claim_site *cs, int n)
+{
+    for (int i = 0; i < n; i++) {
+        free(cs[i].name);
+        message_list_free(&cs[i].got);
+    }
+    free(cs);
+}
+
+static int held_of(const claim_request *rq, int64_t site_id)
+{
+    for (int i = 0; i < rq->nheld; i++)
+        if (rq->held[i].site_id == site_id)
+            return rq->held[i].held;
+    return 0;
+}
+
+/* The enabled sites that may give messages now, with how many each may. */
+static hd_status claim_sites_load(store *st, const claim_request *rq, claim_site **out, int *n,
+                                  hd_error *err)
+{
+    *out = NULL;
+    *n = 0;
+    sqlite3_stmt *q = stmt_get(st, STMT_CLAIM_SITES, err);
+    if (!q)
+        return HD_DB;
+    int cap = 0, rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        claim_site cs;
+        memset(&cs, 0, sizeof cs);
+        cs.id = sqlite3_column_int64(q, 0);
+        int64_t tmo = sqlite3_column_int64(q, 2);
+        cs.timeout_ms = tmo > 0 ? tmo : st->default_timeout_ms;
+        row_circuit(q, 4, &cs.c);
+        cs.room = -1;
+        if (rq->depth > 0) {
+            site one;
+            memset(&one, 0, sizeof one);
+            one.max_in_flight = sqlite3_column_int(q, 3);
+            cs.room = rq->depth * site_max_in_flight(&one, rq->concurrency) - held_of(rq, cs.id);
+        }
+        int allowed = breaker_claimable(rq->breaker, &cs.c, rq->now_ms);
+        if (allowed == 1) {
+            cs.probe = true;
+            cs.room = 1;
+        } else if (allowed == 0) {
+            cs.room = 0;
+        }
+        if (cs.room == 0)
+            continue;
+        cs.name = col_text(q, 1);
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 8;
+            *out = hd_xrealloc(*out, sizeof **out * (size_t)cap);
+        }
+        (*out)[(*n)++] = cs;
+    }
+    hd_status r = rc == SQLITE_DONE ? HD_OK : db_fail(st, err, "listing sites to claim from");
+    sqlite3_reset(q);
+    return r;
+}
+
+/* Claims up to `want` due messages of one site into cs->got. */
+static hd_status claim_from_site(store *st, const claim_request *rq, claim_site *cs, int want,
+                                 hd_error *err)
+{
+    sqlite3_stmt *q = stmt_get(st, STMT_CLAIM, err);
+    if (!q)
+        return HD_DB;
+    bind_i64(q, ":now", rq->now_ms);
+    bind_i64(q, ":lease_end", rq->now_ms + cs->timeout_ms + rq->lease_extra_ms);
+    bind_text(q, ":owner", rq->owner);
+    bind_i64(q, ":site", cs->id);
+    bind_i64(q, ":n", want);
+    int before = cs->got.count;
+    hd_status rc = collect_messages(st, q, &cs->got, err);
+    if (rc != HD_OK)
+        return rc;
+    int got = cs->got.count - before;
+    for (int i = before; i < cs->got.count; i++) {
+        cs->got.items[i].site_name = hd_xstrdup(cs->name);
+        cs->got.items[i].probe = cs->probe;
+    }
+    if (cs->room > 0)
+        cs->room -= got;
+    if (got < want)
+        cs->exhausted = true;
+    if (cs->probe && got > 0) {
+        breaker_probe_claimed(&cs->c, rq->now_ms + cs->timeout_ms + rq->lease_extra_ms);
+        sqlite3_stmt *u = stmt_get(st, STMT_CIRCUIT_SET, err);
+        if (!u)
+            return HD_DB;
+        bind_circuit(u, cs->id, &cs->c);
+        return step_done(st, u, "marking a circuit probing", err);
+    }
+    return HD_OK;
+}
+
+/* Round-robin: every site that can still give gets an equal share of what
+ * is left, starting at the rotation; what one cannot use goes to the others
+ * in the next round. */
+static hd_status claim_rounds(store *st, const claim_request *rq, claim_site *cs, int n,
+                              int *total, hd_error *err)
+{
+    int left = rq->limit;
+    for (;;) {
+        int active = 0;
+        for (int i = 0; i < n; i++)
+            active += !cs[i].exhausted && cs[i].room != 0;
+        if (active == 0 || left <= 0)
+            return HD_OK;
+        int share = left / active > 0 ? left / active : 1;
+        for (int k = 0; k < n && left > 0; k++) {
+            claim_site *c = &cs[(rq->rotation + (unsigned)k) % (unsigned)n];
+            if (c->exhausted || c->room == 0)
+                continue;
+            int want = share;
+            if (c->room > 0 && want > c->room)
+                want = c->room;
+            if (want > left)
+                want = left;
+            int before = c->got.count;
+            hd_status rc = claim_from_site(st, rq, c, want, err);
+            if (rc != HD_OK)
+                return rc;
+            left -= c->got.count - before;
+            *total += c->got.count - before;
+        }
+    }
+}
+
+/* Hands the claimed messages back interleaved by site (A1 B1 A2 B2 ...), so
+ * that an engine starting them in order serves the sites alike. */
+static void claim_interleave(claim_site *cs, int n, int total, const claim_request *rq,
+                             message_list *out)
+{
+    out->items = total > 0 ? hd_xmalloc(sizeof *out->items * (size_t)total) : NULL;
+    out->count = 0;
+    for (int round = 0; out->count < total; round++) {
+        for (int k = 0; k < n; k++) {
+            claim_site *c = &cs[(rq->rotation + (unsigned)k) % (unsigned)n];
+            if (round < c->got.count)
+                out->items[out->count++] = c->got.items[round];
+        }
+    }
+    for (int k = 0; k < n; k++) {
+        free(cs[k].got.items);   /* the messages moved to out */
+        cs[k].got.items = NULL;
+        cs[k].got.count = 0;
+    }
+}
+
+/* The claim holds at most rq->max_bytes of payload (at least one message,
+ * and every probe): the rest of the interleaved list is given back in the
+ * same transaction, so big payloads bound the engine's memory by bytes as
+ * well as by count. */
+static hd_status claim_trim_bytes(store *st, const claim_request *rq, message_list *out,
+                                  hd_error *err)
+{
+    if (rq->max_bytes <= 0)
+        return HD_OK;
+    int64_t bytes = 0;
+    int keep = 0;
+    for (int i = 0; i < out->count; i++) {
+        message *m = &out->items[i];
+        int64_t size = m->payload ? (int64_t)strlen(m->payload) : 0;
+        if (keep == 0 || m->probe || bytes + size <= rq->max_bytes) {
+            bytes += size;
+            out->items[keep++] = *m;
+            continue;
+        }
+        sqlite3_stmt *q = stmt_get(st, STMT_RELEASE_ONE, err);
+        if (!q)
+            return HD_DB;
+        bind_i64(q, ":now", rq->now_ms);
+        bind_i64(q, ":id", m->id);
+        bind_text(q, ":owner", rq->owner);
+        hd_status rc = step_done(st, q, "giving back a claim over the byte budget", err);
+        message_free(m);
+        if (rc != HD_OK) {
+            for (int j = i + 1; j < out->count; j++)
+                message_free(&out->items[j]);
+            out->count = keep;
+            return rc;
+        }
+    }
+    out->count = keep;
+    return HD_OK;
+}
+
+hd_status store_claim_fair(store *st, const claim_request *rq, message_list *out,
+                           hd_error *err)
+{
+    out->items = NULL;
+    out->count = 0;
+    if (rq->limit <= 0)
+        return HD_OK;
+    if (!rq->owner || !*rq->owner)
+        return hd_error_set(err, HD_INTERNAL, "claim: no lease owner given");
+    write_mode mode;
+    hd_status rc = write_begin(st, true, &mode, err);
+    if (rc != HD_OK)
+        return rc;
+    claim_site *cs = NULL;
+    int n = 0, total = 0;
+    rc = claim_sites_load(st, rq, &cs, &n, err);
+    if (rc == HD_OK)
+        rc = claim_rounds(st, rq, cs, n, &total, err);
+    if (rc == HD_OK) {
+        claim_interleave(cs, n, total, rq, out);
+        rc = claim_trim_bytes(st, rq, out, err);
+    }
+    rc = write_end(st, mode, rc, err);
+    if (rc != HD_OK)
+        message_list_free(out);
+    claim_sites_free(cs, n);
+    return rc;
+}
+
+hd_status store_claim(store *st, const char *owner, int64_t now_ms, int64_t lease_extra_ms,
+                      int limit, message_list *out, hd_error *err)
+{
+    claim_request rq = { .owner = owner, .now_ms = now_ms, .lease_extra_ms = lease_extra_ms,
+                         .limit = limit };
+    return store_claim_fair(st, &rq, out, err);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Outcomes                                                                 */
+
+static hd_status record_one(store *st, const char *owner, const attempt_outcome *o, int64_t now,
+                            hd_error *err)
+{
+    const attempt *a = &o->a;
+    sqlite3_stmt *q = stmt_get(st, STMT_ATTEMPT_INSERT, err);
+    if (!q)
+        return HD_DB;
+    bind_i64(q, ":mid", a->message_id);
+    bind_i64_or_null(q, ":site", a->site_id);
+    bind_i64(q, ":number", a->number);
+    bind_i64(q, ":started", a->started_at);
+    bind_i64(q, ":duration", a->duration_ms);
+    bind_i64_or_null(q, ":code", a->response_code);
+    bind_text(q, ":error", a->error);
+    bind_text(q, ":reqh", a->request_headers);
+    bind_text(q, ":resph", a->response_headers);
+    bind_blob(q, ":body", a->response_body, a->response_body_len);
+    bind_i64(q, ":trunc", a->body_truncated ? 1 : 0);
+    hd_status rc = step_done(st, q, "recording an attempt", err);
+    if (rc != HD_OK)
+        return rc;
+
+    if (!(q = stmt_get(st, STMT_OUTCOME_UPDATE, err)))
+        return HD_DB;
+    bool pending = msg_status_pending(o->new_status);
+    bind_i64(q, ":id", a->message_id);
+    bind_i64(q, ":status", o->new_status);
+    bind_i64_or_null(q, ":due", pending ? (o->next_due_at ? o->next_due_at : now) : 0);
+    bind_i64_or_null(q, ":code", a->response_code);
+    bind_text(q, ":error", a->error);
+    bind_i64(q, ":now", now);
+    bind_text(q, ":owner", owner);
+    bind_i64_or_null(q, ":retry_after", pending && o->retry_after_ms > 0 ? o->retry_after_ms : 0);
+    rc = step_done(st, q, "updating a message", err);
+    /* Applied only while our lease held: the status was the claimed one. */
+    if (rc == HD_OK && sqlite3_changes(st->db) == 1)
+        status_change(st, o->old_status, o->new_status, 1);
+    return rc;
+}
+
+/* A circuit opened or closed: remembered for the engine's log. */
+static void circuit_event_add(store *st, int64_t site_id, const char *name, const circuit *c)
+{
+    st->tx_events = hd_xrealloc(st->tx_events, sizeof *st->tx_events * (size_t)(st->ntx_events + 1));
+    circuit_event *ev = &st->tx_events[st->ntx_events++];
+    memset(ev, 0, sizeof *ev);
+    ev->site_id = site_id;
+    snprintf(ev->site_name, sizeof ev->site_name, "%s", name ? name : "?");
+    ev->after = *c;
+}
+
+/* Applies the verdicts of site_id's outcomes (in the order they finished)
+ * to its stored circuit: one read, and one write only when it changed. */
+static hd_status circuit_record(store *st, int64_t site_id, const attempt_outcome *o, int n,
+                                int64_t now, hd_error *err)
+{
+    sqlite3_stmt *q = stmt_get(st, STMT_CIRCUIT_GET, err);
+    if (!q)
+        return HD_DB;
+    bind_i64(q, ":id", site_id);
+    int rc = sqlite3_step(q);
+    if (rc == SQLITE_DONE) {   /* deleted meanwhile: nothing to keep */
+        sqlite3_reset(q);
+        return HD_OK;
+    }
+    if (rc != SQLITE_ROW) {
+        hd_status r = db_fail(st, err, "reading a circuit");
+        sqlite3_reset(q);
+        return r;
+    }
+    char *name = col_text(q, 0);
+    circuit c;
+    row_circuit(q, 1, &c);
+    sqlite3_reset(q);
+    circuit before = c;
+    for (int i = 0; i < n; i++) {
+        if (o[i].a.site_id != site_id)
+            continue;
+        if (breaker_apply(&st->breaker, &c, o[i].verdict, o[i].probe, o[i].a.error, now))
+            circuit_event_add(st, site_id, name, &c);
+    }
+    free(name);
+    if (memcmp(&before, &c, sizeof c) == 0)
+        return HD_OK;
+    if (!(q = stmt_get(st, STMT_CIRCUIT_SET, err)))
+        return HD_DB;
+    bind_circuit(q, site_id, &c);
+    return step_done(st, q, "updating a circuit", err);
+}
+
+/* An outcome that can change its site's circuit. */
+static bool circuit_relevant(const attempt_outcome *o)
+{
+    return o->a.site_id != 0 && (o->verdict != VERDICT_NEUTRAL || o->probe);
+}
+
+/* Every site of the batch once (batches are a few dozen outcomes of a few sites). */
+static hd_status circuits_record(store *st, const attempt_outcome *o, int n, int64_t now,
+                                 hd_error *err)
+{
+    if (!breaker_enabled(&st->breaker))
+        return HD_OK;
+    for (int i = 0; i < n; i++) {
+        if (!circuit_relevant(&o[i]))
+            continue;
+        bool seen = false;
+        for (int j = 0; !seen && j < i; j++)
+            seen = circuit_relevant(&o[j]) && o[j].a.site_id == o[i].a.site_id;
+        if (seen)
+            continue;
+        hd_status rc = circuit_record(st, o[i].a.site_id, o, n, now, err);
+        if (rc != HD_OK)
+            return rc;
+    }
+    return HD_OK;
+}
+
+hd_status store_record_outcomes(store *st, const char *owner, const attempt_outcome *o, int n,
+                                hd_error *err)
+{
+    if (n <= 0)
+        return HD_OK;
+    if (!owner || !*owner)
+        return hd_error_set(err, HD_INTERNAL, "record outcomes: no lease owner given");
+    for (int i = 0; i < n; i++)
+        if ((unsigned)o[i].new_status >= MSG_STATUS_COUNT)
+            return hd_error_set(err, HD_INTERNAL, "record outcomes: bad status %d for #%lld",
+                                (int)o[i].new_status, (long long)o[i].a.message_id);
+    write_mode mode;
+    hd_status rc = write_begin(st, true, &mode, err);
+    if (rc != HD_OK)
+        return rc;
+    int64_t now = hd_now_ms();
+    for (int i = 0; rc == HD_OK && i < n; i++)
+        rc = record_one(st, owner, &o[i], now, err);
+    if (rc == HD_OK)
+        rc = circuits_record(st, o, n, now, err);
+    if (rc == HD_OK)
+        rc = seconds_record(st, o, n, err);
+    if (rc == HD_OK)
+        rc = status_counts_flush(st, err);
+    return write_end(st, mode, rc, err);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Leases given back, next due                                              */
+
+hd_status store_release_leases(store *st, const char *owner, int64_t now_ms, hd_error *err)
+{
+    write_mode mode;
+    hd_status rc = write_begin(st, false, &mode, err);
+    if (rc != HD_OK)
+        return rc;
+    sqlite3_stmt *q = stmt_get(st, STMT_RELEASE_LEASES, err);
+    if (!q) {
+        rc = HD_DB;
+    } else {
+        bind_i64(q, ":now", now_ms);
+        bind_text(q, ":owner", owner);
+        rc = step_done(st, q, "releasing leases", err);
+    }
+    return write_end(st, mode, rc, err);
+}
+
+hd_status store_release_messages(store *st, const char *owner, const int64_t *ids, int n,
+                                 int64_t now_ms, hd_error *err)
+{
+    write_mode mode;
+    hd_status rc = write_begin(st, true, &mode, err);
+    if (rc != HD_OK)
+        return rc;
+    sqlite3_stmt *q = stmt_get(st, STMT_RELEASE_ONE, err);
+    if (!q)
+        rc = HD_DB;
+    for (int i = 0; rc == HD_OK && i < n; i++) {
+        sqlite3_reset(q);
+        bind_i64(q, ":now", now_ms);
+        bind_i64(q, ":id", ids[i]);
+        bind_text(q, ":owner", owner);
+        rc = step_done(st, q, "releasing a lease", err);
+    }
+    return write_end(st, mode, rc, err);
+}
+
+hd_status store_next_due(store *st, int64_t *due_ms, hd_error *err)
+{
+    *due_ms = 0;
+    sqlite3_stmt *q = stmt_get(st, STMT_CLAIM_SITES, err);
+    if (!q)
+        return HD_DB;
+    /* The enabled sites first (few), then one seek each. */
+    int64_t *ids = NULL, *opens = NULL;
+    int n = 0, cap = 0, rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        if (n == cap) {
+            cap = cap ? cap * 2 : 16;
+            ids = hd_xrealloc(ids, sizeof *ids * (size_t)cap);
+            opens = hd_xrealloc(opens, sizeof *opens * (size_t)cap);
+        }
+        circuit c;
+        row_circuit(q, 4, &c);
+        ids[n] = sqlite3_column_int64(q, 0);
+        opens[n++] = breaker_enabled(&st->breaker) && c.state != CIRCUIT_CLOSED ? c.until_ms : 0;
+    }
+    hd_status r = rc == SQLITE_DONE ? HD_OK : db_fail(st, err, "listing sites");
+    sqlite3_reset(q);
+    for (int i = 0; r == HD_OK && i < n; i++) {
+        if (!(q = stmt_get(st, STMT_SITE_FIRST_DUE, err))) {
+            r = HD_DB;
+            break;
+        }
+        bind_i64(q, ":site", ids[i]);
+        int64_t due = 0;
+        bool found = false;
+        r = step_i64(st, q, "finding the next due message", &due, &found, err);
+        if (r != HD_OK || !found)
+            continue;
+        if (due < opens[i])
+            due = opens[i];   /* an open circuit: nothing goes before its probe */
+        if (*due_ms == 0 || due < *due_ms)
+            *due_ms = due;
+    }
+    free(ids);
+    free(opens);
+    return r;
+}
+
+hd_status store_pending_count(store *st, int64_t *count, hd_error *err)
+{
+    sqlite3_stmt *q = stmt_get(st, STMT_PENDING_COUNT, err);
+    if (!q)
+        return HD_DB;
+    return step_i64(st, q, "counting pending messages", count, NULL, err);
+}
+

@@ -1,0 +1,133 @@
+/* store_counters.c - the SQLite store's counters: messages per status
+ * (status_counts, O(1) for the status bar and unfiltered counts) and
+ * attempts per second (attempt_seconds, for the sparkline).
+ *
+ * status_counts: inserts and deletes of messages are counted by triggers;
+ * the UPDATEs that change a status (outcome, cancel, site deleted) are
+ * counted in C (status_change) and written once per status and transaction
+ * (status_counts_flush).  attempt_seconds gets one upsert per distinct
+ * second of a batch of outcomes, never a row per attempt.
+ */
+#include "store_internal.h"
+
+#include <string.h>
+
+/* attempt_seconds rows kept by the purge (seconds). */
+#define ATTEMPT_SECONDS_KEPT 3600
+
+/* ------------------------------------------------------------------------ */
+/* Status counts                                                            */
+
+/* n messages went from one status to another (an UPDATE of messages.status;
+ * inserts and deletes are counted by triggers). */
+void status_change(store *st, msg_status from, msg_status to, int64_t n)
+{
+    if (from == to || (unsigned)from >= MSG_STATUS_COUNT || (unsigned)to >= MSG_STATUS_COUNT)
+        return;
+    st->count_delta[from] -= n;
+    st->count_delta[to] += n;
+}
+
+/* Writes the changes counted so far into status_counts (same transaction). */
+hd_status status_counts_flush(store *st, hd_error *err)
+{
+    for (int s = 0; s < MSG_STATUS_COUNT; s++) {
+        if (st->count_delta[s] == 0)
+            continue;
+        sqlite3_stmt *q = stmt_get(st, STMT_COUNT_ADD, err);
+        if (!q)
+            return HD_DB;
+        bind_i64(q, ":d", st->count_delta[s]);
+        bind_i64(q, ":status", s);
+        hd_status rc = step_done(st, q, "counting statuses", err);
+        if (rc != HD_OK)
+            return rc;
+        st->count_delta[s] = 0;
+    }
+    return HD_OK;
+}
+
+hd_status store_status_counts(store *st, int64_t counts[MSG_STATUS_COUNT], hd_error *err)
+{
+    for (int i = 0; i < MSG_STATUS_COUNT; i++)
+        counts[i] = 0;
+    sqlite3_stmt *q = stmt_get(st, STMT_STATUS_COUNTS, err);
+    if (!q)
+        return HD_DB;
+    int rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        int s = sqlite3_column_int(q, 0);
+        if (s >= 0 && s < MSG_STATUS_COUNT)
+            counts[s] = sqlite3_column_int64(q, 1);
+    }
+    hd_status r = rc == SQLITE_DONE ? HD_OK : db_fail(st, err, "reading status counts");
+    sqlite3_reset(q);
+    return r;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Attempts per second                                                      */
+
+/* The sparkline's per-second counters: one upsert per distinct second. */
+hd_status seconds_record(store *st, const attempt_outcome *o, int n, hd_error *err)
+{
+    for (int i = 0; i < n; i++) {
+        int64_t second = o[i].a.started_at / 1000;
+        bool seen = false;
+        for (int j = 0; !seen && j < i; j++)
+            seen = o[j].a.started_at / 1000 == second;
+        if (seen)
+            continue;
+        int64_t count = 0;
+        for (int j = i; j < n; j++)
+            count += o[j].a.started_at / 1000 == second;
+        sqlite3_stmt *q = stmt_get(st, STMT_SECOND_ADD, err);
+        if (!q)
+            return HD_DB;
+        bind_i64(q, ":second", second);
+        bind_i64(q, ":n", count);
+        hd_status rc = step_done(st, q, "counting attempts", err);
+        if (rc != HD_OK)
+            return rc;
+    }
+    return HD_OK;
+}
+
+hd_status seconds_purge(store *st, hd_error *err)
+{
+    /* An hour is plenty: the sparkline shows 5 minutes. */
+    sqlite3_stmt *q = stmt_get(st, STMT_SECONDS_PURGE, err);
+    if (!q)
+        return HD_DB;
+    bind_i64(q, ":before", hd_now_ms() / 1000 - ATTEMPT_SECONDS_KEPT);
+    return step_done(st, q, "purging old attempt counters", err);
+}
+
+hd_status store_attempt_histogram(store *st, int64_t now_ms, int64_t bucket_ms, int nbuckets,
+                                  uint32_t *out, hd_error *err)
+{
+    if (nbuckets <= 0)
+        return HD_OK;
+    memset(out, 0, (size_t)nbuckets * sizeof *out);
+    if (bucket_ms <= 0)
+        return hd_error_set(err, HD_INTERNAL, "attempt histogram: bucket must be positive");
+    sqlite3_stmt *q = stmt_get(st, STMT_HISTOGRAM, err);
+    if (!q)
+        return HD_DB;
+    /* Counted per whole second: a second goes to the bucket its start falls in. */
+    int64_t start = now_ms - bucket_ms * nbuckets;
+    bind_i64(q, ":start", start / 1000);
+    bind_i64(q, ":end", now_ms / 1000 + 1);
+    int rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        int64_t at = sqlite3_column_int64(q, 0) * 1000;
+        int64_t b = at < start ? 0 : (at - start) / bucket_ms;
+        if (b >= nbuckets)
+            b = nbuckets - 1;
+        out[b] += (uint32_t)sqlite3_column_int64(q, 1);
+    }
+    hd_status r = rc == SQLITE_DONE ? HD_OK : db_fail(st, err, "reading the attempt histogram");
+    sqlite3_reset(q);
+    return r;
+}
+

@@ -1,0 +1,355 @@
+/* store_internal.h - what the files of the SQLite store share; nothing
+ * outside src/store_*.c includes it.
+ *
+ * The store is one module behind include/hd_store.h, split by job:
+ *   store_db.c        open (file modes, pragmas), close
+ *   store_stmt.c      the statement cache, binding, write transactions
+ *   store_schema.c    the schema and its migrations
+ *   store_sites.c     trusted sites and their circuits
+ *   store_messages.c  webhook ids, adding and reading messages, operator actions
+ *   store_pages.c     keyset pages and counts for the screens and the CLI
+ *   store_claims.c    claims, leases, recording outcomes, next due
+ *   store_counters.c  per-status counters, per-second attempt counters
+ *   store_debug.c     test hooks (store_debug.h)
+ * Every SQL statement of hookdesk is in these files: the cached ones in
+ * STORE_STMT_LIST below, the few built from filters in store_pages.c and
+ * store_messages.c, and the schema in store_schema.c.
+ */
+#ifndef HD_STORE_INTERNAL_H
+#define HD_STORE_INTERNAL_H
+
+#include <sqlite3.h>
+
+#include "hd_store.h"
+#include "hd_util.h"
+
+#define DEFAULT_SITE_TIMEOUT_MS 10000
+
+/* ------------------------------------------------------------------------ */
+/* Cached statements                                                        */
+
+/* The message columns every message query returns, in the order row_message
+ * reads them.  ?/:now is bound for in_flight. */
+#define MSG_COLS                                                                   \
+    "m.id, m.webhook_id, m.site_id, s.name, m.action, m.customer, m.path, m.payload, " \
+    "m.status, m.attempts, m.due_at, "                                              \
+    "(m.lease_owner IS NOT NULL AND m.due_at > :now), "                            \
+    "m.response_code, m.last_error, m.created_at, m.updated_at, m.resend_of, "       \
+    "m.retry_after"
+#define MSG_FROM " FROM messages m LEFT JOIN sites s ON s.id = m.site_id"
+
+#define SITE_COLS                                                                  \
+    "id, name, url, content_type, timeout_ms, enabled, headers, auth_kind, "       \
+    "auth_user, auth_secret, auth_header, auth_extra, created_at, updated_at, "    \
+    "max_in_flight"
+
+/* A site's circuit, in the order row_circuit reads them (from column k). */
+#define CIRCUIT_COLS                                                               \
+    "circuit_state, circuit_failures, circuit_until, circuit_cooldown, circuit_reason"
+
+#define ATTEMPT_COLS                                                               \
+    "id, message_id, site_id, number, started_at, duration_ms, response_code, "    \
+    "error, request_headers, response_headers, response_body, body_truncated"
+
+/* The cached statements, by job: stmt_get(st, STMT_<id>) prepares one on
+ * first use (SQLITE_PREPARE_PERSISTENT) and keeps it for the connection.
+ *
+ * Notes on a few of the statements below:
+ * - MSG_INSERT is INSERT OR ROLLBACK: an INSERT that fires a trigger and may
+ *   abort needs a statement journal, which halves bulk-import speed.  Every
+ *   NOT NULL column is checked in C first and no unique index can refuse a
+ *   row, so the ROLLBACK (of the caller's whole transaction) cannot happen
+ *   short of a bug; the caller then sees the error and its commit fails.
+ * - ATTEMPT_INSERT inserts only when the message still exists, so that an
+ *   outcome for a message deleted meanwhile (site deleted, purged) cannot
+ *   fail a whole batch on the foreign key.
+ * - CLAIM, ATTEMPT_INSERT and OUTCOME_UPDATE (the engine's hot path) are OR
+ *   ROLLBACK for the same reason as MSG_INSERT: a statement that fires a
+ *   trigger or checks a constraint inside a transaction otherwise keeps a
+ *   statement journal, a copy of every page it changes (about 20 KB and 20
+ *   allocations per delivery, 12% of the committer's instructions).  Their
+ *   callers roll the whole batch back on any error anyway.
+ * - CLAIM, SITE_FIRST_DUE, SITES_PENDING and PENDING_COUNT name their index
+ *   (messages_site_due), and PURGE names messages_created: without
+ *   statistics the planner prefers messages_status and reads and sorts
+ *   every row of the statuses.
+ * - CLAIM takes one site (store_claim_fair walks the sites round-robin): the
+ *   lease end and the site name come from C, so the statement reads
+ *   nothing but the site's slice of messages_site_due. */
+
+/* Transactions (store_stmt.c). */
+#define STORE_STMT_TX(_)                                                            \
+    _(BEGIN, "BEGIN IMMEDIATE")                                                     \
+    _(COMMIT, "COMMIT")                                                             \
+    _(ROLLBACK, "ROLLBACK")                                                         \
+    _(SAVEPOINT, "SAVEPOINT hd_write")                                              \
+    _(RELEASE, "RELEASE hd_write")                                                  \
+    _(ROLLBACK_TO, "ROLLBACK TO hd_write")                                          \
+    _(DATA_VERSION, "PRAGMA data_version")
+
+/* Trusted sites (store_sites.c; SITE_EXISTS also store_messages.c). */
+#define STORE_STMT_SITES(_)                                                         \
+    _(SITE_EXISTS, "SELECT 1 FROM sites WHERE id = :id")                            \
+    _(SITE_BY_ID, "SELECT " SITE_COLS " FROM sites WHERE id = :id")                 \
+    _(SITE_BY_NAME, "SELECT " SITE_COLS " FROM sites WHERE name = :name")           \
+    _(SITE_ID_BY_NAME, "SELECT id FROM sites WHERE name = :name")                   \
+    _(SITE_COUNT, "SELECT count(*) FROM sites")                                     \
+    _(SITE_INSERT,                                                                  \
+      "INSERT INTO sites(name, url, content_type, timeout_ms, enabled, headers, "   \
+      "auth_kind, auth_user, auth_secret, auth_header, auth_extra, created_at, "    \
+      "updated_at, max_in_flight) VALUES (:name, :url, :ctype, :timeout, :enabled, " \
+      ":headers, :auth, :user, :secret, :header, :extra, :now, :now, :max_in_flight)") \
+    _(SITE_UPDATE,                                                                  \
+      "UPDATE sites SET name = :name, url = :url, content_type = :ctype, "          \
+      "timeout_ms = :timeout, enabled = :enabled, headers = :headers, "             \
+      "auth_kind = :auth, auth_user = :user, auth_secret = :secret, "               \
+      "auth_header = :header, auth_extra = :extra, updated_at = :now, "             \
+      "max_in_flight = :max_in_flight WHERE id = :id")                              \
+    _(SITE_SET_ENABLED,                                                             \
+      "UPDATE sites SET enabled = :enabled, updated_at = :now WHERE id = :id")      \
+    _(SITE_PENDING_BY_STATUS,                                                       \
+      "SELECT status, count(*) FROM messages WHERE site_id = :id AND status IN (0, 1) " \
+      "GROUP BY status")                                                            \
+    _(SITE_FAIL_PENDING,                                                            \
+      "UPDATE messages SET status = 3, last_error = 'site deleted', due_at = NULL, " \
+      "lease_owner = NULL, retry_after = NULL, updated_at = :now "                  \
+      "WHERE site_id = :id AND status IN (0, 1)")                                   \
+    _(SITE_DELETE, "DELETE FROM sites WHERE id = :id")                              \
+    _(SITES_ALL, "SELECT " SITE_COLS ", " CIRCUIT_COLS " FROM sites ORDER BY name")  \
+    _(SITES_PENDING,                                                                \
+      "SELECT site_id, count(*) FROM messages INDEXED BY messages_site_due "        \
+      "WHERE status IN (0, 1) GROUP BY site_id")                                    \
+    _(SITE_RECENT,                                                                  \
+      "SELECT count(*), coalesce(sum(response_code BETWEEN 200 AND 299), 0) FROM "  \
+      "(SELECT response_code FROM attempts WHERE site_id = :id ORDER BY id DESC LIMIT 100)")
+
+/* Messages, attempts, operator actions (store_messages.c, store_pages.c). */
+#define STORE_STMT_MESSAGES(_)                                                      \
+    _(MSG_INSERT,                                                                   \
+      "INSERT OR ROLLBACK INTO messages(webhook_id, site_id, action, customer, path, payload, " \
+      "status, attempts, due_at, created_at, updated_at, resend_of) VALUES "        \
+      "(:wid, :site, :action, :customer, :path, :payload, 0, 0, :now, :now, :now, :resend_of)") \
+    _(MSG_GET, "SELECT " MSG_COLS MSG_FROM " WHERE m.id = :id")                     \
+    _(MSG_SEND_NOW,                                                                 \
+      "UPDATE messages SET due_at = :now, retry_after = NULL, updated_at = :now "   \
+      "WHERE id = :id")                                                             \
+    _(MSG_CANCEL,                                                                   \
+      "UPDATE messages SET status = 3, last_error = 'cancelled by operator', "      \
+      "due_at = NULL, lease_owner = NULL, retry_after = NULL, updated_at = :now "   \
+      "WHERE id = :id")                                                             \
+    _(MAX_ID, "SELECT coalesce(max(id), 0) FROM messages")                          \
+    _(ACTION_REGISTER, "INSERT OR IGNORE INTO actions(name) VALUES (:name)")        \
+    _(ACTIONS_MATCHING, "SELECT name FROM actions WHERE instr(lower(name), lower(:text)) > 0 " \
+                        "LIMIT :limit")                                             \
+    _(ATTEMPTS_OF, "SELECT " ATTEMPT_COLS " FROM attempts WHERE message_id = :id "  \
+                   "ORDER BY number, id")                                           \
+    _(PURGE,                                                                        \
+      "DELETE FROM messages WHERE id IN (SELECT id FROM messages "                  \
+      "INDEXED BY messages_created WHERE created_at < :before AND status IN (2, 3) ORDER BY created_at LIMIT :n)")
+
+/* Claims, leases, outcomes, circuits (store_claims.c). */
+#define STORE_STMT_CLAIMS(_)                                                        \
+    _(CLAIM_SITES, "SELECT id, name, timeout_ms, max_in_flight, " CIRCUIT_COLS      \
+                   " FROM sites WHERE enabled ORDER BY id")                         \
+    _(CLAIM,                                                                        \
+      "UPDATE OR ROLLBACK messages SET due_at = :lease_end, lease_owner = :owner, " \
+      "updated_at = :now WHERE id IN (SELECT id FROM messages "                     \
+      "INDEXED BY messages_site_due WHERE site_id = :site AND status IN (0, 1) "    \
+      "AND due_at <= :now ORDER BY due_at LIMIT :n) RETURNING "                     \
+      "id, webhook_id, site_id, NULL, action, customer, path, payload, status, "    \
+      "attempts, due_at, 1, response_code, last_error, created_at, updated_at, "    \
+      "resend_of, retry_after")                                                     \
+    _(CIRCUIT_GET, "SELECT name, " CIRCUIT_COLS " FROM sites WHERE id = :id")        \
+    _(CIRCUIT_SET,                                                                  \
+      "UPDATE sites SET circuit_state = :state, circuit_failures = :failures, "     \
+      "circuit_until = :until, circuit_cooldown = :cooldown, circuit_reason = :reason " \
+      "WHERE id = :id")                                                             \
+    _(ATTEMPT_INSERT,                                                               \
+      "INSERT OR ROLLBACK INTO attempts(message_id, site_id, number, started_at, duration_ms, " \
+      "response_code, error, request_headers, response_headers, response_body, "    \
+      "body_truncated) SELECT :mid, coalesce(:site, m.site_id), :number, :started, " \
+      ":duration, :code, :error, :reqh, :resph, :body, :trunc FROM messages m "     \
+      "WHERE m.id = :mid")                                                          \
+    _(OUTCOME_UPDATE,                                                               \
+      "UPDATE OR ROLLBACK messages SET status = :status, attempts = attempts + 1, "             \
+      "due_at = :due, response_code = :code, last_error = :error, "                 \
+      "retry_after = :retry_after, lease_owner = NULL, updated_at = :now "          \
+      "WHERE id = :id AND lease_owner = :owner")                                    \
+    _(RELEASE_ONE,                                                                  \
+      "UPDATE messages SET due_at = :now, lease_owner = NULL, updated_at = :now "   \
+      "WHERE id = :id AND lease_owner = :owner AND status IN (0, 1)")               \
+    _(RELEASE_LEASES,                                                               \
+      "UPDATE messages SET due_at = :now, lease_owner = NULL, updated_at = :now "   \
+      "WHERE status IN (0, 1) AND lease_owner = :owner")                            \
+    _(SITE_FIRST_DUE,                                                               \
+      "SELECT due_at FROM messages INDEXED BY messages_site_due "                   \
+      "WHERE site_id = :site AND status IN (0, 1) ORDER BY due_at LIMIT 1")         \
+    _(PENDING_COUNT,                                                                \
+      "SELECT count(*) FROM sites s CROSS JOIN messages m INDEXED BY messages_site_due " \
+      "ON m.site_id = s.id WHERE s.enabled AND m.status IN (0, 1)")
+
+/* Counters (store_counters.c). */
+#define STORE_STMT_COUNTERS(_)                                                      \
+    _(COUNT_ADD, "UPDATE status_counts SET n = n + :d WHERE status = :status")     \
+    _(STATUS_COUNTS, "SELECT status, n FROM status_counts")                         \
+    _(SECOND_ADD,                                                                   \
+      "INSERT INTO attempt_seconds(second, n) VALUES (:second, :n) "                \
+      "ON CONFLICT(second) DO UPDATE SET n = n + excluded.n")                       \
+    _(SECONDS_PURGE, "DELETE FROM attempt_seconds WHERE second < :before")          \
+    _(HISTOGRAM,                                                                    \
+      "SELECT second, n FROM attempt_seconds WHERE second >= :start AND second < :end")
+
+#define STORE_STMT_LIST(_)                                                          \
+    STORE_STMT_TX(_) STORE_STMT_SITES(_) STORE_STMT_MESSAGES(_) STORE_STMT_CLAIMS(_) \
+    STORE_STMT_COUNTERS(_)
+
+typedef enum stmt_id {
+#define STORE_STMT_ENUM(id, sql) STMT_##id,
+    STORE_STMT_LIST(STORE_STMT_ENUM)
+#undef STORE_STMT_ENUM
+    STMT_COUNT
+} stmt_id;
+
+/* Action names remembered per write transaction (see register_action). */
+#define KNOWN_ACTIONS 16
+
+/* Filter shapes for the page/count caches: which optional filters are set. */
+enum {
+    SHAPE_SITE = 1,
+    SHAPE_CUSTOMER = 2,
+    SHAPE_ACTION = 4,
+    SHAPE_SINCE = 8,
+    SHAPE_UNTIL = 16,
+    SHAPE_ACTION_EXACT = 32,
+    SHAPE_UNRESENT = 64,
+    SHAPE_FLAGS = 128,                /* combinations of the above */
+    SHAPE_STATUSES = MSG_STATUS_COUNT + 1, /* 0..4 statuses in the IN list */
+    SHAPE_COUNT = SHAPE_FLAGS * SHAPE_STATUSES,
+    PAGE_DIRS = PAGE_AT + 1
+};
+
+struct store {
+    sqlite3 *db;                      /* the connection */
+    char *path;                       /* database file, for messages */
+    bool read_only;                   /* opened with store_options.read_only */
+    bool no_reference_checks;         /* store_options.no_reference_checks */
+    int64_t default_timeout_ms;       /* effective timeout of sites with timeout_ms 0 */
+    uint64_t own_commits;             /* write transactions this connection committed */
+    sqlite3_stmt *stmts[STMT_COUNT];  /* cached statements, prepared on first use */
+    sqlite3_stmt *page_stmts[SHAPE_COUNT][PAGE_DIRS]; /* page queries per filter shape */
+    sqlite3_stmt *count_stmts[SHAPE_COUNT];           /* count queries per filter shape */
+    int64_t known_site;               /* site seen to exist in the open write
+                                         transaction (0 = none): bulk imports
+                                         skip the lookup for every row */
+    char *known_actions[KNOWN_ACTIONS]; /* action names registered in the
+                                         actions table by the open write
+                                         transaction; round-robin */
+    int known_actions_next;           /* slot the next name goes to */
+    breaker_policy breaker;           /* store_set_breaker; failures 0 = off */
+    int64_t count_delta[MSG_STATUS_COUNT]; /* status changes of the open write
+                                         transaction not yet in status_counts */
+    circuit_event *tx_events;         /* circuit changes of the open write
+                                         transaction (dropped on rollback) */
+    int ntx_events;
+    circuit_event *events;            /* ... of committed ones, until taken */
+    int nevents;
+    unsigned char rnd[4096];          /* pool of random bytes for webhook ids */
+    size_t rnd_used;                  /* bytes of rnd already handed out */
+};
+
+/* ---- store_stmt.c: statements ---- */
+
+extern const char *const stmt_sql[STMT_COUNT];
+extern const char *const stmt_name[STMT_COUNT];
+
+hd_status db_fail(store *st, hd_error *err, const char *what);
+/* Runs fixed SQL text (pragmas, the schema): no parameters, no rows. */
+hd_status exec_sql(store *st, const char *sql, hd_error *err);
+sqlite3_stmt *stmt_prepare(store *st, const char *sql, hd_error *err);
+/* A cached statement, reset and with its bindings cleared. */
+sqlite3_stmt *stmt_get(store *st, stmt_id id, hd_error *err);
+/* Bind helpers by parameter name; a name the statement lacks is ignored so
+ * that the built page queries can share the binding code. */
+void bind_i64(sqlite3_stmt *s, const char *name, int64_t v);
+void bind_i64_or_null(sqlite3_stmt *s, const char *name, int64_t v);  /* 0 = NULL */
+void bind_text(sqlite3_stmt *s, const char *name, const char *v);     /* NULL = NULL */
+void bind_blob(sqlite3_stmt *s, const char *name, const void *v, size_t len); /* NULL = NULL */
+char *col_text(sqlite3_stmt *s, int i);                               /* copy or NULL */
+/* Runs a statement that returns no rows (or whose rows are not wanted). */
+hd_status step_done(store *st, sqlite3_stmt *s, const char *what, hd_error *err);
+hd_status exec_cached(store *st, stmt_id id, const char *what, hd_error *err);
+/* One int64 from a one-row query; *found (may be NULL) says whether there was a row. */
+hd_status step_i64(store *st, sqlite3_stmt *s, const char *what, int64_t *out, bool *found,
+                   hd_error *err);
+
+/* ---- store_stmt.c: write transactions ---- */
+
+/* How a write function runs: its own transaction, a savepoint in the
+ * caller's transaction, or simply inside the caller's transaction. */
+typedef enum write_mode {
+    WRITE_OWN_TX,
+    WRITE_SAVEPOINT,
+    WRITE_JOINED
+} write_mode;
+
+/* multi: the function runs several statements, so joining the caller's
+ * transaction needs a savepoint to stay all-or-nothing. */
+hd_status write_begin(store *st, bool multi, write_mode *mode, hd_error *err);
+/* Ends what write_begin started: commits when rc is HD_OK, else undoes. */
+hd_status write_end(store *st, write_mode mode, hd_status rc, hd_error *err);
+/* Forgets what the last write transaction learnt (see write_begin). */
+void write_memory_reset(store *st);
+
+/* ---- store_schema.c ---- */
+
+/* Takes the database to the current schema version. */
+hd_status schema_migrate(store *st, hd_error *err);
+/* Fails unless the database is at the current version (read-only opens). */
+hd_status schema_check(store *st, hd_error *err);
+
+/* ---- store_sites.c ---- */
+
+/* Reads CIRCUIT_COLS starting at column k. */
+void row_circuit(sqlite3_stmt *q, int k, circuit *c);
+/* Binds :id and the circuit's columns for CIRCUIT_SET. */
+void bind_circuit(sqlite3_stmt *q, int64_t site_id, const circuit *c);
+
+/* ---- store_messages.c ---- */
+
+/* Registers hd_webhook_id() with the connection (the bulk resend uses it). */
+hd_status webhook_id_register(store *st, hd_error *err);
+/* Reads the MSG_COLS columns (or the claim's RETURNING list, same order). */
+void row_message(sqlite3_stmt *s, message *m);
+/* Steps s to the end, appending every row to out. */
+hd_status collect_messages(store *st, sqlite3_stmt *s, message_list *out, hd_error *err);
+/* The bulk resend's INSERT ... SELECT for a filter shape (store_debug.c explains it). */
+void resend_failed_sql(hd_buf *b, int shape);
+
+/* ---- store_pages.c: filters ---- */
+
+int popcount_mask(unsigned mask);
+/* The filter's statuses (0 = any). */
+unsigned filter_mask(const msg_filter *f);
+/* The statuses a page walks one by one (see store_pages.c). */
+unsigned page_mask(const msg_filter *f);
+/* Which filters are set: selects the cached page and count statements. */
+int filter_shape(const msg_filter *f);
+/* The WHERE conditions of a filter shape, as " AND ..." fragments. */
+void filter_sql(hd_buf *b, int shape);
+void filter_bind(sqlite3_stmt *q, const msg_filter *f);
+void page_sql(hd_buf *b, int shape, page_dir dir);
+void count_sql(hd_buf *b, int shape);
+
+/* ---- store_counters.c ---- */
+
+/* n messages went from one status to another (an UPDATE of messages.status;
+ * inserts and deletes are counted by triggers); written by status_counts_flush. */
+void status_change(store *st, msg_status from, msg_status to, int64_t n);
+/* Writes the changes counted so far into status_counts (same transaction). */
+hd_status status_counts_flush(store *st, hd_error *err);
+/* Adds the outcomes' attempts to the per-second counters. */
+hd_status seconds_record(store *st, const attempt_outcome *o, int n, hd_error *err);
+/* Deletes per-second counters older than the sparkline can show. */
+hd_status seconds_purge(store *st, hd_error *err);
+
+#endif

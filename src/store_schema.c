@@ -1,0 +1,235 @@
+/* store_schema.c - the SQLite store's schema: PRAGMA user_version and an
+ * ordered list of migrations, each run in its own transaction.
+ *
+ * The indexes the current schema has (after migration 3):
+ *   messages_status       messages(status, id)
+ *   messages_site_status  messages(site_id, status, id)
+ *   messages_site_due     messages(site_id, due_at) WHERE status IN (0, 1)
+ *   messages_customer     messages(customer, id)
+ *   messages_action       messages(action, id)
+ *   messages_created      messages(created_at)
+ *   messages_resend_of    messages(resend_of) WHERE resend_of IS NOT NULL
+ *   attempts_message      attempts(message_id, number)
+ *   attempts_site         attempts(site_id, id)
+ * plus sites(name) UNIQUE and the primary keys; none on webhook_id.
+ * status_counts is kept exact by triggers (inserts, deletes) and by the
+ * store (status changes; store_counters.c).
+ */
+#include "store_internal.h"
+
+#include <stdio.h>
+
+/* Ordered migrations: migrations[i] takes user_version i to i + 1.  Add new
+ * ones at the end; never edit one that has shipped. */
+static const char *const migrations[] = {
+    /* 1: the initial schema */
+    "CREATE TABLE sites ("
+    "  id INTEGER PRIMARY KEY,"
+    "  name TEXT NOT NULL UNIQUE,"
+    "  url TEXT NOT NULL,"
+    "  content_type TEXT NOT NULL DEFAULT 'application/json',"
+    "  timeout_ms INTEGER NOT NULL DEFAULT 0,"
+    "  enabled INTEGER NOT NULL DEFAULT 1,"
+    "  headers TEXT,"
+    "  auth_kind TEXT NOT NULL DEFAULT 'none',"
+    "  auth_user TEXT,"
+    "  auth_secret TEXT,"
+    "  auth_header TEXT,"
+    "  auth_extra TEXT,"
+    "  created_at INTEGER NOT NULL,"
+    "  updated_at INTEGER NOT NULL"
+    ");"
+    /* site_id has no foreign key: a deleted site's history stays. */
+    "CREATE TABLE messages ("
+    "  id INTEGER PRIMARY KEY,"
+    /* No UNIQUE index: nothing looks a message up by it, and keeping one
+     * cost a quarter of the bulk-import speed.  48 bits of time and 80
+     * random bits per id make a collision out of reach. */
+    "  webhook_id TEXT NOT NULL,"
+    "  site_id INTEGER NOT NULL,"
+    "  action TEXT NOT NULL,"
+    "  customer TEXT,"
+    "  path TEXT,"
+    "  payload TEXT NOT NULL,"
+    "  status INTEGER NOT NULL,"
+    "  attempts INTEGER NOT NULL DEFAULT 0,"
+    "  due_at INTEGER,"
+    "  lease_owner TEXT,"
+    "  response_code INTEGER,"
+    "  last_error TEXT,"
+    "  created_at INTEGER NOT NULL,"
+    "  updated_at INTEGER NOT NULL,"
+    "  resend_of INTEGER"
+    ");"
+    "CREATE TABLE attempts ("
+    "  id INTEGER PRIMARY KEY,"
+    "  message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,"
+    "  site_id INTEGER,"
+    "  number INTEGER NOT NULL,"
+    "  started_at INTEGER NOT NULL,"
+    "  duration_ms INTEGER NOT NULL DEFAULT 0,"
+    "  response_code INTEGER,"
+    "  error TEXT,"
+    "  request_headers TEXT,"
+    "  response_headers TEXT,"
+    "  response_body BLOB,"
+    "  body_truncated INTEGER NOT NULL DEFAULT 0"
+    ");"
+    "CREATE TABLE status_counts (status INTEGER PRIMARY KEY, n INTEGER NOT NULL DEFAULT 0);"
+    "INSERT INTO status_counts(status, n) VALUES (0, 0), (1, 0), (2, 0), (3, 0);"
+    "CREATE TRIGGER messages_count_insert AFTER INSERT ON messages BEGIN"
+    "  UPDATE status_counts SET n = n + 1 WHERE status = NEW.status;"
+    " END;"
+    "CREATE TRIGGER messages_count_update AFTER UPDATE OF status ON messages"
+    "  WHEN OLD.status IS NOT NEW.status BEGIN"
+    "  UPDATE status_counts SET n = n - 1 WHERE status = OLD.status;"
+    "  UPDATE status_counts SET n = n + 1 WHERE status = NEW.status;"
+    " END;"
+    "CREATE TRIGGER messages_count_delete AFTER DELETE ON messages BEGIN"
+    "  UPDATE status_counts SET n = n - 1 WHERE status = OLD.status;"
+    " END;"
+    "CREATE INDEX messages_status ON messages(status, id);"
+    "CREATE INDEX messages_site ON messages(site_id, id);"
+    "CREATE INDEX messages_customer ON messages(customer, id);"
+    "CREATE INDEX messages_created ON messages(created_at);"
+    "CREATE INDEX messages_due ON messages(due_at) WHERE status IN (0, 1);"
+    "CREATE INDEX messages_resend_of ON messages(resend_of) WHERE resend_of IS NOT NULL;"
+    "CREATE INDEX attempts_message ON attempts(message_id, number);"
+    "CREATE INDEX attempts_started ON attempts(started_at);"
+    "CREATE INDEX attempts_site ON attempts(site_id, id);",
+
+    /* 2: the distinct actions, so that an action search resolves the few
+     * matching names first and then walks messages(action, id) for each,
+     * instead of reading every message when the text is rare or absent. */
+    "CREATE TABLE actions (name TEXT PRIMARY KEY) WITHOUT ROWID;"
+    "INSERT OR IGNORE INTO actions(name) SELECT DISTINCT action FROM messages;"
+    /* New names are added by message_insert (not by a trigger: a trigger
+     * program per row cost a third of the bulk-import speed). */
+    "CREATE INDEX messages_action ON messages(action, id);",
+
+    /* 3: delivery isolation (issue #8).
+     * - sites.max_in_flight (0 = half of the engine's concurrency) and the
+     *   site's circuit breaker (hd_breaker.h), kept here so that every
+     *   process and console sees one state.  Circuit changes do not touch
+     *   updated_at: that is when an operator last edited the site.
+     * - messages.retry_after: the wait a 429/503 asked for (ms), shown by
+     *   the Queue and the detail.
+     * - messages_site_due replaces messages_due: claims and next-due walk
+     *   one site at a time (round-robin, and a paused site's backlog is
+     *   never read); it also finds a deleted site's pending messages.
+     * - messages_site_status replaces messages_site: a page with a site and
+     *   a status filter (the Queue of one site, Failed of one site) walks
+     *   exactly its rows; a page with a site filter only is one walk per
+     *   status, merged (as for several statuses).
+     * - attempt_seconds: attempts recorded per second, kept by the store as
+     *   it records them (one row per second, not per attempt), so the
+     *   sparkline reads 300 rows instead of counting 5 minutes of attempts;
+     *   attempts_started, which only the sparkline read, goes.
+     * - status_counts: inserts and deletes keep their triggers; the three
+     *   UPDATEs that change a status (outcome, cancel, site deleted) count
+     *   in C instead (status_change), one UPDATE per status and batch. */
+    "ALTER TABLE sites ADD COLUMN max_in_flight INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE sites ADD COLUMN circuit_state INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE sites ADD COLUMN circuit_failures INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE sites ADD COLUMN circuit_until INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE sites ADD COLUMN circuit_cooldown INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE sites ADD COLUMN circuit_reason TEXT;"
+    "ALTER TABLE messages ADD COLUMN retry_after INTEGER;"
+    "DROP INDEX messages_due;"
+    "CREATE INDEX messages_site_due ON messages(site_id, due_at) WHERE status IN (0, 1);"
+    "DROP INDEX messages_site;"
+    "CREATE INDEX messages_site_status ON messages(site_id, status, id);"
+    "CREATE TABLE attempt_seconds (second INTEGER PRIMARY KEY, n INTEGER NOT NULL);"
+    "INSERT INTO attempt_seconds(second, n) SELECT started_at / 1000, count(*) FROM attempts "
+    "  WHERE started_at >= (strftime('%s', 'now') - 3600) * 1000 GROUP BY 1;"
+    /* The sparkline was its only reader: one index update less per attempt. */
+    "DROP INDEX attempts_started;"
+    /* Status changes are counted in C (status_change): the engine's outcome
+     * update ran this trigger's two statements for every attempt. */
+    "DROP TRIGGER messages_count_update;",
+};
+
+#define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
+
+static hd_status read_user_version(store *st, int *version, hd_error *err)
+{
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL) != SQLITE_OK) {
+        sqlite3_finalize(s);
+        return db_fail(st, err, "reading the schema version");
+    }
+    int rc = sqlite3_step(s);
+    *version = rc == SQLITE_ROW ? sqlite3_column_int(s, 0) : 0;
+    hd_status r = (rc == SQLITE_ROW || rc == SQLITE_DONE)
+                      ? HD_OK
+                      : db_fail(st, err, "reading the schema version");
+    sqlite3_finalize(s);
+    return r;
+}
+
+hd_status schema_migrate(store *st, hd_error *err)
+{
+    int version;
+    hd_status rc = read_user_version(st, &version, err);
+    if (rc != HD_OK)
+        return rc;
+    while (version < SCHEMA_VERSION) {
+        if ((rc = exec_sql(st, "BEGIN IMMEDIATE", err)) != HD_OK)
+            return rc;
+        /* Another process may have migrated while we waited for the lock. */
+        if ((rc = read_user_version(st, &version, err)) != HD_OK) {
+            exec_sql(st, "ROLLBACK", NULL);
+            return rc;
+        }
+        if (version >= SCHEMA_VERSION) {
+            exec_sql(st, "ROLLBACK", NULL);
+            break;
+        }
+        char *msg = NULL;
+        if (sqlite3_exec(st->db, migrations[version], NULL, NULL, &msg) != SQLITE_OK) {
+            rc = hd_error_set(err, HD_DB, "database %s: migration to schema version %d: %s",
+                              st->path, version + 1, msg ? msg : sqlite3_errmsg(st->db));
+            sqlite3_free(msg);
+            exec_sql(st, "ROLLBACK", NULL);
+            return rc;
+        }
+        /* PRAGMA takes no parameters; the number is ours, not data. */
+        char sql[64];
+        snprintf(sql, sizeof sql, "PRAGMA user_version = %d", version + 1);
+        if ((rc = exec_sql(st, sql, err)) != HD_OK ||
+            (rc = exec_sql(st, "COMMIT", err)) != HD_OK) {
+            exec_sql(st, "ROLLBACK", NULL);
+            return rc;
+        }
+        st->own_commits++;
+        version++;
+    }
+    if (version > SCHEMA_VERSION)
+        return hd_error_set(err, HD_DB,
+                            "database %s: schema version %d is newer than this hookdesk "
+                            "understands (%d); upgrade hookdesk",
+                            st->path, version, SCHEMA_VERSION);
+    return HD_OK;
+}
+
+hd_status schema_check(store *st, hd_error *err)
+{
+    int version;
+    hd_status rc = read_user_version(st, &version, err);
+    if (rc != HD_OK)
+        return rc;
+    if (version != SCHEMA_VERSION)
+        return hd_error_set(err, HD_DB,
+                            "database %s: schema version %d, expected %d (open it read-write "
+                            "once to migrate)",
+                            st->path, version, SCHEMA_VERSION);
+    return HD_OK;
+}
+
+int store_schema_version(store *st)
+{
+    int v = 0;
+    if (read_user_version(st, &v, NULL) != HD_OK)
+        return -1;
+    return v;
+}

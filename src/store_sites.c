@@ -1,0 +1,467 @@
+/* store_sites.c - trusted sites in the SQLite store: adding, editing,
+ * pausing and deleting them, reading them with their circuits and counts.
+ *
+ * Sites are few (hundreds, not millions): lists read the whole small table.
+ * A site's circuit breaker state is kept in its row (hd_breaker.h); the
+ * claims and outcomes of store_claims.c read and write it.
+ */
+#include "store_internal.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* sites.headers: a JSON object in the site's order, name -> value, where a
+ * header marked secret is name -> {"value": value, "secret": true} (rows
+ * written before the flag existed hold only strings, and read the same). */
+static hd_status headers_to_json(const site *s, char **out, hd_error *err)
+{
+    *out = NULL;
+    if (s->nheaders <= 0)
+        return HD_OK;
+    json_t *obj = json_object();
+    for (int i = 0; i < s->nheaders; i++) {
+        const site_header *h = &s->headers[i];
+        json_t *v = json_string(h->value ? h->value : "");
+        if (v && h->secret) {
+            json_t *o = json_object();
+            if (json_object_set_new(o, "value", v) != 0 ||
+                json_object_set_new(o, "secret", json_true()) != 0) {
+                json_decref(o);
+                o = NULL;
+            }
+            v = o;
+        }
+        if (!v || !h->name || json_object_set_new(obj, h->name, v) != 0) {
+            json_decref(obj);
+            return hd_error_set(err, HD_INVALID, "headers: '%s' is not valid UTF-8",
+                                h->name ? h->name : "(null)");
+        }
+    }
+    *out = json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(obj);
+    if (!*out)
+        return hd_error_set(err, HD_NOMEM, "headers: cannot encode as JSON");
+    return HD_OK;
+}
+
+static void headers_from_json(site *s, const char *text)
+{
+    if (!text)
+        return;
+    json_t *obj = json_loads(text, 0, NULL);
+    if (!json_is_object(obj)) {
+        json_decref(obj);
+        return;
+    }
+    const char *key;
+    json_t *v;
+    json_object_foreach(obj, key, v) {
+        if (json_is_string(v)) {
+            site_add_header(s, key, json_string_value(v));
+        } else if (json_is_object(v) && json_is_string(json_object_get(v, "value"))) {
+            /* Anything but an explicit false keeps it masked. */
+            json_t *secret = json_object_get(v, "secret");
+            site_add_header_secret(s, key, json_string_value(json_object_get(v, "value")),
+                                   !json_is_false(secret));
+        }
+    }
+    json_decref(obj);
+}
+
+static void row_site(sqlite3_stmt *q, site *s)
+{
+    site_init(s);
+    s->id = sqlite3_column_int64(q, 0);
+    s->name = col_text(q, 1);
+    s->url = col_text(q, 2);
+    const char *ct = (const char *)sqlite3_column_text(q, 3);
+    if (!ct || !content_type_parse(ct, &s->ctype))
+        s->ctype = CONTENT_JSON;
+    s->timeout_ms = sqlite3_column_int64(q, 4);
+    s->enabled = sqlite3_column_int(q, 5) != 0;
+    headers_from_json(s, (const char *)sqlite3_column_text(q, 6));
+    const char *kind = (const char *)sqlite3_column_text(q, 7);
+    if (!kind || !auth_kind_parse(kind, &s->auth))
+        s->auth = AUTH_NONE;
+    s->auth_user = col_text(q, 8);
+    s->auth_secret = col_text(q, 9);
+    s->auth_header = col_text(q, 10);
+    s->auth_extra = col_text(q, 11);
+    s->created_at = sqlite3_column_int64(q, 12);
+    s->updated_at = sqlite3_column_int64(q, 13);
+    s->max_in_flight = sqlite3_column_int(q, 14);
+}
+
+void row_circuit(sqlite3_stmt *q, int k, circuit *c)
+{
+    memset(c, 0, sizeof *c);
+    int state = sqlite3_column_int(q, k);
+    c->state = state == CIRCUIT_OPEN || state == CIRCUIT_PROBING ? (circuit_state)state
+                                                                 : CIRCUIT_CLOSED;
+    c->failures = sqlite3_column_int(q, k + 1);
+    c->until_ms = sqlite3_column_int64(q, k + 2);
+    c->cooldown_ms = sqlite3_column_int64(q, k + 3);
+    const unsigned char *why = sqlite3_column_text(q, k + 4);
+    snprintf(c->reason, sizeof c->reason, "%s", why ? (const char *)why : "");
+}
+
+void bind_circuit(sqlite3_stmt *q, int64_t site_id, const circuit *c)
+{
+    bind_i64(q, ":id", site_id);
+    bind_i64(q, ":state", c->state);
+    bind_i64(q, ":failures", c->failures);
+    bind_i64(q, ":until", c->until_ms);
+    bind_i64(q, ":cooldown", c->cooldown_ms);
+    bind_text(q, ":reason", c->reason[0] ? c->reason : NULL);
+}
+
+static void bind_site(sqlite3_stmt *q, const site *s, const char *headers, int64_t now)
+{
+    bind_text(q, ":name", s->name);
+    bind_text(q, ":url", s->url);
+    bind_text(q, ":ctype", content_type_name(s->ctype));
+    bind_i64(q, ":timeout", s->timeout_ms);
+    bind_i64(q, ":enabled", s->enabled ? 1 : 0);
+    bind_text(q, ":headers", headers);
+    bind_text(q, ":auth", auth_kind_name(s->auth));
+    bind_text(q, ":user", s->auth_user);
+    bind_text(q, ":secret", s->auth_secret);
+    bind_text(q, ":header", s->auth_header);
+    bind_text(q, ":extra", s->auth_extra);
+    bind_i64(q, ":now", now);
+    bind_i64(q, ":id", s->id);
+    bind_i64(q, ":max_in_flight", s->max_in_flight);
+}
+
+static hd_status site_name_taken(store *st, const char *name, int64_t except_id, hd_error *err)
+{
+    sqlite3_stmt *q = stmt_get(st, STMT_SITE_ID_BY_NAME, err);
+    if (!q)
+        return HD_DB;
+    bind_text(q, ":name", name);
+    int64_t id = 0;
+    bool found = false;
+    hd_status rc = step_i64(st, q, "looking up a site", &id, &found, err);
+    if (rc != HD_OK)
+        return rc;
+    if (found && id != except_id)
+        return hd_error_set(err, HD_EXISTS, "sites: name '%s' already exists", name);
+    return HD_OK;
+}
+
+/* Inserts one validated site; the caller holds a write transaction. */
+static hd_status site_insert(store *st, const site *s, int64_t *id_out, hd_error *err)
+{
+    hd_status rc = site_validate(s, err);
+    if (rc != HD_OK)
+        return rc;
+    if ((rc = site_name_taken(st, s->name, 0, err)) != HD_OK)
+        return rc;
+    char *headers;
+    if ((rc = headers_to_json(s, &headers, err)) != HD_OK)
+        return rc;
+    sqlite3_stmt *q = stmt_get(st, STMT_SITE_INSERT, err);
+    if (!q) {
+        free(headers);
+        return HD_DB;
+    }
+    bind_site(q, s, headers, hd_now_ms());
+    int step = sqlite3_step(q);
+    if (step == SQLITE_DONE) {
+        if (id_out)
+            *id_out = sqlite3_last_insert_rowid(st->db);
+    } else if (step == SQLITE_CONSTRAINT_UNIQUE) {
+        rc = hd_error_set(err, HD_EXISTS, "sites: name '%s' already exists", s->name);
+    } else {
+        rc = db_fail(st, err, "adding a site");
+    }
+    sqlite3_reset(q);
+    free(headers);
+    return rc;
+}
+
+hd_status store_site_add(store *st, const site *s, int64_t *id_out, hd_error *err)
+{
+    /* Validate before taking the write lock: nothing invalid is ever saved. */
+    hd_status rc = site_validate(s, err);
+    if (rc != HD_OK)
+        return rc;
+    write_mode mode;
+    if ((rc = write_begin(st, true, &mode, err)) != HD_OK)
+        return rc;
+    rc = site_insert(st, s, id_out, err);
+    return write_end(st, mode, rc, err);
+}
+
+hd_status store_site_update(store *st, const site *s, hd_error *err)
+{
+    hd_status rc = site_validate(s, err);
+    if (rc != HD_OK)
+        return rc;
+    char *headers;
+    if ((rc = headers_to_json(s, &headers, err)) != HD_OK)
+        return rc;
+    write_mode mode;
+    if ((rc = write_begin(st, true, &mode, err)) != HD_OK) {
+        free(headers);
+        return rc;
+    }
+    sqlite3_stmt *q = stmt_get(st, STMT_SITE_EXISTS, err);
+    if (!q) {
+        rc = HD_DB;
+    } else {
+        int64_t one = 0;
+        bool found = false;
+        bind_i64(q, ":id", s->id);
+        rc = step_i64(st, q, "looking up a site", &one, &found, err);
+        if (rc == HD_OK && !found)
+            rc = hd_error_set(err, HD_NOT_FOUND, "site #%lld not found", (long long)s->id);
+    }
+    if (rc == HD_OK)
+        rc = site_name_taken(st, s->name, s->id, err);
+    q = rc == HD_OK ? stmt_get(st, STMT_SITE_UPDATE, err) : NULL;
+    if (rc == HD_OK && !q)
+        rc = HD_DB;
+    if (q) {
+        bind_site(q, s, headers, hd_now_ms());
+        int step = sqlite3_step(q);
+        if (step == SQLITE_CONSTRAINT_UNIQUE)
+            rc = hd_error_set(err, HD_EXISTS, "sites: name '%s' already exists", s->name);
+        else if (step != SQLITE_DONE)
+            rc = db_fail(st, err, "updating a site");
+        else if (sqlite3_changes(st->db) == 0)
+            rc = hd_error_set(err, HD_NOT_FOUND, "site #%lld not found", (long long)s->id);
+        sqlite3_reset(q);
+    }
+    free(headers);
+    return write_end(st, mode, rc, err);
+}
+
+hd_status store_site_delete(store *st, int64_t id, hd_error *err)
+{
+    st->known_site = 0;
+    write_mode mode;
+    hd_status rc = write_begin(st, true, &mode, err);
+    if (rc != HD_OK)
+        return rc;
+    int64_t now = hd_now_ms();
+    /* Count them first: they all become Failed. */
+    sqlite3_stmt *q = stmt_get(st, STMT_SITE_PENDING_BY_STATUS, err);
+    if (!q) {
+        rc = HD_DB;
+    } else {
+        bind_i64(q, ":id", id);
+        int step;
+        while ((step = sqlite3_step(q)) == SQLITE_ROW)
+            status_change(st, (msg_status)sqlite3_column_int(q, 0), MSG_FAILED,
+                          sqlite3_column_int64(q, 1));
+        if (step != SQLITE_DONE)
+            rc = db_fail(st, err, "counting the site's pending messages");
+        sqlite3_reset(q);
+    }
+    if (rc == HD_OK && !(q = stmt_get(st, STMT_SITE_FAIL_PENDING, err)))
+        rc = HD_DB;
+    if (rc == HD_OK) {
+        bind_i64(q, ":id", id);
+        bind_i64(q, ":now", now);
+        rc = step_done(st, q, "failing the site's pending messages", err);
+    }
+    if (rc == HD_OK)
+        rc = status_counts_flush(st, err);
+    if (rc == HD_OK) {
+        if (!(q = stmt_get(st, STMT_SITE_DELETE, err))) {
+            rc = HD_DB;
+        } else {
+            bind_i64(q, ":id", id);
+            rc = step_done(st, q, "deleting a site", err);
+            if (rc == HD_OK && sqlite3_changes(st->db) == 0)
+                rc = hd_error_set(err, HD_NOT_FOUND, "site #%lld not found", (long long)id);
+        }
+    }
+    return write_end(st, mode, rc, err);
+}
+
+hd_status store_site_set_enabled(store *st, int64_t id, bool enabled, hd_error *err)
+{
+    write_mode mode;
+    hd_status rc = write_begin(st, false, &mode, err);
+    if (rc != HD_OK)
+        return rc;
+    sqlite3_stmt *q = stmt_get(st, STMT_SITE_SET_ENABLED, err);
+    if (!q) {
+        rc = HD_DB;
+    } else {
+        bind_i64(q, ":id", id);
+        bind_i64(q, ":enabled", enabled ? 1 : 0);
+        bind_i64(q, ":now", hd_now_ms());
+        rc = step_done(st, q, "pausing or resuming a site", err);
+        if (rc == HD_OK && sqlite3_changes(st->db) == 0)
+            rc = hd_error_set(err, HD_NOT_FOUND, "site #%lld not found", (long long)id);
+    }
+    return write_end(st, mode, rc, err);
+}
+
+static hd_status site_fetch(store *st, sqlite3_stmt *q, site *out, bool *found, hd_error *err)
+{
+    int rc = sqlite3_step(q);
+    hd_status r = HD_OK;
+    *found = rc == SQLITE_ROW;
+    if (rc == SQLITE_ROW)
+        row_site(q, out);
+    else if (rc != SQLITE_DONE)
+        r = db_fail(st, err, "reading a site");
+    sqlite3_reset(q);
+    return r;
+}
+
+hd_status store_site_get(store *st, int64_t id, site *out, hd_error *err)
+{
+    sqlite3_stmt *q = stmt_get(st, STMT_SITE_BY_ID, err);
+    if (!q)
+        return HD_DB;
+    bind_i64(q, ":id", id);
+    bool found = false;
+    hd_status rc = site_fetch(st, q, out, &found, err);
+    if (rc == HD_OK && !found)
+        rc = hd_error_set(err, HD_NOT_FOUND, "site #%lld not found", (long long)id);
+    return rc;
+}
+
+hd_status store_site_get_by_name(store *st, const char *name, site *out, hd_error *err)
+{
+    sqlite3_stmt *q = stmt_get(st, STMT_SITE_BY_NAME, err);
+    if (!q)
+        return HD_DB;
+    bind_text(q, ":name", name);
+    bool found = false;
+    hd_status rc = site_fetch(st, q, out, &found, err);
+    if (rc == HD_OK && !found)
+        rc = hd_error_set(err, HD_NOT_FOUND, "site '%s' not found", name ? name : "");
+    return rc;
+}
+
+hd_status store_seed_sites(store *st, const site *sites, int n, int *added, hd_error *err)
+{
+    if (added)
+        *added = 0;
+    write_mode mode;
+    hd_status rc = write_begin(st, true, &mode, err);
+    if (rc != HD_OK)
+        return rc;
+    sqlite3_stmt *q = stmt_get(st, STMT_SITE_COUNT, err);
+    int64_t count = 0;
+    rc = q ? step_i64(st, q, "counting sites", &count, NULL, err) : HD_DB;
+    int done = 0;
+    for (int i = 0; rc == HD_OK && count == 0 && i < n; i++) {
+        rc = site_insert(st, &sites[i], NULL, err);
+        if (rc != HD_OK)
+            hd_error_prefix(err, "seeding site '%s': ", sites[i].name ? sites[i].name : "");
+        else
+            done++;
+    }
+    rc = write_end(st, mode, rc, err);
+    if (rc == HD_OK && added)
+        *added = done;
+    return rc;
+}
+
+void site_stats_list_free(site_stats_list *l)
+{
+    if (!l)
+        return;
+    for (int i = 0; i < l->count; i++)
+        site_free(&l->items[i].s);
+    free(l->items);
+    l->items = NULL;
+    l->count = 0;
+}
+
+/* The sites with their circuits, nothing counted (one read of the small
+ * sites table). */
+static hd_status sites_read(store *st, site_stats_list *out, hd_error *err)
+{
+    out->items = NULL;
+    out->count = 0;
+    sqlite3_stmt *q = stmt_get(st, STMT_SITES_ALL, err);
+    if (!q)
+        return HD_DB;
+    int cap = 0;
+    int rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        if (out->count == cap) {
+            cap = cap ? cap * 2 : 16;
+            out->items = hd_xrealloc(out->items, (size_t)cap * sizeof *out->items);
+        }
+        site_stats *ss = &out->items[out->count++];
+        memset(ss, 0, sizeof *ss);
+        row_site(q, &ss->s);
+        row_circuit(q, 15, &ss->circuit);
+    }
+    hd_status r = rc == SQLITE_DONE ? HD_OK : db_fail(st, err, "listing sites");
+    sqlite3_reset(q);
+    if (r != HD_OK)
+        site_stats_list_free(out);
+    return r;
+}
+
+hd_status store_sites_states(store *st, site_stats_list *out, hd_error *err)
+{
+    return sites_read(st, out, err);
+}
+
+/* Pending counts: one pass over the pending messages (messages_site_due,
+ * a partial index). */
+static hd_status sites_count_pending(store *st, site_stats_list *out, hd_error *err)
+{
+    sqlite3_stmt *q = stmt_get(st, STMT_SITES_PENDING, err);
+    if (!q)
+        return HD_DB;
+    int rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        int64_t id = sqlite3_column_int64(q, 0);
+        for (int i = 0; i < out->count; i++) {
+            if (out->items[i].s.id == id) {
+                out->items[i].pending = sqlite3_column_int64(q, 1);
+                break;
+            }
+        }
+    }
+    hd_status r = rc == SQLITE_DONE ? HD_OK : db_fail(st, err, "counting pending messages");
+    sqlite3_reset(q);
+    return r;
+}
+
+/* The last 100 attempts of each site, and how many of them were 2xx. */
+static hd_status sites_count_recent(store *st, site_stats_list *out, hd_error *err)
+{
+    for (int i = 0; i < out->count; i++) {
+        sqlite3_stmt *q = stmt_get(st, STMT_SITE_RECENT, err);
+        if (!q)
+            return HD_DB;
+        bind_i64(q, ":id", out->items[i].s.id);
+        int rc = sqlite3_step(q);
+        if (rc == SQLITE_ROW) {
+            out->items[i].recent_total = sqlite3_column_int(q, 0);
+            out->items[i].recent_ok = sqlite3_column_int(q, 1);
+        } else if (rc != SQLITE_DONE) {
+            hd_status r = db_fail(st, err, "reading recent attempts");
+            sqlite3_reset(q);
+            return r;
+        }
+        sqlite3_reset(q);
+    }
+    return HD_OK;
+}
+
+hd_status store_sites_list(store *st, site_stats_list *out, hd_error *err)
+{
+    hd_status r = sites_read(st, out, err);
+    if (r != HD_OK)
+        return r;
+    if ((r = sites_count_pending(st, out, err)) != HD_OK ||
+        (r = sites_count_recent(st, out, err)) != HD_OK)
+        site_stats_list_free(out);
+    return r;
+}
