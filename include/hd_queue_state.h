@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 #include "hd_breaker.h"
-#include "hd_store.h"
+#include "hd_message.h"
 
 typedef enum queue_wait {
     QUEUE_FINISHED,          /* Done or Failed: waits for nothing */
