@@ -1,5 +1,6 @@
 /* fuzz_duration.c - durations ("10s", "1h30m"), sizes ("64KiB") and the
- * times the CLI takes ("2026-11-29", "2026-11-29T20:58:55Z").
+ * times the CLI and the console's filter take ("2026-11-29",
+ * "2026-11-29T20:58:55Z", "1h" ago: duration_parse_when).
  *
  * Input: the text (up to a NUL).  The first 8 bytes are also read as an
  * int64 for the formatters.  Rules: no crash, leak or UB; a parsed
@@ -64,6 +65,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         char ts[32];
         hd_time_rfc3339(t, ts);
         hd_time_local(t, ts);
+    }
+
+    /* A point in time (logs --since, the console's time filter): a date or
+     * a duration ago, never both, each as its own parser reads it. */
+    const int64_t now = 1800000000000LL;
+    int64_t when = 0, date = 0, ago = 0;
+    bool is_date = hd_time_parse(text, &date), is_ago = duration_parse(text, &ago, NULL);
+    FZ_CHECK(!(is_date && is_ago), "'%s' is both a date and a duration", text);
+    why = NULL;
+    if (duration_parse_when(text, now, &when, &why)) {
+        FZ_CHECK(!is_date || when == date, "'%s' as a time is not its date", text);
+        FZ_CHECK(!is_ago || when == now - ago, "'%s' as a time is not that long ago", text);
+    } else {
+        FZ_CHECK(!is_date && !is_ago, "'%s' parses but is refused as a time", text);
+        FZ_CHECK(why && *why, "time refused without a reason");
     }
 
     /* The formatters on raw values, with small buffers too. */

@@ -1,4 +1,5 @@
-/* hd_duration.h - human durations ("250ms", "10s", "90d") and sizes ("64KiB"). */
+/* hd_duration.h - human durations ("250ms", "10s", "90d"), sizes ("64KiB")
+ * and points in time ("2026-11-29", "1h" ago). */
 #ifndef HD_DURATION_H
 #define HD_DURATION_H
 
@@ -11,6 +12,13 @@
  * On failure returns false and, when why is not NULL, points it at a static
  * explanation. */
 bool duration_parse(const char *text, int64_t *out_ms, const char **why);
+
+/* A point in time as people type it: a date ("2026-11-29", "2026-11-29
+ * 20:58", "2026-11-29T20:58:55Z"; local time unless it ends in Z) or a
+ * duration ago ("1h", "7d": now_ms minus it).  Blanks around the text are
+ * ignored; empty text is refused.  The one parser of `logs --since/--until`
+ * and the console's time filter. */
+bool duration_parse_when(const char *text, int64_t now_ms, int64_t *out_ms, const char **why);
 
 /* Units: B, KiB, MiB, GiB (powers of 1024), KB, MB, GB (powers of 1000);
  * a bare number means bytes. */

@@ -10,23 +10,23 @@
 
 #include <stddef.h>
 
-/* One list, from which the enum and the default texts are generated.
- * The third column is the process exit code the CLI uses for it (SPEC §4). */
+/* One list, from which the enum and the exit codes are generated: the
+ * second column is the process exit code the CLI uses for it (SPEC §4). */
 #define HD_STATUS_LIST(_)                                   \
-    _(OK,        "ok",                               0)     \
-    _(INVALID,   "invalid input",                    2)     \
-    _(USAGE,     "bad usage",                        2)     \
-    _(CONFIG,    "bad configuration",                2)     \
-    _(NOT_FOUND, "not found",                        1)     \
-    _(EXISTS,    "already exists",                   1)     \
-    _(DB,        "database error",                   1)     \
-    _(IO,        "input/output error",               1)     \
-    _(NET,       "network error",                    1)     \
-    _(NOMEM,     "out of memory",                    1)     \
-    _(INTERNAL,  "internal error",                   1)
+    _(OK,        0)     /* no error */                      \
+    _(INVALID,   2)     /* invalid input */                 \
+    _(USAGE,     2)     /* bad usage */                     \
+    _(CONFIG,    2)     /* bad configuration */             \
+    _(NOT_FOUND, 1)     /* not found */                     \
+    _(EXISTS,    1)     /* already exists */                \
+    _(DB,        1)     /* database error */                \
+    _(IO,        1)     /* input/output error */            \
+    _(NET,       1)     /* network error */                 \
+    _(NOMEM,     1)     /* out of memory */                 \
+    _(INTERNAL,  1)     /* internal error */
 
 typedef enum hd_status {
-#define HD_STATUS_ENUM(name, text, exitcode) HD_##name,
+#define HD_STATUS_ENUM(name, exitcode) HD_##name,
     HD_STATUS_LIST(HD_STATUS_ENUM)
 #undef HD_STATUS_ENUM
 } hd_status;
@@ -54,7 +54,6 @@ hd_status hd_error_prefix(hd_error *err, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 void hd_error_clear(hd_error *err);
-const char *hd_status_text(hd_status code);
 int hd_status_exit_code(hd_status code);
 
 #endif

@@ -1,5 +1,6 @@
 /* duration.c - human durations ("250ms", "10s", "1h30m", "90d") and sizes
- * ("64KiB") in both directions.
+ * ("64KiB") in both directions, and points in time typed as a date or a
+ * duration ago.
  *
  * Parsing is strict: digits then a unit, repeated (durations only); no
  * signs, no fractions, no trailing junk, and every multiplication and sum
@@ -17,8 +18,11 @@
 #include <ctype.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#include "hd_util.h"
 
 typedef struct unit {
     const char *name;   /* as written after the number */
@@ -172,6 +176,33 @@ bool duration_parse(const char *text, int64_t *out_ms, const char **why)
     }
     *out_ms = (int64_t)total;
     return true;
+}
+
+bool duration_parse_when(const char *text, int64_t now_ms, int64_t *out_ms, const char **why)
+{
+    const char *p = skip_blanks(text ? text : "");
+    size_t n = strlen(p);
+    while (n && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+        n--;
+    if (n == 0) {
+        set_why(why, "expected a date or a duration ago, got nothing");
+        return false;
+    }
+    /* A date has dashes, a duration never has: the two cannot both match. */
+    char *t = hd_xstrndup(p, n);
+    int64_t ms = 0;
+    bool ok = true;
+    if (hd_time_parse(t, &ms))
+        *out_ms = ms;
+    else if (duration_parse(t, &ms, NULL))
+        *out_ms = now_ms - ms;
+    else
+        ok = false;
+    free(t);
+    if (!ok)
+        set_why(why, "neither a date (2026-11-29, 2026-11-29 20:58, 2026-11-29T20:58:55Z) "
+                     "nor a duration ago (30m, 2h, 7d)");
+    return ok;
 }
 
 bool size_parse(const char *text, uint64_t *out_bytes, const char **why)

@@ -5,13 +5,10 @@
 #include <stdio.h>
 #include <string.h>
 
-static const struct {
-    const char *text;
-    int exit_code;
-} status_info[] = {
-#define HD_STATUS_INFO(name, text, exitcode) { text, exitcode },
-    HD_STATUS_LIST(HD_STATUS_INFO)
-#undef HD_STATUS_INFO
+static const int status_exit_code[] = {
+#define HD_STATUS_EXIT(name, exitcode) exitcode,
+    HD_STATUS_LIST(HD_STATUS_EXIT)
+#undef HD_STATUS_EXIT
 };
 
 hd_status hd_error_set(hd_error *err, hd_status code, const char *fmt, ...)
@@ -73,16 +70,9 @@ void hd_error_clear(hd_error *err)
     }
 }
 
-const char *hd_status_text(hd_status code)
-{
-    if ((size_t)code >= sizeof status_info / sizeof status_info[0])
-        return "unknown error";
-    return status_info[code].text;
-}
-
 int hd_status_exit_code(hd_status code)
 {
-    if ((size_t)code >= sizeof status_info / sizeof status_info[0])
+    if ((size_t)code >= sizeof status_exit_code / sizeof status_exit_code[0])
         return 1;
-    return status_info[code].exit_code;
+    return status_exit_code[code];
 }

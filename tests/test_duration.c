@@ -1,4 +1,5 @@
-/* test_duration.c - durations and sizes: parsing, refusals, formatting. */
+/* test_duration.c - durations and sizes: parsing, refusals, formatting;
+ * points in time typed as a date or a duration ago. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,6 +9,7 @@
 #include <cmocka.h>
 
 #include "hd_duration.h"
+#include "hd_util.h"
 
 static void test_duration_valid(void **state)
 {
@@ -326,6 +328,42 @@ static void test_random_texts(void **state)
     }
 }
 
+/* The one parser of `logs --since` and the console's time filter: a date
+ * (local, or UTC with Z) or a duration ago, blanks around ignored. */
+static void test_parse_when(void **state)
+{
+    (void)state;
+    const int64_t now = 1800000000000LL;
+    int64_t ms = -1, want = 0;
+    const char *why = NULL;
+    assert_true(duration_parse_when("1h", now, &ms, &why));
+    assert_int_equal(ms, now - 3600000);
+    assert_true(duration_parse_when(" 7d\t", now, &ms, &why));
+    assert_int_equal(ms, now - 7LL * 86400000);
+    assert_true(duration_parse_when("90", now, &ms, &why));   /* bare number: seconds */
+    assert_int_equal(ms, now - 90000);
+    assert_true(hd_time_parse("2026-11-29", &want));
+    assert_true(duration_parse_when("2026-11-29", now, &ms, &why));
+    assert_int_equal(ms, want);
+    assert_true(duration_parse_when("  2026-11-29 20:58 ", now, &ms, &why));
+    assert_true(hd_time_parse("2026-11-29 20:58", &want));
+    assert_int_equal(ms, want);
+    assert_true(duration_parse_when("2026-11-29T20:58:55Z", now, &ms, &why));
+    assert_int_equal(ms, 1795985935000LL);   /* UTC, whatever TZ says */
+
+    static const char *const bad[] = { "", "   ", "yesterday", "1x", "-1h", "2026-13-45",
+                                       "2026-11-29 25:00", "1h ago", NULL };
+    for (int i = 0; bad[i]; i++) {
+        why = NULL;
+        ms = 42;
+        if (duration_parse_when(bad[i], now, &ms, &why))
+            fail_msg("accepted '%s'", bad[i]);
+        assert_non_null(why);
+        assert_int_equal(ms, 42);   /* untouched */
+    }
+    assert_false(duration_parse_when(NULL, now, &ms, NULL));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -337,6 +375,7 @@ int main(void)
         cmocka_unit_test(test_size_format),
         cmocka_unit_test(test_overflow_edges),
         cmocka_unit_test(test_random_texts),
+        cmocka_unit_test(test_parse_when),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -362,8 +362,8 @@ static void test_keymaps(void **state)
         assert_true(strlen(ui_request_help((ui_request)r)) > 0);
     /* every view is in the table with a keymap and a draw function */
     for (int v = 0; v < VIEW_COUNT; v++) {
-        assert_non_null(ui_view((ui_view_id)v)->keys);
-        assert_non_null(ui_view((ui_view_id)v)->draw);
+        assert_non_null(ui_views[v]->keys);
+        assert_non_null(ui_views[v]->draw);
     }
 }
 

@@ -9,8 +9,10 @@
 #include <string.h>
 
 #include "hd_duration.h"
+#include "hd_queue_state.h"
 #include "hd_sanitize.h"
 #include "hd_util.h"
+#include "term.h"
 #include "ui.h"
 
 /* ---- cells ---- */
@@ -61,23 +63,13 @@ void ui_fmt_cell(const char *s, int width, bool utf8, char *out, size_t outlen)
 
 void ui_fmt_next(const message *m, int64_t now_ms, char *out, size_t outlen)
 {
-    if (!msg_status_pending(m->status))
+    queue_state qs = queue_state_of(m, false, NULL, now_ms);
+    if (qs.wait == QUEUE_FINISHED)
         snprintf(out, outlen, "-");
-    else if (m->in_flight)
+    else if (qs.wait == QUEUE_SENDING)
         snprintf(out, outlen, "sending");
-    else if (m->due_at <= now_ms)
-        snprintf(out, outlen, "now");
     else
-        duration_format_short(m->due_at - now_ms, out, outlen);
-}
-
-/* The circuit, not the message's own time, holds it back: open with the
- * probe not later than the message is due, or a probe under way. */
-static bool circuit_holds(const message *m, const circuit *c)
-{
-    if (!c || m->in_flight)
-        return false;
-    return c->state == CIRCUIT_PROBING || (c->state == CIRCUIT_OPEN && m->due_at <= c->until_ms);
+        duration_format_short(qs.in_ms, out, outlen);   /* "now" when due */
 }
 
 /* "circuit open, probe in 7s" / "circuit open 7s", and the probing and
@@ -99,21 +91,26 @@ static void fmt_circuit_wait(const circuit *c, int64_t now_ms, bool brief, char 
     }
 }
 
+/* The words for queue_state_of's verdict (the rule is the core's). */
 static void fmt_wait_form(const message *m, bool paused, const circuit *c, int64_t now_ms,
                           bool brief, char *out, size_t outlen)
 {
+    queue_state qs = queue_state_of(m, paused, c, now_ms);
     char in[32];
-    if (!msg_status_pending(m->status) || m->in_flight) {
-        ui_fmt_next(m, now_ms, out, outlen);
-    } else if (paused) {
+    switch (qs.wait) {
+    case QUEUE_PAUSED:
         snprintf(out, outlen, "paused");
-    } else if (circuit_holds(m, c)) {
+        break;
+    case QUEUE_CIRCUIT:
         fmt_circuit_wait(c, now_ms, brief, out, outlen);
-    } else if (m->retry_after_ms > 0 && m->due_at > now_ms) {
-        duration_format_short(m->due_at - now_ms, in, sizeof in);
+        break;
+    case QUEUE_RETRY_AFTER:
+        duration_format_short(qs.in_ms, in, sizeof in);
         snprintf(out, outlen, brief ? "%s Retry-After" : "in %s (Retry-After)", in);
-    } else {
+        break;
+    default:
         ui_fmt_next(m, now_ms, out, outlen);
+        break;
     }
 }
 
@@ -133,6 +130,15 @@ void ui_fmt_circuit_state(const circuit *c, int64_t now_ms, char *out, size_t ou
 void ui_fmt_circuit(const circuit *c, int64_t now_ms, char *out, size_t outlen)
 {
     breaker_describe(c, now_ms, true, out, outlen);
+}
+
+term_attr ui_status_attr(msg_status s)
+{
+    static const term_attr attr[MSG_STATUS_COUNT] = {
+        [MSG_QUEUED] = TA_QUEUED, [MSG_RESENT] = TA_RESENT,
+        [MSG_DONE] = TA_DONE, [MSG_FAILED] = TA_FAILED,
+    };
+    return (unsigned)s < MSG_STATUS_COUNT ? attr[s] : TA_NORMAL;
 }
 
 void ui_fmt_rate(int ok, int total, char *out, size_t outlen)
@@ -225,33 +231,15 @@ void ui_filter_describe(const ui_filter *f, char *out, size_t outlen)
     hd_buf_free(&b);
 }
 
-static char *trim_dup(const char *s, size_t n)
+/* One end of a range: blank = open (0), else a date or a duration ago. */
+static bool parse_end(const char *text, size_t n, int64_t now_ms, int64_t *out_ms,
+                      const char **why)
 {
-    while (n && (*s == ' ' || *s == '\t')) {
-        s++;
-        n--;
-    }
-    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
-        n--;
-    return hd_xstrndup(s, n);
-}
-
-bool ui_parse_when(const char *text, int64_t now_ms, int64_t *out_ms, const char **why)
-{
-    char *t = trim_dup(text, strlen(text));
-    bool ok = true;
-    int64_t ms;
-    if (!*t) {
+    char *t = hd_xstrndup(text, n);
+    bool blank = t[strspn(t, " \t")] == '\0';
+    bool ok = blank || duration_parse_when(t, now_ms, out_ms, why);
+    if (blank)
         *out_ms = 0;
-    } else if (duration_parse(t, &ms, NULL)) {
-        *out_ms = now_ms - ms;
-    } else if (hd_time_parse(t, &ms)) {
-        *out_ms = ms;
-    } else {
-        ok = false;
-        if (why)
-            *why = "expected a duration ago (30m, 2h, 7d) or a date (2026-11-29, 2026-11-29 20:58)";
-    }
     free(t);
     return ok;
 }
@@ -260,13 +248,10 @@ bool ui_parse_range(const char *text, int64_t now_ms, int64_t *since, int64_t *u
                     const char **why)
 {
     const char *dots = strstr(text, "..");
-    char *left = trim_dup(text, dots ? (size_t)(dots - text) : strlen(text));
-    bool ok = ui_parse_when(left, now_ms, since, why);
-    free(left);
-    if (!ok)
+    if (!parse_end(text, dots ? (size_t)(dots - text) : strlen(text), now_ms, since, why))
         return false;
     *until = 0;
-    if (dots && !ui_parse_when(dots + 2, now_ms, until, why))
+    if (dots && !parse_end(dots + 2, strlen(dots + 2), now_ms, until, why))
         return false;
     if (*since && *until && *until <= *since) {
         if (why)

@@ -182,11 +182,6 @@ bool term_utf8(void)
     return term_is_utf8;
 }
 
-bool term_colors(void)
-{
-    return term_has_colour;
-}
-
 int term_rows(void)
 {
     return term_screen ? LINES : 24;

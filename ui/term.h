@@ -53,7 +53,6 @@ hd_status term_init(hd_error *err);
 void term_done(void);
 
 bool term_utf8(void);
-bool term_colors(void);
 int term_rows(void);
 int term_cols(void);
 

@@ -10,6 +10,14 @@
  * A view's handle() returns the requests it does not handle; the shared
  * loop in console.c then does navigation, screen switching, help and quit.
  *
+ * Files: console.c owns the loop, the header, the footer's keys and the
+ * table of views, and calls the views through it.  The views (and list.c)
+ * call the console's services in app.c (screens, the sites' state) and
+ * prompt.c (messages, prompts, questions, the popup), never console.c; a
+ * view reaches the table of views only as data (ui_view, app.views).  Two
+ * views call another's entry point (the detail: ui_ask_resend and
+ * ui_filter_customer of Logs; Sites: form_begin), never the other way.
+ *
  * Threads: everything here runs on the UI thread, which owns one store
  * connection (app.st).  The delivery engine runs in its own thread with its
  * own connection; the UI only talks to it through engine_* calls.
@@ -30,6 +38,7 @@
 #include "hd_sitetest.h"
 #include "hd_store.h"
 #include "hd_util.h"
+#include "term.h"
 
 /* ---- requests (keys as data) ---- */
 #define UI_REQ_LIST(_)                                              \
@@ -134,6 +143,9 @@ typedef struct view_ops {
 UI_VIEW_LIST(UI_VIEW_EXTERN)
 #undef UI_VIEW_EXTERN
 
+/* console.c: every view, in UI_VIEW_LIST order (what app.views points at). */
+extern const view_ops *const ui_views[VIEW_COUNT];
+
 /* ---- the message list (Logs, Queue): keyset paging over the store ---- */
 typedef struct msg_list {
     message_list page;       /* the visible rows only, newest first */
@@ -164,10 +176,9 @@ void ui_filter_cycle_status(ui_filter *f);
 /* "status=failed site=demo-ok customer=cus_001 action~order since 2026-..";
  * sanitised, "" when inactive. */
 void ui_filter_describe(const ui_filter *f, char *out, size_t outlen);
-/* "1h" (that long ago), "2026-11-29", "2026-11-29 20:58"; "" = open end.
+/* "SINCE[..UNTIL]" e.g. "1h", "2026-11-01..2026-11-30", "..2026-11-01":
+ * each end a date or a duration ago (duration_parse_when), blank = open.
  * Returns false with *why on bad text. */
-bool ui_parse_when(const char *text, int64_t now_ms, int64_t *out_ms, const char **why);
-/* "SINCE[..UNTIL]" e.g. "1h", "2026-11-01..2026-11-30", "..2026-11-01". */
 bool ui_parse_range(const char *text, int64_t now_ms, int64_t *since, int64_t *until,
                     const char **why);
 
@@ -177,13 +188,13 @@ bool ui_parse_range(const char *text, int64_t now_ms, int64_t *since, int64_t *u
 void ui_fmt_cell(const char *s, int width, bool utf8, char *out, size_t outlen);
 /* Next-attempt column: "sending", "now", "4s", "2m05s", "-" (finished). */
 void ui_fmt_next(const message *m, int64_t now_ms, char *out, size_t outlen);
-/* Why a pending message waits, for the Queue's Next column and the detail:
- * ui_fmt_next's text, or "paused" (paused: its site is), "circuit open,
- * probe in 7s" / "circuit open, probing" (c: its site's circuit, NULL when
- * circuits do not apply; only when the probe comes before the message's own
- * time), "in 59m (Retry-After)" (the receiver asked for that wait).  When
- * that is wider than `width` columns (> 0), a short form: "circuit open 7s",
- * "circuit probing", "59m Retry-After". */
+/* Why a pending message waits (queue_state_of's verdict), for the Queue's
+ * Next column and the detail: ui_fmt_next's text, or "paused" (paused: its
+ * site is), "circuit open, probe in 7s" / "circuit open, probing" (c: its
+ * site's circuit, NULL when circuits do not apply), "in 59m (Retry-After)"
+ * (the receiver asked for that wait).  When that is wider than `width`
+ * columns (> 0), a short form: "circuit open 7s", "circuit probing",
+ * "59m Retry-After". */
 void ui_fmt_wait(const message *m, bool paused, const circuit *c, int64_t now_ms, int width,
                  char *out, size_t outlen);
 /* A circuit in words: "closed", "open, probe in 7s", "open, probe due",
@@ -192,6 +203,8 @@ void ui_fmt_circuit_state(const circuit *c, int64_t now_ms, char *out, size_t ou
 /* The Sites screen's circuit column: "closed", "open 7s" (till the probe),
  * "open" (probe due), "probing". */
 void ui_fmt_circuit(const circuit *c, int64_t now_ms, char *out, size_t outlen);
+/* A status's colour (the counters, Logs and Queue). */
+term_attr ui_status_attr(msg_status s);
 /* "83%" or "-" when no recent attempts. */
 void ui_fmt_rate(int ok, int total, char *out, size_t outlen);
 
@@ -205,11 +218,14 @@ void ui_spark_render(const uint32_t *v, int n, bool utf8, char *out, size_t outl
 /* ---- the application ---- */
 #define UI_SPARK_BUCKETS 60       /* sparkline buckets */
 #define UI_SPARK_BUCKET_MS 5000   /* of 5 s: the last 5 minutes */
+#define UI_HEADER_ROWS 2          /* tabs and engine state; counters and sparkline */
+#define UI_FOOTER_ROWS 1          /* keys, messages, prompts */
 
 typedef void (*ui_prompt_fn)(struct app *a, const char *text);
 typedef void (*ui_confirm_fn)(struct app *a, int64_t arg);
 
 typedef struct app {
+    const view_ops *const *views; /* the table of views (ui_views), by ui_view_id */
     const config *cfg;           /* loaded configuration (owned by the CLI) */
     store *st;                   /* the UI thread's own connection */
     engine *eng;                 /* NULL with --no-deliver */
@@ -229,24 +245,24 @@ typedef struct app {
     int tab_x[4];                /* header tab start columns (mouse) */
     int cursor_y, cursor_x;      /* where a view wants the text cursor; y < 0 = hidden */
 
-    /* modal line prompt in the footer */
-    bool prompting;
-    char prompt_label[64];
-    char prompt_text[256];
-    size_t prompt_len;
-    ui_prompt_fn prompt_cb;
+    /* modal line prompt in the footer (prompt.c) */
+    bool prompting;              /* the footer is a prompt: keys edit its text */
+    char prompt_label[64];       /* "Search action: " */
+    char prompt_text[256];       /* the answer so far, UTF-8 */
+    size_t prompt_cursor;        /* byte offset of the cursor in prompt_text */
+    ui_prompt_fn prompt_cb;      /* called with the text on Enter */
 
-    /* modal yes/no confirmation */
-    bool confirming;
-    char confirm_text[256];
-    ui_confirm_fn confirm_cb;
-    int64_t confirm_arg;
+    /* modal yes/no confirmation (prompt.c) */
+    bool confirming;             /* the footer asks: the next key answers */
+    char confirm_text[256];      /* the question, sanitised */
+    ui_confirm_fn confirm_cb;    /* called on y */
+    int64_t confirm_arg;         /* its argument (a message or site id) */
 
-    /* popup text (site test result) */
-    bool popup;
-    char popup_title[128];
+    /* popup text (site test result, prompt.c) */
+    bool popup;                  /* shown over the screen */
+    char popup_title[128];       /* sanitised */
     hd_buf popup_body;           /* sanitised lines */
-    int popup_scroll;
+    int popup_scroll;            /* lines scrolled off the top */
     sitetest *test;              /* running site test, polled each turn */
     char test_site[80];
 
@@ -269,25 +285,40 @@ typedef struct app {
     void *form;                  /* view_form.c's state */
 } app;
 
-const view_ops *ui_view(ui_view_id id);
+/* app.c: the console's services to the views (see DESIGN above). */
+const view_ops *ui_view(const app *a, ui_view_id id);
+/* Makes id the current screen (opens it; Logs, Queue and Sites become
+ * where Back goes) and asks for a refresh. */
 void ui_switch(app *a, ui_view_id id);
-void ui_flash(app *a, bool error, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-void ui_prompt(app *a, const char *label, const char *initial, ui_prompt_fn cb);
-void ui_confirm(app *a, ui_confirm_fn cb, int64_t arg, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-void ui_popup(app *a, const char *title, const char *body);
+/* Rows between the header and the footer. */
+int ui_body_rows(void);
 void ui_wakeup_engine(app *a);
 /* The sites' stored state (paused, circuit...) for the Queue and the
  * detail: ui_site_cache_refresh (in a view's refresh) reads them again when
- * the store changed since, at most once a second; ui_site_state finds one
- * (NULL: deleted). */
+ * the store changed since; ui_site_state finds one (NULL: deleted). */
 void ui_site_cache_refresh(app *a);
 const site_stats *ui_site_state(const app *a, int64_t site_id);
 /* The circuit to show for a site's waiting messages: NULL when the breaker
  * is off in this configuration (engines then do not look at circuits). */
 const circuit *ui_site_circuit(const app *a, const site_stats *ss);
-/* Draw one row of cells; widths <= 0 take the rest. */
-int ui_body_rows(void);
+
+/* prompt.c: messages, prompts, questions and the popup.  Views open them;
+ * console.c hands them keys while they are open and draws them. */
+void ui_flash(app *a, bool error, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void ui_prompt(app *a, const char *label, const char *initial, ui_prompt_fn cb);
+void ui_confirm(app *a, ui_confirm_fn cb, int64_t arg, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+void ui_popup(app *a, const char *title, const char *body);
+void prompt_key(app *a, int key);          /* while a->prompting */
+void confirm_key(app *a, int key);         /* while a->confirming: y or not */
+void popup_key(app *a, int key);           /* while a->popup */
+void popup_close(app *a);
+/* The footer line y: the prompt (placing the cursor) or the question;
+ * false when neither is open. */
+bool prompt_draw(app *a, int y, int cols);
+/* The footer line y: the current message; false when there is none. */
+bool flash_draw(const app *a, int y, int cols);
+void popup_draw(const app *a);
 
 /* list.c: keyset paging shared by Logs and Queue */
 void msg_list_reload(app *a, msg_list *l, const msg_filter *f);

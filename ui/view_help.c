@@ -120,7 +120,8 @@ static void help_raw(help_out *o, const view_ops *v)
 }
 
 /* "In the add/edit form (a, e, Enter)": the sub screen's keys and raw keys. */
-static void help_sub_section(help_out *o, const view_ops *from, const struct help_sub *s)
+static void help_sub_section(const app *a, help_out *o, const view_ops *from,
+                             const struct help_sub *s)
 {
     char keys[96] = "", title[160];
     for (const keybind *k = from->keys; k && k->req != REQ_NONE; k++)
@@ -129,7 +130,7 @@ static void help_sub_section(help_out *o, const view_ops *from, const struct hel
     snprintf(title, sizeof title, keys[0] ? "%s (%s)" : "%s", s->title, keys);
     help_line(o, NULL, NULL);
     help_line(o, NULL, title);
-    const view_ops *sub = ui_view(s->sub);
+    const view_ops *sub = ui_view(a, s->sub);
     help_section(o, sub->keys, NULL);
     help_raw(o, sub);
 }
@@ -140,7 +141,7 @@ static int help_total;
 
 static void help_draw(app *a, int top, int rows)
 {
-    const view_ops *from = ui_view(a->help_from);
+    const view_ops *from = ui_view(a, a->help_from);
     help_out o = { .y = top, .top = top, .rows = rows, .skip = a->help_scroll };
     char title[96];
     snprintf(title, sizeof title, "Keys on the %s screen", from->title);
@@ -149,7 +150,7 @@ static void help_draw(app *a, int top, int rows)
     help_raw(&o, from);
     for (size_t i = 0; i < sizeof help_subs / sizeof help_subs[0]; i++)
         if (help_subs[i].from == a->help_from)
-            help_sub_section(&o, from, &help_subs[i]);
+            help_sub_section(a, &o, from, &help_subs[i]);
     help_line(&o, NULL, NULL);
     help_line(&o, NULL, "Everywhere (mouse: click a row or a tab, wheel scrolls)");
     help_section(&o, keys_generic, from);

@@ -29,10 +29,6 @@ static const keybind logs_keys[] = {
     { 0, REQ_NONE, NULL },
 };
 
-static const term_attr status_attr[MSG_STATUS_COUNT] = {
-    TA_QUEUED, TA_RESENT, TA_DONE, TA_FAILED,
-};
-
 static void logs_reset(app *a)
 {
     a->logs.follow = true;
@@ -114,7 +110,7 @@ static void logs_draw(app *a, int top, int rows)
         x = 0;
         for (int c = 0; c < 6; c++) {
             ui_fmt_cell(vals[c], w[c], a->utf8, cell, sizeof cell);
-            term_attr at = sel ? TA_SELECTED : (c == 5 ? status_attr[m->status] : TA_NORMAL);
+            term_attr at = sel ? TA_SELECTED : (c == 5 ? ui_status_attr(m->status) : TA_NORMAL);
             term_put(y, x, w[c] + (c < 5 ? 1 : 0), at, cell);
             x += w[c] + 1;
         }

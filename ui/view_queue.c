@@ -17,18 +17,14 @@ static const keybind queue_keys[] = {
     { 0, REQ_NONE, NULL },
 };
 
-static const term_attr status_attr[MSG_STATUS_COUNT] = {
-    TA_QUEUED, TA_RESENT, TA_DONE, TA_FAILED,
-};
-
 static void queue_filter(msg_filter *f)
 {
     memset(f, 0, sizeof *f);
     f->status_mask = MSG_PENDING_MASK;
 }
 
-/* Read now (one primary-key read), not from the cache that may be a
- * second old: the operator may have just paused it. */
+/* Read now (one primary-key read), not from the site cache: that is as
+ * old as the last refresh, and the site may have been paused since. */
 static bool queue_site_paused(app *a, int64_t site_id)
 {
     site s;
@@ -104,7 +100,7 @@ static void queue_draw(app *a, int top, int rows)
         for (int c = 0; c < 6; c++) {
             ui_fmt_cell(vals[c], w[c], a->utf8, cell, sizeof cell);
             term_attr at = sel      ? TA_SELECTED
-                           : c == 4 ? status_attr[m->status]
+                           : c == 4 ? ui_status_attr(m->status)
                            : c == 5 && strncmp(next, "circuit", 7) == 0 ? TA_FAILED
                                                                        : TA_NORMAL;
             term_put(y, x, w[c] + (c < 5 ? 1 : 0), at, cell);

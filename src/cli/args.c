@@ -92,16 +92,10 @@ bool cli_parse_int64(const char *cmd, const char *what, const char *text, int64_
 
 bool cli_parse_time(const char *cmd, const char *what, const char *text, int64_t *out_ms)
 {
-    if (hd_time_parse(text, out_ms))
-        return true;
-    int64_t ago = 0;
     const char *why = NULL;
-    if (duration_parse(text, &ago, &why)) {
-        *out_ms = hd_now_ms() - ago;
+    if (duration_parse_when(text, hd_now_ms(), out_ms, &why))
         return true;
-    }
-    cli_usage_error(cmd, "%s: '%s' is neither a date (2026-11-29[T20:58:55Z]) nor a duration (1h)",
-                    what, text);
+    cli_usage_error(cmd, "%s: '%s': %s", what, text, why);
     return false;
 }
 

@@ -38,7 +38,7 @@ int cli_bad_option(const char *cmd, int opt, char **argv);
 /* Strict parsers for option values; print the error and return false. */
 bool cli_parse_int64(const char *cmd, const char *what, const char *text, int64_t min,
                      int64_t *out);
-/* "2026-11-29", "2026-11-29T20:58:55Z" or a duration ago ("1h" = one hour ago). */
+/* A date or a duration ago (duration_parse_when); the error names what. */
 bool cli_parse_time(const char *cmd, const char *what, const char *text, int64_t *out_ms);
 
 /* Resolves a site name to its id; prints "CMD: site 'x' not found" (exit 2). */

@@ -14,6 +14,7 @@
 #include "cli_internal.h"
 #include "hd_duration.h"
 #include "hd_json.h"
+#include "hd_queue_state.h"
 #include "hd_sanitize.h"
 #include "hd_util.h"
 
@@ -21,7 +22,6 @@
 #define LIST_PAGE 1000
 
 /* ---- send ---- */
-
 
 /* The payload file ('-': stdin), but never more than max + 1 bytes of it:
  * a 100 MB file is refused without being read.  *size is the size to
@@ -308,13 +308,13 @@ int cli_cmd_logs(cli_ctx *ctx, int argc, char **argv)
     return rc;
 }
 
-typedef struct queue_state {
+typedef struct queue_listing {
     cli_format format;
     cli_table table;
     site_stats_list sites;   /* paused sites and open circuits */
     bool breaker;            /* delivery.breaker is on: circuits hold messages back */
     int64_t now;
-} queue_state;
+} queue_listing;
 
 static const site_stats *find_site(const site_stats_list *l, int64_t site_id)
 {
@@ -324,15 +324,12 @@ static const site_stats *find_site(const site_stats_list *l, int64_t site_id)
     return NULL;
 }
 
-/* True when the site's circuit, not the message's own time, is what it
- * waits for: open with the probe not later than the message's due time, or
- * a probe under way.  breaker: delivery.breaker is on in this configuration
- * (when off, engines do not look at circuits). */
-static bool circuit_holds(const circuit *c, const message *m, bool breaker)
+/* What a message of the site ss (NULL: deleted) waits for (the core's
+ * rule).  breaker: delivery.breaker is on in this configuration (when off,
+ * engines do not look at circuits). */
+static queue_state wait_state(const message *m, const site_stats *ss, bool breaker, int64_t now)
 {
-    if (!breaker || !c || m->in_flight)
-        return false;
-    return c->state == CIRCUIT_PROBING || (c->state == CIRCUIT_OPEN && m->due_at <= c->until_ms);
+    return queue_state_of(m, ss && !ss->s.enabled, ss && breaker ? &ss->circuit : NULL, now);
 }
 
 /* Why a pending message waits and for how long, for NEXT and `show`:
@@ -341,28 +338,35 @@ static bool circuit_holds(const circuit *c, const message *m, bool breaker)
 static void wait_text(const message *m, const site_stats *ss, bool breaker, int64_t now,
                       char *out, size_t len)
 {
-    if (m->in_flight) {
+    queue_state qs = wait_state(m, ss, breaker, now);
+    char in[64];
+    switch (qs.wait) {
+    case QUEUE_FINISHED:
+        snprintf(out, len, "-");
+        break;
+    case QUEUE_SENDING:
         snprintf(out, len, "sending");
-    } else if (ss && !ss->s.enabled) {
+        break;
+    case QUEUE_PAUSED:
         snprintf(out, len, "paused");
-    } else if (ss && circuit_holds(&ss->circuit, m, breaker)) {
-        char d[64];
-        cli_circuit_state(&ss->circuit, now, d, sizeof d);
-        snprintf(out, len, "circuit %s", d);
-    } else {
-        char in[32];
-        duration_format_short(m->due_at > now ? m->due_at - now : 0, in, sizeof in);
-        if (m->retry_after_ms > 0 && m->due_at > now)
-            snprintf(out, len, "%s (Retry-After)", in);
-        else
-            snprintf(out, len, "%s", in);
+        break;
+    case QUEUE_CIRCUIT:
+        cli_circuit_state(&ss->circuit, now, in, sizeof in);
+        snprintf(out, len, "circuit %s", in);
+        break;
+    case QUEUE_RETRY_AFTER:
+    case QUEUE_DUE:
+        duration_format_short(qs.in_ms, in, sizeof in);
+        snprintf(out, len, qs.wait == QUEUE_RETRY_AFTER ? "%s (Retry-After)" : "%s", in);
+        break;
     }
 }
 
 /* "circuit" (its site's state, null for a deleted site), "next_probe_at"
  * (while open) and "held_by_circuit" (that, not its own time, is what it
  * waits for). */
-static void circuit_json_fields(json_t *o, const message *m, const site_stats *ss, bool breaker)
+static void circuit_json_fields(json_t *o, const message *m, const site_stats *ss, bool breaker,
+                                int64_t now)
 {
     char ts[32];
     json_object_set_new(o, "circuit", ss ? json_string(circuit_state_name(ss->circuit.state))
@@ -373,11 +377,13 @@ static void circuit_json_fields(json_t *o, const message *m, const site_stats *s
     } else {
         json_object_set_new(o, "next_probe_at", json_null());
     }
-    json_object_set_new(o, "held_by_circuit",
-                        json_boolean(ss && circuit_holds(&ss->circuit, m, breaker)));
+    /* Whether the circuit holds it, paused or not ("paused" says that). */
+    bool held = ss && queue_state_of(m, false, breaker ? &ss->circuit : NULL, now).wait ==
+                          QUEUE_CIRCUIT;
+    json_object_set_new(o, "held_by_circuit", json_boolean(held));
 }
 
-static void queue_json(const queue_state *qs, const message *m, const site_stats *ss)
+static void queue_json(const queue_listing *ql, const message *m, const site_stats *ss)
 {
     json_t *o = json_object();
     char ts[32];
@@ -397,16 +403,16 @@ static void queue_json(const queue_state *qs, const message *m, const site_stats
     }
     json_object_set_new(o, "retry_after_ms",
                         m->retry_after_ms > 0 ? json_integer(m->retry_after_ms) : json_null());
-    circuit_json_fields(o, m, ss, qs->breaker);
+    circuit_json_fields(o, m, ss, ql->breaker, ql->now);
     cli_json_print(stdout, o);
 }
 
 static void queue_row(void *state, const message *m)
 {
-    queue_state *qs = state;
-    const site_stats *ss = find_site(&qs->sites, m->site_id);
-    if (qs->format == FORMAT_JSON) {
-        queue_json(qs, m, ss);
+    queue_listing *ql = state;
+    const site_stats *ss = find_site(&ql->sites, m->site_id);
+    if (ql->format == FORMAT_JSON) {
+        queue_json(ql, m, ss);
         return;
     }
     /* Retries = attempts made after the first (SPEC §1); attempts counts the
@@ -415,15 +421,15 @@ static void queue_row(void *state, const message *m)
     char id[24], retr[16], next[96];
     snprintf(id, sizeof id, "%lld", (long long)m->id);
     snprintf(retr, sizeof retr, "%d", retries);
-    wait_text(m, ss, qs->breaker, qs->now, next, sizeof next);
+    wait_text(m, ss, ql->breaker, ql->now, next, sizeof next);
     const char *cells[] = {
         id, m->customer ? m->customer : "", m->site_name ? m->site_name : "", retr,
-        qs->format == FORMAT_CSV ? msg_status_name(m->status) : msg_status_title(m->status), next,
+        ql->format == FORMAT_CSV ? msg_status_name(m->status) : msg_status_title(m->status), next,
     };
-    if (qs->format == FORMAT_CSV)
+    if (ql->format == FORMAT_CSV)
         cli_csv_row(stdout, 6, cells);
     else
-        cli_table_add(&qs->table, cells);
+        cli_table_add(&ql->table, cells);
 }
 
 int cli_cmd_queue(cli_ctx *ctx, int argc, char **argv)
@@ -436,19 +442,19 @@ int cli_cmd_queue(cli_ctx *ctx, int argc, char **argv)
     int rc = parse_list_opts(ctx, argc, argv, true, &lo);
     if (rc >= 0)
         return rc;
-    queue_state qs = { .format = lo.format, .now = hd_now_ms(),
+    queue_listing ql = { .format = lo.format, .now = hd_now_ms(),
                        .breaker = breaker_enabled(&ctx->cfg.delivery.breaker) };
     hd_error err = { 0 };
-    if (store_sites_states(ctx->st, &qs.sites, &err) != HD_OK)
+    if (store_sites_states(ctx->st, &ql.sites, &err) != HD_OK)
         return cli_report(ctx->cmd, &err);
     if (lo.format == FORMAT_TABLE)
-        cli_table_init(&qs.table, stdout, 6, headers, right);
+        cli_table_init(&ql.table, stdout, 6, headers, right);
     else if (lo.format == FORMAT_CSV)
         cli_csv_row(stdout, 6, csv_headers);
-    rc = walk_messages(ctx, &lo, queue_row, &qs);
+    rc = walk_messages(ctx, &lo, queue_row, &ql);
     if (lo.format == FORMAT_TABLE)
-        cli_table_free(&qs.table);
-    site_stats_list_free(&qs.sites);
+        cli_table_free(&ql.table);
+    site_stats_list_free(&ql.sites);
     return rc;
 }
 
@@ -499,20 +505,28 @@ static void show_next(const message *m, const site_stats *ss, bool breaker, char
                       size_t len)
 {
     int64_t now = hd_now_ms();
+    queue_state qs = wait_state(m, ss, breaker, now);
     char when[32], in[32];
-    if (m->in_flight) {
+    switch (qs.wait) {
+    case QUEUE_SENDING:
         snprintf(buf, len, "sending now");
-    } else if (ss && !ss->s.enabled) {
+        break;
+    case QUEUE_PAUSED:
         snprintf(buf, len, "paused (when the site is resumed)");
-    } else if (ss && circuit_holds(&ss->circuit, m, breaker)) {
+        break;
+    case QUEUE_CIRCUIT:
         wait_text(m, ss, breaker, now, buf, len);   /* "circuit open, probe in 7s" */
-    } else if (m->due_at <= now) {
-        snprintf(buf, len, "due now");
-    } else {
+        break;
+    default:
+        if (qs.in_ms == 0) {
+            snprintf(buf, len, "due now");
+            break;
+        }
         hd_time_local(m->due_at, when);
-        duration_format_short(m->due_at - now, in, sizeof in);
+        duration_format_short(qs.in_ms, in, sizeof in);
         snprintf(buf, len, "%s (in %s%s)", when, in,
-                 m->retry_after_ms > 0 ? ", as the receiver asked with Retry-After" : "");
+                 qs.wait == QUEUE_RETRY_AFTER ? ", as the receiver asked with Retry-After" : "");
+        break;
     }
 }
 
@@ -595,7 +609,7 @@ static void show_json(const message *m, const attempt_list *al, const site_stats
     json_object_set_new(o, "in_flight", json_boolean(m->in_flight));
     json_object_set_new(o, "retry_after_ms",
                         m->retry_after_ms > 0 ? json_integer(m->retry_after_ms) : json_null());
-    circuit_json_fields(o, m, ss, breaker);
+    circuit_json_fields(o, m, ss, breaker, hd_now_ms());
     json_object_set_new(o, "resend_of", m->resend_of ? json_integer(m->resend_of) : json_null());
     json_object_set_new(o, "last_error", cli_json_str(m->last_error));
     json_error_t jerr;

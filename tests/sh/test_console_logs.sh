@@ -49,10 +49,12 @@ keys Escape
 expect_fixed "All messages, newest first"
 expect_count 1 "order\.created"
 
-echo "# / searches the action text"
+echo "# / searches the action text (the prompt edits as the form's fields do)"
 keys /
 expect_fixed "Search action:"
-type_text "order"
+type_text "oder"
+keys Left Left Left
+type_text "r"
 keys Enter
 expect_fixed "Filter: action~order"
 expect_count 0 "invoice\.paid"

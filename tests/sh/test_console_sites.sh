@@ -127,6 +127,10 @@ expect "cus_wait  *newsite  *0  *Queued  *paused"
 expect_fixed "1 Queued"
 keys s   # send now: it cannot while its site is paused, and says so
 expect_fixed "goes out as soon as newsite is resumed"
+keys Enter   # the detail agrees with the Queue, "send now" or not
+expect "^Next attempt  *paused"
+keys Escape
+expect "cus_wait  *newsite  *0  *Queued  *paused"
 
 echo "# cancel from the Queue (confirmed): it becomes Failed"
 keys x

@@ -1,0 +1,211 @@
+/* prompt.c - the console's modal bits: the footer's messages (flash), the
+ * line prompt (edited with lineedit.c, as the form's fields are), the
+ * yes/no question and the popup (a site test's answer).
+ *
+ * Views open them (ui_flash, ui_prompt, ui_confirm, ui_popup); console.c
+ * routes keys to them while one is open and draws them.  Everything shown
+ * is sanitised here: messages and questions often quote outside text (a
+ * site name, a server error).
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hd_sanitize.h"
+#include "hd_util.h"
+#include "lineedit.h"
+#include "term.h"
+#include "ui.h"
+
+#define FLASH_MS 4000        /* how long a footer message stays */
+
+/* Formats into dst, sanitised. */
+__attribute__((format(printf, 3, 0)))
+static void format_clean(char *dst, size_t size, const char *fmt, va_list ap)
+{
+    char raw[1024];
+    vsnprintf(raw, sizeof raw, fmt, ap);
+    char *clean = sanitize_dup(raw, 0);
+    snprintf(dst, size, "%s", clean);
+    free(clean);
+}
+
+/* ---- footer message ---- */
+
+void ui_flash(app *a, bool error, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    format_clean(a->flash, sizeof a->flash, fmt, ap);
+    va_end(ap);
+    a->flash_error = error;
+    a->flash_until = hd_mono_ms() + FLASH_MS;
+}
+
+bool flash_draw(const app *a, int y, int cols)
+{
+    if (!a->flash[0] || hd_mono_ms() >= a->flash_until)
+        return false;
+    term_put(y, 0, cols, a->flash_error ? TA_ERROR : TA_OK, a->flash);
+    return true;
+}
+
+/* ---- line prompt and yes/no question ---- */
+
+void ui_prompt(app *a, const char *label, const char *initial, ui_prompt_fn cb)
+{
+    a->prompting = true;
+    snprintf(a->prompt_label, sizeof a->prompt_label, "%s", label);
+    snprintf(a->prompt_text, sizeof a->prompt_text, "%s", initial ? initial : "");
+    a->prompt_cursor = strlen(a->prompt_text);
+    a->prompt_cb = cb;
+}
+
+void prompt_key(app *a, int key)
+{
+    if (key == TK_ESC || key == TK_CTRL('g')) {
+        a->prompting = false;
+    } else if (key == '\n') {
+        a->prompting = false;
+        char text[sizeof a->prompt_text];
+        memcpy(text, a->prompt_text, sizeof text);
+        a->flash[0] = '\0';   /* an earlier message no longer applies to the answer */
+        a->prompt_cb(a, text);
+        a->need_refresh = true;
+    } else {
+        lineedit_key(a->prompt_text, sizeof a->prompt_text, &a->prompt_cursor, key);
+    }
+}
+
+void ui_confirm(app *a, ui_confirm_fn cb, int64_t arg, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    format_clean(a->confirm_text, sizeof a->confirm_text, fmt, ap);
+    va_end(ap);
+    a->confirming = true;
+    a->confirm_cb = cb;
+    a->confirm_arg = arg;
+}
+
+void confirm_key(app *a, int key)
+{
+    a->confirming = false;
+    a->flash[0] = '\0';
+    if (key == 'y' || key == 'Y')
+        a->confirm_cb(a, a->confirm_arg);
+    else
+        ui_flash(a, false, "cancelled");
+    a->need_refresh = true;
+}
+
+/* Columns of label + text up to the cursor, as drawn (sanitised). */
+static size_t prompt_cursor_column(const app *a)
+{
+    char line[512];
+    snprintf(line, sizeof line, "%s%.*s", a->prompt_label, (int)a->prompt_cursor, a->prompt_text);
+    char *clean = sanitize_dup(line, 0);
+    size_t w = utf8_width(clean);
+    free(clean);
+    return w;
+}
+
+bool prompt_draw(app *a, int y, int cols)
+{
+    if (a->prompting) {
+        char line[512];
+        snprintf(line, sizeof line, "%s%s", a->prompt_label, a->prompt_text);
+        char *clean = sanitize_dup(line, 0);
+        term_put(y, 0, cols, TA_NORMAL, clean);
+        free(clean);
+        size_t w = prompt_cursor_column(a);
+        a->cursor_y = y;
+        a->cursor_x = (int)(w < (size_t)cols ? w : (size_t)cols - 1);
+        return true;
+    }
+    if (a->confirming) {
+        char line[320];
+        snprintf(line, sizeof line, "%s [y/N]", a->confirm_text);
+        term_put_bold(y, 0, cols, TA_ERROR, line);
+        return true;
+    }
+    return false;
+}
+
+/* ---- popup (site test result) ---- */
+
+void ui_popup(app *a, const char *title, const char *body)
+{
+    char *t = sanitize_dup(title, 0);
+    snprintf(a->popup_title, sizeof a->popup_title, "%s", t);
+    free(t);
+    hd_buf_reset(&a->popup_body);
+    sanitize_append(&a->popup_body, body, strlen(body), SANITIZE_KEEP_NEWLINES);
+    a->popup = true;
+    a->popup_scroll = 0;
+}
+
+void popup_close(app *a)
+{
+    a->popup = false;
+    /* A test still waiting for its answer keeps running: freeing it joins
+     * its thread, which would freeze the keys for up to the site timeout.
+     * The main loop shows its result when it comes. */
+    if (a->test && sitetest_poll(a->test, NULL)) {
+        sitetest_free(a->test);
+        a->test = NULL;
+    }
+}
+
+/* The popup's body shows lines y0+1 .. y0+h-3 of its box (see popup_draw):
+ * scrolling stops when its last line is on screen. */
+static int popup_max_scroll(const app *a)
+{
+    int shown = term_rows() - 4 - 3;
+    int lines = 1;
+    for (const char *p = hd_buf_str(&a->popup_body); *p; p++)
+        if (*p == '\n' && p[1])
+            lines++;
+    return lines > shown && shown > 0 ? lines - shown : 0;
+}
+
+void popup_key(app *a, int key)
+{
+    if ((key == 'j' || key == TK_DOWN) && a->popup_scroll < popup_max_scroll(a))
+        a->popup_scroll++;
+    else if ((key == 'k' || key == TK_UP) && a->popup_scroll > 0)
+        a->popup_scroll--;
+    else if (key == TK_ESC || key == '\n' || key == 'q')
+        popup_close(a);
+}
+
+void popup_draw(const app *a)
+{
+    int rows = term_rows(), cols = term_cols();
+    int h = rows - 4, w = cols - 6;
+    if (h < 5 || w < 20)
+        return;
+    int y0 = 2, x0 = 3;
+    term_box(y0, x0, h, w, TA_POPUP);
+    char title[160];
+    snprintf(title, sizeof title, " %s ", a->popup_title);
+    term_put_bold(y0, x0 + 2, (int)utf8_width(title) < w - 4 ? (int)utf8_width(title) : w - 4,
+                  TA_POPUP, title);
+    const char *p = hd_buf_str(&a->popup_body);
+    int line = 0, y = y0 + 1;
+    while (*p && y < y0 + h - 2) {
+        const char *nl = strchr(p, '\n');
+        size_t len = nl ? (size_t)(nl - p) : strlen(p);
+        if (line >= a->popup_scroll) {
+            char *one = hd_xstrndup(p, len);
+            char cell[1024];
+            ui_fmt_cell(one, w - 4, a->utf8, cell, sizeof cell);
+            term_put(y++, x0 + 2, w - 4, TA_POPUP, cell);
+            free(one);
+        }
+        line++;
+        p += len + (nl ? 1 : 0);
+    }
+    term_put(y0 + h - 2, x0 + 2, w - 4, TA_POPUP, "Esc/Enter closes, j/k scroll");
+}
