@@ -8,11 +8,12 @@
  *   store_sites.c     trusted sites and their circuits
  *   store_messages.c  webhook ids, adding and reading messages, operator actions
  *   store_pages.c     keyset pages and counts for the screens and the CLI
+ *   store_filters.c   a message filter as SQL fragments (pages, counts, bulk resend)
  *   store_claims.c    claims, leases, recording outcomes, next due
  *   store_counters.c  per-status counters, per-second attempt counters
  *   store_debug.c     test hooks (store_debug.h)
  * Every SQL statement of hookdesk is in these files: the cached ones in
- * STORE_STMT_LIST below, the few built from filters in store_pages.c and
+ * STORE_STMT_LIST below, the few built from filters (store_filters.c) and
  * store_messages.c, and the schema in store_schema.c.
  */
 #ifndef HD_STORE_INTERNAL_H
@@ -334,7 +335,7 @@ hd_status collect_messages(store *st, sqlite3_stmt *s, message_list *out, hd_err
 /* The bulk resend's INSERT ... SELECT for a filter shape (store_debug.c explains it). */
 void resend_failed_sql(hd_buf *b, int shape);
 
-/* ---- store_pages.c: filters ---- */
+/* ---- store_filters.c: filters as SQL ---- */
 
 int popcount_mask(unsigned mask);
 /* The filter's statuses (0 = any). */
@@ -346,6 +347,9 @@ int filter_shape(const msg_filter *f);
 /* The WHERE conditions of a filter shape, as " AND ..." fragments. */
 void filter_sql(hd_buf *b, int shape);
 void filter_bind(sqlite3_stmt *q, const msg_filter *f);
+
+/* ---- store_pages.c ---- */
+
 void page_sql(hd_buf *b, int shape, page_dir dir);
 void count_sql(hd_buf *b, int shape);
 

@@ -7,106 +7,14 @@
  * st->count_stmts).  Several statuses, or a site without a status, run as
  * one indexed query per status, merged here; an action search resolves the
  * matching names in the actions table first (store_messages.c keeps it).
+ * The filters' SQL fragments are store_filters.c's (the bulk resend uses
+ * them too).
  */
 #include "store_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* ------------------------------------------------------------------------ */
-/* Filters                                                                  */
-
-int popcount_mask(unsigned mask)
-{
-    int n = 0;
-    for (int i = 0; i < MSG_STATUS_COUNT; i++)
-        n += (mask >> i) & 1u;
-    return n;
-}
-
-unsigned filter_mask(const msg_filter *f)
-{
-    return f ? f->status_mask & ((1u << MSG_STATUS_COUNT) - 1) : 0;
-}
-
-/* The statuses a page walks one by one: those of the filter, or all of them
- * when it has a site but no status (messages_site_status is ordered by id
- * within (site, status) only). */
-unsigned page_mask(const msg_filter *f)
-{
-    unsigned mask = filter_mask(f);
-    if (mask == 0 && f && f->site_id)
-        mask = (1u << MSG_STATUS_COUNT) - 1;
-    return mask;
-}
-
-int filter_shape(const msg_filter *f)
-{
-    if (!f)
-        return 0;
-    int flags = (f->site_id ? SHAPE_SITE : 0) | (f->customer ? SHAPE_CUSTOMER : 0) |
-                (f->action_text && *f->action_text ? SHAPE_ACTION : 0) |
-                (f->since_ms ? SHAPE_SINCE : 0) | (f->until_ms ? SHAPE_UNTIL : 0) |
-                (f->action ? SHAPE_ACTION_EXACT : 0) | (f->unresent ? SHAPE_UNRESENT : 0);
-    return popcount_mask(filter_mask(f)) * SHAPE_FLAGS + flags;
-}
-
-/* The WHERE conditions of a filter shape, as " AND ..." fragments. */
-void filter_sql(hd_buf *b, int shape)
-{
-    int nstatus = shape / SHAPE_FLAGS;
-    int flags = shape % SHAPE_FLAGS;
-    if (nstatus > 0) {
-        hd_buf_puts(b, " AND m.status IN (");
-        for (int i = 0; i < nstatus; i++)
-            hd_buf_printf(b, "%s:st%d", i ? ", " : "", i);
-        hd_buf_puts(b, ")");
-    }
-    if (flags & SHAPE_SITE)
-        hd_buf_puts(b, " AND m.site_id = :site");
-    if (flags & SHAPE_CUSTOMER)
-        hd_buf_puts(b, " AND m.customer = :customer");
-    if (flags & SHAPE_ACTION)
-        hd_buf_puts(b, " AND instr(lower(m.action), lower(:action)) > 0");
-    if (flags & SHAPE_ACTION_EXACT)
-        hd_buf_puts(b, " AND m.action = :action_exact");
-    if (flags & SHAPE_UNRESENT)
-        hd_buf_puts(b, " AND NOT EXISTS (SELECT 1 FROM messages r WHERE r.resend_of = m.id)");
-    /* Time bounds are exact on created_at, plus an id range found through
-     * the created_at index so that the keyset walk over ids stays a range
-     * scan.  created_at is taken under the write lock, so it grows with the
-     * id (a wall clock stepping back can only hide rows near a bound). */
-    if (flags & SHAPE_SINCE)
-        hd_buf_puts(b, " AND m.created_at >= :since AND m.id >= coalesce((SELECT t.id FROM "
-                       "messages t WHERE t.created_at >= :since ORDER BY t.created_at, t.id "
-                       "LIMIT 1), 9223372036854775807)");
-    if (flags & SHAPE_UNTIL)
-        hd_buf_puts(b, " AND m.created_at < :until AND m.id <= coalesce((SELECT t.id FROM "
-                       "messages t WHERE t.created_at < :until ORDER BY t.created_at DESC, "
-                       "t.id DESC LIMIT 1), 0)");
-}
-
-void filter_bind(sqlite3_stmt *q, const msg_filter *f)
-{
-    if (!f)
-        return;
-    unsigned mask = filter_mask(f);
-    int k = 0;
-    for (int i = 0; i < MSG_STATUS_COUNT; i++) {
-        if (mask & MSG_STATUS_BIT(i)) {
-            char name[16];
-            snprintf(name, sizeof name, ":st%d", k++);
-            bind_i64(q, name, i);
-        }
-    }
-    bind_i64(q, ":site", f->site_id);
-    bind_text(q, ":customer", f->customer);
-    bind_text(q, ":action", f->action_text);
-    bind_text(q, ":action_exact", f->action);
-    bind_i64(q, ":since", f->since_ms);
-    bind_i64(q, ":until", f->until_ms);
-}
 
 /* ------------------------------------------------------------------------ */
 /* Pages                                                                    */
