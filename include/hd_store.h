@@ -270,4 +270,37 @@ hd_status store_next_due(store *st, int64_t *due_ms, hd_error *err);
 /* Pending messages of enabled sites (for `serve --drain`). */
 hd_status store_pending_count(store *st, int64_t *count, hd_error *err);
 
+/* ---- engines' heartbeats ---- */
+
+/* One engine as its heartbeat row says (SPEC §7: workers on any host).  An
+ * engine writes it every ENGINE_BEAT_MS; one not seen for ENGINE_ALIVE_MS
+ * is taken for dead (killed, its host gone). */
+#define ENGINE_BEAT_MS 5000
+#define ENGINE_ALIVE_MS 15000
+
+typedef struct engine_beat {
+    char *owner;             /* its lease owner, host:pid:random */
+    char *host;
+    int64_t pid;
+    char *role;              /* "serve" or "console" */
+    int64_t started_at;
+    int64_t seen_at;         /* its last heartbeat */
+    int64_t attempts;        /* attempts it has recorded since it started */
+    int in_flight;           /* transfers it had under way then */
+} engine_beat;
+
+typedef struct engine_beat_list {
+    engine_beat *items;
+    int count;
+} engine_beat_list;
+
+/* Writes (or refreshes) this engine's row; rows not seen for an hour (a
+ * crashed engine's) go at the same time. */
+hd_status store_engine_beat(store *st, const engine_beat *b, hd_error *err);
+/* Removes this engine's row (a clean stop). */
+hd_status store_engine_gone(store *st, const char *owner, hd_error *err);
+/* The engines seen since since_ms, oldest first. */
+hd_status store_engines_alive(store *st, int64_t since_ms, engine_beat_list *out, hd_error *err);
+void engine_beat_list_free(engine_beat_list *l);
+
 #endif

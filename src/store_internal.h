@@ -11,6 +11,7 @@
  *   store_filters.c   a message filter as SQL fragments (pages, counts, bulk resend)
  *   store_claims.c    claims, leases, recording outcomes, next due
  *   store_counters.c  per-status counters, per-second attempt counters
+ *   store_engines.c   the engines' heartbeats (which engines deliver here)
  *   store_debug.c     test hooks (store_debug.h)
  * Every SQL statement of hookdesk is in these files: the cached ones in
  * STORE_STMT_LIST below, the few built from filters (store_filters.c) and
@@ -208,9 +209,22 @@
     _(HISTOGRAM,                                                                    \
       "SELECT second, n FROM attempt_seconds WHERE second >= :start AND second < :end")
 
+/* Engines' heartbeats (store_engines.c). */
+#define STORE_STMT_ENGINES(_)                                                       \
+    _(ENGINE_BEAT,                                                                  \
+      "INSERT INTO engines(owner, host, pid, role, started_at, seen_at, attempts, "  \
+      "in_flight) VALUES (:owner, :host, :pid, :role, :started, :seen, :attempts, " \
+      ":in_flight) ON CONFLICT(owner) DO UPDATE SET seen_at = excluded.seen_at, "   \
+      "attempts = excluded.attempts, in_flight = excluded.in_flight")               \
+    _(ENGINE_GONE, "DELETE FROM engines WHERE owner = :owner")                      \
+    _(ENGINES_FORGET, "DELETE FROM engines WHERE seen_at < :before")                \
+    _(ENGINES_ALIVE,                                                                \
+      "SELECT owner, host, pid, role, started_at, seen_at, attempts, in_flight "    \
+      "FROM engines WHERE seen_at >= :since ORDER BY started_at, owner")
+
 #define STORE_STMT_LIST(_)                                                          \
     STORE_STMT_TX(_) STORE_STMT_SITES(_) STORE_STMT_MESSAGES(_) STORE_STMT_CLAIMS(_) \
-    STORE_STMT_COUNTERS(_)
+    STORE_STMT_COUNTERS(_) STORE_STMT_ENGINES(_)
 
 typedef enum stmt_id {
 #define STORE_STMT_ENUM(id, sql) STMT_##id,

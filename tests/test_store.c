@@ -124,7 +124,7 @@ static void test_migration_moves_payloads(void **state)
 
     store *st = NULL;
     assert_int_equal(store_open(path, NULL, &st, &err), HD_OK);
-    assert_int_equal(store_schema_version(st), 4);
+    assert_int_equal(store_schema_version(st), 5);
     message m;
     assert_int_equal(store_message_get(st, 7, &m, &err), HD_OK);
     assert_string_equal(m.payload, "{\"n\":7}");
@@ -173,13 +173,13 @@ static void test_open_creates_private_file(void **state)
     if (stat(wal, &sb) == 0)
         assert_int_equal(sb.st_mode & 0777, 0600);
     free(wal);
-    assert_int_equal(store_schema_version(st), 4);
+    assert_int_equal(store_schema_version(st), 5);
     add_site(st, "one", 0);
     store_close(st);
 
     /* Reopening runs no migration again and keeps the data. */
     assert_int_equal(store_open(path, NULL, &st, &err), HD_OK);
-    assert_int_equal(store_schema_version(st), 4);
+    assert_int_equal(store_schema_version(st), 5);
     site s;
     assert_int_equal(store_site_get_by_name(st, "one", &s, &err), HD_OK);
     site_free(&s);
@@ -1716,6 +1716,57 @@ static void test_query_plans_use_indexes(void **state)
     }
 }
 
+/* The engines' heartbeats: a beat writes or refreshes one row per owner,
+ * "alive" means seen since the given time, a clean stop removes the row,
+ * and a row an hour old (a crashed engine's) goes with the next beat. */
+static void test_engine_heartbeats(void **state)
+{
+    fixture *f = *state;
+    hd_error err = { 0 };
+    int64_t now = hd_now_ms();
+    char oa[] = "h1:10:aa", ob[] = "h2:20:bb", oc[] = "h3:30:cc";
+    char h1[] = "h1", h2[] = "h2", h3[] = "h3", serve[] = "serve", console[] = "console";
+    engine_beat a = { .owner = oa, .host = h1, .pid = 10, .role = serve,
+                      .started_at = now - 60000, .seen_at = now - 20000, .attempts = 5 };
+    engine_beat b = { .owner = ob, .host = h2, .pid = 20, .role = console,
+                      .started_at = now - 1000, .seen_at = now, .in_flight = 3 };
+    engine_beat old = { .owner = oc, .host = h3, .pid = 30, .role = serve,
+                        .started_at = now - 3 * 3600000, .seen_at = now - 2 * 3600000 };
+    assert_int_equal(store_engine_beat(f->st, &old, &err), HD_OK);
+    assert_int_equal(store_engine_beat(f->st, &a, &err), HD_OK);
+    assert_int_equal(store_engine_beat(f->st, &b, &err), HD_OK);
+
+    engine_beat_list l;
+    assert_int_equal(store_engines_alive(f->st, now - ENGINE_ALIVE_MS, &l, &err), HD_OK);
+    assert_int_equal(l.count, 1);   /* a was seen 20 s ago: taken for dead */
+    assert_string_equal(l.items[0].host, "h2");
+    assert_string_equal(l.items[0].role, "console");
+    assert_int_equal(l.items[0].in_flight, 3);
+    engine_beat_list_free(&l);
+
+    /* a beats again: alive, its numbers refreshed, started_at kept. */
+    a.seen_at = now;
+    a.attempts = 9;
+    a.started_at = now;   /* ignored on refresh */
+    assert_int_equal(store_engine_beat(f->st, &a, &err), HD_OK);
+    assert_int_equal(store_engines_alive(f->st, now - ENGINE_ALIVE_MS, &l, &err), HD_OK);
+    assert_int_equal(l.count, 2);
+    assert_string_equal(l.items[0].owner, "h1:10:aa");   /* oldest first */
+    assert_int_equal(l.items[0].attempts, 9);
+    assert_int_equal(l.items[0].started_at, now - 60000);
+    engine_beat_list_free(&l);
+
+    /* The hour-old row went with those beats; a clean stop removes b. */
+    assert_int_equal(store_engines_alive(f->st, 0, &l, &err), HD_OK);
+    assert_int_equal(l.count, 2);
+    engine_beat_list_free(&l);
+    assert_int_equal(store_engine_gone(f->st, ob, &err), HD_OK);
+    assert_int_equal(store_engines_alive(f->st, 0, &l, &err), HD_OK);
+    assert_int_equal(l.count, 1);
+    assert_string_equal(l.items[0].owner, "h1:10:aa");
+    engine_beat_list_free(&l);
+}
+
 int main(int argc, char **argv)
 {
     self_path = argv[0];
@@ -1752,6 +1803,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_send_now_and_cancel_rules, setup, teardown),
         cmocka_unit_test_setup_teardown(test_purge_old_finished_only, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sites_list_stats_and_histogram, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_engine_heartbeats, setup, teardown),
         cmocka_unit_test_setup_teardown(test_query_plans_use_indexes, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -239,6 +239,8 @@ typedef struct app {
     int64_t counts[MSG_STATUS_COUNT];     /* header counters */
     uint32_t hist[UI_SPARK_BUCKETS];      /* attempts per bucket */
     int64_t last_tick_ms;        /* last 1 s tick (monotonic) */
+    int engines_alive;           /* engines with a fresh heartbeat on this database
+                                    (this console's own included), -1 unknown */
     char flash[256];             /* footer message */
     bool flash_error;            /* red footer message */
     int64_t flash_until;         /* monotonic ms */

@@ -93,6 +93,12 @@ static const cli_cmd commands[] = {
       "  Each resend is a new Queued message with resend_of = the original.\n"
       "  resend ID refuses a payload larger than delivery.max_payload (stored under\n"
       "  an older, larger limit); --status failed resends payloads as stored.\n", NULL },
+    { "engines", cli_cmd_engines, true, "the delivery engines alive on this database",
+      "usage: hookdesk engines [--format table|json|csv]\n"
+      "  Every engine (a console's, a `serve`, on any host sharing the database)\n"
+      "  writes a heartbeat every 5 s; those seen in the last 15 s are listed:\n"
+      "  host, pid, role (serve or console), when it started, when it was last\n"
+      "  seen, the attempts it recorded and the transfers it had under way.\n", NULL },
     { "purge", cli_cmd_purge, true, "delete finished messages older than a duration",
       "usage: hookdesk purge [--older-than DURATION]\n"
       "  Default: the configured retention (90d).  Only Done and Failed messages\n"
