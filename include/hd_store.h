@@ -146,6 +146,11 @@ typedef struct new_message {
 
 hd_status store_message_add(store *st, const new_message *m, int64_t *id_out, hd_error *err);
 hd_status store_message_get(store *st, int64_t id, message *out, hd_error *err);
+/* The id of the message with this webhook id (what a receiver reports,
+ * "msg_..."): an index seek on the time inside it.  HD_NOT_FOUND when no
+ * message has it (purged, or not ours); HD_INVALID when it is not one. */
+hd_status store_message_find_webhook_id(store *st, const char *webhook_id, int64_t *id,
+                                        hd_error *err);
 hd_status store_messages_page(store *st, const msg_filter *f, page_dir dir, int64_t anchor_id,
                               int limit, message_list *out, hd_error *err);
 hd_status store_messages_count(store *st, const msg_filter *f, int64_t *count, hd_error *err);

@@ -148,6 +148,9 @@
       "due_at = NULL, lease_owner = NULL, retry_after = NULL, updated_at = :now "   \
       "WHERE id = :id")                                                             \
     _(MAX_ID, "SELECT coalesce(max(id), 0) FROM messages")                          \
+    _(MSG_BY_WEBHOOK_ID,                                                            \
+      "SELECT id FROM messages INDEXED BY messages_created WHERE created_at "       \
+      "BETWEEN :lo AND :hi AND webhook_id = :wid LIMIT 1")                          \
     _(ACTION_REGISTER, "INSERT OR IGNORE INTO actions(name) VALUES (:name)")        \
     _(ACTIONS_MATCHING, "SELECT name FROM actions WHERE instr(lower(name), lower(:text)) > 0 " \
                         "LIMIT :limit")                                             \

@@ -1767,6 +1767,50 @@ static void test_engine_heartbeats(void **state)
     engine_beat_list_free(&l);
 }
 
+/* A message is found by its webhook id (sent, and made by the bulk
+ * resend's SQL); an id of no message, or not an id, says so. */
+static void test_find_by_webhook_id(void **state)
+{
+    fixture *f = *state;
+    hd_error err = { 0 };
+    int64_t id = add_msg(f->st, f->site_a, "x", NULL);
+    message m;
+    assert_int_equal(store_message_get(f->st, id, &m, &err), HD_OK);
+    int64_t got = 0;
+    assert_int_equal(store_message_find_webhook_id(f->st, m.webhook_id, &got, &err), HD_OK);
+    assert_int_equal(got, id);
+    /* The same time, other random bits: nobody's. */
+    char other[40];
+    snprintf(other, sizeof other, "%s", m.webhook_id);
+    other[29] = other[29] == 'a' ? 'b' : 'a';
+    assert_int_equal(store_message_find_webhook_id(f->st, other, &got, &err), HD_NOT_FOUND);
+    assert_non_null(strstr(err.msg, other));
+    message_free(&m);
+    assert_int_equal(store_message_find_webhook_id(f->st, "msg_short", &got, &err), HD_INVALID);
+    assert_int_equal(store_message_find_webhook_id(f->st, "msg_AAAAAAAAAAAAAAAAAAAAAAAAAA",
+                                                   &got, &err), HD_INVALID);
+
+    /* A bulk resend's new message (its webhook id made in SQL). */
+    message_list l;
+    assert_int_equal(store_claim(f->st, "A", hd_now_ms() + 1000, 0, 10, &l, &err), HD_OK);
+    message_list_free(&l);
+    attempt_outcome o = outcome(id, 1, 500, MSG_FAILED, 0);
+    assert_int_equal(store_record_outcomes(f->st, "A", &o, 1, &err), HD_OK);
+    int64_t resent = 0;
+    assert_int_equal(store_messages_resend_failed(f->st, NULL, &resent, &err), HD_OK);
+    assert_int_equal(resent, 1);
+    int64_t max_id = 0;
+    message_list page;
+    assert_int_equal(store_messages_page(f->st, NULL, PAGE_FIRST, 0, 1, &page, &err), HD_OK);
+    assert_int_equal(page.count, 1);
+    max_id = page.items[0].id;
+    assert_int_equal(page.items[0].resend_of, id);
+    assert_int_equal(store_message_find_webhook_id(f->st, page.items[0].webhook_id, &got, &err),
+                     HD_OK);
+    assert_int_equal(got, max_id);
+    message_list_free(&page);
+}
+
 int main(int argc, char **argv)
 {
     self_path = argv[0];
@@ -1804,6 +1848,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_purge_old_finished_only, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sites_list_stats_and_histogram, setup, teardown),
         cmocka_unit_test_setup_teardown(test_engine_heartbeats, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_find_by_webhook_id, setup, teardown),
         cmocka_unit_test_setup_teardown(test_query_plans_use_indexes, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

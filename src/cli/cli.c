@@ -86,7 +86,9 @@ static const cli_cmd commands[] = {
       "  'circuit open, probe in 7s' while its site's circuit breaker is open, and\n"
       "  '59m (Retry-After)' when the receiver asked for that wait.\n", NULL },
     { "show", cli_cmd_show, true, "one message with its payload and every attempt",
-      "usage: hookdesk show ID [--format text|json]\n", NULL },
+      "usage: hookdesk show ID|WEBHOOK-ID [--format text|json]\n"
+      "  ID is the message's number; WEBHOOK-ID its webhook-id header\n"
+      "  (msg_..., constant across attempts: what a receiver reports).\n", NULL },
     { "resend", cli_cmd_resend, true, "resend messages as new linked messages",
       "usage: hookdesk resend ID...\n"
       "       hookdesk resend --status failed [--site S] [--customer C]\n"
