@@ -155,6 +155,24 @@ fd_pos() {
     awk '/^pos:/ { print $2 }' "/proc/$IMP/fdinfo/$1" 2>/dev/null
 }
 
+# wait_for_reading: until the import reads the file (its signal handlers
+# are set by then: a signal during the process's start-up, before them,
+# would just kill it, which a fixed sleep could not rule out on a loaded
+# machine); false if the import ended first.
+wait_for_reading() {
+    want=$(readlink -f "$TMP/bulk.jsonl")
+    i=0
+    while kill -0 "$IMP" 2>/dev/null; do
+        i=$((i + 1))
+        [ "$i" -ge 2400 ] && return 1
+        for fd in /proc/"$IMP"/fd/*; do
+            [ "$(readlink "$fd" 2>/dev/null)" = "$want" ] && return 0
+        done
+        sleep 0.01
+    done
+    return 1
+}
+
 # wait_for_inserts: until pass 2 has inserted half of the file's rows (the
 # import once committed in batches of 50,000; it is one transaction now, so
 # any point of pass 2 will do), seen in /proc: pass 1
@@ -189,11 +207,11 @@ wait_for_inserts() {
 }
 
 start_import
-sleep 0.3
+wait_for_reading || fail "the import ended before it read its file: $(cat "$TMP/err")"
 kill -TERM "$IMP"
 wait "$IMP"
 RC=$?
-expect_rc 1 "SIGTERM 0.3 s into an import"
+expect_rc 1 "SIGTERM while the import reads its file"
 check "SIGTERM: says nothing was stored" grep -q \
     "import: interrupted: nothing was stored (the import is all or nothing); run it again" "$TMP/err"
 check "SIGTERM: 0 of the messages stored" test "$(bulk_stored)" -eq 0
@@ -213,7 +231,7 @@ fi
 
 if [ -n "$DEFAULT_INT" ]; then
     start_import
-    sleep 0.3
+    wait_for_reading || fail "the import ended before it read its file: $(cat "$TMP/err")"
     kill -INT "$IMP"
     wait "$IMP"
     RC=$?
