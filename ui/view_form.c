@@ -1008,6 +1008,15 @@ static bool form_raw_key(app *a, int key)
                 return true;
             }
         }
+        if (k == F_SECRET) {
+            /* Typed masked: the whole value is one word, so that moving by
+             * words never shows where its punctuation is. */
+            key = key == TK_ALT('b')                                ? TK_HOME
+                  : key == TK_ALT('f')                              ? TK_END
+                  : key == TK_ALT(TK_BACKSPACE) || key == TK_CTRL('w') ? TK_CTRL('u')
+                  : key == TK_ALT('d')                              ? TK_CTRL('k')
+                                                                    : key;
+        }
         lineedit_result r = lineedit_key(v, sizeof f->val[0], &f->cursor, key);
         if (r == LE_IGNORED)
             return printable;   /* a full field swallows letters; other keys go on */
