@@ -349,11 +349,15 @@ void detail_free(app *a);
 /* view_form.c: opens the site form (site_id 0 = a new site). */
 void form_begin(app *a, int64_t site_id);
 void form_free(app *a);
-/* form_claims.c: a map setting (jwt claims) as the form's "k=v; k2=v2" text.
+/* form_claims.c: a map setting (jwt claims) as the form's "k=v; k2=v2" text
+ * (items separated by ';', or by ',' where NAME= follows).
  * form_map_text: from the map's JSON object text ("" for none or bad JSON);
  * malloc'd.  form_map_parse: replaces key in *extra by the map in text;
  * false with why ("auth.claims: 'x' is not NAME=VALUE") on a bad item. */
 char *form_map_text(const char *json);
 bool form_map_parse(const char *text, const char *key, char **extra, char *why, size_t whylen);
+/* The hint of such a field: what its text parses into ("2 claims: iss =
+ * hookdesk | aud = qa"), or how to type it when it holds none. */
+void form_map_help(const char *text, char *out, size_t outlen);
 
 #endif

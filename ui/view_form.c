@@ -271,6 +271,10 @@ static const char *field_help(const form_state *f, int id, char *buf, size_t len
     if (id < FF_COUNT)
         return id >= 0 ? field_info[id].help : NULL;
     const auth_field *k = extra_key(id);
+    if (k && k->type == AX_MAP) {
+        form_map_help(f->val[id], buf, len);   /* the claims as parsed */
+        return buf;
+    }
     return k ? k->help : NULL;
 }
 
