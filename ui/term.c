@@ -212,15 +212,19 @@ static int term_translate(int code)
     return TERM_KEY_NONE;
 }
 
-/* An Esc came: read what follows it (each key within the Esc delay) until
- * keys_escape knows what they are; what it did not take is read again. */
+/* An Esc came: read what follows it until keys_escape knows what they are;
+ * what it did not take is read again.  curses has already waited the Esc
+ * delay for the bytes after an Esc (and keeps those that match no key of
+ * TERM's), so the rest of a sequence is there at once: a short wait only
+ * covers a sequence split on its way, and keeps a lone Esc quick. */
 static int term_escape(void)
 {
     int seq[KEYS_ESC_MAX], used = 0, key;
     wint_t raw[KEYS_ESC_MAX];
     int n = 0;
+    int wait_ms = get_escdelay() < 10 ? get_escdelay() : 10;
     while ((key = keys_escape(seq, n, n == KEYS_ESC_MAX, &used)) == KEYS_ESC_MORE) {
-        timeout(get_escdelay());
+        timeout(wait_ms);
         wint_t c;
         int r = get_wch(&c);
         bool other_key = r == KEY_CODE_YES && c != KEY_BACKSPACE;   /* a key of its own */
