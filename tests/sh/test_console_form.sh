@@ -1,8 +1,9 @@
 #!/bin/sh
 # test_console_form.sh - the site form against issue #11 (1, 2, 8), in a
 # real terminal (tmux, 80x24):
-# 1. a stale form never overwrites another's change: the CLI changes the
-#    site (timeout, pause) while the form is open; Save says so and asks
+# 1. a stale form never overwrites another's change: the CLI or a second
+#    console changes the site (timeout, pause) while the form is open; Save
+#    says so and asks
 #    (r reload, s save anyway, Esc keep editing); "save anyway" writes only
 #    the fields the form changed, so the other change stays;
 # 2. Esc-prefixed keys: Alt-b/Alt-f/Alt-Backspace edit the text (readline),
@@ -82,6 +83,48 @@ expect "^ok .*paused"
 site_json ok | grep -q '"timeout_ms": *7000' || fail "r or Esc wrote the site"
 hd sites edit ok --enable >/dev/null || fail "sites edit --enable failed"
 expect "^ok .*none  *yes"
+
+echo "# two consoles edit one site: the second save keeps the first one's timeout"
+# A second console in its own tmux session on the same database (watching
+# only), driven with these two helpers.
+keys2() { $T send-keys -t hd2 "$@"; }
+expect2() {
+    end=$(($(date +%s) + 10))
+    until $T capture-pane -p -J -t hd2 2>/dev/null | grep -q -F -e "$1"; do
+        [ "$(date +%s)" -ge "$end" ] && {
+            echo "---- second console ----"
+            $T capture-pane -p -J -t hd2
+            fail "expected '$1' on the second console"
+        }
+        sleep 0.05
+    done
+}
+$T new-session -d -s hd2 -x 80 -y 24 \
+    "\"$HD\" -c \"$W/hd.yaml\" console --no-deliver 2>\"$W/err2.txt\"; echo EXIT=\$?; sleep 600" ||
+    fail "tmux did not start the second console"
+expect2 "1 Logs"
+keys2 3
+expect2 "3 trusted sites"
+keys2 g j j e
+expect2 "Edit trusted site ok"
+keys e
+expect_fixed "Edit trusted site ok"
+keys2 Tab Tab Tab C-u   # its timeout
+$T send-keys -t hd2 -l "2s"
+keys2 C-s
+expect2 "trusted site ok saved"
+keys Tab Tab Tab Tab C-u   # this one's max in flight
+type_text "8"
+keys C-s
+expect_fixed "changed by someone else since you opened it: timeout"
+keys s
+expect_fixed "trusted site ok saved"
+site_json ok | grep -q '"timeout_ms": *2000' || fail "the second save dropped the first one's timeout"
+site_json ok | grep -q '"max_in_flight": *8' || fail "the second save was not saved"
+keys2 q
+expect2 "EXIT=0"
+[ -s "$W/err2.txt" ] && fail "the second console wrote to stderr: $(cat "$W/err2.txt")"
+$T kill-session -t hd2
 
 echo "# 2. Esc on a changed form asks; n keeps editing, y discards"
 keys a
