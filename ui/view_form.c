@@ -936,7 +936,10 @@ static bool form_conflict_key(app *a, form_state *f, int key)
     if (key == 'r' || key == 'R') {
         int64_t id = f->site_id;
         form_begin(a, id);   /* frees f */
-        ui_flash(a, false, "reloaded: your edits were dropped");
+        if (a->form)
+            ui_flash(a, false, "reloaded: your edits were dropped");
+        else
+            ui_switch(a, VIEW_SITES);   /* deleted meanwhile: form_begin said so */
         return true;
     }
     if (key == 's' || key == 'S') {
