@@ -84,6 +84,13 @@ void store_tx_rollback(store *st);
 
 hd_status store_site_add(store *st, const site *s, int64_t *id_out, hd_error *err);  /* validates */
 hd_status store_site_update(store *st, const site *s, hd_error *err);               /* by s->id; validates */
+/* The same, only if the row is still the version the caller read
+ * (expected: its updated_at, which every edit and pause/resume moves
+ * forward and circuit changes do not): HD_CHANGED, nothing written, when
+ * another process or console changed the site since.  An editor that read
+ * a site, let the operator change it, then saves uses this, so that it
+ * never silently undoes a change it did not see. */
+hd_status store_site_update_if(store *st, const site *s, int64_t expected, hd_error *err);
 /* Deleting a site fails its pending messages ("site deleted"); its history stays. */
 hd_status store_site_delete(store *st, int64_t id, hd_error *err);
 hd_status store_site_set_enabled(store *st, int64_t id, bool enabled, hd_error *err);

@@ -103,14 +103,20 @@
       "auth_kind, auth_user, auth_secret, auth_header, auth_extra, created_at, "    \
       "updated_at, max_in_flight) VALUES (:name, :url, :ctype, :timeout, :enabled, " \
       ":headers, :auth, :user, :secret, :header, :extra, :now, :now, :max_in_flight)") \
+    /* updated_at is the row's version: every operator change (an edit,     \
+     * pause/resume) moves it forward, by 1 ms at least; circuit changes     \
+     * leave it.  :expected 0 = no check, else the version the editor read. */ \
+    _(SITE_VERSION, "SELECT updated_at FROM sites WHERE id = :id")                  \
     _(SITE_UPDATE,                                                                  \
       "UPDATE sites SET name = :name, url = :url, content_type = :ctype, "          \
       "timeout_ms = :timeout, enabled = :enabled, headers = :headers, "             \
       "auth_kind = :auth, auth_user = :user, auth_secret = :secret, "               \
-      "auth_header = :header, auth_extra = :extra, updated_at = :now, "             \
-      "max_in_flight = :max_in_flight WHERE id = :id")                              \
+      "auth_header = :header, auth_extra = :extra, "                                \
+      "updated_at = max(:now, updated_at + 1), max_in_flight = :max_in_flight "     \
+      "WHERE id = :id AND (:expected = 0 OR updated_at = :expected)")               \
     _(SITE_SET_ENABLED,                                                             \
-      "UPDATE sites SET enabled = :enabled, updated_at = :now WHERE id = :id")      \
+      "UPDATE sites SET enabled = :enabled, updated_at = max(:now, updated_at + 1) " \
+      "WHERE id = :id")                                                             \
     _(SITE_PENDING_BY_STATUS,                                                       \
       "SELECT status, count(*) FROM messages WHERE site_id = :id AND status IN (0, 1) " \
       "GROUP BY status")                                                            \

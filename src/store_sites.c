@@ -195,7 +195,8 @@ hd_status store_site_add(store *st, const site *s, int64_t *id_out, hd_error *er
     return write_end(st, mode, rc, err);
 }
 
-hd_status store_site_update(store *st, const site *s, hd_error *err)
+/* The update of store_site_update(_if); expected 0 = no version check. */
+static hd_status site_update(store *st, const site *s, int64_t expected, hd_error *err)
 {
     hd_status rc = site_validate(s, err);
     if (rc != HD_OK)
@@ -208,16 +209,22 @@ hd_status store_site_update(store *st, const site *s, hd_error *err)
         free(headers);
         return rc;
     }
-    sqlite3_stmt *q = stmt_get(st, STMT_SITE_EXISTS, err);
+    /* Gone, or changed since the editor read it (the UPDATE's WHERE checks
+     * again: the transaction holds the write lock, so they agree). */
+    sqlite3_stmt *q = stmt_get(st, STMT_SITE_VERSION, err);
     if (!q) {
         rc = HD_DB;
     } else {
-        int64_t one = 0;
+        int64_t version = 0;
         bool found = false;
         bind_i64(q, ":id", s->id);
-        rc = step_i64(st, q, "looking up a site", &one, &found, err);
+        rc = step_i64(st, q, "looking up a site", &version, &found, err);
         if (rc == HD_OK && !found)
             rc = hd_error_set(err, HD_NOT_FOUND, "site #%lld not found", (long long)s->id);
+        else if (rc == HD_OK && expected && version != expected)
+            rc = hd_error_set(err, HD_CHANGED,
+                              "site '%s' was changed by someone else since it was read",
+                              s->name ? s->name : "");
     }
     if (rc == HD_OK)
         rc = site_name_taken(st, s->name, s->id, err);
@@ -226,17 +233,30 @@ hd_status store_site_update(store *st, const site *s, hd_error *err)
         rc = HD_DB;
     if (q) {
         bind_site(q, s, headers, hd_now_ms());
+        bind_i64(q, ":expected", expected);
         int step = sqlite3_step(q);
         if (step == SQLITE_CONSTRAINT_UNIQUE)
             rc = hd_error_set(err, HD_EXISTS, "sites: name '%s' already exists", s->name);
         else if (step != SQLITE_DONE)
             rc = db_fail(st, err, "updating a site");
         else if (sqlite3_changes(st->db) == 0)
-            rc = hd_error_set(err, HD_NOT_FOUND, "site #%lld not found", (long long)s->id);
+            rc = hd_error_set(err, HD_CHANGED,
+                              "site '%s' was changed by someone else since it was read",
+                              s->name ? s->name : "");
         sqlite3_reset(q);
     }
     free(headers);
     return write_end(st, mode, rc, err);
+}
+
+hd_status store_site_update(store *st, const site *s, hd_error *err)
+{
+    return site_update(st, s, 0, err);
+}
+
+hd_status store_site_update_if(store *st, const site *s, int64_t expected, hd_error *err)
+{
+    return site_update(st, s, expected > 0 ? expected : 0, err);
 }
 
 hd_status store_site_delete(store *st, int64_t id, hd_error *err)

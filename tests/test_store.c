@@ -538,6 +538,56 @@ static void test_sites_roundtrip_and_validation(void **state)
     assert_int_equal(store_site_set_enabled(f->st, 9999, false, &err), HD_NOT_FOUND);
 }
 
+/* An editor's save only lands on the version it read: an edit or a
+ * pause/resume by another in between makes it HD_CHANGED, nothing written. */
+static void test_site_update_if_version(void **state)
+{
+    fixture *f = *state;
+    hd_error err = { 0 };
+    site mine, theirs, got;
+    assert_int_equal(store_site_get(f->st, f->site_a, &mine, &err), HD_OK);
+    int64_t v0 = mine.updated_at;
+    assert_true(v0 > 0);
+
+    /* Nobody else: saved, and the version moved forward. */
+    mine.timeout_ms = 3000;
+    assert_int_equal(store_site_update_if(f->st, &mine, v0, &err), HD_OK);
+    assert_int_equal(store_site_get(f->st, f->site_a, &got, &err), HD_OK);
+    assert_true(got.updated_at > v0);
+    int64_t v1 = got.updated_at;
+    site_free(&got);
+
+    /* Another editor read v1 and saved; a save still based on v1 is refused. */
+    assert_int_equal(store_site_get(f->st, f->site_a, &theirs, &err), HD_OK);
+    theirs.timeout_ms = 7000;
+    assert_int_equal(store_site_update_if(f->st, &theirs, v1, &err), HD_OK);
+    mine.max_in_flight = 4;
+    assert_int_equal(store_site_update_if(f->st, &mine, v1, &err), HD_CHANGED);
+    assert_non_null(strstr(err.msg, "changed by someone else"));
+    assert_int_equal(store_site_get(f->st, f->site_a, &got, &err), HD_OK);
+    assert_int_equal(got.timeout_ms, 7000);
+    assert_int_equal(got.max_in_flight, 0);
+    int64_t v2 = got.updated_at;
+    assert_true(v2 > v1);
+    site_free(&got);
+
+    /* Pausing counts as a change too, even within the same millisecond. */
+    assert_int_equal(store_site_set_enabled(f->st, f->site_a, false, &err), HD_OK);
+    assert_int_equal(store_site_update_if(f->st, &theirs, v2, &err), HD_CHANGED);
+    assert_int_equal(store_site_get(f->st, f->site_a, &got, &err), HD_OK);
+    assert_false(got.enabled);
+    assert_true(got.updated_at > v2);
+    /* On the version it now has, the save goes through. */
+    assert_int_equal(store_site_update_if(f->st, &got, got.updated_at, &err), HD_OK);
+    site_free(&got);
+
+    /* Gone: not found, not "changed". */
+    mine.id = 9999;
+    assert_int_equal(store_site_update_if(f->st, &mine, v0, &err), HD_NOT_FOUND);
+    site_free(&mine);
+    site_free(&theirs);
+}
+
 static void test_site_delete_fails_pending(void **state)
 {
     fixture *f = *state;
@@ -1826,6 +1876,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_same_process_stores_keep_locks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sites_roundtrip_and_validation, setup, teardown),
         cmocka_unit_test_setup_teardown(test_site_delete_fails_pending, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_site_update_if_version, setup, teardown),
         cmocka_unit_test_setup_teardown(test_seed_only_into_empty, setup, teardown),
         cmocka_unit_test_setup_teardown(test_message_add_get, setup, teardown),
         cmocka_unit_test_setup_teardown(test_paging_directions, setup, teardown),

@@ -102,8 +102,21 @@ typedef struct keybind {
 ui_request keys_lookup(const keybind *map, int key);
 /* Looks in the view's map first, then in the generic map. */
 ui_request keys_resolve(const keybind *view_map, int key);
-/* "q", "Enter", "PgDn", "^S", "F2"... into out. */
+/* "q", "Enter", "PgDn", "^S", "F2", "Alt-b"... into out. */
 void keys_name(int key, char *out, size_t outlen);
+/* What an Esc the terminal sent is, with the keys read after it: seq[0..n)
+ * (characters; TK_BACKSPACE for a Backspace curses recognised), `ended`
+ * when nothing more came within the wait.  Returns KEYS_ESC_MORE while a
+ * longer sequence may follow (read one more key, or call again with
+ * ended); else the key (TK_ESC alone, TK_ALT(c) for Esc + a key, TK_HOME
+ * for "\e[1~", ...; TERM_KEY_NONE for a sequence to ignore) with *used,
+ * how many of seq it took: the others are keys of their own, read again.
+ * Every terminal's Home/End/PgUp/PgDn/arrows/F1/F2/F5/Delete/Shift-Tab is
+ * known (xterm, rxvt, screen/tmux, linux console, VT220), whatever TERM
+ * says; any other sequence is swallowed whole, never read as keys. */
+#define KEYS_ESC_MORE (-100)
+#define KEYS_ESC_MAX 16   /* longest sequence read; longer ones are dropped */
+int keys_escape(const int *seq, int n, bool ended, int *used);
 extern const keybind keys_generic[];
 
 /* ---- views (screens as data) ---- */
@@ -338,11 +351,15 @@ void detail_free(app *a);
 /* view_form.c: opens the site form (site_id 0 = a new site). */
 void form_begin(app *a, int64_t site_id);
 void form_free(app *a);
-/* form_claims.c: a map setting (jwt claims) as the form's "k=v; k2=v2" text.
+/* form_claims.c: a map setting (jwt claims) as the form's "k=v; k2=v2" text
+ * (items separated by ';', or by ',' where NAME= follows).
  * form_map_text: from the map's JSON object text ("" for none or bad JSON);
  * malloc'd.  form_map_parse: replaces key in *extra by the map in text;
  * false with why ("auth.claims: 'x' is not NAME=VALUE") on a bad item. */
 char *form_map_text(const char *json);
 bool form_map_parse(const char *text, const char *key, char **extra, char *why, size_t whylen);
+/* The hint of such a field: what its text parses into ("2 claims: iss =
+ * hookdesk | aud = qa"), or how to type it when it holds none. */
+void form_map_help(const char *text, char *out, size_t outlen);
 
 #endif
