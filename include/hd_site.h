@@ -31,7 +31,6 @@ typedef enum auth_kind {
 /* The kind's name ("aws-s3"; "unknown" out of range) and back (any case). */
 const char *auth_kind_name(auth_kind k);
 bool auth_kind_parse(const char *name, auth_kind *out);
-bool auth_kind_supported(auth_kind k);
 
 typedef enum content_type {
     CONTENT_JSON,   /* application/json: the payload as is */

@@ -921,7 +921,7 @@ static void start_message(engine *e, message *m, bool resumed, int64_t claimed_a
     }
     request_context ctx = { .now_ms = hd_now_ms(), .user_agent = e->d.user_agent };
     int entry = -1;
-    if (s->auth == AUTH_OAUTH2) {
+    if (auth_needs_token(s)) {
         entry = token_cache_entry(&e->tokens, s);
         if (!oauth_token_ready(e, s, m, number, resumed, claimed_at, entry, &ctx))
             return;

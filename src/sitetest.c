@@ -111,7 +111,7 @@ static hd_status run(const test_settings *ts, const site *s, sitetest_result *ou
         .proxy = ts->proxy,
     };
     char *token = NULL;
-    if (s->auth == AUTH_OAUTH2) {
+    if (auth_needs_token(s)) {
         /* A test fetches its own token (no cache): it shows whether the
          * token endpoint works too.  A failed fetch is the test's answer. */
         hd_status tst = fetch_token(ts, s, &opt, &token, out, err);
