@@ -1,4 +1,4 @@
-/* cli_internal.h - what the src/cli*.c files share; not part of the core's
+/* cli_internal.h - what the files of src/cli/ share; not part of the core's
  * public headers (only the CLI prints, so none of this belongs in include/). */
 #ifndef HD_CLI_INTERNAL_H
 #define HD_CLI_INTERNAL_H
