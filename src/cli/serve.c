@@ -135,19 +135,11 @@ static void print_events(void *ctx, const engine_event *ev, int n)
 
 int cli_cmd_serve(cli_ctx *ctx, int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        { "drain", no_argument, NULL, 'd' },
-        { NULL, 0, NULL, 0 },
-    };
     hd_buf lines = { 0 };
     engine_options eo = { .drain = false, .on_event = print_events, .event_ctx = &lines };
-    int opt;
-    while ((opt = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
-        if (opt == 'd')
-            eo.drain = true;
-        else
-            return cli_bad_option(ctx->cmd, opt, argv);
-    }
+    int bad = cli_one_switch(ctx->cmd, argc, argv, "drain", &eo.drain);
+    if (bad >= 0)
+        return bad;
     if (optind < argc)
         return cli_usage_error(ctx->cmd, "unexpected argument '%s'", argv[optind]);
 

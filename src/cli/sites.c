@@ -709,18 +709,10 @@ out:
 
 static int sites_export(cli_ctx *ctx, int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        { "show-secrets", no_argument, NULL, 's' },
-        { NULL, 0, NULL, 0 },
-    };
     bool show = false;
-    int opt;
-    while ((opt = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
-        if (opt == 's')
-            show = true;
-        else
-            return cli_bad_option(ctx->cmd, opt, argv);
-    }
+    int bad = cli_one_switch(ctx->cmd, argc, argv, "show-secrets", &show);
+    if (bad >= 0)
+        return bad;
     if (optind < argc)
         return cli_usage_error(ctx->cmd, "unexpected argument '%s'", argv[optind]);
     site_stats_list l = { 0 };
@@ -777,18 +769,11 @@ static bool unmask_headers(site *in, const site *old, const char **missing)
  * wants the environment read into its URLs and headers. */
 static int sites_import(cli_ctx *ctx, int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        { "expand-env", no_argument, NULL, 'e' },
-        { NULL, 0, NULL, 0 },
-    };
-    config_env env = CONFIG_ENV_REFUSE;
-    int opt;
-    while ((opt = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
-        if (opt == 'e')
-            env = CONFIG_ENV_EXPAND;
-        else
-            return cli_bad_option(ctx->cmd, opt, argv);
-    }
+    bool expand = false;
+    int bad = cli_one_switch(ctx->cmd, argc, argv, "expand-env", &expand);
+    if (bad >= 0)
+        return bad;
+    config_env env = expand ? CONFIG_ENV_EXPAND : CONFIG_ENV_REFUSE;
     if (argc - optind != 1)
         return cli_usage_error(ctx->cmd, "expected one FILE");
     const char *path = argv[optind];
