@@ -12,6 +12,10 @@
 void *hd_xmalloc(size_t n);
 void *hd_xcalloc(size_t nmemb, size_t size);
 void *hd_xrealloc(void *p, size_t n);
+/* Room for one more in an array of *cap items (size bytes each) that holds
+ * count: when it is full *cap doubles (from first) and the array moves.
+ * Returns the array. */
+void *hd_xgrow(void *items, int count, int *cap, size_t size, int first);
 char *hd_xstrdup(const char *s);              /* NULL stays NULL */
 char *hd_xstrndup(const char *s, size_t n);
 char *hd_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -276,10 +276,7 @@ static bool events_wanted(const engine *e)
 /* A new event at the end of e->events, zeroed but for its kind. */
 static engine_event *event_add(engine *e, engine_event_kind kind)
 {
-    if (e->nevents == e->events_cap) {
-        e->events_cap = e->events_cap ? e->events_cap * 2 : 32;
-        e->events = hd_xrealloc(e->events, sizeof *e->events * (size_t)e->events_cap);
-    }
+    e->events = hd_xgrow(e->events, e->nevents, &e->events_cap, sizeof *e->events, 32);
     engine_event *ev = &e->events[e->nevents++];
     memset(ev, 0, sizeof *ev);
     ev->kind = kind;
@@ -365,10 +362,7 @@ static void outs_push(engine *e, attempt_outcome *o, char *site_name)
     if (e->nouts == 0)
         e->outs_since = hd_mono_ms();
 
-    if (e->nouts == e->outs_cap) {
-        e->outs_cap = e->outs_cap ? e->outs_cap * 2 : 32;
-        e->outs = hd_xrealloc(e->outs, sizeof *e->outs * (size_t)e->outs_cap);
-    }
+    e->outs = hd_xgrow(e->outs, e->nouts, &e->outs_cap, sizeof *e->outs, 32);
     e->outs[e->nouts].o = *o;
     e->outs[e->nouts].site_name = site_name;
     e->nouts++;

@@ -42,6 +42,14 @@ void *hd_xrealloc(void *p, size_t n)
     return q;
 }
 
+void *hd_xgrow(void *items, int count, int *cap, size_t size, int first)
+{
+    if (count < *cap)
+        return items;
+    *cap = *cap ? *cap * 2 : first;
+    return hd_xrealloc(items, (size_t)*cap * size);
+}
+
 char *hd_xstrdup(const char *s)
 {
     return s ? hd_xstrndup(s, strlen(s)) : NULL;
