@@ -35,6 +35,17 @@ const message *msg_list_selected(const msg_list *l)
     return &l->page.items[l->cursor];
 }
 
+bool msg_list_click(msg_list *l, int row)
+{
+    int i = row - 2;
+    if (i < 0 || i >= l->page.count)
+        return false;
+    if (i == l->cursor)
+        return true;
+    l->cursor = i;
+    return false;
+}
+
 void msg_list_free(msg_list *l)
 {
     message_list_free(&l->page);
