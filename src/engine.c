@@ -96,7 +96,6 @@
 #include <inttypes.h>
 #include <pthread.h>
 #include <sys/resource.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1590,11 +1589,7 @@ hd_status engine_start(const config *cfg, const engine_options *opt, engine **ou
     curl_multi_setopt(e->multi, CURLMOPT_MAXCONNECTS, (long)e->d.concurrency * 2);
 
     e->stats.running = true;
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    int rc = pthread_create(&e->thread, NULL, engine_thread, e);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    int rc = hd_thread_start(&e->thread, engine_thread, e);
     if (rc != 0) {
         engine_free(e);
         return hd_error_set(err, HD_INTERNAL, "delivery engine: cannot start a thread: %s",
