@@ -133,6 +133,63 @@ static void print_events(void *ctx, const engine_event *ev, int n)
     fflush(stderr);
 }
 
+/* Waits until the engine stops by itself (drained, or it could not go
+ * on) or a second SIGINT / SIGTERM aborts the attempts in flight (the first
+ * lets them finish).  set: those signals, blocked.  Returns how many came. */
+static int serve_until_done(engine *e, const sigset_t *set)
+{
+    int signals = 0;
+    bool seen_running = false;
+    int64_t started = hd_mono_ms();
+    for (;;) {
+        struct timespec ts = { 0, SERVE_TICK_MS * 1000000L };
+        int sig = sigtimedwait(set, NULL, &ts);
+        if (sig == SIGINT || sig == SIGTERM) {
+            signals++;
+            if (signals == 1) {
+                fprintf(stderr, "hookdesk: serve: %s: finishing in-flight attempts "
+                                "(send it again to abort them)\n",
+                        sig == SIGINT ? "interrupted" : "terminated");
+                engine_stop(e, ENGINE_STOP_FINISH);
+            } else {
+                fprintf(stderr, "hookdesk: serve: aborting in-flight attempts; they will be retried\n");
+                engine_stop(e, ENGINE_STOP_RELEASE);
+                break;
+            }
+            continue;
+        }
+        if (sig < 0 && errno != EAGAIN && errno != EINTR)
+            break;
+        engine_stats s;
+        engine_get_stats(e, &s);
+        if (s.running)
+            seen_running = true;
+        else if (seen_running || hd_mono_ms() - started > SERVE_START_GRACE_MS)
+            break;
+    }
+    return signals;
+}
+
+/* After --drain: "drained" is a promise about the database, so check it
+ * there.  Returns the exit code. */
+static int check_drained(cli_ctx *ctx)
+{
+    hd_error err = { 0 };
+    int64_t pending = 0;
+    store *st = NULL;
+    store_options so = { .synchronous_full = ctx->cfg.delivery.synchronous_full };
+    if (store_open(ctx->cfg.database, &so, &st, &err) != HD_OK ||
+        store_pending_count(st, &pending, &err) != HD_OK) {
+        if (st)
+            store_close(st);
+        return cli_report(ctx->cmd, &err);
+    }
+    store_close(st);
+    if (pending > 0)
+        return cli_fail(ctx->cmd, 1, "%lld messages still pending", (long long)pending);
+    return 0;
+}
+
 int cli_cmd_serve(cli_ctx *ctx, int argc, char **argv)
 {
     hd_buf lines = { 0 };
@@ -158,35 +215,7 @@ int cli_cmd_serve(cli_ctx *ctx, int argc, char **argv)
     fprintf(stderr, "hookdesk: serve: delivering from %s (concurrency %d)%s\n", ctx->cfg.database,
             ctx->cfg.delivery.concurrency, eo.drain ? ", until nothing is pending" : "");
 
-    int signals = 0;
-    bool seen_running = false;
-    int64_t started = hd_mono_ms();
-    for (;;) {
-        struct timespec ts = { 0, SERVE_TICK_MS * 1000000L };
-        int sig = sigtimedwait(&set, NULL, &ts);
-        if (sig == SIGINT || sig == SIGTERM) {
-            signals++;
-            if (signals == 1) {
-                fprintf(stderr, "hookdesk: serve: %s: finishing in-flight attempts "
-                                "(send it again to abort them)\n",
-                        sig == SIGINT ? "interrupted" : "terminated");
-                engine_stop(e, ENGINE_STOP_FINISH);
-            } else {
-                fprintf(stderr, "hookdesk: serve: aborting in-flight attempts; they will be retried\n");
-                engine_stop(e, ENGINE_STOP_RELEASE);
-                break;
-            }
-            continue;
-        }
-        if (sig < 0 && errno != EAGAIN && errno != EINTR)
-            break;
-        engine_stats s;
-        engine_get_stats(e, &s);
-        if (s.running)
-            seen_running = true;
-        else if (seen_running || hd_mono_ms() - started > SERVE_START_GRACE_MS)
-            break;
-    }
+    int signals = serve_until_done(e, &set);
 
     /* Let the thread finish so the summary counts its last attempts. */
     engine_stats s;
@@ -201,20 +230,5 @@ int cli_cmd_serve(cli_ctx *ctx, int argc, char **argv)
            (long long)s.done, (long long)s.failed, (long long)s.errors);
     if (rc != HD_OK)
         return cli_report(ctx->cmd, &err);
-    if (eo.drain && signals == 0) {
-        /* "Drained" is a promise about the database, so check it there. */
-        int64_t pending = 0;
-        store *st = NULL;
-        store_options so = { .synchronous_full = ctx->cfg.delivery.synchronous_full };
-        if (store_open(ctx->cfg.database, &so, &st, &err) != HD_OK ||
-            store_pending_count(st, &pending, &err) != HD_OK) {
-            if (st)
-                store_close(st);
-            return cli_report(ctx->cmd, &err);
-        }
-        store_close(st);
-        if (pending > 0)
-            return cli_fail(ctx->cmd, 1, "%lld messages still pending", (long long)pending);
-    }
-    return 0;
+    return eo.drain && signals == 0 ? check_drained(ctx) : 0;
 }
