@@ -126,6 +126,23 @@ static uint64_t read_unit(const char **pp, const unit *units, size_t n, bool exa
     return 0;
 }
 
+/* One part at *pp: a number, blanks, a unit (read_unit) -- the number in
+ * *n, the unit's factor in *f (0: none).  Returns NULL, or why the text is
+ * refused; after_part: a part came before, so a missing number is junk
+ * after that part ("10s!"). */
+static const char *read_part(const char **pp, const unit *units, size_t nunits, bool exact,
+                             bool after_part, uint64_t *n, uint64_t *f)
+{
+    const char *bad = read_number(pp, n);
+    if (bad && after_part && strcmp(bad, "number expected") == 0)
+        return why_unexpected(*pp);
+    if (bad)
+        return bad;
+    *pp = skip_blanks(*pp);
+    *f = read_unit(pp, units, nunits, exact, &bad);
+    return bad;
+}
+
 bool duration_parse(const char *text, int64_t *out_ms, const char **why)
 {
     if (!text)
@@ -136,16 +153,11 @@ bool duration_parse(const char *text, int64_t *out_ms, const char **why)
     uint64_t total = 0;
     int parts = 0;
     while (*p) {
-        uint64_t n;
-        const char *bad = read_number(&p, &n);
-        if (bad && parts > 0 && strcmp(bad, "number expected") == 0)
-            bad = why_unexpected(p);   /* junk after a complete part: "10s!" */
-        /* "10x" fails on the x as a unit, "x" has no number at all. */
-        if (bad)
-            return refuse(why, bad);
-        p = skip_blanks(p);
-        /* Units are case-sensitive: "m" is minutes, "M" would be a guess. */
-        uint64_t f = read_unit(&p, duration_units, NUNITS(duration_units), true, &bad);
+        /* "10x" fails on the x as a unit, "x" has no number at all.  Units
+         * are case-sensitive: "m" is minutes, "M" would be a guess. */
+        uint64_t n, f;
+        const char *bad = read_part(&p, duration_units, NUNITS(duration_units), true, parts > 0,
+                                    &n, &f);
         if (bad)
             return refuse(why, bad);
         if (f == 0) {
@@ -196,13 +208,9 @@ bool size_parse(const char *text, uint64_t *out_bytes, const char **why)
     if (!text)
         return refuse(why, "number expected");
     const char *p = skip_blanks(text);
-    uint64_t n;
-    const char *bad = read_number(&p, &n);
-    if (bad)
-        return refuse(why, bad);
-    p = skip_blanks(p);
     /* Sizes are matched case-insensitively: "64kib" is not ambiguous. */
-    uint64_t f = read_unit(&p, size_units, NUNITS(size_units), false, &bad);
+    uint64_t n, f;
+    const char *bad = read_part(&p, size_units, NUNITS(size_units), false, false, &n, &f);
     if (bad)
         return refuse(why, bad);
     if (f == 0)
