@@ -81,6 +81,8 @@ void site_copy(site *dst, const site *src);  /* deep copy; dst is overwritten */
 void site_add_header(site *s, const char *name, const char *value);
 /* The same, marked secret or not. */
 void site_add_header_secret(site *s, const char *name, const char *value, bool secret);
+/* Drops every extra header (sites edit --clear-headers). */
+void site_clear_headers(site *s);
 
 /* Check every field, without I/O (the console runs it on every key).  On
  * failure err->field is the field and err->msg starts with it:

@@ -319,15 +319,8 @@ static int apply_auth_flags(cli_ctx *ctx, const site_flags *fl, site *s)
  * one's value "-" is read from stdin).  Returns 0, or 2 after a message. */
 static int apply_header_flags(cli_ctx *ctx, const site_flags *fl, site *s)
 {
-    if (fl->clear_headers) {
-        for (int i = 0; i < s->nheaders; i++) {
-            free(s->headers[i].name);
-            free(s->headers[i].value);
-        }
-        free(s->headers);
-        s->headers = NULL;
-        s->nheaders = 0;
-    }
+    if (fl->clear_headers)
+        site_clear_headers(s);
     for (int i = 0; i < fl->nadd; i++) {
         const char *h = fl->add_headers[i];
         bool secret = fl->add_secret[i];
