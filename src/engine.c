@@ -96,7 +96,6 @@
 #include <inttypes.h>
 #include <pthread.h>
 #include <sys/resource.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -279,10 +278,7 @@ static bool events_wanted(const engine *e)
 /* A new event at the end of e->events, zeroed but for its kind. */
 static engine_event *event_add(engine *e, engine_event_kind kind)
 {
-    if (e->nevents == e->events_cap) {
-        e->events_cap = e->events_cap ? e->events_cap * 2 : 32;
-        e->events = hd_xrealloc(e->events, sizeof *e->events * (size_t)e->events_cap);
-    }
+    e->events = hd_xgrow(e->events, e->nevents, &e->events_cap, sizeof *e->events, 32);
     engine_event *ev = &e->events[e->nevents++];
     memset(ev, 0, sizeof *ev);
     ev->kind = kind;
@@ -386,10 +382,7 @@ static void outs_push(engine *e, attempt_outcome *o, char *site_name)
     if (e->nouts == 0)
         e->outs_since = hd_mono_ms();
 
-    if (e->nouts == e->outs_cap) {
-        e->outs_cap = e->outs_cap ? e->outs_cap * 2 : 32;
-        e->outs = hd_xrealloc(e->outs, sizeof *e->outs * (size_t)e->outs_cap);
-    }
+    e->outs = hd_xgrow(e->outs, e->nouts, &e->outs_cap, sizeof *e->outs, 32);
     e->outs[e->nouts].o = *o;
     e->outs[e->nouts].site_name = site_name;
     e->nouts++;
@@ -942,7 +935,7 @@ static void start_message(engine *e, message *m, bool resumed, int64_t claimed_a
     }
     request_context ctx = { .now_ms = hd_now_ms(), .user_agent = e->d.user_agent };
     int entry = -1;
-    if (s->auth == AUTH_OAUTH2) {
+    if (auth_needs_token(s)) {
         entry = token_cache_entry(&e->tokens, s);
         if (!oauth_token_ready(e, s, m, number, resumed, claimed_at, entry, &ctx))
             return;
@@ -1630,11 +1623,7 @@ hd_status engine_start(const config *cfg, const engine_options *opt, engine **ou
     curl_multi_setopt(e->multi, CURLMOPT_MAXCONNECTS, (long)e->d.concurrency * 2);
 
     e->stats.running = true;
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    int rc = pthread_create(&e->thread, NULL, engine_thread, e);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    int rc = hd_thread_start(&e->thread, engine_thread, e);
     if (rc != 0) {
         engine_free(e);
         return hd_error_set(err, HD_INTERNAL, "delivery engine: cannot start a thread: %s",

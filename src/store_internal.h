@@ -329,6 +329,10 @@ typedef enum write_mode {
 hd_status write_begin(store *st, bool multi, write_mode *mode, hd_error *err);
 /* Ends what write_begin started: commits when rc is HD_OK, else undoes. */
 hd_status write_end(store *st, write_mode mode, hd_status rc, hd_error *err);
+/* write_begin, then the cached statement id in *q: a write that starts
+ * with that statement.  On failure the write is ended and *q is NULL. */
+hd_status write_stmt(store *st, stmt_id id, bool multi, write_mode *mode, sqlite3_stmt **q,
+                     hd_error *err);
 /* Forgets what the last write transaction learnt (see write_begin). */
 void write_memory_reset(store *st);
 

@@ -183,10 +183,7 @@ hd_status collect_messages(store *st, sqlite3_stmt *s, message_list *out, hd_err
     int cap = out->count;
     int rc;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        if (out->count == cap) {
-            cap = cap ? cap * 2 : 16;
-            out->items = hd_xrealloc(out->items, (size_t)cap * sizeof *out->items);
-        }
+        out->items = hd_xgrow(out->items, out->count, &cap, sizeof *out->items, 16);
         row_message(s, &out->items[out->count++]);
     }
     hd_status r = rc == SQLITE_DONE ? HD_OK : db_fail(st, err, "reading messages");
@@ -334,10 +331,7 @@ hd_status store_attempts_list(store *st, int64_t message_id, attempt_list *out, 
     int cap = 0;
     int rc;
     while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-        if (out->count == cap) {
-            cap = cap ? cap * 2 : 8;
-            out->items = hd_xrealloc(out->items, (size_t)cap * sizeof *out->items);
-        }
+        out->items = hd_xgrow(out->items, out->count, &cap, sizeof *out->items, 8);
         row_attempt(q, &out->items[out->count++]);
     }
     hd_status r = rc == SQLITE_DONE ? HD_OK : db_fail(st, err, "reading attempts");
@@ -553,20 +547,16 @@ hd_status store_purge_chunk(store *st, int64_t before_ms, int chunk, int64_t *de
         return hd_error_set(err, HD_INTERNAL, "database %s: purge on a connection without "
                             "reference checks would leave attempts behind", st->path);
     write_mode mode;
+    sqlite3_stmt *q;
     /* One DELETE; attempts go with it (ON DELETE CASCADE). */
-    hd_status rc = write_begin(st, true, &mode, err);
+    hd_status rc = write_stmt(st, STMT_PURGE, true, &mode, &q, err);
     if (rc != HD_OK)
         return rc;
-    sqlite3_stmt *q = stmt_get(st, STMT_PURGE, err);
-    if (!q) {
-        rc = HD_DB;
-    } else {
-        bind_i64(q, ":before", before_ms);
-        bind_i64(q, ":n", chunk);
-        rc = step_done(st, q, "purging old messages", err);
-        if (rc == HD_OK)
-            *deleted = sqlite3_changes(st->db);
-    }
+    bind_i64(q, ":before", before_ms);
+    bind_i64(q, ":n", chunk);
+    rc = step_done(st, q, "purging old messages", err);
+    if (rc == HD_OK)
+        *deleted = sqlite3_changes(st->db);
     if (rc == HD_OK)
         rc = seconds_purge(st, err);
     rc = write_end(st, mode, rc, err);

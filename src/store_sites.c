@@ -263,24 +263,20 @@ hd_status store_site_delete(store *st, int64_t id, hd_error *err)
 {
     st->known_site = 0;
     write_mode mode;
-    hd_status rc = write_begin(st, true, &mode, err);
+    sqlite3_stmt *q;
+    /* Count them first: they all become Failed. */
+    hd_status rc = write_stmt(st, STMT_SITE_PENDING_BY_STATUS, true, &mode, &q, err);
     if (rc != HD_OK)
         return rc;
     int64_t now = hd_now_ms();
-    /* Count them first: they all become Failed. */
-    sqlite3_stmt *q = stmt_get(st, STMT_SITE_PENDING_BY_STATUS, err);
-    if (!q) {
-        rc = HD_DB;
-    } else {
-        bind_i64(q, ":id", id);
-        int step;
-        while ((step = sqlite3_step(q)) == SQLITE_ROW)
-            status_change(st, (msg_status)sqlite3_column_int(q, 0), MSG_FAILED,
-                          sqlite3_column_int64(q, 1));
-        if (step != SQLITE_DONE)
-            rc = db_fail(st, err, "counting the site's pending messages");
-        sqlite3_reset(q);
-    }
+    bind_i64(q, ":id", id);
+    int step;
+    while ((step = sqlite3_step(q)) == SQLITE_ROW)
+        status_change(st, (msg_status)sqlite3_column_int(q, 0), MSG_FAILED,
+                      sqlite3_column_int64(q, 1));
+    if (step != SQLITE_DONE)
+        rc = db_fail(st, err, "counting the site's pending messages");
+    sqlite3_reset(q);
     if (rc == HD_OK && !(q = stmt_get(st, STMT_SITE_FAIL_PENDING, err)))
         rc = HD_DB;
     if (rc == HD_OK) {
@@ -306,20 +302,16 @@ hd_status store_site_delete(store *st, int64_t id, hd_error *err)
 hd_status store_site_set_enabled(store *st, int64_t id, bool enabled, hd_error *err)
 {
     write_mode mode;
-    hd_status rc = write_begin(st, false, &mode, err);
+    sqlite3_stmt *q;
+    hd_status rc = write_stmt(st, STMT_SITE_SET_ENABLED, false, &mode, &q, err);
     if (rc != HD_OK)
         return rc;
-    sqlite3_stmt *q = stmt_get(st, STMT_SITE_SET_ENABLED, err);
-    if (!q) {
-        rc = HD_DB;
-    } else {
-        bind_i64(q, ":id", id);
-        bind_i64(q, ":enabled", enabled ? 1 : 0);
-        bind_i64(q, ":now", hd_now_ms());
-        rc = step_done(st, q, "pausing or resuming a site", err);
-        if (rc == HD_OK && sqlite3_changes(st->db) == 0)
-            rc = hd_error_set(err, HD_NOT_FOUND, "site #%lld not found", (long long)id);
-    }
+    bind_i64(q, ":id", id);
+    bind_i64(q, ":enabled", enabled ? 1 : 0);
+    bind_i64(q, ":now", hd_now_ms());
+    rc = step_done(st, q, "pausing or resuming a site", err);
+    if (rc == HD_OK && sqlite3_changes(st->db) == 0)
+        rc = hd_error_set(err, HD_NOT_FOUND, "site #%lld not found", (long long)id);
     return write_end(st, mode, rc, err);
 }
 
@@ -410,10 +402,7 @@ static hd_status sites_read(store *st, site_stats_list *out, hd_error *err)
     int cap = 0;
     int rc;
     while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-        if (out->count == cap) {
-            cap = cap ? cap * 2 : 16;
-            out->items = hd_xrealloc(out->items, (size_t)cap * sizeof *out->items);
-        }
+        out->items = hd_xgrow(out->items, out->count, &cap, sizeof *out->items, 16);
         site_stats *ss = &out->items[out->count++];
         memset(ss, 0, sizeof *ss);
         row_site(q, &ss->s);

@@ -339,6 +339,9 @@ void popup_draw(const app *a);
 void msg_list_reload(app *a, msg_list *l, const msg_filter *f);
 bool msg_list_navigate(app *a, msg_list *l, const msg_filter *f, ui_request r);
 const message *msg_list_selected(const msg_list *l);
+/* A click on body row `row` (the list starts under two header lines):
+ * selects that message; true when it was selected already (open it). */
+bool msg_list_click(msg_list *l, int row);
 void msg_list_free(msg_list *l);
 /* In-memory cursor moves for short lists (sites, text pages). */
 bool ui_cursor_move(int *cursor, int *top, int count, int rows, ui_request r);

@@ -325,6 +325,20 @@ static void form_set_auth(form_state *f, auth_kind k)
 
 /* ---- building a site from the fields ---- */
 
+/* Cuts "Name: value" at its colon: ends the name there, without the
+ * spaces before it, and returns the value after the spaces. */
+static char *cut_header(char *item, char *colon)
+{
+    *colon = '\0';
+    char *value = colon + 1;
+    while (*value == ' ')
+        value++;
+    char *end = item + strlen(item);
+    while (end > item && end[-1] == ' ')
+        *--end = '\0';
+    return value;
+}
+
 /* "Name: value; Name2: value2" into s's extra headers (orig: the stored
  * site when editing, whose credential headers show as ********). */
 static bool parse_headers(const char *text, const site *orig, site *s, hd_error *err)
@@ -343,13 +357,7 @@ static bool parse_headers(const char *text, const site *orig, site *s, hd_error 
             ok = false;
             break;
         }
-        *colon = '\0';
-        char *value = colon + 1;
-        while (*value == ' ')
-            value++;
-        char *end = item + strlen(item);
-        while (end > item && end[-1] == ' ')
-            *--end = '\0';
+        char *value = cut_header(item, colon);
         /* A credential header still reading ******** keeps its stored value. */
         const char *kept = NULL;
         if (orig && site_header_is_secret(item) && strcmp(value, site_mask("x")) == 0)
@@ -390,13 +398,7 @@ static bool parse_secret_headers(const form_state *f, site *s, hd_error *err)
             ok = false;
             break;
         }
-        *colon = '\0';
-        char *value = colon + 1;
-        while (*value == ' ')
-            value++;
-        char *end = item + strlen(item);
-        while (end > item && end[-1] == ' ')
-            *--end = '\0';
+        char *value = cut_header(item, colon);
         site_add_header_secret(s, item, value, true);
     }
     explicit_bzero(copy, strlen(f->val[FF_SHEADERS]));
@@ -1272,11 +1274,6 @@ static void form_draw(app *a, int top, int rows)
     }
 }
 
-const view_ops view_form_ops = {
-    .title = "Site form",
-    .keys = form_keys,
-    .draw = form_draw,
-    .handle = form_handle,
-    .raw_key = form_raw_key,
-    .raw_help = form_raw_help,
-};
+const view_ops view_form_ops = { .title = "Site form", .keys = form_keys, .draw = form_draw,
+                                 .handle = form_handle, .raw_key = form_raw_key,
+                                 .raw_help = form_raw_help };

@@ -21,7 +21,7 @@
  *   delivery.max_payload + IMPORT_LINE_SLACK bytes of one line (a longer
  *   line is skipped to its end, counted and reported, never held); a
  *   payload above delivery.max_payload is a line error.  The spool is on
- *   disk; SQLite's page cache is bounded (store.c) and spills to the WAL.
+ *   disk; SQLite's page cache is bounded (store_db.c) and spills to the WAL.
  * - Site names are resolved once (pass 1 caches name -> id); pass 2 reuses it.
  * - Lines are checked with json_scan (no tree is built) and the payload is
  *   stored as the exact text of the line, byte for byte.
