@@ -583,6 +583,42 @@ static int sites_add(cli_ctx *ctx, int argc, char **argv)
     return rc;
 }
 
+/* One edit: reads the site, applies the flags, saves it on the version
+ * read.  Returns the exit code, or -1 when another process changed the
+ * site meanwhile (nothing written: the caller tries again on the new row,
+ * so that an edit changes only what its flags name). */
+static int edit_once(cli_ctx *ctx, const char *name, site_flags *fl)
+{
+    site s;
+    site_init(&s);
+    hd_error err = { 0 };
+    int rc;
+    hd_status st = store_site_get_by_name(ctx->st, name, &s, &err);
+    if (st == HD_NOT_FOUND)
+        rc = cli_fail(ctx->cmd, 1, "site '%s' not found", name);
+    else if (st != HD_OK)
+        rc = cli_report(ctx->cmd, &err);
+    else
+        rc = apply_flags(ctx, fl, &s);
+    int64_t version = s.updated_at;
+    if (rc == 0) {
+        if (check_site(&s, &err) != HD_OK ||
+            store_site_update_if(ctx->st, &s, version, &err) != HD_OK) {
+            if (err.code == HD_CHANGED)
+                rc = -1;
+            else {
+                if (err.code == HD_INVALID)
+                    hint_flag(&err, s.auth);
+                rc = cli_report(ctx->cmd, &err);
+            }
+        } else {
+            printf("updated site %s\n", s.name);
+        }
+    }
+    site_free(&s);
+    return rc;
+}
+
 static int sites_edit(cli_ctx *ctx, int argc, char **argv)
 {
     const char *name = NULL;
@@ -592,26 +628,12 @@ static int sites_edit(cli_ctx *ctx, int argc, char **argv)
         free_flags(&fl);
         return rc;
     }
-    site s;
-    site_init(&s);
-    hd_error err = { 0 };
-    hd_status st = store_site_get_by_name(ctx->st, name, &s, &err);
-    if (st == HD_NOT_FOUND)
-        rc = cli_fail(ctx->cmd, 1, "site '%s' not found", name);
-    else if (st != HD_OK)
-        rc = cli_report(ctx->cmd, &err);
-    else
-        rc = apply_flags(ctx, &fl, &s);
-    if (rc == 0) {
-        if (check_site(&s, &err) != HD_OK || store_site_update(ctx->st, &s, &err) != HD_OK) {
-            if (err.code == HD_INVALID)
-                hint_flag(&err, s.auth);
-            rc = cli_report(ctx->cmd, &err);
-        }
-        else
-            printf("updated site %s\n", s.name);
-    }
-    site_free(&s);
+    /* A console saving the same site between our read and our write: read
+     * it again and apply the flags to what it saved. */
+    for (int tries = 0; (rc = edit_once(ctx, name, &fl)) < 0 && tries < 5; tries++)
+        ;
+    if (rc < 0)
+        rc = cli_fail(ctx->cmd, 1, "site '%s' kept changing under this edit; nothing saved", name);
     free_flags(&fl);
     return rc;
 }
