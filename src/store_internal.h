@@ -311,6 +311,30 @@ char *col_text(sqlite3_stmt *s, int i);                               /* copy or
 hd_status step_done(store *st, sqlite3_stmt *s, const char *what, hd_error *err);
 hd_status exec_cached(store *st, stmt_id id, const char *what, hd_error *err);
 /* One int64 from a one-row query; *found (may be NULL) says whether there was a row. */
+/* Reads one row into *out with read (what the caller's row function
+ * fills); *found false when there is none. */
+typedef void (*row_reader)(sqlite3_stmt *q, void *item);
+hd_status step_row(store *st, sqlite3_stmt *q, row_reader read, void *out, bool *found,
+                   const char *what, hd_error *err);
+/* An array being filled by collect_rows: items of one size, doubling. */
+typedef struct row_array {
+    void *items;
+    int count;
+} row_array;
+/* Appends every row to a (zeroed, then read); the caller frees what a
+ * holds, on an error too. */
+hd_status collect_rows(store *st, sqlite3_stmt *q, row_reader read, size_t size, row_array *a,
+                       const char *what, hd_error *err);
+/* collect_rows into a list struct with `items` and `count` (message_list,
+ * attempt_list, ...), whose item type gives the size. */
+#define COLLECT_LIST(st, q, read, list, what, err)                                  \
+    ({                                                                              \
+        row_array a_ = { (list)->items, (list)->count };                            \
+        hd_status r_ = collect_rows(st, q, read, sizeof *(list)->items, &a_, what, err); \
+        (list)->items = a_.items;                                                   \
+        (list)->count = a_.count;                                                   \
+        r_;                                                                         \
+    })
 hd_status step_i64(store *st, sqlite3_stmt *s, const char *what, int64_t *out, bool *found,
                    hd_error *err);
 

@@ -178,17 +178,19 @@ static void row_attempt(sqlite3_stmt *s, attempt *a)
     a->body_truncated = sqlite3_column_int(s, 11) != 0;
 }
 
+static void read_message(sqlite3_stmt *q, void *item)
+{
+    row_message(q, item);
+}
+
+static void read_attempt(sqlite3_stmt *q, void *item)
+{
+    row_attempt(q, item);
+}
+
 hd_status collect_messages(store *st, sqlite3_stmt *s, message_list *out, hd_error *err)
 {
-    int cap = out->count;
-    int rc;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        out->items = hd_xgrow(out->items, out->count, &cap, sizeof *out->items, 16);
-        row_message(s, &out->items[out->count++]);
-    }
-    hd_status r = rc == SQLITE_DONE ? HD_OK : db_fail(st, err, "reading messages");
-    sqlite3_reset(s);
-    return r;
+    return COLLECT_LIST(st, s, read_message, out, "reading messages", err);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -300,15 +302,7 @@ static hd_status message_fetch(store *st, int64_t id, message *out, bool *found,
         return HD_DB;
     bind_i64(q, ":id", id);
     bind_i64(q, ":now", hd_now_ms());
-    int rc = sqlite3_step(q);
-    hd_status r = HD_OK;
-    *found = rc == SQLITE_ROW;
-    if (rc == SQLITE_ROW)
-        row_message(q, out);
-    else if (rc != SQLITE_DONE)
-        r = db_fail(st, err, "reading a message");
-    sqlite3_reset(q);
-    return r;
+    return step_row(st, q, read_message, out, found, "reading a message", err);
 }
 
 hd_status store_message_get(store *st, int64_t id, message *out, hd_error *err)
@@ -328,14 +322,7 @@ hd_status store_attempts_list(store *st, int64_t message_id, attempt_list *out, 
     if (!q)
         return HD_DB;
     bind_i64(q, ":id", message_id);
-    int cap = 0;
-    int rc;
-    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-        out->items = hd_xgrow(out->items, out->count, &cap, sizeof *out->items, 8);
-        row_attempt(q, &out->items[out->count++]);
-    }
-    hd_status r = rc == SQLITE_DONE ? HD_OK : db_fail(st, err, "reading attempts");
-    sqlite3_reset(q);
+    hd_status r = COLLECT_LIST(st, q, read_attempt, out, "reading attempts", err);
     if (r != HD_OK)
         attempt_list_free(out);
     return r;

@@ -315,17 +315,14 @@ hd_status store_site_set_enabled(store *st, int64_t id, bool enabled, hd_error *
     return write_end(st, mode, rc, err);
 }
 
+static void read_site(sqlite3_stmt *q, void *item)
+{
+    row_site(q, item);
+}
+
 static hd_status site_fetch(store *st, sqlite3_stmt *q, site *out, bool *found, hd_error *err)
 {
-    int rc = sqlite3_step(q);
-    hd_status r = HD_OK;
-    *found = rc == SQLITE_ROW;
-    if (rc == SQLITE_ROW)
-        row_site(q, out);
-    else if (rc != SQLITE_DONE)
-        r = db_fail(st, err, "reading a site");
-    sqlite3_reset(q);
-    return r;
+    return step_row(st, q, read_site, out, found, "reading a site", err);
 }
 
 hd_status store_site_get(store *st, int64_t id, site *out, hd_error *err)
@@ -392,6 +389,13 @@ void site_stats_list_free(site_stats_list *l)
 
 /* The sites with their circuits, nothing counted (one read of the small
  * sites table). */
+static void read_site_stats(sqlite3_stmt *q, void *item)
+{
+    site_stats *ss = item;
+    row_site(q, &ss->s);
+    row_circuit(q, 15, &ss->circuit);
+}
+
 static hd_status sites_read(store *st, site_stats_list *out, hd_error *err)
 {
     out->items = NULL;
@@ -399,17 +403,7 @@ static hd_status sites_read(store *st, site_stats_list *out, hd_error *err)
     sqlite3_stmt *q = stmt_get(st, STMT_SITES_ALL, err);
     if (!q)
         return HD_DB;
-    int cap = 0;
-    int rc;
-    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-        out->items = hd_xgrow(out->items, out->count, &cap, sizeof *out->items, 16);
-        site_stats *ss = &out->items[out->count++];
-        memset(ss, 0, sizeof *ss);
-        row_site(q, &ss->s);
-        row_circuit(q, 15, &ss->circuit);
-    }
-    hd_status r = rc == SQLITE_DONE ? HD_OK : db_fail(st, err, "listing sites");
-    sqlite3_reset(q);
+    hd_status r = COLLECT_LIST(st, q, read_site_stats, out, "listing sites", err);
     if (r != HD_OK)
         site_stats_list_free(out);
     return r;

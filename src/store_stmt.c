@@ -180,6 +180,37 @@ hd_status exec_cached(store *st, stmt_id id, const char *what, hd_error *err)
 }
 
 /* One int64 from a one-row query; *found says whether there was a row. */
+hd_status step_row(store *st, sqlite3_stmt *q, row_reader read, void *out, bool *found,
+                   const char *what, hd_error *err)
+{
+    int rc = sqlite3_step(q);
+    hd_status r = HD_OK;
+    *found = rc == SQLITE_ROW;
+    if (rc == SQLITE_ROW)
+        read(q, out);
+    else if (rc != SQLITE_DONE)
+        r = db_fail(st, err, what);
+    sqlite3_reset(q);
+    return r;
+}
+
+hd_status collect_rows(store *st, sqlite3_stmt *q, row_reader read, size_t size, row_array *a,
+                       const char *what, hd_error *err)
+{
+    int cap = a->count;
+    int rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        a->items = hd_xgrow(a->items, a->count, &cap, size, 8);
+        char *item = (char *)a->items + size * (size_t)a->count;
+        memset(item, 0, size);
+        read(q, item);
+        a->count++;
+    }
+    hd_status r = rc == SQLITE_DONE ? HD_OK : db_fail(st, err, what);
+    sqlite3_reset(q);
+    return r;
+}
+
 hd_status step_i64(store *st, sqlite3_stmt *s, const char *what, int64_t *out,
                           bool *found, hd_error *err)
 {

@@ -57,6 +57,9 @@ typedef enum cli_format {
 } cli_format;
 
 bool cli_parse_format(const char *cmd, const char *text, cli_format *out);
+/* For the commands whose only option is --format (and no argument): -1
+ * when the command line is good (*out set), else the exit code (said). */
+int cli_only_format(const char *cmd, int argc, char **argv, cli_format *out);
 
 /* A table printed in chunks: rows are buffered, the first flush fixes the
  * column widths (from the header and the rows seen so far) so that output

@@ -1,7 +1,6 @@
 /* engines.c - `hookdesk engines`: which delivery engines (consoles, `serve`
  * processes, on this host or others sharing the database) are alive, from
  * their heartbeat rows (hd_store.h "engines' heartbeats"). */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -48,20 +47,10 @@ static void engine_row(cli_format format, cli_table *t, const engine_beat *b, in
 
 int cli_cmd_engines(cli_ctx *ctx, int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        { "format", required_argument, NULL, 'f' },
-        { NULL, 0, NULL, 0 },
-    };
-    cli_format format = FORMAT_TABLE;
-    int opt;
-    while ((opt = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
-        if (opt != 'f')
-            return cli_bad_option(ctx->cmd, opt, argv);
-        if (!cli_parse_format(ctx->cmd, optarg, &format))
-            return 2;
-    }
-    if (optind < argc)
-        return cli_usage_error(ctx->cmd, "unexpected argument '%s'", argv[optind]);
+    cli_format format;
+    int bad = cli_only_format(ctx->cmd, argc, argv, &format);
+    if (bad >= 0)
+        return bad;
 
     int64_t now = hd_now_ms();
     engine_beat_list l;

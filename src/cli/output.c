@@ -5,6 +5,7 @@
  * or CSV form; JSON output escapes control characters by itself, and text
  * that is not valid UTF-8 is repaired (U+FFFD) so that the line stays JSON.
  */
+#include <getopt.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,25 @@ bool cli_parse_format(const char *cmd, const char *text, cli_format *out)
         return false;
     }
     return true;
+}
+
+int cli_only_format(const char *cmd, int argc, char **argv, cli_format *out)
+{
+    static const struct option longopts[] = {
+        { "format", required_argument, NULL, 'f' },
+        { NULL, 0, NULL, 0 },
+    };
+    *out = FORMAT_TABLE;
+    int opt;
+    while ((opt = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+        if (opt != 'f')
+            return cli_bad_option(cmd, opt, argv);
+        if (!cli_parse_format(cmd, optarg, out))
+            return 2;
+    }
+    if (optind < argc)
+        return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+    return -1;
 }
 
 /* ---- tables ---- */

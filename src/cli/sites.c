@@ -107,10 +107,6 @@ static void list_csv(const cli_ctx *ctx, const site_stats *ss, const char *pendi
 
 static int sites_list(cli_ctx *ctx, int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        { "format", required_argument, NULL, 'f' },
-        { NULL, 0, NULL, 0 },
-    };
     static const char *const headers[LIST_COLS] = { "NAME", "URL", "AUTH", "ENABLED",
                                                     "MAX_IN_FLIGHT", "PENDING", "SUCCESS",
                                                     "CIRCUIT" };
@@ -119,18 +115,10 @@ static int sites_list(cli_ctx *ctx, int argc, char **argv)
         "success", "circuit", "circuit_failures", "next_probe_at", "circuit_reason",
     };
     static const bool right[LIST_COLS] = { false, false, false, false, false, true, true, false };
-    cli_format format = FORMAT_TABLE;
-    int opt;
-    while ((opt = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
-        if (opt == 'f') {
-            if (!cli_parse_format(ctx->cmd, optarg, &format))
-                return 2;
-        } else {
-            return cli_bad_option(ctx->cmd, opt, argv);
-        }
-    }
-    if (optind < argc)
-        return cli_usage_error(ctx->cmd, "unexpected argument '%s'", argv[optind]);
+    cli_format format;
+    int bad = cli_only_format(ctx->cmd, argc, argv, &format);
+    if (bad >= 0)
+        return bad;
     site_stats_list l = { 0 };
     hd_error err = { 0 };
     if (store_sites_list(ctx->st, &l, &err) != HD_OK)
