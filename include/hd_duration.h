@@ -29,5 +29,7 @@ void duration_format(int64_t ms, char *out, size_t outlen);
 /* Rough countdown form for screens: "4s", "2m05s", "3h", "now". */
 void duration_format_short(int64_t ms, char *out, size_t outlen);
 void size_format(uint64_t bytes, char *out, size_t outlen);
+/* The same in words for messages: 1024 -> "1 KiB", 1000 -> "1000 bytes". */
+void size_words(uint64_t bytes, char *out, size_t outlen);
 
 #endif

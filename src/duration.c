@@ -335,3 +335,14 @@ void size_format(uint64_t bytes, char *out, size_t outlen)
     }
     snprintf(out, outlen, "%" PRIu64 "B", bytes);
 }
+
+void size_words(uint64_t bytes, char *out, size_t outlen)
+{
+    char tmp[32];
+    size_format(bytes, tmp, sizeof tmp);
+    size_t digits = strspn(tmp, "0123456789");
+    if (strcmp(tmp + digits, "B") == 0)
+        snprintf(out, outlen, "%.*s bytes", (int)digits, tmp);
+    else
+        snprintf(out, outlen, "%.*s %s", (int)digits, tmp, tmp + digits);
+}

@@ -250,11 +250,5 @@ void cli_message_json_fields(json_t *obj, const message *m)
 /* "1 MiB", "1500 bytes": a size as messages show it. */
 void cli_size_words(uint64_t bytes, char *out, size_t outlen)
 {
-    char tmp[32];
-    size_format(bytes, tmp, sizeof tmp);
-    size_t digits = strspn(tmp, "0123456789");
-    if (strcmp(tmp + digits, "B") == 0)
-        snprintf(out, outlen, "%.*s bytes", (int)digits, tmp);
-    else
-        snprintf(out, outlen, "%.*s %s", (int)digits, tmp, tmp + digits);
+    size_words(bytes, out, outlen);
 }
