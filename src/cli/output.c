@@ -44,6 +44,7 @@ void cli_table_init(cli_table *t, FILE *out, int ncols, const char *const *heade
     t->ncols = ncols;
     t->headers = headers;
     t->right = right;
+    t->utf8 = locale_is_utf8();
     t->width = hd_xcalloc((size_t)ncols, sizeof *t->width);
 }
 
@@ -54,7 +55,13 @@ void cli_table_add(cli_table *t, const char *const *cells)
         t->cells = hd_xrealloc(t->cells, (size_t)t->cap * (size_t)t->ncols * sizeof *t->cells);
     }
     for (int c = 0; c < t->ncols; c++)
-        t->cells[t->nrows * t->ncols + c] = sanitize_dup(cells[c] ? cells[c] : "", 0);
+    {
+        char *cell = sanitize_dup(cells[c] ? cells[c] : "", 0);
+        /* LANG=C: one '?' per character, as utf8_width counts it. */
+        if (!t->utf8)
+            text_ascii_fold(cell);
+        t->cells[t->nrows * t->ncols + c] = cell;
+    }
     t->nrows++;
     if (t->nrows >= TABLE_BATCH)
         cli_table_flush(t);
@@ -75,7 +82,7 @@ static void put_cell(const cli_table *t, int c, const char *text, bool last)
         size_t keep = utf8_fit(text, col > 0 ? col - 1 : 0);
         char *prefix = hd_xstrndup(text, keep);
         fputs(prefix, t->out);
-        fputs("\u2026", t->out);
+        fputs(t->utf8 ? "\u2026" : "~", t->out);
         /* A wide character may leave the cut one column short: pad it. */
         for (size_t used = utf8_width(prefix) + 1; used < col; used++)
             fputc(' ', t->out);
