@@ -19,6 +19,9 @@ bool duration_parse(const char *text, int64_t *out_ms, const char **why);
  * ignored; empty text is refused.  The one parser of `logs --since/--until`
  * and the console's time filter. */
 bool duration_parse_when(const char *text, int64_t now_ms, int64_t *out_ms, const char **why);
+/* When text is a date alone (2026-11-30, local time), *end_ms = the start
+ * of the next day (an end that includes the whole day) and true. */
+bool date_day_end(const char *text, int64_t *end_ms);
 
 /* Units: B, KiB, MiB, GiB (powers of 1024), KB, MB, GB (powers of 1000);
  * a bare number means bytes. */

@@ -284,9 +284,9 @@ static ui_request logs_handle(app *a, ui_request r)
         /* Prefilled with the active range, in local time as typed. */
         char range[80] = "", since[32] = "", until[32] = "";
         if (a->filter.since_ms)
-            hd_time_local(a->filter.since_ms, since);
+            ui_range_end_text(a->filter.since_ms, false, since);
         if (a->filter.until_ms)
-            hd_time_local(a->filter.until_ms, until);
+            ui_range_end_text(a->filter.until_ms, true, until);
         if (since[0] || until[0])
             snprintf(range, sizeof range, "%s..%s", since, until);
         ui_prompt(a, "Time range (1h, 2026-11-01..2026-11-30, empty = any): ", range, on_time);
