@@ -55,8 +55,8 @@
     _(DOWN,          "Move down")                                   \
     _(PAGE_UP,       "Page up")                                     \
     _(PAGE_DOWN,     "Page down")                                   \
-    _(FIRST,         "First line (newest)")                         \
-    _(LAST,          "Last line (oldest)")                          \
+    _(FIRST,         "First line")                                  \
+    _(LAST,          "Last line")                                   \
     _(ENTER,         "Open the selected line")                      \
     _(REFRESH,       "Reload and redraw")                           \
     _(FILTER_STATUS, "Cycle the status filter")                     \

@@ -24,6 +24,7 @@ static const keybind detail_keys[] = {
     { TK_BACKSPACE, REQ_BACK, NULL },
     { 'r', REQ_RESEND, "Resend" },
     { 'c', REQ_FILTER_CUST, "Customer" },
+    { 'C', REQ_FILTER_CUST_ASK, NULL },
     { 0, REQ_NONE, NULL },
 };
 
@@ -243,6 +244,16 @@ static void detail_draw(app *a, int top, int rows)
     }
 }
 
+/* C: the Logs of a customer typed at the prompt (prefilled with this
+ * message's), as `C` asks on Logs. */
+static void on_customer(app *a, const char *text)
+{
+    if (!*text)
+        ui_flash(a, false, "no customer given");
+    else
+        ui_filter_customer(a, text);
+}
+
 static ui_request detail_handle(app *a, ui_request r)
 {
     int rows = ui_body_rows();
@@ -251,6 +262,7 @@ static ui_request detail_handle(app *a, ui_request r)
         max = 1;
     switch (r) {
     case REQ_RESEND:
+    case REQ_FILTER_CUST_ASK:
     case REQ_FILTER_CUST: {
         message m;
         memset(&m, 0, sizeof m);
@@ -259,6 +271,8 @@ static ui_request detail_handle(app *a, ui_request r)
             ui_flash(a, true, "%s", err.msg);
         else if (r == REQ_RESEND)
             ui_ask_resend(a, &m);
+        else if (r == REQ_FILTER_CUST_ASK)
+            ui_prompt(a, "Customer: ", m.customer ? m.customer : "", on_customer);
         else
             ui_filter_customer(a, m.customer);
         message_free(&m);

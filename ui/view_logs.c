@@ -103,7 +103,7 @@ static void logs_draw(app *a, int top, int rows)
         if (m->response_code)
             snprintf(code, sizeof code, "%d", m->response_code);
         else
-            snprintf(code, sizeof code, "%s", m->attempts ? "---" : "");
+            snprintf(code, sizeof code, "-");   /* no code: spelt as the CLI and detail do */
         const char *vals[6] = { when, m->action, m->customer ? m->customer : "",
                                 m->site_name ? m->site_name : "(deleted)", code,
                                 msg_status_title(m->status) };
