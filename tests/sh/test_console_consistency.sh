@@ -64,6 +64,11 @@ expect_count 1 "nocode\.one"
 keys Enter
 expect "^  1  .* ms  *-  *Failed to connect"
 on_screen -e "---" && fail "'---' in the detail"
+echo "# long errors wrap in the detail instead of being cut at 80 columns (defect 6)"
+expect "^Last error   Failed to connect to 127.0.0.1 port 9 after"
+expect "^ \{13\}[a-z].*server *$"                  # the rest, under the value
+expect "^ \{43\}after [0-9]* ms: Couldn't connect"  # under the Error column, at a word
+on_screen -F "…" && fail "an error is still cut"
 
 echo "# C in the detail asks for a customer and shows the Logs of it"
 keys C
