@@ -38,6 +38,9 @@ typedef struct auth_kind_ops {
                                 header (aws -> aws-s3); NULL = a family of one */
     const char *stand_in;    /* a well-formed secret, checked in place of a masked
                                 one ("********" in an export: the stored one stays) */
+    bool needs_token;        /* a request needs a token fetched first (oauth2's
+                                client credentials): the engine takes it from its
+                                cache, a site test fetches its own */
     /* Every rule of the kind that needs no I/O (site_validate calls it
      * after the shape of auth_extra is checked; extra is never NULL).
      * check and sign get their own entry (its name for messages). */
@@ -52,6 +55,9 @@ typedef struct auth_kind_ops {
 } auth_kind_ops;
 
 extern const auth_kind_ops auth_kinds[AUTH_KIND_COUNT];
+
+/* Whether s's kind needs a token fetched before a request (needs_token). */
+bool auth_needs_token(const site *s);
 
 /* "none, basic, ..., aws-s3" (sep between the names) into buf. */
 void auth_kind_list(char *buf, size_t len, const char *sep);

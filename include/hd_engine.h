@@ -84,6 +84,7 @@ typedef struct engine_options {
     void *event_ctx;         /* on_event's ctx */
     int nice;                /* > 0: the engine thread runs at this nice value, so
                                 that a console's keys win the CPU over deliveries */
+    const char *role;        /* its heartbeat row's role: "serve" (default), "console" */
 } engine_options;
 
 typedef struct engine_stats {

@@ -19,6 +19,7 @@
     _(CONFIG,    2)     /* bad configuration */             \
     _(NOT_FOUND, 1)     /* not found */                     \
     _(EXISTS,    1)     /* already exists */                \
+    _(CHANGED,   1)     /* changed by another since read */ \
     _(DB,        1)     /* database error */                \
     _(IO,        1)     /* input/output error */            \
     _(NET,       1)     /* network error */                 \

@@ -31,7 +31,6 @@ typedef enum auth_kind {
 /* The kind's name ("aws-s3"; "unknown" out of range) and back (any case). */
 const char *auth_kind_name(auth_kind k);
 bool auth_kind_parse(const char *name, auth_kind *out);
-bool auth_kind_supported(auth_kind k);
 
 typedef enum content_type {
     CONTENT_JSON,   /* application/json: the payload as is */
@@ -82,6 +81,8 @@ void site_copy(site *dst, const site *src);  /* deep copy; dst is overwritten */
 void site_add_header(site *s, const char *name, const char *value);
 /* The same, marked secret or not. */
 void site_add_header_secret(site *s, const char *name, const char *value, bool secret);
+/* Drops every extra header (sites edit --clear-headers). */
+void site_clear_headers(site *s);
 
 /* Check every field, without I/O (the console runs it on every key).  On
  * failure err->field is the field and err->msg starts with it:

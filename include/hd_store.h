@@ -84,6 +84,13 @@ void store_tx_rollback(store *st);
 
 hd_status store_site_add(store *st, const site *s, int64_t *id_out, hd_error *err);  /* validates */
 hd_status store_site_update(store *st, const site *s, hd_error *err);               /* by s->id; validates */
+/* The same, only if the row is still the version the caller read
+ * (expected: its updated_at, which every edit and pause/resume moves
+ * forward and circuit changes do not): HD_CHANGED, nothing written, when
+ * another process or console changed the site since.  An editor that read
+ * a site, let the operator change it, then saves uses this, so that it
+ * never silently undoes a change it did not see. */
+hd_status store_site_update_if(store *st, const site *s, int64_t expected, hd_error *err);
 /* Deleting a site fails its pending messages ("site deleted"); its history stays. */
 hd_status store_site_delete(store *st, int64_t id, hd_error *err);
 hd_status store_site_set_enabled(store *st, int64_t id, bool enabled, hd_error *err);
@@ -146,6 +153,11 @@ typedef struct new_message {
 
 hd_status store_message_add(store *st, const new_message *m, int64_t *id_out, hd_error *err);
 hd_status store_message_get(store *st, int64_t id, message *out, hd_error *err);
+/* The id of the message with this webhook id (what a receiver reports,
+ * "msg_..."): an index seek on the time inside it.  HD_NOT_FOUND when no
+ * message has it (purged, or not ours); HD_INVALID when it is not one. */
+hd_status store_message_find_webhook_id(store *st, const char *webhook_id, int64_t *id,
+                                        hd_error *err);
 hd_status store_messages_page(store *st, const msg_filter *f, page_dir dir, int64_t anchor_id,
                               int limit, message_list *out, hd_error *err);
 hd_status store_messages_count(store *st, const msg_filter *f, int64_t *count, hd_error *err);
@@ -274,5 +286,38 @@ hd_status store_release_messages(store *st, const char *owner, const int64_t *id
 hd_status store_next_due(store *st, int64_t *due_ms, hd_error *err);
 /* Pending messages of enabled sites (for `serve --drain`). */
 hd_status store_pending_count(store *st, int64_t *count, hd_error *err);
+
+/* ---- engines' heartbeats ---- */
+
+/* One engine as its heartbeat row says (SPEC §7: workers on any host).  An
+ * engine writes it every ENGINE_BEAT_MS; one not seen for ENGINE_ALIVE_MS
+ * is taken for dead (killed, its host gone). */
+#define ENGINE_BEAT_MS 5000
+#define ENGINE_ALIVE_MS 15000
+
+typedef struct engine_beat {
+    char *owner;             /* its lease owner, host:pid:random */
+    char *host;
+    int64_t pid;
+    char *role;              /* "serve" or "console" */
+    int64_t started_at;
+    int64_t seen_at;         /* its last heartbeat */
+    int64_t attempts;        /* attempts it has recorded since it started */
+    int in_flight;           /* transfers it had under way then */
+} engine_beat;
+
+typedef struct engine_beat_list {
+    engine_beat *items;
+    int count;
+} engine_beat_list;
+
+/* Writes (or refreshes) this engine's row; rows not seen for an hour (a
+ * crashed engine's) go at the same time. */
+hd_status store_engine_beat(store *st, const engine_beat *b, hd_error *err);
+/* Removes this engine's row (a clean stop). */
+hd_status store_engine_gone(store *st, const char *owner, hd_error *err);
+/* The engines seen since since_ms, oldest first. */
+hd_status store_engines_alive(store *st, int64_t since_ms, engine_beat_list *out, hd_error *err);
+void engine_beat_list_free(engine_beat_list *l);
 
 #endif

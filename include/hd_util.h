@@ -3,6 +3,7 @@
 #ifndef HD_UTIL_H
 #define HD_UTIL_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -12,6 +13,14 @@
 void *hd_xmalloc(size_t n);
 void *hd_xcalloc(size_t nmemb, size_t size);
 void *hd_xrealloc(void *p, size_t n);
+/* Room for one more in an array of *cap items (size bytes each) that holds
+ * count: when it is full *cap doubles (from first) and the array moves.
+ * Returns the array. */
+void *hd_xgrow(void *items, int count, int *cap, size_t size, int first);
+/* pthread_create with every signal blocked in the new thread: signals
+ * stay with the thread that handles them.  Returns pthread_create's code. */
+int hd_thread_start(pthread_t *thread, void *(*run)(void *arg), void *arg);
+
 char *hd_xstrdup(const char *s);              /* NULL stays NULL */
 char *hd_xstrndup(const char *s, size_t n);
 char *hd_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

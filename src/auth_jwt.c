@@ -166,18 +166,10 @@ static char *json_b64url(json_t *o)
     return b;
 }
 
-char *auth_jwt_token(const site *s, int64_t now_ms, hd_error *err)
+/* The claims: the site's own (but iat and exp), then iat = now and
+ * exp = iat + the lifetime. */
+static json_t *jwt_claims(const site *s, int64_t now_ms)
 {
-    char *alg = auth_extra_get(s->auth_extra, "alg");
-    bool rs = alg && strcmp(alg, "RS256") == 0;
-    if (alg && !rs && strcmp(alg, "HS256") != 0) {
-        hd_error_field(err, HD_INVALID, "auth.alg", "unknown algorithm '%s' (HS256, RS256)", alg);
-        free(alg);
-        return NULL;
-    }
-    free(alg);
-
-    json_t *hdr = json_pack("{s:s,s:s}", "alg", rs ? "RS256" : "HS256", "typ", "JWT");
     json_t *claims = json_object();
     char *ctext = auth_extra_get(s->auth_extra, "claims");
     json_t *given = ctext ? json_loads(ctext, 0, NULL) : NULL;
@@ -199,18 +191,14 @@ char *auth_jwt_token(const site *s, int64_t now_ms, hd_error *err)
     int64_t iat = now_ms / 1000;
     json_object_set_new(claims, "iat", json_integer((json_int_t)iat));
     json_object_set_new(claims, "exp", json_integer((json_int_t)(iat + life / 1000)));
+    return claims;
+}
 
-    char *h64 = json_b64url(hdr);
-    char *c64 = json_b64url(claims);
-    json_decref(hdr);
-    json_decref(claims);
-    char *input = hd_xasprintf("%s.%s", h64, c64);
-    free(h64);
-    free(c64);
-
-    unsigned char mac[EVP_MAX_MD_SIZE];
-    unsigned char *sig = NULL;
-    size_t siglen = 0;
+/* The signature of input (*sig malloc'd): RS256 with the site's private
+ * key, else HS256 with its shared secret. */
+static hd_status jwt_signature(const site *s, bool rs, const char *input, unsigned char **sig,
+                               size_t *siglen, hd_error *err)
+{
     if (rs) {
         char *key_file = auth_extra_get(s->auth_extra, "key_file");
         char *key_env = auth_extra_get(s->auth_extra, "key_env");
@@ -219,31 +207,55 @@ char *auth_jwt_token(const site *s, int64_t now_ms, hd_error *err)
             st = hd_error_field(err, HD_INVALID, "auth.key_file",
                                 "RS256 needs key_file or key_env (a PEM private key)");
         else
-            st = sign_rs256(key_file, key_env, input, &sig, &siglen, err);
+            st = sign_rs256(key_file, key_env, input, sig, siglen, err);
         free(key_file);
         free(key_env);
-        if (st != HD_OK) {
-            free(input);
-            return NULL;
-        }
-    } else {
-        const char *secret = s->auth_secret ? s->auth_secret : "";
-        if (!*secret) {
-            hd_error_field(err, HD_INVALID, "auth_secret",
-                           "a shared secret is required for jwt HS256");
-            free(input);
-            return NULL;
-        }
-        unsigned int maclen = 0;
-        if (!HMAC(EVP_sha256(), secret, (int)strlen(secret), (const unsigned char *)input,
-                  strlen(input), mac, &maclen)) {
-            hd_error_set(err, HD_INTERNAL, "jwt: OpenSSL HMAC-SHA256 failed");
-            free(input);
-            return NULL;
-        }
-        siglen = maclen;
+        return st;
     }
-    char *s64 = auth_base64url(sig ? sig : mac, siglen);
+    const char *secret = s->auth_secret ? s->auth_secret : "";
+    if (!*secret)
+        return hd_error_field(err, HD_INVALID, "auth_secret",
+                              "a shared secret is required for jwt HS256");
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    unsigned int maclen = 0;
+    if (!HMAC(EVP_sha256(), secret, (int)strlen(secret), (const unsigned char *)input,
+              strlen(input), mac, &maclen))
+        return hd_error_set(err, HD_INTERNAL, "jwt: OpenSSL HMAC-SHA256 failed");
+    *sig = hd_xmalloc(maclen);
+    memcpy(*sig, mac, maclen);
+    *siglen = maclen;
+    return HD_OK;
+}
+
+char *auth_jwt_token(const site *s, int64_t now_ms, hd_error *err)
+{
+    char *alg = auth_extra_get(s->auth_extra, "alg");
+    bool rs = alg && strcmp(alg, "RS256") == 0;
+    if (alg && !rs && strcmp(alg, "HS256") != 0) {
+        hd_error_field(err, HD_INVALID, "auth.alg", "unknown algorithm '%s' (HS256, RS256)", alg);
+        free(alg);
+        return NULL;
+    }
+    free(alg);
+
+    json_t *hdr = json_pack("{s:s,s:s}", "alg", rs ? "RS256" : "HS256", "typ", "JWT");
+    json_t *claims = jwt_claims(s, now_ms);
+    char *h64 = json_b64url(hdr);
+    char *c64 = json_b64url(claims);
+    json_decref(hdr);
+    json_decref(claims);
+    char *input = hd_xasprintf("%s.%s", h64, c64);
+    free(h64);
+    free(c64);
+
+    unsigned char *sig = NULL;
+    size_t siglen = 0;
+    if (jwt_signature(s, rs, input, &sig, &siglen, err) != HD_OK) {
+        free(sig);
+        free(input);
+        return NULL;
+    }
+    char *s64 = auth_base64url(sig, siglen);
     free(sig);
     char *token = hd_xasprintf("%s.%s", input, s64);
     free(s64);

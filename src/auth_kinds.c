@@ -25,16 +25,20 @@
 #define K(kind) (1u << (kind))
 
 const auth_kind_ops auth_kinds[AUTH_KIND_COUNT] = {
-    [AUTH_NONE] = { "none", NULL, "masked", auth_none_check, NULL, auth_none_sign },
-    [AUTH_BASIC] = { "basic", NULL, "masked", auth_basic_check, NULL, auth_basic_sign },
-    [AUTH_BEARER] = { "bearer", NULL, "masked", auth_bearer_check, NULL, auth_bearer_sign },
-    [AUTH_HEADER] = { "header", NULL, "masked", auth_header_check, NULL, auth_header_sign },
-    [AUTH_HMAC] = { "hmac", NULL, "whsec_AAAAAAAAAAAAAAAAAAAAAAAA", auth_hmac_check, NULL,
-                    auth_hmac_sign },
-    [AUTH_JWT] = { "jwt", NULL, "masked", auth_jwt_check, auth_jwt_probe, auth_jwt_sign },
-    [AUTH_OAUTH2] = { "oauth2", NULL, "masked", auth_oauth2_check, NULL, auth_oauth2_sign },
-    [AUTH_AWS] = { "aws", "aws", "masked", auth_aws_check, NULL, auth_aws_sign },
-    [AUTH_AWS_S3] = { "aws-s3", "aws", "masked", auth_aws_s3_check, NULL, auth_aws_sign },
+    [AUTH_NONE] = { "none", NULL, "masked", false, auth_none_check, NULL, auth_none_sign },
+    [AUTH_BASIC] = { "basic", NULL, "masked", false, auth_basic_check, NULL, auth_basic_sign },
+    [AUTH_BEARER] = { "bearer", NULL, "masked", false, auth_bearer_check, NULL,
+                      auth_bearer_sign },
+    [AUTH_HEADER] = { "header", NULL, "masked", false, auth_header_check, NULL,
+                      auth_header_sign },
+    [AUTH_HMAC] = { "hmac", NULL, "whsec_AAAAAAAAAAAAAAAAAAAAAAAA", false, auth_hmac_check,
+                    NULL, auth_hmac_sign },
+    [AUTH_JWT] = { "jwt", NULL, "masked", false, auth_jwt_check, auth_jwt_probe,
+                   auth_jwt_sign },
+    [AUTH_OAUTH2] = { "oauth2", NULL, "masked", true, auth_oauth2_check, NULL,
+                      auth_oauth2_sign },
+    [AUTH_AWS] = { "aws", "aws", "masked", false, auth_aws_check, NULL, auth_aws_sign },
+    [AUTH_AWS_S3] = { "aws-s3", "aws", "masked", false, auth_aws_s3_check, NULL, auth_aws_sign },
 };
 
 /* ---- kinds ---- */
@@ -57,9 +61,9 @@ bool auth_kind_parse(const char *name, auth_kind *out)
     return false;
 }
 
-bool auth_kind_supported(auth_kind k)
+bool auth_needs_token(const site *s)
 {
-    return (unsigned)k < AUTH_KIND_COUNT;
+    return (unsigned)s->auth < AUTH_KIND_COUNT && auth_kinds[s->auth].needs_token;
 }
 
 void auth_kind_list(char *buf, size_t len, const char *sep)

@@ -131,31 +131,37 @@ hd_status auth_basic_sign(const auth_kind_ops *kind, const site *s, const messag
     return HD_OK;
 }
 
+/* The header `name`: "<scheme>the secret", shown as "<scheme>********";
+ * what names the secret in the error about a line break in it. */
+static hd_status add_secret_header(http_request *r, const char *name, const char *scheme,
+                                   const site *s, const char *what, hd_error *err)
+{
+    const char *secret = s->auth_secret ? s->auth_secret : "";
+    if (!request_header_value_ok(secret))
+        return hd_error_field(err, HD_INVALID, "auth_secret", "%s contains a line break", what);
+    char *value = hd_xasprintf("%s%s", scheme, secret);
+    char *shown = hd_xasprintf("%s%s", scheme, AUTH_MASK);
+    request_add_header(r, name, value, shown);
+    free(shown);
+    free(value);
+    return HD_OK;
+}
+
 hd_status auth_bearer_sign(const auth_kind_ops *kind, const site *s, const message *m,
                          const request_context *ctx, http_request *r, hd_error *err)
 {
     (void)kind, (void)m, (void)ctx;
-    const char *secret = s->auth_secret ? s->auth_secret : "";
-    if (!request_header_value_ok(secret))
-        return hd_error_field(err, HD_INVALID, "auth_secret", "bearer token contains a line break");
-    char *value = hd_xasprintf("Bearer %s", secret);
-    request_add_header(r, "Authorization", value, "Bearer " AUTH_MASK);
-    free(value);
-    return HD_OK;
+    return add_secret_header(r, "Authorization", "Bearer ", s, "bearer token", err);
 }
 
 hd_status auth_header_sign(const auth_kind_ops *kind, const site *s, const message *m,
                          const request_context *ctx, http_request *r, hd_error *err)
 {
     (void)kind, (void)m, (void)ctx;
-    const char *secret = s->auth_secret ? s->auth_secret : "";
     if (!request_header_name_ok(s->auth_header))
         return hd_error_field(err, HD_INVALID, "auth_header", "\"%s\" is not a valid header name",
                               s->auth_header ? s->auth_header : "");
-    if (!request_header_value_ok(secret))
-        return hd_error_field(err, HD_INVALID, "auth_secret", "header value contains a line break");
-    request_add_header(r, s->auth_header, secret, AUTH_MASK);
-    return HD_OK;
+    return add_secret_header(r, s->auth_header, "", s, "header value", err);
 }
 
 hd_status auth_hmac_sign(const auth_kind_ops *kind, const site *s, const message *m,

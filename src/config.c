@@ -570,6 +570,46 @@ out:
     return why;
 }
 
+/* A number key (V_INT, V_DURATION, V_SIZE): the text read as the key's
+ * type and checked against its range, into field (int, int64_t, uint64_t). */
+static hd_status set_number(loader *L, const key_spec *k, yaml_node_t *vn, const char *what,
+                            const char *v, void *field)
+{
+    char range[80];
+    range_text(k, range, sizeof range);
+    const char *why = NULL;
+    switch (k->type) {
+    case V_INT: {
+        long long n;
+        if (!parse_int(v, &n))
+            return fail_at(L, vn, "%s: expected a whole number, got '%s'", what, v);
+        if (n < k->min || n > k->max)
+            return fail_at(L, vn, "%s: %lld is out of range (%s)", what, n, range);
+        *(int *)field = (int)n;
+        return HD_OK;
+    }
+    case V_DURATION: {
+        int64_t ms;
+        if (!duration_parse(v, &ms, &why))
+            return fail_at(L, vn, "%s: '%s' is not a duration (e.g. 10s, 5m, 90d): %s", what, v,
+                           why);
+        if (ms < k->min || ms > k->max)
+            return fail_at(L, vn, "%s: %s is out of range (%s)", what, v, range);
+        *(int64_t *)field = ms;
+        return HD_OK;
+    }
+    default: {
+        uint64_t bytes;
+        if (!size_parse(v, &bytes, &why))
+            return fail_at(L, vn, "%s: '%s' is not a size (e.g. 64KiB): %s", what, v, why);
+        if (bytes < (uint64_t)k->min || bytes > (uint64_t)k->max)
+            return fail_at(L, vn, "%s: %s is out of range (%s)", what, v, range);
+        *(uint64_t *)field = bytes;
+        return HD_OK;
+    }
+    }
+}
+
 static hd_status set_key(loader *L, const key_spec *k, yaml_node_t *vn)
 {
     L->set_at[k - key_specs] = vn;
@@ -583,9 +623,6 @@ static hd_status set_key(loader *L, const key_spec *k, yaml_node_t *vn)
     if (rc != HD_OK)
         return rc;
     char *field = (char *)L->c + k->offset;
-    char range[80];
-    range_text(k, range, sizeof range);
-    const char *why = NULL;
     rc = HD_OK;
     switch (k->type) {
     case V_STRING: {
@@ -603,36 +640,11 @@ static hd_status set_key(loader *L, const key_spec *k, yaml_node_t *vn)
         v = NULL;
         break;
     }
-    case V_INT: {
-        long long n;
-        if (!parse_int(v, &n))
-            rc = fail_at(L, vn, "%s: expected a whole number, got '%s'", what, v);
-        else if (n < k->min || n > k->max)
-            rc = fail_at(L, vn, "%s: %lld is out of range (%s)", what, n, range);
-        else
-            *(int *)(void *)field = (int)n;
+    case V_INT:
+    case V_DURATION:
+    case V_SIZE:
+        rc = set_number(L, k, vn, what, v, field);
         break;
-    }
-    case V_DURATION: {
-        int64_t ms;
-        if (!duration_parse(v, &ms, &why))
-            rc = fail_at(L, vn, "%s: '%s' is not a duration (e.g. 10s, 5m, 90d): %s", what, v, why);
-        else if (ms < k->min || ms > k->max)
-            rc = fail_at(L, vn, "%s: %s is out of range (%s)", what, v, range);
-        else
-            *(int64_t *)(void *)field = ms;
-        break;
-    }
-    case V_SIZE: {
-        uint64_t bytes;
-        if (!size_parse(v, &bytes, &why))
-            rc = fail_at(L, vn, "%s: '%s' is not a size (e.g. 64KiB): %s", what, v, why);
-        else if (bytes < (uint64_t)k->min || bytes > (uint64_t)k->max)
-            rc = fail_at(L, vn, "%s: %s is out of range (%s)", what, v, range);
-        else
-            *(uint64_t *)(void *)field = bytes;
-        break;
-    }
     case V_BOOL: {
         bool b;
         if (!parse_bool(v, &b))

@@ -62,10 +62,12 @@ static const char *why_unexpected(const char *p)
     return why_buf;
 }
 
-static void set_why(const char **why, const char *text)
+/* Says why a text was refused (when asked: why may be NULL); false. */
+static bool refuse(const char **why, const char *text)
 {
     if (why)
         *why = text;
+    return false;
 }
 
 static const char *skip_blanks(const char *p)
@@ -125,53 +127,51 @@ static uint64_t read_unit(const char **pp, const unit *units, size_t n, bool exa
     return 0;
 }
 
+/* One part at *pp: a number, blanks, a unit (read_unit) -- the number in
+ * *n, the unit's factor in *f (0: none).  Returns NULL, or why the text is
+ * refused; after_part: a part came before, so a missing number is junk
+ * after that part ("10s!"). */
+static const char *read_part(const char **pp, const unit *units, size_t nunits, bool exact,
+                             bool after_part, uint64_t *n, uint64_t *f)
+{
+    const char *bad = read_number(pp, n);
+    if (bad && after_part && strcmp(bad, "number expected") == 0)
+        return why_unexpected(*pp);
+    if (bad)
+        return bad;
+    *pp = skip_blanks(*pp);
+    *f = read_unit(pp, units, nunits, exact, &bad);
+    return bad;
+}
+
 bool duration_parse(const char *text, int64_t *out_ms, const char **why)
 {
-    if (!text) {
-        set_why(why, "number expected");
-        return false;
-    }
+    if (!text)
+        return refuse(why, "number expected");
     const char *p = skip_blanks(text);
-    if (!*p) {
-        set_why(why, "number expected");
-        return false;
-    }
+    if (!*p)
+        return refuse(why, "number expected");
     uint64_t total = 0;
     int parts = 0;
     while (*p) {
-        uint64_t n;
-        const char *bad = read_number(&p, &n);
-        if (bad && parts > 0 && strcmp(bad, "number expected") == 0)
-            bad = why_unexpected(p);   /* junk after a complete part: "10s!" */
-        if (bad) {
-            /* "10x" fails on the x as a unit, "x" has no number at all. */
-            set_why(why, bad);
-            return false;
-        }
-        p = skip_blanks(p);
-        /* Units are case-sensitive: "m" is minutes, "M" would be a guess. */
-        uint64_t f = read_unit(&p, duration_units, NUNITS(duration_units), true, &bad);
-        if (bad) {
-            set_why(why, bad);
-            return false;
-        }
+        /* "10x" fails on the x as a unit, "x" has no number at all.  Units
+         * are case-sensitive: "m" is minutes, "M" would be a guess. */
+        uint64_t n, f;
+        const char *bad = read_part(&p, duration_units, NUNITS(duration_units), true, parts > 0,
+                                    &n, &f);
+        if (bad)
+            return refuse(why, bad);
         if (f == 0) {
-            if (*p) {
-                set_why(why, why_unknown_unit(p, 1));
-                return false;
-            }
-            if (parts > 0) {
-                set_why(why, "unit expected after the last number (e.g. 1h30m)");
-                return false;
-            }
+            if (*p)
+                return refuse(why, why_unknown_unit(p, 1));
+            if (parts > 0)
+                return refuse(why, "unit expected after the last number (e.g. 1h30m)");
             f = 1000;   /* a bare number means seconds */
         }
         uint64_t v;
         if (__builtin_mul_overflow(n, f, &v) || __builtin_add_overflow(total, v, &total) ||
-            total > (uint64_t)INT64_MAX) {
-            set_why(why, "value too large");
-            return false;
-        }
+            total > (uint64_t)INT64_MAX)
+            return refuse(why, "value too large");
         parts++;
         p = skip_blanks(p);
     }
@@ -185,10 +185,8 @@ bool duration_parse_when(const char *text, int64_t now_ms, int64_t *out_ms, cons
     size_t n = strlen(p);
     while (n && (p[n - 1] == ' ' || p[n - 1] == '\t'))
         n--;
-    if (n == 0) {
-        set_why(why, "expected a date or a duration ago, got nothing");
-        return false;
-    }
+    if (n == 0)
+        return refuse(why, "expected a date or a duration ago, got nothing");
     /* A date has dashes, a duration never has: the two cannot both match. */
     char *t = hd_xstrndup(p, n);
     int64_t ms = 0;
@@ -201,9 +199,9 @@ bool duration_parse_when(const char *text, int64_t now_ms, int64_t *out_ms, cons
         ok = false;
     free(t);
     if (!ok)
-        set_why(why, "neither a date (2026-11-29, 2026-11-29 20:58, 2026-11-29T20:58:55Z) "
-                     "nor a duration ago (30m, 2h, 7d)");
-    return ok;
+        return refuse(why, "neither a date (2026-11-29, 2026-11-29 20:58, 2026-11-29T20:58:55Z) "
+                             "nor a duration ago (30m, 2h, 7d)");
+    return true;
 }
 
 bool date_day_end(const char *text, int64_t *end_ms)
@@ -225,36 +223,22 @@ bool date_day_end(const char *text, int64_t *end_ms)
 
 bool size_parse(const char *text, uint64_t *out_bytes, const char **why)
 {
-    if (!text) {
-        set_why(why, "number expected");
-        return false;
-    }
+    if (!text)
+        return refuse(why, "number expected");
     const char *p = skip_blanks(text);
-    uint64_t n;
-    const char *bad = read_number(&p, &n);
-    if (bad) {
-        set_why(why, bad);
-        return false;
-    }
-    p = skip_blanks(p);
     /* Sizes are matched case-insensitively: "64kib" is not ambiguous. */
-    uint64_t f = read_unit(&p, size_units, NUNITS(size_units), false, &bad);
-    if (bad) {
-        set_why(why, bad);
-        return false;
-    }
+    uint64_t n, f;
+    const char *bad = read_part(&p, size_units, NUNITS(size_units), false, false, &n, &f);
+    if (bad)
+        return refuse(why, bad);
     if (f == 0)
         f = 1;
     p = skip_blanks(p);
-    if (*p) {
-        set_why(why, why_unknown_unit(p, strlen(p)));
-        return false;
-    }
+    if (*p)
+        return refuse(why, why_unknown_unit(p, strlen(p)));
     uint64_t v;
-    if (__builtin_mul_overflow(n, f, &v)) {
-        set_why(why, "value too large");
-        return false;
-    }
+    if (__builtin_mul_overflow(n, f, &v))
+        return refuse(why, "value too large");
     *out_bytes = v;
     return true;
 }

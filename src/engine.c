@@ -96,7 +96,6 @@
 #include <inttypes.h>
 #include <pthread.h>
 #include <sys/resource.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -194,6 +193,9 @@ struct engine {
     bool allow_private;
     engine_options opt;
     char owner[160];         /* "hostname:pid:random", the lease owner */
+    char host[64];           /* hostname, for the heartbeat row */
+    char role[16];           /* "serve", "console": the heartbeat row's role */
+    int64_t started_at;      /* epoch ms engine_start ran */
 
     CURLM *multi;            /* created in engine_start, freed in engine_join */
     pthread_t thread;
@@ -276,10 +278,7 @@ static bool events_wanted(const engine *e)
 /* A new event at the end of e->events, zeroed but for its kind. */
 static engine_event *event_add(engine *e, engine_event_kind kind)
 {
-    if (e->nevents == e->events_cap) {
-        e->events_cap = e->events_cap ? e->events_cap * 2 : 32;
-        e->events = hd_xrealloc(e->events, sizeof *e->events * (size_t)e->events_cap);
-    }
+    e->events = hd_xgrow(e->events, e->nevents, &e->events_cap, sizeof *e->events, 32);
     engine_event *ev = &e->events[e->nevents++];
     memset(ev, 0, sizeof *ev);
     ev->kind = kind;
@@ -350,14 +349,32 @@ static void publish_in_flight(engine *e)
     pthread_mutex_unlock(&e->lock);
 }
 
-static void make_owner(char *out, size_t outlen)
+static void make_owner(engine *e)
 {
-    char host[64] = "localhost";
-    gethostname(host, sizeof host);
-    host[sizeof host - 1] = '\0';
+    snprintf(e->host, sizeof e->host, "localhost");
+    gethostname(e->host, sizeof e->host);
+    e->host[sizeof e->host - 1] = '\0';
     unsigned char r[4];
     hd_random_bytes(r, sizeof r);
-    snprintf(out, outlen, "%s:%ld:%02x%02x%02x%02x", host, (long)getpid(), r[0], r[1], r[2], r[3]);
+    snprintf(e->owner, sizeof e->owner, "%s:%ld:%02x%02x%02x%02x", e->host, (long)getpid(),
+             r[0], r[1], r[2], r[3]);
+}
+
+/* Writes this engine's heartbeat row (ENGINE_BEAT_MS apart): how every
+ * process and console knows which engines deliver on the database.  A
+ * failure is the engine's last error, never a fault: delivery goes on. */
+static void heartbeat(engine *e)
+{
+    pthread_mutex_lock(&e->lock);
+    int64_t attempts = e->stats.attempts;
+    int in_flight = e->stats.in_flight;
+    pthread_mutex_unlock(&e->lock);
+    engine_beat b = { .owner = e->owner, .host = e->host, .pid = (int64_t)getpid(),
+                      .role = e->role, .started_at = e->started_at, .seen_at = hd_now_ms(),
+                      .attempts = attempts, .in_flight = in_flight };
+    hd_error err = {0};
+    if (store_engine_beat(e->st, &b, &err) != HD_OK)
+        set_last_error(e, err.msg);
 }
 
 static void outs_push(engine *e, attempt_outcome *o, char *site_name)
@@ -365,10 +382,7 @@ static void outs_push(engine *e, attempt_outcome *o, char *site_name)
     if (e->nouts == 0)
         e->outs_since = hd_mono_ms();
 
-    if (e->nouts == e->outs_cap) {
-        e->outs_cap = e->outs_cap ? e->outs_cap * 2 : 32;
-        e->outs = hd_xrealloc(e->outs, sizeof *e->outs * (size_t)e->outs_cap);
-    }
+    e->outs = hd_xgrow(e->outs, e->nouts, &e->outs_cap, sizeof *e->outs, 32);
     e->outs[e->nouts].o = *o;
     e->outs[e->nouts].site_name = site_name;
     e->nouts++;
@@ -921,7 +935,7 @@ static void start_message(engine *e, message *m, bool resumed, int64_t claimed_a
     }
     request_context ctx = { .now_ms = hd_now_ms(), .user_agent = e->d.user_agent };
     int entry = -1;
-    if (s->auth == AUTH_OAUTH2) {
+    if (auth_needs_token(s)) {
         entry = token_cache_entry(&e->tokens, s);
         if (!oauth_token_ready(e, s, m, number, resumed, claimed_at, entry, &ctx))
             return;
@@ -1193,6 +1207,7 @@ typedef struct loop_state {
     int64_t next_purge;       /* monotonic ms: the next purge starts */
     bool purging;             /* a purge is under way, one chunk per tick */
     int64_t next_drain_check; /* monotonic ms: drain's next pending count */
+    int64_t next_beat;        /* monotonic ms: the next heartbeat */
     bool bytes_full;          /* this tick: the held payload bytes stop claims */
 } loop_state;
 
@@ -1374,6 +1389,8 @@ static int64_t wait_timeout(engine *e, const loop_state *ls, bool stop)
     }
     if (ls->purging)
         timeout = 0;
+    if (ls->next_beat - now < timeout)
+        timeout = ls->next_beat > now ? ls->next_beat - now : 0;
     long curl_ms = -1;
     if (curl_multi_timeout(e->multi, &curl_ms) == CURLM_OK && curl_ms >= 0 && curl_ms < timeout)
         timeout = curl_ms;
@@ -1434,6 +1451,10 @@ static void engine_loop(engine *e)
             return;
         if (!stop)
             purge_step(e, &ls, mono);
+        if (mono >= ls.next_beat) {
+            heartbeat(e);
+            ls.next_beat = mono + ENGINE_BEAT_MS;
+        }
         wait_for_work(e, &ls, stop, idle);
     }
 }
@@ -1470,6 +1491,9 @@ static void *engine_thread(void *arg)
         /* Every way out of the loop leaves no job under way: FINISH ends
          * idle, RELEASE and give_up take the job back. */
         committer_stop(e->commit);
+        hd_error gone_err = {0};
+        if (store_engine_gone(e->st, e->owner, &gone_err) != HD_OK)
+            set_last_error(e, gone_err.msg);
     }
     committer_close(e->commit);
     e->commit = NULL;
@@ -1534,6 +1558,8 @@ static void settings_copy(engine *e, const config *cfg, const engine_options *op
     e->allow_private = cfg->allow_private;
     if (opt)
         e->opt = *opt;
+    snprintf(e->role, sizeof e->role, "%s", e->opt.role ? e->opt.role : "serve");
+    e->opt.role = NULL;   /* the caller's string: e->role is the copy */
     e->token_opt = (token_fetch_options){
         .user_agent = e->d.user_agent, .default_timeout_ms = e->d.timeout_ms,
         .allow_private = e->allow_private, .proxy = e->d.proxy,
@@ -1572,7 +1598,8 @@ hd_status engine_start(const config *cfg, const engine_options *opt, engine **ou
     pthread_mutex_init(&e->lock, NULL);
     pthread_cond_init(&e->ready_cond, NULL);
     settings_copy(e, cfg, opt);
-    make_owner(e->owner, sizeof e->owner);
+    make_owner(e);
+    e->started_at = hd_now_ms();
     e->flights = hd_xcalloc((size_t)e->d.concurrency, sizeof *e->flights);
     e->spare = hd_xcalloc((size_t)e->d.concurrency, sizeof *e->spare);
     hd_status st = open_stores(e, err);
@@ -1596,11 +1623,7 @@ hd_status engine_start(const config *cfg, const engine_options *opt, engine **ou
     curl_multi_setopt(e->multi, CURLMOPT_MAXCONNECTS, (long)e->d.concurrency * 2);
 
     e->stats.running = true;
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    int rc = pthread_create(&e->thread, NULL, engine_thread, e);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    int rc = hd_thread_start(&e->thread, engine_thread, e);
     if (rc != 0) {
         engine_free(e);
         return hd_error_set(err, HD_INTERNAL, "delivery engine: cannot start a thread: %s",

@@ -331,27 +331,13 @@ static char *sent_headers_masked(const http_transfer *t)
     return text;
 }
 
-hd_status http_transfer_new(http_request *req, const http_options *opt, CURL *reuse,
-                            http_transfer **out, hd_error *err)
+/* The request's headers as curl's list (t->slist); false when out of memory. */
+static bool header_list(http_transfer *t)
 {
-    http_transfer *t = hd_xcalloc(1, sizeof *t);
-    t->req = *req;
-    memset(req, 0, sizeof *req);
-    t->opt = *opt;
-    if (t->opt.timeout_ms <= 0)
-        t->opt.timeout_ms = 10000;
-    if (has_proxy(&t->opt) && !t->opt.allow_private)
-        t->target_refused = url_host_private(t->req.url ? t->req.url : "", t->refused,
-                                             sizeof t->refused);
-    t->easy = reuse ? reuse : curl_easy_init();
-    if (!t->easy) {
-        http_transfer_free(t);
-        return hd_error_set(err, HD_NET, "curl: cannot create an easy handle");
-    }
     for (int i = 0; i < t->req.nheaders; i++) {
         struct curl_slist *s = curl_slist_append(t->slist, t->req.headers[i]);
         if (!s)
-            goto nomem;
+            return false;
         t->slist = s;
     }
     /* curl would otherwise wait for "100 Continue" before larger bodies.
@@ -362,34 +348,41 @@ hd_status http_transfer_new(http_request *req, const http_options *opt, CURL *re
     if (!t->req.aws_sigv4) {
         struct curl_slist *s = curl_slist_append(t->slist, "Expect:");
         if (!s)
-            goto nomem;
+            return false;
         t->slist = s;
     }
+    return true;
+}
 
+#define SET(opt_, val_) do { if (rc == CURLE_OK) rc = curl_easy_setopt(e, opt_, val_); } while (0)
+
+/* The options every attempt sets (see DESIGN: reused handles). */
+static CURLcode set_constant_options(CURL *e)
+{
+    CURLcode rc = CURLE_OK;
+    SET(CURLOPT_PROTOCOLS_STR, "http,https");
+    SET(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    SET(CURLOPT_FOLLOWLOCATION, 0L);
+    SET(CURLOPT_SSL_VERIFYPEER, 1L);
+    SET(CURLOPT_SSL_VERIFYHOST, 2L);
+    SET(CURLOPT_NOSIGNAL, 1L);
+    /* No proxy from the environment (http_proxy, ALL_PROXY...): SPEC §2
+     * uses proxies only when configured, and the private-address check
+     * must see the address actually connected to, not a proxy's. */
+    SET(CURLOPT_PROXY, "");
+    SET(CURLOPT_TCP_KEEPALIVE, 1L);
+    SET(CURLOPT_OPENSOCKETFUNCTION, open_socket);
+    SET(CURLOPT_HEADERFUNCTION, on_header);
+    SET(CURLOPT_WRITEFUNCTION, on_body);
+    SET(CURLOPT_PREREQFUNCTION, on_prereq);
+    return rc;
+}
+
+/* This attempt's options: its request, timeouts, proxy and credentials. */
+static CURLcode set_request_options(http_transfer *t)
+{
     CURL *e = t->easy;
     CURLcode rc = CURLE_OK;
-#define SET(opt_, val_) do { if (rc == CURLE_OK) rc = curl_easy_setopt(e, opt_, val_); } while (0)
-    void *was = NULL;
-    if (reuse)
-        curl_easy_getinfo(e, CURLINFO_PRIVATE, (char **)&was);
-    if (was != &configured) {
-        /* The options every attempt sets (see DESIGN: reused handles). */
-        SET(CURLOPT_PROTOCOLS_STR, "http,https");
-        SET(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-        SET(CURLOPT_FOLLOWLOCATION, 0L);
-        SET(CURLOPT_SSL_VERIFYPEER, 1L);
-        SET(CURLOPT_SSL_VERIFYHOST, 2L);
-        SET(CURLOPT_NOSIGNAL, 1L);
-        /* No proxy from the environment (http_proxy, ALL_PROXY...): SPEC §2
-         * uses proxies only when configured, and the private-address check
-         * must see the address actually connected to, not a proxy's. */
-        SET(CURLOPT_PROXY, "");
-        SET(CURLOPT_TCP_KEEPALIVE, 1L);
-        SET(CURLOPT_OPENSOCKETFUNCTION, open_socket);
-        SET(CURLOPT_HEADERFUNCTION, on_header);
-        SET(CURLOPT_WRITEFUNCTION, on_body);
-        SET(CURLOPT_PREREQFUNCTION, on_prereq);
-    }
     SET(CURLOPT_URL, t->req.url);
     SET(CURLOPT_TIMEOUT_MS, (long)t->opt.timeout_ms);
     SET(CURLOPT_CONNECTTIMEOUT_MS, (long)t->opt.timeout_ms);
@@ -423,7 +416,38 @@ hd_status http_transfer_new(http_request *req, const http_options *opt, CURL *re
         SET(CURLOPT_USERPWD, t->req.userpwd);
         SET(CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
     }
+    return rc;
+}
+
 #undef SET
+
+hd_status http_transfer_new(http_request *req, const http_options *opt, CURL *reuse,
+                            http_transfer **out, hd_error *err)
+{
+    http_transfer *t = hd_xcalloc(1, sizeof *t);
+    t->req = *req;
+    memset(req, 0, sizeof *req);
+    t->opt = *opt;
+    if (t->opt.timeout_ms <= 0)
+        t->opt.timeout_ms = 10000;
+    if (has_proxy(&t->opt) && !t->opt.allow_private)
+        t->target_refused = url_host_private(t->req.url ? t->req.url : "", t->refused,
+                                             sizeof t->refused);
+    t->easy = reuse ? reuse : curl_easy_init();
+    if (!t->easy) {
+        http_transfer_free(t);
+        return hd_error_set(err, HD_NET, "curl: cannot create an easy handle");
+    }
+    if (!header_list(t)) {
+        http_transfer_free(t);
+        return hd_error_set(err, HD_NOMEM, "curl: out of memory building headers");
+    }
+    void *was = NULL;
+    if (reuse)
+        curl_easy_getinfo(t->easy, CURLINFO_PRIVATE, (char **)&was);
+    CURLcode rc = was != &configured ? set_constant_options(t->easy) : CURLE_OK;
+    if (rc == CURLE_OK)
+        rc = set_request_options(t);
     if (rc != CURLE_OK) {
         hd_error_set(err, HD_NET, "curl: cannot configure the request: %s", curl_easy_strerror(rc));
         http_transfer_free(t);
@@ -431,9 +455,6 @@ hd_status http_transfer_new(http_request *req, const http_options *opt, CURL *re
     }
     *out = t;
     return HD_OK;
-nomem:
-    http_transfer_free(t);
-    return hd_error_set(err, HD_NOMEM, "curl: out of memory building headers");
 }
 
 void http_transfer_started(http_transfer *t)

@@ -58,6 +58,15 @@ static void skip_ws(scanner *s)
         s->p++;
 }
 
+/* Steps over c when it comes next. */
+static bool eat(scanner *s, unsigned char c)
+{
+    if (s->p >= s->end || *s->p != c)
+        return false;
+    s->p++;
+    return true;
+}
+
 static bool literal(scanner *s, const char *word)
 {
     size_t n = strlen(word);
@@ -155,13 +164,10 @@ static bool number(scanner *s)
     bool integer = true;
     if (*s->p == '-')
         s->p++;
-    if (s->p < s->end && *s->p == '0')
-        s->p++;
-    else if (!digits(s))
+    if (!eat(s, '0') && !digits(s))
         return false;
-    if (s->p < s->end && *s->p == '.') {
+    if (eat(s, '.')) {
         integer = false;
-        s->p++;
         if (!digits(s))
             return false;
     }
@@ -305,10 +311,8 @@ static bool object(scanner *s, json_member_fn fn, void *ud)
 {
     s->p++; /* '{' */
     skip_ws(s);
-    if (s->p < s->end && *s->p == '}') {
-        s->p++;
+    if (eat(s, '}'))
         return true;
-    }
     for (;;) {
         skip_ws(s);
         if (s->p >= s->end || *s->p != '"')
@@ -332,14 +336,10 @@ static bool object(scanner *s, json_member_fn fn, void *ud)
                 return fail(s, "stopped");
         }
         skip_ws(s);
-        if (s->p < s->end && *s->p == ',') {
-            s->p++;
+        if (eat(s, ','))
             continue;
-        }
-        if (s->p < s->end && *s->p == '}') {
-            s->p++;
+        if (eat(s, '}'))
             return true;
-        }
         return fail(s, "',' or '}' expected");
     }
 }
@@ -348,23 +348,17 @@ static bool array(scanner *s)
 {
     s->p++; /* '[' */
     skip_ws(s);
-    if (s->p < s->end && *s->p == ']') {
-        s->p++;
+    if (eat(s, ']'))
         return true;
-    }
     for (;;) {
         skip_ws(s);
         if (!value(s, NULL, NULL, NULL))
             return false;
         skip_ws(s);
-        if (s->p < s->end && *s->p == ',') {
-            s->p++;
+        if (eat(s, ','))
             continue;
-        }
-        if (s->p < s->end && *s->p == ']') {
-            s->p++;
+        if (eat(s, ']'))
             return true;
-        }
         return fail(s, "',' or ']' expected");
     }
 }

@@ -64,16 +64,21 @@ void site_free(site *s)
         return;
     free(s->name);
     free(s->url);
-    for (int i = 0; i < s->nheaders; i++) {
-        free(s->headers[i].name);
-        free(s->headers[i].value);
-    }
-    free(s->headers);
+    site_clear_headers(s);
     free(s->auth_user);
     free(s->auth_secret);
     free(s->auth_header);
     free(s->auth_extra);
     s->name = s->url = s->auth_user = s->auth_secret = s->auth_header = s->auth_extra = NULL;
+}
+
+void site_clear_headers(site *s)
+{
+    for (int i = 0; i < s->nheaders; i++) {
+        free(s->headers[i].name);
+        free(s->headers[i].value);
+    }
+    free(s->headers);
     s->headers = NULL;
     s->nheaders = 0;
 }

@@ -8,7 +8,6 @@
 #include "hd_sitetest.h"
 
 #include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,7 +110,7 @@ static hd_status run(const test_settings *ts, const site *s, sitetest_result *ou
         .proxy = ts->proxy,
     };
     char *token = NULL;
-    if (s->auth == AUTH_OAUTH2) {
+    if (auth_needs_token(s)) {
         /* A test fetches its own token (no cache): it shows whether the
          * token endpoint works too.  A failed fetch is the test's answer. */
         hd_status tst = fetch_token(ts, s, &opt, &token, out, err);
@@ -205,11 +204,7 @@ hd_status sitetest_start(const config *cfg, const site *s, sitetest **out, hd_er
     settings_from(&t->ts, cfg);
     site_copy(&t->s, s);
     pthread_mutex_init(&t->lock, NULL);
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    int rc = pthread_create(&t->thread, NULL, test_thread, t);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    int rc = hd_thread_start(&t->thread, test_thread, t);
     if (rc != 0) {
         pthread_mutex_destroy(&t->lock);
         site_free(&t->s);

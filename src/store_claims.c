@@ -105,10 +105,7 @@ static hd_status claim_sites_load(store *st, const claim_request *rq, claim_site
         if (cs.room == 0)
             continue;
         cs.name = col_text(q, 1);
-        if (*n == cap) {
-            cap = cap ? cap * 2 : 8;
-            *out = hd_xrealloc(*out, sizeof **out * (size_t)cap);
-        }
+        *out = hd_xgrow(*out, *n, &cap, sizeof **out, 8);
         (*out)[(*n)++] = cs;
     }
     hd_status r = rc == SQLITE_DONE ? HD_OK : db_fail(st, err, "listing sites to claim from");
@@ -468,17 +465,13 @@ hd_status store_record_outcomes(store *st, const char *owner, const attempt_outc
 hd_status store_release_leases(store *st, const char *owner, int64_t now_ms, hd_error *err)
 {
     write_mode mode;
-    hd_status rc = write_begin(st, false, &mode, err);
+    sqlite3_stmt *q;
+    hd_status rc = write_stmt(st, STMT_RELEASE_LEASES, false, &mode, &q, err);
     if (rc != HD_OK)
         return rc;
-    sqlite3_stmt *q = stmt_get(st, STMT_RELEASE_LEASES, err);
-    if (!q) {
-        rc = HD_DB;
-    } else {
-        bind_i64(q, ":now", now_ms);
-        bind_text(q, ":owner", owner);
-        rc = step_done(st, q, "releasing leases", err);
-    }
+    bind_i64(q, ":now", now_ms);
+    bind_text(q, ":owner", owner);
+    rc = step_done(st, q, "releasing leases", err);
     return write_end(st, mode, rc, err);
 }
 

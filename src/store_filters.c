@@ -56,28 +56,29 @@ void filter_sql(hd_buf *b, int shape)
             hd_buf_printf(b, "%s:st%d", i ? ", " : "", i);
         hd_buf_puts(b, ")");
     }
-    if (flags & SHAPE_SITE)
-        hd_buf_puts(b, " AND m.site_id = :site");
-    if (flags & SHAPE_CUSTOMER)
-        hd_buf_puts(b, " AND m.customer = :customer");
-    if (flags & SHAPE_ACTION)
-        hd_buf_puts(b, " AND instr(lower(m.action), lower(:action)) > 0");
-    if (flags & SHAPE_ACTION_EXACT)
-        hd_buf_puts(b, " AND m.action = :action_exact");
-    if (flags & SHAPE_UNRESENT)
-        hd_buf_puts(b, " AND NOT EXISTS (SELECT 1 FROM messages r WHERE r.resend_of = m.id)");
     /* Time bounds are exact on created_at, plus an id range found through
      * the created_at index so that the keyset walk over ids stays a range
      * scan.  created_at is taken under the write lock, so it grows with the
      * id (a wall clock stepping back can only hide rows near a bound). */
-    if (flags & SHAPE_SINCE)
-        hd_buf_puts(b, " AND m.created_at >= :since AND m.id >= coalesce((SELECT t.id FROM "
+    static const struct {
+        int flag;
+        const char *sql;
+    } conds[] = {
+        { SHAPE_SITE, " AND m.site_id = :site" },
+        { SHAPE_CUSTOMER, " AND m.customer = :customer" },
+        { SHAPE_ACTION, " AND instr(lower(m.action), lower(:action)) > 0" },
+        { SHAPE_ACTION_EXACT, " AND m.action = :action_exact" },
+        { SHAPE_UNRESENT, " AND NOT EXISTS (SELECT 1 FROM messages r WHERE r.resend_of = m.id)" },
+        { SHAPE_SINCE, " AND m.created_at >= :since AND m.id >= coalesce((SELECT t.id FROM "
                        "messages t WHERE t.created_at >= :since ORDER BY t.created_at, t.id "
-                       "LIMIT 1), 9223372036854775807)");
-    if (flags & SHAPE_UNTIL)
-        hd_buf_puts(b, " AND m.created_at < :until AND m.id <= coalesce((SELECT t.id FROM "
+                       "LIMIT 1), 9223372036854775807)" },
+        { SHAPE_UNTIL, " AND m.created_at < :until AND m.id <= coalesce((SELECT t.id FROM "
                        "messages t WHERE t.created_at < :until ORDER BY t.created_at DESC, "
-                       "t.id DESC LIMIT 1), 0)");
+                       "t.id DESC LIMIT 1), 0)" },
+    };
+    for (size_t i = 0; i < sizeof conds / sizeof conds[0]; i++)
+        if (flags & conds[i].flag)
+            hd_buf_puts(b, conds[i].sql);
 }
 
 void filter_bind(sqlite3_stmt *q, const msg_filter *f)

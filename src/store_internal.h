@@ -11,6 +11,7 @@
  *   store_filters.c   a message filter as SQL fragments (pages, counts, bulk resend)
  *   store_claims.c    claims, leases, recording outcomes, next due
  *   store_counters.c  per-status counters, per-second attempt counters
+ *   store_engines.c   the engines' heartbeats (which engines deliver here)
  *   store_debug.c     test hooks (store_debug.h)
  * Every SQL statement of hookdesk is in these files: the cached ones in
  * STORE_STMT_LIST below, the few built from filters (store_filters.c) and
@@ -102,14 +103,20 @@
       "auth_kind, auth_user, auth_secret, auth_header, auth_extra, created_at, "    \
       "updated_at, max_in_flight) VALUES (:name, :url, :ctype, :timeout, :enabled, " \
       ":headers, :auth, :user, :secret, :header, :extra, :now, :now, :max_in_flight)") \
+    /* updated_at is the row's version: every operator change (an edit,     \
+     * pause/resume) moves it forward, by 1 ms at least; circuit changes     \
+     * leave it.  :expected 0 = no check, else the version the editor read. */ \
+    _(SITE_VERSION, "SELECT updated_at FROM sites WHERE id = :id")                  \
     _(SITE_UPDATE,                                                                  \
       "UPDATE sites SET name = :name, url = :url, content_type = :ctype, "          \
       "timeout_ms = :timeout, enabled = :enabled, headers = :headers, "             \
       "auth_kind = :auth, auth_user = :user, auth_secret = :secret, "               \
-      "auth_header = :header, auth_extra = :extra, updated_at = :now, "             \
-      "max_in_flight = :max_in_flight WHERE id = :id")                              \
+      "auth_header = :header, auth_extra = :extra, "                                \
+      "updated_at = max(:now, updated_at + 1), max_in_flight = :max_in_flight "     \
+      "WHERE id = :id AND (:expected = 0 OR updated_at = :expected)")               \
     _(SITE_SET_ENABLED,                                                             \
-      "UPDATE sites SET enabled = :enabled, updated_at = :now WHERE id = :id")      \
+      "UPDATE sites SET enabled = :enabled, updated_at = max(:now, updated_at + 1) " \
+      "WHERE id = :id")                                                             \
     _(SITE_PENDING_BY_STATUS,                                                       \
       "SELECT status, count(*) FROM messages WHERE site_id = :id AND status IN (0, 1) " \
       "GROUP BY status")                                                            \
@@ -147,6 +154,9 @@
       "due_at = NULL, lease_owner = NULL, retry_after = NULL, updated_at = :now "   \
       "WHERE id = :id")                                                             \
     _(MAX_ID, "SELECT coalesce(max(id), 0) FROM messages")                          \
+    _(MSG_BY_WEBHOOK_ID,                                                            \
+      "SELECT id FROM messages INDEXED BY messages_created WHERE created_at "       \
+      "BETWEEN :lo AND :hi AND webhook_id = :wid LIMIT 1")                          \
     _(ACTION_REGISTER, "INSERT OR IGNORE INTO actions(name) VALUES (:name)")        \
     _(ACTIONS_MATCHING, "SELECT name FROM actions WHERE instr(lower(name), lower(:text)) > 0 " \
                         "LIMIT :limit")                                             \
@@ -208,9 +218,22 @@
     _(HISTOGRAM,                                                                    \
       "SELECT second, n FROM attempt_seconds WHERE second >= :start AND second < :end")
 
+/* Engines' heartbeats (store_engines.c). */
+#define STORE_STMT_ENGINES(_)                                                       \
+    _(ENGINE_BEAT,                                                                  \
+      "INSERT INTO engines(owner, host, pid, role, started_at, seen_at, attempts, "  \
+      "in_flight) VALUES (:owner, :host, :pid, :role, :started, :seen, :attempts, " \
+      ":in_flight) ON CONFLICT(owner) DO UPDATE SET seen_at = excluded.seen_at, "   \
+      "attempts = excluded.attempts, in_flight = excluded.in_flight")               \
+    _(ENGINE_GONE, "DELETE FROM engines WHERE owner = :owner")                      \
+    _(ENGINES_FORGET, "DELETE FROM engines WHERE seen_at < :before")                \
+    _(ENGINES_ALIVE,                                                                \
+      "SELECT owner, host, pid, role, started_at, seen_at, attempts, in_flight "    \
+      "FROM engines WHERE seen_at >= :since ORDER BY started_at, owner")
+
 #define STORE_STMT_LIST(_)                                                          \
     STORE_STMT_TX(_) STORE_STMT_SITES(_) STORE_STMT_MESSAGES(_) STORE_STMT_CLAIMS(_) \
-    STORE_STMT_COUNTERS(_)
+    STORE_STMT_COUNTERS(_) STORE_STMT_ENGINES(_)
 
 typedef enum stmt_id {
 #define STORE_STMT_ENUM(id, sql) STMT_##id,
@@ -306,6 +329,10 @@ typedef enum write_mode {
 hd_status write_begin(store *st, bool multi, write_mode *mode, hd_error *err);
 /* Ends what write_begin started: commits when rc is HD_OK, else undoes. */
 hd_status write_end(store *st, write_mode mode, hd_status rc, hd_error *err);
+/* write_begin, then the cached statement id in *q: a write that starts
+ * with that statement.  On failure the write is ended and *q is NULL. */
+hd_status write_stmt(store *st, stmt_id id, bool multi, write_mode *mode, sqlite3_stmt **q,
+                     hd_error *err);
 /* Forgets what the last write transaction learnt (see write_begin). */
 void write_memory_reset(store *st);
 

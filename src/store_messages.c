@@ -31,15 +31,20 @@ static void random_take(store *st, unsigned char *out, size_t n)
     st->rnd_used += n;
 }
 
-static void webhook_id_make(store *st, char out[40])
+static const char webhook_alphabet[] = "abcdefghijklmnopqrstuvwxyz234567";
+
+/* A webhook id for a message created at now_ms (its created_at). */
+static void webhook_id_make(store *st, int64_t now_ms, char out[40])
 {
-    static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz234567";
+    const char *alphabet = webhook_alphabet;
     /* Time first (48 bits of epoch ms, big-endian), then 80 random bits, as
-     * in ULIDs: ids made one after the other sort together.  (No index is
-     * kept on webhook_id, see the schema: nothing looks a message up by
-     * it.)  80 random bits per millisecond keep collisions out of reach. */
+     * in ULIDs: ids made one after the other sort together.  No index is
+     * kept on webhook_id: the time in it is the message's created_at, so
+     * a lookup by webhook id seeks messages_created
+     * (store_message_find_webhook_id).  80 random bits per millisecond
+     * keep collisions out of reach. */
     unsigned char b[16];
-    uint64_t now = (uint64_t)hd_now_ms();
+    uint64_t now = (uint64_t)now_ms;
     for (int i = 0; i < 6; i++)
         b[i] = (unsigned char)(now >> (8 * (5 - i)));
     random_take(st, b + 6, sizeof b - 6);
@@ -60,21 +65,64 @@ static void webhook_id_make(store *st, char out[40])
     out[30] = '\0';
 }
 
+/* hd_webhook_id(created_at): for the bulk resend's INSERT ... SELECT. */
 static void sql_webhook_id(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
     (void)argc;
-    (void)argv;
     char id[40];
-    webhook_id_make(sqlite3_user_data(ctx), id);
+    webhook_id_make(sqlite3_user_data(ctx), sqlite3_value_int64(argv[0]), id);
     sqlite3_result_text(ctx, id, -1, SQLITE_TRANSIENT);
 }
 
 hd_status webhook_id_register(store *st, hd_error *err)
 {
-    if (sqlite3_create_function(st->db, "hd_webhook_id", 0, SQLITE_UTF8, st, sql_webhook_id,
+    if (sqlite3_create_function(st->db, "hd_webhook_id", 1, SQLITE_UTF8, st, sql_webhook_id,
                                 NULL, NULL) != SQLITE_OK)
         return db_fail(st, err, "registering functions");
     return HD_OK;
+}
+
+/* The creation time in a webhook id ("msg_" + 26 base32 characters whose
+ * first 48 bits are epoch ms); false when it is not one of ours. */
+static bool webhook_id_time(const char *wid, int64_t *ms)
+{
+    if (strncmp(wid, "msg_", 4) != 0 || strlen(wid) != 30)
+        return false;
+    uint64_t first50 = 0;   /* the first 10 characters: the time's 48 bits and 2 more */
+    for (int i = 4; i < 30; i++) {
+        const char *at = strchr(webhook_alphabet, wid[i]);
+        if (!at)
+            return false;
+        if (i < 14)
+            first50 = (first50 << 5) | (uint64_t)(at - webhook_alphabet);
+    }
+    *ms = (int64_t)(first50 >> 2);
+    return true;
+}
+
+/* How far a webhook id's time may be from its message's created_at: none
+ * since both come from one clock reading; a few ms for messages made
+ * before that. */
+#define WEBHOOK_TIME_SLACK_MS 2000
+
+hd_status store_message_find_webhook_id(store *st, const char *wid, int64_t *id,
+                                        hd_error *err)
+{
+    int64_t t = 0;
+    if (!webhook_id_time(wid, &t))
+        return hd_error_set(err, HD_INVALID, "'%.40s' is not a webhook id (msg_ and 26 "
+                            "letters and digits)", wid);
+    sqlite3_stmt *q = stmt_get(st, STMT_MSG_BY_WEBHOOK_ID, err);
+    if (!q)
+        return HD_DB;
+    bind_i64(q, ":lo", t - WEBHOOK_TIME_SLACK_MS);
+    bind_i64(q, ":hi", t + WEBHOOK_TIME_SLACK_MS);
+    bind_text(q, ":wid", wid);
+    bool found = false;
+    hd_status rc = step_i64(st, q, "looking up a webhook id", id, &found, err);
+    if (rc == HD_OK && !found)
+        rc = hd_error_set(err, HD_NOT_FOUND, "no message has webhook id %s", wid);
+    return rc;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -136,10 +184,7 @@ hd_status collect_messages(store *st, sqlite3_stmt *s, message_list *out, hd_err
     int cap = out->count;
     int rc;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        if (out->count == cap) {
-            cap = cap ? cap * 2 : 16;
-            out->items = hd_xrealloc(out->items, (size_t)cap * sizeof *out->items);
-        }
+        out->items = hd_xgrow(out->items, out->count, &cap, sizeof *out->items, 16);
         row_message(s, &out->items[out->count++]);
     }
     hd_status r = rc == SQLITE_DONE ? HD_OK : db_fail(st, err, "reading messages");
@@ -210,13 +255,14 @@ static hd_status message_insert(store *st, const new_message *m, int64_t *id_out
     if (!q)
         return HD_DB;
     char wid[40];
-    webhook_id_make(st, wid);
+    int64_t now = hd_now_ms();
+    webhook_id_make(st, now, wid);
     bind_text(q, ":wid", wid);
     bind_i64(q, ":site", m->site_id);
     bind_text(q, ":action", m->action);
     bind_text(q, ":customer", m->customer);
     bind_text(q, ":path", m->path);
-    bind_i64(q, ":now", hd_now_ms());
+    bind_i64(q, ":now", now);
     bind_i64_or_null(q, ":resend_of", m->resend_of);
     rc = step_done(st, q, "adding a message", err);
     if (rc != HD_OK)
@@ -286,10 +332,7 @@ hd_status store_attempts_list(store *st, int64_t message_id, attempt_list *out, 
     int cap = 0;
     int rc;
     while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-        if (out->count == cap) {
-            cap = cap ? cap * 2 : 8;
-            out->items = hd_xrealloc(out->items, (size_t)cap * sizeof *out->items);
-        }
+        out->items = hd_xgrow(out->items, out->count, &cap, sizeof *out->items, 8);
         row_attempt(q, &out->items[out->count++]);
     }
     hd_status r = rc == SQLITE_DONE ? HD_OK : db_fail(st, err, "reading attempts");
@@ -350,7 +393,7 @@ void resend_failed_sql(hd_buf *b, int shape)
     hd_buf_puts(b,
                 "INSERT INTO messages(webhook_id, site_id, action, customer, path, "
                 "status, attempts, due_at, created_at, updated_at, resend_of) "
-                "SELECT hd_webhook_id(), m.site_id, m.action, m.customer, m.path, "
+                "SELECT hd_webhook_id(:now), m.site_id, m.action, m.customer, m.path, "
                 "0, 0, :now, :now, :now, m.id FROM messages m JOIN sites s ON s.id = m.site_id "
                 "WHERE m.id > :after AND m.id <= :hi");
     filter_sql(b, shape);
@@ -553,20 +596,16 @@ hd_status store_purge_chunk(store *st, int64_t before_ms, int chunk, int64_t *de
         return hd_error_set(err, HD_INTERNAL, "database %s: purge on a connection without "
                             "reference checks would leave attempts behind", st->path);
     write_mode mode;
+    sqlite3_stmt *q;
     /* One DELETE; attempts go with it (ON DELETE CASCADE). */
-    hd_status rc = write_begin(st, true, &mode, err);
+    hd_status rc = write_stmt(st, STMT_PURGE, true, &mode, &q, err);
     if (rc != HD_OK)
         return rc;
-    sqlite3_stmt *q = stmt_get(st, STMT_PURGE, err);
-    if (!q) {
-        rc = HD_DB;
-    } else {
-        bind_i64(q, ":before", before_ms);
-        bind_i64(q, ":n", chunk);
-        rc = step_done(st, q, "purging old messages", err);
-        if (rc == HD_OK)
-            *deleted = sqlite3_changes(st->db);
-    }
+    bind_i64(q, ":before", before_ms);
+    bind_i64(q, ":n", chunk);
+    rc = step_done(st, q, "purging old messages", err);
+    if (rc == HD_OK)
+        *deleted = sqlite3_changes(st->db);
     if (rc == HD_OK)
         rc = seconds_purge(st, err);
     rc = write_end(st, mode, rc, err);

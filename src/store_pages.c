@@ -22,24 +22,16 @@
 void page_sql(hd_buf *b, int shape, page_dir dir)
 {
     hd_buf_puts(b, "SELECT " MSG_COLS MSG_FROM " WHERE 1");
+    static const char *const order[] = {
+        [PAGE_FIRST] = " ORDER BY m.id DESC",
+        [PAGE_LAST] = " ORDER BY m.id ASC",
+        [PAGE_OLDER] = " AND m.id < :anchor ORDER BY m.id DESC",
+        [PAGE_NEWER] = " AND m.id > :anchor ORDER BY m.id ASC",
+        [PAGE_AT] = " AND m.id <= :anchor ORDER BY m.id DESC",
+    };
     filter_sql(b, shape);
-    switch (dir) {
-    case PAGE_FIRST:
-        hd_buf_puts(b, " ORDER BY m.id DESC");
-        break;
-    case PAGE_LAST:
-        hd_buf_puts(b, " ORDER BY m.id ASC");
-        break;
-    case PAGE_OLDER:
-        hd_buf_puts(b, " AND m.id < :anchor ORDER BY m.id DESC");
-        break;
-    case PAGE_NEWER:
-        hd_buf_puts(b, " AND m.id > :anchor ORDER BY m.id ASC");
-        break;
-    case PAGE_AT:
-        hd_buf_puts(b, " AND m.id <= :anchor ORDER BY m.id DESC");
-        break;
-    }
+    if ((unsigned)dir < sizeof order / sizeof order[0])
+        hd_buf_puts(b, order[dir]);
     hd_buf_puts(b, " LIMIT :limit");
 }
 

@@ -162,6 +162,20 @@ static const char *const migrations[] = {
     ");"
     "INSERT INTO payloads(message_id, payload) SELECT id, payload FROM messages;"
     "ALTER TABLE messages DROP COLUMN payload;",
+
+    /* 5: the engines' heartbeats: every engine (a console's, a serve) keeps
+     * its row fresh, so any process can tell how many deliver on this
+     * database, from which hosts.  A few rows; no index needed. */
+    "CREATE TABLE engines ("
+    "  owner TEXT PRIMARY KEY,"     /* the lease owner: host:pid:random */
+    "  host TEXT NOT NULL,"
+    "  pid INTEGER NOT NULL,"
+    "  role TEXT NOT NULL,"         /* serve, console */
+    "  started_at INTEGER NOT NULL,"
+    "  seen_at INTEGER NOT NULL,"
+    "  attempts INTEGER NOT NULL DEFAULT 0,"
+    "  in_flight INTEGER NOT NULL DEFAULT 0"
+    ");",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))

@@ -195,7 +195,8 @@ hd_status store_site_add(store *st, const site *s, int64_t *id_out, hd_error *er
     return write_end(st, mode, rc, err);
 }
 
-hd_status store_site_update(store *st, const site *s, hd_error *err)
+/* The update of store_site_update(_if); expected 0 = no version check. */
+static hd_status site_update(store *st, const site *s, int64_t expected, hd_error *err)
 {
     hd_status rc = site_validate(s, err);
     if (rc != HD_OK)
@@ -208,16 +209,22 @@ hd_status store_site_update(store *st, const site *s, hd_error *err)
         free(headers);
         return rc;
     }
-    sqlite3_stmt *q = stmt_get(st, STMT_SITE_EXISTS, err);
+    /* Gone, or changed since the editor read it (the UPDATE's WHERE checks
+     * again: the transaction holds the write lock, so they agree). */
+    sqlite3_stmt *q = stmt_get(st, STMT_SITE_VERSION, err);
     if (!q) {
         rc = HD_DB;
     } else {
-        int64_t one = 0;
+        int64_t version = 0;
         bool found = false;
         bind_i64(q, ":id", s->id);
-        rc = step_i64(st, q, "looking up a site", &one, &found, err);
+        rc = step_i64(st, q, "looking up a site", &version, &found, err);
         if (rc == HD_OK && !found)
             rc = hd_error_set(err, HD_NOT_FOUND, "site #%lld not found", (long long)s->id);
+        else if (rc == HD_OK && expected && version != expected)
+            rc = hd_error_set(err, HD_CHANGED,
+                              "site '%s' was changed by someone else since it was read",
+                              s->name ? s->name : "");
     }
     if (rc == HD_OK)
         rc = site_name_taken(st, s->name, s->id, err);
@@ -226,41 +233,50 @@ hd_status store_site_update(store *st, const site *s, hd_error *err)
         rc = HD_DB;
     if (q) {
         bind_site(q, s, headers, hd_now_ms());
+        bind_i64(q, ":expected", expected);
         int step = sqlite3_step(q);
         if (step == SQLITE_CONSTRAINT_UNIQUE)
             rc = hd_error_set(err, HD_EXISTS, "sites: name '%s' already exists", s->name);
         else if (step != SQLITE_DONE)
             rc = db_fail(st, err, "updating a site");
         else if (sqlite3_changes(st->db) == 0)
-            rc = hd_error_set(err, HD_NOT_FOUND, "site #%lld not found", (long long)s->id);
+            rc = hd_error_set(err, HD_CHANGED,
+                              "site '%s' was changed by someone else since it was read",
+                              s->name ? s->name : "");
         sqlite3_reset(q);
     }
     free(headers);
     return write_end(st, mode, rc, err);
 }
 
+hd_status store_site_update(store *st, const site *s, hd_error *err)
+{
+    return site_update(st, s, 0, err);
+}
+
+hd_status store_site_update_if(store *st, const site *s, int64_t expected, hd_error *err)
+{
+    return site_update(st, s, expected > 0 ? expected : 0, err);
+}
+
 hd_status store_site_delete(store *st, int64_t id, hd_error *err)
 {
     st->known_site = 0;
     write_mode mode;
-    hd_status rc = write_begin(st, true, &mode, err);
+    sqlite3_stmt *q;
+    /* Count them first: they all become Failed. */
+    hd_status rc = write_stmt(st, STMT_SITE_PENDING_BY_STATUS, true, &mode, &q, err);
     if (rc != HD_OK)
         return rc;
     int64_t now = hd_now_ms();
-    /* Count them first: they all become Failed. */
-    sqlite3_stmt *q = stmt_get(st, STMT_SITE_PENDING_BY_STATUS, err);
-    if (!q) {
-        rc = HD_DB;
-    } else {
-        bind_i64(q, ":id", id);
-        int step;
-        while ((step = sqlite3_step(q)) == SQLITE_ROW)
-            status_change(st, (msg_status)sqlite3_column_int(q, 0), MSG_FAILED,
-                          sqlite3_column_int64(q, 1));
-        if (step != SQLITE_DONE)
-            rc = db_fail(st, err, "counting the site's pending messages");
-        sqlite3_reset(q);
-    }
+    bind_i64(q, ":id", id);
+    int step;
+    while ((step = sqlite3_step(q)) == SQLITE_ROW)
+        status_change(st, (msg_status)sqlite3_column_int(q, 0), MSG_FAILED,
+                      sqlite3_column_int64(q, 1));
+    if (step != SQLITE_DONE)
+        rc = db_fail(st, err, "counting the site's pending messages");
+    sqlite3_reset(q);
     if (rc == HD_OK && !(q = stmt_get(st, STMT_SITE_FAIL_PENDING, err)))
         rc = HD_DB;
     if (rc == HD_OK) {
@@ -286,20 +302,16 @@ hd_status store_site_delete(store *st, int64_t id, hd_error *err)
 hd_status store_site_set_enabled(store *st, int64_t id, bool enabled, hd_error *err)
 {
     write_mode mode;
-    hd_status rc = write_begin(st, false, &mode, err);
+    sqlite3_stmt *q;
+    hd_status rc = write_stmt(st, STMT_SITE_SET_ENABLED, false, &mode, &q, err);
     if (rc != HD_OK)
         return rc;
-    sqlite3_stmt *q = stmt_get(st, STMT_SITE_SET_ENABLED, err);
-    if (!q) {
-        rc = HD_DB;
-    } else {
-        bind_i64(q, ":id", id);
-        bind_i64(q, ":enabled", enabled ? 1 : 0);
-        bind_i64(q, ":now", hd_now_ms());
-        rc = step_done(st, q, "pausing or resuming a site", err);
-        if (rc == HD_OK && sqlite3_changes(st->db) == 0)
-            rc = hd_error_set(err, HD_NOT_FOUND, "site #%lld not found", (long long)id);
-    }
+    bind_i64(q, ":id", id);
+    bind_i64(q, ":enabled", enabled ? 1 : 0);
+    bind_i64(q, ":now", hd_now_ms());
+    rc = step_done(st, q, "pausing or resuming a site", err);
+    if (rc == HD_OK && sqlite3_changes(st->db) == 0)
+        rc = hd_error_set(err, HD_NOT_FOUND, "site #%lld not found", (long long)id);
     return write_end(st, mode, rc, err);
 }
 
@@ -390,10 +402,7 @@ static hd_status sites_read(store *st, site_stats_list *out, hd_error *err)
     int cap = 0;
     int rc;
     while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-        if (out->count == cap) {
-            cap = cap ? cap * 2 : 16;
-            out->items = hd_xrealloc(out->items, (size_t)cap * sizeof *out->items);
-        }
+        out->items = hd_xgrow(out->items, out->count, &cap, sizeof *out->items, 16);
         site_stats *ss = &out->items[out->count++];
         memset(ss, 0, sizeof *ss);
         row_site(q, &ss->s);

@@ -250,6 +250,17 @@ hd_status write_begin(store *st, bool multi, write_mode *mode, hd_error *err)
     return multi ? exec_cached(st, STMT_SAVEPOINT, "savepoint", err) : HD_OK;
 }
 
+hd_status write_stmt(store *st, stmt_id id, bool multi, write_mode *mode, sqlite3_stmt **q,
+                     hd_error *err)
+{
+    *q = NULL;
+    hd_status rc = write_begin(st, multi, mode, err);
+    if (rc != HD_OK)
+        return rc;
+    *q = stmt_get(st, id, err);
+    return *q ? HD_OK : write_end(st, *mode, HD_DB, err);
+}
+
 /* Ends what write_begin started: commits when rc is HD_OK, else undoes. */
 hd_status write_end(store *st, write_mode mode, hd_status rc, hd_error *err)
 {

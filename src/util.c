@@ -2,6 +2,7 @@
 #include "hd_util.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +41,24 @@ void *hd_xrealloc(void *p, size_t n)
     if (!q)
         out_of_memory(n);
     return q;
+}
+
+void *hd_xgrow(void *items, int count, int *cap, size_t size, int first)
+{
+    if (count < *cap)
+        return items;
+    *cap = *cap ? *cap * 2 : first;
+    return hd_xrealloc(items, (size_t)*cap * size);
+}
+
+int hd_thread_start(pthread_t *thread, void *(*run)(void *arg), void *arg)
+{
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    int rc = pthread_create(thread, NULL, run, arg);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return rc;
 }
 
 char *hd_xstrdup(const char *s)

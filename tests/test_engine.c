@@ -124,6 +124,33 @@ static void test_ok_and_drain(void **state)
     message_free(&m);
 }
 
+/* The engine publishes its counters when the committer's result is taken
+ * back, a moment after the database shows it: waits (5 s at most) until
+ * they count `attempts` attempts, summed over the engines given. */
+typedef struct stats_wait {
+    engine *engines[2];
+    int n;
+    int64_t attempts;
+} stats_wait;
+
+static bool stats_caught_up(void *arg)
+{
+    stats_wait *w = arg;
+    int64_t sum = 0;
+    for (int i = 0; i < w->n; i++) {
+        engine_stats s;
+        engine_get_stats(w->engines[i], &s);
+        sum += s.attempts;
+    }
+    return sum >= w->attempts;
+}
+
+static void wait_stats(engine *a, engine *b, int64_t attempts)
+{
+    stats_wait w = { .engines = { a, b }, .n = b ? 2 : 1, .attempts = attempts };
+    assert_true(tu_wait_for(stats_caught_up, &w, 5000));
+}
+
 static void test_always_500_fails_after_5(void **state)
 {
     fixture *f = *state;
@@ -131,6 +158,7 @@ static void test_always_500_fails_after_5(void **state)
     int64_t id = add_msg(f, site_id, NULL);
     engine *e = start(f, false);
     wait_done(f, &id, 1, 10000);
+    wait_stats(e, NULL, 5);
     engine_stats stats;
     engine_get_stats(e, &stats);
     finish(e);
@@ -618,6 +646,7 @@ static void test_two_engines_no_double_send(void **state)
     engine *a = start(f, false);
     engine *b = start(f, false);
     wait_done(f, ids, N, 60000);
+    wait_stats(a, b, 2 * N);
     engine_stats sa, sb;
     engine_get_stats(a, &sa);
     engine_get_stats(b, &sb);

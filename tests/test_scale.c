@@ -520,6 +520,26 @@ static void test_next_due(void **state)
     check_steps(w->st, "store_next_due", steps, 700, plans, NULL);
 }
 
+/* Find by webhook id (what a receiver reports): no index on webhook_id,
+ * a seek on messages_created at the time inside it, among 1.2M rows. */
+static void test_find_webhook_id(void **state)
+{
+    world *w = *state;
+    hd_error err = { 0 };
+    new_message nm = { .site_id = w->busy, .action = "found.me", .payload = "{}" };
+    int64_t id = 0, got = 0;
+    assert_int_equal(store_message_add(w->st, &nm, &id, &err), HD_OK);
+    message m;
+    assert_int_equal(store_message_get(w->st, id, &m, &err), HD_OK);
+    assert_int_equal(store_message_find_webhook_id(w->st, m.webhook_id, &got, &err), HD_OK);
+    uint64_t steps = STEPS_OF(w->st, store_message_find_webhook_id(w->st, m.webhook_id, &got, &err));
+    assert_int_equal(got, id);
+    message_free(&m);
+    /* The rows created within 2 s of it (a few of the newest): measured 25. */
+    static const char *const plans[] = { "MSG_BY_WEBHOOK_ID", NULL };
+    check_steps(w->st, "store_message_find_webhook_id", steps, 500, plans, NULL);
+}
+
 static void test_pending_count(void **state)
 {
     world *w = *state;
@@ -721,6 +741,8 @@ int main(void)
         cmocka_unit_test(test_sites_states),
         cmocka_unit_test(test_sites_list),
         cmocka_unit_test(test_site_delete),
+        /* Last: it adds a message to the world the others count. */
+        cmocka_unit_test(test_find_webhook_id),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -124,7 +124,7 @@ static void test_migration_moves_payloads(void **state)
 
     store *st = NULL;
     assert_int_equal(store_open(path, NULL, &st, &err), HD_OK);
-    assert_int_equal(store_schema_version(st), 4);
+    assert_int_equal(store_schema_version(st), 5);
     message m;
     assert_int_equal(store_message_get(st, 7, &m, &err), HD_OK);
     assert_string_equal(m.payload, "{\"n\":7}");
@@ -173,13 +173,13 @@ static void test_open_creates_private_file(void **state)
     if (stat(wal, &sb) == 0)
         assert_int_equal(sb.st_mode & 0777, 0600);
     free(wal);
-    assert_int_equal(store_schema_version(st), 4);
+    assert_int_equal(store_schema_version(st), 5);
     add_site(st, "one", 0);
     store_close(st);
 
     /* Reopening runs no migration again and keeps the data. */
     assert_int_equal(store_open(path, NULL, &st, &err), HD_OK);
-    assert_int_equal(store_schema_version(st), 4);
+    assert_int_equal(store_schema_version(st), 5);
     site s;
     assert_int_equal(store_site_get_by_name(st, "one", &s, &err), HD_OK);
     site_free(&s);
@@ -536,6 +536,56 @@ static void test_sites_roundtrip_and_validation(void **state)
     assert_false(got.enabled);
     site_free(&got);
     assert_int_equal(store_site_set_enabled(f->st, 9999, false, &err), HD_NOT_FOUND);
+}
+
+/* An editor's save only lands on the version it read: an edit or a
+ * pause/resume by another in between makes it HD_CHANGED, nothing written. */
+static void test_site_update_if_version(void **state)
+{
+    fixture *f = *state;
+    hd_error err = { 0 };
+    site mine, theirs, got;
+    assert_int_equal(store_site_get(f->st, f->site_a, &mine, &err), HD_OK);
+    int64_t v0 = mine.updated_at;
+    assert_true(v0 > 0);
+
+    /* Nobody else: saved, and the version moved forward. */
+    mine.timeout_ms = 3000;
+    assert_int_equal(store_site_update_if(f->st, &mine, v0, &err), HD_OK);
+    assert_int_equal(store_site_get(f->st, f->site_a, &got, &err), HD_OK);
+    assert_true(got.updated_at > v0);
+    int64_t v1 = got.updated_at;
+    site_free(&got);
+
+    /* Another editor read v1 and saved; a save still based on v1 is refused. */
+    assert_int_equal(store_site_get(f->st, f->site_a, &theirs, &err), HD_OK);
+    theirs.timeout_ms = 7000;
+    assert_int_equal(store_site_update_if(f->st, &theirs, v1, &err), HD_OK);
+    mine.max_in_flight = 4;
+    assert_int_equal(store_site_update_if(f->st, &mine, v1, &err), HD_CHANGED);
+    assert_non_null(strstr(err.msg, "changed by someone else"));
+    assert_int_equal(store_site_get(f->st, f->site_a, &got, &err), HD_OK);
+    assert_int_equal(got.timeout_ms, 7000);
+    assert_int_equal(got.max_in_flight, 0);
+    int64_t v2 = got.updated_at;
+    assert_true(v2 > v1);
+    site_free(&got);
+
+    /* Pausing counts as a change too, even within the same millisecond. */
+    assert_int_equal(store_site_set_enabled(f->st, f->site_a, false, &err), HD_OK);
+    assert_int_equal(store_site_update_if(f->st, &theirs, v2, &err), HD_CHANGED);
+    assert_int_equal(store_site_get(f->st, f->site_a, &got, &err), HD_OK);
+    assert_false(got.enabled);
+    assert_true(got.updated_at > v2);
+    /* On the version it now has, the save goes through. */
+    assert_int_equal(store_site_update_if(f->st, &got, got.updated_at, &err), HD_OK);
+    site_free(&got);
+
+    /* Gone: not found, not "changed". */
+    mine.id = 9999;
+    assert_int_equal(store_site_update_if(f->st, &mine, v0, &err), HD_NOT_FOUND);
+    site_free(&mine);
+    site_free(&theirs);
 }
 
 static void test_site_delete_fails_pending(void **state)
@@ -1716,6 +1766,101 @@ static void test_query_plans_use_indexes(void **state)
     }
 }
 
+/* The engines' heartbeats: a beat writes or refreshes one row per owner,
+ * "alive" means seen since the given time, a clean stop removes the row,
+ * and a row an hour old (a crashed engine's) goes with the next beat. */
+static void test_engine_heartbeats(void **state)
+{
+    fixture *f = *state;
+    hd_error err = { 0 };
+    int64_t now = hd_now_ms();
+    char oa[] = "h1:10:aa", ob[] = "h2:20:bb", oc[] = "h3:30:cc";
+    char h1[] = "h1", h2[] = "h2", h3[] = "h3", serve[] = "serve", console[] = "console";
+    engine_beat a = { .owner = oa, .host = h1, .pid = 10, .role = serve,
+                      .started_at = now - 60000, .seen_at = now - 20000, .attempts = 5 };
+    engine_beat b = { .owner = ob, .host = h2, .pid = 20, .role = console,
+                      .started_at = now - 1000, .seen_at = now, .in_flight = 3 };
+    engine_beat old = { .owner = oc, .host = h3, .pid = 30, .role = serve,
+                        .started_at = now - 3 * 3600000, .seen_at = now - 2 * 3600000 };
+    assert_int_equal(store_engine_beat(f->st, &old, &err), HD_OK);
+    assert_int_equal(store_engine_beat(f->st, &a, &err), HD_OK);
+    assert_int_equal(store_engine_beat(f->st, &b, &err), HD_OK);
+
+    engine_beat_list l;
+    assert_int_equal(store_engines_alive(f->st, now - ENGINE_ALIVE_MS, &l, &err), HD_OK);
+    assert_int_equal(l.count, 1);   /* a was seen 20 s ago: taken for dead */
+    assert_string_equal(l.items[0].host, "h2");
+    assert_string_equal(l.items[0].role, "console");
+    assert_int_equal(l.items[0].in_flight, 3);
+    engine_beat_list_free(&l);
+
+    /* a beats again: alive, its numbers refreshed, started_at kept. */
+    a.seen_at = now;
+    a.attempts = 9;
+    a.started_at = now;   /* ignored on refresh */
+    assert_int_equal(store_engine_beat(f->st, &a, &err), HD_OK);
+    assert_int_equal(store_engines_alive(f->st, now - ENGINE_ALIVE_MS, &l, &err), HD_OK);
+    assert_int_equal(l.count, 2);
+    assert_string_equal(l.items[0].owner, "h1:10:aa");   /* oldest first */
+    assert_int_equal(l.items[0].attempts, 9);
+    assert_int_equal(l.items[0].started_at, now - 60000);
+    engine_beat_list_free(&l);
+
+    /* The hour-old row went with those beats; a clean stop removes b. */
+    assert_int_equal(store_engines_alive(f->st, 0, &l, &err), HD_OK);
+    assert_int_equal(l.count, 2);
+    engine_beat_list_free(&l);
+    assert_int_equal(store_engine_gone(f->st, ob, &err), HD_OK);
+    assert_int_equal(store_engines_alive(f->st, 0, &l, &err), HD_OK);
+    assert_int_equal(l.count, 1);
+    assert_string_equal(l.items[0].owner, "h1:10:aa");
+    engine_beat_list_free(&l);
+}
+
+/* A message is found by its webhook id (sent, and made by the bulk
+ * resend's SQL); an id of no message, or not an id, says so. */
+static void test_find_by_webhook_id(void **state)
+{
+    fixture *f = *state;
+    hd_error err = { 0 };
+    int64_t id = add_msg(f->st, f->site_a, "x", NULL);
+    message m;
+    assert_int_equal(store_message_get(f->st, id, &m, &err), HD_OK);
+    int64_t got = 0;
+    assert_int_equal(store_message_find_webhook_id(f->st, m.webhook_id, &got, &err), HD_OK);
+    assert_int_equal(got, id);
+    /* The same time, other random bits: nobody's. */
+    char other[40];
+    snprintf(other, sizeof other, "%s", m.webhook_id);
+    other[29] = other[29] == 'a' ? 'b' : 'a';
+    assert_int_equal(store_message_find_webhook_id(f->st, other, &got, &err), HD_NOT_FOUND);
+    assert_non_null(strstr(err.msg, other));
+    message_free(&m);
+    assert_int_equal(store_message_find_webhook_id(f->st, "msg_short", &got, &err), HD_INVALID);
+    assert_int_equal(store_message_find_webhook_id(f->st, "msg_AAAAAAAAAAAAAAAAAAAAAAAAAA",
+                                                   &got, &err), HD_INVALID);
+
+    /* A bulk resend's new message (its webhook id made in SQL). */
+    message_list l;
+    assert_int_equal(store_claim(f->st, "A", hd_now_ms() + 1000, 0, 10, &l, &err), HD_OK);
+    message_list_free(&l);
+    attempt_outcome o = outcome(id, 1, 500, MSG_FAILED, 0);
+    assert_int_equal(store_record_outcomes(f->st, "A", &o, 1, &err), HD_OK);
+    int64_t resent = 0;
+    assert_int_equal(store_messages_resend_failed(f->st, NULL, 0, &resent, NULL, &err), HD_OK);
+    assert_int_equal(resent, 1);
+    int64_t max_id = 0;
+    message_list page;
+    assert_int_equal(store_messages_page(f->st, NULL, PAGE_FIRST, 0, 1, &page, &err), HD_OK);
+    assert_int_equal(page.count, 1);
+    max_id = page.items[0].id;
+    assert_int_equal(page.items[0].resend_of, id);
+    assert_int_equal(store_message_find_webhook_id(f->st, page.items[0].webhook_id, &got, &err),
+                     HD_OK);
+    assert_int_equal(got, max_id);
+    message_list_free(&page);
+}
+
 int main(int argc, char **argv)
 {
     self_path = argv[0];
@@ -1731,6 +1876,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_same_process_stores_keep_locks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sites_roundtrip_and_validation, setup, teardown),
         cmocka_unit_test_setup_teardown(test_site_delete_fails_pending, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_site_update_if_version, setup, teardown),
         cmocka_unit_test_setup_teardown(test_seed_only_into_empty, setup, teardown),
         cmocka_unit_test_setup_teardown(test_message_add_get, setup, teardown),
         cmocka_unit_test_setup_teardown(test_paging_directions, setup, teardown),
@@ -1752,6 +1898,8 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_send_now_and_cancel_rules, setup, teardown),
         cmocka_unit_test_setup_teardown(test_purge_old_finished_only, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sites_list_stats_and_histogram, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_engine_heartbeats, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_find_by_webhook_id, setup, teardown),
         cmocka_unit_test_setup_teardown(test_query_plans_use_indexes, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

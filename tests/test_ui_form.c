@@ -1,6 +1,7 @@
 /* test_ui_form.c - the site form's text form of a map setting (jwt claims,
  * form_claims.c): JSON object -> "k=v; k2=v2" -> auth_extra, both ways,
- * with the escapes JSON allows and the mistakes an operator can type. */
+ * with the escapes JSON allows and the mistakes an operator can type;
+ * commas between claims and the hint that shows them parsed. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -71,12 +72,36 @@ static void test_map_parse_refuses_bad_items(void **state)
     free(extra);
 }
 
+/* Issue #11 (8): "iss=hookdesk, aud=qa" was one claim.  A comma followed
+ * by NAME= separates claims too; one inside a value does not.  The hint
+ * shows the claims as parsed. */
+static void test_map_commas_and_hint(void **state)
+{
+    (void)state;
+    char *extra = NULL;
+    char why[256] = "";
+    assert_true(form_map_parse("iss=hookdesk, aud=qa;sub=a,b , x = 1", "claims", &extra, why,
+                               sizeof why));
+    char *claims = auth_extra_get(extra, "claims");
+    assert_string_equal(claims, "{\"iss\":\"hookdesk\",\"aud\":\"qa\",\"sub\":\"a,b\",\"x\":\"1\"}");
+    free(claims);
+    free(extra);
+    char hint[256];
+    form_map_help("iss=hookdesk, aud=qa", hint, sizeof hint);
+    assert_string_equal(hint, "2 claims: iss = hookdesk | aud = qa");
+    form_map_help("iss=hookdesk", hint, sizeof hint);
+    assert_string_equal(hint, "1 claim: iss = hookdesk");
+    form_map_help("", hint, sizeof hint);
+    assert_string_equal(hint, "NAME=VALUE; NAME2=VALUE2 (; or , between claims)");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_map_text_from_json),
         cmocka_unit_test(test_map_parse_into_extra),
         cmocka_unit_test(test_map_parse_refuses_bad_items),
+        cmocka_unit_test(test_map_commas_and_hint),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -58,7 +58,12 @@ static void draw_header(app *a)
     }
     a->tab_x[3] = x;
     char right[128];
-    if (!a->eng)
+    if (!a->eng && a->engines_alive == 0)
+        snprintf(right, sizeof right, "watching only: NO ENGINE is delivering ");
+    else if (!a->eng && a->engines_alive > 0)
+        snprintf(right, sizeof right, "watching only, %d engine%s delivering ",
+                 a->engines_alive, a->engines_alive == 1 ? "" : "s");
+    else if (!a->eng)
         snprintf(right, sizeof right, "watching only (--no-deliver) ");
     else {
         engine_stats es;
@@ -66,6 +71,10 @@ static void draw_header(app *a)
         if (es.running && es.fault[0])
             snprintf(right, sizeof right, "DATABASE ERROR, retrying, %d in flight ",
                      es.in_flight);
+        else if (a->engines_alive > 1)   /* others deliver here too (serve, consoles) */
+            snprintf(right, sizeof right, "%s %d in flight, %d engines ",
+                     es.running ? (es.stopping ? "stopping," : "engine on,") : "engine off,",
+                     es.in_flight, a->engines_alive);
         else
             snprintf(right, sizeof right, "%s %d in flight ",
                      es.running ? (es.stopping ? "stopping," : "engine on,") : "engine off,",
@@ -177,6 +186,20 @@ static void refresh_counters(app *a)
     hd_error err = { 0 };
     if (store_status_counts(a->st, a->counts, &err) != HD_OK)
         ui_flash(a, true, "%s", err.msg);
+}
+
+/* How many engines deliver on this database (their heartbeat rows): the
+ * header says so, and plainly when a watching console has none. */
+static void refresh_engines(app *a)
+{
+    engine_beat_list l;
+    hd_error err = { 0 };
+    if (store_engines_alive(a->st, hd_now_ms() - ENGINE_ALIVE_MS, &l, &err) != HD_OK) {
+        a->engines_alive = -1;
+        return;
+    }
+    a->engines_alive = l.count;
+    engine_beat_list_free(&l);
 }
 
 static void refresh_histogram(app *a)
@@ -408,6 +431,7 @@ static void poll_store(app *a)
     if (now - a->last_tick_ms >= TICK_MS) {
         a->last_tick_ms = now;
         refresh_histogram(a);
+        refresh_engines(a);
         /* Countdowns move with time, not with commits, and "sending"
          * ends by lease expiry: the Queue and the detail (its "Next
          * attempt") are redrawn every tick. */
@@ -478,6 +502,7 @@ static void run_loop(app *a, loop_state *ls)
     a->change_counter = store_change_counter(a->st);
     refresh_counters(a);
     refresh_histogram(a);
+    refresh_engines(a);
     a->last_tick_ms = hd_mono_ms();
     ui_switch(a, VIEW_LOGS);
     while (a->running) {
@@ -609,7 +634,7 @@ int console_main(const config *cfg, int argc, char **argv)
     a.utf8 = term_utf8();
     if (!no_deliver) {
         /* nice 5: under a full delivery load the keys still come first. */
-        engine_options eo = { .drain = false, .quiet = true, .nice = 5 };
+        engine_options eo = { .drain = false, .quiet = true, .nice = 5, .role = "console" };
         if (engine_start(cfg, &eo, &a.eng, &err) != HD_OK) {
             term_done();
             fprintf(stderr, "hookdesk: %s\n", err.msg);

@@ -1,5 +1,6 @@
 /* form_claims.c - the site form's text form of a map setting (jwt claims):
- * "iss=hookdesk; sub=orders" both ways.  No curses here, so the unit tests
+ * "iss=hookdesk; sub=orders" both ways (claims are separated by ';', or by
+ * ',' where NAME= follows it), and the parsed claims as the field's hint.  No curses here, so the unit tests
  * check it directly.  The JSON side goes through hd_json.h (reading) and
  * auth_extra_set_claim (writing): ui/ never builds JSON by hand.
  */
@@ -60,13 +61,45 @@ static char *trim(char *s)
     return s;
 }
 
+/* Whether a ',' at p separates two claims: what follows it reads NAME=
+ * (so "aud=a,b" stays one claim, "iss=hookdesk, aud=qa" is two). */
+static bool comma_splits(const char *p)
+{
+    p++;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    const char *name = p;
+    while (*p && *p != '=' && *p != ',' && *p != ';' && *p != ' ' && *p != '\t')
+        p++;
+    if (p == name)
+        return false;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    return *p == '=';
+}
+
+/* The next item of text at *at (NUL-terminated in place; separators ';',
+ * and ',' where comma_splits), NULL at the end. */
+static char *next_item(char **at)
+{
+    char *item = *at;
+    if (!item)
+        return NULL;
+    char *p = item;
+    while (*p && *p != ';' && !(*p == ',' && comma_splits(p)))
+        p++;
+    *at = *p ? p + 1 : NULL;
+    *p = '\0';
+    return item;
+}
+
 bool form_map_parse(const char *text, const char *key, char **extra, char *why, size_t whylen)
 {
     auth_extra_set(extra, key, NULL);   /* the text is the whole map */
     char *copy = hd_xstrdup(text ? text : "");
     bool ok = true;
-    char *save = NULL;
-    for (char *item = strtok_r(copy, ";", &save); item; item = strtok_r(NULL, ";", &save)) {
+    char *at = copy;
+    for (char *item; (item = next_item(&at)) != NULL;) {
         item = trim(item);
         if (!*item)
             continue;
@@ -81,4 +114,27 @@ bool form_map_parse(const char *text, const char *key, char **extra, char *why, 
     }
     free(copy);
     return ok;
+}
+
+void form_map_help(const char *text, char *out, size_t outlen)
+{
+    static const char how[] = "NAME=VALUE; NAME2=VALUE2 (; or , between claims)";
+    char *copy = hd_xstrdup(text ? text : "");
+    char *at = copy;
+    hd_buf b = { 0 };
+    int n = 0;
+    for (char *item; (item = next_item(&at)) != NULL;) {
+        item = trim(item);
+        char *eq = strchr(item, '=');
+        if (!*item || !eq || eq == item)
+            continue;   /* the field's message says what is wrong */
+        *eq = '\0';
+        hd_buf_printf(&b, "%s%s = %s", n++ ? " | " : "", trim(item), trim(eq + 1));
+    }
+    if (n)
+        snprintf(out, outlen, "%d claim%s: %s", n, n == 1 ? "" : "s", hd_buf_str(&b));
+    else
+        snprintf(out, outlen, "%s", how);
+    hd_buf_free(&b);
+    free(copy);
 }

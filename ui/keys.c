@@ -84,10 +84,105 @@ void keys_name(int key, char *out, size_t outlen)
             return;
         }
     }
-    if (key > 0 && key < 32)
+    if (key >= TK_ALT_BASE) {
+        char base[16];
+        keys_name(key - TK_ALT_BASE, base, sizeof base);
+        snprintf(out, outlen, "Alt-%s", base);
+    } else if (key > 0 && key < 32)
         snprintf(out, outlen, "^%c", key + '@');
     else if (key >= 32 && key < 127)
         snprintf(out, outlen, "%c", key);
     else
         snprintf(out, outlen, "#%d", key);
+}
+
+/* ---- escape sequences ----
+ * curses decodes the sequences the terminfo entry of TERM lists; a terminal
+ * that sends another one for the same key (Home as "\e[1~" under
+ * TERM=xterm-256color, whose entry says "\eOH") reached the views as Esc,
+ * '[', '1', '~': Esc cleared the Logs filter, '1' switched screens.  So
+ * term_read hands every Esc curses returns to keys_escape with what follows
+ * it, and the sequences of every common terminal are known here. */
+
+/* CSI "\e[" or SS3 "\eO" + parameters + final byte: the key, TERM_KEY_NONE
+ * when it is not one hookdesk reads. */
+static int csi_key(int intro, int p1, int p2, int final)
+{
+    bool word = p2 == 3 || p2 == 5 || p2 == 7;   /* Alt, Ctrl: a word at a time */
+    switch (final) {
+    case 'A': return TK_UP;
+    case 'B': return TK_DOWN;
+    case 'C': return word ? TK_ALT('f') : TK_RIGHT;
+    case 'D': return word ? TK_ALT('b') : TK_LEFT;
+    case 'H': return TK_HOME;
+    case 'F': return TK_END;
+    case 'Z': return intro == '[' ? TK_BTAB : TERM_KEY_NONE;
+    case 'P': return p1 <= 1 ? TK_F1 : TERM_KEY_NONE;
+    case 'Q': return p1 <= 1 ? TK_F2 : TERM_KEY_NONE;
+    case 'M': return intro == 'O' ? '\n' : TERM_KEY_NONE;   /* keypad Enter */
+    case '~':
+        switch (p1) {
+        case 1: case 7: return TK_HOME;    /* VT220/screen/linux; rxvt */
+        case 4: case 8: return TK_END;
+        case 5: return TK_PPAGE;
+        case 6: return TK_NPAGE;
+        case 3: return TK_DELETE;
+        case 11: return TK_F1;
+        case 12: return TK_F2;
+        case 15: return TK_F5;
+        default: return TERM_KEY_NONE;    /* Insert, F6..F12, pasting marks */
+        }
+    default: return TERM_KEY_NONE;
+    }
+}
+
+int keys_escape(const int *seq, int n, bool ended, int *used)
+{
+    *used = n;
+    if (n == 0)
+        return ended ? TK_ESC : KEYS_ESC_MORE;
+    int first = seq[0];
+    if (first == TK_ESC) {
+        *used = 0;          /* Esc Esc: two Escs, the second read again */
+        return TK_ESC;
+    }
+    if (first != '[' && first != 'O') {
+        *used = 1;
+        if (first == 127 || first == 8 || first == TK_BACKSPACE)
+            return TK_ALT(TK_BACKSPACE);
+        return first >= 0 && first < 0x110000 ? TK_ALT(first) : TERM_KEY_NONE;
+    }
+    if (n == 1)
+        return ended ? TK_ALT(first) : KEYS_ESC_MORE;   /* Alt-[ or Alt-O alone */
+    /* The linux console's F1..F5: "\e[[A".."\e[[E". */
+    if (first == '[' && seq[1] == '[') {
+        if (n == 2)
+            return ended ? TERM_KEY_NONE : KEYS_ESC_MORE;
+        return seq[2] == 'A' ? TK_F1 : seq[2] == 'B' ? TK_F2 : seq[2] == 'E' ? TK_F5
+                                                                              : TERM_KEY_NONE;
+    }
+    /* X10 mouse report without curses: "\e[M" and three bytes, ignored. */
+    if (first == '[' && seq[1] == 'M' && n < 5)
+        return ended ? TERM_KEY_NONE : KEYS_ESC_MORE;
+    if (first == '[' && seq[1] == 'M')
+        return TERM_KEY_NONE;
+    int last = seq[n - 1];
+    if (last >= 0x20 && last <= 0x3f)   /* parameters, intermediates: more to come */
+        return ended || n >= KEYS_ESC_MAX ? TERM_KEY_NONE : KEYS_ESC_MORE;
+    if (last < 0x40 || last > 0x7e)
+        return TERM_KEY_NONE;           /* not a sequence: swallowed */
+    int p[2] = { 0, 0 }, np = 0;
+    for (int i = 1; i < n - 1; i++) {
+        if (seq[i] >= '0' && seq[i] <= '9') {
+            if (np < 2)
+                p[np] = p[np] * 10 + (seq[i] - '0');
+            if (p[np < 2 ? np : 1] > 9999)
+                return TERM_KEY_NONE;
+        } else if (seq[i] == ';') {
+            np++;
+        } else {
+            return TERM_KEY_NONE;       /* "\e[<..M" (SGR mouse), "\e[?..": not keys */
+        }
+    }
+    return csi_key(first, p[0], p[1], last);
 }

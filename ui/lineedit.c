@@ -58,6 +58,34 @@ static void cut(char *buf, size_t from, size_t to)
     memmove(buf + from, buf + to, strlen(buf + to) + 1);
 }
 
+/* A word is letters and digits (any non-ASCII character counts as a
+ * letter), as in readline: Alt-b/Alt-f stop at the start/end of one. */
+static bool is_word(unsigned char c)
+{
+    return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') || c >= 0x80;
+}
+
+/* The start of the word before at (skipping what is between). */
+static size_t word_left(const char *buf, size_t at)
+{
+    while (at > 0 && !is_word((unsigned char)buf[at - 1]))
+        at--;
+    while (at > 0 && is_word((unsigned char)buf[at - 1]))
+        at--;
+    return at;
+}
+
+/* The end of the word after at. */
+static size_t word_right(const char *buf, size_t at)
+{
+    size_t len = strlen(buf);
+    while (at < len && !is_word((unsigned char)buf[at]))
+        at++;
+    while (at < len && is_word((unsigned char)buf[at]))
+        at++;
+    return at;
+}
+
 /* What lineedit_key below does, as data for the `?` overlay: an entry
  * per case of its switch, in its order (keep the two in step). */
 const key_help lineedit_key_help[] = {
@@ -68,6 +96,9 @@ const key_help lineedit_key_help[] = {
     { { TK_DELETE, TK_CTRL('d') }, "Delete the character under the cursor" },
     { { TK_CTRL('u') }, "Cut everything before the cursor" },
     { { TK_CTRL('k') }, "Cut from the cursor to the end" },
+    { { TK_ALT('b'), TK_ALT('f') }, "Move the cursor a word left / right" },
+    { { TK_ALT(TK_BACKSPACE), TK_CTRL('w') }, "Delete the word before the cursor" },
+    { { TK_ALT('d') }, "Delete the word after the cursor" },
     { { 0 }, NULL },
 };
 
@@ -122,6 +153,22 @@ lineedit_result lineedit_key(char *buf, size_t cap, size_t *cursor, int key)
     case TK_CTRL('k'):
         buf[at] = '\0';
         return LE_CHANGED;
+    case TK_ALT('b'):
+        *cursor = word_left(buf, at);
+        return LE_MOVED;
+    case TK_ALT('f'):
+        *cursor = word_right(buf, at);
+        return LE_MOVED;
+    case TK_ALT(TK_BACKSPACE):
+    case TK_CTRL('w'):
+        *cursor = word_left(buf, at);
+        cut(buf, *cursor, at);
+        return at == *cursor ? LE_MOVED : LE_CHANGED;
+    case TK_ALT('d'): {
+        size_t end = word_right(buf, at);
+        cut(buf, at, end);
+        return end == at ? LE_MOVED : LE_CHANGED;
+    }
     default:
         return LE_IGNORED;
     }

@@ -1,7 +1,8 @@
 /* lineedit.h - editing one line of UTF-8 text in a fixed buffer, the way
  * readline users expect: the cursor moves (Left/Right, Home/End, ^A/^E),
  * characters go in at the cursor, Backspace/Delete remove around it, ^U
- * and ^K cut before and after it.  Pure logic, no terminal: the form uses
+ * and ^K cut before and after it, Alt-b/Alt-f move a word, Alt-Backspace
+ * (or ^W) and Alt-d delete one.  Pure logic, no terminal: the form uses
  * it for every text field. */
 #ifndef HD_LINEEDIT_H
 #define HD_LINEEDIT_H

@@ -35,6 +35,17 @@ const message *msg_list_selected(const msg_list *l)
     return &l->page.items[l->cursor];
 }
 
+bool msg_list_click(msg_list *l, int row)
+{
+    int i = row - 2;
+    if (i < 0 || i >= l->page.count)
+        return false;
+    if (i == l->cursor)
+        return true;
+    l->cursor = i;
+    return false;
+}
+
 void msg_list_free(msg_list *l)
 {
     message_list_free(&l->page);
@@ -105,6 +116,47 @@ static void list_goto(app *a, msg_list *l, const msg_filter *f, int64_t id)
     msg_list_reload(a, l, f);
 }
 
+/* A page older, the cursor on the same row; at the end, the last page. */
+static void list_page_down(app *a, msg_list *l, const msg_filter *f)
+{
+    int n = l->page.count;
+    message_list res;
+    if (!l->more_below || !n) {
+        l->cursor = n - 1;
+    } else if (list_query(a, f, PAGE_OLDER, l->page.items[n - 1].id, l->rows, &res)) {
+        int cur = l->cursor;
+        if (res.count >= l->rows) {
+            list_goto(a, l, f, res.items[0].id);
+            l->cursor = cur < l->page.count ? cur : l->page.count - 1;
+        } else {
+            message_list_free(&res);
+            if (list_query(a, f, PAGE_LAST, 0, l->rows, &res) && res.count)
+                list_goto(a, l, f, res.items[0].id);
+            l->cursor = l->page.count - 1;
+        }
+        message_list_free(&res);
+    }
+    if (l->cursor < 0)
+        l->cursor = 0;
+}
+
+/* A page newer, the cursor on the same row; near the top, the first page. */
+static void list_page_up(app *a, msg_list *l, const msg_filter *f)
+{
+    message_list res;
+    if (!l->page.count || l->follow) {
+        l->cursor = 0;
+    } else if (list_query(a, f, PAGE_NEWER, l->page.items[0].id, l->rows, &res)) {
+        int cur = l->cursor;
+        if (res.count >= l->rows && res.count)
+            list_goto(a, l, f, res.items[0].id);
+        else
+            list_goto(a, l, f, 0);
+        l->cursor = res.count >= l->rows ? (cur < l->page.count ? cur : 0) : 0;
+        message_list_free(&res);
+    }
+}
+
 bool msg_list_navigate(app *a, msg_list *l, const msg_filter *f, ui_request r)
 {
     int n = l->page.count;
@@ -137,36 +189,10 @@ bool msg_list_navigate(app *a, msg_list *l, const msg_filter *f, ui_request r)
         }
         return true;
     case REQ_PAGE_DOWN:
-        if (!l->more_below || !n) {
-            l->cursor = n - 1;
-        } else if (list_query(a, f, PAGE_OLDER, l->page.items[n - 1].id, l->rows, &res)) {
-            int cur = l->cursor;
-            if (res.count >= l->rows) {
-                list_goto(a, l, f, res.items[0].id);
-                l->cursor = cur < l->page.count ? cur : l->page.count - 1;
-            } else {
-                message_list_free(&res);
-                if (list_query(a, f, PAGE_LAST, 0, l->rows, &res) && res.count)
-                    list_goto(a, l, f, res.items[0].id);
-                l->cursor = l->page.count - 1;
-            }
-            message_list_free(&res);
-        }
-        if (l->cursor < 0)
-            l->cursor = 0;
+        list_page_down(a, l, f);
         return true;
     case REQ_PAGE_UP:
-        if (!n || l->follow) {
-            l->cursor = 0;
-        } else if (list_query(a, f, PAGE_NEWER, l->page.items[0].id, l->rows, &res)) {
-            int cur = l->cursor;
-            if (res.count >= l->rows && res.count)
-                list_goto(a, l, f, res.items[0].id);
-            else
-                list_goto(a, l, f, 0);
-            l->cursor = res.count >= l->rows ? (cur < l->page.count ? cur : 0) : 0;
-            message_list_free(&res);
-        }
+        list_page_up(a, l, f);
         return true;
     case REQ_FIRST:
         list_goto(a, l, f, 0);

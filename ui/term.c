@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "hd_sanitize.h"
+#include "ui.h"
 
 static SCREEN *term_screen;           /* NULL when curses is not running */
 static bool term_is_utf8;             /* locale codeset is UTF-8 */
@@ -211,6 +212,36 @@ static int term_translate(int code)
     return TERM_KEY_NONE;
 }
 
+/* An Esc came: read what follows it until keys_escape knows what they are;
+ * what it did not take is read again.  curses has already waited the Esc
+ * delay for the bytes after an Esc (and keeps those that match no key of
+ * TERM's), so the rest of a sequence is there at once: a short wait only
+ * covers a sequence split on its way, and keeps a lone Esc quick. */
+static int term_escape(void)
+{
+    int seq[KEYS_ESC_MAX], used = 0, key;
+    wint_t raw[KEYS_ESC_MAX];
+    int n = 0;
+    int wait_ms = get_escdelay() < 10 ? get_escdelay() : 10;
+    while ((key = keys_escape(seq, n, n == KEYS_ESC_MAX, &used)) == KEYS_ESC_MORE) {
+        timeout(wait_ms);
+        wint_t c;
+        int r = get_wch(&c);
+        bool other_key = r == KEY_CODE_YES && c != KEY_BACKSPACE;   /* a key of its own */
+        if (other_key)
+            ungetch((int)c);
+        if (r == ERR || other_key) {
+            key = keys_escape(seq, n, true, &used);
+            break;
+        }
+        raw[n] = c;
+        seq[n++] = r == KEY_CODE_YES ? TK_BACKSPACE : (int)c;
+    }
+    for (int i = n - 1; i >= used; i--)
+        unget_wch(raw[i]);
+    return key;
+}
+
 void term_read(int timeout_ms, term_event *ev)
 {
     memset(ev, 0, sizeof *ev);
@@ -257,7 +288,9 @@ void term_read(int timeout_ms, term_event *ev)
     }
     if (ch == '\r')
         ch = '\n';
-    if (ch == 127 || ch == 8)
+    if (ch == TK_ESC)
+        ev->key = term_escape();
+    else if (ch == 127 || ch == 8)
         ev->key = TK_BACKSPACE;
     else
         ev->key = (int)ch;

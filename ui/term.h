@@ -94,5 +94,10 @@ enum term_key {
 };
 #define TK_CTRL(c) ((c) & 0x1f)
 #define TK_ESC 27
+/* Alt (Meta) with a key: what a terminal sends as Esc then the key
+ * (keys_escape).  TK_ALT('b'), TK_ALT(TK_BACKSPACE): never printable, so
+ * a view that does not bind one ignores it. */
+#define TK_ALT_BASE 0x200000
+#define TK_ALT(k) (TK_ALT_BASE + (k))
 
 #endif

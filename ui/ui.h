@@ -102,8 +102,21 @@ typedef struct keybind {
 ui_request keys_lookup(const keybind *map, int key);
 /* Looks in the view's map first, then in the generic map. */
 ui_request keys_resolve(const keybind *view_map, int key);
-/* "q", "Enter", "PgDn", "^S", "F2"... into out. */
+/* "q", "Enter", "PgDn", "^S", "F2", "Alt-b"... into out. */
 void keys_name(int key, char *out, size_t outlen);
+/* What an Esc the terminal sent is, with the keys read after it: seq[0..n)
+ * (characters; TK_BACKSPACE for a Backspace curses recognised), `ended`
+ * when nothing more came within the wait.  Returns KEYS_ESC_MORE while a
+ * longer sequence may follow (read one more key, or call again with
+ * ended); else the key (TK_ESC alone, TK_ALT(c) for Esc + a key, TK_HOME
+ * for "\e[1~", ...; TERM_KEY_NONE for a sequence to ignore) with *used,
+ * how many of seq it took: the others are keys of their own, read again.
+ * Every terminal's Home/End/PgUp/PgDn/arrows/F1/F2/F5/Delete/Shift-Tab is
+ * known (xterm, rxvt, screen/tmux, linux console, VT220), whatever TERM
+ * says; any other sequence is swallowed whole, never read as keys. */
+#define KEYS_ESC_MORE (-100)
+#define KEYS_ESC_MAX 16   /* longest sequence read; longer ones are dropped */
+int keys_escape(const int *seq, int n, bool ended, int *used);
 extern const keybind keys_generic[];
 
 /* ---- views (screens as data) ---- */
@@ -245,6 +258,8 @@ typedef struct app {
     int64_t counts[MSG_STATUS_COUNT];     /* header counters */
     uint32_t hist[UI_SPARK_BUCKETS];      /* attempts per bucket */
     int64_t last_tick_ms;        /* last 1 s tick (monotonic) */
+    int engines_alive;           /* engines with a fresh heartbeat on this database
+                                    (this console's own included), -1 unknown */
     char flash[256];             /* footer message */
     bool flash_error;            /* red footer message */
     int64_t flash_until;         /* monotonic ms */
@@ -330,6 +345,9 @@ void popup_draw(const app *a);
 void msg_list_reload(app *a, msg_list *l, const msg_filter *f);
 bool msg_list_navigate(app *a, msg_list *l, const msg_filter *f, ui_request r);
 const message *msg_list_selected(const msg_list *l);
+/* A click on body row `row` (the list starts under two header lines):
+ * selects that message; true when it was selected already (open it). */
+bool msg_list_click(msg_list *l, int row);
 void msg_list_free(msg_list *l);
 /* In-memory cursor moves for short lists (sites, text pages). */
 bool ui_cursor_move(int *cursor, int *top, int count, int rows, ui_request r);
@@ -342,11 +360,15 @@ void detail_free(app *a);
 /* view_form.c: opens the site form (site_id 0 = a new site). */
 void form_begin(app *a, int64_t site_id);
 void form_free(app *a);
-/* form_claims.c: a map setting (jwt claims) as the form's "k=v; k2=v2" text.
+/* form_claims.c: a map setting (jwt claims) as the form's "k=v; k2=v2" text
+ * (items separated by ';', or by ',' where NAME= follows).
  * form_map_text: from the map's JSON object text ("" for none or bad JSON);
  * malloc'd.  form_map_parse: replaces key in *extra by the map in text;
  * false with why ("auth.claims: 'x' is not NAME=VALUE") on a bad item. */
 char *form_map_text(const char *json);
 bool form_map_parse(const char *text, const char *key, char **extra, char *why, size_t whylen);
+/* The hint of such a field: what its text parses into ("2 claims: iss =
+ * hookdesk | aud = qa"), or how to type it when it holds none. */
+void form_map_help(const char *text, char *out, size_t outlen);
 
 #endif

@@ -307,11 +307,6 @@ static ui_request detail_handle(app *a, ui_request r)
     }
 }
 
-const view_ops view_detail_ops = {
-    .title = "Detail",
-    .keys = detail_keys,
-    .open = detail_open,
-    .refresh = detail_refresh,
-    .draw = detail_draw,
-    .handle = detail_handle,
-};
+const view_ops view_detail_ops = { .title = "Detail", .keys = detail_keys, .open = detail_open,
+                                   .refresh = detail_refresh, .draw = detail_draw,
+                                   .handle = detail_handle };

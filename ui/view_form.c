@@ -116,6 +116,14 @@ typedef struct form_state {
     int err_field;                       /* where the current message belongs, FORM_NONE = none */
     char err[512];                       /* the current validation message, "" = valid */
     int scroll;                          /* first field line shown */
+    site base;                           /* the site the fields built when the form
+                                            opened: what differs from it, the operator
+                                            changed (form_changes) */
+    bool base_ok;                        /* base was built (else: all counts as changed) */
+    int64_t version;                     /* the stored row's updated_at the save expects
+                                            (store_site_update_if) */
+    bool conflict;                       /* asking: the site changed meanwhile */
+    char conflict_msg[256];              /* that question, sanitised */
 } form_state;
 
 static const keybind form_keys[] = {
@@ -263,6 +271,10 @@ static const char *field_help(const form_state *f, int id, char *buf, size_t len
     if (id < FF_COUNT)
         return id >= 0 ? field_info[id].help : NULL;
     const auth_field *k = extra_key(id);
+    if (k && k->type == AX_MAP) {
+        form_map_help(f->val[id], buf, len);   /* the claims as parsed */
+        return buf;
+    }
     return k ? k->help : NULL;
 }
 
@@ -286,6 +298,7 @@ void form_free(app *a)
         return;
     site_free(&f->orig);
     site_free(&f->kept);
+    site_free(&f->base);
     explicit_bzero(f->val, sizeof f->val);   /* typed secrets */
     free(f);
     a->form = NULL;
@@ -312,6 +325,20 @@ static void form_set_auth(form_state *f, auth_kind k)
 
 /* ---- building a site from the fields ---- */
 
+/* Cuts "Name: value" at its colon: ends the name there, without the
+ * spaces before it, and returns the value after the spaces. */
+static char *cut_header(char *item, char *colon)
+{
+    *colon = '\0';
+    char *value = colon + 1;
+    while (*value == ' ')
+        value++;
+    char *end = item + strlen(item);
+    while (end > item && end[-1] == ' ')
+        *--end = '\0';
+    return value;
+}
+
 /* "Name: value; Name2: value2" into s's extra headers (orig: the stored
  * site when editing, whose credential headers show as ********). */
 static bool parse_headers(const char *text, const site *orig, site *s, hd_error *err)
@@ -330,13 +357,7 @@ static bool parse_headers(const char *text, const site *orig, site *s, hd_error 
             ok = false;
             break;
         }
-        *colon = '\0';
-        char *value = colon + 1;
-        while (*value == ' ')
-            value++;
-        char *end = item + strlen(item);
-        while (end > item && end[-1] == ' ')
-            *--end = '\0';
+        char *value = cut_header(item, colon);
         /* A credential header still reading ******** keeps its stored value. */
         const char *kept = NULL;
         if (orig && site_header_is_secret(item) && strcmp(value, site_mask("x")) == 0)
@@ -377,13 +398,7 @@ static bool parse_secret_headers(const form_state *f, site *s, hd_error *err)
             ok = false;
             break;
         }
-        *colon = '\0';
-        char *value = colon + 1;
-        while (*value == ' ')
-            value++;
-        char *end = item + strlen(item);
-        while (end > item && end[-1] == ' ')
-            *--end = '\0';
+        char *value = cut_header(item, colon);
         site_add_header_secret(s, item, value, true);
     }
     explicit_bzero(copy, strlen(f->val[FF_SHEADERS]));
@@ -645,6 +660,9 @@ void form_begin(app *a, int64_t site_id)
     form_focus(f, FF_NAME);
     a->form = f;
     form_validate(f);
+    hd_error berr = { 0 };
+    f->base_ok = form_build(f, &f->base, &berr);
+    f->version = f->orig.updated_at;
     a->view = VIEW_FORM;   /* not ui_switch: Back returns to Sites */
     a->need_refresh = true;
 }
@@ -675,9 +693,204 @@ static void form_move_end(form_state *f, int dir)
     form_focus(f, order[dir < 0 ? 0 : n - 1]);
 }
 
+/* ---- saving: only what the operator changed, on the version read ----
+ *
+ * A save never writes the fields wholesale: what the operator changed
+ * (the groups where the fields' site differs from f->base, built the same
+ * way when the form opened) goes onto the row as it is stored now, and the
+ * rest (another console's timeout, a pause by `p` or `sites edit
+ * --disable`) stays as it is.  The row must still be the version the form
+ * read (store_site_update_if): when another process changed it meanwhile,
+ * the form says what changed and asks (r reload, s save anyway, Esc keep
+ * editing) instead of saving. */
+
+/* Groups of site fields, as the operator edits them. */
+enum {
+    CH_NAME = 1 << 0,
+    CH_URL = 1 << 1,
+    CH_CTYPE = 1 << 2,
+    CH_TIMEOUT = 1 << 3,
+    CH_INFLIGHT = 1 << 4,
+    CH_HEADERS = 1 << 5,
+    CH_AUTH = 1 << 6,        /* the kind and all its settings, as one */
+    CH_ENABLED = 1 << 7,     /* paused / resumed (never by the form) */
+    CH_ALL = (1 << 8) - 1
+};
+
+static bool same_str(const char *x, const char *y)
+{
+    return strcmp(x ? x : "", y ? y : "") == 0;
+}
+
+/* The groups in which x and y differ. */
+static unsigned site_changes(const site *x, const site *y)
+{
+    unsigned c = 0;
+    if (!same_str(x->name, y->name))
+        c |= CH_NAME;
+    if (!same_str(x->url, y->url))
+        c |= CH_URL;
+    if (x->ctype != y->ctype)
+        c |= CH_CTYPE;
+    if (x->timeout_ms != y->timeout_ms)
+        c |= CH_TIMEOUT;
+    if (x->max_in_flight != y->max_in_flight)
+        c |= CH_INFLIGHT;
+    if (x->enabled != y->enabled)
+        c |= CH_ENABLED;
+    bool hsame = x->nheaders == y->nheaders;
+    for (int i = 0; hsame && i < x->nheaders; i++)
+        hsame = same_str(x->headers[i].name, y->headers[i].name) &&
+                same_str(x->headers[i].value, y->headers[i].value) &&
+                x->headers[i].secret == y->headers[i].secret;
+    if (!hsame)
+        c |= CH_HEADERS;
+    if (x->auth != y->auth || !same_str(x->auth_user, y->auth_user) ||
+        !same_str(x->auth_secret, y->auth_secret) || !same_str(x->auth_header, y->auth_header) ||
+        !same_str(x->auth_extra, y->auth_extra))
+        c |= CH_AUTH;
+    return c;
+}
+
+/* What the operator changed in the form: s, the fields' site now, against
+ * the one they built when the form opened. */
+static unsigned form_changes(const form_state *f, const site *s)
+{
+    return f->base_ok ? site_changes(s, &f->base) & ~(unsigned)CH_ENABLED : CH_ALL;
+}
+
+/* Whether the fields differ from what the form opened with. */
+static bool form_dirty(const form_state *f)
+{
+    site s;
+    hd_error err = { 0 };
+    bool built = form_build(f, &s, &err);
+    bool dirty = !built || form_changes(f, &s) != 0;
+    site_free(&s);
+    return dirty;
+}
+
+static char *dup_or_null(const char *t)
+{
+    return t ? hd_xstrdup(t) : NULL;
+}
+
+/* out = cur (the row as stored now) with the groups in `mine` from s. */
+static void site_merge(site *out, const site *cur, const site *s, unsigned mine)
+{
+    site_copy(out, cur);
+    if (mine & CH_NAME) {
+        free(out->name);
+        out->name = dup_or_null(s->name);
+    }
+    if (mine & CH_URL) {
+        free(out->url);
+        out->url = dup_or_null(s->url);
+    }
+    if (mine & CH_CTYPE)
+        out->ctype = s->ctype;
+    if (mine & CH_TIMEOUT)
+        out->timeout_ms = s->timeout_ms;
+    if (mine & CH_INFLIGHT)
+        out->max_in_flight = s->max_in_flight;
+    if (mine & CH_HEADERS) {
+        for (int i = 0; i < out->nheaders; i++) {
+            free(out->headers[i].name);
+            free(out->headers[i].value);
+        }
+        free(out->headers);
+        out->headers = NULL;
+        out->nheaders = 0;
+        for (int i = 0; i < s->nheaders; i++)
+            site_add_header_secret(out, s->headers[i].name, s->headers[i].value,
+                                   s->headers[i].secret);
+    }
+    if (mine & CH_AUTH) {
+        out->auth = s->auth;
+        free(out->auth_user);
+        free(out->auth_secret);
+        free(out->auth_header);
+        free(out->auth_extra);
+        out->auth_user = dup_or_null(s->auth_user);
+        out->auth_secret = dup_or_null(s->auth_secret);
+        out->auth_header = dup_or_null(s->auth_header);
+        out->auth_extra = dup_or_null(s->auth_extra);
+    }
+}
+
+/* "timeout, paused": the groups another changed, from orig to cur. */
+static void describe_changes(const site *orig, const site *cur, char *out, size_t len)
+{
+    static const struct {
+        unsigned bit;
+        const char *what;
+    } names[] = {
+        { CH_NAME, "name" },       { CH_URL, "URL" },         { CH_CTYPE, "content type" },
+        { CH_TIMEOUT, "timeout" }, { CH_INFLIGHT, "max in flight" },
+        { CH_HEADERS, "headers" }, { CH_AUTH, "auth" },
+    };
+    unsigned c = site_changes(orig, cur);
+    size_t at = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < sizeof names / sizeof names[0] && at < len; i++)
+        if (c & names[i].bit)
+            at += (size_t)snprintf(out + at, len - at, "%s%s", at ? ", " : "", names[i].what);
+    if ((c & CH_ENABLED) && at < len)
+        snprintf(out + at, len - at, "%s%s", at ? ", " : "", cur->enabled ? "resumed" : "paused");
+}
+
+/* The site changed meanwhile: say what and ask (form_conflict_key). */
+static void form_ask_conflict(app *a, form_state *f, const site *cur)
+{
+    char what[160];
+    describe_changes(&f->orig, cur, what, sizeof what);
+    char *msg = hd_xasprintf("changed by someone else since you opened it%s%s",
+                             what[0] ? ": " : "", what);
+    char *clean = sanitize_dup(msg, 0);
+    snprintf(f->conflict_msg, sizeof f->conflict_msg, "%s", clean);
+    free(clean);
+    free(msg);
+    f->conflict = true;
+    ui_flash(a, true, "not saved: %s", f->conflict_msg);
+}
+
+/* Stores s (the fields' site) over an existing site: what the operator
+ * changed, merged onto the row as stored now, if that is still
+ * f->version.  HD_CHANGED: asked, nothing written. */
+static hd_status form_store_edit(app *a, form_state *f, const site *s, hd_error *err)
+{
+    site cur;
+    hd_status rc = store_site_get(a->st, f->site_id, &cur, err);
+    if (rc == HD_NOT_FOUND)
+        return hd_error_set(err, rc, "the site was deleted since you opened it");
+    if (rc != HD_OK)
+        return rc;
+    if (cur.updated_at != f->version) {
+        form_ask_conflict(a, f, &cur);
+        site_free(&cur);
+        return HD_CHANGED;
+    }
+    site merged;
+    site_merge(&merged, &cur, s, form_changes(f, s));
+    rc = store_site_update_if(a->st, &merged, f->version, err);
+    site_free(&merged);
+    site_free(&cur);
+    if (rc == HD_CHANGED) {
+        /* Changed between the read above and the write: read it again. */
+        if (store_site_get(a->st, f->site_id, &cur, NULL) == HD_OK) {
+            form_ask_conflict(a, f, &cur);
+            site_free(&cur);
+        } else {
+            rc = hd_error_set(err, HD_NOT_FOUND, "the site was deleted since you opened it");
+        }
+    }
+    return rc;
+}
+
 static void form_save(app *a, form_state *f)
 {
     f->tried = true;
+    f->conflict = false;
     form_validate(f);
     if (f->err[0]) {
         if (f->err_field != FORM_NONE)
@@ -692,9 +905,11 @@ static void form_save(app *a, form_state *f)
     /* The keys are read only now (validation never reads them). */
     hd_status rc = site_probe_keys(&s, &err);
     if (rc == HD_OK)
-        rc = f->site_id ? store_site_update(a->st, &s, &err)
+        rc = f->site_id ? form_store_edit(a, f, &s, &err)
                         : store_site_add(a->st, &s, NULL, &err);
-    if (rc != HD_OK) {
+    if (rc == HD_CHANGED) {
+        /* form_ask_conflict asked; the fields stay as typed. */
+    } else if (rc != HD_OK) {
         /* The store validates again and knows about duplicates. */
         hide_secret_header_name(f, &s, &err);
         form_set_error(f, &err);
@@ -712,6 +927,44 @@ static void form_save(app *a, form_state *f)
         ui_switch(a, VIEW_SITES);
     }
     site_free(&s);
+}
+
+/* While the form asks about a site changed meanwhile: r reloads it (the
+ * edits are dropped), s saves the edits over it (what the operator did not
+ * change keeps the other's values), Esc goes back to editing.  Other keys
+ * are swallowed: the question stays. */
+static bool form_conflict_key(app *a, form_state *f, int key)
+{
+    if (key == 'r' || key == 'R') {
+        int64_t id = f->site_id;
+        form_begin(a, id);   /* frees f */
+        if (a->form)
+            ui_flash(a, false, "reloaded: your edits were dropped");
+        else
+            ui_switch(a, VIEW_SITES);   /* deleted meanwhile: form_begin said so */
+        return true;
+    }
+    if (key == 's' || key == 'S') {
+        site cur;
+        hd_error err = { 0 };
+        if (store_site_get(a->st, f->site_id, &cur, &err) != HD_OK) {
+            f->conflict = false;
+            ui_flash(a, true, "not saved: the site was deleted since you opened it");
+            return true;
+        }
+        /* The current version is the one the save now expects: another
+         * change after it asks again. */
+        f->version = cur.updated_at;
+        site_free(&cur);
+        form_save(a, f);
+        return true;
+    }
+    if (key == TK_ESC) {
+        f->conflict = false;
+        ui_flash(a, false, "not saved; still editing");
+        return true;
+    }
+    return true;
 }
 
 /* ---- keys ---- */
@@ -747,6 +1000,8 @@ static bool form_raw_key(app *a, int key)
     form_state *f = a->form;
     if (!f)
         return false;
+    if (f->conflict)
+        return form_conflict_key(a, f, key);
     bool printable = key >= 32 && key < 0x110000 && key != 127;
     field_kind k = kind_of(f->focus);
     if (k == F_TEXT || k == F_SECRET) {
@@ -761,6 +1016,15 @@ static bool form_raw_key(app *a, int key)
                 form_validate(f);
                 return true;
             }
+        }
+        if (k == F_SECRET) {
+            /* Typed masked: the whole value is one word, so that moving by
+             * words never shows where its punctuation is. */
+            key = key == TK_ALT('b')                                ? TK_HOME
+                  : key == TK_ALT('f')                              ? TK_END
+                  : key == TK_ALT(TK_BACKSPACE) || key == TK_CTRL('w') ? TK_CTRL('u')
+                  : key == TK_ALT('d')                              ? TK_CTRL('k')
+                                                                    : key;
         }
         lineedit_result r = lineedit_key(v, sizeof f->val[0], &f->cursor, key);
         if (r == LE_IGNORED)
@@ -789,6 +1053,15 @@ static bool form_raw_key(app *a, int key)
     return printable;   /* typed letters never leak out as commands */
 }
 
+/* Closes the form, nothing saved (Esc; asked first when it was changed). */
+static void form_discard(app *a, int64_t unused)
+{
+    (void)unused;
+    form_free(a);
+    ui_flash(a, false, "not saved");
+    ui_switch(a, VIEW_SITES);
+}
+
 static ui_request form_handle(app *a, ui_request r)
 {
     form_state *f = a->form;
@@ -808,9 +1081,12 @@ static ui_request form_handle(app *a, ui_request r)
     case REQ_SAVE: form_save(a, f); return REQ_NONE;
     case REQ_BACK:
     case REQ_FORM_CANCEL:
-        form_free(a);
-        ui_flash(a, false, "not saved");
-        ui_switch(a, VIEW_SITES);
+        if (form_dirty(f)) {
+            ui_confirm(a, form_discard, 0, "Discard your changes to %s?",
+                       f->site_id ? "this site" : "the new site");
+            return REQ_NONE;
+        }
+        form_discard(a, 0);
         return REQ_NONE;
     case REQ_HELP:
     case REQ_REFRESH:
@@ -900,8 +1176,12 @@ static void form_draw(app *a, int top, int rows)
         snprintf(title, sizeof title, "Add a trusted site");
     ui_fmt_cell(title, cols, a->utf8, cell, sizeof cell);
     term_put(top, 0, cols, TA_COLHEAD, cell);
-    term_put(top + 1, 0, cols, TA_DIM,
-             "Tab/Up/Down move, Space/Left/Right change a choice, ^S or F2 saves, Esc cancels");
+    if (f->conflict)
+        term_put_bold(top + 1, 0, cols, TA_ERROR,
+                      "r reload (drops your edits), s save anyway, Esc keep editing");
+    else
+        term_put(top + 1, 0, cols, TA_DIM,
+                 "Tab/Up/Down move, Space/Left/Right change a choice, ^S or F2 saves, Esc cancels");
 
     /* The lines, then the window over them that holds the focus. */
     int order[FORM_NFIELDS];
@@ -940,8 +1220,10 @@ static void form_draw(app *a, int top, int rows)
     char help_buf[512];
     const char *help = field_help(f, f->focus, help_buf, sizeof help_buf);
     int mw = *more ? (int)strlen(more) + 1 : 0;
+    if (f->conflict)
+        help = f->conflict_msg;
     ui_fmt_cell(help ? help : "", cols - 1 - mw, a->utf8, cell, sizeof cell);
-    term_put(top + 2, 1, cols - 1 - mw, TA_DIM, cell);
+    term_put(top + 2, 1, cols - 1 - mw, f->conflict ? TA_ERROR : TA_DIM, cell);
     if (*more)
         term_put(top + 2, cols - mw, mw, TA_DIM, more);
 
@@ -992,11 +1274,6 @@ static void form_draw(app *a, int top, int rows)
     }
 }
 
-const view_ops view_form_ops = {
-    .title = "Site form",
-    .keys = form_keys,
-    .draw = form_draw,
-    .handle = form_handle,
-    .raw_key = form_raw_key,
-    .raw_help = form_raw_help,
-};
+const view_ops view_form_ops = { .title = "Site form", .keys = form_keys, .draw = form_draw,
+                                 .handle = form_handle, .raw_key = form_raw_key,
+                                 .raw_help = form_raw_help };

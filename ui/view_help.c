@@ -189,9 +189,5 @@ static ui_request help_handle(app *a, ui_request r)
     }
 }
 
-const view_ops view_help_ops = {
-    .title = "Help",
-    .keys = help_keys,
-    .draw = help_draw,
-    .handle = help_handle,
-};
+const view_ops view_help_ops = { .title = "Help", .keys = help_keys, .draw = help_draw,
+                                 .handle = help_handle };

@@ -330,20 +330,10 @@ static ui_request logs_handle(app *a, ui_request r)
 
 static void logs_click(app *a, int row)
 {
-    int i = row - 2;
-    if (i < 0 || i >= a->logs.page.count)
-        return;
-    if (i == a->logs.cursor)
+    if (msg_list_click(&a->logs, row))
         logs_handle(a, REQ_ENTER);
-    else
-        a->logs.cursor = i;
 }
 
-const view_ops view_logs_ops = {
-    .title = "Logs",
-    .keys = logs_keys,
-    .refresh = logs_refresh,
-    .draw = logs_draw,
-    .handle = logs_handle,
-    .click = logs_click,
-};
+const view_ops view_logs_ops = { .title = "Logs", .keys = logs_keys,
+                                 .refresh = logs_refresh, .draw = logs_draw,
+                                 .handle = logs_handle, .click = logs_click };

@@ -158,20 +158,10 @@ static ui_request queue_handle(app *a, ui_request r)
 
 static void queue_click(app *a, int row)
 {
-    int i = row - 2;
-    if (i < 0 || i >= a->queue.page.count)
-        return;
-    if (i == a->queue.cursor)
+    if (msg_list_click(&a->queue, row))
         queue_handle(a, REQ_ENTER);
-    else
-        a->queue.cursor = i;
 }
 
-const view_ops view_queue_ops = {
-    .title = "Queue",
-    .keys = queue_keys,
-    .refresh = queue_refresh,
-    .draw = queue_draw,
-    .handle = queue_handle,
-    .click = queue_click,
-};
+const view_ops view_queue_ops = { .title = "Queue", .keys = queue_keys,
+                                  .refresh = queue_refresh, .draw = queue_draw,
+                                  .handle = queue_handle, .click = queue_click };

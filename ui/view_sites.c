@@ -249,11 +249,6 @@ static void sites_click(app *a, int row)
         a->sites_cursor = i;
 }
 
-const view_ops view_sites_ops = {
-    .title = "Sites",
-    .keys = sites_keys,
-    .refresh = sites_refresh,
-    .draw = sites_draw,
-    .handle = sites_handle,
-    .click = sites_click,
-};
+const view_ops view_sites_ops = { .title = "Sites", .keys = sites_keys,
+                                  .refresh = sites_refresh, .draw = sites_draw,
+                                  .handle = sites_handle, .click = sites_click };

@@ -75,6 +75,21 @@ int cli_bad_option(const char *cmd, int opt, char **argv)
     return cli_usage_error(cmd, "unknown option '%s'", word);
 }
 
+int cli_one_switch(const char *cmd, int argc, char **argv, const char *name, bool *on)
+{
+    const struct option longopts[] = {
+        { name, no_argument, NULL, 's' },
+        { NULL, 0, NULL, 0 },
+    };
+    int opt;
+    while ((opt = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+        if (opt != 's')
+            return cli_bad_option(cmd, opt, argv);
+        *on = true;
+    }
+    return -1;
+}
+
 bool cli_parse_int64(const char *cmd, const char *what, const char *text, int64_t min,
                      int64_t *out)
 {

@@ -86,7 +86,9 @@ static const cli_cmd commands[] = {
       "  'circuit open, probe in 7s' while its site's circuit breaker is open, and\n"
       "  '59m (Retry-After)' when the receiver asked for that wait.\n", NULL },
     { "show", cli_cmd_show, true, "one message with its payload and every attempt",
-      "usage: hookdesk show ID [--format text|json]\n", NULL },
+      "usage: hookdesk show ID|WEBHOOK-ID [--format text|json]\n"
+      "  ID is the message's number; WEBHOOK-ID its webhook-id header\n"
+      "  (msg_..., constant across attempts: what a receiver reports).\n", NULL },
     { "resend", cli_cmd_resend, true, "resend messages as new linked messages",
       "usage: hookdesk resend [--force] ID...\n"
       "       hookdesk resend --status failed [--site S] [--customer C]\n"
@@ -96,6 +98,12 @@ static const cli_cmd commands[] = {
       "  says how many it skipped (exit 2).\n"
       "  resend ID of a message still pending (Queued or Resent) would send it\n"
       "  twice: refused (exit 1) unless --force.\n", NULL },
+    { "engines", cli_cmd_engines, true, "the delivery engines alive on this database",
+      "usage: hookdesk engines [--format table|json|csv]\n"
+      "  Every engine (a console's, a `serve`, on any host sharing the database)\n"
+      "  writes a heartbeat every 5 s; those seen in the last 15 s are listed:\n"
+      "  host, pid, role (serve or console), when it started, when it was last\n"
+      "  seen, the attempts it recorded and the transfers it had under way.\n", NULL },
     { "purge", cli_cmd_purge, true, "delete finished messages older than a duration",
       "usage: hookdesk purge [--older-than DURATION]\n"
       "  Default: the configured retention (90d).  Only Done and Failed messages\n"
@@ -253,6 +261,50 @@ static bool wants_help(int argc, char **argv)
     return false;
 }
 
+/* `hookdesk --no-deliver [console ...]`: the console's arguments with
+ * the option among them (malloc'd, NULL-ended; *argc is their count). */
+static char **console_no_deliver(int *argc, char **argv)
+{
+    int n = 0;
+    char **out = hd_xcalloc((size_t)*argc + 3, sizeof *out);
+    out[n++] = (char *)"console";
+    out[n++] = (char *)"--no-deliver";
+    for (int i = *argc > 0 ? 1 : 0; i < *argc; i++)
+        out[n++] = argv[i];
+    out[n] = NULL;
+    *argc = n;
+    return out;
+}
+
+/* Loads the configuration, opens the store and runs cmd with its
+ * arguments; returns its exit code. */
+static int run_command(const cli_cmd *cmd, const cli_globals *g, int argc, char **argv)
+{
+    cli_ctx ctx;
+    memset(&ctx, 0, sizeof ctx);
+    ctx.cmd = cmd->name;
+    int rc = load_config(g, &ctx.cfg);
+    if (rc != 0) {
+        config_free(&ctx.cfg);   /* a failed load leaves defaults behind */
+        return rc;
+    }
+    /* Every command seeds `sites:` (the console and serve too), so open the
+     * store here; console and serve close it again and open their own. */
+    rc = open_store(&ctx);
+    if (rc == 0) {
+        if (!cmd->needs_store) {
+            store_close(ctx.st);
+            ctx.st = NULL;
+        }
+        optind = 0;   /* glibc: 0 re-initialises getopt for the command's argv */
+        rc = cmd->run(&ctx, argc, argv);
+    }
+    if (ctx.st)
+        store_close(ctx.st);
+    config_free(&ctx.cfg);
+    return rc;
+}
+
 int cli_main(int argc, char **argv, cli_console_fn console)
 {
     console_entry = console;
@@ -305,40 +357,10 @@ int cli_main(int argc, char **argv, cli_console_fn console)
     if (no_deliver) {
         if (cmd->run != cli_cmd_console)
             return cli_usage_error(NULL, "--no-deliver applies to the console only");
-        int n = 0;
-        console_argv = hd_xcalloc((size_t)cargc + 3, sizeof *console_argv);
-        console_argv[n++] = (char *)"console";
-        console_argv[n++] = (char *)"--no-deliver";
-        for (int i = cargc > 0 ? 1 : 0; i < cargc; i++)
-            console_argv[n++] = cargv[i];
-        console_argv[n] = NULL;
-        cargc = n;
+        console_argv = console_no_deliver(&cargc, cargv);
         cargv = console_argv;
     }
-
-    cli_ctx ctx;
-    memset(&ctx, 0, sizeof ctx);
-    ctx.cmd = cmd->name;
-    int rc = load_config(&g, &ctx.cfg);
-    if (rc != 0) {
-        config_free(&ctx.cfg);   /* a failed load leaves defaults behind */
-        free(console_argv);
-        return rc;
-    }
-    /* Every command seeds `sites:` (the console and serve too), so open the
-     * store here; console and serve close it again and open their own. */
-    rc = open_store(&ctx);
-    if (rc == 0) {
-        if (!cmd->needs_store) {
-            store_close(ctx.st);
-            ctx.st = NULL;
-        }
-        optind = 0;   /* glibc: 0 re-initialises getopt for the command's argv */
-        rc = cmd->run(&ctx, cargc, cargv);
-    }
-    if (ctx.st)
-        store_close(ctx.st);
-    config_free(&ctx.cfg);
+    int rc = run_command(cmd, &g, cargc, cargv);
     free(console_argv);
     /* ferror too: a write that failed earlier (its buffer already gone)
      * leaves only the error flag behind, and fflush would then succeed. */

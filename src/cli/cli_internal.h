@@ -1,4 +1,4 @@
-/* cli_internal.h - what the src/cli*.c files share; not part of the core's
+/* cli_internal.h - what the files of src/cli/ share; not part of the core's
  * public headers (only the CLI prints, so none of this belongs in include/). */
 #ifndef HD_CLI_INTERNAL_H
 #define HD_CLI_INTERNAL_H
@@ -34,6 +34,10 @@ int cli_fail(const char *cmd, int code, const char *fmt, ...) __attribute__((for
 
 /* Handles the ':' and '?' returns of getopt_long (opterr is off); returns 2. */
 int cli_bad_option(const char *cmd, int opt, char **argv);
+/* The options of a command whose only option is the switch --name: sets
+ * *on when it is given.  Returns -1 when the options are fine, else the
+ * exit code (the message printed); the arguments start at optind. */
+int cli_one_switch(const char *cmd, int argc, char **argv, const char *name, bool *on);
 
 /* Strict parsers for option values; print the error and return false. */
 bool cli_parse_int64(const char *cmd, const char *what, const char *text, int64_t min,
@@ -108,6 +112,7 @@ int cli_cmd_sites(cli_ctx *ctx, int argc, char **argv);
 /* The auth options of `sites add/edit`, from the kinds' fields table. */
 void cli_sites_usage_auth(FILE *out);
 int cli_cmd_serve(cli_ctx *ctx, int argc, char **argv);
+int cli_cmd_engines(cli_ctx *ctx, int argc, char **argv);
 
 /* "1 MiB", "1500 bytes": a size as messages show it. */
 void cli_size_words(uint64_t bytes, char *out, size_t outlen);

@@ -21,7 +21,7 @@
  *   delivery.max_payload + IMPORT_LINE_SLACK bytes of one line (a longer
  *   line is skipped to its end, counted and reported, never held); a
  *   payload above delivery.max_payload is a line error.  The spool is on
- *   disk; SQLite's page cache is bounded (store.c) and spills to the WAL.
+ *   disk; SQLite's page cache is bounded (store_db.c) and spills to the WAL.
  * - Site names are resolved once (pass 1 caches name -> id); pass 2 reuses it.
  * - Lines are checked with json_scan (no tree is built) and the payload is
  *   stored as the exact text of the line, byte for byte.
@@ -595,12 +595,22 @@ int cli_cmd_import(cli_ctx *ctx, int argc, char **argv)
     const char *path = argv[1];
     bool is_stdin = strcmp(path, "-") == 0;
 
+    /* Signals are caught before the file is opened: from the moment the
+     * import reads, an interruption says what it did (nothing). */
+    saved_signals sv;
+    memset(&sv, 0, sizeof sv);
+    import_stop = 0;
+    catch_stop_signals(&sv, false);
     FILE *in = is_stdin ? stdin : fopen(path, "rb");
-    if (!in)
-        return cli_fail(ctx->cmd, 1, "%s: cannot open: %s", path, strerror(errno));
+    if (!in) {
+        int rc = cli_fail(ctx->cmd, 1, "%s: cannot open: %s", path, strerror(errno));
+        restore_stop_signals(&sv);
+        return rc;
+    }
     FILE *spool = tmpfile();
     if (!spool) {
         int rc = cli_fail(ctx->cmd, 1, "cannot create a temporary file: %s", strerror(errno));
+        restore_stop_signals(&sv);
         if (!is_stdin)
             fclose(in);
         return rc;
@@ -617,10 +627,6 @@ int cli_cmd_import(cli_ctx *ctx, int argc, char **argv)
     job.rd.f = in;
     job.rd.max = (size_t)job.max_payload + IMPORT_LINE_SLACK;
 
-    saved_signals sv;
-    memset(&sv, 0, sizeof sv);
-    import_stop = 0;
-    catch_stop_signals(&sv, false);
     int rc = check_all(&job);
     if (rc == 0) {
         catch_stop_signals(&sv, true);

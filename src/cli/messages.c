@@ -663,10 +663,16 @@ int cli_cmd_show(cli_ctx *ctx, int argc, char **argv)
         }
     }
     if (argc - optind != 1)
-        return cli_usage_error(ctx->cmd, "expected one message ID");
+        return cli_usage_error(ctx->cmd, "expected one message ID or webhook id");
     int64_t id;
-    if (!parse_id(ctx->cmd, argv[optind], &id))
+    if (strncmp(argv[optind], "msg_", 4) == 0) {
+        /* What a receiver reports: the webhook-id header. */
+        hd_error werr = { 0 };
+        if (store_message_find_webhook_id(ctx->st, argv[optind], &id, &werr) != HD_OK)
+            return cli_report(ctx->cmd, &werr);
+    } else if (!parse_id(ctx->cmd, argv[optind], &id)) {
         return 2;
+    }
     message m;
     memset(&m, 0, sizeof m);
     attempt_list al = { 0 };

@@ -50,10 +50,7 @@ void cli_table_init(cli_table *t, FILE *out, int ncols, const char *const *heade
 
 void cli_table_add(cli_table *t, const char *const *cells)
 {
-    if (t->nrows == t->cap) {
-        t->cap = t->cap ? t->cap * 2 : 64;
-        t->cells = hd_xrealloc(t->cells, (size_t)t->cap * (size_t)t->ncols * sizeof *t->cells);
-    }
+    t->cells = hd_xgrow(t->cells, t->nrows, &t->cap, (size_t)t->ncols * sizeof *t->cells, 64);
     for (int c = 0; c < t->ncols; c++)
     {
         char *cell = sanitize_dup(cells[c] ? cells[c] : "", 0);

@@ -133,45 +133,17 @@ static void print_events(void *ctx, const engine_event *ev, int n)
     fflush(stderr);
 }
 
-int cli_cmd_serve(cli_ctx *ctx, int argc, char **argv)
+/* Waits until the engine stops by itself (drained, or it could not go
+ * on) or a second SIGINT / SIGTERM aborts the attempts in flight (the first
+ * lets them finish).  set: those signals, blocked.  Returns how many came. */
+static int serve_until_done(engine *e, const sigset_t *set)
 {
-    static const struct option longopts[] = {
-        { "drain", no_argument, NULL, 'd' },
-        { NULL, 0, NULL, 0 },
-    };
-    hd_buf lines = { 0 };
-    engine_options eo = { .drain = false, .on_event = print_events, .event_ctx = &lines };
-    int opt;
-    while ((opt = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
-        if (opt == 'd')
-            eo.drain = true;
-        else
-            return cli_bad_option(ctx->cmd, opt, argv);
-    }
-    if (optind < argc)
-        return cli_usage_error(ctx->cmd, "unexpected argument '%s'", argv[optind]);
-
-    sigset_t set, old;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &set, &old);
-
-    engine *e = NULL;
-    hd_error err = { 0 };
-    if (engine_start(&ctx->cfg, &eo, &e, &err) != HD_OK) {
-        pthread_sigmask(SIG_SETMASK, &old, NULL);
-        return cli_report(ctx->cmd, &err);
-    }
-    fprintf(stderr, "hookdesk: serve: delivering from %s (concurrency %d)%s\n", ctx->cfg.database,
-            ctx->cfg.delivery.concurrency, eo.drain ? ", until nothing is pending" : "");
-
     int signals = 0;
     bool seen_running = false;
     int64_t started = hd_mono_ms();
     for (;;) {
         struct timespec ts = { 0, SERVE_TICK_MS * 1000000L };
-        int sig = sigtimedwait(&set, NULL, &ts);
+        int sig = sigtimedwait(set, NULL, &ts);
         if (sig == SIGINT || sig == SIGTERM) {
             signals++;
             if (signals == 1) {
@@ -195,6 +167,55 @@ int cli_cmd_serve(cli_ctx *ctx, int argc, char **argv)
         else if (seen_running || hd_mono_ms() - started > SERVE_START_GRACE_MS)
             break;
     }
+    return signals;
+}
+
+/* After --drain: "drained" is a promise about the database, so check it
+ * there.  Returns the exit code. */
+static int check_drained(cli_ctx *ctx)
+{
+    hd_error err = { 0 };
+    int64_t pending = 0;
+    store *st = NULL;
+    store_options so = { .synchronous_full = ctx->cfg.delivery.synchronous_full };
+    if (store_open(ctx->cfg.database, &so, &st, &err) != HD_OK ||
+        store_pending_count(st, &pending, &err) != HD_OK) {
+        if (st)
+            store_close(st);
+        return cli_report(ctx->cmd, &err);
+    }
+    store_close(st);
+    if (pending > 0)
+        return cli_fail(ctx->cmd, 1, "%lld messages still pending", (long long)pending);
+    return 0;
+}
+
+int cli_cmd_serve(cli_ctx *ctx, int argc, char **argv)
+{
+    hd_buf lines = { 0 };
+    engine_options eo = { .drain = false, .on_event = print_events, .event_ctx = &lines };
+    int bad = cli_one_switch(ctx->cmd, argc, argv, "drain", &eo.drain);
+    if (bad >= 0)
+        return bad;
+    if (optind < argc)
+        return cli_usage_error(ctx->cmd, "unexpected argument '%s'", argv[optind]);
+
+    sigset_t set, old;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, &old);
+
+    engine *e = NULL;
+    hd_error err = { 0 };
+    if (engine_start(&ctx->cfg, &eo, &e, &err) != HD_OK) {
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        return cli_report(ctx->cmd, &err);
+    }
+    fprintf(stderr, "hookdesk: serve: delivering from %s (concurrency %d)%s\n", ctx->cfg.database,
+            ctx->cfg.delivery.concurrency, eo.drain ? ", until nothing is pending" : "");
+
+    int signals = serve_until_done(e, &set);
 
     /* Let the thread finish so the summary counts its last attempts. */
     engine_stats s;
@@ -209,20 +230,5 @@ int cli_cmd_serve(cli_ctx *ctx, int argc, char **argv)
            (long long)s.done, (long long)s.failed, (long long)s.errors);
     if (rc != HD_OK)
         return cli_report(ctx->cmd, &err);
-    if (eo.drain && signals == 0) {
-        /* "Drained" is a promise about the database, so check it there. */
-        int64_t pending = 0;
-        store *st = NULL;
-        store_options so = { .synchronous_full = ctx->cfg.delivery.synchronous_full };
-        if (store_open(ctx->cfg.database, &so, &st, &err) != HD_OK ||
-            store_pending_count(st, &pending, &err) != HD_OK) {
-            if (st)
-                store_close(st);
-            return cli_report(ctx->cmd, &err);
-        }
-        store_close(st);
-        if (pending > 0)
-            return cli_fail(ctx->cmd, 1, "%lld messages still pending", (long long)pending);
-    }
-    return 0;
+    return eo.drain && signals == 0 ? check_drained(ctx) : 0;
 }

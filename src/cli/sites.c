@@ -173,7 +173,7 @@ static int sites_list(cli_ctx *ctx, int argc, char **argv)
 
 /* ---- add / edit ---- */
 
-#define CLI_MAX_FIELDS 64       /* room for auth_fields (checked in parse_site_flags) */
+#define CLI_MAX_FIELDS 64       /* room for auth_fields (checked in site_longopts) */
 
 typedef struct site_flags {
     const char *url, *auth, *user, *secret, *header, *ctype, *timeout, *rename;
@@ -276,11 +276,10 @@ static int apply_extra(cli_ctx *ctx, const site_flags *fl, const auth_field *k, 
     return 0;
 }
 
-/* Applies the flags to s; on a usage problem prints it and returns 2. */
-static int apply_flags(cli_ctx *ctx, const site_flags *fl, site *s)
+/* The auth flags: --auth first (a change of kind drops what the new kind
+ * has no field for), then the settings.  Returns 0, or 2 after a message. */
+static int apply_auth_flags(cli_ctx *ctx, const site_flags *fl, site *s)
 {
-    if (fl->url)
-        set_str(&s->url, fl->url);
     if (fl->auth) {
         auth_kind k;
         if (!auth_kind_parse(fl->auth, &k)) {
@@ -313,30 +312,15 @@ static int apply_flags(cli_ctx *ctx, const site_flags *fl, site *s)
     }
     if (fl->header)
         set_str(&s->auth_header, fl->header);
-    if (fl->ctype && !content_type_parse(fl->ctype, &s->ctype))
-        return cli_fail(ctx->cmd, 2,
-                        "content_type: '%s' is not application/json or "
-                        "application/x-www-form-urlencoded",
-                        fl->ctype);
-    if (fl->timeout) {
-        const char *why = NULL;
-        if (!duration_parse(fl->timeout, &s->timeout_ms, &why))
-            return cli_fail(ctx->cmd, 2, "timeout: '%s': %s", fl->timeout, why ? why : "bad duration");
-    }
-    if (fl->max_in_flight && !parse_max_in_flight(fl->max_in_flight, &s->max_in_flight))
-        return cli_fail(ctx->cmd, 2,
-                        "max_in_flight: must be a whole number from 1 to %d, or 'default' (half "
-                        "of delivery.concurrency); got '%s' (set with --max-in-flight)",
-                        SITE_MAX_IN_FLIGHT, fl->max_in_flight);
-    if (fl->clear_headers) {
-        for (int i = 0; i < s->nheaders; i++) {
-            free(s->headers[i].name);
-            free(s->headers[i].value);
-        }
-        free(s->headers);
-        s->headers = NULL;
-        s->nheaders = 0;
-    }
+    return 0;
+}
+
+/* --clear-headers, then each --add-header / --add-secret-header (a secret
+ * one's value "-" is read from stdin).  Returns 0, or 2 after a message. */
+static int apply_header_flags(cli_ctx *ctx, const site_flags *fl, site *s)
+{
+    if (fl->clear_headers)
+        site_clear_headers(s);
     for (int i = 0; i < fl->nadd; i++) {
         const char *h = fl->add_headers[i];
         bool secret = fl->add_secret[i];
@@ -362,6 +346,34 @@ static int apply_flags(cli_ctx *ctx, const site_flags *fl, site *s)
         }
         free(name);
     }
+    return 0;
+}
+
+/* Applies the flags to s; on a usage problem prints it and returns 2. */
+static int apply_flags(cli_ctx *ctx, const site_flags *fl, site *s)
+{
+    if (fl->url)
+        set_str(&s->url, fl->url);
+    int rc = apply_auth_flags(ctx, fl, s);
+    if (rc)
+        return rc;
+    if (fl->ctype && !content_type_parse(fl->ctype, &s->ctype))
+        return cli_fail(ctx->cmd, 2,
+                        "content_type: '%s' is not application/json or "
+                        "application/x-www-form-urlencoded",
+                        fl->ctype);
+    if (fl->timeout) {
+        const char *why = NULL;
+        if (!duration_parse(fl->timeout, &s->timeout_ms, &why))
+            return cli_fail(ctx->cmd, 2, "timeout: '%s': %s", fl->timeout, why ? why : "bad duration");
+    }
+    if (fl->max_in_flight && !parse_max_in_flight(fl->max_in_flight, &s->max_in_flight))
+        return cli_fail(ctx->cmd, 2,
+                        "max_in_flight: must be a whole number from 1 to %d, or 'default' (half "
+                        "of delivery.concurrency); got '%s' (set with --max-in-flight)",
+                        SITE_MAX_IN_FLIGHT, fl->max_in_flight);
+    if ((rc = apply_header_flags(ctx, fl, s)) != 0)
+        return rc;
     if (fl->rename)
         set_str(&s->name, fl->rename);
     if (fl->enabled >= 0)
@@ -385,34 +397,33 @@ static bool field_flag_repeated(int i)
     return false;
 }
 
-/* Parses NAME and the site flags; returns -1 when fine, else the exit code. */
-static int parse_site_flags(cli_ctx *ctx, int argc, char **argv, bool edit, const char **name,
-                            site_flags *fl)
+static const struct option site_base_opts[] = {
+    { "url", required_argument, NULL, 'u' },
+    { "auth", required_argument, NULL, 'A' },
+    { "content-type", required_argument, NULL, 'T' },
+    { "timeout", required_argument, NULL, 't' },
+    { "max-in-flight", required_argument, NULL, 'M' },
+    { "add-header", required_argument, NULL, 'a' },
+    { "add-secret-header", required_argument, NULL, 'X' },
+    { "secret-header", required_argument, NULL, 'X' },
+    { "clear-headers", no_argument, NULL, 'c' },
+    { "disabled", no_argument, NULL, 'd' },
+    { "enable", no_argument, NULL, 'E' },
+    { "disable", no_argument, NULL, 'D' },
+    { "rename", required_argument, NULL, 'r' },
+};
+enum { NBASE_OPTS = sizeof site_base_opts / sizeof site_base_opts[0] };
+
+/* The site options into longopts (room for NBASE_OPTS + CLI_MAX_FIELDS + 1).
+ * The auth flags come from hd_auth.h's table: --user, --client-id and
+ * --access-key all set the site's user (any kind's name for it is
+ * accepted), --secret its secret, --header its header; the others are
+ * settings of auth_extra. */
+static void site_longopts(struct option *longopts)
 {
-    static const struct option base[] = {
-        { "url", required_argument, NULL, 'u' },
-        { "auth", required_argument, NULL, 'A' },
-        { "content-type", required_argument, NULL, 'T' },
-        { "timeout", required_argument, NULL, 't' },
-        { "max-in-flight", required_argument, NULL, 'M' },
-        { "add-header", required_argument, NULL, 'a' },
-        { "add-secret-header", required_argument, NULL, 'X' },
-        { "secret-header", required_argument, NULL, 'X' },
-        { "clear-headers", no_argument, NULL, 'c' },
-        { "disabled", no_argument, NULL, 'd' },
-        { "enable", no_argument, NULL, 'E' },
-        { "disable", no_argument, NULL, 'D' },
-        { "rename", required_argument, NULL, 'r' },
-    };
-    /* The auth flags come from hd_auth.h's table: --user, --client-id and
-     * --access-key all set the site's user (any kind's name for it is
-     * accepted), --secret its secret, --header its header; the others
-     * are settings of auth_extra. */
-    enum { NBASE = sizeof base / sizeof base[0] };
     static const int slot_opt[] = { [AS_USER] = 'U', [AS_SECRET] = 'S', [AS_HEADER] = 'H' };
-    struct option longopts[NBASE + CLI_MAX_FIELDS + 1];
-    memcpy(longopts, base, sizeof base);
-    int nopt = NBASE;
+    memcpy(longopts, site_base_opts, sizeof site_base_opts);
+    int nopt = NBASE_OPTS;
     for (int i = 0; i < auth_nfields && i < CLI_MAX_FIELDS; i++) {
         const auth_field *f = &auth_fields[i];
         if (f->slot == AS_EXTRA || !field_flag_repeated(i))
@@ -421,6 +432,54 @@ static int parse_site_flags(cli_ctx *ctx, int argc, char **argv, bool edit, cons
                                                                     : slot_opt[f->slot] };
     }
     longopts[nopt] = (struct option){ NULL, 0, NULL, 0 };
+}
+
+/* One option (getopt_long's opt) and its value into fl; false when opt is
+ * none of the site options. */
+static bool take_site_flag(site_flags *fl, int opt, char *arg)
+{
+    switch (opt) {
+    case 'u': fl->url = arg; break;
+    case 'A': fl->auth = arg; break;
+    case 'U': fl->user = arg; break;
+    case 'S': fl->secret = arg; break;
+    case 'H': fl->header = arg; break;
+    case 'T': fl->ctype = arg; break;
+    case 't': fl->timeout = arg; break;
+    case 'M': fl->max_in_flight = arg; break;
+    case 'a':
+    case 'X':
+        fl->add_headers = hd_xrealloc(fl->add_headers,
+                                      (size_t)(fl->nadd + 1) * sizeof *fl->add_headers);
+        fl->add_secret = hd_xrealloc(fl->add_secret,
+                                     (size_t)(fl->nadd + 1) * sizeof *fl->add_secret);
+        fl->add_secret[fl->nadd] = opt == 'X';
+        fl->add_headers[fl->nadd++] = arg;
+        break;
+    case 'c': fl->clear_headers = true; break;
+    case 'd': fl->enabled = 0; break;
+    case 'E': fl->enabled = 1; break;
+    case 'D': fl->enabled = 0; break;
+    case 'r': fl->rename = arg; break;
+    default:
+        if (opt < OPT_EXTRA || opt >= OPT_EXTRA + auth_nfields)
+            return false;
+        if (auth_fields[opt - OPT_EXTRA].type == AX_MAP) {
+            fl->claims = hd_xrealloc(fl->claims, (size_t)(fl->nclaims + 1) * sizeof *fl->claims);
+            fl->claims[fl->nclaims++] = arg;
+        } else {
+            fl->extra[opt - OPT_EXTRA] = arg;
+        }
+    }
+    return true;
+}
+
+/* Parses NAME and the site flags; returns -1 when fine, else the exit code. */
+static int parse_site_flags(cli_ctx *ctx, int argc, char **argv, bool edit, const char **name,
+                            site_flags *fl)
+{
+    struct option longopts[NBASE_OPTS + CLI_MAX_FIELDS + 1];
+    site_longopts(longopts);
     memset(fl, 0, sizeof *fl);
     fl->enabled = -1;
     int opt;
@@ -430,43 +489,8 @@ static int parse_site_flags(cli_ctx *ctx, int argc, char **argv, bool edit, cons
             (edit && opt == 'd'))
             return cli_usage_error(ctx->cmd, "option '%s' is not for %s", argv[optind - 1],
                                    ctx->cmd);
-        switch (opt) {
-        case 'u': fl->url = optarg; break;
-        case 'A': fl->auth = optarg; break;
-        case 'U': fl->user = optarg; break;
-        case 'S': fl->secret = optarg; break;
-        case 'H': fl->header = optarg; break;
-        case 'T': fl->ctype = optarg; break;
-        case 't': fl->timeout = optarg; break;
-        case 'M': fl->max_in_flight = optarg; break;
-        case 'a':
-        case 'X':
-            fl->add_headers = hd_xrealloc(fl->add_headers,
-                                          (size_t)(fl->nadd + 1) * sizeof *fl->add_headers);
-            fl->add_secret = hd_xrealloc(fl->add_secret,
-                                         (size_t)(fl->nadd + 1) * sizeof *fl->add_secret);
-            fl->add_secret[fl->nadd] = opt == 'X';
-            fl->add_headers[fl->nadd++] = optarg;
-            break;
-        case 'c': fl->clear_headers = true; break;
-        case 'd': fl->enabled = 0; break;
-        case 'E': fl->enabled = 1; break;
-        case 'D': fl->enabled = 0; break;
-        case 'r': fl->rename = optarg; break;
-        default:
-            if (opt >= OPT_EXTRA && opt < OPT_EXTRA + auth_nfields) {
-                const auth_field *k = &auth_fields[opt - OPT_EXTRA];
-                if (k->type == AX_MAP) {
-                    fl->claims = hd_xrealloc(fl->claims,
-                                             (size_t)(fl->nclaims + 1) * sizeof *fl->claims);
-                    fl->claims[fl->nclaims++] = optarg;
-                } else {
-                    fl->extra[opt - OPT_EXTRA] = optarg;
-                }
-                break;
-            }
+        if (!take_site_flag(fl, opt, optarg))
             return cli_bad_option(ctx->cmd, opt, argv);
-        }
     }
     if (argc - optind != 1)
         return cli_usage_error(ctx->cmd, argc - optind == 0 ? "expected a site NAME"
@@ -718,18 +742,10 @@ out:
 
 static int sites_export(cli_ctx *ctx, int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        { "show-secrets", no_argument, NULL, 's' },
-        { NULL, 0, NULL, 0 },
-    };
     bool show = false;
-    int opt;
-    while ((opt = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
-        if (opt == 's')
-            show = true;
-        else
-            return cli_bad_option(ctx->cmd, opt, argv);
-    }
+    int bad = cli_one_switch(ctx->cmd, argc, argv, "show-secrets", &show);
+    if (bad >= 0)
+        return bad;
     if (optind < argc)
         return cli_usage_error(ctx->cmd, "unexpected argument '%s'", argv[optind]);
     site_stats_list l = { 0 };
@@ -781,23 +797,78 @@ static bool unmask_headers(site *in, const site *old, const char **missing)
     return true;
 }
 
+/* One site of an import file: updated when a site of its name is stored
+ * (masked values keep the stored ones), else added.  Returns -1, or the
+ * exit code after the message. */
+static int import_site(cli_ctx *ctx, const char *path, site *in, int *added, int *updated)
+{
+    int rc = -1;
+    hd_error err = { 0 };
+    site old;
+    site_init(&old);
+    hd_status st = store_site_get_by_name(ctx->st, in->name, &old, &err);
+    bool masked = in->auth_secret && strcmp(in->auth_secret, site_mask("x")) == 0;
+    const char *missing = NULL;
+    if ((st == HD_OK || st == HD_NOT_FOUND) &&
+        !unmask_headers(in, st == HD_OK ? &old : NULL, &missing))
+        st = hd_error_set(&err, HD_INVALID,
+                          "%s: site '%s': header '%s' is masked (\"********\") and has no "
+                          "stored value; give the real one", path, in->name, missing);
+    if (st == HD_OK && in->auth_extra && old.auth == in->auth &&
+        !auth_extra_unmask(&in->auth_extra, old.auth_extra))
+        st = hd_error_set(&err, HD_INVALID,
+                          "%s: site '%s': a masked (\"********\") auth setting has no stored "
+                          "value; give the real one", path, in->name);
+    else if (st == HD_OK && in->auth_extra && old.auth != in->auth &&
+             strstr(in->auth_extra, "\"********\""))
+        /* Unchecked, the mask itself would be stored as the new kind's
+         * setting (e.g. a session token of "********"). */
+        st = hd_error_set(&err, HD_INVALID,
+                          "%s: site '%s': an auth setting is masked (\"********\") and the "
+                          "auth kind changed; give the real value", path, in->name);
+    if (st == HD_OK) {
+        /* An export without --show-secrets: keep the stored secret. */
+        if (masked && old.auth == in->auth)
+            set_str(&in->auth_secret, old.auth_secret);
+        else if (masked)
+            st = hd_error_set(&err, HD_INVALID,
+                              "%s: site '%s': auth secret is masked (\"********\") and the "
+                              "auth kind changed; give the real secret",
+                              path, in->name);
+        in->id = old.id;
+        if (st == HD_OK && store_site_update(ctx->st, in, &err) == HD_OK)
+            (*updated)++;
+        else
+            rc = cli_report(ctx->cmd, &err);
+    } else if (st == HD_NOT_FOUND) {
+        if (masked || (in->auth_extra && strstr(in->auth_extra, "\"********\""))) {
+            hd_error_set(&err, HD_INVALID,
+                         "%s: site '%s': auth secret is masked (\"********\"); give the real "
+                         "secret",
+                         path, in->name);
+            rc = cli_report(ctx->cmd, &err);
+        } else if (store_site_add(ctx->st, in, &in->id, &err) == HD_OK) {
+            (*added)++;
+        } else {
+            rc = cli_report(ctx->cmd, &err);
+        }
+    } else {
+        rc = cli_report(ctx->cmd, &err);
+    }
+    site_free(&old);
+    return rc;
+}
+
 /* `sites import [--expand-env] FILE`.  The file may come from someone
  * else: a ${VAR} in it is refused unless --expand-env says the operator
  * wants the environment read into its URLs and headers. */
 static int sites_import(cli_ctx *ctx, int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        { "expand-env", no_argument, NULL, 'e' },
-        { NULL, 0, NULL, 0 },
-    };
-    config_env env = CONFIG_ENV_REFUSE;
-    int opt;
-    while ((opt = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
-        if (opt == 'e')
-            env = CONFIG_ENV_EXPAND;
-        else
-            return cli_bad_option(ctx->cmd, opt, argv);
-    }
+    bool expand = false;
+    int bad = cli_one_switch(ctx->cmd, argc, argv, "expand-env", &expand);
+    if (bad >= 0)
+        return bad;
+    config_env env = expand ? CONFIG_ENV_EXPAND : CONFIG_ENV_REFUSE;
     if (argc - optind != 1)
         return cli_usage_error(ctx->cmd, "expected one FILE");
     const char *path = argv[optind];
@@ -813,61 +884,8 @@ static int sites_import(cli_ctx *ctx, int argc, char **argv)
         config_free(&c);
         return cli_report(ctx->cmd, &err);
     }
-    for (int i = 0; i < c.nsites && rc < 0; i++) {
-        site *in = &c.sites[i];
-        site old;
-        site_init(&old);
-        hd_status st = store_site_get_by_name(ctx->st, in->name, &old, &err);
-        bool masked = in->auth_secret && strcmp(in->auth_secret, site_mask("x")) == 0;
-        const char *missing = NULL;
-        if ((st == HD_OK || st == HD_NOT_FOUND) &&
-            !unmask_headers(in, st == HD_OK ? &old : NULL, &missing))
-            st = hd_error_set(&err, HD_INVALID,
-                              "%s: site '%s': header '%s' is masked (\"********\") and has no "
-                              "stored value; give the real one", path, in->name, missing);
-        if (st == HD_OK && in->auth_extra && old.auth == in->auth &&
-            !auth_extra_unmask(&in->auth_extra, old.auth_extra))
-            st = hd_error_set(&err, HD_INVALID,
-                              "%s: site '%s': a masked (\"********\") auth setting has no stored "
-                              "value; give the real one", path, in->name);
-        else if (st == HD_OK && in->auth_extra && old.auth != in->auth &&
-                 strstr(in->auth_extra, "\"********\""))
-            /* Unchecked, the mask itself would be stored as the new kind's
-             * setting (e.g. a session token of "********"). */
-            st = hd_error_set(&err, HD_INVALID,
-                              "%s: site '%s': an auth setting is masked (\"********\") and the "
-                              "auth kind changed; give the real value", path, in->name);
-        if (st == HD_OK) {
-            /* An export without --show-secrets: keep the stored secret. */
-            if (masked && old.auth == in->auth)
-                set_str(&in->auth_secret, old.auth_secret);
-            else if (masked)
-                st = hd_error_set(&err, HD_INVALID,
-                                  "%s: site '%s': auth secret is masked (\"********\") and the "
-                                  "auth kind changed; give the real secret",
-                                  path, in->name);
-            in->id = old.id;
-            if (st == HD_OK && store_site_update(ctx->st, in, &err) == HD_OK)
-                updated++;
-            else
-                rc = cli_report(ctx->cmd, &err);
-        } else if (st == HD_NOT_FOUND) {
-            if (masked || (in->auth_extra && strstr(in->auth_extra, "\"********\""))) {
-                hd_error_set(&err, HD_INVALID,
-                             "%s: site '%s': auth secret is masked (\"********\"); give the real "
-                             "secret",
-                             path, in->name);
-                rc = cli_report(ctx->cmd, &err);
-            } else if (store_site_add(ctx->st, in, &in->id, &err) == HD_OK) {
-                added++;
-            } else {
-                rc = cli_report(ctx->cmd, &err);
-            }
-        } else {
-            rc = cli_report(ctx->cmd, &err);
-        }
-        site_free(&old);
-    }
+    for (int i = 0; i < c.nsites && rc < 0; i++)
+        rc = import_site(ctx, path, &c.sites[i], &added, &updated);
     if (rc < 0 && store_tx_commit(ctx->st, &err) != HD_OK)
         rc = cli_report(ctx->cmd, &err);
     if (rc >= 0) {

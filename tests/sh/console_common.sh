@@ -55,7 +55,24 @@ expect_count() {
 # on_screen GREP-ARGS...: one look, for things that must NOT be there (after a
 # positive expect has shown the screen is up to date).
 on_screen() { screen >"$W/screen" 2>/dev/null; grep -q "$@" "$W/screen"; }
-keys() { $T send-keys -t hd "$@"; }
+# keys KEY...: one write to the console.  As in every terminal program, an
+# Esc is Esc alone only when nothing follows it within the Esc delay (Esc
+# and a key sent together are Alt + that key): keys that end with Escape
+# wait until the console has read them, so that the next ones cannot join it.
+keys() {
+    for last; do :; done
+    if [ "$last" = Escape ]; then
+        esc_mark=$(keys_traced)
+        $T send-keys -t hd "$@"
+        esc_end=$(($(date +%s) + 10))
+        until [ "$(keys_traced)" -ge $((esc_mark + $#)) ]; do
+            [ "$(date +%s)" -ge "$esc_end" ] && fail "the console did not read the keys '$*'"
+            sleep 0.02
+        done
+    else
+        $T send-keys -t hd "$@"
+    fi
+}
 # For checks that something does NOT happen: keys_mark, send keys, then
 # keys_settled N waits until the console has handled and drawn N more keys
 # (its HOOKDESK_UI_TRACE file gets a line per key once its frame is drawn),

@@ -169,6 +169,14 @@ hd show "$ID1" --format json
 check "show json payload is JSON" grep -q '"payload":{"order":42,"items":\["a","b"\]}' "$TMP/out"
 check "show json attempts array" grep -q '"attempts":\[\]' "$TMP/out"
 check "show json webhook_id" grep -q '"webhook_id":"msg_' "$TMP/out"
+# By its webhook id, what a receiver reports (issue #11: find by id).
+WID=$(sed -n 's/.*"webhook_id":"\(msg_[a-z2-7]*\)".*/\1/p' "$TMP/out")
+hd show "$WID"
+expect_rc 0 "show by webhook id"
+check "show by webhook id finds the message" grep -q "^Message $ID1 ($WID)" "$TMP/out"
+hd show msg_aaaaaaaaaaaaaaaaaaaaaaaaaa; expect_rc 1 "show of a webhook id nobody has"
+check "says no message has it" grep -q "no message has webhook id msg_a" "$TMP/err"
+hd show msg_nope;     expect_rc 2 "show of something that is not a webhook id"
 
 # --- terminal escapes never reach the table ---
 hd send --site rx --action "$(printf 'evil\033]0;pwned\007')"

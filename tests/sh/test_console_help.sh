@@ -91,7 +91,9 @@ expect "^ Name  *abc"
 echo "# PgDn in the form goes to Save: Enter there saves (and says what is wrong)"
 keys PageDown Enter
 expect_fixed "not saved: "
-keys Escape
+keys Escape   # the form was changed (abc typed): Esc asks first
+expect_fixed "Discard your changes to the new site? [y/N]"
+keys y
 expect_fixed "3 trusted sites"
 hd sites list | grep -q "^abc" && fail "an invalid site was saved"
 

@@ -22,30 +22,30 @@ for o in src/*.o src/cli/*.o ui/*.o; do
 done >"$W/objs"
 [ -s "$W/objs" ] || { echo "FAIL: no objects under $OBJ"; exit 1; }
 
-# "symbol object" for every global function or data an object defines.
-while read -r o; do
-    nm --defined-only "$o" | awk -v o="$o" 'NF == 3 && $2 ~ /[TDBR]/ { print $3, o }'
-done <"$W/objs" >"$W/defs"
-# "caller callee" for every call between two different objects.
-while read -r o; do
-    nm --undefined-only "$o" | awk '{ print $NF }' | sort -u | awk -v o="$o" '
-        NR == FNR { def[$1] = $2; next }
-        ($1 in def) && def[$1] != o { print o, def[$1] }' "$W/defs" -
-done <"$W/objs" | sort -u >"$W/edges"
+# "caller callee" for every call between two different objects: one nm
+# over all objects for what each defines (global functions and data) and
+# one for what each needs, joined by symbol.
+# shellcheck disable=SC2046
+{
+    nm -A --defined-only $(cat "$W/objs") | awk '$(NF - 1) ~ /^[TDBR]$/ { sub(/:.*/, "", $1); print "D", $1, $NF }'
+    nm -A --undefined-only $(cat "$W/objs") | awk '{ sub(/:.*/, "", $1); print "U", $1, $NF }'
+} | awk '$1 == "D" { def[$3] = $2; next }
+         { need[++n] = $2 " " $3 }
+         END { for (i = 1; i <= n; i++) { split(need[i], p, " ")
+                   if ((p[2] in def) && def[p[2]] != p[1]) print p[1], def[p[2]] } }' |
+    sort -u >"$W/edges"
 
 fail=0
-layer() {
-    case $1 in src/main.o) echo main ;; src/cli/*) echo cli ;; ui/*) echo ui ;; *) echo core ;; esac
-}
-while read -r a b; do
-    la=$(layer "$a") lb=$(layer "$b")
-    case "$la>$lb" in
-    core\>cli | core\>ui | cli\>ui | ui\>cli)
-        echo "FAIL: layer: $a ($la) calls $b ($lb)"
-        fail=1
-        ;;
-    esac
-done <"$W/edges"
+# layer OBJECT: core, cli, ui or main.
+LAYER_AWK='function layer(o) { return o == "src/main.o" ? "main" : o ~ /^src\/cli\// ? "cli" : o ~ /^ui\// ? "ui" : "core" }'
+awk "$LAYER_AWK"'
+     { la = layer($1); lb = layer($2)
+       if ((la == "core" && lb != "core") || (la == "cli" && lb == "ui") || (la == "ui" && lb == "cli"))
+           print "FAIL: layer: " $1 " (" la ") calls " $2 " (" lb ")" }' "$W/edges" >"$W/layers"
+if [ -s "$W/layers" ]; then
+    cat "$W/layers"
+    fail=1
+fi
 
 # Circles: from each object, walk the calls; reaching the start again is one.
 awk '{ out[$1] = out[$1] " " $2; nodes[$1] = 1; nodes[$2] = 1 }
@@ -71,13 +71,13 @@ if [ -s "$W/circles" ]; then
 fi
 
 # The core needs no curses symbol.
-core_curses=$(while read -r o; do
-    [ "$(layer "$o")" = core ] || continue
-    nm --undefined-only "$o" | awk -v o="$o" '$NF ~ /^(initscr|endwin|newwin|wrefresh|mvw?add|wgetch|getch|start_color|init_pair|cbreak|noecho|keypad)/ { print o ": " $NF }'
-done <"$W/objs")
-if [ -n "$core_curses" ]; then
-    echo "FAIL: core objects use curses:"
-    echo "$core_curses"
+# shellcheck disable=SC2046
+nm -A --undefined-only $(cat "$W/objs") | awk "$LAYER_AWK"'
+    { o = $1; sub(/:.*/, "", o) }
+    layer(o) == "core" && $NF ~ /^(initscr|endwin|newwin|wrefresh|waddn?str|mvw?add|wgetch|getch|start_color|init_pair|cbreak|noecho|keypad|setupterm|tigetstr)/ {
+        print "FAIL: core object " o " uses curses: " $NF }' >"$W/curses"
+if [ -s "$W/curses" ]; then
+    cat "$W/curses"
     fail=1
 fi
 

@@ -1,0 +1,95 @@
+/* store_engines.c - the engines' heartbeats (hd_store.h "engines'
+ * heartbeats"): one row per running engine, refreshed every
+ * ENGINE_BEAT_MS, so every process and console can say how many engines
+ * deliver on this database and from which hosts. */
+#include "store_internal.h"
+
+#include <stdlib.h>
+
+/* A crashed engine's row is forgotten after this long (ms). */
+#define ENGINE_FORGET_MS (60 * 60 * 1000)
+
+hd_status store_engine_beat(store *st, const engine_beat *b, hd_error *err)
+{
+    write_mode mode;
+    hd_status rc = write_begin(st, true, &mode, err);
+    if (rc != HD_OK)
+        return rc;
+    sqlite3_stmt *q = stmt_get(st, STMT_ENGINE_BEAT, err);
+    if (!q) {
+        rc = HD_DB;
+    } else {
+        bind_text(q, ":owner", b->owner);
+        bind_text(q, ":host", b->host);
+        bind_i64(q, ":pid", b->pid);
+        bind_text(q, ":role", b->role);
+        bind_i64(q, ":started", b->started_at);
+        bind_i64(q, ":seen", b->seen_at);
+        bind_i64(q, ":attempts", b->attempts);
+        bind_i64(q, ":in_flight", b->in_flight);
+        rc = step_done(st, q, "writing the engine's heartbeat", err);
+    }
+    if (rc == HD_OK) {
+        q = stmt_get(st, STMT_ENGINES_FORGET, err);
+        if (!q) {
+            rc = HD_DB;
+        } else {
+            bind_i64(q, ":before", b->seen_at - ENGINE_FORGET_MS);
+            rc = step_done(st, q, "forgetting engines long gone", err);
+        }
+    }
+    return write_end(st, mode, rc, err);
+}
+
+hd_status store_engine_gone(store *st, const char *owner, hd_error *err)
+{
+    sqlite3_stmt *q = stmt_get(st, STMT_ENGINE_GONE, err);
+    if (!q)
+        return HD_DB;
+    bind_text(q, ":owner", owner);
+    return step_done(st, q, "removing the engine's heartbeat", err);
+}
+
+hd_status store_engines_alive(store *st, int64_t since_ms, engine_beat_list *out, hd_error *err)
+{
+    out->items = NULL;
+    out->count = 0;
+    sqlite3_stmt *q = stmt_get(st, STMT_ENGINES_ALIVE, err);
+    if (!q)
+        return HD_DB;
+    bind_i64(q, ":since", since_ms);
+    int cap = 0;
+    int rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        if (out->count == cap) {
+            cap = cap ? cap * 2 : 4;
+            out->items = hd_xrealloc(out->items, (size_t)cap * sizeof *out->items);
+        }
+        engine_beat *b = &out->items[out->count++];
+        b->owner = col_text(q, 0);
+        b->host = col_text(q, 1);
+        b->pid = sqlite3_column_int64(q, 2);
+        b->role = col_text(q, 3);
+        b->started_at = sqlite3_column_int64(q, 4);
+        b->seen_at = sqlite3_column_int64(q, 5);
+        b->attempts = sqlite3_column_int64(q, 6);
+        b->in_flight = sqlite3_column_int(q, 7);
+    }
+    hd_status r = rc == SQLITE_DONE ? HD_OK : db_fail(st, err, "listing the engines");
+    sqlite3_reset(q);
+    if (r != HD_OK)
+        engine_beat_list_free(out);
+    return r;
+}
+
+void engine_beat_list_free(engine_beat_list *l)
+{
+    for (int i = 0; i < l->count; i++) {
+        free(l->items[i].owner);
+        free(l->items[i].host);
+        free(l->items[i].role);
+    }
+    free(l->items);
+    l->items = NULL;
+    l->count = 0;
+}
