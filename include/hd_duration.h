@@ -19,6 +19,9 @@ bool duration_parse(const char *text, int64_t *out_ms, const char **why);
  * ignored; empty text is refused.  The one parser of `logs --since/--until`
  * and the console's time filter. */
 bool duration_parse_when(const char *text, int64_t now_ms, int64_t *out_ms, const char **why);
+/* When text is a date alone (2026-11-30, local time), *end_ms = the start
+ * of the next day (an end that includes the whole day) and true. */
+bool date_day_end(const char *text, int64_t *end_ms);
 
 /* Units: B, KiB, MiB, GiB (powers of 1024), KB, MB, GB (powers of 1000);
  * a bare number means bytes. */
@@ -29,5 +32,7 @@ void duration_format(int64_t ms, char *out, size_t outlen);
 /* Rough countdown form for screens: "4s", "2m05s", "3h", "now". */
 void duration_format_short(int64_t ms, char *out, size_t outlen);
 void size_format(uint64_t bytes, char *out, size_t outlen);
+/* The same in words for messages: 1024 -> "1 KiB", 1000 -> "1000 bytes". */
+void size_words(uint64_t bytes, char *out, size_t outlen);
 
 #endif

@@ -176,11 +176,16 @@ hd_status store_attempt_histogram(store *st, int64_t now_ms, int64_t bucket_ms, 
 
 /* ---- operator actions ---- */
 
-hd_status store_message_resend(store *st, int64_t id, int64_t *new_id, hd_error *err);
+/* Resends are refused for a payload over max_payload bytes (the current
+ * delivery.max_payload; 0 = no limit): HD_INVALID, field "payload". */
+hd_status store_message_resend(store *st, int64_t id, uint64_t max_payload, int64_t *new_id,
+                               hd_error *err);
 /* Resends every Failed message matching f that was not resent before
  * (status_mask is forced to Failed, unresent to true), so pressing it twice
- * does not deliver the same messages twice. */
-hd_status store_messages_resend_failed(store *st, const msg_filter *f, int64_t *resent, hd_error *err);
+ * does not deliver the same messages twice.  Those whose payload is over
+ * max_payload are left alone: *skipped (may be NULL) says how many. */
+hd_status store_messages_resend_failed(store *st, const msg_filter *f, uint64_t max_payload,
+                                       int64_t *resent, int64_t *skipped, hd_error *err);
 hd_status store_message_send_now(store *st, int64_t id, hd_error *err);   /* pending, not in flight */
 hd_status store_message_cancel(store *st, int64_t id, hd_error *err);     /* -> Failed "cancelled by operator" */
 

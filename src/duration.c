@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "hd_util.h"
 
@@ -203,6 +204,23 @@ bool duration_parse_when(const char *text, int64_t now_ms, int64_t *out_ms, cons
     return true;
 }
 
+bool date_day_end(const char *text, int64_t *end_ms)
+{
+    const char *p = skip_blanks(text ? text : "");
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    const char *end = strptime(p, "%Y-%m-%d", &tm);
+    if (!end || *skip_blanks(end) != '\0')
+        return false;
+    tm.tm_mday++;            /* mktime normalises the 32nd and DST */
+    tm.tm_isdst = -1;
+    time_t t = mktime(&tm);
+    if (t == (time_t)-1)
+        return false;
+    *end_ms = (int64_t)t * 1000;
+    return true;
+}
+
 bool size_parse(const char *text, uint64_t *out_bytes, const char **why)
 {
     if (!text)
@@ -318,4 +336,15 @@ void size_format(uint64_t bytes, char *out, size_t outlen)
         }
     }
     snprintf(out, outlen, "%" PRIu64 "B", bytes);
+}
+
+void size_words(uint64_t bytes, char *out, size_t outlen)
+{
+    char tmp[32];
+    size_format(bytes, tmp, sizeof tmp);
+    size_t digits = strspn(tmp, "0123456789");
+    if (strcmp(tmp + digits, "B") == 0)
+        snprintf(out, outlen, "%.*s bytes", (int)digits, tmp);
+    else
+        snprintf(out, outlen, "%.*s %s", (int)digits, tmp, tmp + digits);
 }

@@ -11,14 +11,19 @@
  *   bidi embeddings,                           text on screen: "Trojan
  *   overrides, isolates                        Source" tricks)
  *   invalid byte           U+FFFD, one per byte
- * Widths use mbrtowc/wcwidth and so need a UTF-8 LC_CTYPE (the console
- * calls setlocale); in the C locale every non-ASCII byte counts as 1.
+ * Widths decode UTF-8 by hand too.  In a UTF-8 locale a character is as
+ * wide as wcwidth says; in any other (LANG=C) the terminal cannot show it,
+ * so the front-ends show it through text_ascii_fold (one '?' per
+ * character) and every character counts as one column: the columns they
+ * compute then match what is drawn.
  */
 #include "hd_sanitize.h"
 
+#include <langinfo.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <wchar.h>
 
 /* Decodes one UTF-8 sequence at s (n bytes available).  Returns its length
@@ -112,20 +117,47 @@ char *sanitize_dup(const char *in, unsigned flags)
     return hd_buf_steal(&b);
 }
 
+bool locale_is_utf8(void)
+{
+    const char *cs = nl_langinfo(CODESET);
+    return cs && (strcasecmp(cs, "UTF-8") == 0 || strcasecmp(cs, "utf8") == 0);
+}
+
+void text_ascii_fold(char *s)
+{
+    if (!s)
+        return;
+    const unsigned char *p = (const unsigned char *)s;
+    char *out = s;
+    size_t n = strlen(s);
+    while (n > 0) {
+        uint32_t cp;
+        size_t adv = utf8_decode(p, n, &cp);
+        if (adv == 0)
+            adv = 1;                 /* an undecodable byte: one stand-in */
+        *out++ = *p < 0x80 ? (char)*p : '?';
+        p += adv;
+        n -= adv;
+    }
+    *out = '\0';
+}
+
 /* Width of the character at s (consuming *adv bytes); an undecodable byte
  * or a non-printable character counts as one column, as the sanitiser would
- * show at least that much for it. */
-static int char_width(const char *s, size_t n, mbstate_t *st, size_t *adv)
+ * show at least that much for it.  Outside a UTF-8 locale every character
+ * is one column: one stand-in (text_ascii_fold). */
+static int char_width(const char *s, size_t n, bool utf8, size_t *adv)
 {
-    wchar_t wc;
-    size_t r = mbrtowc(&wc, s, n, st);
-    if (r == (size_t)-1 || r == (size_t)-2 || r == 0) {
-        memset(st, 0, sizeof *st);
+    uint32_t cp;
+    size_t r = utf8_decode((const unsigned char *)s, n, &cp);
+    if (r == 0) {
         *adv = 1;
         return 1;
     }
     *adv = r;
-    int w = wcwidth(wc);
+    if (cp < 0x80 || !utf8)
+        return 1;
+    int w = wcwidth((wchar_t)cp);
     return w < 0 ? 1 : w;
 }
 
@@ -133,12 +165,11 @@ size_t utf8_width(const char *s)
 {
     if (!s)
         return 0;
+    bool utf8 = locale_is_utf8();
     size_t n = strlen(s), cols = 0;
-    mbstate_t st;
-    memset(&st, 0, sizeof st);
     while (n > 0) {
         size_t adv;
-        cols += (size_t)char_width(s, n, &st, &adv);
+        cols += (size_t)char_width(s, n, utf8, &adv);
         s += adv;
         n -= adv;
     }
@@ -149,17 +180,13 @@ size_t utf8_fit(const char *s, size_t cols)
 {
     if (!s)
         return 0;
+    bool utf8 = locale_is_utf8();
     size_t n = strlen(s), used = 0, bytes = 0;
-    mbstate_t st;
-    memset(&st, 0, sizeof st);
     while (bytes < n) {
         size_t adv;
-        mbstate_t before = st;
-        int w = char_width(s + bytes, n - bytes, &st, &adv);
-        if (used + (size_t)w > cols) {
-            st = before;
+        int w = char_width(s + bytes, n - bytes, utf8, &adv);
+        if (used + (size_t)w > cols)
             break;
-        }
         used += (size_t)w;
         bytes += adv;
     }

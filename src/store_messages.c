@@ -8,6 +8,7 @@
  * resend can be one INSERT ... SELECT.
  */
 #include "store_internal.h"
+#include "hd_duration.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -331,7 +332,16 @@ hd_status store_attempts_list(store *st, int64_t message_id, attempt_list *out, 
 
 /* ---- operator actions ---- */
 
-hd_status store_message_resend(store *st, int64_t id, int64_t *new_id, hd_error *err)
+/* The one rule of every resend (ID or bulk, console or CLI): a payload
+ * stored under an older, larger delivery.max_payload is not resent, as
+ * `send` would refuse it now.  max_payload 0 = no limit. */
+static bool payload_fits(const char *payload, uint64_t max_payload)
+{
+    return max_payload == 0 || !payload || strlen(payload) <= max_payload;
+}
+
+hd_status store_message_resend(store *st, int64_t id, uint64_t max_payload, int64_t *new_id,
+                               hd_error *err)
 {
     write_mode mode;
     hd_status rc = write_begin(st, true, &mode, err);
@@ -342,16 +352,26 @@ hd_status store_message_resend(store *st, int64_t id, int64_t *new_id, hd_error 
     rc = message_fetch(st, id, &m, &found, err);
     if (rc == HD_OK && !found)
         rc = hd_error_set(err, HD_NOT_FOUND, "message #%lld not found", (long long)id);
-    if (rc == HD_OK) {
+    if (rc == HD_OK && !payload_fits(m.payload, max_payload)) {
+        char limit[32];
+        size_words(max_payload, limit, sizeof limit);
+        rc = hd_error_set(err, HD_INVALID, "#%lld not resent: its payload (%zu bytes) is "
+                          "over delivery.max_payload (%s)", (long long)id, strlen(m.payload),
+                          limit);
+        if (err)
+            snprintf(err->field, sizeof err->field, "payload");
+    } else if (rc == HD_OK) {
         new_message nm = {
             .site_id = m.site_id, .action = m.action, .customer = m.customer,
             .path = m.path, .payload = m.payload, .resend_of = m.id,
         };
         rc = message_insert(st, &nm, new_id, err);
-        if (rc == HD_NOT_FOUND)
-            hd_error_prefix(err, "resend #%lld: ", (long long)id);
-        message_free(&m);
+        if (rc == HD_NOT_FOUND)   /* the site: operator words, not "site #10" */
+            hd_error_set(err, HD_NOT_FOUND, "#%lld not resent: its site was deleted",
+                         (long long)id);
     }
+    if (found)
+        message_free(&m);
     return write_end(st, mode, rc, err);
 }
 
@@ -364,6 +384,9 @@ void resend_failed_sql(hd_buf *b, int shape)
                 "0, 0, :now, :now, :now, m.id FROM messages m JOIN sites s ON s.id = m.site_id "
                 "WHERE m.id > :after AND m.id <= :hi");
     filter_sql(b, shape);
+    /* payload_fits(), in SQL (:max_payload 0 = no limit) */
+    hd_buf_puts(b, " AND (:max_payload = 0 OR (SELECT length(CAST(p.payload AS BLOB)) FROM "
+                   "payloads p WHERE p.message_id = m.id) <= :max_payload)");
     hd_buf_puts(b, " ORDER BY m.id LIMIT :n RETURNING resend_of");
 }
 
@@ -381,7 +404,8 @@ static sqlite3_stmt *resend_failed_stmt(store *st, int shape, hd_error *err)
  * resent, in its own short transaction unless the caller holds one.  *n =
  * how many; *after moves to the last original resent. */
 static hd_status resend_failed_chunk(store *st, sqlite3_stmt *q, const msg_filter *ff,
-                                     int64_t hi, int64_t *after, int *n, hd_error *err)
+                                     uint64_t max_payload, int64_t hi, int64_t *after, int *n,
+                                     hd_error *err)
 {
     *n = 0;
     write_mode mode;
@@ -403,6 +427,7 @@ static hd_status resend_failed_chunk(store *st, sqlite3_stmt *q, const msg_filte
     bind_i64(q, ":after", *after);
     bind_i64(q, ":hi", hi);
     bind_i64(q, ":n", RESEND_CHUNK);
+    bind_i64(q, ":max_payload", (int64_t)max_payload);
     int count = 0;
     int64_t last = *after;
     int step;
@@ -432,10 +457,32 @@ static hd_status resend_failed_chunk(store *st, sqlite3_stmt *q, const msg_filte
     return rc;
 }
 
-hd_status store_messages_resend_failed(store *st, const msg_filter *f, int64_t *resent,
-                                       hd_error *err)
+/* How many Failed messages matching ff (up to hi) are still not resent:
+ * after the bulk resend, those whose payload is over the limit. */
+static hd_status count_left(store *st, const msg_filter *ff, int64_t hi, int64_t *left,
+                            hd_error *err)
+{
+    hd_buf b = { 0 };
+    hd_buf_puts(&b, "SELECT count(*) FROM messages m JOIN sites s ON s.id = m.site_id "
+                    "WHERE m.id <= :hi");
+    filter_sql(&b, filter_shape(ff));
+    sqlite3_stmt *q = stmt_prepare(st, hd_buf_str(&b), err);
+    hd_buf_free(&b);
+    if (!q)
+        return HD_DB;
+    filter_bind(q, ff);
+    bind_i64(q, ":hi", hi);
+    hd_status rc = step_i64(st, q, "counting the messages not resent", left, NULL, err);
+    sqlite3_finalize(q);
+    return rc;
+}
+
+hd_status store_messages_resend_failed(store *st, const msg_filter *f, uint64_t max_payload,
+                                       int64_t *resent, int64_t *skipped, hd_error *err)
 {
     *resent = 0;
+    if (skipped)
+        *skipped = 0;
     msg_filter ff = { 0 };
     if (f)
         ff = *f;
@@ -453,11 +500,13 @@ hd_status store_messages_resend_failed(store *st, const msg_filter *f, int64_t *
     int64_t total = 0;
     int n = RESEND_CHUNK;
     while (rc == HD_OK && n == RESEND_CHUNK) {
-        rc = resend_failed_chunk(st, q, &ff, hi, &after, &n, err);
+        rc = resend_failed_chunk(st, q, &ff, max_payload, hi, &after, &n, err);
         total += n;
     }
     sqlite3_finalize(q);
     *resent = total;
+    if (rc == HD_OK && skipped && max_payload > 0)
+        rc = count_left(st, &ff, hi, skipped, err);
     return rc;
 }
 

@@ -142,6 +142,25 @@ static void test_widths(void **state)
     assert_int_equal(utf8_fit(NULL, 5), 0);
 }
 
+/* LANG=C (issue #11): the terminal cannot show other characters than
+ * ASCII; each character is one column and shows as one '?'. */
+static void test_widths_c_locale(void **state)
+{
+    (void)state;
+    assert_non_null(setlocale(LC_ALL, "C"));
+    assert_false(locale_is_utf8());
+    assert_int_equal(utf8_width("caf\xc3\xa9"), 4);
+    assert_int_equal(utf8_width("\xe6\x97\xa5\xe6\x9c\xac"), 2);      /* 日本 */
+    assert_int_equal(utf8_width("\xf0\x9f\x98\x80!"), 2);             /* 😀! */
+    assert_int_equal(utf8_width("a\xffz"), 3);
+    assert_int_equal(utf8_fit("\xe6\x97\xa5\xe6\x9c\xac", 1), 3);     /* never half of 日 */
+    char s[] = "caf\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac \xf0\x9f\x98\x80 a\xffz";
+    text_ascii_fold(s);
+    assert_string_equal(s, "caf? ?? ? a?z");
+    assert_non_null(setlocale(LC_ALL, "C.UTF-8"));
+    assert_true(locale_is_utf8());
+}
+
 static void test_json_valid(void **state)
 {
     (void)state;
@@ -200,6 +219,7 @@ int main(void)
         cmocka_unit_test(test_utf8_kept_invalid_replaced),
         cmocka_unit_test(test_sanitize_dup_and_fuzz),
         cmocka_unit_test(test_widths),
+        cmocka_unit_test(test_widths_c_locale),
         cmocka_unit_test(test_json_valid),
         cmocka_unit_test(test_json_pretty),
     };

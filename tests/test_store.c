@@ -136,7 +136,7 @@ static void test_migration_moves_payloads(void **state)
 
     /* The bulk resend copies the payload to the new message. */
     int64_t resent = 0;
-    assert_int_equal(store_messages_resend_failed(st, NULL, &resent, &err), HD_OK);
+    assert_int_equal(store_messages_resend_failed(st, NULL, 0, &resent, NULL, &err), HD_OK);
     assert_int_equal(resent, 1);
     assert_int_equal(store_message_get(st, 9, &m, &err), HD_OK);
     assert_string_equal(m.payload, "{\"n\":7}");
@@ -617,8 +617,8 @@ static void test_site_delete_fails_pending(void **state)
 
     /* A message for a deleted site cannot be resent or added. */
     int64_t nid = 0;
-    assert_int_equal(store_message_resend(f->st, m1, &nid, &err), HD_NOT_FOUND);
-    assert_non_null(strstr(err.msg, "not found"));
+    assert_int_equal(store_message_resend(f->st, m1, 0, &nid, &err), HD_NOT_FOUND);
+    assert_non_null(strstr(err.msg, "its site was deleted"));
 }
 
 static void test_seed_only_into_empty(void **state)
@@ -1469,7 +1469,7 @@ static void test_resend_links(void **state)
     int64_t id = 0, nid = 0;
     assert_int_equal(store_message_add(f->st, &nm, &id, &err), HD_OK);
     assert_int_equal(store_message_cancel(f->st, id, &err), HD_OK);
-    assert_int_equal(store_message_resend(f->st, id, &nid, &err), HD_OK);
+    assert_int_equal(store_message_resend(f->st, id, 0, &nid, &err), HD_OK);
     assert_true(nid > id);
     message o, n;
     assert_int_equal(store_message_get(f->st, id, &o, &err), HD_OK);
@@ -1485,7 +1485,7 @@ static void test_resend_links(void **state)
     assert_int_equal(o.status, MSG_FAILED);  /* the original keeps its history */
     message_free(&o);
     message_free(&n);
-    assert_int_equal(store_message_resend(f->st, 4242, &nid, &err), HD_NOT_FOUND);
+    assert_int_equal(store_message_resend(f->st, 4242, 0, &nid, &err), HD_NOT_FOUND);
 }
 
 static void test_resend_failed_counts(void **state)
@@ -1504,10 +1504,10 @@ static void test_resend_failed_counts(void **state)
 
     msg_filter flt = { .site_id = f->site_b, .status_mask = MSG_STATUS_BIT(MSG_DONE) };
     int64_t n = -1;
-    assert_int_equal(store_messages_resend_failed(f->st, &flt, &n, &err), HD_OK);
+    assert_int_equal(store_messages_resend_failed(f->st, &flt, 0, &n, NULL, &err), HD_OK);
     assert_int_equal(n, 5);  /* status_mask forced to Failed */
     flt = (msg_filter){ .site_id = f->site_a };
-    assert_int_equal(store_messages_resend_failed(f->st, &flt, &n, &err), HD_OK);
+    assert_int_equal(store_messages_resend_failed(f->st, &flt, 0, &n, NULL, &err), HD_OK);
     assert_int_equal(n, 1200);
     int64_t q = -1;
     flt = (msg_filter){ .status_mask = MSG_STATUS_BIT(MSG_QUEUED) };
@@ -1528,7 +1528,7 @@ static void test_resend_failed_counts(void **state)
     /* Resending again takes only what was not resent yet: pressing R twice
      * must not deliver the same messages twice. */
     flt = (msg_filter){ .customer = "odd", .site_id = f->site_b };
-    assert_int_equal(store_messages_resend_failed(f->st, &flt, &n, &err), HD_OK);
+    assert_int_equal(store_messages_resend_failed(f->st, &flt, 0, &n, NULL, &err), HD_OK);
     assert_int_equal(n, 0);  /* i = 1201, 1203 went out in the first call */
     flt = (msg_filter){ .status_mask = MSG_STATUS_BIT(MSG_FAILED), .unresent = true };
     assert_int_equal(store_messages_count(f->st, &flt, &q, &err), HD_OK);
@@ -1538,7 +1538,7 @@ static void test_resend_failed_counts(void **state)
     assert_int_equal(store_messages_count(f->st, &flt, &q, &err), HD_OK);
     assert_int_equal(q, 1);
     flt = (msg_filter){ .customer = "odd", .site_id = f->site_b };
-    assert_int_equal(store_messages_resend_failed(f->st, &flt, &n, &err), HD_OK);
+    assert_int_equal(store_messages_resend_failed(f->st, &flt, 0, &n, NULL, &err), HD_OK);
     assert_int_equal(n, 1);  /* only the one failed since */
 }
 
@@ -1847,7 +1847,7 @@ static void test_find_by_webhook_id(void **state)
     attempt_outcome o = outcome(id, 1, 500, MSG_FAILED, 0);
     assert_int_equal(store_record_outcomes(f->st, "A", &o, 1, &err), HD_OK);
     int64_t resent = 0;
-    assert_int_equal(store_messages_resend_failed(f->st, NULL, &resent, &err), HD_OK);
+    assert_int_equal(store_messages_resend_failed(f->st, NULL, 0, &resent, NULL, &err), HD_OK);
     assert_int_equal(resent, 1);
     int64_t max_id = 0;
     message_list page;

@@ -312,12 +312,25 @@ static void test_time_range(void **state)
     assert_true(ui_parse_range(" 2026-11-01 .. 2026-11-30 ", now, &since, &until, &why));
     int64_t a, b;
     assert_true(hd_time_parse("2026-11-01", &a));
-    assert_true(hd_time_parse("2026-11-30", &b));
+    assert_true(hd_time_parse("2026-12-01", &b));
+    /* issue #11: a date-only end includes its day (the 30th is in) */
     assert_int_equal(since, a);
     assert_int_equal(until, b);
+    int64_t a2;
+    assert_true(hd_time_parse("2026-11-02", &a2));
     assert_true(ui_parse_range("..2026-11-01", now, &since, &until, &why));
     assert_int_equal(since, 0);
-    assert_int_equal(until, a);
+    assert_int_equal(until, a2);
+    /* a single date is that day, not "since" */
+    assert_true(ui_parse_range("2026-11-01", now, &since, &until, &why));
+    assert_int_equal(since, a);
+    assert_int_equal(until, a2);
+    /* an end with a time stays exact */
+    int64_t c;
+    assert_true(hd_time_parse("2026-11-30 12:00", &c));
+    assert_true(ui_parse_range("2026-11-01..2026-11-30 12:00", now, &since, &until, &why));
+    assert_int_equal(until, c);
+    assert_true(ui_parse_range("2026-11-30..2026-11-30", now, &since, &until, &why));
     assert_true(ui_parse_range("", now, &since, &until, &why));
     assert_int_equal(since, 0);
     assert_int_equal(until, 0);

@@ -125,7 +125,7 @@ static void draw_footer(app *a)
         char line[160];
         const char *attempts = es.in_flight == 1 ? "attempt" : "attempts";
         if (a->quit_stage == 1)
-            snprintf(line, sizeof line, "finishing %d in-flight %s... (q again: release them now)",
+            snprintf(line, sizeof line, "finishing %d in-flight %s... (q or Ctrl-C again: release them now)",
                      es.in_flight, attempts);
         else
             snprintf(line, sizeof line, "releasing %d in-flight %s...", es.in_flight, attempts);
@@ -447,13 +447,19 @@ static void poll_site_test(app *a)
     if (!a->test || !sitetest_poll(a->test, &res))
         return;
     hd_buf body = { 0 };
-    hd_buf_printf(&body, "code: %d\ntime: %lld ms\n", res.response_code,
-                  (long long)res.duration_ms);
+    /* As `hookdesk sites test` prints it: the request line and headers,
+     * then the answer ("no response", never "code: 0"). */
+    if (res.request_line)
+        hd_buf_printf(&body, "%s\n", res.request_line);
+    hd_buf_printf(&body, "%s", res.request_headers ? res.request_headers : "");
+    if (res.response_code)
+        hd_buf_printf(&body, "\nHTTP %d in %lld ms\n", res.response_code,
+                      (long long)res.duration_ms);
+    else
+        hd_buf_printf(&body, "\nno response after %lld ms\n", (long long)res.duration_ms);
     if (res.error)
         hd_buf_printf(&body, "error: %s\n", res.error);
-    hd_buf_printf(&body, "\nrequest headers:\n%s\nresponse headers:\n%s\nbody:\n",
-                  res.request_headers ? res.request_headers : "",
-                  res.response_headers ? res.response_headers : "");
+    hd_buf_printf(&body, "%s\n", res.response_headers ? res.response_headers : "");
     if (res.response_body)
         hd_buf_append(&body, res.response_body, res.response_body_len);
     char title[160];

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "hd_duration.h"
 #include "hd_queue_state.h"
@@ -220,26 +221,51 @@ void ui_filter_describe(const ui_filter *f, char *out, size_t outlen)
         describe_add(&b, "action", "~", f->action);
     char t[32];
     if (f->since_ms) {
-        hd_time_local(f->since_ms, t);
+        ui_range_end_text(f->since_ms, false, t);
         describe_add(&b, "since", " ", t);
     }
     if (f->until_ms) {
-        hd_time_local(f->until_ms, t);
+        ui_range_end_text(f->until_ms, true, t);
         describe_add(&b, "until", " ", t);
     }
     snprintf(out, outlen, "%s", hd_buf_str(&b));
     hd_buf_free(&b);
 }
 
-/* One end of a range: blank = open (0), else a date or a duration ago. */
+void ui_range_end_text(int64_t ms, bool end, char out[32])
+{
+    /* A local midnight reads as the date that was typed: for an end (kept
+     * exclusive), the day before, whose whole day the range includes. */
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    localtime_r(&t, &tm);
+    if (ms % 1000 == 0 && tm.tm_hour == 0 && tm.tm_min == 0 && tm.tm_sec == 0) {
+        if (end) {
+            tm.tm_mday--;
+            tm.tm_isdst = -1;
+            t = mktime(&tm);
+            localtime_r(&t, &tm);
+        }
+        strftime(out, 32, "%Y-%m-%d", &tm);
+        return;
+    }
+    hd_time_local(ms, out);
+}
+
+/* One end of a range: blank = open (0), else a date or a duration ago.
+ * *day_ms = the start of the next day when the text is a date alone
+ * (2026-11-30), else 0. */
 static bool parse_end(const char *text, size_t n, int64_t now_ms, int64_t *out_ms,
-                      const char **why)
+                      int64_t *day_end_ms, const char **why)
 {
     char *t = hd_xstrndup(text, n);
     bool blank = t[strspn(t, " \t")] == '\0';
     bool ok = blank || duration_parse_when(t, now_ms, out_ms, why);
     if (blank)
         *out_ms = 0;
+    *day_end_ms = 0;
+    if (ok && !blank)
+        date_day_end(t, day_end_ms);
     free(t);
     return ok;
 }
@@ -248,11 +274,16 @@ bool ui_parse_range(const char *text, int64_t now_ms, int64_t *since, int64_t *u
                     const char **why)
 {
     const char *dots = strstr(text, "..");
-    if (!parse_end(text, dots ? (size_t)(dots - text) : strlen(text), now_ms, since, why))
+    int64_t day_end = 0;
+    if (!parse_end(text, dots ? (size_t)(dots - text) : strlen(text), now_ms, since, &day_end,
+                   why))
         return false;
-    *until = 0;
-    if (dots && !parse_end(dots + 2, strlen(dots + 2), now_ms, until, why))
+    /* A date alone is that whole day; a date-only end includes its day. */
+    *until = dots ? 0 : day_end;
+    if (dots && !parse_end(dots + 2, strlen(dots + 2), now_ms, until, &day_end, why))
         return false;
+    if (dots && day_end)
+        *until = day_end;
     if (*since && *until && *until <= *since) {
         if (why)
             *why = "the end of the range is not after its start";

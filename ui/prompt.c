@@ -172,12 +172,25 @@ static int popup_max_scroll(const app *a)
 
 void popup_key(app *a, int key)
 {
-    if ((key == 'j' || key == TK_DOWN) && a->popup_scroll < popup_max_scroll(a))
-        a->popup_scroll++;
-    else if ((key == 'k' || key == TK_UP) && a->popup_scroll > 0)
-        a->popup_scroll--;
+    int max = popup_max_scroll(a), page = term_rows() - 4 - 3 - 1;
+    if (page < 1)
+        page = 1;
+    int to = a->popup_scroll;
+    if (key == 'j' || key == TK_DOWN)
+        to++;
+    else if (key == 'k' || key == TK_UP)
+        to--;
+    else if (key == TK_NPAGE || key == ' ')
+        to += page;
+    else if (key == TK_PPAGE)
+        to -= page;
+    else if (key == 'g' || key == TK_HOME)
+        to = 0;
+    else if (key == 'G' || key == TK_END)
+        to = max;
     else if (key == TK_ESC || key == '\n' || key == 'q')
         popup_close(a);
+    a->popup_scroll = to < 0 ? 0 : to > max ? max : to;
 }
 
 void popup_draw(const app *a)
@@ -207,5 +220,5 @@ void popup_draw(const app *a)
         line++;
         p += len + (nl ? 1 : 0);
     }
-    term_put(y0 + h - 2, x0 + 2, w - 4, TA_POPUP, "Esc/Enter closes, j/k scroll");
+    term_put(y0 + h - 2, x0 + 2, w - 4, TA_POPUP, "Esc/Enter closes, j/k, PgUp/PgDn, Space, g/G scroll");
 }

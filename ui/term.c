@@ -311,8 +311,18 @@ static void term_put_attr(int y, int x, int width, chtype attr, const char *text
     if (width <= 0)
         return;
     attrset(attr);
+    /* Outside a UTF-8 locale (LANG=C) curses would show each byte of a
+     * character as "M-x": one '?' per character instead, as wide as the
+     * views measured it (utf8_width counts one column per character). */
+    char *folded = NULL;
+    if (!term_is_utf8 && text) {
+        folded = hd_xstrdup(text);
+        text_ascii_fold(folded);
+        text = folded;
+    }
     size_t n = utf8_fit(text ? text : "", (size_t)width);
     mvaddnstr(y, x, text ? text : "", (int)n);
+    free(folded);
     int cy, cx;
     getyx(stdscr, cy, cx);
     /* Pad to the width; after the last column the cursor may have wrapped. */

@@ -55,8 +55,8 @@
     _(DOWN,          "Move down")                                   \
     _(PAGE_UP,       "Page up")                                     \
     _(PAGE_DOWN,     "Page down")                                   \
-    _(FIRST,         "First line (newest)")                         \
-    _(LAST,          "Last line (oldest)")                          \
+    _(FIRST,         "First line")                                  \
+    _(LAST,          "Last line")                                   \
     _(ENTER,         "Open the selected line")                      \
     _(REFRESH,       "Reload and redraw")                           \
     _(FILTER_STATUS, "Cycle the status filter")                     \
@@ -189,8 +189,14 @@ void ui_filter_cycle_status(ui_filter *f);
 /* "status=failed site=demo-ok customer=cus_001 action~order since 2026-..";
  * sanitised, "" when inactive. */
 void ui_filter_describe(const ui_filter *f, char *out, size_t outlen);
+/* One end of a time range as the operator would type it back: a date alone
+ * for a local midnight (for an end, the last day it includes), else the
+ * local date and time. */
+void ui_range_end_text(int64_t ms, bool end, char out[32]);
 /* "SINCE[..UNTIL]" e.g. "1h", "2026-11-01..2026-11-30", "..2026-11-01":
  * each end a date or a duration ago (duration_parse_when), blank = open.
+ * A date alone as the end includes that day (*until = the next midnight);
+ * a date alone without ".." is that one day.
  * Returns false with *why on bad text. */
 bool ui_parse_range(const char *text, int64_t now_ms, int64_t *since, int64_t *until,
                     const char **why);

@@ -24,6 +24,7 @@ static const keybind detail_keys[] = {
     { TK_BACKSPACE, REQ_BACK, NULL },
     { 'r', REQ_RESEND, "Resend" },
     { 'c', REQ_FILTER_CUST, "Customer" },
+    { 'C', REQ_FILTER_CUST_ASK, NULL },
     { 0, REQ_NONE, NULL },
 };
 
@@ -96,24 +97,46 @@ static void add_field(lines *l, const char *label, const char *value)
     free(clean);
 }
 
-/* A field whose value may be longer than the screen is wide (an error
- * from the receiver): wrapped under itself. */
-static void add_field_wrapped(lines *l, const char *label, const char *value)
+/* prefix + text, the text wrapped to the screen width under itself (the
+ * lines after the first are indented as wide as the prefix): an error
+ * from a receiver is read whole, not cut at 80 columns. */
+static void add_hanging(lines *l, const char *prefix, const char *text)
 {
-    char *clean = sanitize_dup(value ? value : "", 0);
-    size_t cols = (size_t)term_cols();
-    size_t room = cols > 13 + 20 ? cols - 13 : 20;
+    char *clean = sanitize_dup(text ? text : "", 0);
+    size_t cols = (size_t)term_cols(), indent = utf8_width(prefix);
+    size_t room = cols > indent + 20 ? cols - indent : 20;
     const char *p = clean;
     bool first = true;
     do {
         size_t take = utf8_fit(p, room);
         if (take == 0 && *p)   /* a character wider than the room: take it anyway */
             take = strlen(p) < 4 ? strlen(p) : 4;
-        add_line(l, hd_xasprintf("%-12s %.*s", first ? label : "", (int)take, p));
+        if (p[take] && p[take] != ' ') {   /* break after a word when there is one */
+            size_t sp = take;
+            while (sp > 0 && p[sp - 1] != ' ')
+                sp--;
+            if (sp > 0)
+                take = sp;
+        }
+        if (first)
+            add_line(l, hd_xasprintf("%s%.*s", prefix, (int)take, p));
+        else
+            add_line(l, hd_xasprintf("%*s%.*s", (int)indent, "", (int)take, p));
         p += take;
+        while (*p == ' ')   /* a continuation starts at a word */
+            p++;
         first = false;
     } while (*p);
     free(clean);
+}
+
+/* A field whose value may be longer than the screen is wide (an error
+ * from the receiver): wrapped under itself. */
+static void add_field_wrapped(lines *l, const char *label, const char *value)
+{
+    char prefix[32];
+    snprintf(prefix, sizeof prefix, "%-12s ", label);
+    add_hanging(l, prefix, value);
 }
 
 /* "Next attempt" says why it waits: "in 59m (Retry-After)", "circuit open,
@@ -174,7 +197,7 @@ static void detail_refresh(app *a)
         add_field(&l, "Resend of", buf);
     }
     if (m.last_error)
-        add_field(&l, "Last error", m.last_error);
+        add_field_wrapped(&l, "Last error", m.last_error);
 
     add_line(&l, hd_xstrdup(""));
     add_line(&l, hd_xstrdup("Payload"));
@@ -194,10 +217,10 @@ static void detail_refresh(app *a)
         snprintf(code, sizeof code, "%s", at->response_code ? "" : "-");
         if (at->response_code)
             snprintf(code, sizeof code, "%d", at->response_code);
-        char *e = sanitize_dup(at->error ? at->error : "", 0);
-        add_line(&l, hd_xasprintf("  %-3d %-19s %6lld ms %5s  %s", at->number, t,
-                                  (long long)at->duration_ms, code, e));
-        free(e);
+        char row[96];
+        snprintf(row, sizeof row, "  %-3d %-19s %6lld ms %5s  ", at->number, t,
+                 (long long)at->duration_ms, code);
+        add_hanging(&l, row, at->error);   /* the error wrapped under its column */
     }
     for (int i = 0; i < al.count; i++) {
         const attempt *at = &al.items[i];
@@ -243,6 +266,16 @@ static void detail_draw(app *a, int top, int rows)
     }
 }
 
+/* C: the Logs of a customer typed at the prompt (prefilled with this
+ * message's), as `C` asks on Logs. */
+static void on_customer(app *a, const char *text)
+{
+    if (!*text)
+        ui_flash(a, false, "no customer given");
+    else
+        ui_filter_customer(a, text);
+}
+
 static ui_request detail_handle(app *a, ui_request r)
 {
     int rows = ui_body_rows();
@@ -251,6 +284,7 @@ static ui_request detail_handle(app *a, ui_request r)
         max = 1;
     switch (r) {
     case REQ_RESEND:
+    case REQ_FILTER_CUST_ASK:
     case REQ_FILTER_CUST: {
         message m;
         memset(&m, 0, sizeof m);
@@ -259,6 +293,8 @@ static ui_request detail_handle(app *a, ui_request r)
             ui_flash(a, true, "%s", err.msg);
         else if (r == REQ_RESEND)
             ui_ask_resend(a, &m);
+        else if (r == REQ_FILTER_CUST_ASK)
+            ui_prompt(a, "Customer: ", m.customer ? m.customer : "", on_customer);
         else
             ui_filter_customer(a, m.customer);
         message_free(&m);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hd_duration.h"
 #include "hd_util.h"
 #include "term.h"
 #include "ui.h"
@@ -102,7 +103,7 @@ static void logs_draw(app *a, int top, int rows)
         if (m->response_code)
             snprintf(code, sizeof code, "%d", m->response_code);
         else
-            snprintf(code, sizeof code, "%s", m->attempts ? "---" : "");
+            snprintf(code, sizeof code, "-");   /* no code: spelt as the CLI and detail do */
         const char *vals[6] = { when, m->action, m->customer ? m->customer : "",
                                 m->site_name ? m->site_name : "(deleted)", code,
                                 msg_status_title(m->status) };
@@ -173,24 +174,18 @@ static void on_time(app *a, const char *text)
 
 /* ---- actions ---- */
 
+/* The current delivery.max_payload: the store refuses (r) or skips (R)
+ * payloads over it, one rule for the console and the CLI. */
+static uint64_t max_payload(const app *a)
+{
+    return a->cfg ? a->cfg->delivery.max_payload : 0;
+}
+
 static void on_resend(app *a, int64_t id)
 {
     hd_error err = { 0 };
     int64_t nid = 0;
-    /* delivery.max_payload holds for resends too (a payload stored under
-     * an older, larger limit), as for `resend ID`. */
-    message m;
-    if (a->cfg && store_message_get(a->st, id, &m, NULL) == HD_OK) {
-        size_t len = m.payload ? strlen(m.payload) : 0;
-        message_free(&m);
-        if (len > a->cfg->delivery.max_payload) {
-            ui_flash(a, true, "#%lld not resent: its payload (%zu bytes) is over "
-                     "delivery.max_payload (%llu)", (long long)id, len,
-                     (unsigned long long)a->cfg->delivery.max_payload);
-            return;
-        }
-    }
-    if (store_message_resend(a->st, id, &nid, &err) != HD_OK) {
+    if (store_message_resend(a->st, id, max_payload(a), &nid, &err) != HD_OK) {
         ui_flash(a, true, "%s", err.msg);
         return;
     }
@@ -217,19 +212,31 @@ static void on_resend_all(app *a, int64_t expected)
     if (!resend_all_filter(a, &f))
         return;
     hd_error err = { 0 };
-    int64_t n = 0;
-    if (store_messages_resend_failed(a->st, &f, &n, &err) != HD_OK) {
+    int64_t n = 0, skipped = 0;
+    if (store_messages_resend_failed(a->st, &f, max_payload(a), &n, &skipped, &err) != HD_OK) {
         ui_flash(a, true, "%s", err.msg);
         return;
     }
     ui_wakeup_engine(a);
-    ui_flash(a, false, "resent %lld Failed messages (of %lld counted)", (long long)n,
-             (long long)expected);
+    if (skipped > 0) {
+        char limit[32];
+        size_words(max_payload(a), limit, sizeof limit);
+        ui_flash(a, true, "resent %lld Failed messages; %lld skipped: payload over "
+                 "delivery.max_payload (%s)", (long long)n, (long long)skipped, limit);
+    } else {
+        ui_flash(a, false, "resent %lld Failed messages (of %lld counted)", (long long)n,
+                 (long long)expected);
+    }
     a->need_refresh = true;
 }
 
 void ui_ask_resend(app *a, const message *m)
 {
+    if (msg_status_pending(m->status)) {
+        ui_confirm(a, on_resend, m->id, "#%lld is still pending (%s): resend anyway "
+                   "(sends it twice)?", (long long)m->id, msg_status_title(m->status));
+        return;
+    }
     ui_confirm(a, on_resend, m->id, "Resend message #%lld (%s to %s)?", (long long)m->id,
                m->action, m->site_name ? m->site_name : "deleted site");
 }
@@ -277,9 +284,9 @@ static ui_request logs_handle(app *a, ui_request r)
         /* Prefilled with the active range, in local time as typed. */
         char range[80] = "", since[32] = "", until[32] = "";
         if (a->filter.since_ms)
-            hd_time_local(a->filter.since_ms, since);
+            ui_range_end_text(a->filter.since_ms, false, since);
         if (a->filter.until_ms)
-            hd_time_local(a->filter.until_ms, until);
+            ui_range_end_text(a->filter.until_ms, true, until);
         if (since[0] || until[0])
             snprintf(range, sizeof range, "%s..%s", since, until);
         ui_prompt(a, "Time range (1h, 2026-11-01..2026-11-30, empty = any): ", range, on_time);

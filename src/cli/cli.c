@@ -90,11 +90,14 @@ static const cli_cmd commands[] = {
       "  ID is the message's number; WEBHOOK-ID its webhook-id header\n"
       "  (msg_..., constant across attempts: what a receiver reports).\n", NULL },
     { "resend", cli_cmd_resend, true, "resend messages as new linked messages",
-      "usage: hookdesk resend ID...\n"
+      "usage: hookdesk resend [--force] ID...\n"
       "       hookdesk resend --status failed [--site S] [--customer C]\n"
       "  Each resend is a new Queued message with resend_of = the original.\n"
-      "  resend ID refuses a payload larger than delivery.max_payload (stored under\n"
-      "  an older, larger limit); --status failed resends payloads as stored.\n", NULL },
+      "  A payload larger than delivery.max_payload (stored under an older, larger\n"
+      "  limit) is not resent: resend ID refuses it, --status failed skips it and\n"
+      "  says how many it skipped (exit 2).\n"
+      "  resend ID of a message still pending (Queued or Resent) would send it\n"
+      "  twice: refused (exit 1) unless --force.\n", NULL },
     { "engines", cli_cmd_engines, true, "the delivery engines alive on this database",
       "usage: hookdesk engines [--format table|json|csv]\n"
       "  Every engine (a console's, a `serve`, on any host sharing the database)\n"

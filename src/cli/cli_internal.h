@@ -74,6 +74,7 @@ typedef struct cli_table {
     int nrows;
     int cap;                 /* rows allocated */
     bool started;            /* header printed, widths fixed */
+    bool utf8;               /* locale is UTF-8; else cells as text_ascii_fold shows them */
 } cli_table;
 
 void cli_table_init(cli_table *t, FILE *out, int ncols, const char *const *headers,

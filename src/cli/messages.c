@@ -706,26 +706,22 @@ out:
 
 /* ---- resend ---- */
 
-/* `resend ID` of a payload stored under an older, larger
- * delivery.max_payload: refused (exit 2), as `send` would refuse it now.
- * Returns 0 when the message may be resent, or when it cannot be read (the
- * resend then reports that itself), else the exit code. */
-static int payload_over_limit(cli_ctx *ctx, int64_t id)
+/* `resend ID` of a message still pending (Queued or Resent) would send it
+ * twice: refused (exit 1) unless --force.  Returns 0 when the message may
+ * be resent, or when it cannot be read (the resend then reports that
+ * itself), else the exit code. */
+static int still_pending(cli_ctx *ctx, int64_t id)
 {
     message m;
     memset(&m, 0, sizeof m);
-    hd_error err = { 0 };
     int rc = 0;
-    uint64_t max = ctx->cfg.delivery.max_payload;
-    if (store_message_get(ctx->st, id, &m, &err) == HD_OK && m.payload &&
-        strlen(m.payload) > max) {
-        char limit[32];
-        cli_size_words(max, limit, sizeof limit);
-        rc = cli_fail(ctx->cmd, 2, "message %lld: payload: %zu bytes is more than "
-                      "delivery.max_payload (%s); not resent", (long long)id,
-                      strlen(m.payload), limit);
+    if (store_message_get(ctx->st, id, &m, NULL) == HD_OK) {
+        if (msg_status_pending(m.status))
+            rc = cli_fail(ctx->cmd, 1, "message %lld is still pending (%s): resending it "
+                          "would send it twice; not resent (--force to resend anyway)",
+                          (long long)id, msg_status_title(m.status));
+        message_free(&m);
     }
-    message_free(&m);
     return rc;
 }
 
@@ -735,19 +731,23 @@ int cli_cmd_resend(cli_ctx *ctx, int argc, char **argv)
         { "status", required_argument, NULL, 'S' },
         { "site", required_argument, NULL, 's' },
         { "customer", required_argument, NULL, 'C' },
+        { "force", no_argument, NULL, 'f' },
         { NULL, 0, NULL, 0 },
     };
     const char *status = NULL, *site_name = NULL, *customer = NULL;
+    bool force = false;
     int opt;
     while ((opt = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
         switch (opt) {
         case 'S': status = optarg; break;
         case 's': site_name = optarg; break;
         case 'C': customer = optarg; break;
+        case 'f': force = true; break;
         default: return cli_bad_option(ctx->cmd, opt, argv);
         }
     }
     hd_error err = { 0 };
+    uint64_t max_payload = ctx->cfg.delivery.max_payload;
     if (optind == argc) {
         if (!status)
             return cli_usage_error(ctx->cmd, "give message IDs or --status failed");
@@ -757,10 +757,17 @@ int cli_cmd_resend(cli_ctx *ctx, int argc, char **argv)
         int rc = 0;
         if (site_name && !cli_site_id(ctx, site_name, &f.site_id, &rc))
             return rc;
-        int64_t n = 0;
-        if (store_messages_resend_failed(ctx->st, &f, &n, &err) != HD_OK)
+        int64_t n = 0, skipped = 0;
+        if (store_messages_resend_failed(ctx->st, &f, max_payload, &n, &skipped, &err) != HD_OK)
             return cli_report(ctx->cmd, &err);
         printf("resent %lld failed message%s\n", (long long)n, n == 1 ? "" : "s");
+        if (skipped > 0) {
+            char limit[32];
+            cli_size_words(max_payload, limit, sizeof limit);
+            return cli_fail(ctx->cmd, 2, "%lld failed message%s not resent: payload more than "
+                            "delivery.max_payload (%s)", (long long)skipped,
+                            skipped == 1 ? "" : "s", limit);
+        }
         return 0;
     }
     if (status || site_name || customer)
@@ -775,13 +782,13 @@ int cli_cmd_resend(cli_ctx *ctx, int argc, char **argv)
     for (int i = optind; i < argc; i++) {
         int64_t id = 0, new_id = 0;
         parse_id(ctx->cmd, argv[i], &id);
-        int refused = payload_over_limit(ctx, id);
+        int refused = force ? 0 : still_pending(ctx, id);
         if (refused) {
             if (refused > rc)
                 rc = refused;
             continue;
         }
-        if (store_message_resend(ctx->st, id, &new_id, &err) != HD_OK) {
+        if (store_message_resend(ctx->st, id, max_payload, &new_id, &err) != HD_OK) {
             int r = cli_report(ctx->cmd, &err);
             if (r > rc)
                 rc = r;

@@ -64,6 +64,7 @@ void cli_table_init(cli_table *t, FILE *out, int ncols, const char *const *heade
     t->ncols = ncols;
     t->headers = headers;
     t->right = right;
+    t->utf8 = locale_is_utf8();
     t->width = hd_xcalloc((size_t)ncols, sizeof *t->width);
 }
 
@@ -71,7 +72,13 @@ void cli_table_add(cli_table *t, const char *const *cells)
 {
     t->cells = hd_xgrow(t->cells, t->nrows, &t->cap, (size_t)t->ncols * sizeof *t->cells, 64);
     for (int c = 0; c < t->ncols; c++)
-        t->cells[t->nrows * t->ncols + c] = sanitize_dup(cells[c] ? cells[c] : "", 0);
+    {
+        char *cell = sanitize_dup(cells[c] ? cells[c] : "", 0);
+        /* LANG=C: one '?' per character, as utf8_width counts it. */
+        if (!t->utf8)
+            text_ascii_fold(cell);
+        t->cells[t->nrows * t->ncols + c] = cell;
+    }
     t->nrows++;
     if (t->nrows >= TABLE_BATCH)
         cli_table_flush(t);
@@ -92,7 +99,7 @@ static void put_cell(const cli_table *t, int c, const char *text, bool last)
         size_t keep = utf8_fit(text, col > 0 ? col - 1 : 0);
         char *prefix = hd_xstrndup(text, keep);
         fputs(prefix, t->out);
-        fputs("\u2026", t->out);
+        fputs(t->utf8 ? "\u2026" : "~", t->out);
         /* A wide character may leave the cut one column short: pad it. */
         for (size_t used = utf8_width(prefix) + 1; used < col; used++)
             fputc(' ', t->out);
@@ -267,11 +274,5 @@ void cli_message_json_fields(json_t *obj, const message *m)
 /* "1 MiB", "1500 bytes": a size as messages show it. */
 void cli_size_words(uint64_t bytes, char *out, size_t outlen)
 {
-    char tmp[32];
-    size_format(bytes, tmp, sizeof tmp);
-    size_t digits = strspn(tmp, "0123456789");
-    if (strcmp(tmp + digits, "B") == 0)
-        snprintf(out, outlen, "%.*s bytes", (int)digits, tmp);
-    else
-        snprintf(out, outlen, "%.*s %s", (int)digits, tmp, tmp + digits);
+    size_words(bytes, out, outlen);
 }

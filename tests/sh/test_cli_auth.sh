@@ -142,7 +142,7 @@ check "aws -> aws-s3 keeps the session token" \
 check "aws -> aws-s3 drops the service" sh -c "! grep -q 'service:' '$TMP/block.yaml'"
 hd sites edit aw --auth bearer
 expect_rc 2 "aws-s3 -> bearer: an aws secret is no bearer token"
-check "bearer token asked for" grep -q "auth_secret: a token is required for bearer auth (set with --secret)" "$TMP/err"
+check "bearer token asked for, by its configuration name (issue #11)" grep -q "auth.token: a token is required for bearer auth (set with --secret)" "$TMP/err"
 hd sites edit aw --auth bearer --secret tok
 expect_rc 0 "aws-s3 -> bearer with a token"
 hd sites export --show-secrets

@@ -124,12 +124,14 @@ YAML
 RC=$?
 expect_rc 0 "send under a larger limit"
 BIG_ID=$(cat "$TMP/out")
-hd resend "$BIG_ID"
+# (--force: both are still Queued, and a resend of a pending message is
+# refused without it; test_cli_resend.sh checks that and the bulk resend.)
+hd resend --force "$BIG_ID"
 expect_rc 2 "resend of a payload over the current limit"
 check "resend names the message, the size and the limit" grep -q \
-    "resend: message $BIG_ID: payload: 1500 bytes is more than delivery.max_payload (1 KiB); not resent" "$TMP/err"
+    "resend: #$BIG_ID not resent: its payload (1500 bytes) is over delivery.max_payload (1 KiB)" "$TMP/err"
 check "nothing resent" test "$(stored)" -eq 2
-hd resend 1
+hd resend --force 1
 expect_rc 0 "resend of a payload within the limit"
 check "that one is resent" test "$(stored)" -eq 3
 

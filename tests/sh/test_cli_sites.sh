@@ -22,7 +22,11 @@ hd sites list --format json
 check "no site saved after bad url" test "$(count_lines "$TMP/out")" -eq 0
 hd sites add bad --url http://example.com --auth bearer
 expect_rc 2 "bearer without a secret"
-check "secret field named" grep -q "sites add: auth_secret: " "$TMP/err"
+check "secret field named as in the configuration, not auth_secret (issue #11)" grep -q "sites add: auth.token: " "$TMP/err"
+hd sites add bad --url http://example.com --auth basic
+expect_rc 2 "basic without a user"
+check "user field named as in the configuration, not auth_user (issue #11)" \
+    grep -q "sites add: auth.user: is required for basic auth (set with --user)" "$TMP/err"
 hd sites add 'bad name!' --url http://example.com
 expect_rc 2 "bad site name"
 check "name field named" grep -q "sites add: name: " "$TMP/err"
