@@ -162,6 +162,33 @@ static hd_status check_shape(json_t *o, hd_error *err)
     return HD_OK;
 }
 
+/* A kind's check names the site's storage slot (auth_user, auth_secret,
+ * auth_header) in err->field, so that front-ends find the field; the
+ * message says it as the configuration and the operator do, by the kind's
+ * own name for it ("auth.client_id: a client_id is required for oauth2").
+ * hd_error_field wrote the message as "FIELD: text", so the text starts
+ * right after the field's name (nothing is parsed back). */
+static void name_slot_as_configured(auth_kind k, hd_error *err)
+{
+    static const struct {
+        const char *field;
+        auth_slot slot;
+    } slots[] = { { "auth_user", AS_USER }, { "auth_secret", AS_SECRET },
+                  { "auth_header", AS_HEADER } };
+    if (!err)
+        return;
+    for (size_t i = 0; i < sizeof slots / sizeof slots[0]; i++) {
+        size_t n = strlen(slots[i].field);
+        const auth_field *f = auth_field_of(k, slots[i].slot);
+        if (!f || strcmp(err->field, slots[i].field) != 0 || strncmp(err->msg, err->field, n) != 0)
+            continue;
+        char *named = hd_xasprintf("auth.%s%s", f->name, err->msg + n);
+        snprintf(err->msg, sizeof err->msg, "%.*s", (int)(sizeof err->msg - 1), named);
+        free(named);
+        return;
+    }
+}
+
 hd_status auth_validate(const site *s, hd_error *err)
 {
     if ((unsigned)s->auth >= AUTH_KIND_COUNT)
@@ -177,8 +204,11 @@ hd_status auth_validate(const site *s, hd_error *err)
         o = json_object();
     }
     hd_status st = check_shape(o, err);
-    if (st == HD_OK)
+    if (st == HD_OK) {
         st = auth_kinds[s->auth].check(&auth_kinds[s->auth], s, o, err);
+        if (st != HD_OK)
+            name_slot_as_configured(s->auth, err);
+    }
     json_decref(o);
     return st;
 }

@@ -267,9 +267,9 @@ static void test_bad_settings(void **state)
         { "oauth2 url spaces", AUTH_OAUTH2, "id", "sec", "{\"token_url\":\"http://a b/\"}",
           "auth.token_url: contains a space", false },
         { "oauth2 no id", AUTH_OAUTH2, NULL, "sec", "{\"token_url\":\"https://a/t\"}",
-          "auth_user: a client_id is required", false },
+          "auth.client_id: a client_id is required", false },
         { "oauth2 no secret", AUTH_OAUTH2, "id", NULL, "{\"token_url\":\"https://a/t\"}",
-          "auth_secret: a client_secret is required", false },
+          "auth.client_secret: a client_secret is required", false },
         { "oauth2 client_auth", AUTH_OAUTH2, "id", "s",
           "{\"token_url\":\"https://a/t\",\"client_auth\":\"header\"}", "auth.client_auth: ", false },
         { "aws no region", AUTH_AWS, "AKID", "s", "{\"service\":\"execute-api\"}",
@@ -279,9 +279,9 @@ static void test_bad_settings(void **state)
         { "aws no service", AUTH_AWS, "AKID", "s", "{\"region\":\"eu-west-1\"}",
           "auth.service: is required", false },
         { "aws no key id", AUTH_AWS, NULL, "s", "{\"region\":\"eu-west-1\",\"service\":\"x\"}",
-          "auth_user: an access key id is required", false },
+          "auth.access_key: an access key id is required", false },
         { "aws no secret", AUTH_AWS, "AKID", NULL, "{\"region\":\"eu-west-1\",\"service\":\"x\"}",
-          "auth_secret: a secret access key is required", false },
+          "auth.secret_key: a secret access key is required", false },
         { "s3 no bucket", AUTH_AWS_S3, "AKID", "s", "{\"region\":\"eu-west-1\"}",
           "auth.bucket: is required", false },
         { "s3 bad bucket", AUTH_AWS_S3, "AKID", "s", "{\"region\":\"eu-west-1\",\"bucket\":\"A_B\"}",
@@ -318,9 +318,21 @@ static void test_bad_settings(void **state)
             fail_msg("case '%s': accepted", c->label);
         if (strncmp(err.msg, c->expect, strlen(c->expect)) != 0)
             fail_msg("case '%s': '%s' does not start with '%s'", c->label, err.msg, c->expect);
-        /* The field is in the error, not only in its text. */
+        /* The field is in the error, not only in its text; a storage slot
+         * (auth_user, auth_secret) is named in the text as the kind's
+         * configuration names it (auth.client_id). */
         size_t flen = strcspn(c->expect, ":");
-        if (strlen(err.field) != flen || strncmp(err.field, c->expect, flen) != 0)
+        const char *slot = strncmp(c->expect, "auth.client_id:", 15) == 0 ||
+                                   strncmp(c->expect, "auth.access_key:", 16) == 0
+                               ? "auth_user"
+                           : strncmp(c->expect, "auth.client_secret:", 19) == 0 ||
+                                   strncmp(c->expect, "auth.secret_key:", 16) == 0 ||
+                                   strncmp(c->expect, "auth.secret:", 12) == 0
+                               ? "auth_secret"
+                               : NULL;
+        if (slot && strcmp(err.field, slot) != 0)
+            fail_msg("case '%s': field '%s', message '%s'", c->label, err.field, err.msg);
+        if (!slot && (strlen(err.field) != flen || strncmp(err.field, c->expect, flen) != 0))
             fail_msg("case '%s': field '%s', message '%s'", c->label, err.field, err.msg);
         site_free(&s);
     }

@@ -371,20 +371,20 @@ static void test_sites_validated(void **state)
                  "    auth:\n"
                  "      kind: hmac\n"
                  "      secret: nope\n",
-                 "file:6:15: site 'a': auth_secret: must start with 'whsec_'");
+                 "file:6:15: site 'a': auth.secret: must start with 'whsec_'");
     expect_error("sites:\n"
                  "  - name: a\n"
                  "    url: http://example.com/\n"
                  "    auth:\n"
                  "      kind: basic\n"
                  "      password: pw\n",
-                 "file:5:7: site 'a': auth_user: is required for basic auth");
+                 "file:5:7: site 'a': auth.user: is required for basic auth");
     expect_error("sites:\n"
                  "  - name: a\n"
                  "    url: http://example.com/\n"
                  "    auth:\n"
                  "      kind: jwt\n",
-                 "file:5:7: site 'a': auth_secret: a shared secret is required for jwt HS256");
+                 "file:5:7: site 'a': auth.secret: a shared secret is required for jwt HS256");
     expect_error("sites:\n"
                  "  - name: a\n"
                  "    url: http://example.com/\n"

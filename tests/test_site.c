@@ -25,6 +25,8 @@ typedef struct site_case {
     const char *user, *secret, *header;
     const char *hname, *hvalue;   /* one extra header, when hname is set */
     const char *expect;           /* NULL = valid; else the message must start with it */
+    const char *field;            /* err.field, when the message names the field as the
+                                     configuration does (auth.token for auth_secret) */
 } site_case;
 
 static void build(site *s, const site_case *c)
@@ -98,31 +100,31 @@ static const site_case cases[] = {
     { "override webhook-id", .hname = "Webhook-Id", .hvalue = "x", .expect = "headers: " },
     /* auth */
     { "none with secret", .auth = AUTH_NONE, .secret = "x", .expect = "auth_secret: " },
-    { "basic no user", .auth = AUTH_BASIC, .secret = "pw", .expect = "auth_user: " },
+    { "basic no user", .auth = AUTH_BASIC, .secret = "pw", .field = "auth_user", .expect = "auth.user: " },
     { "basic colon user", .auth = AUTH_BASIC, .user = "a:b", .secret = "pw",
-      .expect = "auth_user: " },
-    { "basic no password", .auth = AUTH_BASIC, .user = "alice", .expect = "auth_secret: " },
-    { "bearer no token", .auth = AUTH_BEARER, .expect = "auth_secret: " },
-    { "bearer CRLF", .auth = AUTH_BEARER, .secret = "t\r\nX: y", .expect = "auth_secret: " },
-    { "header no name", .auth = AUTH_HEADER, .secret = "k", .expect = "auth_header: " },
+      .field = "auth_user", .expect = "auth.user: " },
+    { "basic no password", .auth = AUTH_BASIC, .user = "alice", .field = "auth_secret", .expect = "auth.password: " },
+    { "bearer no token", .auth = AUTH_BEARER, .field = "auth_secret", .expect = "auth.token: " },
+    { "bearer CRLF", .auth = AUTH_BEARER, .secret = "t\r\nX: y", .field = "auth_secret", .expect = "auth.token: " },
+    { "header no name", .auth = AUTH_HEADER, .secret = "k", .field = "auth_header", .expect = "auth.header: " },
     { "header bad name", .auth = AUTH_HEADER, .header = "X:Key", .secret = "k",
-      .expect = "auth_header: " },
+      .field = "auth_header", .expect = "auth.header: " },
     { "header webhook-", .auth = AUTH_HEADER, .header = "webhook-signature", .secret = "k",
-      .expect = "auth_header: " },
-    { "header no value", .auth = AUTH_HEADER, .header = "X-Api-Key", .expect = "auth_secret: " },
+      .field = "auth_header", .expect = "auth.header: " },
+    { "header no value", .auth = AUTH_HEADER, .header = "X-Api-Key", .field = "auth_secret", .expect = "auth.value: " },
     { "header value CR", .auth = AUTH_HEADER, .header = "X-Api-Key", .secret = "a\rb",
-      .expect = "auth_secret: " },
-    { "hmac no secret", .auth = AUTH_HMAC, .expect = "auth_secret: " },
+      .field = "auth_secret", .expect = "auth.value: " },
+    { "hmac no secret", .auth = AUTH_HMAC, .field = "auth_secret", .expect = "auth.secret: " },
     { "hmac no prefix", .auth = AUTH_HMAC, .secret = "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
-      .expect = "auth_secret: must start with 'whsec_'" },
+      .field = "auth_secret", .expect = "auth.secret: must start with 'whsec_'" },
     { "hmac bad base64", .auth = AUTH_HMAC, .secret = "whsec_not*base64",
-      .expect = "auth_secret: " },
-    { "hmac bad length", .auth = AUTH_HMAC, .secret = "whsec_YWJjZ", .expect = "auth_secret: " },
-    { "hmac empty key", .auth = AUTH_HMAC, .secret = "whsec_", .expect = "auth_secret: " },
+      .field = "auth_secret", .expect = "auth.secret: " },
+    { "hmac bad length", .auth = AUTH_HMAC, .secret = "whsec_YWJjZ", .field = "auth_secret", .expect = "auth.secret: " },
+    { "hmac empty key", .auth = AUTH_HMAC, .secret = "whsec_", .field = "auth_secret", .expect = "auth.secret: " },
     /* Issue #4 kinds: their settings are checked in tests/test_auth_*.c. */
-    { "jwt no secret", .auth = AUTH_JWT, .expect = "auth_secret: " },
+    { "jwt no secret", .auth = AUTH_JWT, .field = "auth_secret", .expect = "auth.secret: " },
     { "oauth2 no token_url", .auth = AUTH_OAUTH2, .expect = "auth.token_url: is required" },
-    { "aws-s3 no key id", .auth = AUTH_AWS_S3, .expect = "auth_user: " },
+    { "aws-s3 no key id", .auth = AUTH_AWS_S3, .field = "auth_user", .expect = "auth.access_key: " },
 };
 
 static void test_site_validate_table(void **state)
@@ -146,8 +148,9 @@ static void test_site_validate_table(void **state)
                          c->expect);
             /* The field is in the error itself (what the form, the CLI and
              * config.c read), the name the message starts with. */
-            size_t flen = strcspn(c->expect, ":");
-            if (strlen(err.field) != flen || strncmp(err.field, c->expect, flen) != 0)
+            const char *want = c->field ? c->field : c->expect;
+            size_t flen = c->field ? strlen(c->field) : strcspn(c->expect, ":");
+            if (strlen(err.field) != flen || strncmp(err.field, want, flen) != 0)
                 fail_msg("case '%s': field '%s' for message '%s'", c->label, err.field,
                          err.msg);
             /* The message is one line. */

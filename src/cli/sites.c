@@ -519,15 +519,6 @@ static void hint_flag(hd_error *err, auth_kind kind)
             if (auth_fields[k].slot == slots[i].slot)
                 f = &auth_fields[k];
         flag = f ? f->flag : NULL;
-        /* "auth_user: ..." is the store's name for the slot: say it as the
-         * configuration does (auth.user, auth.client_id), as the other
-         * auth fields' errors do (auth.region). */
-        size_t n = strlen(slots[i].field);
-        if (f && strncmp(err->msg, slots[i].field, n) == 0 && err->msg[n] == ':') {
-            char *named = hd_xasprintf("auth.%s%s", f->name, err->msg + n);
-            snprintf(err->msg, sizeof err->msg, "%s", named);
-            free(named);
-        }
     }
     const auth_field *f = strncmp(err->field, "auth.", 5) == 0 ? auth_field_find(err->field + 5)
                                                                 : NULL;
