@@ -17,6 +17,18 @@ void *hd_xrealloc(void *p, size_t n);
  * count: when it is full *cap doubles (from first) and the array moves.
  * Returns the array. */
 void *hd_xgrow(void *items, int count, int *cap, size_t size, int first);
+/* Frees a list struct's `items` (count of them, each with ITEM_FREE(&item))
+ * and empties it; a NULL list is fine. */
+#define HD_LIST_FREE(list, ITEM_FREE)                                              \
+    do {                                                                           \
+        if (list) {                                                                \
+            for (int i_ = 0; i_ < (list)->count; i_++)                             \
+                ITEM_FREE(&(list)->items[i_]);                                     \
+            free((list)->items);                                                   \
+            (list)->items = NULL;                                                  \
+            (list)->count = 0;                                                     \
+        }                                                                          \
+    } while (0)
 /* pthread_create with every signal blocked in the new thread: signals
  * stay with the thread that handles them.  Returns pthread_create's code. */
 int hd_thread_start(pthread_t *thread, void *(*run)(void *arg), void *arg);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include "hd_util.h"
 
 /* ------------------------------------------------------------------------ */
 /* Statuses                                                                 */
@@ -65,13 +66,7 @@ void message_free(message *m)
 
 void message_list_free(message_list *l)
 {
-    if (!l)
-        return;
-    for (int i = 0; i < l->count; i++)
-        message_free(&l->items[i]);
-    free(l->items);
-    l->items = NULL;
-    l->count = 0;
+    HD_LIST_FREE(l, message_free);
 }
 
 void attempt_free(attempt *a)
@@ -87,11 +82,5 @@ void attempt_free(attempt *a)
 
 void attempt_list_free(attempt_list *l)
 {
-    if (!l)
-        return;
-    for (int i = 0; i < l->count; i++)
-        attempt_free(&l->items[i]);
-    free(l->items);
-    l->items = NULL;
-    l->count = 0;
+    HD_LIST_FREE(l, attempt_free);
 }

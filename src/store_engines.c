@@ -71,14 +71,14 @@ hd_status store_engines_alive(store *st, int64_t since_ms, engine_beat_list *out
     return r;
 }
 
+static void engine_beat_free(engine_beat *b)
+{
+    free(b->owner);
+    free(b->host);
+    free(b->role);
+}
+
 void engine_beat_list_free(engine_beat_list *l)
 {
-    for (int i = 0; i < l->count; i++) {
-        free(l->items[i].owner);
-        free(l->items[i].host);
-        free(l->items[i].role);
-    }
-    free(l->items);
-    l->items = NULL;
-    l->count = 0;
+    HD_LIST_FREE(l, engine_beat_free);
 }

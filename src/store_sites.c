@@ -376,15 +376,14 @@ hd_status store_seed_sites(store *st, const site *sites, int n, int *added, hd_e
     return rc;
 }
 
+static void site_stats_free(site_stats *ss)
+{
+    site_free(&ss->s);
+}
+
 void site_stats_list_free(site_stats_list *l)
 {
-    if (!l)
-        return;
-    for (int i = 0; i < l->count; i++)
-        site_free(&l->items[i].s);
-    free(l->items);
-    l->items = NULL;
-    l->count = 0;
+    HD_LIST_FREE(l, site_stats_free);
 }
 
 /* The sites with their circuits, nothing counted (one read of the small

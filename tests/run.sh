@@ -1,45 +1,62 @@
 #!/bin/sh
 # Runs every test: the cmocka binaries (unit and integration) built into
 # $1/tests, then the shell tests in tests/sh (real binary, tmux console).
-# Prints one summary line "N passed, N failed" and exits non-zero on failure.
+# TEST_JOBS (default 2) tests run at a time: most of them wait on a
+# receiver, a terminal or a timer rather than on a core, and every test
+# keeps to its own temporary directory, port, tmux server and database.
+# The longest start first, so that the run ends together.
+# Prints a PASS/FAIL line per test as it ends, then one summary line
+# "N passed, N failed", and exits non-zero on a failure.
 set -u
 BUILD=${1:-build/asan}
+JOBS=${TEST_JOBS:-2}
 export HOOKDESK_BIN="$PWD/$BUILD/hookdesk"
 export HD_RECEIVER_BIN="$PWD/$BUILD/hd-receiver"
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 LOGDIR=$(mktemp -d "${TMPDIR:-/tmp}/hookdesk-tests.XXXXXX")
-pass=0
-fail=0
-failed_names=""
 
-run_one() {
-    name=$1
-    shift
-    start=$(date +%s)
-    if "$@" >"$LOGDIR/$name.log" 2>&1; then
-        pass=$((pass + 1))
-        echo "PASS $name ($(( $(date +%s) - start ))s)"
-    else
-        fail=$((fail + 1))
-        failed_names="$failed_names $name"
-        echo "FAIL $name ($(( $(date +%s) - start ))s) -- log follows"
-        tail -n 60 "$LOGDIR/$name.log" | sed 's/^/    /'
-    fi
-}
+# The tests, as "name command..." lines: the known long ones first.
+LONG="test_console_form test_isolation test_serve_faults test_cli_sites test_cli_secrets
+test_scale test_cli_limits"
+{
+    for t in "$BUILD"/tests/test_*; do
+        case "$t" in *.o|*.d) continue ;; esac
+        [ -x "$t" ] || continue
+        echo "$(basename "$t") $t"
+    done
+    for t in tests/sh/test_*.sh; do
+        [ -f "$t" ] || continue
+        echo "$(basename "$t" .sh) sh $t"
+    done
+} | awk -v long="$LONG" 'BEGIN { n = split(long, l, /[ \n]+/); for (i = 1; i <= n; i++) rank[l[i]] = i }
+        { print (($1 in rank) ? rank[$1] : 1000), $0 }' | sort -n -s -k1,1 | cut -d' ' -f2- \
+    >"$LOGDIR/list"
 
-for t in "$BUILD"/tests/test_*; do
-    case "$t" in *.o|*.d) continue ;; esac
-    [ -x "$t" ] || continue
-    run_one "$(basename "$t")" "$t"
-done
-for t in tests/sh/test_*.sh; do
-    [ -f "$t" ] || continue
-    run_one "$(basename "$t" .sh)" sh "$t"
-done
+# One test: its log, a .pass or .fail mark, and its line on stdout.
+cat >"$LOGDIR/one.sh" <<'EOF'
+logdir=$1
+# shellcheck disable=SC2086
+set -- $2   # "name command args" (paths of this tree: no blanks)
+name=$1
+shift
+start=$(date +%s)
+if "$@" >"$logdir/$name.log" 2>&1; then
+    touch "$logdir/$name.pass"
+    echo "PASS $name ($(( $(date +%s) - start ))s)"
+else
+    touch "$logdir/$name.fail"
+    { echo "FAIL $name ($(( $(date +%s) - start ))s) -- log follows"
+      tail -n 60 "$logdir/$name.log" | sed 's/^/    /'; } >"$logdir/$name.report"
+    cat "$logdir/$name.report"
+fi
+EOF
+tr '\n' '\0' <"$LOGDIR/list" | xargs -0 -P "$JOBS" -I{} sh "$LOGDIR/one.sh" "$LOGDIR" {}
 
+pass=$(find "$LOGDIR" -name '*.pass' | wc -l)
+fail=$(find "$LOGDIR" -name '*.fail' | wc -l)
 echo
-[ -n "$failed_names" ] && echo "failed:$failed_names"
+[ "$fail" -gt 0 ] && echo "failed: $(find "$LOGDIR" -name '*.fail' -exec basename {} .fail \; | sort | tr '\n' ' ')"
 echo "logs: $LOGDIR"
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ] && [ "$pass" -gt 0 ]
