@@ -59,16 +59,8 @@ static void read_beat(sqlite3_stmt *q, void *item)
 
 hd_status store_engines_alive(store *st, int64_t since_ms, engine_beat_list *out, hd_error *err)
 {
-    out->items = NULL;
-    out->count = 0;
-    sqlite3_stmt *q = stmt_get(st, STMT_ENGINES_ALIVE, err);
-    if (!q)
-        return HD_DB;
-    bind_i64(q, ":since", since_ms);
-    hd_status r = COLLECT_LIST(st, q, read_beat, out, "listing the engines", err);
-    if (r != HD_OK)
-        engine_beat_list_free(out);
-    return r;
+    return COLLECT_LIST_BY(st, STMT_ENGINES_ALIVE, ":since", since_ms, read_beat, out,
+                           engine_beat_list_free, "listing the engines", err);
 }
 
 static void engine_beat_free(engine_beat *b)

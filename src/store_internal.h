@@ -335,6 +335,22 @@ hd_status collect_rows(store *st, sqlite3_stmt *q, row_reader read, size_t size,
         (list)->count = a_.count;                                                   \
         r_;                                                                         \
     })
+/* A whole list (emptied first; freed with LIST_FREE on an error) from the
+ * cached statement id with one integer parameter. */
+#define COLLECT_LIST_BY(st, id, param, value, read, list, LIST_FREE, what, err)    \
+    ({                                                                              \
+        (list)->items = NULL;                                                       \
+        (list)->count = 0;                                                          \
+        sqlite3_stmt *q_ = stmt_get(st, id, err);                                   \
+        hd_status rr_ = HD_DB;                                                      \
+        if (q_) {                                                                   \
+            bind_i64(q_, param, value);                                             \
+            rr_ = COLLECT_LIST(st, q_, read, list, what, err);                      \
+            if (rr_ != HD_OK)                                                       \
+                LIST_FREE(list);                                                    \
+        }                                                                           \
+        rr_;                                                                        \
+    })
 hd_status step_i64(store *st, sqlite3_stmt *s, const char *what, int64_t *out, bool *found,
                    hd_error *err);
 

@@ -317,16 +317,8 @@ hd_status store_message_get(store *st, int64_t id, message *out, hd_error *err)
 
 hd_status store_attempts_list(store *st, int64_t message_id, attempt_list *out, hd_error *err)
 {
-    out->items = NULL;
-    out->count = 0;
-    sqlite3_stmt *q = stmt_get(st, STMT_ATTEMPTS_OF, err);
-    if (!q)
-        return HD_DB;
-    bind_i64(q, ":id", message_id);
-    hd_status r = COLLECT_LIST(st, q, read_attempt, out, "reading attempts", err);
-    if (r != HD_OK)
-        attempt_list_free(out);
-    return r;
+    return COLLECT_LIST_BY(st, STMT_ATTEMPTS_OF, ":id", message_id, read_attempt, out,
+                           attempt_list_free, "reading attempts", err);
 }
 
 

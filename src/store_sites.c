@@ -325,30 +325,32 @@ static hd_status site_fetch(store *st, sqlite3_stmt *q, site *out, bool *found, 
     return step_row(st, q, read_site, out, found, "reading a site", err);
 }
 
-hd_status store_site_get(store *st, int64_t id, site *out, hd_error *err)
+/* A site by name when name is given, else by id. */
+static hd_status site_lookup(store *st, int64_t id, const char *name, site *out, hd_error *err)
 {
-    sqlite3_stmt *q = stmt_get(st, STMT_SITE_BY_ID, err);
+    sqlite3_stmt *q = stmt_get(st, name ? STMT_SITE_BY_NAME : STMT_SITE_BY_ID, err);
     if (!q)
         return HD_DB;
-    bind_i64(q, ":id", id);
+    if (name)
+        bind_text(q, ":name", name);
+    else
+        bind_i64(q, ":id", id);
     bool found = false;
     hd_status rc = site_fetch(st, q, out, &found, err);
-    if (rc == HD_OK && !found)
-        rc = hd_error_set(err, HD_NOT_FOUND, "site #%lld not found", (long long)id);
-    return rc;
+    if (rc != HD_OK || found)
+        return rc;
+    return name ? hd_error_set(err, HD_NOT_FOUND, "site '%s' not found", name)
+                : hd_error_set(err, HD_NOT_FOUND, "site #%lld not found", (long long)id);
+}
+
+hd_status store_site_get(store *st, int64_t id, site *out, hd_error *err)
+{
+    return site_lookup(st, id, NULL, out, err);
 }
 
 hd_status store_site_get_by_name(store *st, const char *name, site *out, hd_error *err)
 {
-    sqlite3_stmt *q = stmt_get(st, STMT_SITE_BY_NAME, err);
-    if (!q)
-        return HD_DB;
-    bind_text(q, ":name", name);
-    bool found = false;
-    hd_status rc = site_fetch(st, q, out, &found, err);
-    if (rc == HD_OK && !found)
-        rc = hd_error_set(err, HD_NOT_FOUND, "site '%s' not found", name ? name : "");
-    return rc;
+    return site_lookup(st, 0, name ? name : "", out, err);
 }
 
 hd_status store_seed_sites(store *st, const site *sites, int n, int *added, hd_error *err)
