@@ -579,22 +579,29 @@ static void test_no_unrecorded_resends(void **state)
 
 /* ---- memory bounded by bytes ---- */
 
+/* n messages whose payload is {"pad":"xxx..."} with pad bytes of x. */
+static void add_big_msgs(fixture *f, int64_t site_id, int n, size_t pad, int64_t *ids)
+{
+    char *payload = malloc(pad + 16);
+    assert_non_null(payload);
+    memcpy(payload, "{\"pad\":\"", 8);
+    memset(payload + 8, 'x', pad);
+    memcpy(payload + 8 + pad, "\"}", 3);
+    for (int i = 0; i < n; i++) {
+        new_message nm = { .site_id = site_id, .action = "big", .payload = payload };
+        assert_int_equal(store_message_add(f->st, &nm, &ids[i], NULL), HD_OK);
+    }
+    free(payload);
+}
+
 static void test_claims_bounded_by_bytes(void **state)
 {
     fixture *f = *state;
     enum { N = 12, PAD = 700 * 1024 };
     f->cfg.delivery.concurrency = 2;     /* byte budget: 2 x 2 MiB */
     int64_t site_id = add_site(f, "big", "/delay/30", 0, 0);
-    char *payload = malloc(PAD + 16);
-    memcpy(payload, "{\"pad\":\"", 8);
-    memset(payload + 8, 'x', PAD);
-    memcpy(payload + 8 + PAD, "\"}", 3);
     int64_t ids[N];
-    for (int i = 0; i < N; i++) {
-        new_message nm = { .site_id = site_id, .action = "big", .payload = payload };
-        assert_int_equal(store_message_add(f->st, &nm, &ids[i], NULL), HD_OK);
-    }
-    free(payload);
+    add_big_msgs(f, site_id, N, PAD, ids);
     engine *e = tu_engine_start(&f->cfg, false);
     assert_non_null(e);
     assert_true(tu_wait_each(f->st, ids, N, is_done, 30000));
@@ -639,16 +646,8 @@ static void test_heap_within_the_stated_worst_case(void **state)
     const size_t MiB = 1024 * 1024;
     f->cfg.delivery.concurrency = CONC;
     int64_t site_id = add_site(f, "big", "/delay/40", CONC, 0);
-    char *payload = malloc(PAD + 16);
-    memcpy(payload, "{\"pad\":\"", 8);
-    memset(payload + 8, 'x', PAD);
-    memcpy(payload + 8 + PAD, "\"}", 3);
     int64_t ids[N];
-    for (int i = 0; i < N; i++) {
-        new_message nm = { .site_id = site_id, .action = "big", .payload = payload };
-        assert_int_equal(store_message_add(f->st, &nm, &ids[i], NULL), HD_OK);
-    }
-    free(payload);
+    add_big_msgs(f, site_id, N, PAD, ids);
 
     size_t base = __sanitizer_get_current_allocated_bytes();
     heap_sampler hs = { .peak = base };
