@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hd_sanitize.h"
+
 uint8_t fz_byte(fz_input *in)
 {
     if (in->n == 0)
@@ -153,4 +155,21 @@ CURLcode __wrap_curl_easy_setopt(CURL *h, CURLoption opt, ...)
     }
     va_end(ap);
     return rc;
+}
+
+void fz_check_sanitized(const char *s, size_t len, unsigned flags)
+{
+    FZ_CHECK(fz_utf8_valid(s, len), "sanitised text is not valid UTF-8");
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '\n')
+            FZ_CHECK(flags & SANITIZE_KEEP_NEWLINES, "newline kept without the flag");
+        else if (c == '\t')
+            FZ_CHECK(flags & SANITIZE_KEEP_TABS, "tab kept without the flag");
+        else
+            FZ_CHECK(c >= 0x20 && c != 0x7f, "control byte 0x%02x kept", c);
+        /* C1 controls U+0080..U+009F are C2 80..C2 9F in UTF-8. */
+        if (c == 0xc2 && i + 1 < len)
+            FZ_CHECK((unsigned char)s[i + 1] >= 0xa0, "C1 control kept");
+    }
 }

@@ -55,6 +55,11 @@ bool fz_strict(void);
 void fz_fail(const char *what, ...) __attribute__((noreturn, format(printf, 1, 2)));
 #define FZ_CHECK(cond, ...) do { if (!(cond)) fz_fail(__VA_ARGS__); } while (0)
 
+/* The property of every sanitised text (hd_sanitize.h): valid UTF-8, no
+ * byte a terminal acts on (C0, DEL, C1) but the newlines and tabs that
+ * flags keep.  Aborts through fz_fail otherwise. */
+void fz_check_sanitized(const char *s, size_t len, unsigned flags);
+
 /* src/http.c's libcurl callbacks are static; curl_easy_setopt is wrapped
  * (-Wl,--wrap=curl_easy_setopt) so a harness can call the ones that
  * http_transfer_new installs.  NULL until set; fz_curl_reset clears them. */

@@ -32,23 +32,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     return 0;
 }
 
-static void check_sanitized(const char *s, size_t len, unsigned flags)
-{
-    FZ_CHECK(fz_utf8_valid(s, len), "sanitised text is not valid UTF-8");
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '\n')
-            FZ_CHECK(flags & SANITIZE_KEEP_NEWLINES, "newline kept without the flag");
-        else if (c == '\t')
-            FZ_CHECK(flags & SANITIZE_KEEP_TABS, "tab kept without the flag");
-        else
-            FZ_CHECK(c >= 0x20 && c != 0x7f, "control byte 0x%02x kept", c);
-        /* C1 controls U+0080..U+009F are C2 80..C2 9F in UTF-8. */
-        if (c == 0xc2 && i + 1 < len)
-            FZ_CHECK((unsigned char)s[i + 1] >= 0xa0, "C1 control kept");
-    }
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     fz_input in = { data, size };
@@ -114,7 +97,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     hd_buf b = { 0 };
     sanitize_append(&b, hdrs, hlen, flags);
-    check_sanitized(hd_buf_str(&b), b.len, flags);
+    fz_check_sanitized(hd_buf_str(&b), b.len, flags);
     hd_buf_free(&b);
     http_result_free(&res);
     return 0;
