@@ -139,6 +139,8 @@ check "that one is resent" test "$(stored)" -eq 3
 awk 'BEGIN { for (i = 1; i <= 30000; i++)
     printf "{\"site\":\"rx\",\"action\":\"bulk\",\"customer\":\"c%d\",\"payload\":{\"n\":%d}}\n", i % 10, i }' \
     >"$TMP/bulk.jsonl"
+BULK=$(readlink -f "$TMP/bulk.jsonl")
+BULK_SIZE=$(stat -c %s "$BULK")
 
 # start_import: the import of bulk.jsonl in the background, as $IMP.  A
 # background command of a script starts with SIGINT ignored (and an import
@@ -157,75 +159,71 @@ fd_pos() {
     awk '/^pos:/ { print $2 }' "/proc/$IMP/fdinfo/$1" 2>/dev/null
 }
 
-# wait_for_reading: until the import reads the file (its signal handlers
-# are set by then: a signal during the process's start-up, before them,
-# would just kill it, which a fixed sleep could not rule out on a loaded
-# machine); false if the import ended first.
-wait_for_reading() {
-    want=$(readlink -f "$TMP/bulk.jsonl")
+# bulk_fd: the import's descriptor of bulk.jsonl (a number), or nothing.
+bulk_fd() {
+    for fd in /proc/"$IMP"/fd/*; do
+        [ "$(readlink "$fd" 2>/dev/null)" = "$BULK" ] && { echo "${fd##*/}"; return; }
+    done
+}
+# spool_half_read: pass 2 has read half of the spool (the unlinked
+# temporary file pass 1 wrote).
+spool_half_read() {
+    for fd in /proc/"$IMP"/fd/*; do
+        case "$(readlink "$fd" 2>/dev/null)" in *"(deleted)") ;; *) continue ;; esac
+        spool=$(stat -L -c %s "$fd" 2>/dev/null || echo 0)
+        [ "$spool" -gt 0 ] && [ "$(fd_pos "${fd##*/}")" -ge $((spool / 2)) ] 2>/dev/null && return 0
+    done
+    return 1
+}
+# poll_import COND: until COND holds (true), every 10 ms for 24 s at most;
+# false if the import ended first.
+poll_import() {
     i=0
     while kill -0 "$IMP" 2>/dev/null; do
+        "$@" && return 0
         i=$((i + 1))
         [ "$i" -ge 2400 ] && return 1
-        for fd in /proc/"$IMP"/fd/*; do
-            [ "$(readlink "$fd" 2>/dev/null)" = "$want" ] && return 0
-        done
         sleep 0.01
     done
     return 1
 }
+reading() { [ -n "$(bulk_fd)" ]; }
+read_to_end() { fd=$(bulk_fd); [ -n "$fd" ] && [ "$(fd_pos "$fd")" -ge "$BULK_SIZE" ] 2>/dev/null; }
+
+# wait_for_reading: until the import reads the file (its signal handlers
+# are set by then: a signal during the process's start-up, before them,
+# would just kill it, which a fixed sleep could not rule out on a loaded
+# machine); false if the import ended first.
+wait_for_reading() { poll_import reading; }
 
 # wait_for_inserts: until pass 2 has inserted half of the file's rows (the
 # import once committed in batches of 50,000; it is one transaction now, so
-# any point of pass 2 will do), seen in /proc: pass 1
-# has read the input to its end, and pass 2 has read half of the spool (the
-# unlinked temporary file); false if the import ended first.  (The WAL is
-# no sign: the open transaction stays in SQLite's page cache.)
-wait_for_inserts() {
-    want=$(readlink -f "$TMP/bulk.jsonl")
-    size=$(stat -c %s "$want")
-    i=0
-    while kill -0 "$IMP" 2>/dev/null; do
-        i=$((i + 1))
-        [ "$i" -ge 2400 ] && return 1
-        for fd in /proc/"$IMP"/fd/*; do
-            [ "$(readlink "$fd" 2>/dev/null)" = "$want" ] || continue
-            [ "$(fd_pos "${fd##*/}")" -ge "$size" ] 2>/dev/null && break 2
-        done
-        sleep 0.05
-    done
-    while kill -0 "$IMP" 2>/dev/null; do
-        i=$((i + 1))
-        [ "$i" -ge 2400 ] && return 1
-        for fd in /proc/"$IMP"/fd/*; do
-            case "$(readlink "$fd" 2>/dev/null)" in *"(deleted)") ;; *) continue ;; esac
-            spool=$(stat -L -c %s "$fd" 2>/dev/null || echo 0)
-            [ "$spool" -gt 0 ] && [ "$(fd_pos "${fd##*/}")" -ge $((spool / 2)) ] 2>/dev/null &&
-                return 0
-        done
-        sleep 0.05
-    done
-    return 1
+# any point of pass 2 will do), seen in /proc: pass 1 has read the input to
+# its end, and pass 2 has read half of the spool; false if the import ended
+# first.  (The WAL is no sign: the open transaction stays in SQLite's page
+# cache.)
+wait_for_inserts() { poll_import read_to_end && poll_import spool_half_read; }
+
+# expect_nothing_stored LABEL: the interrupted import ($IMP) exits 1, says
+# nothing was stored, and stored nothing.
+expect_nothing_stored() {
+    wait "$IMP"
+    RC=$?
+    expect_rc 1 "$1"
+    check "$1: says nothing was stored" grep -q \
+        "import: interrupted: nothing was stored (the import is all or nothing); run it again" "$TMP/err"
+    check "$1: 0 of the messages stored" test "$(bulk_stored)" -eq 0
 }
 
 start_import
 wait_for_reading || fail "the import ended before it read its file: $(cat "$TMP/err")"
 kill -TERM "$IMP"
-wait "$IMP"
-RC=$?
-expect_rc 1 "SIGTERM while the import reads its file"
-check "SIGTERM: says nothing was stored" grep -q \
-    "import: interrupted: nothing was stored (the import is all or nothing); run it again" "$TMP/err"
-check "SIGTERM: 0 of the messages stored" test "$(bulk_stored)" -eq 0
+expect_nothing_stored "SIGTERM while the import reads its file"
 
 start_import
 if wait_for_inserts; then
     kill -TERM "$IMP"
-    wait "$IMP"
-    RC=$?
-    expect_rc 1 "SIGTERM while rows are being inserted"
-    check "SIGTERM in pass 2: says nothing was stored" grep -q "interrupted: nothing was stored" "$TMP/err"
-    check "SIGTERM in pass 2: 0 of the messages stored" test "$(bulk_stored)" -eq 0
+    expect_nothing_stored "SIGTERM while rows are being inserted"
 else
     wait "$IMP"
     fail "the import ended before its inserts could be interrupted: $(cat "$TMP/err")"
@@ -235,11 +233,7 @@ if [ -n "$DEFAULT_INT" ]; then
     start_import
     wait_for_reading || fail "the import ended before it read its file: $(cat "$TMP/err")"
     kill -INT "$IMP"
-    wait "$IMP"
-    RC=$?
-    expect_rc 1 "SIGINT during an import"
-    check "SIGINT: says nothing was stored" grep -q "interrupted: nothing was stored" "$TMP/err"
-    check "SIGINT: 0 of the messages stored" test "$(bulk_stored)" -eq 0
+    expect_nothing_stored "SIGINT during an import"
 else
     echo "note: env --default-signal missing: SIGINT not tested (SIGTERM takes the same path)"
 fi
