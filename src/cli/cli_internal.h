@@ -117,7 +117,4 @@ void cli_sites_usage_auth(FILE *out);
 int cli_cmd_serve(cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_engines(cli_ctx *ctx, int argc, char **argv);
 
-/* "1 MiB", "1500 bytes": a size as messages show it. */
-void cli_size_words(uint64_t bytes, char *out, size_t outlen);
-
 #endif

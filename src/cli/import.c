@@ -623,7 +623,7 @@ int cli_cmd_import(cli_ctx *ctx, int argc, char **argv)
     job.shown = is_stdin ? "(stdin)" : path;
     job.spool = spool;
     job.max_payload = ctx->cfg.delivery.max_payload;
-    cli_size_words(job.max_payload, job.limit, sizeof job.limit);
+    size_words(job.max_payload, job.limit, sizeof job.limit);
     job.rd.f = in;
     job.rd.max = (size_t)job.max_payload + IMPORT_LINE_SLACK;
 

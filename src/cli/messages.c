@@ -89,7 +89,7 @@ int cli_cmd_send(cli_ctx *ctx, int argc, char **argv)
         if (payload.len > max) {
             /* Refused before anything is parsed or stored. */
             char limit[32];
-            cli_size_words(max, limit, sizeof limit);
+            size_words(max, limit, sizeof limit);
             const char *name = strcmp(payload_file, "-") ? payload_file : "(stdin)";
             if (size > max)
                 rc = cli_fail(ctx->cmd, 2, "payload %s: %llu bytes is more than "
@@ -763,7 +763,7 @@ int cli_cmd_resend(cli_ctx *ctx, int argc, char **argv)
         printf("resent %lld failed message%s\n", (long long)n, n == 1 ? "" : "s");
         if (skipped > 0) {
             char limit[32];
-            cli_size_words(max_payload, limit, sizeof limit);
+            size_words(max_payload, limit, sizeof limit);
             return cli_fail(ctx->cmd, 2, "%lld failed message%s not resent: payload more than "
                             "delivery.max_payload (%s)", (long long)skipped,
                             skipped == 1 ? "" : "s", limit);

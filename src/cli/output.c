@@ -271,8 +271,3 @@ void cli_message_json_fields(json_t *obj, const message *m)
     json_object_set_new(obj, "attempts", json_integer(m->attempts));
 }
 
-/* "1 MiB", "1500 bytes": a size as messages show it. */
-void cli_size_words(uint64_t bytes, char *out, size_t outlen)
-{
-    size_words(bytes, out, outlen);
-}
