@@ -85,3 +85,14 @@ finish() {
     echo "all checks passed"
     exit 0
 }
+
+# wait_for SECONDS COMMAND...: until COMMAND succeeds, polled every 50 ms;
+# false after SECONDS.
+wait_for() {
+    limit=$(($(date +%s) + $1))
+    shift
+    while ! "$@"; do
+        [ "$(date +%s)" -ge "$limit" ] && return 1
+        sleep 0.05
+    done
+}

@@ -51,14 +51,6 @@ free_disk() { rm -f "$DISK/fill"; }
 done_count() {
     "$HOOKDESK_BIN" -c "$TMP/hookdesk.yaml" logs --status done --action "$1" --limit 0 --format json 2>/dev/null | wc -l | tr -d ' '
 }
-wait_for() {
-    limit=$(($(date +%s) + $1))
-    shift
-    while ! "$@"; do
-        [ "$(date +%s)" -ge "$limit" ] && return 1
-        sleep 0.05
-    done
-}
 at_least() { [ "$(done_count "$1")" -ge "$2" ]; }
 alive() { kill -0 "$1" 2>/dev/null; }
 dead() { ! kill -0 "$1" 2>/dev/null; }

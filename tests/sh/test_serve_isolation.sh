@@ -31,15 +31,6 @@ expect_rc 0 "config with breaker keys loads"
 "$HOOKDESK_BIN" -c "$TMP/hookdesk.yaml" serve >"$TMP/serve.out" 2>"$TMP/serve.err" &
 SPID=$!
 
-# wait_for SECONDS COMMAND...: polls every 50 ms.
-wait_for() {
-    limit=$(($(date +%s) + $1))
-    shift
-    while ! "$@"; do
-        [ "$(date +%s)" -ge "$limit" ] && return 1
-        sleep 0.05
-    done
-}
 rx_has() { grep -q "$1" "$RX_LOG" 2>/dev/null; }
 
 # The engine has made its first (empty) claim and sleeps for an hour now.
