@@ -18,7 +18,7 @@
 /* ------------------------------------------------------------------------ */
 /* Settings of this connection                                              */
 
-void store_set_breaker(store *st, const breaker_policy *p)
+void sq_set_breaker(sq_store *st, const breaker_policy *p)
 {
     if (p)
         st->breaker = *p;
@@ -26,12 +26,12 @@ void store_set_breaker(store *st, const breaker_policy *p)
         memset(&st->breaker, 0, sizeof st->breaker);
 }
 
-void store_set_default_timeout(store *st, int64_t timeout_ms)
+void sq_set_default_timeout(sq_store *st, int64_t timeout_ms)
 {
     st->default_timeout_ms = timeout_ms > 0 ? timeout_ms : DEFAULT_SITE_TIMEOUT_MS;
 }
 
-void store_take_circuit_events(store *st, circuit_event **out, int *n)
+void sq_take_circuit_events(sq_store *st, circuit_event **out, int *n)
 {
     *out = st->events;
     *n = st->nevents;
@@ -72,7 +72,7 @@ static int held_of(const claim_request *rq, int64_t site_id)
 }
 
 /* The enabled sites that may give messages now, with how many each may. */
-static hd_status claim_sites_load(store *st, const claim_request *rq, claim_site **out, int *n,
+static hd_status claim_sites_load(sq_store *st, const claim_request *rq, claim_site **out, int *n,
                                   hd_error *err)
 {
     *out = NULL;
@@ -114,7 +114,7 @@ static hd_status claim_sites_load(store *st, const claim_request *rq, claim_site
 }
 
 /* Claims up to `want` due messages of one site into cs->got. */
-static hd_status claim_from_site(store *st, const claim_request *rq, claim_site *cs, int want,
+static hd_status claim_from_site(sq_store *st, const claim_request *rq, claim_site *cs, int want,
                                  hd_error *err)
 {
     sqlite3_stmt *q = stmt_get(st, STMT_CLAIM, err);
@@ -152,7 +152,7 @@ static hd_status claim_from_site(store *st, const claim_request *rq, claim_site 
 /* Round-robin: every site that can still give gets an equal share of what
  * is left, starting at the rotation; what one cannot use goes to the others
  * in the next round. */
-static hd_status claim_rounds(store *st, const claim_request *rq, claim_site *cs, int n,
+static hd_status claim_rounds(sq_store *st, const claim_request *rq, claim_site *cs, int n,
                               int *total, hd_error *err)
 {
     int left = rq->limit;
@@ -207,7 +207,7 @@ static void claim_interleave(claim_site *cs, int n, int total, const claim_reque
  * the claim may still hold (*left; < 0: no budget); *fits says whether it
  * did.  One payload at a time: the claim's UPDATE returns none (RETURNING
  * keeps its rows in memory until the statement ends). */
-static hd_status payload_load(store *st, message *m, bool must, int64_t *left, bool *fits,
+static hd_status payload_load(sq_store *st, message *m, bool must, int64_t *left, bool *fits,
                               hd_error *err)
 {
     sqlite3_stmt *q = stmt_get(st, STMT_PAYLOAD_GET, err);
@@ -237,7 +237,7 @@ static hd_status payload_load(store *st, message *m, bool must, int64_t *left, b
  * rest of the interleaved list is given back in the same transaction,
  * unread, so big payloads bound the engine's memory by bytes as well as by
  * count. */
-static hd_status claim_load_payloads(store *st, const claim_request *rq, message_list *out,
+static hd_status claim_load_payloads(sq_store *st, const claim_request *rq, message_list *out,
                                      hd_error *err)
 {
     int64_t left = rq->max_bytes > 0 ? rq->max_bytes : -1;
@@ -275,7 +275,7 @@ static hd_status claim_load_payloads(store *st, const claim_request *rq, message
     return HD_OK;
 }
 
-hd_status store_claim_fair(store *st, const claim_request *rq, message_list *out,
+hd_status sq_claim_fair(sq_store *st, const claim_request *rq, message_list *out,
                            hd_error *err)
 {
     out->items = NULL;
@@ -304,18 +304,18 @@ hd_status store_claim_fair(store *st, const claim_request *rq, message_list *out
     return rc;
 }
 
-hd_status store_claim(store *st, const char *owner, int64_t now_ms, int64_t lease_extra_ms,
+hd_status sq_claim(sq_store *st, const char *owner, int64_t now_ms, int64_t lease_extra_ms,
                       int limit, message_list *out, hd_error *err)
 {
     claim_request rq = { .owner = owner, .now_ms = now_ms, .lease_extra_ms = lease_extra_ms,
                          .limit = limit };
-    return store_claim_fair(st, &rq, out, err);
+    return sq_claim_fair(st, &rq, out, err);
 }
 
 /* ------------------------------------------------------------------------ */
 /* Outcomes                                                                 */
 
-static hd_status record_one(store *st, const char *owner, const attempt_outcome *o, int64_t now,
+static hd_status record_one(sq_store *st, const char *owner, const attempt_outcome *o, int64_t now,
                             hd_error *err)
 {
     const attempt *a = &o->a;
@@ -356,7 +356,7 @@ static hd_status record_one(store *st, const char *owner, const attempt_outcome 
 }
 
 /* A circuit opened or closed: remembered for the engine's log. */
-static void circuit_event_add(store *st, int64_t site_id, const char *name, const circuit *c)
+static void circuit_event_add(sq_store *st, int64_t site_id, const char *name, const circuit *c)
 {
     st->tx_events = hd_xrealloc(st->tx_events, sizeof *st->tx_events * (size_t)(st->ntx_events + 1));
     circuit_event *ev = &st->tx_events[st->ntx_events++];
@@ -368,7 +368,7 @@ static void circuit_event_add(store *st, int64_t site_id, const char *name, cons
 
 /* Applies the verdicts of site_id's outcomes (in the order they finished)
  * to its stored circuit: one read, and one write only when it changed. */
-static hd_status circuit_record(store *st, int64_t site_id, const attempt_outcome *o, int n,
+static hd_status circuit_record(sq_store *st, int64_t site_id, const attempt_outcome *o, int n,
                                 int64_t now, hd_error *err)
 {
     sqlite3_stmt *q = stmt_get(st, STMT_CIRCUIT_GET, err);
@@ -412,7 +412,7 @@ static bool circuit_relevant(const attempt_outcome *o)
 }
 
 /* Every site of the batch once (batches are a few dozen outcomes of a few sites). */
-static hd_status circuits_record(store *st, const attempt_outcome *o, int n, int64_t now,
+static hd_status circuits_record(sq_store *st, const attempt_outcome *o, int n, int64_t now,
                                  hd_error *err)
 {
     if (!breaker_enabled(&st->breaker))
@@ -432,7 +432,7 @@ static hd_status circuits_record(store *st, const attempt_outcome *o, int n, int
     return HD_OK;
 }
 
-hd_status store_record_outcomes(store *st, const char *owner, const attempt_outcome *o, int n,
+hd_status sq_record_outcomes(sq_store *st, const char *owner, const attempt_outcome *o, int n,
                                 hd_error *err)
 {
     if (n <= 0)
@@ -462,7 +462,7 @@ hd_status store_record_outcomes(store *st, const char *owner, const attempt_outc
 /* ------------------------------------------------------------------------ */
 /* Leases given back, next due                                              */
 
-hd_status store_release_leases(store *st, const char *owner, int64_t now_ms, hd_error *err)
+hd_status sq_release_leases(sq_store *st, const char *owner, int64_t now_ms, hd_error *err)
 {
     write_mode mode;
     sqlite3_stmt *q;
@@ -475,7 +475,7 @@ hd_status store_release_leases(store *st, const char *owner, int64_t now_ms, hd_
     return write_end(st, mode, rc, err);
 }
 
-hd_status store_release_messages(store *st, const char *owner, const int64_t *ids, int n,
+hd_status sq_release_messages(sq_store *st, const char *owner, const int64_t *ids, int n,
                                  int64_t now_ms, hd_error *err)
 {
     write_mode mode;
@@ -495,7 +495,7 @@ hd_status store_release_messages(store *st, const char *owner, const int64_t *id
     return write_end(st, mode, rc, err);
 }
 
-hd_status store_next_due(store *st, int64_t *due_ms, hd_error *err)
+hd_status sq_next_due(sq_store *st, int64_t *due_ms, hd_error *err)
 {
     *due_ms = 0;
     sqlite3_stmt *q = stmt_get(st, STMT_CLAIM_SITES, err);
@@ -538,7 +538,7 @@ hd_status store_next_due(store *st, int64_t *due_ms, hd_error *err)
     return r;
 }
 
-hd_status store_pending_count(store *st, int64_t *count, hd_error *err)
+hd_status sq_pending_count(sq_store *st, int64_t *count, hd_error *err)
 {
     sqlite3_stmt *q = stmt_get(st, STMT_PENDING_COUNT, err);
     if (!q)

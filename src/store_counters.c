@@ -20,7 +20,7 @@
 
 /* n messages went from one status to another (an UPDATE of messages.status;
  * inserts and deletes are counted by triggers). */
-void status_change(store *st, msg_status from, msg_status to, int64_t n)
+void status_change(sq_store *st, msg_status from, msg_status to, int64_t n)
 {
     if (from == to || (unsigned)from >= MSG_STATUS_COUNT || (unsigned)to >= MSG_STATUS_COUNT)
         return;
@@ -29,7 +29,7 @@ void status_change(store *st, msg_status from, msg_status to, int64_t n)
 }
 
 /* Writes the changes counted so far into status_counts (same transaction). */
-hd_status status_counts_flush(store *st, hd_error *err)
+hd_status status_counts_flush(sq_store *st, hd_error *err)
 {
     for (int s = 0; s < MSG_STATUS_COUNT; s++) {
         if (st->count_delta[s] == 0)
@@ -47,7 +47,7 @@ hd_status status_counts_flush(store *st, hd_error *err)
     return HD_OK;
 }
 
-hd_status store_status_counts(store *st, int64_t counts[MSG_STATUS_COUNT], hd_error *err)
+hd_status sq_status_counts(sq_store *st, int64_t counts[MSG_STATUS_COUNT], hd_error *err)
 {
     for (int i = 0; i < MSG_STATUS_COUNT; i++)
         counts[i] = 0;
@@ -69,7 +69,7 @@ hd_status store_status_counts(store *st, int64_t counts[MSG_STATUS_COUNT], hd_er
 /* Attempts per second                                                      */
 
 /* The sparkline's per-second counters: one upsert per distinct second. */
-hd_status seconds_record(store *st, const attempt_outcome *o, int n, hd_error *err)
+hd_status seconds_record(sq_store *st, const attempt_outcome *o, int n, hd_error *err)
 {
     for (int i = 0; i < n; i++) {
         int64_t second = o[i].a.started_at / 1000;
@@ -93,7 +93,7 @@ hd_status seconds_record(store *st, const attempt_outcome *o, int n, hd_error *e
     return HD_OK;
 }
 
-hd_status seconds_purge(store *st, hd_error *err)
+hd_status seconds_purge(sq_store *st, hd_error *err)
 {
     /* An hour is plenty: the sparkline shows 5 minutes. */
     sqlite3_stmt *q = stmt_get(st, STMT_SECONDS_PURGE, err);
@@ -103,7 +103,7 @@ hd_status seconds_purge(store *st, hd_error *err)
     return step_done(st, q, "purging old attempt counters", err);
 }
 
-hd_status store_attempt_histogram(store *st, int64_t now_ms, int64_t bucket_ms, int nbuckets,
+hd_status sq_attempt_histogram(sq_store *st, int64_t now_ms, int64_t bucket_ms, int nbuckets,
                                   uint32_t *out, hd_error *err)
 {
     if (nbuckets <= 0)

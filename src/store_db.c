@@ -30,7 +30,7 @@
  * beforehand: the unix VFS lets its open() be replaced (xSetSystemCall), and
  * guarded_open runs fstat/fchmod on the new descriptor before SQLite ever
  * reads or writes it.  It only acts in a thread inside a read-write
- * store_open (guard.on); every file a connection keeps (database, -wal,
+ * sq_open (guard.on); every file a connection keeps (database, -wal,
  * -shm) is opened there: the journal_mode and user_version reads open them.
  * Directories, /dev/urandom and other non-regular files are left alone.
  * After the open the same rule is checked once more by path (check_files),
@@ -143,7 +143,7 @@ static hd_status check_files(const char *path, hd_error *err)
     return HD_OK;
 }
 
-void store_global_init(void)
+void sq_global_init(void)
 {
     /* SQLite's memory statistics take a global mutex on every allocation
      * (about 50 per delivery in the committer, 5% of its instructions);
@@ -186,7 +186,7 @@ static hd_status open_prepare_file(const char *path, bool read_only, hd_error *e
     return HD_OK;
 }
 
-static hd_status open_wal(store *st, hd_error *err)
+static hd_status open_wal(sq_store *st, hd_error *err)
 {
     /* journal_mode answers with the mode it ended up in. */
     sqlite3_stmt *s = NULL;
@@ -203,7 +203,7 @@ static hd_status open_wal(store *st, hd_error *err)
     return HD_OK;
 }
 
-static hd_status open_pragmas(store *st, const store_options *opt, hd_error *err)
+static hd_status open_pragmas(sq_store *st, const store_options *opt, hd_error *err)
 {
     char cache_pragma[48];
     /* PRAGMA takes no bound parameters; the value is an int from the caller. */
@@ -228,7 +228,7 @@ static hd_status open_pragmas(store *st, const store_options *opt, hd_error *err
 }
 
 /* Opens st->path and makes the connection ready: pragmas, functions, schema. */
-static hd_status open_connection(store *st, const store_options *opt, hd_error *err)
+static hd_status open_connection(sq_store *st, const store_options *opt, hd_error *err)
 {
     int flags = (opt->read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) |
                 SQLITE_OPEN_NOMUTEX;
@@ -252,7 +252,7 @@ static hd_status open_connection(store *st, const store_options *opt, hd_error *
     return check_files(st->path, err);
 }
 
-hd_status store_open(const char *path, const store_options *opt, store **out, hd_error *err)
+hd_status sq_open(const char *path, const store_options *opt, sq_store **out, hd_error *err)
 {
     store_options defaults = { .synchronous_full = true };
     if (!opt)
@@ -263,7 +263,7 @@ hd_status store_open(const char *path, const store_options *opt, store **out, hd
     hd_status rc = open_prepare_file(path, opt->read_only, err);
     if (rc != HD_OK)
         return rc;
-    store *st = hd_xcalloc(1, sizeof *st);
+    sq_store *st = hd_xcalloc(1, sizeof *st);
     st->path = hd_xstrdup(path);
     st->read_only = opt->read_only;
     st->no_reference_checks = opt->no_reference_checks;
@@ -276,14 +276,14 @@ hd_status store_open(const char *path, const store_options *opt, store **out, hd
         rc = hd_error_set(err, HD_IO, "database %s: %s", path, guard.why);
     guard.on = false;
     if (rc != HD_OK) {
-        store_close(st);
+        sq_close(st);
         return rc;
     }
     *out = st;
     return HD_OK;
 }
 
-void store_close(store *st)
+void sq_close(sq_store *st)
 {
     if (!st)
         return;

@@ -16,9 +16,12 @@ hd_status store_debug_create_at_version(const char *path, int version, hd_error 
     return schema_create_at(path, version, err);
 }
 
-uint64_t store_debug_vm_steps(store *st)
+uint64_t store_debug_vm_steps(store *handle)
 {
+    const sq_store *st = handle->sq;
     uint64_t n = 0;
+    if (!st)
+        return 0;
     for (int i = 0; i < STMT_COUNT; i++)
         n += vm_steps_of(st->stmts[i]);
     for (int i = 0; i < SHAPE_COUNT; i++) {
@@ -29,9 +32,12 @@ uint64_t store_debug_vm_steps(store *st)
     return n;
 }
 
-hd_status store_debug_plan(store *st, const char *name, const msg_filter *f, page_dir dir,
+hd_status store_debug_plan(store *handle, const char *name, const msg_filter *f, page_dir dir,
                            hd_buf *out, hd_error *err)
 {
+    sq_store *st = handle->sq;
+    if (!st)
+        return hd_error_set(err, HD_INTERNAL, "store_debug_plan: SQLite stores only");
     hd_buf sql = { 0 };
     hd_buf_puts(&sql, "EXPLAIN QUERY PLAN ");
     msg_filter single = { 0 };

@@ -9,7 +9,7 @@
 /* A crashed engine's row is forgotten after this long (ms). */
 #define ENGINE_FORGET_MS (60 * 60 * 1000)
 
-hd_status store_engine_beat(store *st, const engine_beat *b, hd_error *err)
+hd_status sq_engine_beat(sq_store *st, const engine_beat *b, hd_error *err)
 {
     write_mode mode;
     sqlite3_stmt *q;
@@ -35,7 +35,7 @@ hd_status store_engine_beat(store *st, const engine_beat *b, hd_error *err)
     return write_end(st, mode, rc, err);
 }
 
-hd_status store_engine_gone(store *st, const char *owner, hd_error *err)
+hd_status sq_engine_gone(sq_store *st, const char *owner, hd_error *err)
 {
     sqlite3_stmt *q = stmt_get(st, STMT_ENGINE_GONE, err);
     if (!q)
@@ -57,7 +57,7 @@ static void read_beat(sqlite3_stmt *q, void *item)
     b->in_flight = sqlite3_column_int(q, 7);
 }
 
-hd_status store_engines_alive(store *st, int64_t since_ms, engine_beat_list *out, hd_error *err)
+hd_status sq_engines_alive(sq_store *st, int64_t since_ms, engine_beat_list *out, hd_error *err)
 {
     return COLLECT_LIST_BY(st, STMT_ENGINES_ALIVE, ":since", since_ms, read_beat, out,
                            engine_beat_list_free, "listing the engines", err);

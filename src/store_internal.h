@@ -22,7 +22,7 @@
 
 #include <sqlite3.h>
 
-#include "hd_store.h"
+#include "store_backend.h"
 #include "hd_util.h"
 
 #define DEFAULT_SITE_TIMEOUT_MS 10000
@@ -260,7 +260,7 @@ enum {
     PAGE_DIRS = PAGE_AT + 1
 };
 
-struct store {
+struct sq_store {
     sqlite3 *db;                      /* the connection */
     char *path;                       /* database file, for messages */
     bool read_only;                   /* opened with store_options.read_only */
@@ -294,12 +294,12 @@ struct store {
 extern const char *const stmt_sql[STMT_COUNT];
 extern const char *const stmt_name[STMT_COUNT];
 
-hd_status db_fail(store *st, hd_error *err, const char *what);
+hd_status db_fail(sq_store *st, hd_error *err, const char *what);
 /* Runs fixed SQL text (pragmas, the schema): no parameters, no rows. */
-hd_status exec_sql(store *st, const char *sql, hd_error *err);
-sqlite3_stmt *stmt_prepare(store *st, const char *sql, hd_error *err);
+hd_status exec_sql(sq_store *st, const char *sql, hd_error *err);
+sqlite3_stmt *stmt_prepare(sq_store *st, const char *sql, hd_error *err);
 /* A cached statement, reset and with its bindings cleared. */
-sqlite3_stmt *stmt_get(store *st, stmt_id id, hd_error *err);
+sqlite3_stmt *stmt_get(sq_store *st, stmt_id id, hd_error *err);
 /* Bind helpers by parameter name; a name the statement lacks is ignored so
  * that the built page queries can share the binding code. */
 void bind_i64(sqlite3_stmt *s, const char *name, int64_t v);
@@ -308,13 +308,13 @@ void bind_text(sqlite3_stmt *s, const char *name, const char *v);     /* NULL = 
 void bind_blob(sqlite3_stmt *s, const char *name, const void *v, size_t len); /* NULL = NULL */
 char *col_text(sqlite3_stmt *s, int i);                               /* copy or NULL */
 /* Runs a statement that returns no rows (or whose rows are not wanted). */
-hd_status step_done(store *st, sqlite3_stmt *s, const char *what, hd_error *err);
-hd_status exec_cached(store *st, stmt_id id, const char *what, hd_error *err);
+hd_status step_done(sq_store *st, sqlite3_stmt *s, const char *what, hd_error *err);
+hd_status exec_cached(sq_store *st, stmt_id id, const char *what, hd_error *err);
 /* One int64 from a one-row query; *found (may be NULL) says whether there was a row. */
 /* Reads one row into *out with read (what the caller's row function
  * fills); *found false when there is none. */
 typedef void (*row_reader)(sqlite3_stmt *q, void *item);
-hd_status step_row(store *st, sqlite3_stmt *q, row_reader read, void *out, bool *found,
+hd_status step_row(sq_store *st, sqlite3_stmt *q, row_reader read, void *out, bool *found,
                    const char *what, hd_error *err);
 /* An array being filled by collect_rows: items of one size, doubling. */
 typedef struct row_array {
@@ -323,7 +323,7 @@ typedef struct row_array {
 } row_array;
 /* Appends every row to a (zeroed, then read); the caller frees what a
  * holds, on an error too. */
-hd_status collect_rows(store *st, sqlite3_stmt *q, row_reader read, size_t size, row_array *a,
+hd_status collect_rows(sq_store *st, sqlite3_stmt *q, row_reader read, size_t size, row_array *a,
                        const char *what, hd_error *err);
 /* collect_rows into a list struct with `items` and `count` (message_list,
  * attempt_list, ...), whose item type gives the size. */
@@ -351,7 +351,7 @@ hd_status collect_rows(store *st, sqlite3_stmt *q, row_reader read, size_t size,
         }                                                                           \
         rr_;                                                                        \
     })
-hd_status step_i64(store *st, sqlite3_stmt *s, const char *what, int64_t *out, bool *found,
+hd_status step_i64(sq_store *st, sqlite3_stmt *s, const char *what, int64_t *out, bool *found,
                    hd_error *err);
 
 /* ---- store_stmt.c: write transactions ---- */
@@ -366,23 +366,23 @@ typedef enum write_mode {
 
 /* multi: the function runs several statements, so joining the caller's
  * transaction needs a savepoint to stay all-or-nothing. */
-hd_status write_begin(store *st, bool multi, write_mode *mode, hd_error *err);
+hd_status write_begin(sq_store *st, bool multi, write_mode *mode, hd_error *err);
 /* Ends what write_begin started: commits when rc is HD_OK, else undoes. */
-hd_status write_end(store *st, write_mode mode, hd_status rc, hd_error *err);
+hd_status write_end(sq_store *st, write_mode mode, hd_status rc, hd_error *err);
 /* write_begin, then the cached statement id in *q: a write that starts
  * with that statement.  On failure the write is ended and *q is NULL. */
-hd_status write_stmt(store *st, stmt_id id, bool multi, write_mode *mode, sqlite3_stmt **q,
+hd_status write_stmt(sq_store *st, stmt_id id, bool multi, write_mode *mode, sqlite3_stmt **q,
                      hd_error *err);
 /* Forgets what the last write transaction learnt (see write_begin). */
-void write_memory_reset(store *st);
+void write_memory_reset(sq_store *st);
 
 /* ---- store_schema.c ---- */
 
 /* Takes the database to the current schema version. */
-hd_status schema_migrate(store *st, hd_error *err);
+hd_status schema_migrate(sq_store *st, hd_error *err);
 hd_status schema_create_at(const char *path, int version, hd_error *err);
 /* Fails unless the database is at the current version (read-only opens). */
-hd_status schema_check(store *st, hd_error *err);
+hd_status schema_check(sq_store *st, hd_error *err);
 
 /* ---- store_sites.c ---- */
 
@@ -394,11 +394,11 @@ void bind_circuit(sqlite3_stmt *q, int64_t site_id, const circuit *c);
 /* ---- store_messages.c ---- */
 
 /* Registers hd_webhook_id() with the connection (the bulk resend uses it). */
-hd_status webhook_id_register(store *st, hd_error *err);
+hd_status webhook_id_register(sq_store *st, hd_error *err);
 /* Reads the MSG_COLS columns (or the claim's RETURNING list, same order). */
 void row_message(sqlite3_stmt *s, message *m);
 /* Steps s to the end, appending every row to out. */
-hd_status collect_messages(store *st, sqlite3_stmt *s, message_list *out, hd_error *err);
+hd_status collect_messages(sq_store *st, sqlite3_stmt *s, message_list *out, hd_error *err);
 /* The bulk resend's INSERT ... SELECT for a filter shape (store_debug.c explains it). */
 void resend_failed_sql(hd_buf *b, int shape);
 
@@ -424,12 +424,12 @@ void count_sql(hd_buf *b, int shape);
 
 /* n messages went from one status to another (an UPDATE of messages.status;
  * inserts and deletes are counted by triggers); written by status_counts_flush. */
-void status_change(store *st, msg_status from, msg_status to, int64_t n);
+void status_change(sq_store *st, msg_status from, msg_status to, int64_t n);
 /* Writes the changes counted so far into status_counts (same transaction). */
-hd_status status_counts_flush(store *st, hd_error *err);
+hd_status status_counts_flush(sq_store *st, hd_error *err);
 /* Adds the outcomes' attempts to the per-second counters. */
-hd_status seconds_record(store *st, const attempt_outcome *o, int n, hd_error *err);
+hd_status seconds_record(sq_store *st, const attempt_outcome *o, int n, hd_error *err);
 /* Deletes per-second counters older than the sparkline can show. */
-hd_status seconds_purge(store *st, hd_error *err);
+hd_status seconds_purge(sq_store *st, hd_error *err);
 
 #endif

@@ -19,7 +19,7 @@
 /* ------------------------------------------------------------------------ */
 /* Webhook ids                                                              */
 
-static void random_take(store *st, unsigned char *out, size_t n)
+static void random_take(sq_store *st, unsigned char *out, size_t n)
 {
     if (st->rnd_used + n > sizeof st->rnd) {
         hd_random_bytes(st->rnd, sizeof st->rnd);
@@ -34,7 +34,7 @@ static void random_take(store *st, unsigned char *out, size_t n)
 static const char webhook_alphabet[] = "abcdefghijklmnopqrstuvwxyz234567";
 
 /* A webhook id for a message created at now_ms (its created_at). */
-static void webhook_id_make(store *st, int64_t now_ms, char out[40])
+static void webhook_id_make(sq_store *st, int64_t now_ms, char out[40])
 {
     const char *alphabet = webhook_alphabet;
     /* Time first (48 bits of epoch ms, big-endian), then 80 random bits, as
@@ -74,7 +74,7 @@ static void sql_webhook_id(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     sqlite3_result_text(ctx, id, -1, SQLITE_TRANSIENT);
 }
 
-hd_status webhook_id_register(store *st, hd_error *err)
+hd_status webhook_id_register(sq_store *st, hd_error *err)
 {
     if (sqlite3_create_function(st->db, "hd_webhook_id", 1, SQLITE_UTF8, st, sql_webhook_id,
                                 NULL, NULL) != SQLITE_OK)
@@ -105,7 +105,7 @@ static bool webhook_id_time(const char *wid, int64_t *ms)
  * before that. */
 #define WEBHOOK_TIME_SLACK_MS 2000
 
-hd_status store_message_find_webhook_id(store *st, const char *wid, int64_t *id,
+hd_status sq_message_find_webhook_id(sq_store *st, const char *wid, int64_t *id,
                                         hd_error *err)
 {
     int64_t t = 0;
@@ -189,7 +189,7 @@ static void read_attempt(sqlite3_stmt *q, void *item)
     row_attempt(q, item);
 }
 
-hd_status collect_messages(store *st, sqlite3_stmt *s, message_list *out, hd_error *err)
+hd_status collect_messages(sq_store *st, sqlite3_stmt *s, message_list *out, hd_error *err)
 {
     return COLLECT_LIST(st, s, read_message, out, "reading messages", err);
 }
@@ -201,7 +201,7 @@ hd_status collect_messages(store *st, sqlite3_stmt *s, message_list *out, hd_err
  * action search reads it).  Names already registered by this write
  * transaction are remembered, so a bulk import pays one lookup per batch
  * and name, not per row. */
-static hd_status register_action(store *st, const char *action, hd_error *err)
+static hd_status register_action(sq_store *st, const char *action, hd_error *err)
 {
     for (int i = 0; i < KNOWN_ACTIONS; i++)
         if (st->known_actions[i] && strcmp(st->known_actions[i], action) == 0)
@@ -222,7 +222,7 @@ static hd_status register_action(store *st, const char *action, hd_error *err)
 
 /* Inserts one message; the caller holds a write transaction or relies on the
  * single statement being atomic. */
-static hd_status message_insert(store *st, const new_message *m, int64_t *id_out, hd_error *err)
+static hd_status message_insert(sq_store *st, const new_message *m, int64_t *id_out, hd_error *err)
 {
     if (!m->action || !*m->action)
         return hd_error_set(err, HD_INVALID, "action: must not be empty");
@@ -283,7 +283,7 @@ static hd_status message_insert(store *st, const new_message *m, int64_t *id_out
     return rc;
 }
 
-hd_status store_message_add(store *st, const new_message *m, int64_t *id_out, hd_error *err)
+hd_status sq_message_add(sq_store *st, const new_message *m, int64_t *id_out, hd_error *err)
 {
     write_mode mode;
     /* No savepoint when joining (bulk import speed): both INSERTs are OR
@@ -296,7 +296,7 @@ hd_status store_message_add(store *st, const new_message *m, int64_t *id_out, hd
     return write_end(st, mode, rc, err);
 }
 
-static hd_status message_fetch(store *st, int64_t id, message *out, bool *found, hd_error *err)
+static hd_status message_fetch(sq_store *st, int64_t id, message *out, bool *found, hd_error *err)
 {
     sqlite3_stmt *q = stmt_get(st, STMT_MSG_GET, err);
     if (!q)
@@ -306,7 +306,7 @@ static hd_status message_fetch(store *st, int64_t id, message *out, bool *found,
     return step_row(st, q, read_message, out, found, "reading a message", err);
 }
 
-hd_status store_message_get(store *st, int64_t id, message *out, hd_error *err)
+hd_status sq_message_get(sq_store *st, int64_t id, message *out, hd_error *err)
 {
     bool found;
     hd_status rc = message_fetch(st, id, out, &found, err);
@@ -315,7 +315,7 @@ hd_status store_message_get(store *st, int64_t id, message *out, hd_error *err)
     return rc;
 }
 
-hd_status store_attempts_list(store *st, int64_t message_id, attempt_list *out, hd_error *err)
+hd_status sq_attempts_list(sq_store *st, int64_t message_id, attempt_list *out, hd_error *err)
 {
     return COLLECT_LIST_BY(st, STMT_ATTEMPTS_OF, ":id", message_id, read_attempt, out,
                            attempt_list_free, "reading attempts", err);
@@ -332,7 +332,7 @@ static bool payload_fits(const char *payload, uint64_t max_payload)
     return max_payload == 0 || !payload || strlen(payload) <= max_payload;
 }
 
-hd_status store_message_resend(store *st, int64_t id, uint64_t max_payload, int64_t *new_id,
+hd_status sq_message_resend(sq_store *st, int64_t id, uint64_t max_payload, int64_t *new_id,
                                hd_error *err)
 {
     write_mode mode;
@@ -382,7 +382,7 @@ void resend_failed_sql(hd_buf *b, int shape)
     hd_buf_puts(b, " ORDER BY m.id LIMIT :n RETURNING resend_of");
 }
 
-static sqlite3_stmt *resend_failed_stmt(store *st, int shape, hd_error *err)
+static sqlite3_stmt *resend_failed_stmt(sq_store *st, int shape, hd_error *err)
 {
     /* Built per call: bulk resends are rare, and the cost is one prepare. */
     hd_buf b = { 0 };
@@ -395,7 +395,7 @@ static sqlite3_stmt *resend_failed_stmt(store *st, int shape, hd_error *err)
 /* One chunk of the bulk resend: failed messages above *after (up to hi)
  * resent, in its own short transaction unless the caller holds one.  *n =
  * how many; *after moves to the last original resent. */
-static hd_status resend_failed_chunk(store *st, sqlite3_stmt *q, const msg_filter *ff,
+static hd_status resend_failed_chunk(sq_store *st, sqlite3_stmt *q, const msg_filter *ff,
                                      uint64_t max_payload, int64_t hi, int64_t *after, int *n,
                                      hd_error *err)
 {
@@ -451,7 +451,7 @@ static hd_status resend_failed_chunk(store *st, sqlite3_stmt *q, const msg_filte
 
 /* How many Failed messages matching ff (up to hi) are still not resent:
  * after the bulk resend, those whose payload is over the limit. */
-static hd_status count_left(store *st, const msg_filter *ff, int64_t hi, int64_t *left,
+static hd_status count_left(sq_store *st, const msg_filter *ff, int64_t hi, int64_t *left,
                             hd_error *err)
 {
     hd_buf b = { 0 };
@@ -469,7 +469,7 @@ static hd_status count_left(store *st, const msg_filter *ff, int64_t hi, int64_t
     return rc;
 }
 
-hd_status store_messages_resend_failed(store *st, const msg_filter *f, uint64_t max_payload,
+hd_status sq_messages_resend_failed(sq_store *st, const msg_filter *f, uint64_t max_payload,
                                        int64_t *resent, int64_t *skipped, hd_error *err)
 {
     *resent = 0;
@@ -504,7 +504,7 @@ hd_status store_messages_resend_failed(store *st, const msg_filter *f, uint64_t 
 
 /* Shared checks of send-now and cancel: the message exists, is pending and
  * is not being sent right now. */
-static hd_status check_actionable(store *st, int64_t id, const char *action, msg_status *status,
+static hd_status check_actionable(sq_store *st, int64_t id, const char *action, msg_status *status,
                                   hd_error *err)
 {
     message m;
@@ -529,7 +529,7 @@ static hd_status check_actionable(store *st, int64_t id, const char *action, msg
     return rc;
 }
 
-static hd_status message_action(store *st, int64_t id, stmt_id which, const char *action,
+static hd_status message_action(sq_store *st, int64_t id, stmt_id which, const char *action,
                                  hd_error *err)
 {
     write_mode mode;
@@ -555,17 +555,17 @@ static hd_status message_action(store *st, int64_t id, stmt_id which, const char
     return write_end(st, mode, rc, err);
 }
 
-hd_status store_message_send_now(store *st, int64_t id, hd_error *err)
+hd_status sq_message_send_now(sq_store *st, int64_t id, hd_error *err)
 {
     return message_action(st, id, STMT_MSG_SEND_NOW, "send now", err);
 }
 
-hd_status store_message_cancel(store *st, int64_t id, hd_error *err)
+hd_status sq_message_cancel(sq_store *st, int64_t id, hd_error *err)
 {
     return message_action(st, id, STMT_MSG_CANCEL, "cancel", err);
 }
 
-hd_status store_purge_chunk(store *st, int64_t before_ms, int chunk, int64_t *deleted,
+hd_status sq_purge_chunk(sq_store *st, int64_t before_ms, int chunk, int64_t *deleted,
                             hd_error *err)
 {
     *deleted = 0;

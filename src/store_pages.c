@@ -35,7 +35,7 @@ void page_sql(hd_buf *b, int shape, page_dir dir)
     hd_buf_puts(b, " LIMIT :limit");
 }
 
-static sqlite3_stmt *page_stmt(store *st, int shape, page_dir dir, hd_error *err)
+static sqlite3_stmt *page_stmt(sq_store *st, int shape, page_dir dir, hd_error *err)
 {
     sqlite3_stmt **slot = &st->page_stmts[shape][dir];
     if (*slot) {
@@ -57,7 +57,7 @@ void count_sql(hd_buf *b, int shape)
 }
 
 /* One page for a filter with at most one status. */
-static hd_status page_query(store *st, const msg_filter *f, page_dir dir, int64_t anchor_id,
+static hd_status page_query(sq_store *st, const msg_filter *f, page_dir dir, int64_t anchor_id,
                             int limit, message_list *out, hd_error *err)
 {
     sqlite3_stmt *q = page_stmt(st, filter_shape(f), dir, err);
@@ -126,7 +126,7 @@ static void action_names_free(action_names *a)
     a->count = 0;
 }
 
-static hd_status actions_matching(store *st, const char *text, action_names *out, hd_error *err)
+static hd_status actions_matching(sq_store *st, const char *text, action_names *out, hd_error *err)
 {
     out->count = 0;
     sqlite3_stmt *q = stmt_get(st, STMT_ACTIONS_MATCHING, err);
@@ -146,7 +146,7 @@ static hd_status actions_matching(store *st, const char *text, action_names *out
 
 /* True when f searches action text and the matching names were resolved
  * (few enough to walk each); *names then holds them. */
-static bool action_search_resolved(store *st, const msg_filter *f, action_names *names,
+static bool action_search_resolved(sq_store *st, const msg_filter *f, action_names *names,
                                    hd_status *rc, hd_error *err)
 {
     *rc = HD_OK;
@@ -163,7 +163,7 @@ static bool action_search_resolved(store *st, const msg_filter *f, action_names 
     return true;
 }
 
-static hd_status page_by_actions(store *st, const msg_filter *f, const action_names *names,
+static hd_status page_by_actions(sq_store *st, const msg_filter *f, const action_names *names,
                                  page_dir dir, int64_t anchor_id, int limit, message_list *out,
                                  hd_error *err)
 {
@@ -173,7 +173,7 @@ static hd_status page_by_actions(store *st, const msg_filter *f, const action_na
     for (int i = 0; rc == HD_OK && i < names->count; i++) {
         one.action = names->names[i];
         message_list part;
-        rc = store_messages_page(st, &one, dir, anchor_id, limit, &part, err);
+        rc = sq_messages_page(st, &one, dir, anchor_id, limit, &part, err);
         if (rc != HD_OK)
             break;
         if (part.count > 0) {
@@ -197,7 +197,7 @@ static hd_status page_by_actions(store *st, const msg_filter *f, const action_na
 /* ------------------------------------------------------------------------ */
 /* Pages and counts                                                         */
 
-hd_status store_messages_page(store *st, const msg_filter *f, page_dir dir, int64_t anchor_id,
+hd_status sq_messages_page(sq_store *st, const msg_filter *f, page_dir dir, int64_t anchor_id,
                               int limit, message_list *out, hd_error *err)
 {
     out->items = NULL;
@@ -243,7 +243,7 @@ hd_status store_messages_page(store *st, const msg_filter *f, page_dir dir, int6
 }
 
 /* Sums the counts of each action name an action search resolved to. */
-static hd_status count_by_actions(store *st, const msg_filter *f, const action_names *names,
+static hd_status count_by_actions(sq_store *st, const msg_filter *f, const action_names *names,
                                   int64_t *count, hd_error *err)
 {
     msg_filter one = *f;
@@ -252,18 +252,18 @@ static hd_status count_by_actions(store *st, const msg_filter *f, const action_n
     for (int i = 0; rc == HD_OK && i < names->count; i++) {
         one.action = names->names[i];
         int64_t n = 0;
-        rc = store_messages_count(st, &one, &n, err);
+        rc = sq_messages_count(st, &one, &n, err);
         *count += n;
     }
     return rc;
 }
 
 /* Only a status condition (or none): the trigger-kept counters answer. */
-static hd_status count_by_counters(store *st, const msg_filter *f, int64_t *count,
+static hd_status count_by_counters(sq_store *st, const msg_filter *f, int64_t *count,
                                    hd_error *err)
 {
     int64_t counts[MSG_STATUS_COUNT];
-    hd_status rc = store_status_counts(st, counts, err);
+    hd_status rc = sq_status_counts(st, counts, err);
     if (rc != HD_OK)
         return rc;
     unsigned mask = filter_mask(f);
@@ -274,7 +274,7 @@ static hd_status count_by_counters(store *st, const msg_filter *f, int64_t *coun
 }
 
 /* As for pages: one indexed count per status of mask. */
-static hd_status count_by_statuses(store *st, const msg_filter *f, unsigned mask,
+static hd_status count_by_statuses(sq_store *st, const msg_filter *f, unsigned mask,
                                    int64_t *count, hd_error *err)
 {
     msg_filter one = *f;
@@ -283,7 +283,7 @@ static hd_status count_by_statuses(store *st, const msg_filter *f, unsigned mask
             continue;
         one.status_mask = MSG_STATUS_BIT(s);
         int64_t n = 0;
-        hd_status rc = store_messages_count(st, &one, &n, err);
+        hd_status rc = sq_messages_count(st, &one, &n, err);
         if (rc != HD_OK)
             return rc;
         *count += n;
@@ -291,7 +291,7 @@ static hd_status count_by_statuses(store *st, const msg_filter *f, unsigned mask
     return HD_OK;
 }
 
-static sqlite3_stmt *count_stmt(store *st, int shape, hd_error *err)
+static sqlite3_stmt *count_stmt(sq_store *st, int shape, hd_error *err)
 {
     sqlite3_stmt **slot = &st->count_stmts[shape];
     if (*slot) {
@@ -306,7 +306,7 @@ static sqlite3_stmt *count_stmt(store *st, int shape, hd_error *err)
     return *slot;
 }
 
-hd_status store_messages_count(store *st, const msg_filter *f, int64_t *count, hd_error *err)
+hd_status sq_messages_count(sq_store *st, const msg_filter *f, int64_t *count, hd_error *err)
 {
     *count = 0;
     action_names names;

@@ -210,7 +210,7 @@ hd_status schema_create_at(const char *path, int version, hd_error *err)
     return r;
 }
 
-static hd_status read_user_version(store *st, int *version, hd_error *err)
+static hd_status read_user_version(sq_store *st, int *version, hd_error *err)
 {
     sqlite3_stmt *s = NULL;
     if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL) != SQLITE_OK) {
@@ -226,7 +226,7 @@ static hd_status read_user_version(store *st, int *version, hd_error *err)
     return r;
 }
 
-hd_status schema_migrate(store *st, hd_error *err)
+hd_status schema_migrate(sq_store *st, hd_error *err)
 {
     int version;
     hd_status rc = read_user_version(st, &version, err);
@@ -271,7 +271,7 @@ hd_status schema_migrate(store *st, hd_error *err)
     return HD_OK;
 }
 
-hd_status schema_check(store *st, hd_error *err)
+hd_status schema_check(sq_store *st, hd_error *err)
 {
     int version;
     hd_status rc = read_user_version(st, &version, err);
@@ -285,7 +285,7 @@ hd_status schema_check(store *st, hd_error *err)
     return HD_OK;
 }
 
-int store_schema_version(store *st)
+int sq_schema_version(sq_store *st)
 {
     int v = 0;
     if (read_user_version(st, &v, NULL) != HD_OK)

@@ -135,7 +135,7 @@ static void bind_site(sqlite3_stmt *q, const site *s, const char *headers, int64
     bind_i64(q, ":max_in_flight", s->max_in_flight);
 }
 
-static hd_status site_name_taken(store *st, const char *name, int64_t except_id, hd_error *err)
+static hd_status site_name_taken(sq_store *st, const char *name, int64_t except_id, hd_error *err)
 {
     sqlite3_stmt *q = stmt_get(st, STMT_SITE_ID_BY_NAME, err);
     if (!q)
@@ -152,7 +152,7 @@ static hd_status site_name_taken(store *st, const char *name, int64_t except_id,
 }
 
 /* Inserts one validated site; the caller holds a write transaction. */
-static hd_status site_insert(store *st, const site *s, int64_t *id_out, hd_error *err)
+static hd_status site_insert(sq_store *st, const site *s, int64_t *id_out, hd_error *err)
 {
     hd_status rc = site_validate(s, err);
     if (rc != HD_OK)
@@ -182,7 +182,7 @@ static hd_status site_insert(store *st, const site *s, int64_t *id_out, hd_error
     return rc;
 }
 
-hd_status store_site_add(store *st, const site *s, int64_t *id_out, hd_error *err)
+hd_status sq_site_add(sq_store *st, const site *s, int64_t *id_out, hd_error *err)
 {
     /* Validate before taking the write lock: nothing invalid is ever saved. */
     hd_status rc = site_validate(s, err);
@@ -195,8 +195,8 @@ hd_status store_site_add(store *st, const site *s, int64_t *id_out, hd_error *er
     return write_end(st, mode, rc, err);
 }
 
-/* The update of store_site_update(_if); expected 0 = no version check. */
-static hd_status site_update(store *st, const site *s, int64_t expected, hd_error *err)
+/* The update of sq_site_update(_if); expected 0 = no version check. */
+static hd_status site_update(sq_store *st, const site *s, int64_t expected, hd_error *err)
 {
     hd_status rc = site_validate(s, err);
     if (rc != HD_OK)
@@ -249,17 +249,17 @@ static hd_status site_update(store *st, const site *s, int64_t expected, hd_erro
     return write_end(st, mode, rc, err);
 }
 
-hd_status store_site_update(store *st, const site *s, hd_error *err)
+hd_status sq_site_update(sq_store *st, const site *s, hd_error *err)
 {
     return site_update(st, s, 0, err);
 }
 
-hd_status store_site_update_if(store *st, const site *s, int64_t expected, hd_error *err)
+hd_status sq_site_update_if(sq_store *st, const site *s, int64_t expected, hd_error *err)
 {
     return site_update(st, s, expected > 0 ? expected : 0, err);
 }
 
-hd_status store_site_delete(store *st, int64_t id, hd_error *err)
+hd_status sq_site_delete(sq_store *st, int64_t id, hd_error *err)
 {
     st->known_site = 0;
     write_mode mode;
@@ -299,7 +299,7 @@ hd_status store_site_delete(store *st, int64_t id, hd_error *err)
     return write_end(st, mode, rc, err);
 }
 
-hd_status store_site_set_enabled(store *st, int64_t id, bool enabled, hd_error *err)
+hd_status sq_site_set_enabled(sq_store *st, int64_t id, bool enabled, hd_error *err)
 {
     write_mode mode;
     sqlite3_stmt *q;
@@ -320,13 +320,13 @@ static void read_site(sqlite3_stmt *q, void *item)
     row_site(q, item);
 }
 
-static hd_status site_fetch(store *st, sqlite3_stmt *q, site *out, bool *found, hd_error *err)
+static hd_status site_fetch(sq_store *st, sqlite3_stmt *q, site *out, bool *found, hd_error *err)
 {
     return step_row(st, q, read_site, out, found, "reading a site", err);
 }
 
 /* A site by name when name is given, else by id. */
-static hd_status site_lookup(store *st, int64_t id, const char *name, site *out, hd_error *err)
+static hd_status site_lookup(sq_store *st, int64_t id, const char *name, site *out, hd_error *err)
 {
     sqlite3_stmt *q = stmt_get(st, name ? STMT_SITE_BY_NAME : STMT_SITE_BY_ID, err);
     if (!q)
@@ -343,17 +343,17 @@ static hd_status site_lookup(store *st, int64_t id, const char *name, site *out,
                 : hd_error_set(err, HD_NOT_FOUND, "site #%lld not found", (long long)id);
 }
 
-hd_status store_site_get(store *st, int64_t id, site *out, hd_error *err)
+hd_status sq_site_get(sq_store *st, int64_t id, site *out, hd_error *err)
 {
     return site_lookup(st, id, NULL, out, err);
 }
 
-hd_status store_site_get_by_name(store *st, const char *name, site *out, hd_error *err)
+hd_status sq_site_get_by_name(sq_store *st, const char *name, site *out, hd_error *err)
 {
     return site_lookup(st, 0, name ? name : "", out, err);
 }
 
-hd_status store_seed_sites(store *st, const site *sites, int n, int *added, hd_error *err)
+hd_status sq_seed_sites(sq_store *st, const site *sites, int n, int *added, hd_error *err)
 {
     if (added)
         *added = 0;
@@ -397,7 +397,7 @@ static void read_site_stats(sqlite3_stmt *q, void *item)
     row_circuit(q, 15, &ss->circuit);
 }
 
-static hd_status sites_read(store *st, site_stats_list *out, hd_error *err)
+static hd_status sites_read(sq_store *st, site_stats_list *out, hd_error *err)
 {
     out->items = NULL;
     out->count = 0;
@@ -410,14 +410,14 @@ static hd_status sites_read(store *st, site_stats_list *out, hd_error *err)
     return r;
 }
 
-hd_status store_sites_states(store *st, site_stats_list *out, hd_error *err)
+hd_status sq_sites_states(sq_store *st, site_stats_list *out, hd_error *err)
 {
     return sites_read(st, out, err);
 }
 
 /* Pending counts: one pass over the pending messages (messages_site_due,
  * a partial index). */
-static hd_status sites_count_pending(store *st, site_stats_list *out, hd_error *err)
+static hd_status sites_count_pending(sq_store *st, site_stats_list *out, hd_error *err)
 {
     sqlite3_stmt *q = stmt_get(st, STMT_SITES_PENDING, err);
     if (!q)
@@ -438,7 +438,7 @@ static hd_status sites_count_pending(store *st, site_stats_list *out, hd_error *
 }
 
 /* The last 100 attempts of each site, and how many of them were 2xx. */
-static hd_status sites_count_recent(store *st, site_stats_list *out, hd_error *err)
+static hd_status sites_count_recent(sq_store *st, site_stats_list *out, hd_error *err)
 {
     for (int i = 0; i < out->count; i++) {
         sqlite3_stmt *q = stmt_get(st, STMT_SITE_RECENT, err);
@@ -459,7 +459,7 @@ static hd_status sites_count_recent(store *st, site_stats_list *out, hd_error *e
     return HD_OK;
 }
 
-hd_status store_sites_list(store *st, site_stats_list *out, hd_error *err)
+hd_status sq_sites_list(sq_store *st, site_stats_list *out, hd_error *err)
 {
     hd_status r = sites_read(st, out, err);
     if (r != HD_OK)

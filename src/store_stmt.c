@@ -37,7 +37,7 @@ const char *const stmt_name[STMT_COUNT] = {
 /* ------------------------------------------------------------------------ */
 /* Errors and statement helpers                                             */
 
-hd_status db_fail(store *st, hd_error *err, const char *what)
+hd_status db_fail(sq_store *st, hd_error *err, const char *what)
 {
     return hd_error_set(err, HD_DB, "database %s: %s: %s", st->path, what,
                         sqlite3_errmsg(st->db));
@@ -45,7 +45,7 @@ hd_status db_fail(store *st, hd_error *err, const char *what)
 
 /* Runs fixed SQL text (pragmas, the schema, the migrations' BEGIN and
  * COMMIT): no parameters, no rows. */
-hd_status exec_sql(store *st, const char *sql, hd_error *err)
+hd_status exec_sql(sq_store *st, const char *sql, hd_error *err)
 {
     char *msg = NULL;
     if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
@@ -57,7 +57,7 @@ hd_status exec_sql(store *st, const char *sql, hd_error *err)
     return HD_OK;
 }
 
-sqlite3_stmt *stmt_prepare(store *st, const char *sql, hd_error *err)
+sqlite3_stmt *stmt_prepare(sq_store *st, const char *sql, hd_error *err)
 {
     sqlite3_stmt *s = NULL;
     if (sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, NULL) != SQLITE_OK) {
@@ -69,7 +69,7 @@ sqlite3_stmt *stmt_prepare(store *st, const char *sql, hd_error *err)
 }
 
 /* A cached statement, reset and with its bindings cleared. */
-sqlite3_stmt *stmt_get(store *st, stmt_id id, hd_error *err)
+sqlite3_stmt *stmt_get(sq_store *st, stmt_id id, hd_error *err)
 {
     sqlite3_stmt *s = st->stmts[id];
     if (!s) {
@@ -161,7 +161,7 @@ char *col_text(sqlite3_stmt *s, int i)
 }
 
 /* Runs a statement that returns no rows (or whose rows are not wanted). */
-hd_status step_done(store *st, sqlite3_stmt *s, const char *what, hd_error *err)
+hd_status step_done(sq_store *st, sqlite3_stmt *s, const char *what, hd_error *err)
 {
     int rc;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW)
@@ -171,7 +171,7 @@ hd_status step_done(store *st, sqlite3_stmt *s, const char *what, hd_error *err)
     return r;
 }
 
-hd_status exec_cached(store *st, stmt_id id, const char *what, hd_error *err)
+hd_status exec_cached(sq_store *st, stmt_id id, const char *what, hd_error *err)
 {
     sqlite3_stmt *s = stmt_get(st, id, err);
     if (!s)
@@ -180,7 +180,7 @@ hd_status exec_cached(store *st, stmt_id id, const char *what, hd_error *err)
 }
 
 /* One int64 from a one-row query; *found says whether there was a row. */
-hd_status step_row(store *st, sqlite3_stmt *q, row_reader read, void *out, bool *found,
+hd_status step_row(sq_store *st, sqlite3_stmt *q, row_reader read, void *out, bool *found,
                    const char *what, hd_error *err)
 {
     int rc = sqlite3_step(q);
@@ -194,7 +194,7 @@ hd_status step_row(store *st, sqlite3_stmt *q, row_reader read, void *out, bool 
     return r;
 }
 
-hd_status collect_rows(store *st, sqlite3_stmt *q, row_reader read, size_t size, row_array *a,
+hd_status collect_rows(sq_store *st, sqlite3_stmt *q, row_reader read, size_t size, row_array *a,
                        const char *what, hd_error *err)
 {
     int cap = a->count;
@@ -211,7 +211,7 @@ hd_status collect_rows(store *st, sqlite3_stmt *q, row_reader read, size_t size,
     return r;
 }
 
-hd_status step_i64(store *st, sqlite3_stmt *s, const char *what, int64_t *out,
+hd_status step_i64(sq_store *st, sqlite3_stmt *s, const char *what, int64_t *out,
                           bool *found, hd_error *err)
 {
     *out = 0;
@@ -239,7 +239,7 @@ hd_status step_i64(store *st, sqlite3_stmt *s, const char *what, int64_t *out,
 
 /* Forgets what the last write transaction learnt (sites seen, actions
  * registered): that transaction may have been rolled back. */
-void write_memory_reset(store *st)
+void write_memory_reset(sq_store *st)
 {
     memset(st->count_delta, 0, sizeof st->count_delta);
     free(st->tx_events);
@@ -254,7 +254,7 @@ void write_memory_reset(store *st)
 }
 
 /* A write transaction committed: what it decided is now true. */
-static void committed(store *st)
+static void committed(sq_store *st)
 {
     st->own_commits++;
     if (st->ntx_events > 0) {
@@ -268,7 +268,7 @@ static void committed(store *st)
 
 /* multi: the function runs several statements, so joining the caller's
  * transaction needs a savepoint to stay all-or-nothing. */
-hd_status write_begin(store *st, bool multi, write_mode *mode, hd_error *err)
+hd_status write_begin(sq_store *st, bool multi, write_mode *mode, hd_error *err)
 {
     if (st->read_only)
         return hd_error_set(err, HD_DB, "database %s: opened read-only", st->path);
@@ -281,7 +281,7 @@ hd_status write_begin(store *st, bool multi, write_mode *mode, hd_error *err)
     return multi ? exec_cached(st, STMT_SAVEPOINT, "savepoint", err) : HD_OK;
 }
 
-hd_status write_stmt(store *st, stmt_id id, bool multi, write_mode *mode, sqlite3_stmt **q,
+hd_status write_stmt(sq_store *st, stmt_id id, bool multi, write_mode *mode, sqlite3_stmt **q,
                      hd_error *err)
 {
     *q = NULL;
@@ -293,7 +293,7 @@ hd_status write_stmt(store *st, stmt_id id, bool multi, write_mode *mode, sqlite
 }
 
 /* Ends what write_begin started: commits when rc is HD_OK, else undoes. */
-hd_status write_end(store *st, write_mode mode, hd_status rc, hd_error *err)
+hd_status write_end(sq_store *st, write_mode mode, hd_status rc, hd_error *err)
 {
     switch (mode) {
     case WRITE_OWN_TX:
@@ -324,7 +324,7 @@ hd_status write_end(store *st, write_mode mode, hd_status rc, hd_error *err)
     return rc;
 }
 
-hd_status store_tx_begin(store *st, hd_error *err)
+hd_status sq_tx_begin(sq_store *st, hd_error *err)
 {
     if (st->read_only)
         return hd_error_set(err, HD_DB, "database %s: opened read-only", st->path);
@@ -335,7 +335,7 @@ hd_status store_tx_begin(store *st, hd_error *err)
     return exec_cached(st, STMT_BEGIN, "begin transaction", err);
 }
 
-hd_status store_tx_commit(store *st, hd_error *err)
+hd_status sq_tx_commit(sq_store *st, hd_error *err)
 {
     if (sqlite3_get_autocommit(st->db))
         return hd_error_set(err, HD_INTERNAL, "database %s: commit without a transaction",
@@ -346,13 +346,13 @@ hd_status store_tx_commit(store *st, hd_error *err)
     return rc;
 }
 
-void store_tx_rollback(store *st)
+void sq_tx_rollback(sq_store *st)
 {
     if (!sqlite3_get_autocommit(st->db))
         exec_cached(st, STMT_ROLLBACK, "rollback", NULL);
 }
 
-uint64_t store_change_counter(store *st)
+uint64_t sq_change_counter(sq_store *st)
 {
     /* data_version changes when another connection commits; own_commits when
      * this one does.  Each in its own half so any change changes the value. */
