@@ -26,7 +26,7 @@ WERROR  ?= 1
 CORE_PKGS = libcurl sqlite3 yaml-0.1 libcrypto jansson libpq
 UI_PKGS   = ncursesw
 PKGS      = $(CORE_PKGS) $(UI_PKGS)
-TESTPKGS  = cmocka libmicrohttpd
+TESTPKGS  = cmocka libmicrohttpd libpq
 
 # The goals that may install what they need (.ci/deps); a plain `make`
 # only checks that the runtime libraries are there and says which are not.

@@ -16,6 +16,26 @@ export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 LOGDIR=$(mktemp -d "${TMPDIR:-/tmp}/hookdesk-tests.XXXXXX")
 
+# The tests that run a second time on PostgreSQL (HD_TEST_BACKEND=pg), as
+# "name@pg": one throwaway server (tests/pg_server.sh) for the whole run,
+# each test making and dropping its own databases on it.  Without the
+# server binaries they are reported as skipped, not passed.
+PG_TESTS=${PG_TESTS-"test_store"}
+PG_STARTED=""
+if [ -n "$PG_TESTS" ]; then
+    if pg_env=$(sh tests/pg_server.sh start "$LOGDIR/pg"); then
+        eval "$pg_env"
+        export HD_TEST_PG="host=$PG_SOCKET user=$PG_USER"
+        PG_STARTED=1
+    else
+        echo "SKIP the PostgreSQL runs ($PG_TESTS): no test server"
+        PG_TESTS=""
+    fi
+fi
+stop_pg() { [ -n "$PG_STARTED" ] && sh tests/pg_server.sh stop "$LOGDIR/pg"; PG_STARTED=""; }
+trap stop_pg EXIT
+trap 'stop_pg; exit 130' INT TERM
+
 # The tests, as "name command..." lines: the known long ones first.
 LONG="test_console_form test_isolation test_serve_faults test_cli_sites test_cli_secrets
 test_scale test_cli_limits"
@@ -28,6 +48,13 @@ test_scale test_cli_limits"
     for t in tests/sh/test_*.sh; do
         [ -f "$t" ] || continue
         echo "$(basename "$t" .sh) sh $t"
+    done
+    for name in $PG_TESTS; do
+        if [ -x "$BUILD/tests/$name" ]; then
+            echo "$name@pg env HD_TEST_BACKEND=pg $BUILD/tests/$name"
+        elif [ -f "tests/sh/$name.sh" ]; then
+            echo "$name@pg env HD_TEST_BACKEND=pg sh tests/sh/$name.sh"
+        fi
     done
 } | awk -v long="$LONG" 'BEGIN { n = split(long, l, /[ \n]+/); for (i = 1; i <= n; i++) rank[l[i]] = i }
         { print (($1 in rank) ? rank[$1] : 1000), $0 }' | sort -n -s -k1,1 | cut -d' ' -f2- \

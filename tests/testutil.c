@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <jansson.h>
+#include <libpq-fe.h>
 
 #include "hd_engine.h"
 #include "hd_store.h"
@@ -412,6 +413,63 @@ char *tu_rsa_keygen(const char *priv_path)
     return out;
 }
 
+/* ---- the database a test uses ---- */
+
+bool tu_backend_pg(void)
+{
+    const char *b = getenv("HD_TEST_BACKEND");
+    return b && strcmp(b, "pg") == 0;
+}
+
+/* Runs one statement on the test server's maintenance database. */
+static void pg_admin(const char *sql)
+{
+    const char *server = getenv("HD_TEST_PG");
+    if (!server || !*server) {
+        fprintf(stderr, "HD_TEST_BACKEND=pg needs HD_TEST_PG (tests/run.sh sets both)\n");
+        abort();
+    }
+    char *conninfo = hd_xasprintf("%s dbname=postgres", server);
+    PGconn *c = PQconnectdb(conninfo);
+    free(conninfo);
+    if (PQstatus(c) != CONNECTION_OK) {
+        fprintf(stderr, "test server: %s", PQerrorMessage(c));
+        abort();
+    }
+    PGresult *r = PQexec(c, sql);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+        fprintf(stderr, "test server: %s: %s", sql, PQresultErrorMessage(r));
+        abort();
+    }
+    PQclear(r);
+    PQfinish(c);
+}
+
+char *tu_db_name(const char *dir, const char *file)
+{
+    if (!tu_backend_pg())
+        return hd_xasprintf("%s/%s", dir, file);
+    static int seq;
+    /* The name is made of numbers only: safe to put into the statement. */
+    char db[64];
+    snprintf(db, sizeof db, "hd_t%ld_%d", (long)getpid(), ++seq);
+    char *sql = hd_xasprintf("CREATE DATABASE %s", db);
+    pg_admin(sql);
+    free(sql);
+    return hd_xasprintf("%s dbname=%s", getenv("HD_TEST_PG"), db);
+}
+
+void tu_db_drop(char *name)
+{
+    const char *db = name ? strstr(name, "dbname=hd_t") : NULL;
+    if (db) {
+        char *sql = hd_xasprintf("DROP DATABASE IF EXISTS %s WITH (FORCE)", db + 7);
+        pg_admin(sql);
+        free(sql);
+    }
+    free(name);
+}
+
 /* ---- the engine and the store ---- */
 
 bool tu_world_open(tu_world *w, const char *hmac_secret)
@@ -422,7 +480,7 @@ bool tu_world_open(tu_world *w, const char *hmac_secret)
     if (!tu_receiver_start(&w->rcv, w->dir, hmac_secret))
         return false;
     free(w->cfg.database);
-    w->cfg.database = hd_xasprintf("%s/hd.db", w->dir);
+    w->cfg.database = tu_db_name(w->dir, "hd.db");
     w->cfg.allow_private = true;   /* the receiver is on loopback */
     w->cfg.delivery.retry_interval_ms = 50;
     w->cfg.delivery.poll_interval_ms = 20;
@@ -443,6 +501,8 @@ bool tu_world_open(tu_world *w, const char *hmac_secret)
 void tu_world_close(tu_world *w)
 {
     store_close(w->st);
+    tu_db_drop(w->cfg.database);
+    w->cfg.database = NULL;
     tu_receiver_stop(&w->rcv);
     config_free(&w->cfg);
     tu_rmdir(w->dir);

@@ -83,6 +83,22 @@ char *tu_rsa_keygen(const char *priv_path);
 struct engine;
 struct message;
 
+/* ---- the database a test uses ----
+ * A test names its database through these, so that the same test runs on
+ * both backends: SQLite (a file in the test's directory) by default, or
+ * PostgreSQL when tests/run.sh says so (HD_TEST_BACKEND=pg, and HD_TEST_PG
+ * the libpq keywords of the test server, "host=SOCKETDIR user=U"). */
+
+/* True when this run is on PostgreSQL. */
+bool tu_backend_pg(void);
+/* A new, empty database: dir/file, or a fresh database on the test server
+ * ("host=... user=... dbname=hd_t<pid>_<n>"), made now.  Aborts when the
+ * server refuses. */
+char *tu_db_name(const char *dir, const char *file);
+/* Drops a database tu_db_name made on the test server (SQLite files go with
+ * their directory); frees name. */
+void tu_db_drop(char *name);
+
 /* A delivery test's world: a temp dir, a receiver, a configuration for
  * quick retries on loopback (retry 50 ms, poll 20 ms, synchronous NORMAL)
  * and the test's own store connection. */
