@@ -74,6 +74,18 @@ int store_schema_version(store *st);
  * commits a change; compare with the last value to know when to re-query. */
 uint64_t store_change_counter(store *st);
 
+/* Watching for other processes' commits: a descriptor that becomes
+ * readable when some process, on any host, may have committed a change.
+ * SQLite: inotify on the database's directory (hd_wakeup.h: one host
+ * only); PostgreSQL: a connection of its own that LISTENs to the NOTIFY
+ * every write transaction sends.  A hint, never the truth (callers
+ * re-query); NULL (an error) means "poll instead".  One thread at a time. */
+typedef struct store_watch store_watch;
+hd_status store_watch_open(const char *database, store_watch **out, hd_error *err);
+int store_watch_fd(const store_watch *w);      /* -1 for NULL */
+bool store_watch_changed(store_watch *w);      /* drains; never blocks */
+void store_watch_close(store_watch *w);
+
 /* ---- transactions ---- */
 
 hd_status store_tx_begin(store *st, hd_error *err);     /* BEGIN IMMEDIATE */

@@ -109,7 +109,6 @@
 #include "hd_retry.h"
 #include "hd_store.h"
 #include "hd_util.h"
-#include "hd_wakeup.h"
 #include "committer.h"
 #include "http.h"
 #include "token_cache.h"
@@ -219,7 +218,7 @@ struct engine {
     int64_t *open_sites;     /* sites whose circuit this engine saw open: their
                                 messages claimed ahead are given back, not sent */
     int nopen_sites;
-    db_watch *watch;         /* other processes' commits (NULL: polling only) */
+    store_watch *watch;      /* other processes' commits (NULL: polling only) */
     int64_t fault_since;     /* monotonic ms the current database fault began, 0 = none */
     int64_t fault_hard_since; /* ... its first error other than a held lock, 0 = none:
                                  what delivery.fault_timeout counts (a long import
@@ -1409,7 +1408,7 @@ static void wait_for_work(engine *e, loop_state *ls, bool stop, bool idle)
      * a busy engine claims often anyway, and every WAL write of its
      * own committer would wake this poll for nothing. */
     bool watch = e->watch && idle;
-    struct curl_waitfd wfd = { .fd = watch ? db_watch_fd(e->watch) : -1,
+    struct curl_waitfd wfd = { .fd = watch ? store_watch_fd(e->watch) : -1,
                                .events = CURL_WAIT_POLLIN };
     CURLMcode mc = curl_multi_poll(e->multi, watch ? &wfd : NULL, watch ? 1 : 0,
                                    (int)timeout, NULL);
@@ -1417,7 +1416,7 @@ static void wait_for_work(engine *e, loop_state *ls, bool stop, bool idle)
         set_last_error(e, curl_multi_strerror(mc));
         usleep(10000);
     }
-    if (watch && (wfd.revents & CURL_WAIT_POLLIN) && db_watch_changed(e->watch))
+    if (watch && (wfd.revents & CURL_WAIT_POLLIN) && store_watch_changed(e->watch))
         ls->next_claim = 0;
 }
 
@@ -1519,7 +1518,7 @@ static void engine_free(engine *e)
     if (e->st)
         store_close(e->st);
     committer_close(e->commit);
-    db_watch_close(e->watch);
+    store_watch_close(e->watch);
     free(e->open_sites);
     free(e->job_failing);
     free(e->events);
@@ -1611,7 +1610,7 @@ hd_status engine_start(const config *cfg, const engine_options *opt, engine **ou
     /* Without a watch (no inotify, an unwatchable directory) the engine
      * polls every poll_interval as before. */
     hd_error werr = {0};
-    if (db_watch_open(e->database, &e->watch, &werr) != HD_OK)
+    if (store_watch_open(e->database, &e->watch, &werr) != HD_OK)
         e->watch = NULL;
     e->sites.counter = store_change_counter(e->st);
     e->multi = curl_multi_init();

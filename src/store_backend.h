@@ -76,6 +76,12 @@ hd_status sq_engines_alive(sq_store *st, int64_t since_ms, engine_beat_list *out
 /* ---- PostgreSQL (src/pg_*.c) ---- */
 
 hd_status pg_open(const char *conninfo, const store_options *opt, pg_store **out, hd_error *err);
+/* A LISTEN connection of its own (pg_watch.c). */
+typedef struct pg_watch pg_watch;
+hd_status pg_watch_open(const char *conninfo, pg_watch **out, hd_error *err);
+int pg_watch_fd(const pg_watch *w);
+bool pg_watch_changed(pg_watch *w);
+void pg_watch_close(pg_watch *w);
 void pg_close(pg_store *st);
 int pg_schema_version(pg_store *st);
 uint64_t pg_change_counter(pg_store *st);
