@@ -17,7 +17,8 @@
 # PG_LISTEN=ADDR [PG_PORT=N] also listens on TCP at ADDR:N (N: a free port
 # when unset), trusting every client that reaches it: for the multi-host
 # tests, whose addresses are private to the test (a veth bridge of its own
-# or loopback).  It prints PG_PORT then.  `restart DIR` restarts the server
+# or loopback).  It prints PG_PORT then.  PG_FSYNC=on: a durable server
+# (benchmarks); tests run with fsync off.  `restart DIR` restarts the server
 # with the same settings (a server restart in the middle of a test).
 set -eu
 cmd=${1:?usage: pg_server.sh start|stop|restart DIR}
@@ -59,7 +60,7 @@ start)
     else
         port=5432
     fi
-    echo "-c listen_addresses='$listen' -c port=$port -c unix_socket_directories='$dir' -c fsync=off" \
+    echo "-c listen_addresses='$listen' -c port=$port -c unix_socket_directories='$dir' -c fsync=${PG_FSYNC:-off}" \
         >"$dir/options"
     as_server "$bindir/pg_ctl" -D "$data" -l "$dir/server.log" -w -t 30 \
         -o "$(cat "$dir/options")" start >"$dir/pg_ctl.log" 2>&1 ||
