@@ -2,11 +2,12 @@
  *
  * This header is the whole interface of a store backend.  Callers (the
  * engine, the CLI, the console) see an opaque `store *` and the functions
- * below, nothing else: a second backend (PostgreSQL, workers on several
- * hosts: SPEC §7) implements these same functions and no caller changes.
- * Nothing here exposes SQLite types.  The SQLite backend is src/store_*.c
- * (the list of its files and what each does is in src/store_internal.h);
- * every SQL statement of hookdesk lives there.
+ * below, nothing else, whichever backend holds the data: SQLite (a file;
+ * src/store_*.c) or PostgreSQL (a server, workers on several hosts: SPEC
+ * §7; src/pg_*.c).  store_open picks the backend by the database's name
+ * (src/store.c); src/store_backend.h lists what each implements.  Nothing
+ * here exposes a backend's types; every SQL statement of hookdesk lives in
+ * those files.
  *
  * The domain types it stores (message, msg_status, attempt) are in
  * hd_message.h; site in hd_site.h; a site's circuit in hd_breaker.h.
@@ -15,7 +16,8 @@
  * - A store handle is one connection and must be used by one thread at a
  *   time: the console's UI thread and the delivery engine each open their own.
  * - Writes: a function that writes runs in its own transaction (taking the
- *   write lock up front: BEGIN IMMEDIATE in SQLite), unless the caller
+ *   write lock up front: BEGIN IMMEDIATE in SQLite; row locks in
+ *   PostgreSQL, where writers run side by side), unless the caller
  *   opened one with store_tx_begin, in which case it joins it (the engine
  *   batches one tick's state changes into one transaction).
  * - Paging is keyset paging over message ids (newest first); no query loads a

@@ -13,7 +13,8 @@
  *   store_counters.c  per-status counters, per-second attempt counters
  *   store_engines.c   the engines' heartbeats (which engines deliver here)
  *   store_debug.c     test hooks (store_debug.h)
- * Every SQL statement of hookdesk is in these files: the cached ones in
+ * Every SQLite statement of hookdesk is in these files (the PostgreSQL
+ * backend's are in src/pg_*.c): the cached ones in
  * STORE_STMT_LIST below, the few built from filters (store_filters.c) and
  * store_messages.c, and the schema in store_schema.c.
  */
