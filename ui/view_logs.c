@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "console.h"
 #include "hd_duration.h"
 #include "hd_util.h"
 #include "term.h"
@@ -115,6 +116,7 @@ static void logs_draw(app *a, int top, int rows)
             term_put(y, x, w[c] + (c < 5 ? 1 : 0), at, cell);
             x += w[c] + 1;
         }
+        logs_draw_resent_mark(a, m, y, x - 1, sel);   /* view_detail.c: "↻" after Status */
     }
 }
 
