@@ -280,7 +280,8 @@ static ui_request logs_handle(app *a, ui_request r)
             ui_filter_customer(a, m->customer);
         return REQ_NONE;
     case REQ_FILTER_SITE:
-        ui_prompt(a, "Trusted site (empty = any): ", a->filter.site_name, on_site);
+        ui_prompt(a, "Trusted site (Tab lists, empty = any): ", a->filter.site_name, on_site);
+        site_picker_attach(a);   /* view_sites.c: Tab completes, or lists the sites */
         return REQ_NONE;
     case REQ_FILTER_TIME: {
         /* Prefilled with the active range, in local time as typed. */
