@@ -37,6 +37,11 @@ keys y
 expect_fixed "message #2 resent as #3"
 expect "^Resent as    #3$"
 
+echo "# the focused link is in reverse video, the other one underlined"
+$T capture-pane -p -e -t hd | grep -q "Resend of    $(printf '\033')\[7m#1" ||
+    fail "the focused link is not highlighted"
+$T capture-pane -p -e -t hd | grep -q "Resent as    $(printf '\033')\[[0-9;]*4m#3" ||
+    fail "the other link is not underlined"
 echo "# Enter follows the focused link (Resend of #1); the detail of #1 shows its resend"
 keys Enter
 expect "^Message #1 "
