@@ -1778,6 +1778,13 @@ static void test_query_plans_use_indexes(void **state)
     hd_buf_reset(&plan);
     assert_int_equal(store_debug_plan(f->st, "PURGE", NULL, PAGE_FIRST, &plan, &err), HD_OK);
     assert_non_null(strstr(hd_buf_str(&plan), "USING INDEX messages_created"));
+    /* Every page row asks for its resends: one seek of the partial index. */
+    static const char *const resends[] = { "MSG_RESENT_AS", "MSG_RESENDS" };
+    for (size_t i = 0; i < 2; i++) {
+        hd_buf_reset(&plan);
+        assert_int_equal(store_debug_plan(f->st, resends[i], NULL, PAGE_FIRST, &plan, &err), HD_OK);
+        assert_non_null(strstr(hd_buf_str(&plan), "messages_resend_of (resend_of=?)"));
+    }
     hd_buf_free(&plan);
     msg_filter filters[] = {
         { .status_mask = MSG_STATUS_BIT(MSG_FAILED) },
