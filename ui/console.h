@@ -47,20 +47,16 @@ void export_save(struct app *a, const export_item *it);
 /* The saving itself (export_save's prompt; tests): HD_OK or why not. */
 hd_status export_write_file(const char *path, const char *data, size_t len, hd_error *err);
 
-/* view_detail.c, for view_logs.c's rows: after the Status cell of a
- * message that was resent, a mark ("↻", "*" without UTF-8) at column x. */
+/* chain.c, for view_logs.c's rows: after the Status cell of a message that
+ * was resent, a mark ("↻", "*" without UTF-8) at column x. */
 void logs_draw_resent_mark(const struct app *a, const message *m, int y, int x, bool selected);
 
-/* view_sites.c, for prompt.c and view_logs.c: the site picker of the `f`
+/* picker.c, for prompt.c and view_logs.c: the site picker of the `f`
  * prompt.  site_picker_attach after ui_prompt makes that prompt complete
- * site names (Tab) and open a list of them (Tab again, or Down on an empty
- * prompt); prompt_key hands it every key first (true: taken), prompt_draw
- * lets it draw its list. */
+ * site names (Tab) and open a list of them (Tab again); prompt_key hands
+ * it every key first (true: taken), prompt_draw lets it draw its list. */
 void site_picker_attach(struct app *a);
 bool site_picker_key(struct app *a, int key);
 void site_picker_draw(struct app *a);
-/* view_form.c: the Sites cursor goes to this site on the next refresh
- * (the one just added). */
-void sites_select(struct app *a, int64_t site_id);
 
 #endif

@@ -65,7 +65,7 @@ void ui_prompt(app *a, const char *label, const char *initial, ui_prompt_fn cb)
 
 void prompt_key(app *a, int key)
 {
-    if (site_picker_key(a, key))   /* view_sites.c: the `f` prompt's site picker */
+    if (site_picker_key(a, key))   /* picker.c: the `f` prompt's site picker */
         return;
     if (key == TK_ESC || key == TK_CTRL('g')) {
         a->prompting = false;
@@ -117,7 +117,7 @@ static size_t prompt_cursor_column(const app *a)
 bool prompt_draw(app *a, int y, int cols)
 {
     if (a->prompting) {
-        site_picker_draw(a);   /* view_sites.c: its list, when open */
+        site_picker_draw(a);   /* picker.c: its list, when open */
         char line[512];
         snprintf(line, sizeof line, "%s%s", a->prompt_label, a->prompt_text);
         char *clean = sanitize_dup(line, 0);

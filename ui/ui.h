@@ -301,6 +301,8 @@ typedef struct app {
     msg_list queue;
     site_stats_list sites;
     int sites_cursor, sites_top;
+    int64_t sites_select_id;     /* the site the next Sites refresh selects (one just
+                                    added by the form), 0 = none */
     site_stats_list site_cache;  /* ui_site_state's copy of the sites */
     uint64_t site_cache_cc;      /* change_counter it was read at */
     bool site_cache_ok;

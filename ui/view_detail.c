@@ -733,15 +733,6 @@ static void detail_click(app *a, int row)
         }
 }
 
-/* ---- the resent mark in Logs ---- */
-
-void logs_draw_resent_mark(const app *a, const message *m, int y, int x, bool selected)
-{
-    if (!m->resent_as || x >= term_cols())
-        return;
-    term_put(y, x, 1, selected ? TA_SELECTED : TA_RESENT, a->utf8 ? "\xe2\x86\xbb" : "*");
-}
-
 const view_ops view_detail_ops = { .title = "Detail", .keys = detail_keys, .open = detail_open,
                                    .refresh = detail_refresh, .draw = detail_draw,
                                    .handle = detail_handle, .click = detail_click };

@@ -46,7 +46,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include "console.h"
 #include "hd_auth.h"
 #include "hd_duration.h"
 #include "hd_sanitize.h"
@@ -926,8 +925,7 @@ static void form_save(app *a, form_state *f)
         ui_flash(a, false, "trusted site %s saved", s.name);
         form_free(a);
         ui_wakeup_engine(a);
-        if (added_id)
-            sites_select(a, added_id);   /* the cursor on the site just added */
+        a->sites_select_id = added_id;   /* the cursor on the site just added */
         ui_switch(a, VIEW_SITES);
     }
     site_free(&s);
