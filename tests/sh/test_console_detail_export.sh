@@ -106,4 +106,21 @@ if grep -q "$(printf '\033')" "$PAGER_OUT"; then fail "a raw ESC reached the pag
 keys y
 expect_fixed "copied the response body of #2, attempt 1"
 $T show-buffer | grep -q "$(printf '\033')\[2J" || fail "the clipboard lost the body's bytes"
+echo "# a terminal without clipboard access (no Ms in its terminfo: screen) is told so"
+$T set-buffer "before"
+$T new-session -d -s noclip -x 80 -y 24 \
+    "cd $W && TERM=screen '$HD' -c '$W/hd.yaml' --no-deliver 2>/dev/null; sleep 60"
+end=$(($(date +%s) + 10))
+until $T capture-pane -p -t noclip | grep -q "export.esc"; do
+    [ "$(date +%s)" -ge "$end" ] && fail "the second console did not start"
+    sleep 0.05
+done
+$T send-keys -t noclip Enter
+$T send-keys -t noclip y
+end=$(($(date +%s) + 10))
+until $T capture-pane -p -t noclip | grep -qF "TERM=screen takes no clipboard (OSC 52): nothing copied"; do
+    [ "$(date +%s)" -ge "$end" ] && { $T capture-pane -p -t noclip; fail "no word about the clipboard"; }
+    sleep 0.05
+done
+[ "$($T show-buffer)" = "before" ] || fail "something reached the clipboard"
 echo "ok"
