@@ -50,7 +50,7 @@ static const keybind detail_keys[] = {
 };
 
 #define DETAIL_LINKS 16      /* links on one page (Resend of + Resent as) */
-#define DETAIL_RESENDS 8     /* "Resent as" ids listed */
+#define DETAIL_RESENDS 6     /* "Resent as" ids listed (they fit in 80 columns) */
 #define DETAIL_PARTS 64      /* parts that can be taken out */
 #define DETAIL_HISTORY 32    /* links followed that Back can return through */
 
@@ -253,17 +253,15 @@ static void add_chain(app *a, lines *l, const message *m)
     }
     if (n == 0)
         return;
-    size_t at = 0;
-    int cols[DETAIL_RESENDS];
-    for (int i = 0; i < n && at < sizeof buf; i++) {
-        cols[i] = 13 + (int)at;
-        at += (size_t)snprintf(buf + at, sizeof buf - at, "%s#%lld", i ? ", " : "",
-                               (long long)ids[i]);
-        if (i)
-            cols[i] += 2;
+    int at = 0, cols[DETAIL_RESENDS];
+    for (int i = 0; i < n; i++) {
+        /* at most 6 x 22 bytes: buf never fills */
+        at += snprintf(buf + at, sizeof buf - (size_t)at, "%s", i ? ", " : "");
+        cols[i] = 13 + at;
+        at += snprintf(buf + at, sizeof buf - (size_t)at, "#%lld", (long long)ids[i]);
     }
-    if (n == DETAIL_RESENDS && at < sizeof buf)
-        snprintf(buf + at, sizeof buf - at, ", ...");
+    if (n == DETAIL_RESENDS)   /* maybe more: the newest are in Logs */
+        snprintf(buf + at, sizeof buf - (size_t)at, ", ...");
     add_field(l, "Resent as", buf);
     for (int i = 0; i < n; i++) {
         char one[32];
