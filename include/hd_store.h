@@ -172,10 +172,16 @@ hd_status store_message_get(store *st, int64_t id, message *out, hd_error *err);
  * message has it (purged, or not ours); HD_INVALID when it is not one. */
 hd_status store_message_find_webhook_id(store *st, const char *webhook_id, int64_t *id,
                                         hd_error *err);
+/* A page of messages; each row's resent_as says whether (and as which
+ * message) it was resent. */
 hd_status store_messages_page(store *st, const msg_filter *f, page_dir dir, int64_t anchor_id,
                               int limit, message_list *out, hd_error *err);
 hd_status store_messages_count(store *st, const msg_filter *f, int64_t *count, hd_error *err);
 hd_status store_attempts_list(store *st, int64_t message_id, attempt_list *out, hd_error *err);
+/* The messages made as resends of message id (`resend`, `r`, `R`), oldest
+ * first: up to max ids in ids[], *n of them (the detail's "Resent as"). */
+hd_status store_message_resends(store *st, int64_t id, int64_t *ids, int max, int *n,
+                                hd_error *err);
 
 /* ---- counters ---- */
 

@@ -158,6 +158,9 @@
     _(MSG_BY_WEBHOOK_ID,                                                            \
       "SELECT id FROM messages INDEXED BY messages_created WHERE created_at "       \
       "BETWEEN :lo AND :hi AND webhook_id = :wid LIMIT 1")                          \
+    /* The resends made of a message (messages_resend_of: one index seek). */    \
+    _(MSG_RESENT_AS, "SELECT max(id) FROM messages WHERE resend_of = :id")          \
+    _(MSG_RESENDS, "SELECT id FROM messages WHERE resend_of = :id ORDER BY id LIMIT :n") \
     _(ACTION_REGISTER, "INSERT OR IGNORE INTO actions(name) VALUES (:name)")        \
     _(ACTIONS_MATCHING, "SELECT name FROM actions WHERE instr(lower(name), lower(:text)) > 0 " \
                         "LIMIT :limit")                                             \

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "console.h"
 #include "hd_duration.h"
 #include "hd_util.h"
 #include "term.h"
@@ -115,6 +116,7 @@ static void logs_draw(app *a, int top, int rows)
             term_put(y, x, w[c] + (c < 5 ? 1 : 0), at, cell);
             x += w[c] + 1;
         }
+        logs_draw_resent_mark(a, m, y, x - 1, sel);   /* chain.c: "↻" after Status */
     }
 }
 
@@ -278,7 +280,8 @@ static ui_request logs_handle(app *a, ui_request r)
             ui_filter_customer(a, m->customer);
         return REQ_NONE;
     case REQ_FILTER_SITE:
-        ui_prompt(a, "Trusted site (empty = any): ", a->filter.site_name, on_site);
+        ui_prompt(a, "Trusted site (Tab lists, empty = any): ", a->filter.site_name, on_site);
+        site_picker_attach(a);   /* picker.c: Tab completes, or lists the sites */
         return REQ_NONE;
     case REQ_FILTER_TIME: {
         /* Prefilled with the active range, in local time as typed. */
