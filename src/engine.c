@@ -249,10 +249,15 @@ struct engine {
     int64_t outs_since;      /* monotonic ms when outs became non-empty */
     pending_out *outs;       /* finished, not recorded yet */
     int nouts, outs_cap;
+    int outs_failing;        /* of outs, those whose verdict is VERDICT_FAIL */
     ready_msg *ready;        /* claimed, not started yet (oldest first), at most
                                 READY_DEPTH * d.concurrency: a freed slot refills
-                                at once instead of waiting for a transaction */
+                                at once instead of waiting for a transaction;
+                                points into ready_mem: start_ready takes from
+                                the front by moving it, not the rest) */
     int nready;
+    ready_msg *ready_mem;    /* the reserve's allocation */
+    int ready_cap;           /* its size, in messages */
     site_cache sites;
     token_cache tokens;      /* oauth2 tokens and their requests under way */
     token_fetch_options token_opt; /* how token requests are made */
@@ -391,12 +396,27 @@ static void heartbeat(engine *e)
         set_last_error(e, err.msg);
 }
 
+/* Counts the failed outcomes of e->outs again (after outs were dropped or
+ * put back; outs_push counts as it goes). */
+static void outs_count_failing(engine *e)
+{
+    e->outs_failing = 0;
+    for (int i = 0; i < e->nouts; i++)
+        e->outs_failing += e->outs[i].o.verdict == VERDICT_FAIL;
+}
+
 static void outs_push(engine *e, attempt_outcome *o, char *site_name)
 {
     if (e->nouts == 0)
         e->outs_since = hd_mono_ms();
 
-    e->outs = hd_xgrow(e->outs, e->nouts, &e->outs_cap, sizeof *e->outs, 32);
+    /* Sized for a whole batch at once: slot_free keeps the outcomes below
+     * UNRECORDED_DEPTH x concurrency, and growing by doubling copied each
+     * batch's outcomes three times over (commit_submit hands the array to
+     * the committer, so every batch starts a new one). */
+    e->outs = hd_xgrow(e->outs, e->nouts, &e->outs_cap, sizeof *e->outs,
+                       UNRECORDED_DEPTH * e->d.concurrency);
+    e->outs_failing += o->verdict == VERDICT_FAIL;
     e->outs[e->nouts].o = *o;
     e->outs[e->nouts].site_name = site_name;
     e->nouts++;
@@ -632,6 +652,7 @@ static void outs_free_range(engine *e, int n)
     if (n > 0 && n < e->nouts)
         memmove(e->outs, e->outs + n, sizeof *e->outs * (size_t)(e->nouts - n));
     e->nouts -= n;
+    outs_count_failing(e);
 }
 
 /* The event of one recorded attempt. */
@@ -800,6 +821,7 @@ static void commit_submit(engine *e, int claim_limit)
     committer_submit(e->commit, &job);
     e->outs = NULL;
     e->nouts = e->outs_cap = 0;
+    e->outs_failing = 0;
 }
 
 /* Puts outcomes back in front of e->outs (a failed commit: retried). */
@@ -818,6 +840,7 @@ static void outs_restore(engine *e, pending_out *outs, int n)
     e->outs = all;
     e->nouts += n;
     e->outs_cap = e->nouts;
+    outs_count_failing(e);
 }
 
 /* Takes the committer's result back (curl thread): the outcomes are
@@ -858,6 +881,7 @@ static hd_status commit_now(engine *e)
         int n = e->nouts;
         e->outs = NULL;
         e->nouts = e->outs_cap = 0;
+        e->outs_failing = 0;
         publish_recorded(e, outs, n);
     } else {
         set_last_error(e, err.msg);
@@ -1118,7 +1142,7 @@ static bool site_suspect(const engine *e, int64_t site_id)
     for (int i = 0; i < e->njob_failing; i++)
         if (e->job_failing[i] == site_id)
             return true;
-    for (int i = 0; i < e->nouts; i++)
+    for (int i = 0; e->outs_failing > 0 && i < e->nouts; i++)
         if (e->outs[i].o.verdict == VERDICT_FAIL && e->outs[i].o.a.site_id == site_id)
             return true;
     return false;
@@ -1143,10 +1167,14 @@ static bool site_full(engine *e, const site_hold *active, int nactive, int64_t s
 
 /* Step 1: fill free slots from the messages claimed ahead, oldest claim
  * first, skipping those whose site has its share under way already (they
- * keep their place for the next free slot). */
+ * keep their place for the next free slot).  The walk ends when the slots
+ * are full: the rest keep their place and are looked at (stale or not) when
+ * their turn comes, so a tick costs what it starts, not the whole reserve
+ * (READY_DEPTH x concurrency; it ran ready_stale, a clock read and a site
+ * lookup, for every one of them on every tick). */
 static void start_ready(engine *e)
 {
-    if (e->nready == 0)
+    if (e->nready == 0 || !slot_free(e))
         return;
     site_hold *active = NULL;
     int nactive = 0;
@@ -1156,7 +1184,8 @@ static void start_ready(engine *e)
         hold_add(&active, &nactive, e->parked[i].m.site_id);
     int keep = 0, started = 0, nstale = 0;
     int64_t *stale = NULL;
-    for (int i = 0; i < e->nready; i++) {
+    int i = 0;
+    for (; i < e->nready && slot_free(e); i++) {
         ready_msg r = e->ready[i];
         if (ready_stale(e, &r)) {
             stale = hd_xrealloc(stale, sizeof *stale * (size_t)(nstale + 1));
@@ -1164,7 +1193,7 @@ static void start_ready(engine *e)
             message_free(&r.m);
             continue;
         }
-        if (!slot_free(e) || site_full(e, active, nactive, r.m.site_id)) {
+        if (site_full(e, active, nactive, r.m.site_id)) {
             e->ready[keep++] = r;
             continue;
         }
@@ -1173,7 +1202,14 @@ static void start_ready(engine *e)
         hold_add(&active, &nactive, site_id);
         started++;
     }
-    e->nready = keep;
+    /* The ones not reached stay behind the kept ones, in order.  Usually
+     * none was kept: the front moves instead of the rest (a reserve of
+     * READY_DEPTH x concurrency messages is ~30 KB at 32). */
+    if (keep == 0)
+        e->ready += i;
+    else if (i < e->nready)
+        memmove(e->ready + keep, e->ready + i, sizeof *e->ready * (size_t)(e->nready - i));
+    e->nready = keep + (e->nready - i);
     free(active);
     release_ids(e, stale, nstale);
     free(stale);
@@ -1203,7 +1239,16 @@ static int take_claimed(engine *e, message_list *claimed)
     int n = claimed->count;
     if (n == 0)
         return 0;
-    e->ready = hd_xrealloc(e->ready, sizeof *e->ready * (size_t)(e->nready + claimed->count));
+    if (e->ready != e->ready_mem) {   /* back to the front of the allocation */
+        memmove(e->ready_mem, e->ready, sizeof *e->ready * (size_t)e->nready);
+        e->ready = e->ready_mem;
+    }
+    if (e->nready + n > e->ready_cap) {   /* the most a claim fills it to, once */
+        int most = (READY_DEPTH + 1) * e->d.concurrency;
+        e->ready_cap = e->nready + n > most ? e->nready + n : most;
+        e->ready_mem = hd_xrealloc(e->ready_mem, sizeof *e->ready_mem * (size_t)e->ready_cap);
+        e->ready = e->ready_mem;
+    }
     int64_t at = hd_mono_ms();
     for (int i = 0; i < claimed->count; i++)
         e->ready[e->nready++] = (ready_msg){ claimed->items[i], at };
@@ -1544,7 +1589,7 @@ static void engine_free(engine *e)
     free(e->outs);
     for (int i = 0; i < e->nready; i++)
         message_free(&e->ready[i].m);
-    free(e->ready);
+    free(e->ready_mem);
     pthread_mutex_destroy(&e->lock);
     pthread_cond_destroy(&e->ready_cond);
     free(e);
