@@ -193,6 +193,13 @@
       "body_truncated) SELECT :mid, coalesce(:site, m.site_id), :number, :started, " \
       ":duration, :code, :error, :reqh, :resph, :body, :trunc FROM messages m "     \
       "WHERE m.id = :mid")                                                          \
+    /* ATTEMPT_INSERT without its look-up of the message, for when the    \
+     * outcome's UPDATE has just found it; same parameters, same order.  */ \
+    _(ATTEMPT_ADD,                                                                  \
+      "INSERT OR ROLLBACK INTO attempts(message_id, site_id, number, started_at, duration_ms, " \
+      "response_code, error, request_headers, response_headers, response_body, "    \
+      "body_truncated) VALUES (:mid, :site, :number, :started, :duration, :code, "  \
+      ":error, :reqh, :resph, :body, :trunc)")                                      \
     _(OUTCOME_UPDATE,                                                               \
       "UPDATE OR ROLLBACK messages SET status = :status, attempts = attempts + 1, "             \
       "due_at = :due, response_code = :code, last_error = :error, "                 \
