@@ -8,14 +8,14 @@
 # 3,000 messages; worker 2 is killed with kill -9 when a third are Done; the
 # server is restarted when two thirds are.  Then: all 3,000 Done; every
 # webhook-id reached the receiver; the only duplicates are within the
-# killed worker's in-flight bound (4 x concurrency: what an engine may hold
+# killed worker's in-flight bound (8 x concurrency: what an engine may hold
 # unrecorded); and while they ran, `hookdesk engines` listed the workers of
 # every host.
 . "$(dirname "$0")/cli_common.sh"
 
 N=${PG_WORKERS_N:-3000}
 CONC=8
-BOUND=$((4 * CONC))
+BOUND=$((8 * CONC))
 PGDIR="$TMP/pg"
 NETS=""
 WPIDS=""
