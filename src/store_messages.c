@@ -3,12 +3,13 @@
  * resend failed, send now, cancel, purge).  Pages and counts for the
  * screens are in store_pages.c.
  *
- * Webhook ids are made in C ("msg_" + 26 base32 chars: 48 bits of time, 80
- * random bits) and also exposed to SQL as hd_webhook_id() so that the bulk
- * resend can be one INSERT ... SELECT.
+ * Webhook ids are made in C (their format is store_webhook_id.c's: "msg_" +
+ * 26 base32 chars, 48 bits of time, 80 random bits) and also exposed to SQL
+ * as hd_webhook_id() so that the bulk resend can be one INSERT ... SELECT.
  */
 #include "store_internal.h"
 #include "hd_duration.h"
+#include "store_webhook_id.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,38 +32,13 @@ static void random_take(sq_store *st, unsigned char *out, size_t n)
     st->rnd_used += n;
 }
 
-static const char webhook_alphabet[] = "abcdefghijklmnopqrstuvwxyz234567";
-
-/* A webhook id for a message created at now_ms (its created_at). */
+/* A webhook id for a message created at now_ms (its created_at): the
+ * format is store_webhook_id.c's, the random bits come from the pool. */
 static void webhook_id_make(sq_store *st, int64_t now_ms, char out[40])
 {
-    const char *alphabet = webhook_alphabet;
-    /* Time first (48 bits of epoch ms, big-endian), then 80 random bits, as
-     * in ULIDs: ids made one after the other sort together.  No index is
-     * kept on webhook_id: the time in it is the message's created_at, so
-     * a lookup by webhook id seeks messages_created
-     * (store_message_find_webhook_id).  80 random bits per millisecond
-     * keep collisions out of reach. */
-    unsigned char b[16];
-    uint64_t now = (uint64_t)now_ms;
-    for (int i = 0; i < 6; i++)
-        b[i] = (unsigned char)(now >> (8 * (5 - i)));
-    random_take(st, b + 6, sizeof b - 6);
-    memcpy(out, "msg_", 4);
-    /* 26 chars x 5 bits = 130 bits; the last 2 bits are zero padding. */
-    unsigned bitbuf = 0;
-    int bits = 0;
-    size_t in = 0;
-    for (int i = 0; i < 26; i++) {
-        if (bits < 5) {
-            bitbuf = (bitbuf << 8) | (in < sizeof b ? b[in] : 0);
-            in++;
-            bits += 8;
-        }
-        out[4 + i] = alphabet[(bitbuf >> (bits - 5)) & 31];
-        bits -= 5;
-    }
-    out[30] = '\0';
+    unsigned char rnd[WEBHOOK_ID_RANDOM];
+    random_take(st, rnd, sizeof rnd);
+    webhook_id_format(now_ms, rnd, out);
 }
 
 /* hd_webhook_id(created_at): for the bulk resend's INSERT ... SELECT. */
@@ -82,36 +58,12 @@ hd_status webhook_id_register(sq_store *st, hd_error *err)
     return HD_OK;
 }
 
-/* The creation time in a webhook id ("msg_" + 26 base32 characters whose
- * first 48 bits are epoch ms); false when it is not one of ours. */
-static bool webhook_id_time(const char *wid, int64_t *ms)
-{
-    if (strncmp(wid, "msg_", 4) != 0 || strlen(wid) != 30)
-        return false;
-    uint64_t first50 = 0;   /* the first 10 characters: the time's 48 bits and 2 more */
-    for (int i = 4; i < 30; i++) {
-        const char *at = strchr(webhook_alphabet, wid[i]);
-        if (!at)
-            return false;
-        if (i < 14)
-            first50 = (first50 << 5) | (uint64_t)(at - webhook_alphabet);
-    }
-    *ms = (int64_t)(first50 >> 2);
-    return true;
-}
-
-/* How far a webhook id's time may be from its message's created_at: none
- * since both come from one clock reading; a few ms for messages made
- * before that. */
-#define WEBHOOK_TIME_SLACK_MS 2000
-
 hd_status sq_message_find_webhook_id(sq_store *st, const char *wid, int64_t *id,
                                         hd_error *err)
 {
     int64_t t = 0;
     if (!webhook_id_time(wid, &t))
-        return hd_error_set(err, HD_INVALID, "'%.40s' is not a webhook id (msg_ and 26 "
-                            "letters and digits)", wid);
+        return hd_error_set(err, HD_INVALID, WEBHOOK_ID_INVALID_FMT, wid);
     sqlite3_stmt *q = stmt_get(st, STMT_MSG_BY_WEBHOOK_ID, err);
     if (!q)
         return HD_DB;
