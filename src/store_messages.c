@@ -8,7 +8,7 @@
  * as hd_webhook_id() so that the bulk resend can be one INSERT ... SELECT.
  */
 #include "store_internal.h"
-#include "hd_duration.h"
+#include "store_rules.h"
 #include "store_webhook_id.h"
 
 #include <stdio.h>
@@ -263,7 +263,7 @@ hd_status sq_message_get(sq_store *st, int64_t id, message *out, hd_error *err)
     bool found;
     hd_status rc = message_fetch(st, id, out, &found, err);
     if (rc == HD_OK && !found)
-        rc = hd_error_set(err, HD_NOT_FOUND, "message #%lld not found", (long long)id);
+        rc = message_not_found(err, id);
     return rc;
 }
 
@@ -276,14 +276,6 @@ hd_status sq_attempts_list(sq_store *st, int64_t message_id, attempt_list *out, 
 
 /* ---- operator actions ---- */
 
-/* The one rule of every resend (ID or bulk, console or CLI): a payload
- * stored under an older, larger delivery.max_payload is not resent, as
- * `send` would refuse it now.  max_payload 0 = no limit. */
-static bool payload_fits(const char *payload, uint64_t max_payload)
-{
-    return max_payload == 0 || !payload || strlen(payload) <= max_payload;
-}
-
 hd_status sq_message_resend(sq_store *st, int64_t id, uint64_t max_payload, int64_t *new_id,
                                hd_error *err)
 {
@@ -295,24 +287,17 @@ hd_status sq_message_resend(sq_store *st, int64_t id, uint64_t max_payload, int6
     bool found = false;
     rc = message_fetch(st, id, &m, &found, err);
     if (rc == HD_OK && !found)
-        rc = hd_error_set(err, HD_NOT_FOUND, "message #%lld not found", (long long)id);
-    if (rc == HD_OK && !payload_fits(m.payload, max_payload)) {
-        char limit[32];
-        size_words(max_payload, limit, sizeof limit);
-        rc = hd_error_set(err, HD_INVALID, "#%lld not resent: its payload (%zu bytes) is "
-                          "over delivery.max_payload (%s)", (long long)id, strlen(m.payload),
-                          limit);
-        if (err)
-            snprintf(err->field, sizeof err->field, "payload");
+        rc = message_not_found(err, id);
+    if (rc == HD_OK && !resend_payload_fits(m.payload, max_payload)) {
+        rc = resend_refuse_payload(err, id, strlen(m.payload), max_payload);
     } else if (rc == HD_OK) {
         new_message nm = {
             .site_id = m.site_id, .action = m.action, .customer = m.customer,
             .path = m.path, .payload = m.payload, .resend_of = m.id,
         };
         rc = message_insert(st, &nm, new_id, err);
-        if (rc == HD_NOT_FOUND)   /* the site: operator words, not "site #10" */
-            hd_error_set(err, HD_NOT_FOUND, "#%lld not resent: its site was deleted",
-                         (long long)id);
+        if (rc == HD_NOT_FOUND)   /* the site */
+            resend_refuse_site_gone(err, id);
     }
     if (found)
         message_free(&m);
@@ -328,7 +313,7 @@ void resend_failed_sql(hd_buf *b, int shape)
                 "0, 0, :now, :now, :now, m.id FROM messages m JOIN sites s ON s.id = m.site_id "
                 "WHERE m.id > :after AND m.id <= :hi");
     filter_sql(b, shape);
-    /* payload_fits(), in SQL (:max_payload 0 = no limit) */
+    /* resend_payload_fits(), in SQL (:max_payload 0 = no limit) */
     hd_buf_puts(b, " AND (:max_payload = 0 OR (SELECT length(CAST(p.payload AS BLOB)) FROM "
                    "payloads p WHERE p.message_id = m.id) <= :max_payload)");
     hd_buf_puts(b, " ORDER BY m.id LIMIT :n RETURNING resend_of");
@@ -465,18 +450,9 @@ static hd_status check_actionable(sq_store *st, int64_t id, const char *action, 
     if (rc != HD_OK)
         return rc;
     if (!found)
-        return hd_error_set(err, HD_NOT_FOUND, "message #%lld not found", (long long)id);
+        return message_not_found(err, id);
     *status = m.status;
-    if (!msg_status_pending(m.status))
-        rc = hd_error_set(err, HD_INVALID,
-                          "%s message #%lld: it is %s; only queued or resent messages can be %s",
-                          action, (long long)id, msg_status_name(m.status),
-                          strcmp(action, "cancel") == 0 ? "cancelled" : "sent now");
-    else if (m.in_flight)
-        rc = hd_error_set(err, HD_INVALID,
-                          "%s message #%lld: an attempt is in flight right now; try again "
-                          "when it finishes",
-                          action, (long long)id);
+    rc = message_actionable(err, action, id, m.status, m.in_flight);
     message_free(&m);
     return rc;
 }
