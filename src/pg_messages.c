@@ -512,11 +512,12 @@ hd_status pg_message_cancel(pg_store *st, int64_t id, hd_error *err)
 
 /* Finished messages in created_at order (messages_created); attempts and
  * payloads go with them (ON DELETE CASCADE), the counters with the
- * trigger. */
+ * trigger.  The ids go as an array (= ANY): with "id IN (SELECT ...)" the
+ * planner hash-joins the chunk against a scan of the whole table. */
 static const char purge_sql[] =
-    "DELETE FROM messages WHERE id IN (SELECT id FROM messages"
+    "DELETE FROM messages WHERE id = ANY(ARRAY(SELECT id FROM messages"
     " WHERE created_at < $1 AND status IN (2, 3) ORDER BY created_at LIMIT $2"
-    " FOR UPDATE SKIP LOCKED)";
+    " FOR UPDATE SKIP LOCKED))";
 
 hd_status pg_purge_chunk(pg_store *st, int64_t before_ms, int chunk, int64_t *deleted,
                          hd_error *err)
