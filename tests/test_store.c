@@ -955,6 +955,36 @@ static void test_action_search_many_names(void **state)
     message_list_free(&all);
 }
 
+/* Action names with what SQL and array literals treat specially (quotes,
+ * backslashes, commas, braces, wildcards) are matched as plain text, by
+ * the exact filter and by the search (which walks the names it found). */
+static void test_action_search_odd_names(void **state)
+{
+    fixture *f = *state;
+    hd_error err = { 0 };
+    const char *names[] = { "a\"b", "c\\d", "e,f", "{g}", "h%_i", "NULL", "'j'" };
+    int n = (int)(sizeof names / sizeof names[0]);
+    int64_t ids[8];
+    for (int i = 0; i < n; i++)
+        ids[i] = add_msg(f->st, f->site_a, names[i], names[(i + 1) % n]);
+    for (int i = 0; i < n; i++) {
+        msg_filter flt[3] = { { .action = names[i] }, { .action_text = names[i] },
+                              { .customer = names[(i + 1) % n] } };
+        for (int k = 0; k < 3; k++) {
+            message_list l;
+            assert_int_equal(store_messages_page(f->st, &flt[k], PAGE_FIRST, 0, 10, &l, &err),
+                             HD_OK);
+            if (l.count != 1 || l.items[0].id != ids[i])
+                fail_msg("filter %d on '%s': %d rows", k, names[i], l.count);
+            assert_string_equal(l.items[0].action, names[i]);
+            message_list_free(&l);
+            int64_t count = -1;
+            assert_int_equal(store_messages_count(f->st, &flt[k], &count, &err), HD_OK);
+            assert_int_equal(count, 1);
+        }
+    }
+}
+
 static void test_keyset_stable_under_inserts(void **state)
 {
     fixture *f = *state;
@@ -1960,6 +1990,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_message_add_get, setup, teardown),
         cmocka_unit_test_setup_teardown(test_paging_directions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_action_search_many_names, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_action_search_odd_names, setup, teardown),
         cmocka_unit_test_setup_teardown(test_paging_filters, setup, teardown),
         cmocka_unit_test_setup_teardown(test_keyset_stable_under_inserts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_status_counters_exact, setup, teardown),
