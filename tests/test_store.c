@@ -1691,6 +1691,58 @@ static void test_send_now_and_cancel_rules(void **state)
     assert_int_equal(store_message_cancel(f->st, 999, &err), HD_NOT_FOUND);
 }
 
+/* An operator cancels a message while an engine's claim of it is still
+ * uncommitted on another connection: the cancel waits for the claim's
+ * transaction (SQLite: the write lock; PostgreSQL: the row lock), then sees
+ * the message in flight and refuses, rather than cancelling a message an
+ * engine is sending. */
+typedef struct canceller {
+    const char *path;
+    int64_t id;
+    hd_status rc;
+    hd_error err;
+    _Atomic int done;                 /* 1 once the cancel returned */
+} canceller;
+
+static void *cancel_thread(void *arg)
+{
+    canceller *c = arg;
+    store *st = NULL;
+    c->rc = store_open(c->path, &fast_opts, &st, &c->err);
+    if (c->rc == HD_OK)
+        c->rc = store_message_cancel(st, c->id, &c->err);
+    store_close(st);
+    c->done = 1;
+    return NULL;
+}
+
+static void test_cancel_waits_for_a_claim(void **state)
+{
+    fixture *f = *state;
+    hd_error err = { 0 };
+    int64_t id = add_msg(f->st, f->site_a, "x", NULL);
+    assert_int_equal(store_tx_begin(f->st, &err), HD_OK);
+    message_list l;
+    assert_int_equal(store_claim(f->st, "A", hd_now_ms() + 5, 60000, 1, &l, &err), HD_OK);
+    assert_int_equal(l.count, 1);
+    message_list_free(&l);
+
+    canceller c = { .path = f->path, .id = id };
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, cancel_thread, &c), 0);
+    tu_sleep_ms(300);
+    assert_int_equal(c.done, 0);   /* waiting for the claim's transaction */
+    assert_int_equal(store_tx_commit(f->st, &err), HD_OK);
+    pthread_join(t, NULL);
+    assert_int_equal(c.rc, HD_INVALID);
+    assert_non_null(strstr(c.err.msg, "in flight"));
+    message m;
+    assert_int_equal(store_message_get(f->st, id, &m, &err), HD_OK);
+    assert_int_equal(m.status, MSG_QUEUED);
+    assert_true(m.in_flight);
+    message_free(&m);
+}
+
 static void test_purge_old_finished_only(void **state)
 {
     fixture *f = *state;
@@ -2005,6 +2057,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_resend_failed_counts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_resend_failed_two_at_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_send_now_and_cancel_rules, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cancel_waits_for_a_claim, setup, teardown),
         cmocka_unit_test_setup_teardown(test_purge_old_finished_only, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sites_list_stats_and_histogram, setup, teardown),
         cmocka_unit_test_setup_teardown(test_engine_heartbeats, setup, teardown),
