@@ -955,6 +955,36 @@ static void test_action_search_many_names(void **state)
     message_list_free(&all);
 }
 
+/* Action names with what SQL and array literals treat specially (quotes,
+ * backslashes, commas, braces, wildcards) are matched as plain text, by
+ * the exact filter and by the search (which walks the names it found). */
+static void test_action_search_odd_names(void **state)
+{
+    fixture *f = *state;
+    hd_error err = { 0 };
+    const char *names[] = { "a\"b", "c\\d", "e,f", "{g}", "h%_i", "NULL", "'j'" };
+    int n = (int)(sizeof names / sizeof names[0]);
+    int64_t ids[8];
+    for (int i = 0; i < n; i++)
+        ids[i] = add_msg(f->st, f->site_a, names[i], names[(i + 1) % n]);
+    for (int i = 0; i < n; i++) {
+        msg_filter flt[3] = { { .action = names[i] }, { .action_text = names[i] },
+                              { .customer = names[(i + 1) % n] } };
+        for (int k = 0; k < 3; k++) {
+            message_list l;
+            assert_int_equal(store_messages_page(f->st, &flt[k], PAGE_FIRST, 0, 10, &l, &err),
+                             HD_OK);
+            if (l.count != 1 || l.items[0].id != ids[i])
+                fail_msg("filter %d on '%s': %d rows", k, names[i], l.count);
+            assert_string_equal(l.items[0].action, names[i]);
+            message_list_free(&l);
+            int64_t count = -1;
+            assert_int_equal(store_messages_count(f->st, &flt[k], &count, &err), HD_OK);
+            assert_int_equal(count, 1);
+        }
+    }
+}
+
 static void test_keyset_stable_under_inserts(void **state)
 {
     fixture *f = *state;
@@ -1572,6 +1602,88 @@ static void test_resend_failed_counts(void **state)
     assert_int_equal(n, 1);  /* only the one failed since */
 }
 
+/* Two operators press R at once (two connections, two threads, more than
+ * a chunk of Failed messages): each message is resent once, whichever of
+ * them gets there first; the other resends nothing twice. */
+typedef struct resender {
+    const char *path;
+    pthread_barrier_t *start;         /* both connections open, then both resend */
+    int64_t resent;
+    hd_status rc;
+    hd_error err;                     /* why, when rc is not HD_OK */
+} resender;
+
+static void *resend_thread(void *arg)
+{
+    resender *r = arg;
+    store *st = NULL;
+    r->rc = store_open(r->path, &fast_opts, &st, &r->err);
+    pthread_barrier_wait(r->start);
+    if (r->rc == HD_OK)
+        r->rc = store_messages_resend_failed(st, NULL, 0, &r->resent, NULL, &r->err);
+    store_close(st);
+    return NULL;
+}
+
+static void test_resend_failed_two_at_once(void **state)
+{
+    fixture *f = *state;
+    hd_error err = { 0 };
+    enum { N = 1200 };
+    int64_t first = 0, last = 0;
+    assert_int_equal(store_tx_begin(f->st, &err), HD_OK);
+    for (int i = 0; i < N; i++) {
+        last = add_msg(f->st, i % 2 ? f->site_a : f->site_b, "a", NULL);
+        if (i == 0)
+            first = last;
+    }
+    assert_int_equal(store_tx_commit(f->st, &err), HD_OK);
+    assert_int_equal(last - first + 1, N);
+    /* All Failed at their first attempt: one claim, one batch of outcomes. */
+    message_list cl;
+    assert_int_equal(store_claim(f->st, "A", hd_now_ms() + 5, 60000, N, &cl, &err), HD_OK);
+    assert_int_equal(cl.count, N);
+    attempt_outcome *o = hd_xcalloc(N, sizeof *o);
+    for (int i = 0; i < N; i++)
+        o[i] = outcome(cl.items[i].id, 1, 500, MSG_FAILED, 0);
+    assert_int_equal(store_record_outcomes(f->st, "A", o, N, &err), HD_OK);
+    free(o);
+    message_list_free(&cl);
+    assert_counts(f->st, 0, 0, 0, N);
+
+    pthread_barrier_t start;
+    assert_int_equal(pthread_barrier_init(&start, NULL, 2), 0);
+    resender r[2];
+    pthread_t t[2];
+    for (int i = 0; i < 2; i++) {
+        memset(&r[i], 0, sizeof r[i]);
+        r[i].path = f->path;
+        r[i].start = &start;
+        assert_int_equal(pthread_create(&t[i], NULL, resend_thread, &r[i]), 0);
+    }
+    for (int i = 0; i < 2; i++)
+        pthread_join(t[i], NULL);
+    pthread_barrier_destroy(&start);
+    for (int i = 0; i < 2; i++)
+        if (r[i].rc != HD_OK)
+            fail_msg("resend %d: %s", i, r[i].err.msg);
+    assert_int_equal(r[0].resent + r[1].resent, N);
+
+    message_list l;
+    msg_filter queued = { .status_mask = MSG_STATUS_BIT(MSG_QUEUED) };
+    assert_int_equal(store_messages_page(f->st, &queued, PAGE_FIRST, 0, 2 * N, &l, &err), HD_OK);
+    assert_int_equal(l.count, N);
+    char *seen = hd_xcalloc(N, 1);
+    for (int i = 0; i < l.count; i++) {
+        int64_t of = l.items[i].resend_of;
+        assert_true(of >= first && of <= last);
+        if (seen[of - first]++)
+            fail_msg("message #%lld resent twice", (long long)of);
+    }
+    free(seen);
+    message_list_free(&l);
+}
+
 static void test_send_now_and_cancel_rules(void **state)
 {
     fixture *f = *state;
@@ -1607,6 +1719,58 @@ static void test_send_now_and_cancel_rules(void **state)
     assert_int_equal(store_message_send_now(f->st, id, &err), HD_INVALID);
     assert_int_equal(store_message_send_now(f->st, 999, &err), HD_NOT_FOUND);
     assert_int_equal(store_message_cancel(f->st, 999, &err), HD_NOT_FOUND);
+}
+
+/* An operator cancels a message while an engine's claim of it is still
+ * uncommitted on another connection: the cancel waits for the claim's
+ * transaction (SQLite: the write lock; PostgreSQL: the row lock), then sees
+ * the message in flight and refuses, rather than cancelling a message an
+ * engine is sending. */
+typedef struct canceller {
+    const char *path;
+    int64_t id;
+    hd_status rc;
+    hd_error err;
+    _Atomic int done;                 /* 1 once the cancel returned */
+} canceller;
+
+static void *cancel_thread(void *arg)
+{
+    canceller *c = arg;
+    store *st = NULL;
+    c->rc = store_open(c->path, &fast_opts, &st, &c->err);
+    if (c->rc == HD_OK)
+        c->rc = store_message_cancel(st, c->id, &c->err);
+    store_close(st);
+    c->done = 1;
+    return NULL;
+}
+
+static void test_cancel_waits_for_a_claim(void **state)
+{
+    fixture *f = *state;
+    hd_error err = { 0 };
+    int64_t id = add_msg(f->st, f->site_a, "x", NULL);
+    assert_int_equal(store_tx_begin(f->st, &err), HD_OK);
+    message_list l;
+    assert_int_equal(store_claim(f->st, "A", hd_now_ms() + 5, 60000, 1, &l, &err), HD_OK);
+    assert_int_equal(l.count, 1);
+    message_list_free(&l);
+
+    canceller c = { .path = f->path, .id = id };
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, cancel_thread, &c), 0);
+    tu_sleep_ms(300);
+    assert_int_equal(c.done, 0);   /* waiting for the claim's transaction */
+    assert_int_equal(store_tx_commit(f->st, &err), HD_OK);
+    pthread_join(t, NULL);
+    assert_int_equal(c.rc, HD_INVALID);
+    assert_non_null(strstr(c.err.msg, "in flight"));
+    message m;
+    assert_int_equal(store_message_get(f->st, id, &m, &err), HD_OK);
+    assert_int_equal(m.status, MSG_QUEUED);
+    assert_true(m.in_flight);
+    message_free(&m);
 }
 
 static void test_purge_old_finished_only(void **state)
@@ -1915,6 +2079,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_message_add_get, setup, teardown),
         cmocka_unit_test_setup_teardown(test_paging_directions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_action_search_many_names, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_action_search_odd_names, setup, teardown),
         cmocka_unit_test_setup_teardown(test_paging_filters, setup, teardown),
         cmocka_unit_test_setup_teardown(test_keyset_stable_under_inserts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_status_counters_exact, setup, teardown),
@@ -1927,7 +2092,9 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_change_counter, setup, teardown),
         cmocka_unit_test_setup_teardown(test_resend_links, setup, teardown),
         cmocka_unit_test_setup_teardown(test_resend_failed_counts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_resend_failed_two_at_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_send_now_and_cancel_rules, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cancel_waits_for_a_claim, setup, teardown),
         cmocka_unit_test_setup_teardown(test_purge_old_finished_only, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sites_list_stats_and_histogram, setup, teardown),
         cmocka_unit_test_setup_teardown(test_engine_heartbeats, setup, teardown),
