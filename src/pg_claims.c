@@ -32,6 +32,7 @@
  * {"a","b"}), never inside SQL text.
  */
 #include "pg_internal.h"
+#include "store_site_fields.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -197,9 +198,7 @@ static void arr_free(pg_array *a)
 static void read_circuit(const PGresult *r, int row, int k, circuit *c)
 {
     memset(c, 0, sizeof *c);
-    int64_t state = pg_i64(r, row, k);
-    c->state = state == CIRCUIT_OPEN || state == CIRCUIT_PROBING ? (circuit_state)state
-                                                                 : CIRCUIT_CLOSED;
+    c->state = store_circuit_state(pg_i64(r, row, k));
     c->failures = (int)pg_i64(r, row, k + 1);
     c->until_ms = pg_i64(r, row, k + 2);
     c->cooldown_ms = pg_i64(r, row, k + 3);
