@@ -535,7 +535,8 @@ static claimed *claim_interleave(claim_site *cs, int n, const claim_request *rq,
 {
     *total = 0;
     for (int k = 0; k < n; k++) {
-        qsort(cs[k].got, (size_t)cs[k].ngot, sizeof *cs[k].got, claimed_cmp);
+        if (cs[k].ngot > 1)
+            qsort(cs[k].got, (size_t)cs[k].ngot, sizeof *cs[k].got, claimed_cmp);
         *total += cs[k].ngot;
     }
     claimed *all = *total > 0 ? hd_xmalloc(sizeof *all * (size_t)*total) : NULL;
