@@ -266,7 +266,10 @@ static void site_room(const claim_request *rq, claim_site *cs)
         site one;
         memset(&one, 0, sizeof one);
         one.max_in_flight = cs->max_in_flight;
-        cs->room = rq->depth * site_max_in_flight(&one, rq->concurrency) - held_of(rq, cs->id);
+        int cap = rq->depth * site_max_in_flight(&one, rq->concurrency) - held_of(rq, cs->id);
+        /* Holding more than the cap (it was lowered meanwhile) is no room,
+         * not -1 ("any"). */
+        cs->room = cap > 0 ? cap : 0;
     }
     int allowed = breaker_claimable(rq->breaker, &cs->c, rq->now_ms);
     if (allowed == 1) {
@@ -275,8 +278,6 @@ static void site_room(const claim_request *rq, claim_site *cs)
     } else if (allowed == 0) {
         cs->room = 0;
     }
-    if (cs->room < -1)
-        cs->room = 0;
 }
 
 /* The enabled sites that may give messages now, with how many each may. */
