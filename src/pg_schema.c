@@ -8,8 +8,9 @@
  * - ids are identities (BIGINT); times are epoch milliseconds (BIGINT).
  * - status_counts is sharded (status, shard): each connection adds to the
  *   shard of its backend pid, so two engines committing at once do not
- *   wait on one row lock; readers sum the shards.  Triggers keep it exact
- *   on insert, status change and delete.
+ *   wait on one row lock; readers sum the shards.  Triggers keep it exact:
+ *   inserts and deletes once per statement (messages_count_insert,
+ *   messages_count_delete), status changes per row (messages_count_update).
  * - attempt_seconds likewise counts per (second, shard).
  * Indexes (the screens' and the engine's queries, as in SQLite):
  *   messages_status       messages(status, id)
@@ -95,19 +96,39 @@ static const char *const migrations[] = {
     "  PRIMARY KEY (status, shard));"
     "INSERT INTO status_counts(status, shard) "
     "  SELECT s, h FROM generate_series(0, 3) s, generate_series(0, " PG_SHARDS " - 1) h;"
-    "CREATE FUNCTION hd_count_status() RETURNS trigger LANGUAGE plpgsql AS $$"
+    /* Inserts and deletes are counted once per statement, from its
+     * transition table: a row trigger would update the same counter row
+     * once per row, and PostgreSQL keeps every version of it until the
+     * commit, so a bulk statement (import, bulk resend, purge) cost grew
+     * with the square of its rows (10,000 rows: 4 s instead of 0.4 s). */
+    "CREATE FUNCTION hd_count_rows() RETURNS trigger LANGUAGE plpgsql AS $$"
     " DECLARE h INTEGER := pg_backend_pid() % " PG_SHARDS ";"
     " BEGIN"
-    "  IF TG_OP IN ('UPDATE', 'DELETE') THEN"
-    "   UPDATE status_counts SET n = n - 1 WHERE status = OLD.status AND shard = h;"
-    "  END IF;"
-    "  IF TG_OP IN ('UPDATE', 'INSERT') THEN"
-    "   UPDATE status_counts SET n = n + 1 WHERE status = NEW.status AND shard = h;"
+    "  IF TG_OP = 'INSERT' THEN"
+    "   UPDATE status_counts c SET n = c.n + d.k FROM"
+    "    (SELECT status, count(*) AS k FROM new_rows GROUP BY status) d"
+    "    WHERE c.status = d.status AND c.shard = h;"
+    "  ELSE"
+    "   UPDATE status_counts c SET n = c.n - d.k FROM"
+    "    (SELECT status, count(*) AS k FROM old_rows GROUP BY status) d"
+    "    WHERE c.status = d.status AND c.shard = h;"
     "  END IF;"
     "  RETURN NULL;"
     " END $$;"
-    "CREATE TRIGGER messages_count_insert AFTER INSERT OR DELETE ON messages"
-    "  FOR EACH ROW EXECUTE FUNCTION hd_count_status();"
+    "CREATE TRIGGER messages_count_insert AFTER INSERT ON messages"
+    "  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION hd_count_rows();"
+    "CREATE TRIGGER messages_count_delete AFTER DELETE ON messages"
+    "  REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION hd_count_rows();"
+    /* A status change stays a row trigger: a statement trigger on UPDATE
+     * cannot be limited to the status column, and would run (with its
+     * transition tables) for every claim and lease of the engines. */
+    "CREATE FUNCTION hd_count_status() RETURNS trigger LANGUAGE plpgsql AS $$"
+    " DECLARE h INTEGER := pg_backend_pid() % " PG_SHARDS ";"
+    " BEGIN"
+    "  UPDATE status_counts SET n = n - 1 WHERE status = OLD.status AND shard = h;"
+    "  UPDATE status_counts SET n = n + 1 WHERE status = NEW.status AND shard = h;"
+    "  RETURN NULL;"
+    " END $$;"
     "CREATE TRIGGER messages_count_update AFTER UPDATE OF status ON messages"
     "  FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status)"
     "  EXECUTE FUNCTION hd_count_status();"
