@@ -58,6 +58,31 @@ void pg_set_default_timeout(pg_store *st, int64_t timeout_ms)
 }
 
 /* ------------------------------------------------------------------------ */
+/* Writes inside the engine's transaction                                   */
+
+/* The engine's committer runs record_outcomes and claim_fair in one
+ * transaction of its own (store_tx_begin ... commit) and rolls it all back
+ * on any error: they join it as they are, without a savepoint, which would
+ * cost two round trips each (a third of such a transaction's).  What they
+ * refuse (no owner, a bad status) they refuse before writing; a statement
+ * the server fails aborts the caller's transaction, whose commit then fails
+ * (the NOTIFY sent with it is refused) - all or nothing, as with SQLite's
+ * OR ROLLBACK statements.  Alone, each runs in a transaction of its own. */
+static hd_status batch_begin(pg_store *st, bool *own, hd_error *err)
+{
+    *own = !st->in_caller_tx;
+    if (!*own)
+        return HD_OK;
+    pg_write_mode mode;
+    return pg_write_begin(st, &mode, err);
+}
+
+static hd_status batch_end(pg_store *st, bool own, hd_status rc, hd_error *err)
+{
+    return own ? pg_write_end(st, PG_OWN_TX, rc, err) : rc;
+}
+
+/* ------------------------------------------------------------------------ */
 /* Arrays as parameters                                                     */
 
 /* An array parameter being written: "{" items "}". */
@@ -666,14 +691,14 @@ hd_status pg_claim_fair(pg_store *st, const claim_request *rq, message_list *out
         return HD_OK;
     if (!rq->owner || !*rq->owner)
         return hd_error_set(err, HD_INTERNAL, "claim: no lease owner given");
-    pg_write_mode mode;
-    hd_status rc = pg_write_begin(st, &mode, err);
+    bool own;
+    hd_status rc = batch_begin(st, &own, err);
     if (rc != HD_OK)
         return rc;
     claimed *all = NULL;
     int count = 0;
     rc = claim_run(st, rq, &all, &count, err);
-    rc = pg_write_end(st, mode, rc, err);
+    rc = batch_end(st, own, rc, err);
     if (rc != HD_OK) {
         claimed_free(all, count);
         return rc;
@@ -886,8 +911,8 @@ hd_status pg_record_outcomes(pg_store *st, const char *owner, const attempt_outc
         if ((unsigned)o[i].new_status >= MSG_STATUS_COUNT)
             return hd_error_set(err, HD_INTERNAL, "record outcomes: bad status %d for #%lld",
                                 (int)o[i].new_status, (long long)o[i].a.message_id);
-    pg_write_mode mode;
-    hd_status rc = pg_write_begin(st, &mode, err);
+    bool own;
+    hd_status rc = batch_begin(st, &own, err);
     if (rc != HD_OK)
         return rc;
     int64_t now = hd_now_ms();
@@ -901,7 +926,7 @@ hd_status pg_record_outcomes(pg_store *st, const char *owner, const attempt_outc
         done += run;
     }
     circuit_arrays_free(&ca);
-    return pg_write_end(st, mode, rc, err);
+    return batch_end(st, own, rc, err);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -909,8 +934,8 @@ hd_status pg_record_outcomes(pg_store *st, const char *owner, const attempt_outc
 
 hd_status pg_release_leases(pg_store *st, const char *owner, int64_t now_ms, hd_error *err)
 {
-    pg_write_mode mode;
-    hd_status rc = pg_write_begin(st, &mode, err);
+    bool own;
+    hd_status rc = batch_begin(st, &own, err);
     if (rc != HD_OK)
         return rc;
     pg_params p = { 0 };
@@ -920,14 +945,14 @@ hd_status pg_release_leases(pg_store *st, const char *owner, int64_t now_ms, hd_
                 "UPDATE messages SET due_at = $1, lease_owner = NULL, updated_at = $1 "
                 "WHERE status IN (0, 1) AND lease_owner = $2",
                 &p, "releasing leases", err);
-    return pg_write_end(st, mode, rc, err);
+    return batch_end(st, own, rc, err);
 }
 
 hd_status pg_release_messages(pg_store *st, const char *owner, const int64_t *ids, int n,
                               int64_t now_ms, hd_error *err)
 {
-    pg_write_mode mode;
-    hd_status rc = pg_write_begin(st, &mode, err);
+    bool own;
+    hd_status rc = batch_begin(st, &own, err);
     if (rc != HD_OK)
         return rc;
     pg_array a = { 0 };
@@ -935,7 +960,7 @@ hd_status pg_release_messages(pg_store *st, const char *owner, const int64_t *id
         arr_i64(&a, ids[i]);
     rc = release_ids(st, owner, &a, now_ms, "releasing a lease", err);
     arr_free(&a);
-    return pg_write_end(st, mode, rc, err);
+    return batch_end(st, own, rc, err);
 }
 
 hd_status pg_next_due(pg_store *st, int64_t *due_ms, hd_error *err)
