@@ -85,43 +85,32 @@ static hd_status batch_end(pg_store *st, bool own, hd_status rc, hd_error *err)
 /* ------------------------------------------------------------------------ */
 /* Arrays as parameters                                                     */
 
-/* An array parameter being written: "{" items "}". */
-typedef struct pg_array {
-    hd_buf b;
-    int n;                   /* items so far */
-    bool closed;             /* "}" written: no more items */
-} pg_array;
-
-static void arr_sep(pg_array *a)
+/* Items of the kinds pg_filters.c's pg_array_lit has not (it has text
+ * that is never NULL, and bigint): the same literal, the same count. */
+static void arr_sep(pg_array_lit *a)
 {
-    hd_buf_putc(&a->b, a->n++ ? ',' : '{');
+    hd_buf_putc(&a->lit, a->n++ ? ',' : '{');
 }
 
-static void arr_null(pg_array *a)
+static void arr_null(pg_array_lit *a)
 {
     arr_sep(a);
-    hd_buf_puts(&a->b, "NULL");
-}
-
-static void arr_i64(pg_array *a, int64_t v)
-{
-    arr_sep(a);
-    hd_buf_printf(&a->b, "%lld", (long long)v);
+    hd_buf_puts(&a->lit, "NULL");
 }
 
 /* 0 as NULL, like pp_i64_or_null. */
-static void arr_i64_or_null(pg_array *a, int64_t v)
+static void arr_i64_or_null(pg_array_lit *a, int64_t v)
 {
     if (v)
-        arr_i64(a, v);
+        pg_array_i64(a, v);
     else
         arr_null(a);
 }
 
-static void arr_bool(pg_array *a, bool v)
+static void arr_bool(pg_array_lit *a, bool v)
 {
     arr_sep(a);
-    hd_buf_putc(&a->b, v ? 't' : 'f');
+    hd_buf_putc(&a->lit, v ? 't' : 'f');
 }
 
 /* Length of the valid UTF-8 sequence at s (n bytes left), 0 when invalid:
@@ -152,35 +141,35 @@ static size_t utf8_valid_len(const unsigned char *s, size_t n)
  * keeps any bytes: what a receiver sent that is not UTF-8 (a header in
  * Latin-1) is stored with U+FFFD for each invalid byte, as the screens
  * would show it, rather than failing the whole batch for ever. */
-static void arr_text(pg_array *a, const char *s)
+static void arr_text(pg_array_lit *a, const char *s)
 {
     if (!s) {
         arr_null(a);
         return;
     }
     arr_sep(a);
-    hd_buf_putc(&a->b, '"');
+    hd_buf_putc(&a->lit, '"');
     const unsigned char *p = (const unsigned char *)s;
     size_t n = strlen(s);
     while (n > 0) {
         size_t len = utf8_valid_len(p, n);
         if (len == 0) {
-            hd_buf_puts(&a->b, "\xEF\xBF\xBD");
+            hd_buf_puts(&a->lit, "\xEF\xBF\xBD");
             p++;
             n--;
             continue;
         }
         if (*p == '"' || *p == '\\')
-            hd_buf_putc(&a->b, '\\');
-        hd_buf_append(&a->b, p, len);
+            hd_buf_putc(&a->lit, '\\');
+        hd_buf_append(&a->lit, p, len);
         p += len;
         n -= len;
     }
-    hd_buf_putc(&a->b, '"');
+    hd_buf_putc(&a->lit, '"');
 }
 
 /* A bytea item: "\\x" and hex (the backslash escaped for the array). */
-static void arr_bytes(pg_array *a, const char *data, size_t len)
+static void arr_bytes(pg_array_lit *a, const char *data, size_t len)
 {
     if (!data) {
         arr_null(a);
@@ -188,32 +177,13 @@ static void arr_bytes(pg_array *a, const char *data, size_t len)
     }
     static const char hex[] = "0123456789abcdef";
     arr_sep(a);
-    hd_buf_puts(&a->b, "\"\\\\x");
+    hd_buf_puts(&a->lit, "\"\\\\x");
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)data[i];
         char two[2] = { hex[c >> 4], hex[c & 15] };
-        hd_buf_append(&a->b, two, 2);
+        hd_buf_append(&a->lit, two, 2);
     }
-    hd_buf_putc(&a->b, '"');
-}
-
-/* The finished text, valid until arr_free. */
-static const char *arr_str(pg_array *a)
-{
-    if (!a->closed) {
-        if (a->n == 0)
-            hd_buf_putc(&a->b, '{');
-        hd_buf_putc(&a->b, '}');
-        a->closed = true;
-    }
-    return a->b.data;
-}
-
-static void arr_free(pg_array *a)
-{
-    hd_buf_free(&a->b);
-    a->n = 0;
-    a->closed = false;
+    hd_buf_putc(&a->lit, '"');
 }
 
 /* ------------------------------------------------------------------------ */
@@ -344,19 +314,19 @@ static hd_status claim_sites_load(pg_store *st, const claim_request *rq, claim_s
 static hd_status claim_probes_lock(pg_store *st, const claim_request *rq, claim_site *cs, int n,
                                    hd_error *err)
 {
-    pg_array ids = { 0 };
+    pg_array_lit ids = { 0 };
     for (int i = 0; i < n; i++)
         if (cs[i].probe)
-            arr_i64(&ids, cs[i].id);
+            pg_array_i64(&ids, cs[i].id);
     if (ids.n == 0)
         return HD_OK;
     pg_params p = { 0 };
-    pp_str(&p, arr_str(&ids));
+    pg_param_array(&p, &ids);
     PGresult *r = pg_run(st,
                          "SELECT id, " PG_CIRCUIT_COLS " FROM sites WHERE id = ANY($1::bigint[]) "
                          "AND enabled ORDER BY id FOR NO KEY UPDATE SKIP LOCKED",
                          &p, "locking a circuit for its probe", err);
-    arr_free(&ids);
+    pg_array_free(&ids);
     if (!r)
         return HD_DB;
     for (int i = 0; i < n; i++) {
@@ -430,18 +400,18 @@ static claim_site *site_of(claim_site *cs, int n, int64_t id)
 static hd_status claim_round(pg_store *st, const claim_request *rq, claim_site *cs, int n,
                              int *got_total, hd_error *err)
 {
-    pg_array ids = { 0 }, wants = { 0 }, ends = { 0 };
+    pg_array_lit ids = { 0 }, wants = { 0 }, ends = { 0 };
     for (int i = 0; i < n; i++) {
         if (cs[i].want <= 0)
             continue;
-        arr_i64(&ids, cs[i].id);
-        arr_i64(&wants, cs[i].want);
-        arr_i64(&ends, lease_end(rq, &cs[i]));
+        pg_array_i64(&ids, cs[i].id);
+        pg_array_i64(&wants, cs[i].want);
+        pg_array_i64(&ends, lease_end(rq, &cs[i]));
     }
     pg_params p = { 0 };
-    pp_str(&p, arr_str(&ids));
-    pp_str(&p, arr_str(&wants));
-    pp_str(&p, arr_str(&ends));
+    pg_param_array(&p, &ids);
+    pg_param_array(&p, &wants);
+    pg_param_array(&p, &ends);
     pp_i64(&p, rq->now_ms);
     pp_str(&p, rq->owner);
     PGresult *r = pg_run(
@@ -455,9 +425,9 @@ static hd_status claim_round(pg_store *st, const claim_request *rq, claim_site *
         "UPDATE messages m SET due_at = picked.lease_end, lease_owner = $5, updated_at = $4 "
         "FROM picked WHERE m.id = picked.id RETURNING " CLAIM_RETURNING,
         &p, "claiming messages", err);
-    arr_free(&ids);
-    arr_free(&wants);
-    arr_free(&ends);
+    pg_array_free(&ids);
+    pg_array_free(&wants);
+    pg_array_free(&ends);
     if (!r)
         return HD_DB;
     for (int i = 0; i < PQntuples(r); i++) {
@@ -582,11 +552,11 @@ static claimed *claim_interleave(claim_site *cs, int n, const claim_request *rq,
 }
 
 /* Gives back the leases of these messages (due now again). */
-static hd_status release_ids(pg_store *st, const char *owner, pg_array *ids, int64_t now,
+static hd_status release_ids(pg_store *st, const char *owner, pg_array_lit *ids, int64_t now,
                              const char *what, hd_error *err)
 {
     pg_params p = { 0 };
-    pp_str(&p, arr_str(ids));
+    pg_param_array(&p, ids);
     pp_str(&p, owner);
     pp_i64(&p, now);
     return pg_cmd(st,
@@ -603,12 +573,12 @@ static hd_status claim_budget(pg_store *st, const claim_request *rq, claimed *al
 {
     int64_t left = rq->max_bytes > 0 ? rq->max_bytes : -1;
     int keep = 0;
-    pg_array back = { 0 };
+    pg_array_lit back = { 0 };
     for (int i = 0; i < *count; i++) {
         claimed *c = &all[i];
         bool must = keep == 0 || c->m.probe;
         if (left >= 0 && !must && c->size > left) {
-            arr_i64(&back, c->m.id);
+            pg_array_i64(&back, c->m.id);
             message_free(&c->m);
             continue;
         }
@@ -621,7 +591,7 @@ static hd_status claim_budget(pg_store *st, const claim_request *rq, claimed *al
     if (back.n > 0)
         rc = release_ids(st, rq->owner, &back, rq->now_ms,
                          "giving back a claim over the byte budget", err);
-    arr_free(&back);
+    pg_array_free(&back);
     return rc;
 }
 
@@ -630,16 +600,16 @@ static hd_status claim_payloads(pg_store *st, claimed *all, int count, hd_error 
 {
     if (count == 0)
         return HD_OK;
-    pg_array ids = { 0 };
+    pg_array_lit ids = { 0 };
     for (int i = 0; i < count; i++)
-        arr_i64(&ids, all[i].m.id);
+        pg_array_i64(&ids, all[i].m.id);
     pg_params p = { 0 };
-    pp_str(&p, arr_str(&ids));
+    pg_param_array(&p, &ids);
     PGresult *r = pg_run(st,
                          "SELECT message_id, payload FROM payloads "
                          "WHERE message_id = ANY($1::bigint[]) ORDER BY message_id",
                          &p, "reading claimed messages' payloads", err);
-    arr_free(&ids);
+    pg_array_free(&ids);
     if (!r)
         return HD_DB;
     for (int k = 0; k < PQntuples(r); k++) {
@@ -743,17 +713,17 @@ static bool circuit_relevant(const attempt_outcome *o)
 
 /* The circuits' new values, as arrays for the outcome statement. */
 typedef struct circuit_arrays {
-    pg_array id, state, failures, until, cooldown, reason;
+    pg_array_lit id, state, failures, until, cooldown, reason;
 } circuit_arrays;
 
 static void circuit_arrays_free(circuit_arrays *ca)
 {
-    arr_free(&ca->id);
-    arr_free(&ca->state);
-    arr_free(&ca->failures);
-    arr_free(&ca->until);
-    arr_free(&ca->cooldown);
-    arr_free(&ca->reason);
+    pg_array_free(&ca->id);
+    pg_array_free(&ca->state);
+    pg_array_free(&ca->failures);
+    pg_array_free(&ca->until);
+    pg_array_free(&ca->cooldown);
+    pg_array_free(&ca->reason);
 }
 
 /* Reads the batch's sites under their row locks (in id order, so that two
@@ -764,7 +734,7 @@ static hd_status circuits_apply(pg_store *st, const attempt_outcome *o, int n, i
 {
     if (!breaker_enabled(&st->breaker))
         return HD_OK;
-    pg_array ids = { 0 };
+    pg_array_lit ids = { 0 };
     for (int i = 0; i < n; i++) {
         if (!circuit_relevant(&o[i]))
             continue;
@@ -772,17 +742,17 @@ static hd_status circuits_apply(pg_store *st, const attempt_outcome *o, int n, i
         for (int j = 0; !seen && j < i; j++)
             seen = circuit_relevant(&o[j]) && o[j].a.site_id == o[i].a.site_id;
         if (!seen)
-            arr_i64(&ids, o[i].a.site_id);
+            pg_array_i64(&ids, o[i].a.site_id);
     }
     if (ids.n == 0)
         return HD_OK;
     pg_params p = { 0 };
-    pp_str(&p, arr_str(&ids));
+    pg_param_array(&p, &ids);
     PGresult *r = pg_run(st,
                          "SELECT id, name, " PG_CIRCUIT_COLS " FROM sites "
                          "WHERE id = ANY($1::bigint[]) ORDER BY id FOR NO KEY UPDATE",
                          &p, "reading circuits", err);
-    arr_free(&ids);
+    pg_array_free(&ids);
     if (!r)
         return HD_DB;
     /* A site deleted meanwhile has no row: nothing to keep. */
@@ -800,11 +770,11 @@ static hd_status circuits_apply(pg_store *st, const attempt_outcome *o, int n, i
         }
         if (memcmp(&before, &c, sizeof c) == 0)
             continue;
-        arr_i64(&ca->id, site_id);
-        arr_i64(&ca->state, c.state);
-        arr_i64(&ca->failures, c.failures);
-        arr_i64(&ca->until, c.until_ms);
-        arr_i64(&ca->cooldown, c.cooldown_ms);
+        pg_array_i64(&ca->id, site_id);
+        pg_array_i64(&ca->state, c.state);
+        pg_array_i64(&ca->failures, c.failures);
+        pg_array_i64(&ca->until, c.until_ms);
+        pg_array_i64(&ca->cooldown, c.cooldown_ms);
         arr_text(&ca->reason, c.reason[0] ? c.reason : NULL);
     }
     PQclear(r);
@@ -817,22 +787,22 @@ enum {
     OC_RESPH, OC_BODY, OC_TRUNC, OC_STATUS, OC_DUE, OC_RETRY_AFTER, OC_COLS
 };
 
-static void outcome_items(pg_array *col, const attempt_outcome *o, int64_t now)
+static void outcome_items(pg_array_lit *col, const attempt_outcome *o, int64_t now)
 {
     const attempt *a = &o->a;
     bool pending = msg_status_pending(o->new_status);
-    arr_i64(&col[OC_MID], a->message_id);
+    pg_array_i64(&col[OC_MID], a->message_id);
     arr_i64_or_null(&col[OC_SITE], a->site_id);
-    arr_i64(&col[OC_NUMBER], a->number);
-    arr_i64(&col[OC_STARTED], a->started_at);
-    arr_i64(&col[OC_DURATION], a->duration_ms);
+    pg_array_i64(&col[OC_NUMBER], a->number);
+    pg_array_i64(&col[OC_STARTED], a->started_at);
+    pg_array_i64(&col[OC_DURATION], a->duration_ms);
     arr_i64_or_null(&col[OC_CODE], a->response_code);
     arr_text(&col[OC_ERROR], a->error);
     arr_text(&col[OC_REQH], a->request_headers);
     arr_text(&col[OC_RESPH], a->response_headers);
     arr_bytes(&col[OC_BODY], a->response_body, a->response_body_len);
     arr_bool(&col[OC_TRUNC], a->body_truncated);
-    arr_i64(&col[OC_STATUS], o->new_status);
+    pg_array_i64(&col[OC_STATUS], o->new_status);
     arr_i64_or_null(&col[OC_DUE], pending ? (o->next_due_at ? o->next_due_at : now) : 0);
     arr_i64_or_null(&col[OC_RETRY_AFTER], pending && o->retry_after_ms > 0 ? o->retry_after_ms : 0);
 }
@@ -868,24 +838,24 @@ static const char OUTCOMES_SQL[] =
 static hd_status outcomes_write(pg_store *st, const char *owner, const attempt_outcome *o, int n,
                                 int64_t now, circuit_arrays *ca, hd_error *err)
 {
-    pg_array col[OC_COLS];
+    pg_array_lit col[OC_COLS];
     memset(col, 0, sizeof col);
     for (int i = 0; i < n; i++)
         outcome_items(col, &o[i], now);
     pg_params p = { 0 };
     for (int c = 0; c < OC_COLS; c++)
-        pp_str(&p, arr_str(&col[c]));
+        pg_param_array(&p, &col[c]);
     pp_i64(&p, now);
     pp_str(&p, owner);
-    pp_str(&p, arr_str(&ca->id));
-    pp_str(&p, arr_str(&ca->state));
-    pp_str(&p, arr_str(&ca->failures));
-    pp_str(&p, arr_str(&ca->until));
-    pp_str(&p, arr_str(&ca->cooldown));
-    pp_str(&p, arr_str(&ca->reason));
+    pg_param_array(&p, &ca->id);
+    pg_param_array(&p, &ca->state);
+    pg_param_array(&p, &ca->failures);
+    pg_param_array(&p, &ca->until);
+    pg_param_array(&p, &ca->cooldown);
+    pg_param_array(&p, &ca->reason);
     hd_status rc = pg_cmd(st, OUTCOMES_SQL, &p, "recording outcomes", err);
     for (int c = 0; c < OC_COLS; c++)
-        arr_free(&col[c]);
+        pg_array_free(&col[c]);
     return rc;
 }
 
@@ -955,11 +925,11 @@ hd_status pg_release_messages(pg_store *st, const char *owner, const int64_t *id
     hd_status rc = batch_begin(st, &own, err);
     if (rc != HD_OK)
         return rc;
-    pg_array a = { 0 };
+    pg_array_lit a = { 0 };
     for (int i = 0; i < n; i++)
-        arr_i64(&a, ids[i]);
+        pg_array_i64(&a, ids[i]);
     rc = release_ids(st, owner, &a, now_ms, "releasing a lease", err);
-    arr_free(&a);
+    pg_array_free(&a);
     return batch_end(st, own, rc, err);
 }
 
