@@ -1,7 +1,8 @@
 /* test_claims_race.c - several connections claiming and recording at once,
  * as several engines (on several hosts) do: every message is claimed by
  * exactly one of them, an open circuit gives exactly one probe, and
- * failures counted by two engines at once all count.  Runs on both
+ * failures counted by two engines at once all count; and an outcome whose
+ * texts are not UTF-8 (what a receiver sent) is recorded.  Runs on both
  * backends (tu_db_name): SQLite serialises the writers, PostgreSQL runs
  * them side by side (FOR UPDATE SKIP LOCKED, row locks on sites). */
 #include <setjmp.h>
@@ -415,12 +416,57 @@ static void test_failure_counts_add_up(void **state)
     assert_int_equal(counts[MSG_RESENT], 10 * CLAIMERS);
 }
 
+/* ---- what receivers send ---- */
+
+/* A receiver's answer is stored as it came, with whatever bytes: a body
+ * with NULs, an error text with quotes and backslashes, headers that are
+ * not UTF-8.  PostgreSQL's text holds UTF-8 only: there each invalid byte
+ * becomes U+FFFD (as the screens show it) instead of failing the batch. */
+static void test_outcome_texts_as_received(void **state)
+{
+    fixture *f = *state;
+    hd_error err = { 0 };
+    add_messages(f->st, f->sites[2], 1);
+    message_list l;
+    assert_int_equal(store_claim(f->st, "E", hd_now_ms(), 0, 1, &l, &err), HD_OK);
+    assert_int_equal(l.count, 1);
+    int64_t id = l.items[0].id;
+    message_list_free(&l);
+    static char body[] = "a\0b\"c\\d\xff{},NULL";
+    attempt_outcome o = failed(id, f->sites[2], 1, false);
+    o.a.error = (char *)"quote \" backslash \\ braces {} comma, NULL";
+    o.a.request_headers = (char *)"NULL";
+    o.a.response_headers = (char *)"Latin-1: caf\xe9\nUTF-8: caf\xc3\xa9\n";
+    o.a.response_body = body;
+    o.a.response_body_len = sizeof body - 1;
+    assert_int_equal(store_record_outcomes(f->st, "E", &o, 1, &err), HD_OK);
+
+    attempt_list al;
+    assert_int_equal(store_attempts_list(f->st, id, &al, &err), HD_OK);
+    assert_int_equal(al.count, 1);
+    attempt *a = &al.items[0];
+    assert_string_equal(a->error, o.a.error);
+    assert_string_equal(a->request_headers, "NULL");
+    assert_string_equal(a->response_headers,
+                        tu_backend_pg() ? "Latin-1: caf\xef\xbf\xbd\nUTF-8: caf\xc3\xa9\n"
+                                        : o.a.response_headers);
+    assert_int_equal(a->response_body_len, sizeof body - 1);
+    assert_memory_equal(a->response_body, body, sizeof body - 1);
+    attempt_list_free(&al);
+    message m;
+    assert_int_equal(store_message_get(f->st, id, &m, &err), HD_OK);
+    assert_int_equal(m.status, MSG_RESENT);
+    assert_string_equal(m.last_error, o.a.error);
+    message_free(&m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_claimers_take_each_message_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_circuit_gives_one_probe, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failure_counts_add_up, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_outcome_texts_as_received, setup, teardown),
     };
     return cmocka_run_group_tests_name(tu_backend_pg() ? "claims race (PostgreSQL)"
                                                        : "claims race (SQLite)",
