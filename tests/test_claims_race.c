@@ -116,7 +116,8 @@ static void *claim_loop(void *arg)
     unsigned rotation = 0;
     while (st) {
         claim_request rq = { .owner = c->owner, .now_ms = hd_now_ms(), .lease_extra_ms = 60000,
-                             .limit = 25, .concurrency = 8, .rotation = rotation++ };
+                             .limit = 25, .concurrency = 8, .rotation = rotation };
+        rotation++;
         message_list l;
         if (store_claim_fair(st, &rq, &l, &err) != HD_OK) {
             snprintf(c->error, sizeof c->error, "store_claim_fair: %s", err.msg);
