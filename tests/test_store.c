@@ -1902,6 +1902,20 @@ static void pg_raw(const char *db_name, const char *sql)
     PQfinish(c);
 }
 
+/* The first column of the first row of a query, as a number. */
+static int64_t pg_raw_i64(const char *db_name, const char *sql)
+{
+    PGconn *c = PQconnectdb(db_name);
+    assert_int_equal(PQstatus(c), CONNECTION_OK);
+    PGresult *r = PQexec(c, sql);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) < 1)
+        fail_msg("%s: %s", sql, PQresultErrorMessage(r));
+    int64_t v = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+    PQclear(r);
+    PQfinish(c);
+    return v;
+}
+
 /* One store call made from another thread, on its own connection, while
  * the test's connection holds a lock: done says when it returned. */
 typedef struct blocked_call {
@@ -2125,6 +2139,23 @@ static void test_pg_counts_sum_shards(void **state)
     assert_int_equal(h[2], 6);
     assert_int_equal(h[1], 4);
     assert_int_equal(h[0], 0);
+
+    /* Deleting alpha fails its pending two (w2 Queued, w3 Resent), leaves
+     * the rest, and the counters follow. */
+    assert_int_equal(store_site_delete(f->st, f->site_a, &err), HD_OK);
+    assert_int_equal(pg_raw_i64(f->path, "SELECT count(*) FROM messages WHERE status = 3 AND "
+                                         "last_error = 'site deleted' AND due_at IS NULL AND "
+                                         "webhook_id IN ('w2', 'w3')"), 2);
+    assert_int_equal(pg_raw_i64(f->path, "SELECT count(*) FROM messages WHERE last_error = "
+                                         "'site deleted'"), 2);
+    assert_int_equal(store_status_counts(f->st, c, &err), HD_OK);
+    assert_int_equal(c[MSG_QUEUED] + c[MSG_RESENT], 0);
+    assert_int_equal(c[MSG_DONE], 1);
+    assert_int_equal(c[MSG_FAILED], 4);
+    assert_int_equal(store_sites_list(f->st, &l, &err), HD_OK);
+    assert_int_equal(l.count, 1);
+    assert_string_equal(l.items[0].s.name, "beta");
+    site_stats_list_free(&l);
 }
 
 int main(int argc, char **argv)
