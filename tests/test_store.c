@@ -2158,6 +2158,40 @@ static void test_pg_counts_sum_shards(void **state)
     site_stats_list_free(&l);
 }
 
+/* Engines on several hosts beat at once, and one host's clock may be an
+ * hour ahead: a beat's clean-up skips a row another engine is writing (it
+ * is alive) instead of waiting for it, or deadlocking with it. */
+static void test_pg_engine_beats_do_not_wait(void **state)
+{
+    fixture *f = *state;
+    hd_error err = { 0 };
+    store *b = open_second(f);
+    int64_t now = hd_now_ms();
+    char oa[] = "h1:10:aa", ob[] = "h2:20:bb", h1[] = "h1", h2[] = "h2", serve[] = "serve";
+    engine_beat ea = { .owner = oa, .host = h1, .pid = 10, .role = serve, .started_at = now,
+                       .seen_at = now };
+    engine_beat eb = { .owner = ob, .host = h2, .pid = 20, .role = serve, .started_at = now,
+                       .seen_at = now + 2 * 3600000 };
+    assert_int_equal(store_engine_beat(f->st, &ea, &err), HD_OK);
+    assert_int_equal(store_tx_begin(f->st, &err), HD_OK);
+    assert_int_equal(store_engine_beat(f->st, &ea, &err), HD_OK);   /* a's row locked */
+    int64_t t0 = hd_now_ms();
+    assert_int_equal(store_engine_beat(b, &eb, &err), HD_OK);
+    assert_true(hd_now_ms() - t0 < 2000);   /* lock_timeout is 5 s */
+    assert_int_equal(store_tx_commit(f->st, &err), HD_OK);
+    engine_beat_list l;
+    assert_int_equal(store_engines_alive(b, 0, &l, &err), HD_OK);
+    assert_int_equal(l.count, 2);
+    engine_beat_list_free(&l);
+    /* Unlocked, the row an hour behind goes with the next beat. */
+    assert_int_equal(store_engine_beat(b, &eb, &err), HD_OK);
+    assert_int_equal(store_engines_alive(b, 0, &l, &err), HD_OK);
+    assert_int_equal(l.count, 1);
+    assert_string_equal(l.items[0].owner, "h2:20:bb");
+    engine_beat_list_free(&l);
+    store_close(b);
+}
+
 int main(int argc, char **argv)
 {
     self_path = argv[0];
@@ -2210,6 +2244,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_pg_seed_two_connections_at_once),
         cmocka_unit_test_setup_teardown(test_pg_update_if_stale_second_connection, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pg_counts_sum_shards, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pg_engine_beats_do_not_wait, setup, teardown),
     };
     int failed = cmocka_run_group_tests_name("store (both backends)", both, NULL, NULL);
     if (!tu_backend_pg())
