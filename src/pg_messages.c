@@ -35,7 +35,7 @@
  * minutes, as in the SQLite store (store_counters.c). */
 #define ATTEMPT_SECONDS_KEPT 3600
 /* The advisory lock bulk resends take ("resend" in ASCII, as a number). */
-#define RESEND_LOCK "125762588749412"
+#define RESEND_LOCK "125780053290596"
 
 /* The status of a failed pg_run (its error is in err). */
 static hd_status run_failed(const hd_error *err)

@@ -982,6 +982,36 @@ static void test_action_search_many_names(void **state)
     message_list_free(&all);
 }
 
+/* Action names with what SQL and array literals treat specially (quotes,
+ * backslashes, commas, braces, wildcards) are matched as plain text, by
+ * the exact filter and by the search (which walks the names it found). */
+static void test_action_search_odd_names(void **state)
+{
+    fixture *f = *state;
+    hd_error err = { 0 };
+    const char *names[] = { "a\"b", "c\\d", "e,f", "{g}", "h%_i", "NULL", "'j'" };
+    int n = (int)(sizeof names / sizeof names[0]);
+    int64_t ids[8];
+    for (int i = 0; i < n; i++)
+        ids[i] = add_msg(f->st, f->site_a, names[i], names[(i + 1) % n]);
+    for (int i = 0; i < n; i++) {
+        msg_filter flt[3] = { { .action = names[i] }, { .action_text = names[i] },
+                              { .customer = names[(i + 1) % n] } };
+        for (int k = 0; k < 3; k++) {
+            message_list l;
+            assert_int_equal(store_messages_page(f->st, &flt[k], PAGE_FIRST, 0, 10, &l, &err),
+                             HD_OK);
+            if (l.count != 1 || l.items[0].id != ids[i])
+                fail_msg("filter %d on '%s': %d rows", k, names[i], l.count);
+            assert_string_equal(l.items[0].action, names[i]);
+            message_list_free(&l);
+            int64_t count = -1;
+            assert_int_equal(store_messages_count(f->st, &flt[k], &count, &err), HD_OK);
+            assert_int_equal(count, 1);
+        }
+    }
+}
+
 static void test_keyset_stable_under_inserts(void **state)
 {
     fixture *f = *state;
@@ -1688,6 +1718,58 @@ static void test_send_now_and_cancel_rules(void **state)
     assert_int_equal(store_message_cancel(f->st, 999, &err), HD_NOT_FOUND);
 }
 
+/* An operator cancels a message while an engine's claim of it is still
+ * uncommitted on another connection: the cancel waits for the claim's
+ * transaction (SQLite: the write lock; PostgreSQL: the row lock), then sees
+ * the message in flight and refuses, rather than cancelling a message an
+ * engine is sending. */
+typedef struct canceller {
+    const char *path;
+    int64_t id;
+    hd_status rc;
+    hd_error err;
+    _Atomic int done;                 /* 1 once the cancel returned */
+} canceller;
+
+static void *cancel_thread(void *arg)
+{
+    canceller *c = arg;
+    store *st = NULL;
+    c->rc = store_open(c->path, &fast_opts, &st, &c->err);
+    if (c->rc == HD_OK)
+        c->rc = store_message_cancel(st, c->id, &c->err);
+    store_close(st);
+    c->done = 1;
+    return NULL;
+}
+
+static void test_cancel_waits_for_a_claim(void **state)
+{
+    fixture *f = *state;
+    hd_error err = { 0 };
+    int64_t id = add_msg(f->st, f->site_a, "x", NULL);
+    assert_int_equal(store_tx_begin(f->st, &err), HD_OK);
+    message_list l;
+    assert_int_equal(store_claim(f->st, "A", hd_now_ms() + 5, 60000, 1, &l, &err), HD_OK);
+    assert_int_equal(l.count, 1);
+    message_list_free(&l);
+
+    canceller c = { .path = f->path, .id = id };
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, cancel_thread, &c), 0);
+    tu_sleep_ms(300);
+    assert_int_equal(c.done, 0);   /* waiting for the claim's transaction */
+    assert_int_equal(store_tx_commit(f->st, &err), HD_OK);
+    pthread_join(t, NULL);
+    assert_int_equal(c.rc, HD_INVALID);
+    assert_non_null(strstr(c.err.msg, "in flight"));
+    message m;
+    assert_int_equal(store_message_get(f->st, id, &m, &err), HD_OK);
+    assert_int_equal(m.status, MSG_QUEUED);
+    assert_true(m.in_flight);
+    message_free(&m);
+}
+
 static void test_purge_old_finished_only(void **state)
 {
     fixture *f = *state;
@@ -1984,6 +2066,20 @@ static void pg_raw(const char *db_name, const char *sql)
     PQfinish(c);
 }
 
+/* The first column of the first row of a query, as a number. */
+static int64_t pg_raw_i64(const char *db_name, const char *sql)
+{
+    PGconn *c = PQconnectdb(db_name);
+    assert_int_equal(PQstatus(c), CONNECTION_OK);
+    PGresult *r = PQexec(c, sql);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) < 1)
+        fail_msg("%s: %s", sql, PQresultErrorMessage(r));
+    int64_t v = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+    PQclear(r);
+    PQfinish(c);
+    return v;
+}
+
 /* One store call made from another thread, on its own connection, while
  * the test's connection holds a lock: done says when it returned. */
 typedef struct blocked_call {
@@ -2207,6 +2303,57 @@ static void test_pg_counts_sum_shards(void **state)
     assert_int_equal(h[2], 6);
     assert_int_equal(h[1], 4);
     assert_int_equal(h[0], 0);
+
+    /* Deleting alpha fails its pending two (w2 Queued, w3 Resent), leaves
+     * the rest, and the counters follow. */
+    assert_int_equal(store_site_delete(f->st, f->site_a, &err), HD_OK);
+    assert_int_equal(pg_raw_i64(f->path, "SELECT count(*) FROM messages WHERE status = 3 AND "
+                                         "last_error = 'site deleted' AND due_at IS NULL AND "
+                                         "webhook_id IN ('w2', 'w3')"), 2);
+    assert_int_equal(pg_raw_i64(f->path, "SELECT count(*) FROM messages WHERE last_error = "
+                                         "'site deleted'"), 2);
+    assert_int_equal(store_status_counts(f->st, c, &err), HD_OK);
+    assert_int_equal(c[MSG_QUEUED] + c[MSG_RESENT], 0);
+    assert_int_equal(c[MSG_DONE], 1);
+    assert_int_equal(c[MSG_FAILED], 4);
+    assert_int_equal(store_sites_list(f->st, &l, &err), HD_OK);
+    assert_int_equal(l.count, 1);
+    assert_string_equal(l.items[0].s.name, "beta");
+    site_stats_list_free(&l);
+}
+
+/* Engines on several hosts beat at once, and one host's clock may be an
+ * hour ahead: a beat's clean-up skips a row another engine is writing (it
+ * is alive) instead of waiting for it, or deadlocking with it. */
+static void test_pg_engine_beats_do_not_wait(void **state)
+{
+    fixture *f = *state;
+    hd_error err = { 0 };
+    store *b = open_second(f);
+    int64_t now = hd_now_ms();
+    char oa[] = "h1:10:aa", ob[] = "h2:20:bb", h1[] = "h1", h2[] = "h2", serve[] = "serve";
+    engine_beat ea = { .owner = oa, .host = h1, .pid = 10, .role = serve, .started_at = now,
+                       .seen_at = now };
+    engine_beat eb = { .owner = ob, .host = h2, .pid = 20, .role = serve, .started_at = now,
+                       .seen_at = now + 2 * 3600000 };
+    assert_int_equal(store_engine_beat(f->st, &ea, &err), HD_OK);
+    assert_int_equal(store_tx_begin(f->st, &err), HD_OK);
+    assert_int_equal(store_engine_beat(f->st, &ea, &err), HD_OK);   /* a's row locked */
+    int64_t t0 = hd_now_ms();
+    assert_int_equal(store_engine_beat(b, &eb, &err), HD_OK);
+    assert_true(hd_now_ms() - t0 < 2000);   /* lock_timeout is 5 s */
+    assert_int_equal(store_tx_commit(f->st, &err), HD_OK);
+    engine_beat_list l;
+    assert_int_equal(store_engines_alive(b, 0, &l, &err), HD_OK);
+    assert_int_equal(l.count, 2);
+    engine_beat_list_free(&l);
+    /* Unlocked, the row an hour behind goes with the next beat. */
+    assert_int_equal(store_engine_beat(b, &eb, &err), HD_OK);
+    assert_int_equal(store_engines_alive(b, 0, &l, &err), HD_OK);
+    assert_int_equal(l.count, 1);
+    assert_string_equal(l.items[0].owner, "h2:20:bb");
+    engine_beat_list_free(&l);
+    store_close(b);
 }
 
 int main(int argc, char **argv)
@@ -2226,6 +2373,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_message_add_get, setup, teardown),
         cmocka_unit_test_setup_teardown(test_paging_directions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_action_search_many_names, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_action_search_odd_names, setup, teardown),
         cmocka_unit_test_setup_teardown(test_paging_filters, setup, teardown),
         cmocka_unit_test_setup_teardown(test_keyset_stable_under_inserts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_status_counters_exact, setup, teardown),
@@ -2240,6 +2388,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_resend_failed_counts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_resend_failed_two_at_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_send_now_and_cancel_rules, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cancel_waits_for_a_claim, setup, teardown),
         cmocka_unit_test_setup_teardown(test_purge_old_finished_only, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sites_list_stats_and_histogram, setup, teardown),
         cmocka_unit_test_setup_teardown(test_engine_heartbeats, setup, teardown),
@@ -2262,6 +2411,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_pg_seed_two_connections_at_once),
         cmocka_unit_test_setup_teardown(test_pg_update_if_stale_second_connection, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pg_counts_sum_shards, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pg_engine_beats_do_not_wait, setup, teardown),
     };
     int failed = cmocka_run_group_tests_name("store (both backends)", both, NULL, NULL);
     if (!tu_backend_pg())
