@@ -346,3 +346,4 @@ uint64_t pg_change_counter(pg_store *st)
     }
     return st->changes;
 }
+

@@ -115,6 +115,7 @@ uint64_t store_change_counter(store *st)
     return st->pg ? pg_change_counter(st->pg) : sq_change_counter(st->sq);
 }
 
+
 hd_status store_tx_begin(store *st, hd_error *err)
 {
     return st->pg ? pg_tx_begin(st->pg, err) : sq_tx_begin(st->sq, err);

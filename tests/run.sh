@@ -20,7 +20,7 @@ LOGDIR=$(mktemp -d "${TMPDIR:-/tmp}/hookdesk-tests.XXXXXX")
 # "name@pg": one throwaway server (tests/pg_server.sh) for the whole run,
 # each test making and dropping its own databases on it.  Without the
 # server binaries they are reported as skipped, not passed.
-PG_TESTS=${PG_TESTS-"test_store"}
+PG_TESTS=${PG_TESTS-"test_store test_claims_race test_engine test_isolation"}
 PG_STARTED=""
 if [ -n "$PG_TESTS" ]; then
     if pg_env=$(sh tests/pg_server.sh start "$LOGDIR/pg"); then
@@ -37,8 +37,8 @@ trap stop_pg EXIT
 trap 'stop_pg; exit 130' INT TERM
 
 # The tests, as "name command..." lines: the known long ones first.
-LONG="test_console_form test_isolation test_serve_faults test_cli_sites test_cli_secrets
-test_scale test_cli_limits"
+LONG="test_console_form test_isolation test_isolation@pg test_serve_faults test_engine@pg
+test_cli_sites test_cli_secrets test_scale test_cli_limits"
 {
     for t in "$BUILD"/tests/test_*; do
         case "$t" in *.o|*.d) continue ;; esac
