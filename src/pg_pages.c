@@ -142,6 +142,55 @@ static void page_sql(hd_buf *b, pg_params *p, const msg_filter *f, page_walk *w,
                    " LEFT JOIN payloads p ON p.message_id = m.id ORDER BY m.id DESC");
 }
 
+/* ------------------------------------------------------------------------ */
+/* Resends                                                                  */
+
+/* Each row's newest resend, for the whole page in one statement: one seek
+ * of messages_resend_of per row (a screenful), so Logs can mark what was
+ * resent already. */
+static hd_status fill_resent_as(pg_store *st, message_list *page, hd_error *err)
+{
+    if (page->count == 0)
+        return HD_OK;
+    pg_array_lit ids = { 0 };
+    for (int i = 0; i < page->count; i++)
+        pg_array_i64(&ids, page->items[i].id);
+    pg_params p = { 0 };
+    pg_param_array(&p, &ids);
+    PGresult *r = pg_run(st,
+                         "SELECT x.id, (SELECT max(m.id) FROM messages m WHERE m.resend_of = x.id)"
+                         " FROM unnest($1::bigint[]) AS x(id)",
+                         &p, "reading resends", err);
+    pg_array_free(&ids);
+    if (!r)
+        return run_failed(err);
+    for (int row = 0; row < PQntuples(r); row++) {
+        int64_t id = pg_i64(r, row, 0);
+        for (int i = 0; i < page->count; i++)
+            if (page->items[i].id == id)
+                page->items[i].resent_as = pg_i64(r, row, 1);
+    }
+    PQclear(r);
+    return HD_OK;
+}
+
+hd_status pg_message_resends(pg_store *st, int64_t id, int64_t *ids, int max, int *n,
+                             hd_error *err)
+{
+    *n = 0;
+    pg_params p = { 0 };
+    pp_i64(&p, id);
+    pp_i64(&p, max);
+    PGresult *r = pg_run(st, "SELECT id FROM messages WHERE resend_of = $1 ORDER BY id LIMIT $2",
+                         &p, "reading resends", err);
+    if (!r)
+        return run_failed(err);
+    for (int row = 0; row < PQntuples(r) && *n < max; row++)
+        ids[(*n)++] = pg_i64(r, row, 0);
+    PQclear(r);
+    return HD_OK;
+}
+
 hd_status pg_messages_page(pg_store *st, const msg_filter *f, page_dir dir, int64_t anchor_id,
                            int limit, message_list *out, hd_error *err)
 {
@@ -174,7 +223,10 @@ hd_status pg_messages_page(pg_store *st, const msg_filter *f, page_dir dir, int6
         return run_failed(err);
     pg_collect_messages(r, out);
     PQclear(r);
-    return HD_OK;
+    rc = fill_resent_as(st, out, err);
+    if (rc != HD_OK)
+        message_list_free(out);
+    return rc;
 }
 
 /* ------------------------------------------------------------------------ */

@@ -211,11 +211,8 @@ hd_status store_messages_count(store *st, const msg_filter *f, int64_t *count, h
 
 hd_status store_message_resends(store *st, int64_t id, int64_t *ids, int max, int *n, hd_error *err)
 {
-    *n = 0;
-    /* The PostgreSQL backend (src/pg_*.c) is to mirror sq_message_resends. */
-    if (st->pg)
-        return hd_error_set(err, HD_INTERNAL, "store_message_resends: not implemented on PostgreSQL yet");
-    return sq_message_resends(st->sq, id, ids, max, n, err);
+    return st->pg ? pg_message_resends(st->pg, id, ids, max, n, err)
+                  : sq_message_resends(st->sq, id, ids, max, n, err);
 }
 
 hd_status store_attempts_list(store *st, int64_t message_id, attempt_list *out, hd_error *err)
