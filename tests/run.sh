@@ -21,9 +21,14 @@ LOGDIR=$(mktemp -d "${TMPDIR:-/tmp}/hookdesk-tests.XXXXXX")
 # each test making and dropping its own databases on it.  Without the
 # server binaries they are reported as skipped, not passed.
 PG_TESTS=${PG_TESTS-"test_store"}
+# The server's directory is not under $LOGDIR (mode 0700): as root the
+# server runs as `postgres`, which must reach its data and socket; 0711
+# lets it pass without listing.
 PG_STARTED=""
+PG_HOME=""
 if [ -n "$PG_TESTS" ]; then
-    if pg_env=$(sh tests/pg_server.sh start "$LOGDIR/pg"); then
+    PG_HOME=$(mktemp -d "${TMPDIR:-/tmp}/hookdesk-pg.XXXXXX") && chmod 711 "$PG_HOME"
+    if pg_env=$(sh tests/pg_server.sh start "$PG_HOME/pg"); then
         eval "$pg_env"
         export HD_TEST_PG="host=$PG_SOCKET user=$PG_USER"
         PG_STARTED=1
@@ -32,7 +37,12 @@ if [ -n "$PG_TESTS" ]; then
         PG_TESTS=""
     fi
 fi
-stop_pg() { [ -n "$PG_STARTED" ] && sh tests/pg_server.sh stop "$LOGDIR/pg"; PG_STARTED=""; }
+stop_pg() {
+    [ -n "$PG_STARTED" ] && sh tests/pg_server.sh stop "$PG_HOME/pg"
+    [ -n "$PG_HOME" ] && rm -rf "$PG_HOME"
+    PG_STARTED=""
+    PG_HOME=""
+}
 trap stop_pg EXIT
 trap 'stop_pg; exit 130' INT TERM
 
