@@ -10,6 +10,7 @@
  *   pg_sites.c     trusted sites and their circuits
  *   pg_messages.c  adding and reading messages, operator actions, purge
  *   pg_pages.c     keyset pages and counts for the screens and the CLI
+ *   pg_filters.c   a message filter as SQL conditions (pages, counts, bulk resend)
  *   pg_claims.c    claims (FOR UPDATE SKIP LOCKED), leases, outcomes, next due
  *   pg_counters.c  per-status counters, per-second attempt counters
  *   pg_engines.c   the engines' heartbeats
@@ -107,5 +108,53 @@ hd_status pg_session_setup(pg_store *st, int busy_timeout_ms, hd_error *err);
  * them) become the committed ones, or are dropped with a rollback. */
 void pg_events_commit(pg_store *st);
 void pg_events_drop(pg_store *st);
+
+/* ---- pg_messages.c: message rows ---- */
+
+/* The message columns every message query returns, in the order
+ * pg_row_message reads them (SQLite's MSG_COLS); $1 is now, for in_flight. */
+#define PG_MSG_COLS                                                                \
+    "m.id, m.webhook_id, m.site_id, s.name, m.action, m.customer, m.path, p.payload, " \
+    "m.status, m.attempts, m.due_at, "                                              \
+    "(m.lease_owner IS NOT NULL AND m.due_at > $1), "                              \
+    "m.response_code, m.last_error, m.created_at, m.updated_at, m.resend_of, "       \
+    "m.retry_after"
+#define PG_MSG_FROM                                                                \
+    " FROM messages m LEFT JOIN sites s ON s.id = m.site_id"                       \
+    " LEFT JOIN payloads p ON p.message_id = m.id"
+
+/* Reads row `row` of PG_MSG_COLS (or a list in the same order) into *m. */
+void pg_row_message(const PGresult *r, int row, message *m);
+/* Appends every row of r (PG_MSG_COLS) to out. */
+void pg_collect_messages(const PGresult *r, message_list *out);
+
+/* ---- pg_filters.c: a message filter as SQL ---- */
+
+/* What of a filter pg_filter_sql leaves out: a page walks its statuses or
+ * its action names one by one (pg_pages.c) instead. */
+enum {
+    PG_FILTER_ALL = 0,
+    PG_FILTER_NO_STATUS = 1,          /* no status condition */
+    PG_FILTER_NO_ACTION_TEXT = 2      /* no action substring condition */
+};
+/* Appends f's conditions as " AND ..." fragments on messages m, their
+ * values as the next parameters of p: the SQL text depends only on which
+ * filters are set, never on their values. */
+void pg_filter_sql(hd_buf *b, pg_params *p, const msg_filter *f, unsigned leave_out);
+/* The next parameter of p, and its number ($n) for the SQL text. */
+int pg_param_i64(pg_params *p, int64_t v);
+int pg_param_str(pg_params *p, const char *s);
+/* An array parameter (text[] or bigint[]) being built: its literal, with
+ * every element quoted, so any text travels intact. */
+typedef struct pg_array_lit {
+    hd_buf lit;                       /* "{"a","b"" ... until pg_param_array closes it */
+    int n;                            /* elements so far */
+} pg_array_lit;
+void pg_array_str(pg_array_lit *a, const char *s);
+void pg_array_i64(pg_array_lit *a, int64_t v);
+/* Closes a's literal and makes it the next parameter of p; a must live
+ * until the statement has run (pg_array_free after). */
+int pg_param_array(pg_params *p, pg_array_lit *a);
+void pg_array_free(pg_array_lit *a);
 
 #endif

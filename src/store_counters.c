@@ -9,8 +9,7 @@
  * second of a batch of outcomes, never a row per attempt.
  */
 #include "store_internal.h"
-
-#include <string.h>
+#include "store_histogram.h"
 
 /* attempt_seconds rows kept by the purge (seconds). */
 #define ATTEMPT_SECONDS_KEPT 3600
@@ -106,28 +105,19 @@ hd_status seconds_purge(sq_store *st, hd_error *err)
 hd_status sq_attempt_histogram(sq_store *st, int64_t now_ms, int64_t bucket_ms, int nbuckets,
                                   uint32_t *out, hd_error *err)
 {
-    if (nbuckets <= 0)
-        return HD_OK;
-    memset(out, 0, (size_t)nbuckets * sizeof *out);
-    if (bucket_ms <= 0)
-        return hd_error_set(err, HD_INTERNAL, "attempt histogram: bucket must be positive");
+    store_histogram h;
+    hd_status r = store_histogram_init(&h, now_ms, bucket_ms, nbuckets, out, err);
+    if (r != HD_OK || h.nbuckets == 0)
+        return r;
     sqlite3_stmt *q = stmt_get(st, STMT_HISTOGRAM, err);
     if (!q)
         return HD_DB;
-    /* Counted per whole second: a second goes to the bucket its start falls in. */
-    int64_t start = now_ms - bucket_ms * nbuckets;
-    bind_i64(q, ":start", start / 1000);
-    bind_i64(q, ":end", now_ms / 1000 + 1);
+    bind_i64(q, ":start", h.first_second);
+    bind_i64(q, ":end", h.end_second);
     int rc;
-    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-        int64_t at = sqlite3_column_int64(q, 0) * 1000;
-        int64_t b = at < start ? 0 : (at - start) / bucket_ms;
-        if (b >= nbuckets)
-            b = nbuckets - 1;
-        out[b] += (uint32_t)sqlite3_column_int64(q, 1);
-    }
-    hd_status r = rc == SQLITE_DONE ? HD_OK : db_fail(st, err, "reading the attempt histogram");
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW)
+        store_histogram_add(&h, sqlite3_column_int64(q, 0), sqlite3_column_int64(q, 1));
+    r = rc == SQLITE_DONE ? HD_OK : db_fail(st, err, "reading the attempt histogram");
     sqlite3_reset(q);
     return r;
 }
-

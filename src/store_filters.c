@@ -3,36 +3,13 @@
  * resend statements), the WHERE fragments of a shape and their bindings.
  * The text depends only on the shape, never on data (prepared statements
  * with named parameters).  Used by store_pages.c and the bulk resend of
- * store_messages.c. */
+ * store_messages.c.  Which statuses a filter selects is store_statuses.c's
+ * (the PostgreSQL store shares it). */
 #include "store_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-int popcount_mask(unsigned mask)
-{
-    int n = 0;
-    for (int i = 0; i < MSG_STATUS_COUNT; i++)
-        n += (mask >> i) & 1u;
-    return n;
-}
-
-unsigned filter_mask(const msg_filter *f)
-{
-    return f ? f->status_mask & ((1u << MSG_STATUS_COUNT) - 1) : 0;
-}
-
-/* The statuses a page walks one by one: those of the filter, or all of them
- * when it has a site but no status (messages_site_status is ordered by id
- * within (site, status) only). */
-unsigned page_mask(const msg_filter *f)
-{
-    unsigned mask = filter_mask(f);
-    if (mask == 0 && f && f->site_id)
-        mask = (1u << MSG_STATUS_COUNT) - 1;
-    return mask;
-}
 
 int filter_shape(const msg_filter *f)
 {

@@ -23,6 +23,7 @@
 #include <sqlite3.h>
 
 #include "store_backend.h"
+#include "store_statuses.h"
 #include "hd_util.h"
 
 #define DEFAULT_SITE_TIMEOUT_MS 10000
@@ -404,11 +405,7 @@ void resend_failed_sql(hd_buf *b, int shape);
 
 /* ---- store_filters.c: filters as SQL ---- */
 
-int popcount_mask(unsigned mask);
-/* The filter's statuses (0 = any). */
-unsigned filter_mask(const msg_filter *f);
-/* The statuses a page walks one by one (see store_pages.c). */
-unsigned page_mask(const msg_filter *f);
+/* popcount_mask, filter_mask, page_mask: store_statuses.h */
 /* Which filters are set: selects the cached page and count statements. */
 int filter_shape(const msg_filter *f);
 /* The WHERE conditions of a filter shape, as " AND ..." fragments. */

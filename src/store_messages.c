@@ -3,12 +3,13 @@
  * resend failed, send now, cancel, purge).  Pages and counts for the
  * screens are in store_pages.c.
  *
- * Webhook ids are made in C ("msg_" + 26 base32 chars: 48 bits of time, 80
- * random bits) and also exposed to SQL as hd_webhook_id() so that the bulk
- * resend can be one INSERT ... SELECT.
+ * Webhook ids are made in C (their format is store_webhook_id.c's: "msg_" +
+ * 26 base32 chars, 48 bits of time, 80 random bits) and also exposed to SQL
+ * as hd_webhook_id() so that the bulk resend can be one INSERT ... SELECT.
  */
 #include "store_internal.h"
-#include "hd_duration.h"
+#include "store_rules.h"
+#include "store_webhook_id.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,38 +32,13 @@ static void random_take(sq_store *st, unsigned char *out, size_t n)
     st->rnd_used += n;
 }
 
-static const char webhook_alphabet[] = "abcdefghijklmnopqrstuvwxyz234567";
-
-/* A webhook id for a message created at now_ms (its created_at). */
+/* A webhook id for a message created at now_ms (its created_at): the
+ * format is store_webhook_id.c's, the random bits come from the pool. */
 static void webhook_id_make(sq_store *st, int64_t now_ms, char out[40])
 {
-    const char *alphabet = webhook_alphabet;
-    /* Time first (48 bits of epoch ms, big-endian), then 80 random bits, as
-     * in ULIDs: ids made one after the other sort together.  No index is
-     * kept on webhook_id: the time in it is the message's created_at, so
-     * a lookup by webhook id seeks messages_created
-     * (store_message_find_webhook_id).  80 random bits per millisecond
-     * keep collisions out of reach. */
-    unsigned char b[16];
-    uint64_t now = (uint64_t)now_ms;
-    for (int i = 0; i < 6; i++)
-        b[i] = (unsigned char)(now >> (8 * (5 - i)));
-    random_take(st, b + 6, sizeof b - 6);
-    memcpy(out, "msg_", 4);
-    /* 26 chars x 5 bits = 130 bits; the last 2 bits are zero padding. */
-    unsigned bitbuf = 0;
-    int bits = 0;
-    size_t in = 0;
-    for (int i = 0; i < 26; i++) {
-        if (bits < 5) {
-            bitbuf = (bitbuf << 8) | (in < sizeof b ? b[in] : 0);
-            in++;
-            bits += 8;
-        }
-        out[4 + i] = alphabet[(bitbuf >> (bits - 5)) & 31];
-        bits -= 5;
-    }
-    out[30] = '\0';
+    unsigned char rnd[WEBHOOK_ID_RANDOM];
+    random_take(st, rnd, sizeof rnd);
+    webhook_id_format(now_ms, rnd, out);
 }
 
 /* hd_webhook_id(created_at): for the bulk resend's INSERT ... SELECT. */
@@ -82,36 +58,12 @@ hd_status webhook_id_register(sq_store *st, hd_error *err)
     return HD_OK;
 }
 
-/* The creation time in a webhook id ("msg_" + 26 base32 characters whose
- * first 48 bits are epoch ms); false when it is not one of ours. */
-static bool webhook_id_time(const char *wid, int64_t *ms)
-{
-    if (strncmp(wid, "msg_", 4) != 0 || strlen(wid) != 30)
-        return false;
-    uint64_t first50 = 0;   /* the first 10 characters: the time's 48 bits and 2 more */
-    for (int i = 4; i < 30; i++) {
-        const char *at = strchr(webhook_alphabet, wid[i]);
-        if (!at)
-            return false;
-        if (i < 14)
-            first50 = (first50 << 5) | (uint64_t)(at - webhook_alphabet);
-    }
-    *ms = (int64_t)(first50 >> 2);
-    return true;
-}
-
-/* How far a webhook id's time may be from its message's created_at: none
- * since both come from one clock reading; a few ms for messages made
- * before that. */
-#define WEBHOOK_TIME_SLACK_MS 2000
-
 hd_status sq_message_find_webhook_id(sq_store *st, const char *wid, int64_t *id,
                                         hd_error *err)
 {
     int64_t t = 0;
     if (!webhook_id_time(wid, &t))
-        return hd_error_set(err, HD_INVALID, "'%.40s' is not a webhook id (msg_ and 26 "
-                            "letters and digits)", wid);
+        return hd_error_set(err, HD_INVALID, WEBHOOK_ID_INVALID_FMT, wid);
     sqlite3_stmt *q = stmt_get(st, STMT_MSG_BY_WEBHOOK_ID, err);
     if (!q)
         return HD_DB;
@@ -311,7 +263,7 @@ hd_status sq_message_get(sq_store *st, int64_t id, message *out, hd_error *err)
     bool found;
     hd_status rc = message_fetch(st, id, out, &found, err);
     if (rc == HD_OK && !found)
-        rc = hd_error_set(err, HD_NOT_FOUND, "message #%lld not found", (long long)id);
+        rc = message_not_found(err, id);
     return rc;
 }
 
@@ -324,14 +276,6 @@ hd_status sq_attempts_list(sq_store *st, int64_t message_id, attempt_list *out, 
 
 /* ---- operator actions ---- */
 
-/* The one rule of every resend (ID or bulk, console or CLI): a payload
- * stored under an older, larger delivery.max_payload is not resent, as
- * `send` would refuse it now.  max_payload 0 = no limit. */
-static bool payload_fits(const char *payload, uint64_t max_payload)
-{
-    return max_payload == 0 || !payload || strlen(payload) <= max_payload;
-}
-
 hd_status sq_message_resend(sq_store *st, int64_t id, uint64_t max_payload, int64_t *new_id,
                                hd_error *err)
 {
@@ -343,24 +287,17 @@ hd_status sq_message_resend(sq_store *st, int64_t id, uint64_t max_payload, int6
     bool found = false;
     rc = message_fetch(st, id, &m, &found, err);
     if (rc == HD_OK && !found)
-        rc = hd_error_set(err, HD_NOT_FOUND, "message #%lld not found", (long long)id);
-    if (rc == HD_OK && !payload_fits(m.payload, max_payload)) {
-        char limit[32];
-        size_words(max_payload, limit, sizeof limit);
-        rc = hd_error_set(err, HD_INVALID, "#%lld not resent: its payload (%zu bytes) is "
-                          "over delivery.max_payload (%s)", (long long)id, strlen(m.payload),
-                          limit);
-        if (err)
-            snprintf(err->field, sizeof err->field, "payload");
+        rc = message_not_found(err, id);
+    if (rc == HD_OK && !resend_payload_fits(m.payload, max_payload)) {
+        rc = resend_refuse_payload(err, id, strlen(m.payload), max_payload);
     } else if (rc == HD_OK) {
         new_message nm = {
             .site_id = m.site_id, .action = m.action, .customer = m.customer,
             .path = m.path, .payload = m.payload, .resend_of = m.id,
         };
         rc = message_insert(st, &nm, new_id, err);
-        if (rc == HD_NOT_FOUND)   /* the site: operator words, not "site #10" */
-            hd_error_set(err, HD_NOT_FOUND, "#%lld not resent: its site was deleted",
-                         (long long)id);
+        if (rc == HD_NOT_FOUND)   /* the site */
+            resend_refuse_site_gone(err, id);
     }
     if (found)
         message_free(&m);
@@ -376,7 +313,7 @@ void resend_failed_sql(hd_buf *b, int shape)
                 "0, 0, :now, :now, :now, m.id FROM messages m JOIN sites s ON s.id = m.site_id "
                 "WHERE m.id > :after AND m.id <= :hi");
     filter_sql(b, shape);
-    /* payload_fits(), in SQL (:max_payload 0 = no limit) */
+    /* resend_payload_fits(), in SQL (:max_payload 0 = no limit) */
     hd_buf_puts(b, " AND (:max_payload = 0 OR (SELECT length(CAST(p.payload AS BLOB)) FROM "
                    "payloads p WHERE p.message_id = m.id) <= :max_payload)");
     hd_buf_puts(b, " ORDER BY m.id LIMIT :n RETURNING resend_of");
@@ -513,18 +450,9 @@ static hd_status check_actionable(sq_store *st, int64_t id, const char *action, 
     if (rc != HD_OK)
         return rc;
     if (!found)
-        return hd_error_set(err, HD_NOT_FOUND, "message #%lld not found", (long long)id);
+        return message_not_found(err, id);
     *status = m.status;
-    if (!msg_status_pending(m.status))
-        rc = hd_error_set(err, HD_INVALID,
-                          "%s message #%lld: it is %s; only queued or resent messages can be %s",
-                          action, (long long)id, msg_status_name(m.status),
-                          strcmp(action, "cancel") == 0 ? "cancelled" : "sent now");
-    else if (m.in_flight)
-        rc = hd_error_set(err, HD_INVALID,
-                          "%s message #%lld: an attempt is in flight right now; try again "
-                          "when it finishes",
-                          action, (long long)id);
+    rc = message_actionable(err, action, id, m.status, m.in_flight);
     message_free(&m);
     return rc;
 }

@@ -6,69 +6,11 @@
  * claims and outcomes of store_claims.c read and write it.
  */
 #include "store_internal.h"
+#include "store_site_fields.h"
 
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* sites.headers: a JSON object in the site's order, name -> value, where a
- * header marked secret is name -> {"value": value, "secret": true} (rows
- * written before the flag existed hold only strings, and read the same). */
-static hd_status headers_to_json(const site *s, char **out, hd_error *err)
-{
-    *out = NULL;
-    if (s->nheaders <= 0)
-        return HD_OK;
-    json_t *obj = json_object();
-    for (int i = 0; i < s->nheaders; i++) {
-        const site_header *h = &s->headers[i];
-        json_t *v = json_string(h->value ? h->value : "");
-        if (v && h->secret) {
-            json_t *o = json_object();
-            if (json_object_set_new(o, "value", v) != 0 ||
-                json_object_set_new(o, "secret", json_true()) != 0) {
-                json_decref(o);
-                o = NULL;
-            }
-            v = o;
-        }
-        if (!v || !h->name || json_object_set_new(obj, h->name, v) != 0) {
-            json_decref(obj);
-            return hd_error_set(err, HD_INVALID, "headers: '%s' is not valid UTF-8",
-                                h->name ? h->name : "(null)");
-        }
-    }
-    *out = json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    json_decref(obj);
-    if (!*out)
-        return hd_error_set(err, HD_NOMEM, "headers: cannot encode as JSON");
-    return HD_OK;
-}
-
-static void headers_from_json(site *s, const char *text)
-{
-    if (!text)
-        return;
-    json_t *obj = json_loads(text, 0, NULL);
-    if (!json_is_object(obj)) {
-        json_decref(obj);
-        return;
-    }
-    const char *key;
-    json_t *v;
-    json_object_foreach(obj, key, v) {
-        if (json_is_string(v)) {
-            site_add_header(s, key, json_string_value(v));
-        } else if (json_is_object(v) && json_is_string(json_object_get(v, "value"))) {
-            /* Anything but an explicit false keeps it masked. */
-            json_t *secret = json_object_get(v, "secret");
-            site_add_header_secret(s, key, json_string_value(json_object_get(v, "value")),
-                                   !json_is_false(secret));
-        }
-    }
-    json_decref(obj);
-}
 
 static void row_site(sqlite3_stmt *q, site *s)
 {
@@ -76,15 +18,11 @@ static void row_site(sqlite3_stmt *q, site *s)
     s->id = sqlite3_column_int64(q, 0);
     s->name = col_text(q, 1);
     s->url = col_text(q, 2);
-    const char *ct = (const char *)sqlite3_column_text(q, 3);
-    if (!ct || !content_type_parse(ct, &s->ctype))
-        s->ctype = CONTENT_JSON;
+    store_site_kinds(s, (const char *)sqlite3_column_text(q, 3),
+                     (const char *)sqlite3_column_text(q, 7));
     s->timeout_ms = sqlite3_column_int64(q, 4);
     s->enabled = sqlite3_column_int(q, 5) != 0;
-    headers_from_json(s, (const char *)sqlite3_column_text(q, 6));
-    const char *kind = (const char *)sqlite3_column_text(q, 7);
-    if (!kind || !auth_kind_parse(kind, &s->auth))
-        s->auth = AUTH_NONE;
+    store_headers_from_json(s, (const char *)sqlite3_column_text(q, 6));
     s->auth_user = col_text(q, 8);
     s->auth_secret = col_text(q, 9);
     s->auth_header = col_text(q, 10);
@@ -97,9 +35,7 @@ static void row_site(sqlite3_stmt *q, site *s)
 void row_circuit(sqlite3_stmt *q, int k, circuit *c)
 {
     memset(c, 0, sizeof *c);
-    int state = sqlite3_column_int(q, k);
-    c->state = state == CIRCUIT_OPEN || state == CIRCUIT_PROBING ? (circuit_state)state
-                                                                 : CIRCUIT_CLOSED;
+    c->state = store_circuit_state(sqlite3_column_int(q, k));
     c->failures = sqlite3_column_int(q, k + 1);
     c->until_ms = sqlite3_column_int64(q, k + 2);
     c->cooldown_ms = sqlite3_column_int64(q, k + 3);
@@ -160,7 +96,7 @@ static hd_status site_insert(sq_store *st, const site *s, int64_t *id_out, hd_er
     if ((rc = site_name_taken(st, s->name, 0, err)) != HD_OK)
         return rc;
     char *headers;
-    if ((rc = headers_to_json(s, &headers, err)) != HD_OK)
+    if ((rc = store_headers_to_json(s, &headers, err)) != HD_OK)
         return rc;
     sqlite3_stmt *q = stmt_get(st, STMT_SITE_INSERT, err);
     if (!q) {
@@ -202,7 +138,7 @@ static hd_status site_update(sq_store *st, const site *s, int64_t expected, hd_e
     if (rc != HD_OK)
         return rc;
     char *headers;
-    if ((rc = headers_to_json(s, &headers, err)) != HD_OK)
+    if ((rc = store_headers_to_json(s, &headers, err)) != HD_OK)
         return rc;
     write_mode mode;
     if ((rc = write_begin(st, true, &mode, err)) != HD_OK) {

@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include <libpq-fe.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
@@ -405,6 +406,38 @@ static void test_same_process_stores_keep_locks(void **state)
 
 /* ---- sites ---- */
 
+/* Writes sites.headers of one row behind the store's back (a row an older
+ * hookdesk wrote, or a shape the store never writes), on either backend. */
+static void set_site_headers_raw(const char *db_name, int64_t id, const char *json)
+{
+    if (tu_backend_pg()) {
+        PGconn *c = PQconnectdb(db_name);
+        assert_int_equal(PQstatus(c), CONNECTION_OK);
+        char idtext[24];
+        snprintf(idtext, sizeof idtext, "%lld", (long long)id);
+        const char *params[2] = { json, idtext };
+        PGresult *r = PQexecParams(c, "UPDATE sites SET headers = $1 WHERE id = $2", 2, NULL,
+                                   params, NULL, NULL, 0);
+        assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
+        assert_string_equal(PQcmdTuples(r), "1");
+        PQclear(r);
+        PQfinish(c);
+        return;
+    }
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open_v2(db_name, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    sqlite3_stmt *q = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, "UPDATE sites SET headers = ?1 WHERE id = ?2", -1, &q,
+                                        NULL), SQLITE_OK);
+    sqlite3_bind_text(q, 1, json, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 2, id);
+    assert_int_equal(sqlite3_step(q), SQLITE_DONE);
+    assert_int_equal(sqlite3_changes(db), 1);
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+}
+
 /* Headers marked secret keep their mark in the store; rows written before
  * the mark existed (name -> string only) read as before. */
 static void test_site_secret_headers_stored(void **state)
@@ -439,16 +472,10 @@ static void test_site_secret_headers_stored(void **state)
     /* Older rows, and shapes the store does not write: a string is plain,
      * an object with a string value is secret unless it says false, other
      * values are skipped. */
-    sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open_v2(f->path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
-    sqlite3_busy_timeout(db, 5000);
-    char *sql = sqlite3_mprintf(
-        "UPDATE sites SET headers = '{\"X-Old\":\"v\",\"X-S\":{\"value\":\"s\"},"
-        "\"X-F\":{\"value\":\"f\",\"secret\":false},\"X-N\":5,\"X-O\":{\"secret\":true}}' "
-        "WHERE id = %lld", (long long)id);
-    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
-    sqlite3_free(sql);
-    sqlite3_close(db);
+    set_site_headers_raw(f->path, id,
+                         "{\"X-Old\":\"v\",\"X-S\":{\"value\":\"s\"},"
+                         "\"X-F\":{\"value\":\"f\",\"secret\":false},\"X-N\":5,"
+                         "\"X-O\":{\"secret\":true}}");
     assert_int_equal(store_site_get(f->st, id, &got, &err), HD_OK);
     assert_int_equal(got.nheaders, 3);
     assert_string_equal(got.headers[0].name, "X-Old");
@@ -634,7 +661,7 @@ static void test_seed_only_into_empty(void **state)
     assert_int_equal(added, 0);
 
     char *dir = tu_tempdir();
-    char *path = hd_xasprintf("%s/seed.db", dir);
+    char *path = tu_db_name(dir, "seed.db");
     store *st;
     assert_int_equal(store_open(path, &fast_opts, &st, &err), HD_OK);
     assert_int_equal(store_seed_sites(st, seeds, 2, &added, &err), HD_OK);
@@ -648,7 +675,7 @@ static void test_seed_only_into_empty(void **state)
     store_close(st);
 
     /* One invalid seed: nothing is seeded, the error names the site. */
-    char *path2 = hd_xasprintf("%s/seed2.db", dir);
+    char *path2 = tu_db_name(dir, "seed2.db");
     assert_int_equal(store_open(path2, &fast_opts, &st, &err), HD_OK);
     free(seeds[1].url);
     seeds[1].url = hd_xstrdup("gopher://x");
@@ -660,8 +687,8 @@ static void test_seed_only_into_empty(void **state)
     store_close(st);
     site_free(&seeds[0]);
     site_free(&seeds[1]);
-    free(path);
-    free(path2);
+    tu_db_drop(path);
+    tu_db_drop(path2);
     tu_rmdir(dir);
     free(dir);
 }
@@ -1861,6 +1888,245 @@ static void test_find_by_webhook_id(void **state)
     message_list_free(&page);
 }
 
+/* ---- PostgreSQL only: several connections at once ---- */
+
+/* Runs statements on a test database behind the store's back. */
+static void pg_raw(const char *db_name, const char *sql)
+{
+    PGconn *c = PQconnectdb(db_name);
+    assert_int_equal(PQstatus(c), CONNECTION_OK);
+    PGresult *r = PQexec(c, sql);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK)
+        fail_msg("%s: %s", sql, PQresultErrorMessage(r));
+    PQclear(r);
+    PQfinish(c);
+}
+
+/* One store call made from another thread, on its own connection, while
+ * the test's connection holds a lock: done says when it returned. */
+typedef struct blocked_call {
+    store *st;
+    const site *sites;       /* seed: the sites; update_if: sites[0] */
+    int nsites;
+    int64_t expected;        /* update_if's version; 0 = seed */
+    pthread_barrier_t *start; /* NULL: go at once */
+    hd_status rc;
+    int added;
+    hd_error err;
+    volatile int done;
+} blocked_call;
+
+static void *blocked_call_run(void *arg)
+{
+    blocked_call *c = arg;
+    if (c->start)
+        pthread_barrier_wait(c->start);
+    if (c->expected)
+        c->rc = store_site_update_if(c->st, &c->sites[0], c->expected, &c->err);
+    else
+        c->rc = store_seed_sites(c->st, c->sites, c->nsites, &c->added, &c->err);
+    __atomic_store_n(&c->done, 1, __ATOMIC_SEQ_CST);
+    return NULL;
+}
+
+static bool blocked_call_done(blocked_call *c)
+{
+    return __atomic_load_n(&c->done, __ATOMIC_SEQ_CST) != 0;
+}
+
+static int count_sites(store *st)
+{
+    site_stats_list l;
+    hd_error err = { 0 };
+    assert_int_equal(store_sites_states(st, &l, &err), HD_OK);
+    int n = l.count;
+    site_stats_list_free(&l);
+    return n;
+}
+
+/* Two processes starting at once on an empty database seed it once: one
+ * adds every site, the other none.  First the deterministic case (the
+ * second waits for the first's open transaction, then finds sites), then
+ * both let loose at once, a few times. */
+static void test_pg_seed_two_connections_at_once(void **state)
+{
+    (void)state;
+    hd_error err = { 0 };
+    char *dir = tu_tempdir();
+    char *name = tu_db_name(dir, "seed.db");
+    store *a = NULL, *b = NULL;
+    assert_int_equal(store_open(name, &fast_opts, &a, &err), HD_OK);
+    assert_int_equal(store_open(name, &fast_opts, &b, &err), HD_OK);
+    site seeds[3];
+    make_site(&seeds[0], "s1", "https://a.example");
+    make_site(&seeds[1], "s2", "https://b.example");
+    make_site(&seeds[2], "s3", "https://c.example");
+
+    int added = -1;
+    assert_int_equal(store_tx_begin(a, &err), HD_OK);
+    assert_int_equal(store_seed_sites(a, seeds, 3, &added, &err), HD_OK);
+    assert_int_equal(added, 3);
+    blocked_call c = { .st = b, .sites = seeds, .nsites = 3 };
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, blocked_call_run, &c), 0);
+    tu_sleep_ms(300);
+    assert_false(blocked_call_done(&c));   /* waits for a's seeding to end */
+    assert_int_equal(store_tx_commit(a, &err), HD_OK);
+    pthread_join(t, NULL);
+    assert_int_equal(c.rc, HD_OK);
+    assert_int_equal(c.added, 0);
+    assert_int_equal(count_sites(a), 3);
+
+    for (int round = 0; round < 5; round++) {
+        site_stats_list l;
+        assert_int_equal(store_sites_states(a, &l, &err), HD_OK);
+        for (int i = 0; i < l.count; i++)
+            assert_int_equal(store_site_delete(a, l.items[i].s.id, &err), HD_OK);
+        site_stats_list_free(&l);
+        pthread_barrier_t go;
+        pthread_barrier_init(&go, NULL, 2);
+        blocked_call ca = { .st = a, .sites = seeds, .nsites = 3, .start = &go };
+        blocked_call cb = { .st = b, .sites = seeds, .nsites = 3, .start = &go };
+        pthread_t ta, tb;
+        assert_int_equal(pthread_create(&ta, NULL, blocked_call_run, &ca), 0);
+        assert_int_equal(pthread_create(&tb, NULL, blocked_call_run, &cb), 0);
+        pthread_join(ta, NULL);
+        pthread_join(tb, NULL);
+        pthread_barrier_destroy(&go);
+        if (ca.rc != HD_OK || cb.rc != HD_OK)
+            fail_msg("round %d: %s / %s", round, ca.err.msg, cb.err.msg);
+        assert_int_equal(ca.added + cb.added, 3);
+        assert_true(ca.added == 0 || cb.added == 0);
+        assert_int_equal(count_sites(b), 3);
+    }
+    for (int i = 0; i < 3; i++)
+        site_free(&seeds[i]);
+    store_close(a);
+    store_close(b);
+    tu_db_drop(name);
+    tu_rmdir(dir);
+    free(dir);
+}
+
+/* An editor on another connection saving a version that moved is refused,
+ * nothing written: after the other's commit, and while the other's edit is
+ * still open (it waits for it, then sees the new version). */
+static void test_pg_update_if_stale_second_connection(void **state)
+{
+    fixture *f = *state;
+    hd_error err = { 0 };
+    store *b = open_second(f);
+    site mine, theirs, got;
+    assert_int_equal(store_site_get(f->st, f->site_a, &mine, &err), HD_OK);
+    assert_int_equal(store_site_get(b, f->site_a, &theirs, &err), HD_OK);
+    int64_t v = mine.updated_at;
+    assert_int_equal(theirs.updated_at, v);
+    mine.timeout_ms = 3000;
+    assert_int_equal(store_site_update_if(f->st, &mine, v, &err), HD_OK);
+    theirs.timeout_ms = 7000;
+    assert_int_equal(store_site_update_if(b, &theirs, v, &err), HD_CHANGED);
+    assert_non_null(strstr(err.msg, "changed by someone else"));
+    assert_int_equal(store_site_get(b, f->site_a, &got, &err), HD_OK);
+    assert_int_equal(got.timeout_ms, 3000);
+    v = got.updated_at;
+    assert_true(v > mine.updated_at);
+    site_free(&got);
+
+    /* Both read v; the first's edit is open when the second saves. */
+    theirs.updated_at = v;
+    assert_int_equal(store_tx_begin(f->st, &err), HD_OK);
+    mine.max_in_flight = 2;
+    assert_int_equal(store_site_update_if(f->st, &mine, v, &err), HD_OK);
+    blocked_call c = { .st = b, .sites = &theirs, .nsites = 1, .expected = v };
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, blocked_call_run, &c), 0);
+    tu_sleep_ms(300);
+    assert_false(blocked_call_done(&c));   /* waits on the row's lock */
+    assert_int_equal(store_tx_commit(f->st, &err), HD_OK);
+    pthread_join(t, NULL);
+    assert_int_equal(c.rc, HD_CHANGED);
+    assert_int_equal(store_site_get(f->st, f->site_a, &got, &err), HD_OK);
+    assert_int_equal(got.max_in_flight, 2);
+    assert_int_equal(got.timeout_ms, 3000);
+    /* On the version it now has, the second's save goes through. */
+    assert_int_equal(store_site_update_if(b, &theirs, got.updated_at, &err), HD_OK);
+    site_free(&got);
+    assert_int_equal(store_site_get(f->st, f->site_a, &got, &err), HD_OK);
+    assert_int_equal(got.timeout_ms, 7000);
+    site_free(&got);
+    site_free(&mine);
+    site_free(&theirs);
+    store_close(b);
+}
+
+/* The counts of the Sites screen and the header, with rows written behind
+ * the store's back: pending per site and the last 100 attempts through the
+ * indexes; status counts and attempts per second summed over shards. */
+static void test_pg_counts_sum_shards(void **state)
+{
+    fixture *f = *state;
+    hd_error err = { 0 };
+    char sql[1024];
+    /* alpha: 2 Queued, 1 Resent, 1 Done, 1 Failed; beta: 1 Done. */
+    snprintf(sql, sizeof sql,
+             "INSERT INTO messages(webhook_id, site_id, action, status, created_at, updated_at)"
+             " SELECT 'w' || g, CASE WHEN g = 6 THEN %lld ELSE %lld END, 'x',"
+             "  (ARRAY[0, 0, 1, 2, 3, 2])[g], 1, 1 FROM generate_series(1, 6) g",
+             (long long)f->site_b, (long long)f->site_a);
+    pg_raw(f->path, sql);
+    /* 150 attempts of alpha, the oldest 80 and every 5th after them 2xx,
+     * some with no response code; 10 of beta, all 2xx. */
+    snprintf(sql, sizeof sql,
+             "INSERT INTO attempts(message_id, site_id, number, started_at, response_code)"
+             " SELECT (SELECT min(id) FROM messages), %lld, g, g,"
+             "  CASE WHEN g <= 50 THEN 200 WHEN g <= 80 THEN 204 WHEN g %% 5 = 0 THEN 299"
+             "  WHEN g %% 7 = 0 THEN NULL ELSE 500 END FROM generate_series(1, 150) g;"
+             "INSERT INTO attempts(message_id, site_id, number, started_at, response_code)"
+             " SELECT (SELECT min(id) FROM messages), %lld, g, g, 201"
+             " FROM generate_series(1, 10) g",
+             (long long)f->site_a, (long long)f->site_b);
+    pg_raw(f->path, sql);
+    site_stats_list l;
+    assert_int_equal(store_sites_list(f->st, &l, &err), HD_OK);
+    assert_int_equal(l.count, 2);
+    assert_string_equal(l.items[0].s.name, "alpha");
+    assert_int_equal(l.items[0].pending, 3);
+    assert_int_equal(l.items[0].recent_total, 100);
+    /* The newest 100 are 51..150: 30 of 51..80, and 85, 90, ..., 150. */
+    assert_int_equal(l.items[0].recent_ok, 44);
+    assert_int_equal(l.items[1].pending, 0);
+    assert_int_equal(l.items[1].recent_total, 10);
+    assert_int_equal(l.items[1].recent_ok, 10);
+    site_stats_list_free(&l);
+
+    /* Status changes from other connections land in other shards. */
+    pg_raw(f->path, "UPDATE messages SET status = 3 WHERE webhook_id = 'w1'");
+    pg_raw(f->path, "DELETE FROM messages WHERE webhook_id = 'w4'");
+    pg_raw(f->path, "UPDATE status_counts SET n = n + 5 WHERE status = 2 AND shard = 3;"
+                    "UPDATE status_counts SET n = n - 5 WHERE status = 2 AND shard = 6");
+    int64_t c[MSG_STATUS_COUNT];
+    assert_int_equal(store_status_counts(f->st, c, &err), HD_OK);
+    assert_int_equal(c[MSG_QUEUED], 1);
+    assert_int_equal(c[MSG_RESENT], 1);
+    assert_int_equal(c[MSG_DONE], 1);
+    assert_int_equal(c[MSG_FAILED], 2);
+
+    /* One second counted in three shards, the one before in one. */
+    int64_t now = (hd_now_ms() / 1000) * 1000 + 900;
+    int64_t sec = now / 1000;
+    snprintf(sql, sizeof sql,
+             "INSERT INTO attempt_seconds(second, shard, n) VALUES"
+             " (%lld, 0, 2), (%lld, 5, 3), (%lld, 7, 1), (%lld, 2, 4), (%lld, 1, 9)",
+             (long long)sec, (long long)sec, (long long)sec, (long long)(sec - 1),
+             (long long)(sec - 10));
+    pg_raw(f->path, sql);
+    uint32_t h[3];
+    assert_int_equal(store_attempt_histogram(f->st, now, 1000, 3, h, &err), HD_OK);
+    assert_int_equal(h[2], 6);
+    assert_int_equal(h[1], 4);
+    assert_int_equal(h[0], 0);
+}
+
 int main(int argc, char **argv)
 {
     self_path = argv[0];
@@ -1908,8 +2174,16 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_locked_database_error, setup, teardown),
         cmocka_unit_test_setup_teardown(test_query_plans_use_indexes, setup, teardown),
     };
+    /* What only PostgreSQL has: several connections writing at once, shards. */
+    const struct CMUnitTest pg_only[] = {
+        cmocka_unit_test(test_pg_seed_two_connections_at_once),
+        cmocka_unit_test_setup_teardown(test_pg_update_if_stale_second_connection, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pg_counts_sum_shards, setup, teardown),
+    };
     int failed = cmocka_run_group_tests_name("store (both backends)", both, NULL, NULL);
     if (!tu_backend_pg())
         failed += cmocka_run_group_tests_name("store (SQLite)", sqlite_only, NULL, NULL);
+    else
+        failed += cmocka_run_group_tests_name("store (PostgreSQL)", pg_only, NULL, NULL);
     return failed;
 }
