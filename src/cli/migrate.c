@@ -14,13 +14,13 @@
 #include "cli_internal.h"
 #include "hd_util.h"
 
-/* Progress on a terminal only (stderr), rewritten in place. */
+/* Progress on a terminal only (stderr), one line rewritten in place and
+ * cleared at the end (the report follows on stdout). */
 static void show_progress(void *arg, const char *table, int64_t done, int64_t total)
 {
     (void)arg;
-    fprintf(stderr, "\rcopying %-16s %lld/%lld rows", table, (long long)done, (long long)total);
-    if (done == total)
-        fputs("\033[K", stderr);
+    fprintf(stderr, "\rcopying %-16s %lld/%lld rows\033[K", table, (long long)done,
+            (long long)total);
     fflush(stderr);
 }
 
@@ -81,9 +81,14 @@ int cli_cmd_migrate(cli_ctx *ctx, int argc, char **argv)
     store_migrate_report report;
     hd_error err = { 0 };
     int64_t t0 = hd_mono_ms();
-    hd_status rc = store_migrate(ctx->cfg.database, to, isatty(STDERR_FILENO) ? show_progress : NULL,
-                                 NULL, &report, &err);
+    bool progress = isatty(STDERR_FILENO);
+    hd_status rc = store_migrate(ctx->cfg.database, to, progress ? show_progress : NULL, NULL,
+                                 &report, &err);
     double secs = (double)(hd_mono_ms() - t0) / 1000.0;
+    if (progress) {
+        fputs("\r\033[K", stderr);
+        fflush(stderr);
+    }
     if (rc != HD_OK) {
         /* The store's messages begin with "migrate: " already. */
         int code = cli_report(NULL, &err);
