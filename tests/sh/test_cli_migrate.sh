@@ -74,6 +74,11 @@ MAXID=$(sq 'SELECT max(id) FROM messages')
 step "the wrong way"
 # --- the wrong way round: exit 2, nothing touched ---
 TARGET=$(pg_db_name target) || exit 1
+hd migrate --help
+expect_rc 0 "migrate --help"
+check "migrate --help shows its usage" grep -q "^usage: hookdesk \[-c FILE\] \[--db FILE\] migrate --to URL" "$TMP/out"
+hd --help
+check "--help lists migrate" grep -q "^  migrate  copy the SQLite database into PostgreSQL" "$TMP/out"
 hd migrate --to "$TMP/other.db"
 expect_rc 2 "migrate to a SQLite file"
 check "a SQLite target is refused, saying why" grep -q "migrate: --to $TMP/other.db is not a PostgreSQL database" "$TMP/err"
