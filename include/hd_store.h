@@ -73,6 +73,11 @@ int store_schema_version(store *st);
 /* A number that changes whenever any connection (this or another process)
  * commits a change; compare with the last value to know when to re-query. */
 uint64_t store_change_counter(store *st);
+/* A descriptor that becomes readable when another connection may have
+ * committed (PostgreSQL: the connection's socket, which LISTENs; then read
+ * store_change_counter), for a thread that sleeps on poll(); -1 when the
+ * backend has none (SQLite: db_watch, hd_wakeup.h, watches the file). */
+int store_change_fd(store *st);
 
 /* ---- transactions ---- */
 

@@ -220,6 +220,8 @@ struct engine {
                                 messages claimed ahead are given back, not sent */
     int nopen_sites;
     db_watch *watch;         /* other processes' commits (NULL: polling only) */
+    uint64_t watch_counter;  /* without a watch: store_change_counter when last
+                                looked (PostgreSQL's notifications) */
     int64_t fault_since;     /* monotonic ms the current database fault began, 0 = none */
     int64_t fault_hard_since; /* ... its first error other than a held lock, 0 = none:
                                  what delivery.fault_timeout counts (a long import
@@ -1397,6 +1399,19 @@ static int64_t wait_timeout(engine *e, const loop_state *ls, bool stop)
     return timeout < 0 ? 0 : timeout;
 }
 
+/* After the change descriptor was readable: whether another connection
+ * committed (the database file's watch, or the store's notifications when
+ * the database is no file: PostgreSQL). */
+static bool store_changed(engine *e)
+{
+    if (e->watch)
+        return db_watch_changed(e->watch);
+    uint64_t counter = store_change_counter(e->st);
+    bool changed = counter != e->watch_counter;
+    e->watch_counter = counter;
+    return changed;
+}
+
 /* Step 5: wait for curl, a wakeup, or the next claim time. */
 static void wait_for_work(engine *e, loop_state *ls, bool stop, bool idle)
 {
@@ -1408,16 +1423,16 @@ static void wait_for_work(engine *e, loop_state *ls, bool stop, bool idle)
      * once: the poll interval is only the fallback.  Only when idle:
      * a busy engine claims often anyway, and every WAL write of its
      * own committer would wake this poll for nothing. */
-    bool watch = e->watch && idle;
-    struct curl_waitfd wfd = { .fd = watch ? db_watch_fd(e->watch) : -1,
-                               .events = CURL_WAIT_POLLIN };
+    int fd = !idle ? -1 : e->watch ? db_watch_fd(e->watch) : store_change_fd(e->st);
+    bool watch = fd >= 0;
+    struct curl_waitfd wfd = { .fd = fd, .events = CURL_WAIT_POLLIN };
     CURLMcode mc = curl_multi_poll(e->multi, watch ? &wfd : NULL, watch ? 1 : 0,
                                    (int)timeout, NULL);
     if (mc != CURLM_OK) {
         set_last_error(e, curl_multi_strerror(mc));
         usleep(10000);
     }
-    if (watch && (wfd.revents & CURL_WAIT_POLLIN) && db_watch_changed(e->watch))
+    if (watch && (wfd.revents & CURL_WAIT_POLLIN) && store_changed(e))
         ls->next_claim = 0;
 }
 

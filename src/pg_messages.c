@@ -8,9 +8,9 @@
  * - Adding a message is one statement (site check, action name, message,
  *   payload) that takes a key-share lock on its site row: a site being
  *   deleted meanwhile makes it wait, then refuse ("site #N not found").
- * - Send now and cancel lock the message row (FOR UPDATE) before they look
- *   at it: an engine's claim (FOR UPDATE SKIP LOCKED) passes it by
- *   meanwhile, and one that got it first is seen as in flight.
+ * - Send now and cancel lock the message row (FOR UPDATE) in the statement
+ *   that changes it: an engine's claim (FOR UPDATE SKIP LOCKED) passes it
+ *   by meanwhile, and one that got it first is seen as in flight.
  * - The bulk resend runs in one transaction under an advisory lock: a
  *   second operator's resend waits for the first to commit, then sees its
  *   resends (each statement reads what was committed before it began) and
@@ -41,6 +41,29 @@
 static hd_status run_failed(const hd_error *err)
 {
     return err && err->code != HD_OK ? err->code : HD_DB;
+}
+
+/* A write that is one statement, atomic on its own (adding a message, send
+ * now, cancel): inside the caller's transaction it runs as is, with no
+ * savepoint - a bulk import or a batch of cancels pays one round trip each.
+ * What such a write refuses (no such site or message, not pending) it
+ * refuses before writing anything, and the caller's transaction goes on; a
+ * statement that fails (the server's error) aborts the caller's
+ * transaction, whose commit then fails - as SQLite's INSERT OR ROLLBACK
+ * undoes the caller's whole transaction.  Alone, it runs in a transaction
+ * of its own (pg_write_begin: the commit carries the NOTIFY). */
+static hd_status one_statement_begin(pg_store *st, bool *own, hd_error *err)
+{
+    *own = !st->in_caller_tx;
+    if (!*own)
+        return HD_OK;
+    pg_write_mode mode;
+    return pg_write_begin(st, &mode, err);
+}
+
+static hd_status one_statement_end(pg_store *st, bool own, hd_status rc, hd_error *err)
+{
+    return own ? pg_write_end(st, PG_OWN_TX, rc, err) : rc;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -163,19 +186,12 @@ static hd_status message_insert(pg_store *st, const new_message *m, int64_t *id_
 
 hd_status pg_message_add(pg_store *st, const new_message *m, int64_t *id_out, hd_error *err)
 {
-    /* Inside the caller's transaction the one statement runs as is, with
-     * no savepoint (a bulk import pays one round trip a message): a refused
-     * message writes nothing, and a statement that fails aborts the
-     * caller's transaction, whose commit then fails - as SQLite's INSERT OR
-     * ROLLBACK undoes the caller's whole transaction. */
-    if (st->in_caller_tx)
-        return message_insert(st, m, id_out, err);
-    pg_write_mode mode;
-    hd_status rc = pg_write_begin(st, &mode, err);
+    bool own;
+    hd_status rc = one_statement_begin(st, &own, err);
     if (rc != HD_OK)
         return rc;
     rc = message_insert(st, m, id_out, err);
-    return pg_write_end(st, mode, rc, err);
+    return one_statement_end(st, own, rc, err);
 }
 
 static hd_status message_fetch(pg_store *st, int64_t id, message *out, bool *found,
@@ -424,15 +440,31 @@ hd_status pg_messages_resend_failed(pg_store *st, const msg_filter *f, uint64_t 
 /* ------------------------------------------------------------------------ */
 /* Send now, cancel                                                         */
 
-/* Locks the message row, then applies the shared rules (store_rules.c):
- * pending, and not in flight ($2: now). */
-static hd_status lock_actionable(pg_store *st, const pg_params *p, int64_t id,
-                                 const char *action, hd_error *err)
+/* Send now and cancel are one statement each: the message row locked
+ * (FOR UPDATE), what it was, and the change when the shared rules allow it
+ * (store_rules.c: pending - status 0 or 1 - and not in flight; $2: now).
+ * %s is the change's SET list. */
+static const char action_head[] =
+    "WITH cur AS (SELECT id, status,"
+    "  coalesce(lease_owner IS NOT NULL AND due_at > $2, false) AS in_flight"
+    "  FROM messages WHERE id = $1 FOR UPDATE),"
+    " upd AS (UPDATE messages m SET ";
+static const char action_tail[] =
+    "  FROM cur WHERE m.id = cur.id AND cur.status IN (0, 1) AND NOT cur.in_flight RETURNING 1)"
+    " SELECT status, in_flight FROM cur";
+
+static hd_status action_apply(pg_store *st, int64_t id, const char *set, const char *action,
+                              hd_error *err)
 {
-    PGresult *r = pg_run(st,
-                         "SELECT status, lease_owner IS NOT NULL AND due_at > $2"
-                         " FROM messages WHERE id = $1 FOR UPDATE",
-                         p, action, err);
+    pg_params p = { 0 };
+    pp_i64(&p, id);
+    pp_i64(&p, hd_now_ms());
+    hd_buf sql = { 0 };
+    hd_buf_puts(&sql, action_head);
+    hd_buf_puts(&sql, set);
+    hd_buf_puts(&sql, action_tail);
+    PGresult *r = pg_run(st, hd_buf_str(&sql), &p, action, err);
+    hd_buf_free(&sql);
     if (!r)
         return run_failed(err);
     hd_status rc;
@@ -442,33 +474,27 @@ static hd_status lock_actionable(pg_store *st, const pg_params *p, int64_t id,
         int64_t status = pg_i64(r, 0, 0);
         msg_status s = status >= 0 && status < MSG_STATUS_COUNT ? (msg_status)status
                                                                  : MSG_FAILED;
+        /* The same rule the statement applied: HD_OK = it changed the row. */
         rc = message_actionable(err, action, id, s, pg_i64(r, 0, 1) != 0);
     }
     PQclear(r);
     return rc;
 }
 
-static hd_status message_action(pg_store *st, int64_t id, const char *update_sql,
-                                const char *action, hd_error *err)
+static hd_status message_action(pg_store *st, int64_t id, const char *set, const char *action,
+                                hd_error *err)
 {
-    pg_write_mode mode;
-    hd_status rc = pg_write_begin(st, &mode, err);
+    bool own;
+    hd_status rc = one_statement_begin(st, &own, err);
     if (rc != HD_OK)
         return rc;
-    pg_params p = { 0 };
-    pp_i64(&p, id);
-    pp_i64(&p, hd_now_ms());
-    rc = lock_actionable(st, &p, id, action, err);
-    if (rc == HD_OK)
-        rc = pg_cmd(st, update_sql, &p, action, err);
-    return pg_write_end(st, mode, rc, err);
+    rc = action_apply(st, id, set, action, err);
+    return one_statement_end(st, own, rc, err);
 }
 
 hd_status pg_message_send_now(pg_store *st, int64_t id, hd_error *err)
 {
-    return message_action(st, id,
-                          "UPDATE messages SET due_at = $2, retry_after = NULL, updated_at = $2"
-                          " WHERE id = $1",
+    return message_action(st, id, "due_at = $2, retry_after = NULL, updated_at = $2",
                           "send now", err);
 }
 
@@ -476,9 +502,8 @@ hd_status pg_message_send_now(pg_store *st, int64_t id, hd_error *err)
 hd_status pg_message_cancel(pg_store *st, int64_t id, hd_error *err)
 {
     return message_action(st, id,
-                          "UPDATE messages SET status = 3, last_error = 'cancelled by operator',"
-                          " due_at = NULL, lease_owner = NULL, retry_after = NULL,"
-                          " updated_at = $2 WHERE id = $1",
+                          "status = 3, last_error = 'cancelled by operator', due_at = NULL,"
+                          " lease_owner = NULL, retry_after = NULL, updated_at = $2",
                           "cancel", err);
 }
 

@@ -346,3 +346,9 @@ uint64_t pg_change_counter(pg_store *st)
     }
     return st->changes;
 }
+
+/* The socket notifications arrive on (store_change_fd). */
+int pg_change_fd(pg_store *st)
+{
+    return PQsocket(st->conn);
+}

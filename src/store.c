@@ -65,6 +65,11 @@ uint64_t store_change_counter(store *st)
     return st->pg ? pg_change_counter(st->pg) : sq_change_counter(st->sq);
 }
 
+int store_change_fd(store *st)
+{
+    return st->pg ? pg_change_fd(st->pg) : -1;
+}
+
 hd_status store_tx_begin(store *st, hd_error *err)
 {
     return st->pg ? pg_tx_begin(st->pg, err) : sq_tx_begin(st->sq, err);

@@ -79,6 +79,7 @@ hd_status pg_open(const char *conninfo, const store_options *opt, pg_store **out
 void pg_close(pg_store *st);
 int pg_schema_version(pg_store *st);
 uint64_t pg_change_counter(pg_store *st);
+int pg_change_fd(pg_store *st);
 hd_status pg_tx_begin(pg_store *st, hd_error *err);
 hd_status pg_tx_commit(pg_store *st, hd_error *err);
 void pg_tx_rollback(pg_store *st);

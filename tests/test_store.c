@@ -1569,6 +1569,88 @@ static void test_resend_failed_counts(void **state)
     assert_int_equal(n, 1);  /* only the one failed since */
 }
 
+/* Two operators press R at once (two connections, two threads, more than
+ * a chunk of Failed messages): each message is resent once, whichever of
+ * them gets there first; the other resends nothing twice. */
+typedef struct resender {
+    const char *path;
+    pthread_barrier_t *start;         /* both connections open, then both resend */
+    int64_t resent;
+    hd_status rc;
+    hd_error err;                     /* why, when rc is not HD_OK */
+} resender;
+
+static void *resend_thread(void *arg)
+{
+    resender *r = arg;
+    store *st = NULL;
+    r->rc = store_open(r->path, &fast_opts, &st, &r->err);
+    pthread_barrier_wait(r->start);
+    if (r->rc == HD_OK)
+        r->rc = store_messages_resend_failed(st, NULL, 0, &r->resent, NULL, &r->err);
+    store_close(st);
+    return NULL;
+}
+
+static void test_resend_failed_two_at_once(void **state)
+{
+    fixture *f = *state;
+    hd_error err = { 0 };
+    enum { N = 1200 };
+    int64_t first = 0, last = 0;
+    assert_int_equal(store_tx_begin(f->st, &err), HD_OK);
+    for (int i = 0; i < N; i++) {
+        last = add_msg(f->st, i % 2 ? f->site_a : f->site_b, "a", NULL);
+        if (i == 0)
+            first = last;
+    }
+    assert_int_equal(store_tx_commit(f->st, &err), HD_OK);
+    assert_int_equal(last - first + 1, N);
+    /* All Failed at their first attempt: one claim, one batch of outcomes. */
+    message_list cl;
+    assert_int_equal(store_claim(f->st, "A", hd_now_ms() + 5, 60000, N, &cl, &err), HD_OK);
+    assert_int_equal(cl.count, N);
+    attempt_outcome *o = hd_xcalloc(N, sizeof *o);
+    for (int i = 0; i < N; i++)
+        o[i] = outcome(cl.items[i].id, 1, 500, MSG_FAILED, 0);
+    assert_int_equal(store_record_outcomes(f->st, "A", o, N, &err), HD_OK);
+    free(o);
+    message_list_free(&cl);
+    assert_counts(f->st, 0, 0, 0, N);
+
+    pthread_barrier_t start;
+    assert_int_equal(pthread_barrier_init(&start, NULL, 2), 0);
+    resender r[2];
+    pthread_t t[2];
+    for (int i = 0; i < 2; i++) {
+        memset(&r[i], 0, sizeof r[i]);
+        r[i].path = f->path;
+        r[i].start = &start;
+        assert_int_equal(pthread_create(&t[i], NULL, resend_thread, &r[i]), 0);
+    }
+    for (int i = 0; i < 2; i++)
+        pthread_join(t[i], NULL);
+    pthread_barrier_destroy(&start);
+    for (int i = 0; i < 2; i++)
+        if (r[i].rc != HD_OK)
+            fail_msg("resend %d: %s", i, r[i].err.msg);
+    assert_int_equal(r[0].resent + r[1].resent, N);
+
+    message_list l;
+    msg_filter queued = { .status_mask = MSG_STATUS_BIT(MSG_QUEUED) };
+    assert_int_equal(store_messages_page(f->st, &queued, PAGE_FIRST, 0, 2 * N, &l, &err), HD_OK);
+    assert_int_equal(l.count, N);
+    char *seen = hd_xcalloc(N, 1);
+    for (int i = 0; i < l.count; i++) {
+        int64_t of = l.items[i].resend_of;
+        assert_true(of >= first && of <= last);
+        if (seen[of - first]++)
+            fail_msg("message #%lld resent twice", (long long)of);
+    }
+    free(seen);
+    message_list_free(&l);
+}
+
 static void test_send_now_and_cancel_rules(void **state)
 {
     fixture *f = *state;
@@ -2156,6 +2238,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_change_counter, setup, teardown),
         cmocka_unit_test_setup_teardown(test_resend_links, setup, teardown),
         cmocka_unit_test_setup_teardown(test_resend_failed_counts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_resend_failed_two_at_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_send_now_and_cancel_rules, setup, teardown),
         cmocka_unit_test_setup_teardown(test_purge_old_finished_only, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sites_list_stats_and_histogram, setup, teardown),
