@@ -20,13 +20,11 @@ LOGDIR=$(mktemp -d "${TMPDIR:-/tmp}/hookdesk-tests.XXXXXX")
 # "name@pg": one throwaway server (tests/pg_server.sh) for the whole run,
 # each test making and dropping its own databases on it.  Without the
 # server binaries they are reported as skipped, not passed.
-# Not yet here: test_serve_isolation (a serve on PostgreSQL does not hear
-# another process's commit: the engine's wakeup, wakeup.c, watches SQLite's
-# WAL, so a message sent elsewhere waits for poll_interval) and
-# test_cli_limits (SQLite triggers and files).  test_cli_secrets runs its
-# file-mode checks on SQLite only.
+# Not here: test_cli_limits (its faults are SQLite triggers and files).
+# test_cli_secrets runs its file-mode checks on SQLite only.
 PG_TESTS=${PG_TESTS-"test_store test_cli_basic test_cli_resend test_cli_sites test_cli_serve
-test_cli_import test_cli_auth test_cli_export test_cli_secrets test_serve_two test_serve_crash"}
+test_cli_import test_cli_auth test_cli_export test_cli_secrets test_serve_two test_serve_crash
+test_serve_isolation"}
 # The server's directory is not under $LOGDIR (mode 0700): as root the
 # server runs as `postgres`, which must reach its data and socket; 0711
 # lets it pass without listing.
