@@ -340,4 +340,47 @@ hd_status store_engine_gone(store *st, const char *owner, hd_error *err);
 hd_status store_engines_alive(store *st, int64_t since_ms, engine_beat_list *out, hd_error *err);
 void engine_beat_list_free(engine_beat_list *l);
 
+/* ---- copying a database to PostgreSQL (hookdesk migrate) ---- */
+
+/* The tables store_migrate copies, in the order it copies them. */
+#define STORE_MIGRATE_TABLES 6
+
+typedef struct store_migrate_count {
+    const char *table;       /* "sites", "messages", "payloads", "attempts",
+                                "actions", "attempt_seconds" */
+    int64_t source;          /* rows in the source (its snapshot) */
+    int64_t target;          /* rows in the target after the copy */
+} store_migrate_count;
+
+typedef struct store_migrate_report {
+    char target[256];        /* the target's name, any password masked */
+    store_migrate_count tables[STORE_MIGRATE_TABLES];
+    int64_t status_counts[MSG_STATUS_COUNT]; /* the target's counters after the copy
+                                                (checked against its messages) */
+    int64_t repaired;        /* text values that were not valid UTF-8 (or held a
+                                NUL byte), which PostgreSQL cannot store: their
+                                bad bytes were copied as U+FFFD */
+    bool counts_by_trigger;  /* the target's status counters were kept row by row
+                                (its tables belong to another role, so their
+                                trigger could not be paused): slower, same result */
+} store_migrate_report;
+
+/* Progress of a copy: rows of table copied so far, of total. */
+typedef void (*store_migrate_progress)(void *arg, const char *table, int64_t done, int64_t total);
+
+/* Copies the SQLite database `from` into the PostgreSQL database `to`:
+ * every site (with its secrets), message, payload, attempt, action name
+ * and per-second attempt counter, keeping ids; the target's identities go
+ * on after the largest id copied and its status counters match its
+ * messages.  The target's schema is created (or migrated) first; the
+ * target must hold no site and no message (else HD_EXISTS, nothing
+ * changed).  The copy is one transaction on the target: all or nothing.
+ * It reads one snapshot of the source (a consistent copy even while
+ * another process writes to it; what is written after is not copied), row
+ * by row, and checks the row count of every table on both sides before it
+ * commits.  HD_USAGE when from is not a SQLite file name or to is not a
+ * PostgreSQL one.  progress (may be NULL) is called as tables go. */
+hd_status store_migrate(const char *from, const char *to, store_migrate_progress progress,
+                        void *progress_arg, store_migrate_report *out, hd_error *err);
+
 #endif

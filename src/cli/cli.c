@@ -108,6 +108,18 @@ static const cli_cmd commands[] = {
       "usage: hookdesk purge [--older-than DURATION]\n"
       "  Default: the configured retention (90d).  Only Done and Failed messages\n"
       "  (and their attempts) are deleted.\n", NULL },
+    { "migrate", cli_cmd_migrate, false, "copy the SQLite database into PostgreSQL",
+      "usage: hookdesk [-c FILE] [--db FILE] migrate --to URL\n"
+      "  Copies the configured SQLite database (database: or --db) into the\n"
+      "  PostgreSQL database URL (postgresql://... or a libpq keyword string such\n"
+      "  as 'host=/run/postgresql dbname=hookdesk'), which must hold no site and\n"
+      "  no message (else exit 1, nothing changed): sites with their secrets,\n"
+      "  messages, payloads, attempts, counters, keeping every id.  The schema is\n"
+      "  created first.  One transaction: all or nothing.  It then prints the\n"
+      "  rows of every table on both sides (checked equal before the commit).\n"
+      "  It copies a snapshot: stop the engines (serve, consoles) on the SQLite\n"
+      "  database first, or what they deliver afterwards stays behind.  A\n"
+      "  password in URL is never printed.\n", NULL },
     { "sites", cli_cmd_sites, true, "manage trusted sites",
       "usage: hookdesk sites list [--format table|json|csv]\n"
       "       hookdesk sites add NAME --url URL [SITE OPTIONS]\n"

@@ -116,5 +116,6 @@ int cli_cmd_sites(cli_ctx *ctx, int argc, char **argv);
 void cli_sites_usage_auth(FILE *out);
 int cli_cmd_serve(cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_engines(cli_ctx *ctx, int argc, char **argv);
+int cli_cmd_migrate(cli_ctx *ctx, int argc, char **argv);
 
 #endif

@@ -7,11 +7,66 @@ TMP=$(mktemp -d "${TMPDIR:-/tmp}/hookdesk-cli.XXXXXX")
 RX_PID=""
 FAILS=0
 
+# The backend: HD_TEST_BACKEND=pg (tests/run.sh's "name@pg" runs, with
+# HD_TEST_PG="host=SOCKETDIR user=USER" naming its test server) puts every
+# database of the test in a fresh PostgreSQL database of its own, dropped at
+# the end; otherwise they are SQLite files in $TMP.
+HD_BACKEND=${HD_TEST_BACKEND:-sqlite}
+if [ "$HD_BACKEND" = pg ]; then
+    : "${HD_TEST_PG:?HD_TEST_BACKEND=pg needs HD_TEST_PG (host=... user=...)}"
+fi
+
+# pg_admin SQL: runs SQL on the test server's maintenance database.
+pg_admin() {
+    psql "$HD_TEST_PG dbname=postgres" -XAtq -v ON_ERROR_STOP=1 -c "$1"
+}
+
+# pg_db_name NAME: a new empty PostgreSQL database for this test (made
+# here, dropped by cleanup), as a libpq keyword string.
+pg_db_name() {
+    # Lower case: the name is not quoted in SQL.  The pid keeps tests that
+    # run at once apart.
+    pgname="hd_$$_$(echo "$1" | tr -c 'a-zA-Z0-9_\n' _ | tr 'A-Z' 'a-z')"
+    pg_admin "CREATE DATABASE $pgname" >/dev/null ||
+        { echo "cannot create the test database $pgname" >&2; return 1; }
+    echo "$pgname" >>"$TMP/pg_databases"
+    echo "$HD_TEST_PG dbname=$pgname"
+}
+
+# db_name NAME: the `database:` value of this test's database NAME on its
+# backend: $TMP/NAME.db, or pg_db_name NAME.
+db_name() {
+    if [ "$HD_BACKEND" = pg ]; then
+        pg_db_name "$1"
+    else
+        echo "$TMP/$1.db"
+    fi
+}
+
+# db_query SQL [DATABASE]: runs SQL on DATABASE (a db_name value; default
+# the test's main database, $HD_DB) with sqlite3 or psql; rows on stdout,
+# columns separated by '|' in both.
+db_query() {
+    if [ "$HD_BACKEND" = pg ]; then
+        psql "${2:-$HD_DB}" -XAtq -v ON_ERROR_STOP=1 -c "$1"
+    else
+        sqlite3 "${2:-$HD_DB}" "$1"
+    fi
+}
+
 cleanup() {
     [ -n "$RX_PID" ] && kill "$RX_PID" 2>/dev/null && wait "$RX_PID" 2>/dev/null
+    if [ -f "$TMP/pg_databases" ]; then
+        while read -r pgname; do
+            pg_admin "DROP DATABASE IF EXISTS $pgname WITH (FORCE)" >/dev/null 2>&1
+        done <"$TMP/pg_databases"
+    fi
     rm -rf "$TMP"
 }
 trap cleanup EXIT INT TERM
+
+# The test's main database (write_config's).
+HD_DB=$(db_name hookdesk) || exit 1
 
 fail() {
     echo "FAIL: $*" >&2
@@ -61,7 +116,7 @@ start_receiver() {
 # allowed (the receiver is on loopback) and fast retries.
 write_config() {
     cat >"$TMP/hookdesk.yaml" <<YAML
-database: $TMP/hookdesk.db
+database: $HD_DB
 delivery:
   retry_interval: 50ms
   max_attempts: 3

@@ -54,7 +54,8 @@ check "masked export hides secrets" \
 
 echo "# into a fresh database: the same file back, shown and masked"
 FRESH="$TMP/fresh.yaml"
-sed "s|$TMP/hookdesk.db|$TMP/fresh.db|" "$TMP/hookdesk.yaml" >"$FRESH"
+FRESH_DB=$(db_name fresh) || exit 1
+sed "s|^database: .*|database: $FRESH_DB|" "$TMP/hookdesk.yaml" >"$FRESH"
 "$HOOKDESK_BIN" -c "$FRESH" sites import "$TMP/shown.yaml" >"$TMP/out" 2>"$TMP/err" ||
     fail "import into a fresh database: $(cat "$TMP/err")"
 "$HOOKDESK_BIN" -c "$FRESH" sites export --show-secrets >"$TMP/again.yaml" 2>"$TMP/err" ||

@@ -17,7 +17,7 @@
 
 start_receiver
 write_config
-DB="$TMP/hookdesk.db"
+DB=$HD_DB
 
 mode_of() { stat -c %a "$1"; }
 owner_of() { stat -c %U "$1"; }
@@ -39,64 +39,69 @@ serve_drain() {
 }
 
 # ---------------------------------------------------------------- file modes
-echo "# the database is 0600; an existing 0644 one is narrowed"
-hd sites list
-expect_rc 0 "sites list on a new database"
-check "a new database is 0600 (got $(mode_of "$DB"))" test "$(mode_of "$DB")" = 600
-chmod 644 "$DB"
-hd sites add early --url "http://127.0.0.1:$RX_PORT/ok"
-expect_rc 0 "sites add on a 0644 database"
-check "the 0644 database is now 0600 (got $(mode_of "$DB"))" test "$(mode_of "$DB")" = 600
-check "no -wal left behind by a one-shot command" test ! -e "$DB-wal"
-
-if [ "$(id -u)" -eq 0 ] && id nobody >/dev/null 2>&1; then
-    echo "# a 0666 -wal made by another user is refused, never written"
-    : >"$DB-wal"
-    chmod 666 "$DB-wal"
-    chown nobody "$DB-wal"
-    hd sites add victim --url "http://127.0.0.1:$RX_PORT/ok" --auth bearer --secret must-not-leak
-    expect_rc 1 "sites add with a foreign -wal"
-    check "the error names the -wal" grep -q "$DB-wal is owned by another user (nobody, uid [0-9]*), not by you" "$TMP/err"
-    check "and its mode" grep -q "mode 0666" "$TMP/err"
-    check "and what to do" grep -q "chown it to you and chmod 600 it, otherwise remove it" "$TMP/err"
-    check "the -wal is untouched (owner)" test "$(owner_of "$DB-wal")" = nobody
-    check "the -wal is untouched (mode)" test "$(mode_of "$DB-wal")" = 666
-    check "nothing was written into it" test ! -s "$DB-wal"
-    hd logs
-    expect_rc 1 "every read-write command refuses it"
-    rm -f "$DB-wal"
+# SQLite files only: a PostgreSQL database has no file of ours.
+if [ "$HD_BACKEND" = sqlite ]; then
+    echo "# the database is 0600; an existing 0644 one is narrowed"
     hd sites list
-    expect_rc 0 "without it the database opens"
-    check "the refused add saved nothing" sh -c "! grep -q '^victim ' '$TMP/out'"
+    expect_rc 0 "sites list on a new database"
+    check "a new database is 0600 (got $(mode_of "$DB"))" test "$(mode_of "$DB")" = 600
+    chmod 644 "$DB"
+    hd sites add early --url "http://127.0.0.1:$RX_PORT/ok"
+    expect_rc 0 "sites add on a 0644 database"
+    check "the 0644 database is now 0600 (got $(mode_of "$DB"))" test "$(mode_of "$DB")" = 600
+    check "no -wal left behind by a one-shot command" test ! -e "$DB-wal"
 
-    echo "# a database file of another user is refused too"
-    chown nobody "$DB"
-    hd sites list
-    expect_rc 1 "sites list on a foreign database"
-    check "the error names the database and its owner" grep -q "$DB is owned by another user (nobody" "$TMP/err"
-    chown root "$DB"
-else
-    echo "# skipped: a file of another user needs root and a 'nobody' user"
-fi
+    if [ "$(id -u)" -eq 0 ] && id nobody >/dev/null 2>&1; then
+        echo "# a 0666 -wal made by another user is refused, never written"
+        : >"$DB-wal"
+        chmod 666 "$DB-wal"
+        chown nobody "$DB-wal"
+        hd sites add victim --url "http://127.0.0.1:$RX_PORT/ok" --auth bearer --secret must-not-leak
+        expect_rc 1 "sites add with a foreign -wal"
+        check "the error names the -wal" grep -q "$DB-wal is owned by another user (nobody, uid [0-9]*), not by you" "$TMP/err"
+        check "and its mode" grep -q "mode 0666" "$TMP/err"
+        check "and what to do" grep -q "chown it to you and chmod 600 it, otherwise remove it" "$TMP/err"
+        check "the -wal is untouched (owner)" test "$(owner_of "$DB-wal")" = nobody
+        check "the -wal is untouched (mode)" test "$(mode_of "$DB-wal")" = 666
+        check "nothing was written into it" test ! -s "$DB-wal"
+        hd logs
+        expect_rc 1 "every read-write command refuses it"
+        rm -f "$DB-wal"
+        hd sites list
+        expect_rc 0 "without it the database opens"
+        check "the refused add saved nothing" sh -c "! grep -q '^victim ' '$TMP/out'"
 
-echo "# a database whose mode cannot be made 0600 is refused (read-only tmpfs)"
-mkdir "$TMP/ro"
-trap 'umount "$TMP/ro" 2>/dev/null; cleanup' EXIT INT TERM
-if mount -t tmpfs -o size=2m tmpfs "$TMP/ro" 2>/dev/null; then
-    "$HOOKDESK_BIN" --db "$TMP/ro/ro.db" sites list >/dev/null 2>&1
-    chmod 644 "$TMP/ro/ro.db"
-    if mount -o remount,ro "$TMP/ro" 2>/dev/null; then
-        "$HOOKDESK_BIN" --db "$TMP/ro/ro.db" sites list >"$TMP/out" 2>"$TMP/err"
-        RC=$?
-        expect_rc 1 "sites list on a 0644 database that cannot be changed"
-        check "the error says the mode cannot be made 0600 and why" \
-            grep -q "$TMP/ro/ro.db has mode 0644 and cannot be made 0600 (Read-only file system)" "$TMP/err"
+        echo "# a database file of another user is refused too"
+        chown nobody "$DB"
+        hd sites list
+        expect_rc 1 "sites list on a foreign database"
+        check "the error names the database and its owner" grep -q "$DB is owned by another user (nobody" "$TMP/err"
+        chown root "$DB"
     else
-        echo "# skipped: cannot remount the tmpfs read-only"
+        echo "# skipped: a file of another user needs root and a 'nobody' user"
     fi
-    umount "$TMP/ro"
+
+    echo "# a database whose mode cannot be made 0600 is refused (read-only tmpfs)"
+    mkdir "$TMP/ro"
+    trap 'umount "$TMP/ro" 2>/dev/null; cleanup' EXIT INT TERM
+    if mount -t tmpfs -o size=2m tmpfs "$TMP/ro" 2>/dev/null; then
+        "$HOOKDESK_BIN" --db "$TMP/ro/ro.db" sites list >/dev/null 2>&1
+        chmod 644 "$TMP/ro/ro.db"
+        if mount -o remount,ro "$TMP/ro" 2>/dev/null; then
+            "$HOOKDESK_BIN" --db "$TMP/ro/ro.db" sites list >"$TMP/out" 2>"$TMP/err"
+            RC=$?
+            expect_rc 1 "sites list on a 0644 database that cannot be changed"
+            check "the error says the mode cannot be made 0600 and why" \
+                grep -q "$TMP/ro/ro.db has mode 0644 and cannot be made 0600 (Read-only file system)" "$TMP/err"
+        else
+            echo "# skipped: cannot remount the tmpfs read-only"
+        fi
+        umount "$TMP/ro"
+    else
+        echo "# skipped: mounting a tmpfs is not allowed here"
+    fi
 else
-    echo "# skipped: mounting a tmpfs is not allowed here"
+    echo "# skipped on PostgreSQL: the file modes are the SQLite backend's"
 fi
 
 # ------------------------------------------------------------------- proxies
@@ -228,7 +233,10 @@ check "show: the stored request headers mask it" grep -q "X-Tenant: \*\*\*\*\*\*
 check "show: no secret" no_secret "$TMP/out"
 hd show "$ID_SH" --format json
 check "show json: no secret" no_secret "$TMP/out"
-check "the database's attempt row has no secret" sh -c "! sqlite3 '$DB' 'select request_headers from attempts' | grep -q -e '$TENANT' -e '$STDIN_SECRET'"
+db_query 'select request_headers from attempts' >"$TMP/stored" ||
+    fail "reading the stored request headers"
+check "the stored request headers are there" grep -qi "webhook-id" "$TMP/stored"
+check "the database's attempt row has no secret" sh -c "! grep -q -e '$TENANT' -e '$STDIN_SECRET' '$TMP/stored'"
 hd sites test sh
 expect_rc 0 "sites test sh"
 check "sites test masks it" grep -q "^> X-Tenant: \*\*\*\*\*\*\*\*" "$TMP/out"
@@ -252,8 +260,9 @@ check "the flag is named" grep -q "add-secret-header: expected 'Name: value'" "$
 check "the text is not echoed" sh -c "! grep -q only-a-s3cret-v4lue '$TMP/err'"
 
 echo "# YAML: Name: {value: V, secret: true} in the configuration's sites"
+SEEDED_DB=$(db_name seeded) || exit 1
 cat >"$TMP/seed.yaml" <<YAML
-database: $TMP/seeded.db
+database: $SEEDED_DB
 network:
   allow_private: true
 sites:
@@ -269,6 +278,6 @@ check "seeded: no secret" sh -c "! grep -q seed-s3cret-value '$TMP/out'"
 check "seeded: plain header shown" grep -q '"X-Open": "open-value"' "$TMP/out"
 "$HOOKDESK_BIN" -c "$TMP/seed.yaml" sites export --show-secrets >"$TMP/out" 2>"$TMP/err"
 check "seeded: stored" grep -q '"X-Seed": {value: "seed-s3cret-value", secret: true}' "$TMP/out"
-check "seeded database is 0600" test "$(mode_of "$TMP/seeded.db")" = 600
+[ "$HD_BACKEND" = sqlite ] && check "seeded database is 0600" test "$(mode_of "$SEEDED_DB")" = 600
 
 finish

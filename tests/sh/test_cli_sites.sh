@@ -190,7 +190,7 @@ check "the refused import changed nothing" sh -c "grep '\"name\":\"mif\"' '$TMP/
 # --- the circuit breaker, for real: a dead site (nothing listens on port 9),
 # breaker.failures 2; and a receiver asking for 59 minutes with Retry-After ---
 cat >"$TMP/breaker.yaml" <<YAML
-database: $TMP/hookdesk.db
+database: $HD_DB
 network: {allow_private: true}
 delivery:
   retry_interval: 50ms
@@ -252,8 +252,9 @@ check "breaker off: no circuit in the queue" sh -c "! grep -q circuit '$TMP/out'
 
 # --- a fresh database for what follows (the one above keeps messages
 # waiting on an open circuit and a 59 min Retry-After) ---
+SECOND_DB=$(db_name second) || exit 1
 cat >"$TMP/hookdesk.yaml" <<YAML
-database: $TMP/second.db
+database: $SECOND_DB
 delivery: {retry_interval: 50ms, max_attempts: 3, timeout: 5s}
 network: {allow_private: true}
 YAML
@@ -329,8 +330,9 @@ hd logs --site form --format json
 check "nothing undeliverable was queued" test "$(count_lines "$TMP/out")" -eq 1
 
 # --- private targets in every spelling are refused (issue #10) ---
+GUARDED_DB=$(db_name guarded) || exit 1
 cat >"$TMP/guarded.yaml" <<YAML
-database: $TMP/guarded.db
+database: $GUARDED_DB
 YAML
 for u in "http://[::127.0.0.1]:$RX_PORT/ok" "http://[::ffff:127.0.0.1]:$RX_PORT/ok" \
          "http://[::ffff:0:7f00:1]:$RX_PORT/ok" "http://[2002:7f00:1::1]:$RX_PORT/ok" \

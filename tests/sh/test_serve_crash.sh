@@ -10,7 +10,7 @@ start_receiver
 # Short site timeout and lease so the leases of the killed process expire
 # within ~1.5 s instead of 40 s.
 cat >"$TMP/hookdesk.yaml" <<YAML
-database: $TMP/hookdesk.db
+database: $HD_DB
 delivery:
   concurrency: $CONC
   retry_interval: 50ms

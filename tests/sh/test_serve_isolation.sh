@@ -7,7 +7,7 @@
 
 start_receiver
 cat >"$TMP/hookdesk.yaml" <<YAML
-database: $TMP/hookdesk.db
+database: $HD_DB
 delivery:
   retry_interval: 50ms
   max_attempts: 10

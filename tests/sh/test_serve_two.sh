@@ -7,7 +7,7 @@
 N=500
 start_receiver
 cat >"$TMP/hookdesk.yaml" <<YAML
-database: $TMP/hookdesk.db
+database: $HD_DB
 delivery:
   concurrency: 8
   retry_interval: 50ms
