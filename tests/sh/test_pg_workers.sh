@@ -16,7 +16,10 @@
 N=${PG_WORKERS_N:-3000}
 CONC=8
 BOUND=$((8 * CONC))
-PGDIR="$TMP/pg"
+# Not under $TMP (0700): as root the server runs as `postgres`.
+PGTOP=$(mktemp -d "${TMPDIR:-/tmp}/hookdesk-pg.XXXXXX")
+chmod 0711 "$PGTOP"
+PGDIR="$PGTOP/s"
 NETS=""
 WPIDS=""
 
@@ -25,6 +28,7 @@ net_cleanup() {
     for ns in $NETS; do ip netns del "$ns" 2>/dev/null; done
     [ -n "${BR:-}" ] && ip link del "$BR" 2>/dev/null
     sh tests/pg_server.sh stop "$PGDIR" 2>/dev/null
+    rm -rf "$PGTOP"
     cleanup
 }
 trap net_cleanup EXIT INT TERM
