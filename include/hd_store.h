@@ -71,6 +71,10 @@ void store_global_init(void);
 hd_status store_open(const char *path, const store_options *opt, store **out, hd_error *err);
 void store_close(store *st);
 int store_schema_version(store *st);
+/* The database's name as people may see it (messages, logs): a file's
+ * path as given; a PostgreSQL connection string as
+ * postgresql://user@host:port/db, without its password.  Free it. */
+char *store_display_name(const char *database);
 
 /* A number that changes whenever any connection (this or another process)
  * commits a change; compare with the last value to know when to re-query. */

@@ -9,7 +9,7 @@
 /* Connecting                                                               */
 
 /* "postgresql://user@host:port/db" from any conninfo, never the password. */
-static char *masked_name(const char *conninfo)
+char *pg_display_name(const char *conninfo)
 {
     char *errmsg = NULL;
     PQconninfoOption *opts = PQconninfoParse(conninfo, &errmsg);
@@ -59,7 +59,7 @@ hd_status pg_open(const char *conninfo, const store_options *opt, pg_store **out
     if (!st)
         return hd_error_set(err, HD_NOMEM, "store: out of memory");
     st->conninfo = hd_xstrdup(conninfo);
-    st->shown = masked_name(conninfo);
+    st->shown = pg_display_name(conninfo);
     st->read_only = opt && opt->read_only;
     st->default_timeout_ms = PG_DEFAULT_SITE_TIMEOUT_MS;
     hd_status rc = connect_now(st, err);

@@ -2,6 +2,7 @@
  * selects (store_backend.h) and forwards every call of hd_store.h to it. */
 #include "store_backend.h"
 
+#include "hd_util.h"
 #include "hd_wakeup.h"
 
 #include <ctype.h>
@@ -72,6 +73,11 @@ void store_watch_close(store_watch *w)
 }
 
 /* ---- connections ---- */
+
+char *store_display_name(const char *database)
+{
+    return store_name_is_postgres(database) ? pg_display_name(database) : hd_xstrdup(database);
+}
 
 void store_global_init(void)
 {

@@ -77,6 +77,8 @@ hd_status sq_engines_alive(sq_store *st, int64_t since_ms, engine_beat_list *out
 /* ---- PostgreSQL (src/pg_*.c) ---- */
 
 hd_status pg_open(const char *conninfo, const store_options *opt, pg_store **out, hd_error *err);
+/* "postgresql://user@host:port/db" for any conninfo, never its password. */
+char *pg_display_name(const char *conninfo);
 /* A LISTEN connection of its own (pg_watch.c). */
 typedef struct pg_watch pg_watch;
 hd_status pg_watch_open(const char *conninfo, pg_watch **out, hd_error *err);

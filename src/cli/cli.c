@@ -156,12 +156,12 @@ static const cli_cmd *find_command(const char *name)
 static void print_main_usage(FILE *out)
 {
     fprintf(out,
-            "usage: hookdesk [-c FILE] [--db FILE] [COMMAND] [ARGS]\n"
+            "usage: hookdesk [-c FILE] [--db DB] [COMMAND] [ARGS]\n"
             "hookdesk %s - a terminal console and CLI for outgoing webhooks.\n\n"
             "Global options (before the command):\n"
             "  -c, --config FILE   configuration file (else $HOOKDESK_CONFIG,\n"
             "                      ./config/hookdesk.yaml, $XDG_CONFIG_HOME/hookdesk/config.yaml)\n"
-            "      --db FILE       SQLite database (overrides `database:`)\n"
+            "      --db DB         SQLite file or PostgreSQL URL (overrides `database:`)\n"
             "      --no-deliver    the console only watches (no delivery engine)\n"
             "  -h, --help          this help\n"
             "      --version       print the version\n\n"

@@ -212,8 +212,10 @@ int cli_cmd_serve(cli_ctx *ctx, int argc, char **argv)
         pthread_sigmask(SIG_SETMASK, &old, NULL);
         return cli_report(ctx->cmd, &err);
     }
-    fprintf(stderr, "hookdesk: serve: delivering from %s (concurrency %d)%s\n", ctx->cfg.database,
+    char *shown = store_display_name(ctx->cfg.database);
+    fprintf(stderr, "hookdesk: serve: delivering from %s (concurrency %d)%s\n", shown,
             ctx->cfg.delivery.concurrency, eo.drain ? ", until nothing is pending" : "");
+    free(shown);
 
     int signals = serve_until_done(e, &set);
 

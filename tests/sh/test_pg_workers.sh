@@ -72,7 +72,10 @@ pg_env=$(PG_LISTEN=$HOST_IP sh tests/pg_server.sh start "$PGDIR") || {
     exit 1
 }
 eval "$pg_env"
-DB="host=$HOST_IP port=$PG_PORT user=$PG_USER dbname=hookdesk connect_timeout=5"
+# The server trusts the test's addresses, so the password is never checked:
+# it is here to show that no output of hookdesk ever prints it.
+PW=hd-not-printed-7f3a
+DB="host=$HOST_IP port=$PG_PORT user=$PG_USER dbname=hookdesk connect_timeout=5 password=$PW"
 
 RX_LOG="$TMP/rx.log"
 "$HD_RECEIVER_BIN" --port 0 --bind "$HOST_IP" --log "$RX_LOG" >"$TMP/rx.out" 2>"$TMP/rx.err" &
@@ -171,6 +174,9 @@ ATT=$(q 'SELECT count(*) FROM attempts')
 check "every recorded attempt was received ($ATT recorded, $TOTAL received)" test "$ATT" -le "$TOTAL"
 check "lost at most the killed worker's unrecorded attempts ($((TOTAL - ATT)) <= $BOUND)" \
     test $((TOTAL - ATT)) -le "$BOUND"
+check "no worker printed the database password" sh -c "! grep -q '$PW' '$TMP'/w*.err '$TMP'/w*.out"
+grep -q "delivering from postgresql://$PG_USER@$HOST_IP:$PG_PORT/hookdesk" "$TMP/w1.err" ||
+    fail "serve names the database without its password: $(head -1 "$TMP/w1.err")"
 grep -qi 'database\|connection' "$TMP/w1.err" "$TMP/w3.err" ||
     echo "note: no worker reported the server restart (it fell between their calls)"
 finish
