@@ -197,17 +197,32 @@ static hd_status run_migrations(pg_store *st, int from, hd_error *err)
     return pg_cmd(st, "UPDATE hookdesk_schema SET version = $1", &p, "schema version", err);
 }
 
+/* The schema version without creating anything: 0 when there is no
+ * version table yet. */
+static int current_version(pg_store *st)
+{
+    PGresult *r = pg_run(st,
+                         "SELECT CASE WHEN to_regclass('hookdesk_schema') IS NULL THEN 0"
+                         " ELSE (SELECT max(version) FROM hookdesk_schema) END",
+                         NULL, "schema version", NULL);
+    int v = r && PQntuples(r) == 1 ? (int)pg_i64(r, 0, 0) : 0;
+    PQclear(r);
+    return v;
+}
+
 /* The version table is created first, on its own: its row is what the
  * advisory lock's holder reads to know what is left to do. */
 hd_status pg_schema_migrate(pg_store *st, hd_error *err)
 {
-    if (st->read_only) {
-        int v = pg_schema_version(st);
-        if (v == MIGRATIONS)
-            return HD_OK;
+    /* Every open but the first finds the schema current: a read, no lock,
+     * no write transaction (whose NOTIFY would wake every engine), and no
+     * need for the CREATE privilege on the schema. */
+    int v = current_version(st);
+    if (v == MIGRATIONS)
+        return HD_OK;
+    if (st->read_only)
         return hd_error_set(err, HD_DB, "database %s: schema version %d, this hookdesk needs %d",
                             st->shown, v, MIGRATIONS);
-    }
     pg_write_mode mode;
     hd_status rc = pg_write_begin(st, &mode, err);
     if (rc != HD_OK)
@@ -221,7 +236,6 @@ hd_status pg_schema_migrate(pg_store *st, hd_error *err)
                     "INSERT INTO hookdesk_schema SELECT 0 WHERE NOT EXISTS"
                     " (SELECT 1 FROM hookdesk_schema)",
                     NULL, "schema version", err);
-    int v = 0;
     if (rc == HD_OK) {
         PGresult *r = pg_run(st, "SELECT version FROM hookdesk_schema", NULL, "schema version", err);
         if (!r)
