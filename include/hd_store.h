@@ -77,7 +77,9 @@ int store_schema_version(store *st);
 char *store_display_name(const char *database);
 
 /* A number that changes whenever any connection (this or another process)
- * commits a change; compare with the last value to know when to re-query. */
+ * commits a change; compare with the last value to know when to re-query.
+ * Another connection's commit shows at once on SQLite, and as soon as its
+ * notification arrives (milliseconds) on PostgreSQL.  Never blocks. */
 uint64_t store_change_counter(store *st);
 
 /* Watching for other processes' commits: a descriptor that becomes
