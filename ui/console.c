@@ -185,7 +185,7 @@ static void refresh_counters(app *a)
 {
     hd_error err = { 0 };
     if (store_status_counts(a->st, a->counts, &err) != HD_OK)
-        ui_flash(a, true, "%s", err.msg);
+        ui_db_error(a, &err);
 }
 
 /* How many engines deliver on this database (their heartbeat rows): the
@@ -207,13 +207,19 @@ static void refresh_histogram(app *a)
     hd_error err = { 0 };
     if (store_attempt_histogram(a->st, hd_now_ms(), UI_SPARK_BUCKET_MS, UI_SPARK_BUCKETS,
                                 a->hist, &err) != HD_OK)
-        ui_flash(a, true, "%s", err.msg);
+        ui_db_error(a, &err);
 }
 
 /* ---- input ---- */
 
 static void begin_quit(app *a)
 {
+    if (a->nacts && a->quit_stage == 0) {
+        /* A change the operator asked for still waits for the lock: say
+         * that it will not be done rather than drop it silently. */
+        ui_act_cancel(a, " (database busy); q again quits");
+        return;
+    }
     if (!a->eng) {
         a->running = false;
         return;
@@ -317,6 +323,10 @@ static void handle_event(app *a, const term_event *ev)
     }
     if (a->popup) {
         popup_key(a, ev->key);
+        return;
+    }
+    if (a->nacts && ev->key == TK_ESC) {   /* the footer says so */
+        ui_act_cancel(a, "");
         return;
     }
     if (a->quit_stage && (ev->key == 'q' || ev->key == TK_ESC)) {
@@ -509,6 +519,12 @@ static void run_loop(app *a, loop_state *ls)
         refresh_view(a, ls);
         draw_frame(a, ls);
         read_input(a, ls);
+        ui_act_retry(a);
+        if (a->read_busy) {
+            /* A read found the database busy: everything again next turn. */
+            a->read_busy = false;
+            a->change_counter = 0;
+        }
         poll_store(a);
         if (a->views[a->view]->tick)
             a->views[a->view]->tick(a);
@@ -557,6 +573,7 @@ static void trace_open(loop_state *ls)
 
 static void app_free(app *a)
 {
+    ui_act_cancel(a, "");   /* frees what still waited for the lock */
     popup_close(a);
     if (a->test) {
         /* Quitting: wait for it (bounded by the site timeout). */
@@ -596,6 +613,29 @@ static int console_end(app *a, loop_state *ls)
     return rc;
 }
 
+/* The UI's connection.  It is opened twice: first with the usual busy
+ * timeout to migrate and seed the configured sites (start-up may wait for
+ * a busy database), then for the loop with UI_BUSY_TIMEOUT_MS, so that no
+ * key ever waits longer than that for the write lock (ui_act). */
+static hd_status console_open_store(const config *cfg, store **out, hd_error *err)
+{
+    store *boot = NULL;
+    store_options so = { .synchronous_full = cfg->delivery.synchronous_full, .cache_kib = 4096 };
+    hd_status rc = store_open(cfg->database, &so, &boot, err);
+    if (rc != HD_OK)
+        return rc;
+    int added = 0;
+    if (cfg->nsites > 0)
+        rc = store_seed_sites(boot, cfg->sites, cfg->nsites, &added, err);
+    store_close(boot);
+    if (rc != HD_OK)
+        return rc;
+    /* 4 MiB of page cache: the console reads a screenful at a time, and a
+     * search that scans a million rows must not keep them all resident. */
+    so.busy_timeout_ms = UI_BUSY_TIMEOUT_MS;
+    return store_open(cfg->database, &so, out, err);
+}
+
 int console_main(const config *cfg, int argc, char **argv)
 {
     bool no_deliver = false;
@@ -611,20 +651,9 @@ int console_main(const config *cfg, int argc, char **argv)
     a.cfg = cfg;
     a.logs.follow = a.queue.follow = true;
     hd_error err = { 0 };
-    /* 4 MiB of page cache: the console reads a screenful at a time, and a
-     * search that scans a million rows must not keep them all resident. */
-    store_options so = { .synchronous_full = cfg->delivery.synchronous_full, .cache_kib = 4096 };
-    if (store_open(cfg->database, &so, &a.st, &err) != HD_OK) {
+    if (console_open_store(cfg, &a.st, &err) != HD_OK) {
         fprintf(stderr, "hookdesk: %s\n", err.msg);
         return hd_status_exit_code(err.code);
-    }
-    if (cfg->nsites > 0) {
-        int added = 0;
-        if (store_seed_sites(a.st, cfg->sites, cfg->nsites, &added, &err) != HD_OK) {
-            fprintf(stderr, "hookdesk: %s\n", err.msg);
-            store_close(a.st);
-            return hd_status_exit_code(err.code);
-        }
     }
     if (term_init(&err) != HD_OK) {
         fprintf(stderr, "hookdesk: %s\n", err.msg);

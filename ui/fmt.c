@@ -160,6 +160,19 @@ void ui_filter_clear(ui_filter *f)
     memset(f, 0, sizeof *f);
 }
 
+static char *dup_or_null(const char *s)
+{
+    return s ? hd_xstrdup(s) : NULL;
+}
+
+void ui_filter_copy(ui_filter *dst, const ui_filter *f)
+{
+    *dst = *f;
+    dst->site_name = dup_or_null(f->site_name);
+    dst->customer = dup_or_null(f->customer);
+    dst->action = dup_or_null(f->action);
+}
+
 bool ui_filter_active(const ui_filter *f)
 {
     return f->status_mask || f->site_id || f->customer || f->action || f->since_ms || f->until_ms;

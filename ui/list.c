@@ -21,7 +21,7 @@ static bool list_query(app *a, const msg_filter *f, page_dir dir, int64_t anchor
     hd_error err = { 0 };
     memset(out, 0, sizeof *out);
     if (store_messages_page(a->st, f, dir, anchor, limit, out, &err) != HD_OK) {
-        ui_flash(a, true, "%s", err.msg);
+        ui_db_error(a, &err);
         memset(out, 0, sizeof *out);
         return false;
     }

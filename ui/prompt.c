@@ -43,8 +43,27 @@ void ui_flash(app *a, bool error, const char *fmt, ...)
     a->flash_until = hd_mono_ms() + FLASH_MS;
 }
 
+/* Operator writes waiting for a busy database (ui_act): said for as long
+ * as they wait, above any other message. */
+static bool acts_draw(const app *a, int y, int cols)
+{
+    if (a->nacts == 0)
+        return false;
+    char line[320];
+    int64_t secs = (hd_mono_ms() - a->acts_since) / 1000;
+    int n = snprintf(line, sizeof line, "database busy, retrying");
+    if (secs > 0)
+        n += snprintf(line + n, sizeof line - (size_t)n, " (%llds)", (long long)secs);
+    snprintf(line + n, sizeof line - (size_t)n, ": %s%s (Esc cancels)", a->acts[0].what,
+             a->nacts > 1 ? " and more" : "");
+    term_put_bold(y, 0, cols, TA_ERROR, line);
+    return true;
+}
+
 bool flash_draw(const app *a, int y, int cols)
 {
+    if (acts_draw(a, y, cols))
+        return true;
     if (!a->flash[0] || hd_mono_ms() >= a->flash_until)
         return false;
     term_put(y, 0, cols, a->flash_error ? TA_ERROR : TA_OK, a->flash);

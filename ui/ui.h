@@ -181,6 +181,8 @@ typedef struct ui_filter {
 } ui_filter;
 
 void ui_filter_clear(ui_filter *f);
+/* A deep copy of f (malloc'd strings). */
+void ui_filter_copy(ui_filter *dst, const ui_filter *f);
 bool ui_filter_active(const ui_filter *f);
 /* The store's view of f (borrowing its strings). */
 void ui_filter_to_msg(const ui_filter *f, msg_filter *out);
@@ -243,6 +245,33 @@ void ui_spark_render(const uint32_t *v, int n, bool utf8, char *out, size_t outl
 typedef void (*ui_prompt_fn)(struct app *a, const char *text);
 typedef void (*ui_confirm_fn)(struct app *a, int64_t arg);
 
+/* ---- operator writes that never make the keys wait (app.c) ----
+ * The UI's connection gives up on the write lock after UI_BUSY_TIMEOUT_MS.
+ * An operator's write (pause, resend, cancel...) goes through ui_act: run
+ * at once; when another process holds the lock (HD_BUSY) it is kept, in
+ * order, and tried again every loop turn while the footer says "database
+ * busy, retrying", until it is done or the operator cancels it (Esc). */
+#define UI_BUSY_TIMEOUT_MS 20     /* longest a key waits for the write lock */
+#define UI_ACTS_MAX 8             /* writes kept while the database is busy */
+
+struct ui_act;
+/* The write itself: HD_BUSY = nothing done, try again. */
+typedef hd_status (*ui_act_run_fn)(struct app *a, struct ui_act *act, hd_error *err);
+/* Says how it went (rc HD_OK or a real error, never HD_BUSY). */
+typedef void (*ui_act_done_fn)(struct app *a, const struct ui_act *act, hd_status rc,
+                               const hd_error *err);
+
+typedef struct ui_act {
+    char what[96];               /* "pause ok": named by the busy footer, sanitised */
+    ui_act_run_fn run;           /* the store write */
+    ui_act_done_fn done;         /* reports it; NULL = an error message only */
+    int64_t id;                  /* the message or site it acts on */
+    int64_t arg;                 /* its argument (enable flag, expected count) */
+    int64_t out[2];              /* what the write produced (new id, counts) */
+    char name[72];               /* a name done() says (the site's) */
+    struct ui_filter *filter;    /* a bulk action's own copy of the filter, or NULL */
+} ui_act;
+
 typedef struct app {
     const view_ops *const *views; /* the table of views (ui_views), by ui_view_id */
     const config *cfg;           /* loaded configuration (owned by the CLI) */
@@ -265,6 +294,10 @@ typedef struct app {
     int64_t flash_until;         /* monotonic ms */
     int tab_x[4];                /* header tab start columns (mouse) */
     int cursor_y, cursor_x;      /* where a view wants the text cursor; y < 0 = hidden */
+    ui_act acts[UI_ACTS_MAX];    /* operator writes waiting for a busy database, oldest first */
+    int nacts;                   /* how many */
+    int64_t acts_since;          /* monotonic ms the oldest first found it busy */
+    bool read_busy;              /* the last refresh found the database busy: again next turn */
 
     /* modal line prompt in the footer (prompt.c) */
     bool prompting;              /* the footer is a prompt: keys edit its text */
@@ -322,6 +355,16 @@ const site_stats *ui_site_state(const app *a, int64_t site_id);
 /* The circuit to show for a site's waiting messages: NULL when the breaker
  * is off in this configuration (engines then do not look at circuits). */
 const circuit *ui_site_circuit(const app *a, const site_stats *ss);
+/* Runs an operator's write now, or keeps it for ui_act_retry when the
+ * database is busy (see ui_act above).  Takes act->filter (malloc'd). */
+void ui_act_start(app *a, const ui_act *act);
+/* Every loop turn: the kept writes again, in order, until one is busy. */
+void ui_act_retry(app *a);
+/* Drops the kept writes, saying which were not done (then: more words). */
+void ui_act_cancel(app *a, const char *then);
+/* A read that failed: "database busy, retrying" (and again next turn) when
+ * it was only busy, else the error. */
+void ui_db_error(app *a, const hd_error *err);
 
 /* prompt.c: messages, prompts, questions and the popup.  Views open them;
  * console.c hands them keys while they are open and draws them. */

@@ -181,24 +181,34 @@ static uint64_t max_payload(const app *a)
     return a->cfg ? a->cfg->delivery.max_payload : 0;
 }
 
-static void on_resend(app *a, int64_t id)
+static hd_status resend_run(app *a, ui_act *act, hd_error *err)
 {
-    hd_error err = { 0 };
-    int64_t nid = 0;
-    if (store_message_resend(a->st, id, max_payload(a), &nid, &err) != HD_OK) {
-        ui_flash(a, true, "%s", err.msg);
+    return store_message_resend(a->st, act->id, max_payload(a), &act->out[0], err);
+}
+
+static void resend_done(app *a, const ui_act *act, hd_status rc, const hd_error *err)
+{
+    if (rc != HD_OK) {
+        ui_flash(a, true, "%s", err->msg);
         return;
     }
     ui_wakeup_engine(a);
-    ui_flash(a, false, "message #%lld resent as #%lld", (long long)id, (long long)nid);
-    a->need_refresh = true;
+    ui_flash(a, false, "message #%lld resent as #%lld", (long long)act->id,
+             (long long)act->out[0]);
 }
 
-/* The Failed messages `R` resends: those the current filter shows, so none
- * when the filter asks for other statuses only (status=queued). */
-static bool resend_all_filter(const app *a, msg_filter *f)
+static void on_resend(app *a, int64_t id)
 {
-    ui_filter_to_msg(&a->filter, f);
+    ui_act act = { .run = resend_run, .done = resend_done, .id = id };
+    snprintf(act.what, sizeof act.what, "resend #%lld", (long long)id);
+    ui_act_start(a, &act);
+}
+
+/* The Failed messages `R` resends: those the filter shows, so none when
+ * it asks for other statuses only (status=queued). */
+static bool resend_all_filter(const ui_filter *uf, msg_filter *f)
+{
+    ui_filter_to_msg(uf, f);
     if (f->status_mask && !(f->status_mask & MSG_STATUS_BIT(MSG_FAILED)))
         return false;
     f->status_mask = MSG_STATUS_BIT(MSG_FAILED);
@@ -206,28 +216,43 @@ static bool resend_all_filter(const app *a, msg_filter *f)
     return true;
 }
 
-static void on_resend_all(app *a, int64_t expected)
+/* With the filter as it was when the operator said yes (act->filter), even
+ * when the database was busy and the filter has changed since. */
+static hd_status resend_all_run(app *a, ui_act *act, hd_error *err)
 {
     msg_filter f;
-    if (!resend_all_filter(a, &f))
-        return;
-    hd_error err = { 0 };
-    int64_t n = 0, skipped = 0;
-    if (store_messages_resend_failed(a->st, &f, max_payload(a), &n, &skipped, &err) != HD_OK) {
-        ui_flash(a, true, "%s", err.msg);
+    if (!resend_all_filter(act->filter, &f))
+        return HD_OK;
+    return store_messages_resend_failed(a->st, &f, max_payload(a), &act->out[0], &act->out[1],
+                                        err);
+}
+
+static void resend_all_done(app *a, const ui_act *act, hd_status rc, const hd_error *err)
+{
+    if (rc != HD_OK) {
+        ui_flash(a, true, "%s", err->msg);
         return;
     }
     ui_wakeup_engine(a);
-    if (skipped > 0) {
+    if (act->out[1] > 0) {
         char limit[32];
         size_words(max_payload(a), limit, sizeof limit);
         ui_flash(a, true, "resent %lld Failed messages; %lld skipped: payload over "
-                 "delivery.max_payload (%s)", (long long)n, (long long)skipped, limit);
+                 "delivery.max_payload (%s)", (long long)act->out[0], (long long)act->out[1],
+                 limit);
     } else {
-        ui_flash(a, false, "resent %lld Failed messages (of %lld counted)", (long long)n,
-                 (long long)expected);
+        ui_flash(a, false, "resent %lld Failed messages (of %lld counted)",
+                 (long long)act->out[0], (long long)act->arg);
     }
-    a->need_refresh = true;
+}
+
+static void on_resend_all(app *a, int64_t expected)
+{
+    ui_act act = { .run = resend_all_run, .done = resend_all_done, .arg = expected };
+    snprintf(act.what, sizeof act.what, "resend %lld Failed", (long long)expected);
+    act.filter = hd_xcalloc(1, sizeof *act.filter);
+    ui_filter_copy(act.filter, &a->filter);
+    ui_act_start(a, &act);
 }
 
 void ui_ask_resend(app *a, const message *m)
@@ -312,7 +337,7 @@ static ui_request logs_handle(app *a, ui_request r)
         msg_filter ff;
         int64_t n = 0;
         hd_error err = { 0 };
-        if (!resend_all_filter(a, &ff))
+        if (!resend_all_filter(&a->filter, &ff))
             ui_flash(a, false, "the filter shows no Failed messages: nothing to resend");
         else if (store_messages_count(a->st, &ff, &n, &err) != HD_OK)
             ui_flash(a, true, "%s", err.msg);

@@ -109,14 +109,43 @@ static void queue_draw(app *a, int top, int rows)
     }
 }
 
+static hd_status cancel_run(app *a, ui_act *act, hd_error *err)
+{
+    return store_message_cancel(a->st, act->id, err);
+}
+
+static void cancel_done(app *a, const ui_act *act, hd_status rc, const hd_error *err)
+{
+    if (rc != HD_OK)
+        ui_flash(a, true, "%s", err->msg);
+    else
+        ui_flash(a, false, "message #%lld cancelled (now Failed)", (long long)act->id);
+}
+
 static void on_cancel(app *a, int64_t id)
 {
-    hd_error err = { 0 };
-    if (store_message_cancel(a->st, id, &err) != HD_OK)
-        ui_flash(a, true, "%s", err.msg);
-    else
-        ui_flash(a, false, "message #%lld cancelled (now Failed)", (long long)id);
-    a->need_refresh = true;
+    ui_act act = { .run = cancel_run, .done = cancel_done, .id = id };
+    snprintf(act.what, sizeof act.what, "cancel #%lld", (long long)id);
+    ui_act_start(a, &act);
+}
+
+static hd_status send_now_run(app *a, ui_act *act, hd_error *err)
+{
+    return store_message_send_now(a->st, act->id, err);
+}
+
+/* act->arg: the message's site (is it paused?), act->out[0]: it was in flight. */
+static void send_now_done(app *a, const ui_act *act, hd_status rc, const hd_error *err)
+{
+    if (rc != HD_OK) {
+        ui_flash(a, true, "%s", err->msg);
+    } else if (!act->out[0] && queue_site_paused(a, act->arg)) {
+        ui_flash(a, false, "message #%lld goes out as soon as %s is resumed",
+                 (long long)act->id, act->name);
+    } else {
+        ui_wakeup_engine(a);
+        ui_flash(a, false, "message #%lld will be sent now", (long long)act->id);
+    }
 }
 
 static ui_request queue_handle(app *a, ui_request r)
@@ -133,17 +162,11 @@ static ui_request queue_handle(app *a, ui_request r)
         return REQ_NONE;
     case REQ_SEND_NOW:
         if (m) {
-            hd_error err = { 0 };
-            if (store_message_send_now(a->st, m->id, &err) != HD_OK) {
-                ui_flash(a, true, "%s", err.msg);
-            } else if (!m->in_flight && queue_site_paused(a, m->site_id)) {
-                ui_flash(a, false, "message #%lld goes out as soon as %s is resumed",
-                         (long long)m->id, m->site_name ? m->site_name : "its site");
-            } else {
-                ui_wakeup_engine(a);
-                ui_flash(a, false, "message #%lld will be sent now", (long long)m->id);
-            }
-            a->need_refresh = true;
+            ui_act act = { .run = send_now_run, .done = send_now_done, .id = m->id,
+                           .arg = m->site_id, .out = { m->in_flight } };
+            snprintf(act.what, sizeof act.what, "send #%lld now", (long long)m->id);
+            snprintf(act.name, sizeof act.name, "%s", m->site_name ? m->site_name : "its site");
+            ui_act_start(a, &act);
         }
         return REQ_NONE;
     case REQ_CANCEL_MSG:
