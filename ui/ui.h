@@ -38,6 +38,7 @@
 #include "hd_sitetest.h"
 #include "hd_store.h"
 #include "hd_util.h"
+#include "lineedit.h"
 #include "term.h"
 
 /* ---- requests (keys as data) ---- */
@@ -55,10 +56,13 @@
     _(DOWN,          "Move down")                                   \
     _(PAGE_UP,       "Page up")                                     \
     _(PAGE_DOWN,     "Page down")                                   \
+    _(HALF_UP,       "Half a page up")                              \
+    _(HALF_DOWN,     "Half a page down")                            \
     _(FIRST,         "First line")                                  \
     _(LAST,          "Last line")                                   \
     _(ENTER,         "Open the selected line")                      \
     _(REFRESH,       "Reload and redraw")                           \
+    _(FIND,          "Find a message by number or webhook-id (msg_...)") \
     _(FILTER_STATUS, "Cycle the status filter")                     \
     _(FILTER_SITE,   "Filter by trusted site")                      \
     _(FILTER_CUST,   "Show all messages of this customer")          \
@@ -167,7 +171,18 @@ typedef struct msg_list {
     int64_t anchor_id;       /* id of the first visible row (PAGE_AT) */
     bool follow;             /* at the newest end: new rows push in at the top */
     bool more_below;         /* older rows exist past the page */
+    /* "row 71 of 20,000": kept as the list moves, counted (bounded by
+     * UI_COUNT_CAP) when the filter or the data changed */
+    int64_t pos;             /* rows newer than the first visible one, -1 unknown */
+    bool pos_more;           /* pos is at least this (the count stopped at the cap) */
+    int64_t total;           /* rows under the filter, -1 unknown */
+    bool total_more;         /* total is at least this */
+    bool recount;            /* count again at the next reload (filter changed) */
+    uint64_t counted_cc;     /* change_counter the counts were made at */
+    int64_t counted_ms;      /* when (monotonic), 0 = never */
 } msg_list;
+
+#define UI_COUNT_CAP 20000   /* rows a count looks at, at most (store_messages_count_upto) */
 
 /* ---- filters ---- */
 typedef struct ui_filter {
@@ -207,6 +222,18 @@ bool ui_parse_range(const char *text, int64_t now_ms, int64_t *since, int64_t *u
 /* Sanitises s, cuts it to `width` columns (marking a cut with "~" or "…")
  * and pads with spaces to exactly `width` columns. */
 void ui_fmt_cell(const char *s, int width, bool utf8, char *out, size_t outlen);
+/* 20000 -> "20,000". */
+void ui_fmt_thousands(int64_t n, char *out, size_t outlen);
+/* Where the selection is in a list: "row 71 of 20,000", "row 71 of
+ * 20,000+" (the total is a lower bound), "row 20,001+ of 20,000+", "row ?
+ * of 1,234" (not known); "" for an empty list. */
+void ui_fmt_position(const msg_list *l, char *out, size_t outlen);
+/* Column widths for a table `cols` wide (one space between columns):
+ * want[i] is what column i holds at its widest (its title included),
+ * min[i] the least it may shrink to.  Every column gets what it wants
+ * when that fits and the column `grow` gets what is left; else the
+ * widest ones give up columns, down to their minimum. */
+void ui_fit_columns(const int *want, const int *min, int n, int cols, int grow, int *w);
 /* Next-attempt column: "sending", "now", "4s", "2m05s", "-" (finished). */
 void ui_fmt_next(const message *m, int64_t now_ms, char *out, size_t outlen);
 /* Why a pending message waits (queue_state_of's verdict), for the Queue's
@@ -244,6 +271,17 @@ void ui_spark_render(const uint32_t *v, int n, bool utf8, char *out, size_t outl
 
 typedef void (*ui_prompt_fn)(struct app *a, const char *text);
 typedef void (*ui_confirm_fn)(struct app *a, int64_t arg);
+
+/* A prompt's earlier answers for Up/Down, kept for the session.  A prompt's
+ * kind is its callback: the search, the time range, find... each have
+ * their own. */
+#define UI_HIST_KINDS 8           /* prompt kinds remembered */
+#define UI_HIST_MAX 32            /* answers kept per kind */
+typedef struct ui_prompt_history {
+    ui_prompt_fn kind;           /* whose answers; NULL = a free slot */
+    char *items[UI_HIST_MAX];    /* oldest first, malloc'd */
+    int count;
+} ui_prompt_history;
 
 /* ---- operator writes that never make the keys wait (app.c) ----
  * The UI's connection gives up on the write lock after UI_BUSY_TIMEOUT_MS.
@@ -305,6 +343,9 @@ typedef struct app {
     char prompt_text[256];       /* the answer so far, UTF-8 */
     size_t prompt_cursor;        /* byte offset of the cursor in prompt_text */
     ui_prompt_fn prompt_cb;      /* called with the text on Enter */
+    ui_prompt_history prompt_hist[UI_HIST_KINDS]; /* earlier answers, per prompt kind */
+    int hist_at;                 /* entry Up/Down recalled (0 = newest), -1 = the draft */
+    char prompt_draft[256];      /* what was typed before Up recalled an entry */
 
     /* modal yes/no confirmation (prompt.c) */
     bool confirming;             /* the footer asks: the next key answers */
@@ -377,6 +418,10 @@ void prompt_key(app *a, int key);          /* while a->prompting */
 void confirm_key(app *a, int key);         /* while a->confirming: y or not */
 void popup_key(app *a, int key);           /* while a->popup */
 void popup_close(app *a);
+/* Frees the prompts' histories (at exit). */
+void prompt_free(app *a);
+/* The keys a prompt reads beyond lineedit's (Up/Down, Enter, Esc), for `?`. */
+extern const key_help prompt_key_help[];
 /* The footer line y: the prompt (placing the cursor) or the question;
  * false when neither is open. */
 bool prompt_draw(app *a, int y, int cols);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "hd_duration.h"
+#include "hd_sanitize.h"
 #include "hd_util.h"
 #include "term.h"
 #include "ui.h"
@@ -32,6 +33,7 @@ static const keybind logs_keys[] = {
 
 static void logs_reset(app *a)
 {
+    a->logs.recount = true;
     a->logs.follow = true;
     a->logs.anchor_id = 0;
     a->logs.cursor = 0;
@@ -46,47 +48,105 @@ static void logs_refresh(app *a)
     msg_list_reload(a, &a->logs, &f);
 }
 
-/* Column widths for the terminal width: created, action, customer, site,
- * code, status. */
-static void logs_columns(int cols, int w[6])
+enum { LC_ID, LC_CREATED, LC_ACTION, LC_CUSTOMER, LC_SITE, LC_CODE, LC_STATUS, LC_COUNT };
+
+static const char *const logs_titles[LC_COUNT] = { "ID", "Created at", "Action", "Customer",
+                                                   "Trusted site", "Code", "Status" };
+
+/* The cells of one row (t: room for the time). */
+static void logs_cells(const message *m, bool full_time, char t[32], char id[24], char code[16],
+                       const char *vals[LC_COUNT])
 {
-    w[0] = cols >= 110 ? 19 : 14;
-    w[4] = 4;
-    w[5] = 6;
-    int rest = cols - w[0] - w[4] - w[5] - 6;   /* six separating spaces */
-    if (rest < 12)
-        rest = 12;
-    w[1] = rest * 40 / 100;
-    w[2] = rest * 30 / 100;
-    w[3] = rest - w[1] - w[2];
+    hd_time_local(m->created_at, t);
+    snprintf(id, 24, "%lld", (long long)m->id);
+    if (m->response_code)
+        snprintf(code, 16, "%d", m->response_code);
+    else
+        snprintf(code, 16, "-");   /* no code: spelt as the CLI and detail do */
+    vals[LC_ID] = id;
+    vals[LC_CREATED] = full_time ? t : t + 5;   /* drop the year when narrow */
+    vals[LC_ACTION] = m->action;
+    vals[LC_CUSTOMER] = m->customer ? m->customer : "";
+    vals[LC_SITE] = m->site_name ? m->site_name : "(deleted)";
+    vals[LC_CODE] = code;
+    vals[LC_STATUS] = msg_status_title(m->status);
+}
+
+static int text_width(const char *s)
+{
+    char *clean = sanitize_dup(s ? s : "", 0);
+    int w = (int)utf8_width(clean);
+    free(clean);
+    return w;
+}
+
+/* Column widths sized to what the visible rows hold (ui_fit_columns): the
+ * id and the time whole, the texts shrinking together when the terminal
+ * is narrow, what is left to the action. */
+static void logs_columns(const message_list *p, int cols, bool full_time, int w[LC_COUNT])
+{
+    static const int least[LC_COUNT] = { 2, 14, 8, 6, 6, 4, 6 };
+    int want[LC_COUNT], min[LC_COUNT];
+    for (int c = 0; c < LC_COUNT; c++)
+        want[c] = text_width(logs_titles[c]);
+    for (int i = 0; i < p->count; i++) {
+        char t[32], id[24], code[16];
+        const char *vals[LC_COUNT];
+        logs_cells(&p->items[i], full_time, t, id, code, vals);
+        for (int c = 0; c < LC_COUNT; c++) {
+            int tw = text_width(vals[c]);
+            if (tw > want[c])
+                want[c] = tw;
+        }
+    }
+    for (int c = 0; c < LC_COUNT; c++)
+        min[c] = least[c];
+    min[LC_ID] = want[LC_ID];            /* an id is never cut */
+    min[LC_CREATED] = want[LC_CREATED];
+    ui_fit_columns(want, min, LC_COUNT, cols, LC_ACTION, w);
+}
+
+/* The line above the titles: the filter (or the hint) and, at the right,
+ * where the selection is. */
+static void logs_draw_top(app *a, int y, int cols)
+{
+    char line[1024], cell[512], where[64];
+    ui_fmt_position(&a->logs, where, sizeof where);
+    int ww = (int)strlen(where);
+    int left = ww && cols > ww + 20 ? cols - ww - 1 : cols;
+    if (ui_filter_active(&a->filter)) {
+        char desc[512];
+        ui_filter_describe(&a->filter, desc, sizeof desc);
+        snprintf(line, sizeof line, "Filter: %s   (Esc clears)", desc);
+        ui_fmt_cell(line, left, a->utf8, cell, sizeof cell);
+        term_put_bold(y, 0, cols, TA_RESENT, cell);
+    } else {
+        const char *hint = "All messages, newest first.  s status  / search  f site  c customer  t time";
+        if ((int)strlen(hint) > left)
+            hint = "s status  / search  f site  c customer  t time  # find";
+        ui_fmt_cell(hint, left, a->utf8, cell, sizeof cell);
+        term_put(y, 0, cols, TA_DIM, cell);
+    }
+    if (left < cols)
+        term_put(y, cols - ww, ww, TA_DIM, where);
 }
 
 static void logs_draw(app *a, int top, int rows)
 {
     int cols = term_cols();
-    char line[1024], cell[512];
-    if (ui_filter_active(&a->filter)) {
-        char desc[512];
-        ui_filter_describe(&a->filter, desc, sizeof desc);
-        snprintf(line, sizeof line, "Filter: %s   (Esc clears)", desc);
-        ui_fmt_cell(line, cols, a->utf8, cell, sizeof cell);
-        term_put_bold(top, 0, cols, TA_RESENT, cell);
-    } else {
-        term_put(top, 0, cols, TA_DIM,
-                 "All messages, newest first.  s status  / search  f site  c customer  t time");
-    }
-    int w[6];
-    logs_columns(cols, w);
-    static const char *const titles[6] = { "Created at", "Action", "Customer", "Trusted site",
-                                           "Code", "Status" };
+    char cell[512];
+    logs_draw_top(a, top, cols);
+    const message_list *p = &a->logs.page;
+    bool full_time = cols >= 110;
+    int w[LC_COUNT];
+    logs_columns(p, cols, full_time, w);
     int x = 0;
     term_put(top + 1, 0, cols, TA_COLHEAD, "");
-    for (int c = 0; c < 6; c++) {
-        ui_fmt_cell(titles[c], w[c], a->utf8, cell, sizeof cell);
+    for (int c = 0; c < LC_COUNT; c++) {
+        ui_fmt_cell(logs_titles[c], w[c], a->utf8, cell, sizeof cell);
         term_put(top + 1, x, w[c] + 1, TA_COLHEAD, cell);
         x += w[c] + 1;
     }
-    const message_list *p = &a->logs.page;
     if (p->count == 0) {
         term_put(top + 3, 2, cols - 2, TA_DIM,
                  ui_filter_active(&a->filter) ? "No message matches the filter."
@@ -97,22 +157,16 @@ static void logs_draw(app *a, int top, int rows)
         const message *m = &p->items[i];
         bool sel = i == a->logs.cursor;
         int y = top + 2 + i;
-        char t[32], code[16];
-        hd_time_local(m->created_at, t);
-        const char *when = w[0] == 19 ? t : t + 5;   /* drop the year when narrow */
-        if (m->response_code)
-            snprintf(code, sizeof code, "%d", m->response_code);
-        else
-            snprintf(code, sizeof code, "-");   /* no code: spelt as the CLI and detail do */
-        const char *vals[6] = { when, m->action, m->customer ? m->customer : "",
-                                m->site_name ? m->site_name : "(deleted)", code,
-                                msg_status_title(m->status) };
+        char t[32], id[24], code[16];
+        const char *vals[LC_COUNT];
+        logs_cells(m, full_time, t, id, code, vals);
         term_put(y, 0, cols, sel ? TA_SELECTED : TA_NORMAL, "");
         x = 0;
-        for (int c = 0; c < 6; c++) {
+        for (int c = 0; c < LC_COUNT && x < cols; c++) {
             ui_fmt_cell(vals[c], w[c], a->utf8, cell, sizeof cell);
-            term_attr at = sel ? TA_SELECTED : (c == 5 ? ui_status_attr(m->status) : TA_NORMAL);
-            term_put(y, x, w[c] + (c < 5 ? 1 : 0), at, cell);
+            term_attr at = sel ? TA_SELECTED
+                               : (c == LC_STATUS ? ui_status_attr(m->status) : TA_NORMAL);
+            term_put(y, x, w[c] + (c < LC_COUNT - 1 ? 1 : 0), at, cell);
             x += w[c] + 1;
         }
     }
