@@ -355,6 +355,18 @@ static hd_status count_upto_one(sq_store *st, const msg_filter *f, int64_t ancho
     return rc;
 }
 
+/* The statuses to count one by one so that "id > newer_than" is a range of
+ * an index: those of the filter; all of them for a site without a status
+ * (as pages walk it), or for no condition at all (the (status, id) index
+ * is far smaller than the table). */
+static unsigned count_mask(const msg_filter *f, int64_t newer_than)
+{
+    unsigned mask = page_mask(f);
+    if (mask == 0 && newer_than > 0 && filter_shape(f) == 0)
+        mask = (1u << MSG_STATUS_COUNT) - 1;
+    return mask;
+}
+
 hd_status sq_messages_count_upto(sq_store *st, const msg_filter *f, int64_t newer_than,
                                  int64_t cap, int64_t *count, bool *more, hd_error *err)
 {
@@ -377,9 +389,10 @@ hd_status sq_messages_count_upto(sq_store *st, const msg_filter *f, int64_t newe
         action_names_free(&names);
     } else if (newer_than <= 0 && filter_shape(f) % SHAPE_FLAGS == 0) {
         return count_by_counters(st, f, count, err);   /* exact, O(1) */
-    } else if (popcount_mask(filter_mask(f)) > 1) {
+    } else if (popcount_mask(count_mask(f, newer_than)) > 1) {
+        unsigned mask = count_mask(f, newer_than);
         for (int s = 0; rc == HD_OK && s < MSG_STATUS_COUNT && !*more; s++) {
-            if (!(filter_mask(f) & MSG_STATUS_BIT(s)))
+            if (!(mask & MSG_STATUS_BIT(s)))
                 continue;
             one.status_mask = MSG_STATUS_BIT(s);
             int64_t n = 0;

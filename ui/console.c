@@ -575,6 +575,14 @@ static void run_loop(app *a, loop_state *ls)
     while (a->running) {
         refresh_view(a, ls);
         draw_frame(a, ls);
+        if (a->count_due) {
+            /* Counting ("row 71 of 20,000") after the key's frame is out:
+             * the view's tick does it, and the frame is drawn again. */
+            a->count_due = false;
+            if (a->views[a->view]->tick)
+                a->views[a->view]->tick(a);
+            draw_frame(a, ls);
+        }
         read_input(a, ls);
         ui_act_retry(a);
         if (a->read_busy) {

@@ -13,7 +13,8 @@
  * Where the selection is ("row 71 of 20,000") costs nothing per key: `pos`
  * (rows newer than the first visible one) moves with the list, by what each
  * move skipped.  Counting happens only when the filter or the data changed
- * (an idle console counts nothing), and never looks at more than
+ * (an idle console counts nothing), after the frame that answers the key
+ * is out (msg_list_count, from the view's tick), and never looks at more than
  * UI_COUNT_CAP rows (store_messages_count_upto): past that the screen says
  * "20,000+".  Without a filter, or with statuses only, the total is the
  * live counters' (exact, free), and at the newest end the position is 0.
@@ -62,15 +63,23 @@ void msg_list_free(msg_list *l)
     memset(&l->page, 0, sizeof l->page);
 }
 
-/* The total and the position, bounded (see DESIGN): when the filter
- * (l->recount) or the data changed. */
-static void list_count(app *a, msg_list *l, const msg_filter *f)
+/* After a reload: the counts are due when the filter (l->recount) or the
+ * data changed.  They are made by msg_list_count once the frame is out. */
+static void list_count_check(app *a, msg_list *l)
 {
-    bool data_changed = l->counted_cc != a->change_counter;
-    if (!l->recount && l->counted_ms && !data_changed)   /* counted_ms 0: never counted */
+    if (l->recount || !l->counted_ms || l->counted_cc != a->change_counter) {
+        l->recount = false;
+        l->count_due = true;
+        a->count_due = true;
+    }
+}
+
+void msg_list_count(app *a, msg_list *l, const msg_filter *f)
+{
+    if (!l->count_due)
         return;
     hd_error err = { 0 };
-    l->recount = false;
+    l->count_due = false;
     l->counted_cc = a->change_counter;
     l->counted_ms = hd_mono_ms();
     if (store_messages_count_upto(a->st, f, 0, UI_COUNT_CAP, &l->total, &l->total_more,
@@ -165,7 +174,7 @@ void msg_list_reload(app *a, msg_list *l, const msg_filter *f)
         l->pos = 0;
         l->pos_more = false;
     }
-    list_count(a, l, f);
+    list_count_check(a, l);
 }
 
 /* Re-anchors at `id` (or the newest end when id is 0) and reloads. */

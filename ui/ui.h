@@ -178,6 +178,7 @@ typedef struct msg_list {
     int64_t total;           /* rows under the filter, -1 unknown */
     bool total_more;         /* total is at least this */
     bool recount;            /* count again at the next reload (filter changed) */
+    bool count_due;          /* msg_list_count has counting to do */
     uint64_t counted_cc;     /* change_counter the counts were made at */
     int64_t counted_ms;      /* when (monotonic), 0 = never */
 } msg_list;
@@ -336,6 +337,7 @@ typedef struct app {
     int nacts;                   /* how many */
     int64_t acts_since;          /* monotonic ms the oldest first found it busy */
     bool read_busy;              /* the last refresh found the database busy: again next turn */
+    bool count_due;              /* a list's counts are due: the view's tick, after the frame */
 
     /* modal line prompt in the footer (prompt.c) */
     bool prompting;              /* the footer is a prompt: keys edit its text */
@@ -431,6 +433,10 @@ void popup_draw(const app *a);
 
 /* list.c: keyset paging shared by Logs and Queue */
 void msg_list_reload(app *a, msg_list *l, const msg_filter *f);
+/* The total and the position when a reload found them due (the filter or
+ * the data changed): run from the view's tick, once the frame that answers
+ * a key is out, so a count never delays a key's frame. */
+void msg_list_count(app *a, msg_list *l, const msg_filter *f);
 bool msg_list_navigate(app *a, msg_list *l, const msg_filter *f, ui_request r);
 const message *msg_list_selected(const msg_list *l);
 /* A click on body row `row` (the list starts under two header lines):

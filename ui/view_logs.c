@@ -121,10 +121,18 @@ static void logs_draw_top(app *a, int y, int cols)
         ui_fmt_cell(line, left, a->utf8, cell, sizeof cell);
         term_put_bold(y, 0, cols, TA_RESENT, cell);
     } else {
-        const char *hint = "All messages, newest first.  s status  / search  f site  c customer  t time";
-        if ((int)strlen(hint) > left)
-            hint = "s status  / search  f site  c customer  t time  # find";
-        ui_fmt_cell(hint, left, a->utf8, cell, sizeof cell);
+        /* The keys the footer has no room for; shorter when the position
+         * takes its share of the line. */
+        static const char *const hints[] = {
+            "All messages, newest first.  s status  / search  f site  c customer  t time  # find",
+            "All messages, newest first.  s status / search f site c customer t time",
+            "All messages.  s status / search f site c customer t time",
+            "s status / search f site c customer t time",
+        };
+        size_t h = 0;
+        while (h + 1 < sizeof hints / sizeof hints[0] && (int)strlen(hints[h]) > left)
+            h++;
+        ui_fmt_cell(hints[h], left, a->utf8, cell, sizeof cell);
         term_put(y, 0, cols, TA_DIM, cell);
     }
     if (left < cols)
@@ -407,6 +415,13 @@ static ui_request logs_handle(app *a, ui_request r)
     }
 }
 
+static void logs_tick(app *a)
+{
+    msg_filter f;
+    ui_filter_to_msg(&a->filter, &f);
+    msg_list_count(a, &a->logs, &f);
+}
+
 static void logs_click(app *a, int row)
 {
     if (msg_list_click(&a->logs, row))
@@ -415,4 +430,5 @@ static void logs_click(app *a, int row)
 
 const view_ops view_logs_ops = { .title = "Logs", .keys = logs_keys,
                                  .refresh = logs_refresh, .draw = logs_draw,
-                                 .handle = logs_handle, .click = logs_click };
+                                 .handle = logs_handle, .click = logs_click,
+                                 .tick = logs_tick };

@@ -226,6 +226,13 @@ static ui_request queue_handle(app *a, ui_request r)
     }
 }
 
+static void queue_tick(app *a)
+{
+    msg_filter f;
+    queue_filter(&f);
+    msg_list_count(a, &a->queue, &f);
+}
+
 static void queue_click(app *a, int row)
 {
     if (msg_list_click(&a->queue, row))
@@ -234,4 +241,5 @@ static void queue_click(app *a, int row)
 
 const view_ops view_queue_ops = { .title = "Queue", .keys = queue_keys,
                                   .refresh = queue_refresh, .draw = queue_draw,
-                                  .handle = queue_handle, .click = queue_click };
+                                  .handle = queue_handle, .click = queue_click,
+                                  .tick = queue_tick };
