@@ -104,8 +104,9 @@ static void list_moved(msg_list *l, int64_t by)
         l->pos = l->pos + by < 0 ? 0 : l->pos + by;
 }
 
-/* The first visible row is the k-th oldest (k = page rows): from the total. */
-static void list_at_end(msg_list *l)
+/* The first visible row is the k-th oldest (k = page rows): from the total
+ * when it is exact, else counted (up to the cap) after the frame. */
+static void list_at_end(app *a, msg_list *l)
 {
     if (l->total >= 0 && !l->total_more) {
         l->pos = l->total - l->page.count;
@@ -114,6 +115,8 @@ static void list_at_end(msg_list *l)
             l->pos = 0;
     } else {
         l->pos = -1;
+        l->count_due = true;
+        a->count_due = true;
     }
 }
 
@@ -203,7 +206,7 @@ static void list_page_down(app *a, msg_list *l, const msg_filter *f)
             message_list_free(&res);
             if (list_query(a, f, PAGE_LAST, 0, l->rows, &res) && res.count) {
                 list_goto(a, l, f, res.items[0].id);
-                list_at_end(l);
+                list_at_end(a, l);
             }
             l->cursor = l->page.count - 1;
         }
@@ -288,7 +291,7 @@ bool msg_list_navigate(app *a, msg_list *l, const msg_filter *f, ui_request r)
         if (list_query(a, f, PAGE_LAST, 0, l->rows, &res)) {
             if (res.count) {
                 list_goto(a, l, f, res.items[0].id);
-                list_at_end(l);
+                list_at_end(a, l);
             }
             message_list_free(&res);
         }
