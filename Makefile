@@ -221,6 +221,7 @@ $(REL)/hd-store-only: $(REL)/bench/store_only.o $(REL)/libhdcore.a
 
 bench: hookdesk $(REL)/hd-receiver $(REL)/hd-floor $(REL)/hd-store-only
 	@sh bench/run.sh ./hookdesk $(REL)/hd-receiver $(REL)/hd-floor $(REL)/hd-store-only
+	@sh bench/pg.sh ./hookdesk $(REL)/hd-receiver
 
 lint:
 	@echo "cppcheck src ui"

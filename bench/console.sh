@@ -159,8 +159,8 @@ row "j (ms)" w6
 wk() { awk '$1 == "key" { if ($4 > m) m = $4 } END { printf "%.1f", m }' "$1"; }
 row "worst of all keys (ms)" wk
 row "peak RSS (MiB)" rss
-idle() { awk -v k="$2" '$1 == k { printf "%s", $3 }' "$W/idle-${1##*-}"; }
-idle_q() { awk -v k="$2" '$1 == k { printf "%s", $4 }' "$W/idle-${1##*-}"; }
+idle() { awk -v k="$2" '$1 == k { printf "%s", $2 }' "$W/idle-${1##*-}"; }
+idle_q() { awk -v k="$2" '$1 == k { printf "%s", $3 }' "$W/idle-${1##*-}"; }
 i1() { idle "$1" idle_still; }
 i2() { idle_q "$1" idle_still; }
 i3() { idle "$1" idle_commits; }

@@ -30,8 +30,8 @@ CLIENT_CPU=${CLIENT_CPU:-1}   # and the client to (comma-separated lists)
 HOT_RECV_LOG=${HOT_RECV_LOG:-0}   # 1: the hot receiver logs, to count what it got
 HOT_RUNS=${HOT_RUNS:-3}       # runs of each, interleaved; medians
 HOT_ONLY=${HOT_ONLY:-0}
-STORE_B=${STORE_B:-"32 64 128"}   # hd-store-only batch sizes (outcomes per transaction);
-                                  # the first is the engine's (~30-40 at 32 in flight)
+STORE_B=${STORE_B:-"128 64 32"}   # hd-store-only batch sizes (outcomes per transaction);
+                                  # the first is about the engine's (~100 at 32 in flight)
 N_DELIVER=${N_DELIVER:-20000}
 N_IMPORT=${N_IMPORT:-200000}
 CONC=${CONC:-"16 64"}   # one delivery comparison per value

@@ -17,8 +17,8 @@
  *     (store_record_outcomes: attempt 1, 200, 1 ms, the request headers
  *     hookdesk stores for the bench site, the headers and body hd-receiver
  *     answers /ok with, Done, verdict OK) and claims the next B (default
- *     32, about what the engine records per transaction at 32 in flight)
- *     with store_claim_fair (concurrency 32, depth READY_DEPTH + 1 = 4, the
+ *     32; the engine records ~100 per transaction at 32 in flight)
+ *     with store_claim_fair (concurrency 32, depth READY_DEPTH + 1 = 7, the
  *     breaker policy), until nothing is left;
  *   - checks that all N are Done (store_status_counts).
  * Prints the figures as one line of key=value pairs (bench/run.sh reads
@@ -58,8 +58,8 @@
 /* The bench's payload (bench/run.sh BODY, bench/floor.c DEFAULT_BODY). */
 #define BENCH_BODY \
     "{\"order\":{\"id\":42,\"total\":\"19.99\",\"currency\":\"EUR\"},\"note\":\"benchmark payload\"}"
-/* The engine's claim depth: READY_DEPTH (3, src/engine.c) + 1. */
-#define CLAIM_DEPTH 4
+/* The engine's claim depth: READY_DEPTH (6, src/engine.c) + 1. */
+#define CLAIM_DEPTH 7
 /* What hd-receiver answers POST /ok with (curl -i): 3 header lines, "ok\n". */
 #define RESPONSE_BODY "ok\n"
 #define REQ_HEADERS_MAX 160

@@ -52,6 +52,8 @@ typedef struct message {
     int64_t created_at;
     int64_t updated_at;
     int64_t resend_of;       /* original message id, 0 when none */
+    int64_t resent_as;       /* the newest resend made of it, 0 when none: filled
+                                by store_messages_page only (Logs marks resent rows) */
     int64_t retry_after_ms;  /* the wait the receiver asked for with Retry-After on
                                 its last answer (429/503), 0 when none: due_at
                                 then honours it (capped by delivery.max_retry_after) */

@@ -2,11 +2,12 @@
  *
  * This header is the whole interface of a store backend.  Callers (the
  * engine, the CLI, the console) see an opaque `store *` and the functions
- * below, nothing else: a second backend (PostgreSQL, workers on several
- * hosts: SPEC §7) implements these same functions and no caller changes.
- * Nothing here exposes SQLite types.  The SQLite backend is src/store_*.c
- * (the list of its files and what each does is in src/store_internal.h);
- * every SQL statement of hookdesk lives there.
+ * below, nothing else, whichever backend holds the data: SQLite (a file;
+ * src/store_*.c) or PostgreSQL (a server, workers on several hosts: SPEC
+ * §7; src/pg_*.c).  store_open picks the backend by the database's name
+ * (src/store.c); src/store_backend.h lists what each implements.  Nothing
+ * here exposes a backend's types; every SQL statement of hookdesk lives in
+ * those files.
  *
  * The domain types it stores (message, msg_status, attempt) are in
  * hd_message.h; site in hd_site.h; a site's circuit in hd_breaker.h.
@@ -15,7 +16,8 @@
  * - A store handle is one connection and must be used by one thread at a
  *   time: the console's UI thread and the delivery engine each open their own.
  * - Writes: a function that writes runs in its own transaction (taking the
- *   write lock up front: BEGIN IMMEDIATE in SQLite), unless the caller
+ *   write lock up front: BEGIN IMMEDIATE in SQLite; row locks in
+ *   PostgreSQL, where writers run side by side), unless the caller
  *   opened one with store_tx_begin, in which case it joins it (the engine
  *   batches one tick's state changes into one transaction).
  * - Paging is keyset paging over message ids (newest first); no query loads a
@@ -73,6 +75,18 @@ int store_schema_version(store *st);
 /* A number that changes whenever any connection (this or another process)
  * commits a change; compare with the last value to know when to re-query. */
 uint64_t store_change_counter(store *st);
+
+/* Watching for other processes' commits: a descriptor that becomes
+ * readable when some process, on any host, may have committed a change.
+ * SQLite: inotify on the database's directory (hd_wakeup.h: one host
+ * only); PostgreSQL: a connection of its own that LISTENs to the NOTIFY
+ * every write transaction sends.  A hint, never the truth (callers
+ * re-query); NULL (an error) means "poll instead".  One thread at a time. */
+typedef struct store_watch store_watch;
+hd_status store_watch_open(const char *database, store_watch **out, hd_error *err);
+int store_watch_fd(const store_watch *w);      /* -1 for NULL */
+bool store_watch_changed(store_watch *w);      /* drains; never blocks */
+void store_watch_close(store_watch *w);
 
 /* ---- transactions ---- */
 
@@ -158,6 +172,8 @@ hd_status store_message_get(store *st, int64_t id, message *out, hd_error *err);
  * message has it (purged, or not ours); HD_INVALID when it is not one. */
 hd_status store_message_find_webhook_id(store *st, const char *webhook_id, int64_t *id,
                                         hd_error *err);
+/* A page of messages; each row's resent_as says whether (and as which
+ * message) it was resent. */
 hd_status store_messages_page(store *st, const msg_filter *f, page_dir dir, int64_t anchor_id,
                               int limit, message_list *out, hd_error *err);
 hd_status store_messages_count(store *st, const msg_filter *f, int64_t *count, hd_error *err);
@@ -170,6 +186,10 @@ hd_status store_messages_count(store *st, const msg_filter *f, int64_t *count, h
 hd_status store_messages_count_upto(store *st, const msg_filter *f, int64_t newer_than,
                                     int64_t cap, int64_t *count, bool *more, hd_error *err);
 hd_status store_attempts_list(store *st, int64_t message_id, attempt_list *out, hd_error *err);
+/* The messages made as resends of message id (`resend`, `r`, `R`), oldest
+ * first: up to max ids in ids[], *n of them (the detail's "Resent as"). */
+hd_status store_message_resends(store *st, int64_t id, int64_t *ids, int max, int *n,
+                                hd_error *err);
 
 /* ---- counters ---- */
 

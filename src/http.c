@@ -331,27 +331,32 @@ static char *sent_headers_masked(const http_transfer *t)
     return text;
 }
 
-/* The request's headers as curl's list (t->slist); false when out of memory. */
-static bool header_list(http_transfer *t)
+/* Turns off curl's "Expect: 100-continue" (see header_list). */
+static char expect_off[] = "Expect:";
+
+/* The request's headers as curl's list (t->slist): nodes of one block that
+ * point at t->req's own lines, which outlive the transfer (curl reads the
+ * list, never frees or changes it).  curl_slist_append copied every line
+ * and allocated each node: two allocations per header and attempt.
+ * Freed by http_transfer_free (one free, the lines are t->req's). */
+static void header_list(http_transfer *t)
 {
-    for (int i = 0; i < t->req.nheaders; i++) {
-        struct curl_slist *s = curl_slist_append(t->slist, t->req.headers[i]);
-        if (!s)
-            return false;
-        t->slist = s;
-    }
+    int n = t->req.nheaders + (t->req.aws_sigv4 ? 0 : 1);
+    if (n == 0)
+        return;
+    struct curl_slist *nodes = hd_xmalloc(sizeof *nodes * (size_t)n);
+    for (int i = 0; i < t->req.nheaders; i++)
+        nodes[i].data = t->req.headers[i];
     /* curl would otherwise wait for "100 Continue" before larger bodies.
      * Not with SigV4: curl 7.88 signs every header of the list, even the
      * empty "Expect:" that only removes a header, so the server would see a
      * signature over a header never sent (caught by test_auth_deliver).
      * Its automatic Expect (bodies over 1 MiB) is added after signing. */
-    if (!t->req.aws_sigv4) {
-        struct curl_slist *s = curl_slist_append(t->slist, "Expect:");
-        if (!s)
-            return false;
-        t->slist = s;
-    }
-    return true;
+    if (!t->req.aws_sigv4)
+        nodes[n - 1].data = expect_off;
+    for (int i = 0; i < n; i++)
+        nodes[i].next = i + 1 < n ? &nodes[i + 1] : NULL;
+    t->slist = nodes;
 }
 
 #define SET(opt_, val_) do { if (rc == CURLE_OK) rc = curl_easy_setopt(e, opt_, val_); } while (0)
@@ -438,10 +443,7 @@ hd_status http_transfer_new(http_request *req, const http_options *opt, CURL *re
         http_transfer_free(t);
         return hd_error_set(err, HD_NET, "curl: cannot create an easy handle");
     }
-    if (!header_list(t)) {
-        http_transfer_free(t);
-        return hd_error_set(err, HD_NOMEM, "curl: out of memory building headers");
-    }
+    header_list(t);
     void *was = NULL;
     if (reuse)
         curl_easy_getinfo(t->easy, CURLINFO_PRIVATE, (char **)&was);
@@ -529,7 +531,7 @@ void http_transfer_free(http_transfer *t)
         return;
     if (t->easy)
         curl_easy_cleanup(t->easy);
-    curl_slist_free_all(t->slist);
+    free(t->slist);   /* one block; its lines are t->req's (header_list) */
     request_free(&t->req);
     hd_buf_free(&t->resp_headers);
     hd_buf_free(&t->resp_body);

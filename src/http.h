@@ -28,7 +28,8 @@ typedef struct http_options {
 
 typedef struct http_transfer {
     CURL *easy;                  /* configured handle; CURLOPT_PRIVATE points back here */
-    struct curl_slist *slist;    /* request headers as curl wants them */
+    struct curl_slist *slist;    /* request headers as curl wants them: one block of
+                                    nodes pointing into req.headers (header_list) */
     http_request req;            /* owned: url and body must outlive the transfer */
     http_options opt;
     char errbuf[CURL_ERROR_SIZE];/* curl's detailed error text */

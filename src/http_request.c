@@ -27,7 +27,11 @@ void request_add_header(http_request *r, const char *name, const char *value,
     r->headers_masked =
         hd_xrealloc(r->headers_masked, sizeof *r->headers_masked * (size_t)(r->nheaders + 1));
     r->headers[r->nheaders] = header_line(name, value);
-    r->headers_masked[r->nheaders] = header_line(name, masked_value);
+    /* Most headers show as they are sent: one line for both (request_free
+     * frees it once). */
+    r->headers_masked[r->nheaders] = masked_value == value || strcmp(masked_value, value) == 0
+                                         ? r->headers[r->nheaders]
+                                         : header_line(name, masked_value);
     r->nheaders++;
 }
 
@@ -66,8 +70,9 @@ void request_free(http_request *r)
     if (!r)
         return;
     for (int i = 0; i < r->nheaders; i++) {
+        if (r->headers_masked[i] != r->headers[i])
+            free(r->headers_masked[i]);
         free(r->headers[i]);
-        free(r->headers_masked[i]);
     }
     free(r->headers);
     free(r->headers_masked);
@@ -83,10 +88,21 @@ void request_free(http_request *r)
 
 char *request_headers_text(const http_request *r)
 {
-    hd_buf b = {0};
+    /* Measured first, then copied into one allocation (an hd_buf grew,
+     * and so reallocated, a few times per attempt). */
+    size_t total = 0;
+    for (int i = 0; i < r->nheaders; i++)
+        total += strlen(r->headers_masked[i]) + 1;
+    if (total == 0)
+        return hd_xstrdup("");
+    char *text = hd_xmalloc(total + 1);
+    char *p = text;
     for (int i = 0; i < r->nheaders; i++) {
-        hd_buf_puts(&b, r->headers_masked[i]);
-        hd_buf_putc(&b, '\n');
+        size_t n = strlen(r->headers_masked[i]);
+        memcpy(p, r->headers_masked[i], n);
+        p[n] = '\n';
+        p += n + 1;
     }
-    return hd_buf_steal(&b);
+    *p = '\0';
+    return text;
 }

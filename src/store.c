@@ -2,6 +2,8 @@
  * selects (store_backend.h) and forwards every call of hd_store.h to it. */
 #include "store_backend.h"
 
+#include "hd_wakeup.h"
+
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +24,54 @@ bool store_name_is_postgres(const char *name)
             return false;
     return true;
 }
+
+/* ---- watching for commits ---- */
+
+struct store_watch {
+    db_watch *file;          /* SQLite: the database's directory */
+    pg_watch *pg;            /* PostgreSQL: a LISTEN connection */
+};
+
+hd_status store_watch_open(const char *database, store_watch **out, hd_error *err)
+{
+    *out = NULL;
+    store_watch *w = calloc(1, sizeof *w);
+    if (!w)
+        return hd_error_set(err, HD_NOMEM, "store watch: out of memory");
+    hd_status rc = store_name_is_postgres(database) ? pg_watch_open(database, &w->pg, err)
+                                                     : db_watch_open(database, &w->file, err);
+    if (rc != HD_OK) {
+        free(w);
+        return rc;
+    }
+    *out = w;
+    return HD_OK;
+}
+
+int store_watch_fd(const store_watch *w)
+{
+    if (!w)
+        return -1;
+    return w->pg ? pg_watch_fd(w->pg) : db_watch_fd(w->file);
+}
+
+bool store_watch_changed(store_watch *w)
+{
+    if (!w)
+        return false;
+    return w->pg ? pg_watch_changed(w->pg) : db_watch_changed(w->file);
+}
+
+void store_watch_close(store_watch *w)
+{
+    if (!w)
+        return;
+    pg_watch_close(w->pg);
+    db_watch_close(w->file);
+    free(w);
+}
+
+/* ---- connections ---- */
 
 void store_global_init(void)
 {
@@ -169,6 +219,15 @@ hd_status store_messages_count_upto(store *st, const msg_filter *f, int64_t newe
     if (newer_than > 0)
         return hd_error_set(err, HD_INTERNAL, "counting newer messages: not on PostgreSQL yet");
     return pg_messages_count(st->pg, f, count, err);
+}
+
+hd_status store_message_resends(store *st, int64_t id, int64_t *ids, int max, int *n, hd_error *err)
+{
+    *n = 0;
+    /* The PostgreSQL backend (src/pg_*.c) is to mirror sq_message_resends. */
+    if (st->pg)
+        return hd_error_set(err, HD_INTERNAL, "store_message_resends: not implemented on PostgreSQL yet");
+    return sq_message_resends(st->sq, id, ids, max, n, err);
 }
 
 hd_status store_attempts_list(store *st, int64_t message_id, attempt_list *out, hd_error *err)

@@ -53,6 +53,7 @@ hd_status sq_messages_page(sq_store *st, const msg_filter *f, page_dir dir, int6
 hd_status sq_messages_count(sq_store *st, const msg_filter *f, int64_t *count, hd_error *err);
 hd_status sq_messages_count_upto(sq_store *st, const msg_filter *f, int64_t newer_than, int64_t cap, int64_t *count, bool *more, hd_error *err);
 hd_status sq_attempts_list(sq_store *st, int64_t message_id, attempt_list *out, hd_error *err);
+hd_status sq_message_resends(sq_store *st, int64_t id, int64_t *ids, int max, int *n, hd_error *err);
 hd_status sq_status_counts(sq_store *st, int64_t counts[MSG_STATUS_COUNT], hd_error *err);
 hd_status sq_attempt_histogram(sq_store *st, int64_t now_ms, int64_t bucket_ms, int nbuckets, uint32_t *out, hd_error *err);
 hd_status sq_message_resend(sq_store *st, int64_t id, uint64_t max_payload, int64_t *new_id, hd_error *err);
@@ -77,6 +78,12 @@ hd_status sq_engines_alive(sq_store *st, int64_t since_ms, engine_beat_list *out
 /* ---- PostgreSQL (src/pg_*.c) ---- */
 
 hd_status pg_open(const char *conninfo, const store_options *opt, pg_store **out, hd_error *err);
+/* A LISTEN connection of its own (pg_watch.c). */
+typedef struct pg_watch pg_watch;
+hd_status pg_watch_open(const char *conninfo, pg_watch **out, hd_error *err);
+int pg_watch_fd(const pg_watch *w);
+bool pg_watch_changed(pg_watch *w);
+void pg_watch_close(pg_watch *w);
 void pg_close(pg_store *st);
 int pg_schema_version(pg_store *st);
 uint64_t pg_change_counter(pg_store *st);

@@ -13,7 +13,8 @@
  *   store_counters.c  per-status counters, per-second attempt counters
  *   store_engines.c   the engines' heartbeats (which engines deliver here)
  *   store_debug.c     test hooks (store_debug.h)
- * Every SQL statement of hookdesk is in these files: the cached ones in
+ * Every SQLite statement of hookdesk is in these files (the PostgreSQL
+ * backend's are in src/pg_*.c): the cached ones in
  * STORE_STMT_LIST below, the few built from filters (store_filters.c) and
  * store_messages.c, and the schema in store_schema.c.
  */
@@ -157,6 +158,9 @@
     _(MSG_BY_WEBHOOK_ID,                                                            \
       "SELECT id FROM messages INDEXED BY messages_created WHERE created_at "       \
       "BETWEEN :lo AND :hi AND webhook_id = :wid LIMIT 1")                          \
+    /* The resends made of a message (messages_resend_of: one index seek). */    \
+    _(MSG_RESENT_AS, "SELECT max(id) FROM messages WHERE resend_of = :id")          \
+    _(MSG_RESENDS, "SELECT id FROM messages WHERE resend_of = :id ORDER BY id LIMIT :n") \
     _(ACTION_REGISTER, "INSERT OR IGNORE INTO actions(name) VALUES (:name)")        \
     _(ACTIONS_MATCHING, "SELECT name FROM actions WHERE instr(lower(name), lower(:text)) > 0 " \
                         "LIMIT :limit")                                             \
@@ -189,6 +193,13 @@
       "body_truncated) SELECT :mid, coalesce(:site, m.site_id), :number, :started, " \
       ":duration, :code, :error, :reqh, :resph, :body, :trunc FROM messages m "     \
       "WHERE m.id = :mid")                                                          \
+    /* ATTEMPT_INSERT without its look-up of the message, for when the    \
+     * outcome's UPDATE has just found it; same parameters, same order.  */ \
+    _(ATTEMPT_ADD,                                                                  \
+      "INSERT OR ROLLBACK INTO attempts(message_id, site_id, number, started_at, duration_ms, " \
+      "response_code, error, request_headers, response_headers, response_body, "    \
+      "body_truncated) VALUES (:mid, :site, :number, :started, :duration, :code, "  \
+      ":error, :reqh, :resph, :body, :trunc)")                                      \
     _(OUTCOME_UPDATE,                                                               \
       "UPDATE OR ROLLBACK messages SET status = :status, attempts = attempts + 1, "             \
       "due_at = :due, response_code = :code, last_error = :error, "                 \

@@ -133,8 +133,13 @@ void row_message(sqlite3_stmt *s, message *m)
 {
     memset(m, 0, sizeof *m);
     m->id = sqlite3_column_int64(s, 0);
+    /* Copied, cut to the field (not snprintf: a tenth of this function's
+     * cost for every message an engine claims). */
     const unsigned char *wid = sqlite3_column_text(s, 1);
-    snprintf(m->webhook_id, sizeof m->webhook_id, "%s", wid ? (const char *)wid : "");
+    size_t wlen = wid ? strnlen((const char *)wid, sizeof m->webhook_id - 1) : 0;
+    if (wlen)
+        memcpy(m->webhook_id, wid, wlen);
+    m->webhook_id[wlen] = '\0';
     m->site_id = sqlite3_column_int64(s, 2);
     m->site_name = col_text(s, 3);
     m->action = col_text(s, 4);

@@ -16,6 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+static hd_status messages_page(sq_store *st, const msg_filter *f, page_dir dir,
+                               int64_t anchor_id, int limit, message_list *out, hd_error *err);
+
 /* ------------------------------------------------------------------------ */
 /* Pages                                                                    */
 
@@ -173,7 +176,7 @@ static hd_status page_by_actions(sq_store *st, const msg_filter *f, const action
     for (int i = 0; rc == HD_OK && i < names->count; i++) {
         one.action = names->names[i];
         message_list part;
-        rc = sq_messages_page(st, &one, dir, anchor_id, limit, &part, err);
+        rc = messages_page(st, &one, dir, anchor_id, limit, &part, err);
         if (rc != HD_OK)
             break;
         if (part.count > 0) {
@@ -195,10 +198,58 @@ static hd_status page_by_actions(sq_store *st, const msg_filter *f, const action
 }
 
 /* ------------------------------------------------------------------------ */
+/* Resends                                                                  */
+
+/* Each row's newest resend: one seek of messages_resend_of per row of the
+ * page (a screenful), so Logs can mark what was resent already. */
+static hd_status fill_resent_as(sq_store *st, message_list *page, hd_error *err)
+{
+    for (int i = 0; i < page->count; i++) {
+        sqlite3_stmt *q = stmt_get(st, STMT_MSG_RESENT_AS, err);
+        if (!q)
+            return HD_DB;
+        bind_i64(q, ":id", page->items[i].id);
+        hd_status rc = step_i64(st, q, "reading resends", &page->items[i].resent_as, NULL, err);
+        if (rc != HD_OK)
+            return rc;
+    }
+    return HD_OK;
+}
+
+hd_status sq_message_resends(sq_store *st, int64_t id, int64_t *ids, int max, int *n,
+                             hd_error *err)
+{
+    *n = 0;
+    sqlite3_stmt *q = stmt_get(st, STMT_MSG_RESENDS, err);
+    if (!q)
+        return HD_DB;
+    bind_i64(q, ":id", id);
+    bind_i64(q, ":n", max);
+    int rc = SQLITE_DONE;
+    while (*n < max && (rc = sqlite3_step(q)) == SQLITE_ROW)
+        ids[(*n)++] = sqlite3_column_int64(q, 0);
+    hd_status r = *n == max || rc == SQLITE_DONE ? HD_OK : db_fail(st, err, "reading resends");
+    sqlite3_reset(q);
+    return r;
+}
+
+/* ------------------------------------------------------------------------ */
 /* Pages and counts                                                         */
 
 hd_status sq_messages_page(sq_store *st, const msg_filter *f, page_dir dir, int64_t anchor_id,
                               int limit, message_list *out, hd_error *err)
+{
+    hd_status rc = messages_page(st, f, dir, anchor_id, limit, out, err);
+    if (rc == HD_OK)
+        rc = fill_resent_as(st, out, err);
+    if (rc != HD_OK)
+        message_list_free(out);
+    return rc;
+}
+
+/* The page without resent_as (page_by_actions merges several of these). */
+static hd_status messages_page(sq_store *st, const msg_filter *f, page_dir dir,
+                               int64_t anchor_id, int limit, message_list *out, hd_error *err)
 {
     out->items = NULL;
     out->count = 0;

@@ -1486,6 +1486,36 @@ static void test_resend_links(void **state)
     message_free(&o);
     message_free(&n);
     assert_int_equal(store_message_resend(f->st, 4242, 0, &nid, &err), HD_NOT_FOUND);
+
+    /* The chain both ways: a page marks the original with its newest
+     * resend, store_message_resends lists them all, oldest first. */
+    int64_t nid2 = 0, ids[4];
+    int count = -1;
+    assert_int_equal(store_message_resend(f->st, id, 0, &nid2, &err), HD_OK);
+    assert_int_equal(store_message_resends(f->st, id, ids, 4, &count, &err), HD_OK);
+    assert_int_equal(count, 2);
+    assert_int_equal(ids[0], nid);
+    assert_int_equal(ids[1], nid2);
+    assert_int_equal(store_message_resends(f->st, id, ids, 1, &count, &err), HD_OK);
+    assert_int_equal(count, 1);
+    assert_int_equal(store_message_resends(f->st, nid, ids, 4, &count, &err), HD_OK);
+    assert_int_equal(count, 0);
+    message_list page;
+    msg_filter any = { 0 };
+    assert_int_equal(store_messages_page(f->st, &any, PAGE_FIRST, 0, 10, &page, &err), HD_OK);
+    assert_int_equal(page.count, 3);
+    assert_int_equal(page.items[0].id, nid2);
+    assert_int_equal(page.items[0].resent_as, 0);
+    assert_int_equal(page.items[1].resent_as, 0);
+    assert_int_equal(page.items[2].id, id);
+    assert_int_equal(page.items[2].resent_as, nid2);
+    message_list_free(&page);
+    /* ... under an action search too (pages merged per action name). */
+    msg_filter search = { .action_text = "in" };
+    assert_int_equal(store_messages_page(f->st, &search, PAGE_FIRST, 0, 10, &page, &err), HD_OK);
+    assert_int_equal(page.count, 3);
+    assert_int_equal(page.items[2].resent_as, nid2);
+    message_list_free(&page);
 }
 
 static void test_resend_failed_counts(void **state)
@@ -1748,6 +1778,13 @@ static void test_query_plans_use_indexes(void **state)
     hd_buf_reset(&plan);
     assert_int_equal(store_debug_plan(f->st, "PURGE", NULL, PAGE_FIRST, &plan, &err), HD_OK);
     assert_non_null(strstr(hd_buf_str(&plan), "USING INDEX messages_created"));
+    /* Every page row asks for its resends: one seek of the partial index. */
+    static const char *const resends[] = { "MSG_RESENT_AS", "MSG_RESENDS" };
+    for (size_t i = 0; i < 2; i++) {
+        hd_buf_reset(&plan);
+        assert_int_equal(store_debug_plan(f->st, resends[i], NULL, PAGE_FIRST, &plan, &err), HD_OK);
+        assert_non_null(strstr(hd_buf_str(&plan), "messages_resend_of (resend_of=?)"));
+    }
     hd_buf_free(&plan);
     msg_filter filters[] = {
         { .status_mask = MSG_STATUS_BIT(MSG_FAILED) },

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "console.h"
 #include "hd_sanitize.h"
 #include "hd_util.h"
 #include "lineedit.h"
@@ -156,6 +157,8 @@ const key_help prompt_key_help[] = {
 
 void prompt_key(app *a, int key)
 {
+    if (site_picker_key(a, key))   /* picker.c: the `f` prompt's site picker */
+        return;
     if (key == TK_ESC || key == TK_CTRL('g')) {
         a->prompting = false;
     } else if (key == '\n') {
@@ -211,6 +214,7 @@ static size_t prompt_cursor_column(const app *a)
 bool prompt_draw(app *a, int y, int cols)
 {
     if (a->prompting) {
+        site_picker_draw(a);   /* picker.c: its list, when open */
         char line[512];
         snprintf(line, sizeof line, "%s%s", a->prompt_label, a->prompt_text);
         char *clean = sanitize_dup(line, 0);
@@ -255,15 +259,42 @@ void popup_close(app *a)
     }
 }
 
-/* The popup's body shows lines y0+1 .. y0+h-3 of its box (see popup_draw):
- * scrolling stops when its last line is on screen. */
+/* How many bytes of s (n bytes, no newline) fill one popup row of `width`
+ * columns: a long header or body line wraps instead of being cut. */
+static size_t popup_row_bytes(const char *s, size_t n, int width)
+{
+    char *part = hd_xstrndup(s, n);
+    size_t take = utf8_fit(part, width > 0 ? (size_t)width : 1);
+    free(part);
+    if (take == 0 && n)   /* a character wider than the row: take it anyway */
+        take = n < 4 ? n : 4;
+    return take;
+}
+
+/* The popup's rows once its lines are wrapped to its text width. */
+static int popup_rows(const app *a, int width)
+{
+    int rows = 0;
+    const char *p = hd_buf_str(&a->popup_body);
+    while (*p) {
+        const char *nl = strchr(p, '\n');
+        size_t len = nl ? (size_t)(nl - p) : strlen(p);
+        size_t off = 0;
+        do {
+            off += popup_row_bytes(p + off, len - off, width);
+            rows++;
+        } while (off < len);
+        p += len + (nl ? 1 : 0);
+    }
+    return rows ? rows : 1;
+}
+
+/* The popup's body shows rows y0+1 .. y0+h-3 of its box (see popup_draw):
+ * scrolling stops when its last row is on screen. */
 static int popup_max_scroll(const app *a)
 {
     int shown = term_rows() - 4 - 3;
-    int lines = 1;
-    for (const char *p = hd_buf_str(&a->popup_body); *p; p++)
-        if (*p == '\n' && p[1])
-            lines++;
+    int lines = popup_rows(a, term_cols() - 6 - 4);
     return lines > shown && shown > 0 ? lines - shown : 0;
 }
 
@@ -307,14 +338,19 @@ void popup_draw(const app *a)
     while (*p && y < y0 + h - 2) {
         const char *nl = strchr(p, '\n');
         size_t len = nl ? (size_t)(nl - p) : strlen(p);
-        if (line >= a->popup_scroll) {
-            char *one = hd_xstrndup(p, len);
-            char cell[1024];
-            ui_fmt_cell(one, w - 4, a->utf8, cell, sizeof cell);
-            term_put(y++, x0 + 2, w - 4, TA_POPUP, cell);
-            free(one);
-        }
-        line++;
+        size_t off = 0;
+        do {   /* a long line wraps onto the next rows */
+            size_t take = popup_row_bytes(p + off, len - off, w - 4);
+            if (line >= a->popup_scroll && y < y0 + h - 2) {
+                char *one = hd_xstrndup(p + off, take);
+                char cell[1024];
+                ui_fmt_cell(one, w - 4, a->utf8, cell, sizeof cell);
+                term_put(y++, x0 + 2, w - 4, TA_POPUP, cell);
+                free(one);
+            }
+            line++;
+            off += take;
+        } while (off < len);
         p += len + (nl ? 1 : 0);
     }
     term_put(y0 + h - 2, x0 + 2, w - 4, TA_POPUP, "Esc/Enter closes, j/k, PgUp/PgDn, Space, g/G scroll");

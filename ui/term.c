@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "hd_sanitize.h"
+#include "hd_sign.h"
 #include "ui.h"
 
 static SCREEN *term_screen;           /* NULL when curses is not running */
@@ -386,4 +387,49 @@ void term_redraw_all(void)
 {
     if (term_screen)
         clearok(curscr, TRUE);
+}
+
+/* ---- taking data out (export.c) ---- */
+
+bool term_clipboard(const char *data, size_t len)
+{
+    if (!term_screen)
+        return false;
+    /* Ms is "\E]52;%p1%s;%p2%s\007" wherever it is defined: its presence
+     * says the terminal takes OSC 52; the sequence is written directly
+     * because tparm's string arguments are not meant for 100 KiB. */
+    const char *ms = tigetstr("Ms");
+    if (!ms || ms == (char *)-1)
+        return false;
+    char *b64 = base64_encode((const unsigned char *)data, len);
+    fflush(stdout);
+    fputs("\033]52;c;", stdout);
+    fputs(b64, stdout);
+    fputs("\007", stdout);
+    fflush(stdout);
+    free(b64);
+    return true;
+}
+
+static bool term_suspended;
+
+void term_suspend(void)
+{
+    if (!term_screen || term_suspended)
+        return;
+    def_prog_mode();
+    endwin();
+    fflush(stdout);
+    term_suspended = true;
+}
+
+void term_resume(void)
+{
+    if (!term_screen || !term_suspended)
+        return;
+    term_suspended = false;
+    term_signalled = 0;   /* a Ctrl-C typed in the other program was its own */
+    reset_prog_mode();
+    clearok(curscr, TRUE);
+    refresh();
 }

@@ -9,6 +9,7 @@
 #define HD_TERM_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "hd_error.h"
 
@@ -72,6 +73,19 @@ void term_cursor(int y, int x);
 void term_flush(void);
 /* Forces a full repaint on the next flush (Ctrl-L). */
 void term_redraw_all(void);
+
+/* ---- taking data out (export.c) ---- */
+/* Puts data on the terminal's clipboard with OSC 52 (base64), when the
+ * terminal's terminfo entry says it takes it (the Ms capability: xterm,
+ * tmux; tmux keeps it with `set -g set-clipboard on`).  False when TERM
+ * has no Ms: nothing is sent. */
+bool term_clipboard(const char *data, size_t len);
+/* Hands the terminal to another program ($PAGER): the screen and modes as
+ * the shell had them (def_prog_mode + endwin), then term_resume takes it
+ * back and repaints everything.  A Ctrl-C meant for that program does not
+ * reach the console's quit. */
+void term_suspend(void);
+void term_resume(void);
 
 /* Key codes: characters are themselves; special keys are translated by
  * term_read into these (so keymaps are constant tables without curses). */

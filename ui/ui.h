@@ -79,6 +79,14 @@
     _(SITE_DELETE,   "Delete the trusted site")                     \
     _(SITE_PAUSE,    "Pause / resume the trusted site")             \
     _(SITE_TEST,     "Test: send a ping")                           \
+    _(FOLLOW_LINK,   "Open the linked message; Back returns") \
+    _(NEXT_LINK,     "Next link (no links: next screen)")      \
+    _(TEXT_SEARCH,   "Search the text of this page")                \
+    _(TEXT_NEXT,     "Next match")                                  \
+    _(TEXT_PREV,     "Previous match")                              \
+    _(COPY,          "Copy the payload or the body on screen (OSC 52)") \
+    _(PAGER,         "Open the payload or the body on screen in $PAGER")    \
+    _(SAVE_AS,       "Save the payload or the body on screen to a file") \
     _(SAVE,          "Save the form")                               \
     _(NEXT_FIELD,    "Next field")                                  \
     _(PREV_FIELD,    "Previous field")                              \
@@ -369,6 +377,8 @@ typedef struct app {
     msg_list queue;
     site_stats_list sites;
     int sites_cursor, sites_top;
+    int64_t sites_select_id;     /* the site the next Sites refresh selects (one just
+                                    added by the form), 0 = none */
     site_stats_list site_cache;  /* ui_site_state's copy of the sites */
     uint64_t site_cache_cc;      /* change_counter it was read at */
     bool site_cache_ok;

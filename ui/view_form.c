@@ -904,9 +904,10 @@ static void form_save(app *a, form_state *f)
     hd_error_clear(&err);
     /* The keys are read only now (validation never reads them). */
     hd_status rc = site_probe_keys(&s, &err);
+    int64_t added_id = 0;
     if (rc == HD_OK)
         rc = f->site_id ? form_store_edit(a, f, &s, &err)
-                        : store_site_add(a->st, &s, NULL, &err);
+                        : store_site_add(a->st, &s, &added_id, &err);
     if (rc == HD_CHANGED) {
         /* form_ask_conflict asked; the fields stay as typed. */
     } else if (rc != HD_OK) {
@@ -924,6 +925,7 @@ static void form_save(app *a, form_state *f)
         ui_flash(a, false, "trusted site %s saved", s.name);
         form_free(a);
         ui_wakeup_engine(a);
+        a->sites_select_id = added_id;   /* the cursor on the site just added */
         ui_switch(a, VIEW_SITES);
     }
     site_free(&s);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "console.h"
 #include "hd_duration.h"
 #include "hd_sanitize.h"
 #include "hd_util.h"
@@ -103,7 +104,9 @@ static void logs_columns(const message_list *p, int cols, bool full_time, int w[
         min[c] = least[c];
     min[LC_ID] = want[LC_ID];            /* an id is never cut */
     min[LC_CREATED] = want[LC_CREATED];
-    ui_fit_columns(want, min, LC_COUNT, cols, LC_ACTION, w);
+    /* The last column stays free for the resent mark after the status
+     * (chain.c). */
+    ui_fit_columns(want, min, LC_COUNT, cols - 1, LC_ACTION, w);
 }
 
 /* The line above the titles: the filter (or the hint) and, at the right,
@@ -126,6 +129,7 @@ static void logs_draw_top(app *a, int y, int cols)
         static const char *const hints[] = {
             "All messages, newest first.  s status  / search  f site  c customer  t time  # find",
             "All messages, newest first.  s status / search f site c customer t time",
+            "All messages, newest first.  s status / search f site c cust t time",
             "All messages.  s status / search f site c customer t time",
             "s status / search f site c customer t time",
         };
@@ -177,6 +181,7 @@ static void logs_draw(app *a, int top, int rows)
             term_put(y, x, w[c] + (c < LC_COUNT - 1 ? 1 : 0), at, cell);
             x += w[c] + 1;
         }
+        logs_draw_resent_mark(a, m, y, x - 1, sel);   /* chain.c: "↻" after Status */
     }
 }
 
@@ -365,7 +370,8 @@ static ui_request logs_handle(app *a, ui_request r)
             ui_filter_customer(a, m->customer);
         return REQ_NONE;
     case REQ_FILTER_SITE:
-        ui_prompt(a, "Trusted site (empty = any): ", a->filter.site_name, on_site);
+        ui_prompt(a, "Trusted site (Tab lists, empty = any): ", a->filter.site_name, on_site);
+        site_picker_attach(a);   /* picker.c: Tab completes, or lists the sites */
         return REQ_NONE;
     case REQ_FILTER_TIME: {
         /* Prefilled with the active range, in local time as typed. */

@@ -79,6 +79,10 @@ static void sites_refresh(app *a)
     int64_t sel_id = 0;
     if (a->sites_cursor >= 0 && a->sites_cursor < a->sites.count)
         sel_id = a->sites.items[a->sites_cursor].s.id;
+    if (a->sites_select_id) {   /* a site just added (view_form.c): it, wherever it sorts */
+        sel_id = a->sites_select_id;
+        a->sites_select_id = 0;
+    }
     for (int i = 0; sel_id && i < l.count; i++)
         if (l.items[i].s.id == sel_id)
             a->sites_cursor = i;

@@ -90,7 +90,7 @@ keys Escape
 
 echo "# f filters by trusted site, t by time range; an unknown site is refused"
 keys f
-expect_fixed "Trusted site (empty = any):"
+expect_fixed "Trusted site (Tab lists, empty = any):"
 type_text "nosuchsite"
 keys Enter
 expect "nosuchsite"
