@@ -32,6 +32,7 @@ cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 # idle_cpu PID TRACE LABEL: the console's CPU % over IDLE_SECS with no key,
 # and how many times it re-queried its screen meanwhile.
 idle_cpu() {
+    sleep 2   # the last key's frame and counts settle first
     r0=$(grep -c '^refresh ' "$2")
     c0=$(cpu_ticks "$1")
     sleep "$IDLE_SECS"
@@ -101,6 +102,13 @@ for SPEC in $SIZES; do
     key Enter                                   # the search runs here
     key Escape                                  # clear
     for _ in 1 2 3; do key j; done
+    key C-d                                     # half pages
+    key C-d
+    key C-u
+    key '#'                                     # find a message by number
+    for c in 5 0 0 0; do key "$c"; done
+    key Enter
+    key Escape
     # A search that matches nothing reads every row: the worst case.
     key /
     for c in z q x; do key "$c"; done
@@ -138,7 +146,7 @@ w2() { worst "$1" G; }
 w3() { worst "$1" g; }
 w4() { worst "$1" s; }
 w5() { awk '$1 == "key" && $2 == "Enter" { c++; if (c == 1) printf "%.1f", $4 }' "$1"; }
-w8() { awk '$1 == "key" && $2 == "Enter" { c++; if (c == 2) printf "%.1f", $4 }' "$1"; }
+w8() { awk '$1 == "key" && $2 == "Enter" { c++; if (c == 3) printf "%.1f", $4 }' "$1"; }
 w6() { worst "$1" j; }
 w7() { worst "$1" Esc; }
 echo "== console (80x24; --no-deliver but in the +engine column; ms from key to its frame, worst case)"
@@ -156,6 +164,10 @@ row "/ search 'invoice', Enter (ms)" w5
 row "/ search, no match (ms)" w8
 row "Esc, clear filter (ms)" w7
 row "j (ms)" w6
+w9() { worst "$1" ^D; }
+w10() { awk '$1 == "key" && $2 == "Enter" { c++; if (c == 2) printf "%.1f", $4 }' "$1"; }
+row "^D, half a page (ms)" w9
+row "# find by number, Enter (ms)" w10
 wk() { awk '$1 == "key" { if ($4 > m) m = $4 } END { printf "%.1f", m }' "$1"; }
 row "worst of all keys (ms)" wk
 row "peak RSS (MiB)" rss
