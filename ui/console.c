@@ -441,10 +441,10 @@ typedef struct loop_state {
  * another process' commit waits while the last query was slow (a filter no
  * index serves, on millions of rows), so that live updates never take the
  * keyboard away. */
-static void refresh_view(app *a, loop_state *ls)
+static bool refresh_view(app *a, loop_state *ls)
 {
     if (!a->need_refresh || (ls->key_t0 <= 0 && trace_now_ms() < ls->refresh_hold_until))
-        return;
+        return false;
     a->need_refresh = false;
     double r0 = trace_now_ms();
     if (a->views[a->view]->refresh)
@@ -455,6 +455,16 @@ static void refresh_view(app *a, loop_state *ls)
      * none (and the bench what each one costs). */
     if (ls->trace)
         fprintf(ls->trace, "refresh %s ms %.2f\n", a->views[a->view]->title, took);
+    return true;
+}
+
+/* Whether the screen may look different from the last frame although no
+ * key, re-query or tick came: something is moving or going away (a
+ * message, a waiting change, a running test, quitting). */
+static bool screen_moving(const app *a)
+{
+    return a->nacts || a->test || a->quit_stage || a->popup || a->prompting ||
+           a->confirming || (a->flash[0] && hd_mono_ms() < a->flash_until + POLL_MS);
 }
 
 static void draw_frame(app *a, loop_state *ls)
@@ -471,22 +481,23 @@ static void draw_frame(app *a, loop_state *ls)
 }
 
 /* Waits up to POLL_MS for one event and handles it. */
-static void read_input(app *a, loop_state *ls)
+static bool read_input(app *a, loop_state *ls)
 {
     term_event ev;
     term_read(POLL_MS, &ev);
     if (ev.key == TERM_KEY_NONE)
-        return;
+        return false;
     if (ev.key >= 0 || ev.key == TERM_KEY_RESIZE) {
         ls->key_t0 = trace_now_ms();
         keys_name(ev.key, ls->key_name, sizeof ls->key_name);
     }
     handle_event(a, &ev);
+    return true;
 }
 
 /* Any commit (ours, the engine's, another process'): re-query.  Every
  * TICK_MS: the sparkline, and the screens whose text moves with time. */
-static void poll_store(app *a)
+static bool poll_store(app *a)
 {
     uint64_t cc = store_change_counter(a->st);
     if (cc != a->change_counter) {
@@ -504,7 +515,9 @@ static void poll_store(app *a)
          * attempt") are redrawn every tick. */
         if (a->view == VIEW_QUEUE || a->view == VIEW_DETAIL)
             a->need_refresh = true;
+        return true;
     }
+    return false;
 }
 
 /* A site test's answer, once it came, in the popup. */
@@ -572,9 +585,13 @@ static void run_loop(app *a, loop_state *ls)
     refresh_engines(a);
     a->last_tick_ms = hd_mono_ms();
     ui_switch(a, VIEW_LOGS);
+    bool changed = true;   /* the last turn may have changed the screen */
     while (a->running) {
-        refresh_view(a, ls);
-        draw_frame(a, ls);
+        changed |= refresh_view(a, ls);
+        /* An idle turn draws nothing: no frame is built when no key, no
+         * commit and no tick came (an idle console costs about nothing). */
+        if (changed || screen_moving(a))
+            draw_frame(a, ls);
         if (a->count_due) {
             /* Counting ("row 71 of 20,000") after the key's frame is out:
              * the view's tick does it, and the frame is drawn again. */
@@ -583,14 +600,14 @@ static void run_loop(app *a, loop_state *ls)
                 a->views[a->view]->tick(a);
             draw_frame(a, ls);
         }
-        read_input(a, ls);
+        changed = read_input(a, ls);
         ui_act_retry(a);
         if (a->read_busy) {
             /* A read found the database busy: everything again next turn. */
             a->read_busy = false;
             a->change_counter = 0;
         }
-        poll_store(a);
+        changed |= poll_store(a);
         if (a->views[a->view]->tick)
             a->views[a->view]->tick(a);
         poll_site_test(a);
