@@ -24,7 +24,23 @@ fi
 T="tmux -L hdbench-$$ -f /dev/null"
 trap '$T kill-server 2>/dev/null || true' EXIT
 
-lines() { [ -f "$1" ] && wc -l <"$1" || echo 0; }
+# Lines of the trace that answer a key (the trace also logs every re-query).
+lines() { [ -f "$1" ] && grep -c -e '^first_screen_ms' -e '^key ' -e '^rss_kib' "$1" || true; }
+IDLE_SECS=${IDLE_SECS:-30}
+# cpu_ticks PID: user + system clock ticks the process has used.
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+# idle_cpu PID TRACE LABEL: the console's CPU % over IDLE_SECS with no key,
+# and how many times it re-queried its screen meanwhile.
+idle_cpu() {
+    sleep 2   # the last key's frame and counts settle first
+    r0=$(grep -c '^refresh ' "$2")
+    c0=$(cpu_ticks "$1")
+    sleep "$IDLE_SECS"
+    c1=$(cpu_ticks "$1")
+    r1=$(grep -c '^refresh ' "$2")
+    echo "$3 $(awk -v t=$((c1 - c0)) -v hz="$(getconf CLK_TCK)" -v s="$IDLE_SECS" \
+        'BEGIN { printf "%.2f", t * 100 / hz / s }') $((r1 - r0))"
+}
 # wait_lines FILE N: until FILE has N lines (10 s at most).
 wait_lines() {
     i=0
@@ -86,11 +102,28 @@ for SPEC in $SIZES; do
     key Enter                                   # the search runs here
     key Escape                                  # clear
     for _ in 1 2 3; do key j; done
+    key C-d                                     # half pages
+    key C-d
+    key C-u
+    key '#'                                     # find a message by number
+    for c in 5 0 0 0; do key "$c"; done
+    key Enter
+    key Escape
     # A search that matches nothing reads every row: the worst case.
     key /
     for c in z q x; do key "$c"; done
     key Enter
     key Escape
+    # Idle: nothing commits; then another process commits once a second
+    # (as a serve's heartbeats and deliveries would).
+    pid=$(pgrep -P "$($T display -p -t b$N '#{pane_pid}')" | head -1)
+    idle_cpu "$pid" "$tr" idle_still >"$W/idle-$SPEC"
+    sqlite3 "$db" "CREATE TABLE IF NOT EXISTS bench_touch (n INTEGER)"
+    ( while :; do sqlite3 "$db" "PRAGMA busy_timeout = 2000; INSERT INTO bench_touch VALUES (1)" >/dev/null; sleep 1; done ) &
+    toucher=$!
+    idle_cpu "$pid" "$tr" idle_commits >>"$W/idle-$SPEC"
+    kill "$toucher"
+    wait "$toucher" 2>/dev/null || true
     $T send-keys -t b$N q
     n=$((n + 1))
     wait_lines "$tr" $n
@@ -113,7 +146,7 @@ w2() { worst "$1" G; }
 w3() { worst "$1" g; }
 w4() { worst "$1" s; }
 w5() { awk '$1 == "key" && $2 == "Enter" { c++; if (c == 1) printf "%.1f", $4 }' "$1"; }
-w8() { awk '$1 == "key" && $2 == "Enter" { c++; if (c == 2) printf "%.1f", $4 }' "$1"; }
+w8() { awk '$1 == "key" && $2 == "Enter" { c++; if (c == 3) printf "%.1f", $4 }' "$1"; }
 w6() { worst "$1" j; }
 w7() { worst "$1" Esc; }
 echo "== console (80x24; --no-deliver but in the +engine column; ms from key to its frame, worst case)"
@@ -131,5 +164,21 @@ row "/ search 'invoice', Enter (ms)" w5
 row "/ search, no match (ms)" w8
 row "Esc, clear filter (ms)" w7
 row "j (ms)" w6
+w9() { worst "$1" ^D; }
+w10() { awk '$1 == "key" && $2 == "Enter" { c++; if (c == 2) printf "%.1f", $4 }' "$1"; }
+row "^D, half a page (ms)" w9
+row "# find by number, Enter (ms)" w10
+wk() { awk '$1 == "key" { if ($4 > m) m = $4 } END { printf "%.1f", m }' "$1"; }
+row "worst of all keys (ms)" wk
 row "peak RSS (MiB)" rss
-echo "targets: first screen < 100 ms, keys < 30 ms, RSS < 32 MiB"
+idle() { awk -v k="$2" '$1 == k { printf "%s", $2 }' "$W/idle-${1##*-}"; }
+idle_q() { awk -v k="$2" '$1 == k { printf "%s", $3 }' "$W/idle-${1##*-}"; }
+i1() { idle "$1" idle_still; }
+i2() { idle_q "$1" idle_still; }
+i3() { idle "$1" idle_commits; }
+i4() { idle_q "$1" idle_commits; }
+row "idle CPU % ($IDLE_SECS s, nothing commits)" i1
+row "  re-queries meanwhile" i2
+row "idle CPU % (a commit a second)" i3
+row "  re-queries meanwhile" i4
+echo "targets: first screen < 100 ms, keys < 30 ms, RSS < 32 MiB, idle about 0% CPU"

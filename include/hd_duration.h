@@ -22,6 +22,11 @@ bool duration_parse_when(const char *text, int64_t now_ms, int64_t *out_ms, cons
 /* When text is a date alone (2026-11-30, local time), *end_ms = the start
  * of the next day (an end that includes the whole day) and true. */
 bool date_day_end(const char *text, int64_t *end_ms);
+/* The end of a time range as typed: a date alone (2026-11-30, local time)
+ * includes that whole day (*out_ms = the next midnight); anything else as
+ * duration_parse_when.  The one rule of `logs --until` and the end of the
+ * console's time filter ("2026-11-01..2026-11-30" includes the 30th). */
+bool duration_parse_until(const char *text, int64_t now_ms, int64_t *out_ms, const char **why);
 
 /* Units: B, KiB, MiB, GiB (powers of 1024), KB, MB, GB (powers of 1000);
  * a bare number means bytes. */

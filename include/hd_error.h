@@ -21,6 +21,7 @@
     _(EXISTS,    1)     /* already exists */                \
     _(CHANGED,   1)     /* changed by another since read */ \
     _(DB,        1)     /* database error */                \
+    _(BUSY,      1)     /* locked by another: try again */  \
     _(IO,        1)     /* input/output error */            \
     _(NET,       1)     /* network error */                 \
     _(NOMEM,     1)     /* out of memory */                 \

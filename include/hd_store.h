@@ -183,6 +183,14 @@ hd_status store_message_find_webhook_id(store *st, const char *webhook_id, int64
 hd_status store_messages_page(store *st, const msg_filter *f, page_dir dir, int64_t anchor_id,
                               int limit, message_list *out, hd_error *err);
 hd_status store_messages_count(store *st, const msg_filter *f, int64_t *count, hd_error *err);
+/* How many messages match f with an id above newer_than (0: all of them),
+ * looking at no more than `cap` of them (0 = no limit): *more says the
+ * count stopped at the cap (*count is then cap).  A filter on statuses only
+ * with newer_than 0 is answered exactly by the live counters.  Bounded work
+ * whatever the database holds: the console's "row 71 of 20,000" (the rows
+ * newer than the first one shown, and the total) on every refresh. */
+hd_status store_messages_count_upto(store *st, const msg_filter *f, int64_t newer_than,
+                                    int64_t cap, int64_t *count, bool *more, hd_error *err);
 hd_status store_attempts_list(store *st, int64_t message_id, attempt_list *out, hd_error *err);
 /* The messages made as resends of message id (`resend`, `r`, `R`), oldest
  * first: up to max ids in ids[], *n of them (the detail's "Resent as"). */

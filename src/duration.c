@@ -348,3 +348,13 @@ void size_words(uint64_t bytes, char *out, size_t outlen)
     else
         snprintf(out, outlen, "%.*s %s", (int)digits, tmp, tmp + digits);
 }
+
+bool duration_parse_until(const char *text, int64_t now_ms, int64_t *out_ms, const char **why)
+{
+    if (!duration_parse_when(text, now_ms, out_ms, why))
+        return false;
+    int64_t day_end;
+    if (date_day_end(text, &day_end))
+        *out_ms = day_end;
+    return true;
+}

@@ -51,6 +51,7 @@ hd_status sq_message_get(sq_store *st, int64_t id, message *out, hd_error *err);
 hd_status sq_message_find_webhook_id(sq_store *st, const char *webhook_id, int64_t *id, hd_error *err);
 hd_status sq_messages_page(sq_store *st, const msg_filter *f, page_dir dir, int64_t anchor_id, int limit, message_list *out, hd_error *err);
 hd_status sq_messages_count(sq_store *st, const msg_filter *f, int64_t *count, hd_error *err);
+hd_status sq_messages_count_upto(sq_store *st, const msg_filter *f, int64_t newer_than, int64_t cap, int64_t *count, bool *more, hd_error *err);
 hd_status sq_attempts_list(sq_store *st, int64_t message_id, attempt_list *out, hd_error *err);
 hd_status sq_message_resends(sq_store *st, int64_t id, int64_t *ids, int max, int *n, hd_error *err);
 hd_status sq_status_counts(sq_store *st, int64_t counts[MSG_STATUS_COUNT], hd_error *err);

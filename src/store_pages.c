@@ -380,3 +380,85 @@ hd_status sq_messages_count(sq_store *st, const msg_filter *f, int64_t *count, h
     filter_bind(q, f);
     return step_i64(st, q, "counting messages", count, NULL, err);
 }
+
+/* ------------------------------------------------------------------------ */
+/* Bounded counts (the console's position and total)                        */
+
+/* One filter with at most one status and no action search: a count of at
+ * most cap + 1 rows newer than anchor, on the filter's index.  Prepared each
+ * time (a few per second at most): no cache slot per shape. */
+static hd_status count_upto_one(sq_store *st, const msg_filter *f, int64_t anchor, int64_t cap,
+                                int64_t *count, hd_error *err)
+{
+    hd_buf b = { 0 };
+    hd_buf_puts(&b, "SELECT count(*) FROM (SELECT 1 FROM messages m WHERE 1");
+    filter_sql(&b, filter_shape(f));
+    hd_buf_puts(&b, " AND m.id > :anchor LIMIT :cap)");
+    sqlite3_stmt *q = stmt_prepare(st, hd_buf_str(&b), err);
+    hd_buf_free(&b);
+    if (!q)
+        return HD_DB;
+    filter_bind(q, f);
+    bind_i64(q, ":anchor", anchor);
+    bind_i64(q, ":cap", cap > 0 ? cap + 1 : -1);   /* one more: is there more? LIMIT -1: none */
+    hd_status rc = step_i64(st, q, "counting messages", count, NULL, err);
+    sqlite3_finalize(q);
+    return rc;
+}
+
+/* The statuses to count one by one so that "id > newer_than" is a range of
+ * an index: those of the filter; all of them for a site without a status
+ * (as pages walk it), or for no condition at all (the (status, id) index
+ * is far smaller than the table). */
+static unsigned count_mask(const msg_filter *f, int64_t newer_than)
+{
+    unsigned mask = page_mask(f);
+    if (mask == 0 && newer_than > 0 && filter_shape(f) == 0)
+        mask = (1u << MSG_STATUS_COUNT) - 1;
+    return mask;
+}
+
+hd_status sq_messages_count_upto(sq_store *st, const msg_filter *f, int64_t newer_than,
+                                 int64_t cap, int64_t *count, bool *more, hd_error *err)
+{
+    *count = 0;
+    *more = false;
+    action_names names;
+    hd_status rc;
+    msg_filter one = f ? *f : (msg_filter){ 0 };
+    if (action_search_resolved(st, f, &names, &rc, err)) {
+        /* Each matching name on its own index (as pages do). */
+        one.action_text = NULL;
+        for (int i = 0; rc == HD_OK && i < names.count && !*more; i++) {
+            one.action = names.names[i];
+            int64_t n = 0;
+            bool m = false;
+            rc = sq_messages_count_upto(st, &one, newer_than, cap, &n, &m, err);
+            *count += n;
+            *more = m;
+        }
+        action_names_free(&names);
+    } else if (newer_than <= 0 && filter_shape(f) % SHAPE_FLAGS == 0) {
+        return count_by_counters(st, f, count, err);   /* exact, O(1) */
+    } else if (popcount_mask(count_mask(f, newer_than)) > 1) {
+        unsigned mask = count_mask(f, newer_than);
+        for (int s = 0; rc == HD_OK && s < MSG_STATUS_COUNT && !*more; s++) {
+            if (!(mask & MSG_STATUS_BIT(s)))
+                continue;
+            one.status_mask = MSG_STATUS_BIT(s);
+            int64_t n = 0;
+            rc = count_upto_one(st, &one, newer_than, cap, &n, err);
+            *count += n;
+            *more = cap > 0 && *count > cap;
+        }
+    } else {
+        rc = count_upto_one(st, &one, newer_than, cap, count, err);
+    }
+    if (rc != HD_OK)
+        return rc;
+    if (cap > 0 && (*more || *count > cap)) {
+        *count = cap;
+        *more = true;
+    }
+    return HD_OK;
+}

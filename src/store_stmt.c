@@ -39,7 +39,11 @@ const char *const stmt_name[STMT_COUNT] = {
 
 hd_status db_fail(sq_store *st, hd_error *err, const char *what)
 {
-    return hd_error_set(err, HD_DB, "database %s: %s: %s", st->path, what,
+    /* Another connection held the lock past busy_timeout: HD_BUSY, so that
+     * a caller that must not wait (the console's keys) can try again later. */
+    int ec = sqlite3_extended_errcode(st->db) & 0xff;
+    hd_status code = ec == SQLITE_BUSY || ec == SQLITE_LOCKED ? HD_BUSY : HD_DB;
+    return hd_error_set(err, code, "database %s: %s: %s", st->path, what,
                         sqlite3_errmsg(st->db));
 }
 

@@ -364,6 +364,30 @@ static void test_parse_when(void **state)
     assert_false(duration_parse_when(NULL, now, &ms, NULL));
 }
 
+/* The end of a range: a date alone includes its day (logs --until and the
+ * console's time filter read it so); a time or a duration is exact. */
+static void test_parse_until(void **state)
+{
+    (void)state;
+    const int64_t now = 1800000000000LL;
+    int64_t ms = -1, want = 0;
+    const char *why = NULL;
+    assert_true(duration_parse_until("2026-11-30", now, &ms, &why));
+    assert_true(hd_time_parse("2026-12-01", &want));
+    assert_int_equal(ms, want);
+    assert_true(duration_parse_until("2026-12-31", now, &ms, &why));   /* into the next year */
+    assert_true(hd_time_parse("2027-01-01", &want));
+    assert_int_equal(ms, want);
+    assert_true(duration_parse_until("2026-11-30 12:00", now, &ms, &why));
+    assert_true(hd_time_parse("2026-11-30 12:00", &want));
+    assert_int_equal(ms, want);
+    assert_true(duration_parse_until("1h", now, &ms, &why));
+    assert_int_equal(ms, now - 3600000);
+    why = NULL;
+    assert_false(duration_parse_until("tomorrow", now, &ms, &why));
+    assert_non_null(why);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -376,6 +400,7 @@ int main(void)
         cmocka_unit_test(test_overflow_edges),
         cmocka_unit_test(test_random_texts),
         cmocka_unit_test(test_parse_when),
+        cmocka_unit_test(test_parse_until),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

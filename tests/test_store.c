@@ -1505,7 +1505,7 @@ static void test_locked_database_error(void **state)
     /* The other connection waits busy_timeout for the write lock, then says why. */
     int64_t t0 = hd_mono_ms();
     new_message nm = { .site_id = f->site_a, .action = "y", .payload = "{}" };
-    assert_int_equal(store_message_add(other, &nm, NULL, &err), HD_DB);
+    assert_int_equal(store_message_add(other, &nm, NULL, &err), HD_BUSY);
     assert_true(hd_mono_ms() - t0 >= 90);
     assert_non_null(strstr(err.msg, f->path));
     assert_non_null(strstr(err.msg, "locked"));

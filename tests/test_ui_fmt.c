@@ -405,6 +405,65 @@ static void test_cursor_move(void **state)
     assert_int_equal(c, 0);
 }
 
+static void test_thousands_and_position(void **state)
+{
+    (void)state;
+    char out[64];
+    ui_fmt_thousands(0, out, sizeof out);
+    assert_string_equal(out, "0");
+    ui_fmt_thousands(999, out, sizeof out);
+    assert_string_equal(out, "999");
+    ui_fmt_thousands(20000, out, sizeof out);
+    assert_string_equal(out, "20,000");
+    ui_fmt_thousands(1234567, out, sizeof out);
+    assert_string_equal(out, "1,234,567");
+    message rows[3];
+    memset(rows, 0, sizeof rows);
+    msg_list l;
+    memset(&l, 0, sizeof l);
+    ui_fmt_position(&l, out, sizeof out);
+    assert_string_equal(out, "");   /* empty list: nothing to say */
+    l.page.items = rows;
+    l.page.count = 3;
+    l.pos = 68;
+    l.cursor = 2;
+    l.total = 20000;
+    ui_fmt_position(&l, out, sizeof out);
+    assert_string_equal(out, "row 71 of 20,000");
+    l.total_more = true;
+    l.pos_more = true;
+    ui_fmt_position(&l, out, sizeof out);
+    assert_string_equal(out, "row 71+ of 20,000+");
+    l.pos = -1;
+    l.total = -1;
+    ui_fmt_position(&l, out, sizeof out);
+    assert_string_equal(out, "row ? of ?");
+}
+
+static void test_fit_columns(void **state)
+{
+    (void)state;
+    int w[4];
+    /* Fits: each as wide as it wants, the rest to column 1. */
+    const int want[4] = { 3, 10, 8, 6 }, min[4] = { 3, 4, 4, 6 };
+    ui_fit_columns(want, min, 4, 40, 1, w);
+    assert_int_equal(w[0], 3);
+    assert_int_equal(w[1], 40 - 3 - 3 - 8 - 6);
+    assert_int_equal(w[2], 8);
+    assert_int_equal(w[3], 6);
+    /* Too narrow: the widest give up first, down to their minimum. */
+    const int want2[4] = { 3, 30, 20, 6 };
+    ui_fit_columns(want2, min, 4, 40, 1, w);
+    assert_int_equal(w[0] + w[1] + w[2] + w[3] + 3, 40);
+    assert_int_equal(w[0], 3);
+    assert_int_equal(w[3], 6);
+    assert_true(w[1] - w[2] <= 1 && w[2] - w[1] <= 1);   /* shared the loss */
+    /* Narrower than the minimums: every column at its minimum. */
+    ui_fit_columns(want2, min, 4, 10, 1, w);
+    assert_int_equal(w[1], 4);
+    assert_int_equal(w[2], 4);
+}
+
 int main(void)
 {
     setlocale(LC_ALL, "C.UTF-8");   /* utf8_width uses wcwidth */
@@ -422,6 +481,8 @@ int main(void)
         cmocka_unit_test(test_time_range),
         cmocka_unit_test(test_keymaps),
         cmocka_unit_test(test_cursor_move),
+        cmocka_unit_test(test_thousands_and_position),
+        cmocka_unit_test(test_fit_columns),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

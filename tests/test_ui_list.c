@@ -170,12 +170,109 @@ static void test_pages_with_filter(void **state)
     assert_null(msg_list_selected(l));
 }
 
+/* A reload and its counts, as the console does them (the counts after the frame). */
+static void reload_counted(fixture *fx, const msg_filter *f)
+{
+    msg_list_reload(&fx->a, &fx->a.logs, f);
+    msg_list_count(&fx->a, &fx->a.logs, f);
+}
+
+/* The selected row's number, as "row N of M" shows it. */
+static int64_t row_of(const fixture *fx)
+{
+    return fx->a.logs.pos + fx->a.logs.cursor + 1;
+}
+
+static void test_position_kept_while_moving(void **state)
+{
+    fixture *fx = *state;
+    msg_list *l = &fx->a.logs;
+    msg_filter f;
+    memset(&f, 0, sizeof f);
+    reload_counted(fx, &f);
+    assert_int_equal(l->total, N_MSG);
+    assert_false(l->total_more);
+    char where[64];
+    ui_fmt_position(l, where, sizeof where);
+    assert_string_equal(where, "row 1 of 95");
+    /* Without a filter, the row of id k is N_MSG - k + 1, whatever the move. */
+    static const ui_request moves[] = { REQ_DOWN, REQ_DOWN, REQ_PAGE_DOWN, REQ_PAGE_DOWN,
+                                        REQ_UP, REQ_LAST, REQ_UP, REQ_PAGE_UP, REQ_PAGE_UP,
+                                        REQ_DOWN, REQ_FIRST, REQ_PAGE_DOWN, REQ_PAGE_UP };
+    for (size_t i = 0; i < sizeof moves / sizeof moves[0]; i++) {
+        for (int k = 0; k < (moves[i] == REQ_DOWN ? ROWS : 1); k++)
+            assert_true(msg_list_navigate(&fx->a, l, &f, moves[i]));
+        assert_int_equal(row_of(fx), N_MSG - sel(fx) + 1);
+        assert_false(l->pos_more);
+    }
+    assert_true(msg_list_navigate(&fx->a, l, &f, REQ_LAST));
+    ui_fmt_position(l, where, sizeof where);
+    assert_string_equal(where, "row 95 of 95");
+
+    /* Under a filter (ids 5, 10, ... 95: id k is row (95 - k) / 5 + 1),
+     * and counted again when the data changed. */
+    f.action_text = "invoice";
+    l->recount = true;
+    l->follow = true;
+    reload_counted(fx, &f);
+    assert_int_equal(l->total, 19);
+    assert_true(msg_list_navigate(&fx->a, l, &f, REQ_PAGE_DOWN));
+    assert_int_equal(row_of(fx), (N_MSG - sel(fx)) / 5 + 1);
+    hd_error err = { 0 };
+    new_message m = { .site_id = 1, .action = "invoice.late", .payload = "{}" };
+    assert_int_equal(store_message_add(fx->a.st, &m, NULL, &err), HD_OK);
+    int64_t before = row_of(fx);
+    l->recount = true;
+    reload_counted(fx, &f);
+    assert_int_equal(l->total, 20);
+    assert_int_equal(row_of(fx), before + 1);   /* one more row above it */
+}
+
+static void test_count_upto_bounded(void **state)
+{
+    fixture *fx = *state;
+    hd_error err = { 0 };
+    msg_filter f;
+    memset(&f, 0, sizeof f);
+    int64_t n = -1;
+    bool more = true;
+    /* No condition: the counters answer, exactly, whatever the cap. */
+    assert_int_equal(store_messages_count_upto(fx->a.st, &f, 0, 10, &n, &more, &err), HD_OK);
+    assert_int_equal(n, N_MSG);
+    assert_false(more);
+    /* Newer than an id: counted, up to the cap. */
+    assert_int_equal(store_messages_count_upto(fx->a.st, &f, 90, 0, &n, &more, &err), HD_OK);
+    assert_int_equal(n, 5);
+    assert_false(more);
+    assert_int_equal(store_messages_count_upto(fx->a.st, &f, 50, 10, &n, &more, &err), HD_OK);
+    assert_int_equal(n, 10);
+    assert_true(more);
+    assert_int_equal(store_messages_count_upto(fx->a.st, &f, 85, 10, &n, &more, &err), HD_OK);
+    assert_int_equal(n, 10);   /* exactly the cap is not "more" */
+    assert_false(more);
+    /* An action search: each matching name on its index, summed. */
+    f.action_text = "invoice";
+    assert_int_equal(store_messages_count_upto(fx->a.st, &f, 0, 10, &n, &more, &err), HD_OK);
+    assert_int_equal(n, 10);
+    assert_true(more);
+    assert_int_equal(store_messages_count_upto(fx->a.st, &f, 50, 100, &n, &more, &err), HD_OK);
+    assert_int_equal(n, 9);
+    assert_false(more);
+    /* Two statuses: one count each. */
+    memset(&f, 0, sizeof f);
+    f.status_mask = MSG_STATUS_BIT(MSG_QUEUED) | MSG_STATUS_BIT(MSG_FAILED);
+    assert_int_equal(store_messages_count_upto(fx->a.st, &f, 45, 0, &n, &more, &err), HD_OK);
+    assert_int_equal(n, 50);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_pages_without_filter, setup, teardown),
         cmocka_unit_test_setup_teardown(test_new_rows_push_in_when_following, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pages_with_filter, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_position_kept_while_moving, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_count_upto_bounded, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -9,8 +9,12 @@
  * the views only reach as data: app.views).  Neither calls console.c or a
  * view by name, so there is no circle between the files of ui/.
  */
-#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
+#include "hd_sanitize.h"
+#include "hd_util.h"
 #include "term.h"
 #include "ui.h"
 
@@ -72,4 +76,91 @@ const circuit *ui_site_circuit(const app *a, const site_stats *ss)
     if (!ss || !breaker_enabled(&a->cfg->delivery.breaker))
         return NULL;
     return &ss->circuit;
+}
+
+/* ---- operator writes (see ui_act in ui.h) ---- */
+
+static void act_free(ui_act *act)
+{
+    if (act->filter) {
+        ui_filter_clear(act->filter);
+        free(act->filter);
+        act->filter = NULL;
+    }
+}
+
+/* The outcome of a write that was not busy. */
+static void act_finish(app *a, ui_act *act, hd_status rc, const hd_error *err)
+{
+    if (act->done)
+        act->done(a, act, rc, err);
+    else if (rc != HD_OK)
+        ui_flash(a, true, "%s", err->msg);
+    act_free(act);
+    a->need_refresh = true;
+}
+
+void ui_act_start(app *a, const ui_act *act)
+{
+    ui_act one = *act;
+    char *clean = sanitize_dup(act->what, 0);
+    snprintf(one.what, sizeof one.what, "%s", clean);
+    free(clean);
+    if (a->nacts == 0) {
+        hd_error err = { 0 };
+        hd_status rc = one.run(a, &one, &err);
+        if (rc != HD_BUSY) {
+            act_finish(a, &one, rc, &err);
+            return;
+        }
+        a->acts_since = hd_mono_ms();
+    } else if (a->nacts == UI_ACTS_MAX) {
+        /* Writes wait in order behind the first: never run one before an
+         * earlier one (a pause and the resume after it). */
+        ui_flash(a, true, "database busy: %d changes already waiting, %s not done", a->nacts,
+                 one.what);
+        act_free(&one);
+        return;
+    }
+    a->acts[a->nacts++] = one;
+}
+
+void ui_act_retry(app *a)
+{
+    while (a->nacts > 0) {
+        ui_act *act = &a->acts[0];
+        hd_error err = { 0 };
+        hd_status rc = act->run(a, act, &err);
+        if (rc == HD_BUSY)
+            return;
+        ui_act done = *act;
+        memmove(&a->acts[0], &a->acts[1], (size_t)(a->nacts - 1) * sizeof a->acts[0]);
+        a->nacts--;
+        a->acts_since = hd_mono_ms();
+        act_finish(a, &done, rc, &err);
+    }
+}
+
+void ui_act_cancel(app *a, const char *then)
+{
+    if (a->nacts == 0)
+        return;
+    char list[200] = "";
+    for (int i = 0; i < a->nacts; i++) {
+        size_t len = strlen(list);
+        snprintf(list + len, sizeof list - len, "%s%s", i ? ", " : "", a->acts[i].what);
+        act_free(&a->acts[i]);
+    }
+    ui_flash(a, true, "cancelled, not done: %s%s", list, then);
+    a->nacts = 0;
+}
+
+void ui_db_error(app *a, const hd_error *err)
+{
+    if (err->code == HD_BUSY) {
+        a->read_busy = true;
+        ui_flash(a, true, "database busy, retrying");
+    } else {
+        ui_flash(a, true, "%s", err->msg);
+    }
 }

@@ -185,7 +185,7 @@ static void refresh_counters(app *a)
 {
     hd_error err = { 0 };
     if (store_status_counts(a->st, a->counts, &err) != HD_OK)
-        ui_flash(a, true, "%s", err.msg);
+        ui_db_error(a, &err);
 }
 
 /* How many engines deliver on this database (their heartbeat rows): the
@@ -207,13 +207,19 @@ static void refresh_histogram(app *a)
     hd_error err = { 0 };
     if (store_attempt_histogram(a->st, hd_now_ms(), UI_SPARK_BUCKET_MS, UI_SPARK_BUCKETS,
                                 a->hist, &err) != HD_OK)
-        ui_flash(a, true, "%s", err.msg);
+        ui_db_error(a, &err);
 }
 
 /* ---- input ---- */
 
 static void begin_quit(app *a)
 {
+    if (a->nacts && a->quit_stage == 0) {
+        /* A change the operator asked for still waits for the lock: say
+         * that it will not be done rather than drop it silently. */
+        ui_act_cancel(a, " (database busy); q again quits");
+        return;
+    }
     if (!a->eng) {
         a->running = false;
         return;
@@ -225,6 +231,54 @@ static void begin_quit(app *a)
         engine_stop(a->eng, ENGINE_STOP_RELEASE);
         a->quit_stage = 2;
     }
+}
+
+/* ---- find a message (`#`, `:`) ---- */
+
+/* "123", "#123" or a webhook-id "msg_..." (what a receiver reports): the
+ * message's detail opens, from any screen; Back returns to that screen. */
+static void on_find(app *a, const char *text)
+{
+    while (*text == ' ')
+        text++;
+    if (!*text)
+        return;
+    hd_error err = { 0 };
+    int64_t id = 0;
+    const char *num = text[0] == '#' ? text + 1 : text;
+    char *end = NULL;
+    long long v = strtoll(num, &end, 10);
+    if (end != num && *end == '\0' && v > 0) {
+        id = v;
+    } else {
+        hd_status rc = store_message_find_webhook_id(a->st, text, &id, &err);
+        if (rc == HD_NOT_FOUND) {
+            ui_flash(a, true, "no message has webhook-id %s (purged, or not from this database)",
+                     text);
+            return;
+        }
+        if (rc == HD_INVALID) {
+            ui_flash(a, true, "'%s' is neither a message number nor a webhook-id (msg_...)", text);
+            return;
+        }
+        if (rc != HD_OK) {
+            ui_db_error(a, &err);
+            return;
+        }
+    }
+    message m;
+    hd_status rc = store_message_get(a->st, id, &m, &err);
+    if (rc == HD_NOT_FOUND) {
+        ui_flash(a, true, "no message #%lld (purged, or not yet sent)", (long long)id);
+        return;
+    }
+    if (rc != HD_OK) {
+        ui_db_error(a, &err);
+        return;
+    }
+    message_free(&m);
+    a->detail_id = id;
+    ui_switch(a, VIEW_DETAIL);
 }
 
 /* Shared handling of what a view returned unhandled. */
@@ -248,6 +302,9 @@ static void generic_request(app *a, ui_request r)
     case REQ_VIEW_SITES: ui_switch(a, VIEW_SITES); break;
     case REQ_NEXT_VIEW: ui_switch(a, a->back == VIEW_SITES ? VIEW_LOGS : a->back + 1); break;
     case REQ_PREV_VIEW: ui_switch(a, a->back == VIEW_LOGS ? VIEW_SITES : a->back - 1); break;
+    case REQ_FIND:
+        ui_prompt(a, "Find message (number or webhook-id msg_...): ", NULL, on_find);
+        break;
     case REQ_REFRESH:
         term_redraw_all();
         a->need_refresh = true;
@@ -319,6 +376,10 @@ static void handle_event(app *a, const term_event *ev)
         popup_key(a, ev->key);
         return;
     }
+    if (a->nacts && ev->key == TK_ESC) {   /* the footer says so */
+        ui_act_cancel(a, "");
+        return;
+    }
     if (a->quit_stage && (ev->key == 'q' || ev->key == TK_ESC)) {
         begin_quit(a);
         return;
@@ -334,7 +395,9 @@ static void handle_event(app *a, const term_event *ev)
 /* ---- timing trace (bench/console.sh) ----
  * HOOKDESK_UI_TRACE=FILE appends one line per event: the time to the first
  * full screen, then for every key the time from reading it to the frame
- * that shows its effect (queries included), and the memory at exit. */
+ * that shows its effect (queries included), every re-query of the screen
+ * ("refresh Logs ms 0.41": what caused it is a key, a commit or the tick),
+ * and the memory at exit. */
 
 static double trace_now_ms(void)
 {
@@ -378,16 +441,30 @@ typedef struct loop_state {
  * another process' commit waits while the last query was slow (a filter no
  * index serves, on millions of rows), so that live updates never take the
  * keyboard away. */
-static void refresh_view(app *a, loop_state *ls)
+static bool refresh_view(app *a, loop_state *ls)
 {
     if (!a->need_refresh || (ls->key_t0 <= 0 && trace_now_ms() < ls->refresh_hold_until))
-        return;
+        return false;
     a->need_refresh = false;
     double r0 = trace_now_ms();
     if (a->views[a->view]->refresh)
         a->views[a->view]->refresh(a);
     double took = trace_now_ms() - r0;
     ls->refresh_hold_until = took > 50 ? r0 + took * 4 : 0;
+    /* One line per re-query, so that a test can see an idle console does
+     * none (and the bench what each one costs). */
+    if (ls->trace)
+        fprintf(ls->trace, "refresh %s ms %.2f\n", a->views[a->view]->title, took);
+    return true;
+}
+
+/* Whether the screen may look different from the last frame although no
+ * key, re-query or tick came: something is moving or going away (a
+ * message, a waiting change, a running test, quitting). */
+static bool screen_moving(const app *a)
+{
+    return a->nacts || a->test || a->quit_stage || a->popup || a->prompting ||
+           a->confirming || (a->flash[0] && hd_mono_ms() < a->flash_until + POLL_MS);
 }
 
 static void draw_frame(app *a, loop_state *ls)
@@ -404,22 +481,23 @@ static void draw_frame(app *a, loop_state *ls)
 }
 
 /* Waits up to POLL_MS for one event and handles it. */
-static void read_input(app *a, loop_state *ls)
+static bool read_input(app *a, loop_state *ls)
 {
     term_event ev;
     term_read(POLL_MS, &ev);
     if (ev.key == TERM_KEY_NONE)
-        return;
+        return false;
     if (ev.key >= 0 || ev.key == TERM_KEY_RESIZE) {
         ls->key_t0 = trace_now_ms();
         keys_name(ev.key, ls->key_name, sizeof ls->key_name);
     }
     handle_event(a, &ev);
+    return true;
 }
 
 /* Any commit (ours, the engine's, another process'): re-query.  Every
  * TICK_MS: the sparkline, and the screens whose text moves with time. */
-static void poll_store(app *a)
+static bool poll_store(app *a)
 {
     uint64_t cc = store_change_counter(a->st);
     if (cc != a->change_counter) {
@@ -437,7 +515,9 @@ static void poll_store(app *a)
          * attempt") are redrawn every tick. */
         if (a->view == VIEW_QUEUE || a->view == VIEW_DETAIL)
             a->need_refresh = true;
+        return true;
     }
+    return false;
 }
 
 /* A site test's answer, once it came, in the popup. */
@@ -505,11 +585,29 @@ static void run_loop(app *a, loop_state *ls)
     refresh_engines(a);
     a->last_tick_ms = hd_mono_ms();
     ui_switch(a, VIEW_LOGS);
+    bool changed = true;   /* the last turn may have changed the screen */
     while (a->running) {
-        refresh_view(a, ls);
-        draw_frame(a, ls);
-        read_input(a, ls);
-        poll_store(a);
+        changed |= refresh_view(a, ls);
+        /* An idle turn draws nothing: no frame is built when no key, no
+         * commit and no tick came (an idle console costs about nothing). */
+        if (changed || screen_moving(a))
+            draw_frame(a, ls);
+        if (a->count_due) {
+            /* Counting ("row 71 of 20,000") after the key's frame is out:
+             * the view's tick does it, and the frame is drawn again. */
+            a->count_due = false;
+            if (a->views[a->view]->tick)
+                a->views[a->view]->tick(a);
+            draw_frame(a, ls);
+        }
+        changed = read_input(a, ls);
+        ui_act_retry(a);
+        if (a->read_busy) {
+            /* A read found the database busy: everything again next turn. */
+            a->read_busy = false;
+            a->change_counter = 0;
+        }
+        changed |= poll_store(a);
         if (a->views[a->view]->tick)
             a->views[a->view]->tick(a);
         poll_site_test(a);
@@ -557,6 +655,8 @@ static void trace_open(loop_state *ls)
 
 static void app_free(app *a)
 {
+    ui_act_cancel(a, "");   /* frees what still waited for the lock */
+    prompt_free(a);
     popup_close(a);
     if (a->test) {
         /* Quitting: wait for it (bounded by the site timeout). */
@@ -596,6 +696,29 @@ static int console_end(app *a, loop_state *ls)
     return rc;
 }
 
+/* The UI's connection.  It is opened twice: first with the usual busy
+ * timeout to migrate and seed the configured sites (start-up may wait for
+ * a busy database), then for the loop with UI_BUSY_TIMEOUT_MS, so that no
+ * key ever waits longer than that for the write lock (ui_act). */
+static hd_status console_open_store(const config *cfg, store **out, hd_error *err)
+{
+    store *boot = NULL;
+    store_options so = { .synchronous_full = cfg->delivery.synchronous_full, .cache_kib = 4096 };
+    hd_status rc = store_open(cfg->database, &so, &boot, err);
+    if (rc != HD_OK)
+        return rc;
+    int added = 0;
+    if (cfg->nsites > 0)
+        rc = store_seed_sites(boot, cfg->sites, cfg->nsites, &added, err);
+    store_close(boot);
+    if (rc != HD_OK)
+        return rc;
+    /* 4 MiB of page cache: the console reads a screenful at a time, and a
+     * search that scans a million rows must not keep them all resident. */
+    so.busy_timeout_ms = UI_BUSY_TIMEOUT_MS;
+    return store_open(cfg->database, &so, out, err);
+}
+
 int console_main(const config *cfg, int argc, char **argv)
 {
     bool no_deliver = false;
@@ -611,20 +734,9 @@ int console_main(const config *cfg, int argc, char **argv)
     a.cfg = cfg;
     a.logs.follow = a.queue.follow = true;
     hd_error err = { 0 };
-    /* 4 MiB of page cache: the console reads a screenful at a time, and a
-     * search that scans a million rows must not keep them all resident. */
-    store_options so = { .synchronous_full = cfg->delivery.synchronous_full, .cache_kib = 4096 };
-    if (store_open(cfg->database, &so, &a.st, &err) != HD_OK) {
+    if (console_open_store(cfg, &a.st, &err) != HD_OK) {
         fprintf(stderr, "hookdesk: %s\n", err.msg);
         return hd_status_exit_code(err.code);
-    }
-    if (cfg->nsites > 0) {
-        int added = 0;
-        if (store_seed_sites(a.st, cfg->sites, cfg->nsites, &added, &err) != HD_OK) {
-            fprintf(stderr, "hookdesk: %s\n", err.msg);
-            store_close(a.st);
-            return hd_status_exit_code(err.code);
-        }
     }
     if (term_init(&err) != HD_OK) {
         fprintf(stderr, "hookdesk: %s\n", err.msg);

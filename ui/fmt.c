@@ -62,6 +62,69 @@ void ui_fmt_cell(const char *s, int width, bool utf8, char *out, size_t outlen)
     free(clean);
 }
 
+void ui_fmt_thousands(int64_t n, char *out, size_t outlen)
+{
+    char digits[32];
+    snprintf(digits, sizeof digits, "%lld", (long long)(n < 0 ? -n : n));
+    size_t len = strlen(digits), at = 0;
+    char buf[48];
+    if (n < 0)
+        buf[at++] = '-';
+    for (size_t i = 0; i < len; i++) {
+        if (i > 0 && (len - i) % 3 == 0)
+            buf[at++] = ',';
+        buf[at++] = digits[i];
+    }
+    buf[at] = '\0';
+    snprintf(out, outlen, "%s", buf);
+}
+
+void ui_fmt_position(const msg_list *l, char *out, size_t outlen)
+{
+    if (l->page.count == 0) {
+        snprintf(out, outlen, "%s", "");
+        return;
+    }
+    char row[40] = "?", total[40] = "?";
+    if (l->pos >= 0) {
+        ui_fmt_thousands(l->pos + l->cursor + 1, row, sizeof row);
+        if (l->pos_more)
+            strcat(row, "+");
+    }
+    if (l->total >= 0) {
+        ui_fmt_thousands(l->total, total, sizeof total);
+        if (l->total_more)
+            strcat(total, "+");
+    }
+    snprintf(out, outlen, "row %s of %s", row, total);
+}
+
+void ui_fit_columns(const int *want, const int *min, int n, int cols, int grow, int *w)
+{
+    int room = cols - (n - 1), sum = 0;
+    for (int i = 0; i < n; i++) {
+        w[i] = want[i] > min[i] ? want[i] : min[i];
+        sum += w[i];
+    }
+    if (sum <= room) {
+        if (grow >= 0 && grow < n)
+            w[grow] += room - sum;
+        return;
+    }
+    /* Too wide: take a column at a time from the widest column that can
+     * still shrink, so long texts share the loss and short ones keep theirs. */
+    while (sum > room) {
+        int widest = -1;
+        for (int i = 0; i < n; i++)
+            if (w[i] > min[i] && (widest < 0 || w[i] > w[widest]))
+                widest = i;
+        if (widest < 0)
+            break;   /* everything at its minimum: the line is cut at the edge */
+        w[widest]--;
+        sum--;
+    }
+}
+
 void ui_fmt_next(const message *m, int64_t now_ms, char *out, size_t outlen)
 {
     queue_state qs = queue_state_of(m, false, NULL, now_ms);
@@ -158,6 +221,19 @@ void ui_filter_clear(ui_filter *f)
     free(f->customer);
     free(f->action);
     memset(f, 0, sizeof *f);
+}
+
+static char *dup_or_null(const char *s)
+{
+    return s ? hd_xstrdup(s) : NULL;
+}
+
+void ui_filter_copy(ui_filter *dst, const ui_filter *f)
+{
+    *dst = *f;
+    dst->site_name = dup_or_null(f->site_name);
+    dst->customer = dup_or_null(f->customer);
+    dst->action = dup_or_null(f->action);
 }
 
 bool ui_filter_active(const ui_filter *f)
@@ -278,12 +354,14 @@ bool ui_parse_range(const char *text, int64_t now_ms, int64_t *since, int64_t *u
     if (!parse_end(text, dots ? (size_t)(dots - text) : strlen(text), now_ms, since, &day_end,
                    why))
         return false;
-    /* A date alone is that whole day; a date-only end includes its day. */
+    /* A date alone is that whole day; the end as `logs --until` reads it
+     * (duration_parse_until: a date alone includes its day). */
     *until = dots ? 0 : day_end;
-    if (dots && !parse_end(dots + 2, strlen(dots + 2), now_ms, until, &day_end, why))
-        return false;
-    if (dots && day_end)
-        *until = day_end;
+    if (dots) {
+        const char *end = dots + 2;
+        if (end[strspn(end, " \t")] != '\0' && !duration_parse_until(end, now_ms, until, why))
+            return false;
+    }
     if (*since && *until && *until <= *since) {
         if (why)
             *why = "the end of the range is not after its start";

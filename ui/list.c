@@ -9,11 +9,22 @@
  * Moving past the page asks the store for the neighbouring rows by id
  * (PAGE_NEWER / PAGE_OLDER), never by OFFSET, so PgDn costs the same at
  * row 10 and at row 1,000,000.
+ *
+ * Where the selection is ("row 71 of 20,000") costs nothing per key: `pos`
+ * (rows newer than the first visible one) moves with the list, by what each
+ * move skipped.  Counting happens only when the filter or the data changed
+ * (an idle console counts nothing), after the frame that answers the key
+ * is out (msg_list_count, from the view's tick), and never looks at more than
+ * UI_COUNT_CAP rows (store_messages_count_upto): past that the screen says
+ * "20,000+".  Without a filter, or with statuses only, the total is the
+ * live counters' (exact, free), and at the newest end the position is 0.
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include "hd_util.h"
 #include "ui.h"
+
 
 static bool list_query(app *a, const msg_filter *f, page_dir dir, int64_t anchor, int limit,
                        message_list *out)
@@ -21,7 +32,7 @@ static bool list_query(app *a, const msg_filter *f, page_dir dir, int64_t anchor
     hd_error err = { 0 };
     memset(out, 0, sizeof *out);
     if (store_messages_page(a->st, f, dir, anchor, limit, out, &err) != HD_OK) {
-        ui_flash(a, true, "%s", err.msg);
+        ui_db_error(a, &err);
         memset(out, 0, sizeof *out);
         return false;
     }
@@ -50,6 +61,63 @@ void msg_list_free(msg_list *l)
 {
     message_list_free(&l->page);
     memset(&l->page, 0, sizeof l->page);
+}
+
+/* After a reload: the counts are due when the filter (l->recount) or the
+ * data changed.  They are made by msg_list_count once the frame is out. */
+static void list_count_check(app *a, msg_list *l)
+{
+    if (l->recount || !l->counted_ms || l->counted_cc != a->change_counter) {
+        l->recount = false;
+        l->count_due = true;
+        a->count_due = true;
+    }
+}
+
+void msg_list_count(app *a, msg_list *l, const msg_filter *f)
+{
+    if (!l->count_due)
+        return;
+    hd_error err = { 0 };
+    l->count_due = false;
+    l->counted_cc = a->change_counter;
+    l->counted_ms = hd_mono_ms();
+    if (store_messages_count_upto(a->st, f, 0, UI_COUNT_CAP, &l->total, &l->total_more,
+                                  &err) != HD_OK) {
+        l->total = -1;
+        ui_db_error(a, &err);
+        return;
+    }
+    if (l->follow || !l->page.count) {
+        l->pos = 0;
+        l->pos_more = false;
+    } else if (store_messages_count_upto(a->st, f, l->page.items[0].id, UI_COUNT_CAP, &l->pos,
+                                         &l->pos_more, &err) != HD_OK) {
+        l->pos = -1;
+    }
+}
+
+/* After a move that skipped `by` rows (negative: towards the newest). */
+static void list_moved(msg_list *l, int64_t by)
+{
+    if (l->pos >= 0)
+        l->pos = l->pos + by < 0 ? 0 : l->pos + by;
+}
+
+/* The first visible row is the k-th oldest (k = page rows): from the total
+ * when it is exact, else counted (up to the cap) after the frame. */
+static void list_at_end(app *a, msg_list *l)
+{
+    if (l->total >= 0 && !l->total_more) {
+        l->pos = l->total - l->page.count;
+        l->pos_more = false;
+        if (l->pos < 0)
+            l->pos = 0;
+    } else {
+        l->pos = -1;
+        l->count_due = true;
+        a->count_due = true;
+    }
 }
 
 void msg_list_reload(app *a, msg_list *l, const msg_filter *f)
@@ -105,6 +173,11 @@ void msg_list_reload(app *a, msg_list *l, const msg_filter *f)
         l->cursor = page.count - 1;
     if (l->cursor < 0)
         l->cursor = 0;
+    if (l->follow) {
+        l->pos = 0;
+        l->pos_more = false;
+    }
+    list_count_check(a, l);
 }
 
 /* Re-anchors at `id` (or the newest end when id is 0) and reloads. */
@@ -126,12 +199,15 @@ static void list_page_down(app *a, msg_list *l, const msg_filter *f)
     } else if (list_query(a, f, PAGE_OLDER, l->page.items[n - 1].id, l->rows, &res)) {
         int cur = l->cursor;
         if (res.count >= l->rows) {
+            list_moved(l, n);
             list_goto(a, l, f, res.items[0].id);
             l->cursor = cur < l->page.count ? cur : l->page.count - 1;
         } else {
             message_list_free(&res);
-            if (list_query(a, f, PAGE_LAST, 0, l->rows, &res) && res.count)
+            if (list_query(a, f, PAGE_LAST, 0, l->rows, &res) && res.count) {
                 list_goto(a, l, f, res.items[0].id);
+                list_at_end(a, l);
+            }
             l->cursor = l->page.count - 1;
         }
         message_list_free(&res);
@@ -148,10 +224,12 @@ static void list_page_up(app *a, msg_list *l, const msg_filter *f)
         l->cursor = 0;
     } else if (list_query(a, f, PAGE_NEWER, l->page.items[0].id, l->rows, &res)) {
         int cur = l->cursor;
-        if (res.count >= l->rows && res.count)
+        if (res.count >= l->rows && res.count) {
+            list_moved(l, -res.count);
             list_goto(a, l, f, res.items[0].id);
-        else
+        } else {
             list_goto(a, l, f, 0);
+        }
         l->cursor = res.count >= l->rows ? (cur < l->page.count ? cur : 0) : 0;
         message_list_free(&res);
     }
@@ -167,6 +245,7 @@ bool msg_list_navigate(app *a, msg_list *l, const msg_filter *f, ui_request r)
             l->cursor--;
         } else if (n && list_query(a, f, PAGE_NEWER, l->page.items[0].id, 1, &res)) {
             if (res.count) {
+                list_moved(l, -1);
                 list_goto(a, l, f, res.items[0].id);
                 l->cursor = 0;
             }
@@ -177,12 +256,15 @@ bool msg_list_navigate(app *a, msg_list *l, const msg_filter *f, ui_request r)
         if (l->cursor < n - 1) {
             l->cursor++;
         } else if (l->more_below && n > 1) {
+            list_moved(l, 1);
             list_goto(a, l, f, l->page.items[1].id);
             l->cursor = l->page.count - 1;
         } else if (l->more_below && n == 1) {
             if (list_query(a, f, PAGE_OLDER, l->page.items[0].id, 1, &res)) {
-                if (res.count)
+                if (res.count) {
+                    list_moved(l, 1);
                     list_goto(a, l, f, res.items[0].id);
+                }
                 message_list_free(&res);
             }
             l->cursor = 0;
@@ -194,14 +276,23 @@ bool msg_list_navigate(app *a, msg_list *l, const msg_filter *f, ui_request r)
     case REQ_PAGE_UP:
         list_page_up(a, l, f);
         return true;
+    case REQ_HALF_UP:
+    case REQ_HALF_DOWN:
+        /* Row by row: inside the page that is free, past it each step is
+         * one indexed read, and the position follows exactly. */
+        for (int i = 0; i < (l->rows + 1) / 2; i++)
+            msg_list_navigate(a, l, f, r == REQ_HALF_UP ? REQ_UP : REQ_DOWN);
+        return true;
     case REQ_FIRST:
         list_goto(a, l, f, 0);
         l->cursor = 0;
         return true;
     case REQ_LAST:
         if (list_query(a, f, PAGE_LAST, 0, l->rows, &res)) {
-            if (res.count)
+            if (res.count) {
                 list_goto(a, l, f, res.items[0].id);
+                list_at_end(a, l);
+            }
             message_list_free(&res);
         }
         l->cursor = l->page.count ? l->page.count - 1 : 0;
@@ -221,6 +312,8 @@ bool ui_cursor_move(int *cursor, int *top, int count, int rows, ui_request r)
     case REQ_DOWN: c++; break;
     case REQ_PAGE_UP: c -= rows; break;
     case REQ_PAGE_DOWN: c += rows; break;
+    case REQ_HALF_UP: c -= (rows + 1) / 2; break;
+    case REQ_HALF_DOWN: c += (rows + 1) / 2; break;
     case REQ_FIRST: c = 0; break;
     case REQ_LAST: c = count - 1; break;
     default: return false;

@@ -44,8 +44,27 @@ void ui_flash(app *a, bool error, const char *fmt, ...)
     a->flash_until = hd_mono_ms() + FLASH_MS;
 }
 
+/* Operator writes waiting for a busy database (ui_act): said for as long
+ * as they wait, above any other message. */
+static bool acts_draw(const app *a, int y, int cols)
+{
+    if (a->nacts == 0)
+        return false;
+    char line[320];
+    int64_t secs = (hd_mono_ms() - a->acts_since) / 1000;
+    int n = snprintf(line, sizeof line, "database busy, retrying");
+    if (secs > 0)
+        n += snprintf(line + n, sizeof line - (size_t)n, " (%llds)", (long long)secs);
+    snprintf(line + n, sizeof line - (size_t)n, ": %s%s (Esc cancels)", a->acts[0].what,
+             a->nacts > 1 ? " and more" : "");
+    term_put_bold(y, 0, cols, TA_ERROR, line);
+    return true;
+}
+
 bool flash_draw(const app *a, int y, int cols)
 {
+    if (acts_draw(a, y, cols))
+        return true;
     if (!a->flash[0] || hd_mono_ms() >= a->flash_until)
         return false;
     term_put(y, 0, cols, a->flash_error ? TA_ERROR : TA_OK, a->flash);
@@ -61,7 +80,80 @@ void ui_prompt(app *a, const char *label, const char *initial, ui_prompt_fn cb)
     snprintf(a->prompt_text, sizeof a->prompt_text, "%s", initial ? initial : "");
     a->prompt_cursor = strlen(a->prompt_text);
     a->prompt_cb = cb;
+    a->hist_at = -1;
 }
+
+/* This kind's history; with `make`, a slot for it (the least used one
+ * goes when all are taken: kinds are few, so this does not happen). */
+static ui_prompt_history *history_of(app *a, ui_prompt_fn kind, bool make)
+{
+    ui_prompt_history *free_slot = NULL;
+    for (int i = 0; i < UI_HIST_KINDS; i++) {
+        if (a->prompt_hist[i].kind == kind)
+            return &a->prompt_hist[i];
+        if (!a->prompt_hist[i].kind && !free_slot)
+            free_slot = &a->prompt_hist[i];
+    }
+    if (!make)
+        return NULL;
+    if (!free_slot) {
+        free_slot = &a->prompt_hist[UI_HIST_KINDS - 1];
+        for (int i = 0; i < free_slot->count; i++)
+            free(free_slot->items[i]);
+        free_slot->count = 0;
+    }
+    free_slot->kind = kind;
+    return free_slot;
+}
+
+/* An answer joins its kind's history (not twice in a row, never empty). */
+static void history_add(app *a, ui_prompt_fn kind, const char *text)
+{
+    if (!*text)
+        return;
+    ui_prompt_history *h = history_of(a, kind, true);
+    if (h->count && strcmp(h->items[h->count - 1], text) == 0)
+        return;
+    if (h->count == UI_HIST_MAX) {
+        free(h->items[0]);
+        memmove(h->items, h->items + 1, (UI_HIST_MAX - 1) * sizeof h->items[0]);
+        h->count--;
+    }
+    h->items[h->count++] = hd_xstrdup(text);
+}
+
+/* Up (older, dir 1) or Down (newer, dir -1) through this prompt's history;
+ * below the newest entry is what was being typed. */
+static void history_move(app *a, int dir)
+{
+    ui_prompt_history *h = history_of(a, a->prompt_cb, false);
+    int count = h ? h->count : 0;
+    int to = a->hist_at + dir;
+    if (to >= count || to < -1)
+        return;
+    if (a->hist_at == -1)
+        snprintf(a->prompt_draft, sizeof a->prompt_draft, "%s", a->prompt_text);
+    a->hist_at = to;
+    snprintf(a->prompt_text, sizeof a->prompt_text, "%s",
+             to < 0 ? a->prompt_draft : h->items[count - 1 - to]);
+    a->prompt_cursor = strlen(a->prompt_text);
+}
+
+void prompt_free(app *a)
+{
+    for (int i = 0; i < UI_HIST_KINDS; i++) {
+        for (int j = 0; j < a->prompt_hist[i].count; j++)
+            free(a->prompt_hist[i].items[j]);
+        memset(&a->prompt_hist[i], 0, sizeof a->prompt_hist[i]);
+    }
+}
+
+const key_help prompt_key_help[] = {
+    { { TK_UP, TK_DOWN, TK_CTRL('p'), TK_CTRL('n') }, "Earlier / later answers to this prompt" },
+    { { '\n' }, "Answer" },
+    { { TK_ESC, TK_CTRL('g') }, "Cancel the prompt" },
+    { { 0 }, NULL },
+};
 
 void prompt_key(app *a, int key)
 {
@@ -73,9 +165,14 @@ void prompt_key(app *a, int key)
         a->prompting = false;
         char text[sizeof a->prompt_text];
         memcpy(text, a->prompt_text, sizeof text);
+        history_add(a, a->prompt_cb, text);
         a->flash[0] = '\0';   /* an earlier message no longer applies to the answer */
         a->prompt_cb(a, text);
         a->need_refresh = true;
+    } else if (key == TK_UP || key == TK_CTRL('p')) {
+        history_move(a, 1);
+    } else if (key == TK_DOWN || key == TK_CTRL('n')) {
+        history_move(a, -1);
     } else {
         lineedit_key(a->prompt_text, sizeof a->prompt_text, &a->prompt_cursor, key);
     }

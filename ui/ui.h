@@ -38,6 +38,7 @@
 #include "hd_sitetest.h"
 #include "hd_store.h"
 #include "hd_util.h"
+#include "lineedit.h"
 #include "term.h"
 
 /* ---- requests (keys as data) ---- */
@@ -55,10 +56,13 @@
     _(DOWN,          "Move down")                                   \
     _(PAGE_UP,       "Page up")                                     \
     _(PAGE_DOWN,     "Page down")                                   \
+    _(HALF_UP,       "Half a page up")                              \
+    _(HALF_DOWN,     "Half a page down")                            \
     _(FIRST,         "First line")                                  \
     _(LAST,          "Last line")                                   \
     _(ENTER,         "Open the selected line")                      \
     _(REFRESH,       "Reload and redraw")                           \
+    _(FIND,          "Find a message by number or webhook-id (msg_...)") \
     _(FILTER_STATUS, "Cycle the status filter")                     \
     _(FILTER_SITE,   "Filter by trusted site")                      \
     _(FILTER_CUST,   "Show all messages of this customer")          \
@@ -175,7 +179,19 @@ typedef struct msg_list {
     int64_t anchor_id;       /* id of the first visible row (PAGE_AT) */
     bool follow;             /* at the newest end: new rows push in at the top */
     bool more_below;         /* older rows exist past the page */
+    /* "row 71 of 20,000": kept as the list moves, counted (bounded by
+     * UI_COUNT_CAP) when the filter or the data changed */
+    int64_t pos;             /* rows newer than the first visible one, -1 unknown */
+    bool pos_more;           /* pos is at least this (the count stopped at the cap) */
+    int64_t total;           /* rows under the filter, -1 unknown */
+    bool total_more;         /* total is at least this */
+    bool recount;            /* count again at the next reload (filter changed) */
+    bool count_due;          /* msg_list_count has counting to do */
+    uint64_t counted_cc;     /* change_counter the counts were made at */
+    int64_t counted_ms;      /* when (monotonic), 0 = never */
 } msg_list;
+
+#define UI_COUNT_CAP 20000   /* rows a count looks at, at most (store_messages_count_upto) */
 
 /* ---- filters ---- */
 typedef struct ui_filter {
@@ -189,6 +205,8 @@ typedef struct ui_filter {
 } ui_filter;
 
 void ui_filter_clear(ui_filter *f);
+/* A deep copy of f (malloc'd strings). */
+void ui_filter_copy(ui_filter *dst, const ui_filter *f);
 bool ui_filter_active(const ui_filter *f);
 /* The store's view of f (borrowing its strings). */
 void ui_filter_to_msg(const ui_filter *f, msg_filter *out);
@@ -213,6 +231,18 @@ bool ui_parse_range(const char *text, int64_t now_ms, int64_t *since, int64_t *u
 /* Sanitises s, cuts it to `width` columns (marking a cut with "~" or "…")
  * and pads with spaces to exactly `width` columns. */
 void ui_fmt_cell(const char *s, int width, bool utf8, char *out, size_t outlen);
+/* 20000 -> "20,000". */
+void ui_fmt_thousands(int64_t n, char *out, size_t outlen);
+/* Where the selection is in a list: "row 71 of 20,000", "row 71 of
+ * 20,000+" (the total is a lower bound), "row 20,001+ of 20,000+", "row ?
+ * of 1,234" (not known); "" for an empty list. */
+void ui_fmt_position(const msg_list *l, char *out, size_t outlen);
+/* Column widths for a table `cols` wide (one space between columns):
+ * want[i] is what column i holds at its widest (its title included),
+ * min[i] the least it may shrink to.  Every column gets what it wants
+ * when that fits and the column `grow` gets what is left; else the
+ * widest ones give up columns, down to their minimum. */
+void ui_fit_columns(const int *want, const int *min, int n, int cols, int grow, int *w);
 /* Next-attempt column: "sending", "now", "4s", "2m05s", "-" (finished). */
 void ui_fmt_next(const message *m, int64_t now_ms, char *out, size_t outlen);
 /* Why a pending message waits (queue_state_of's verdict), for the Queue's
@@ -251,6 +281,44 @@ void ui_spark_render(const uint32_t *v, int n, bool utf8, char *out, size_t outl
 typedef void (*ui_prompt_fn)(struct app *a, const char *text);
 typedef void (*ui_confirm_fn)(struct app *a, int64_t arg);
 
+/* A prompt's earlier answers for Up/Down, kept for the session.  A prompt's
+ * kind is its callback: the search, the time range, find... each have
+ * their own. */
+#define UI_HIST_KINDS 8           /* prompt kinds remembered */
+#define UI_HIST_MAX 32            /* answers kept per kind */
+typedef struct ui_prompt_history {
+    ui_prompt_fn kind;           /* whose answers; NULL = a free slot */
+    char *items[UI_HIST_MAX];    /* oldest first, malloc'd */
+    int count;
+} ui_prompt_history;
+
+/* ---- operator writes that never make the keys wait (app.c) ----
+ * The UI's connection gives up on the write lock after UI_BUSY_TIMEOUT_MS.
+ * An operator's write (pause, resend, cancel...) goes through ui_act: run
+ * at once; when another process holds the lock (HD_BUSY) it is kept, in
+ * order, and tried again every loop turn while the footer says "database
+ * busy, retrying", until it is done or the operator cancels it (Esc). */
+#define UI_BUSY_TIMEOUT_MS 20     /* longest a key waits for the write lock */
+#define UI_ACTS_MAX 8             /* writes kept while the database is busy */
+
+struct ui_act;
+/* The write itself: HD_BUSY = nothing done, try again. */
+typedef hd_status (*ui_act_run_fn)(struct app *a, struct ui_act *act, hd_error *err);
+/* Says how it went (rc HD_OK or a real error, never HD_BUSY). */
+typedef void (*ui_act_done_fn)(struct app *a, const struct ui_act *act, hd_status rc,
+                               const hd_error *err);
+
+typedef struct ui_act {
+    char what[96];               /* "pause ok": named by the busy footer, sanitised */
+    ui_act_run_fn run;           /* the store write */
+    ui_act_done_fn done;         /* reports it; NULL = an error message only */
+    int64_t id;                  /* the message or site it acts on */
+    int64_t arg;                 /* its argument (enable flag, expected count) */
+    int64_t out[2];              /* what the write produced (new id, counts) */
+    char name[72];               /* a name done() says (the site's) */
+    struct ui_filter *filter;    /* a bulk action's own copy of the filter, or NULL */
+} ui_act;
+
 typedef struct app {
     const view_ops *const *views; /* the table of views (ui_views), by ui_view_id */
     const config *cfg;           /* loaded configuration (owned by the CLI) */
@@ -273,6 +341,11 @@ typedef struct app {
     int64_t flash_until;         /* monotonic ms */
     int tab_x[4];                /* header tab start columns (mouse) */
     int cursor_y, cursor_x;      /* where a view wants the text cursor; y < 0 = hidden */
+    ui_act acts[UI_ACTS_MAX];    /* operator writes waiting for a busy database, oldest first */
+    int nacts;                   /* how many */
+    int64_t acts_since;          /* monotonic ms the oldest first found it busy */
+    bool read_busy;              /* the last refresh found the database busy: again next turn */
+    bool count_due;              /* a list's counts are due: the view's tick, after the frame */
 
     /* modal line prompt in the footer (prompt.c) */
     bool prompting;              /* the footer is a prompt: keys edit its text */
@@ -280,6 +353,9 @@ typedef struct app {
     char prompt_text[256];       /* the answer so far, UTF-8 */
     size_t prompt_cursor;        /* byte offset of the cursor in prompt_text */
     ui_prompt_fn prompt_cb;      /* called with the text on Enter */
+    ui_prompt_history prompt_hist[UI_HIST_KINDS]; /* earlier answers, per prompt kind */
+    int hist_at;                 /* entry Up/Down recalled (0 = newest), -1 = the draft */
+    char prompt_draft[256];      /* what was typed before Up recalled an entry */
 
     /* modal yes/no confirmation (prompt.c) */
     bool confirming;             /* the footer asks: the next key answers */
@@ -332,6 +408,16 @@ const site_stats *ui_site_state(const app *a, int64_t site_id);
 /* The circuit to show for a site's waiting messages: NULL when the breaker
  * is off in this configuration (engines then do not look at circuits). */
 const circuit *ui_site_circuit(const app *a, const site_stats *ss);
+/* Runs an operator's write now, or keeps it for ui_act_retry when the
+ * database is busy (see ui_act above).  Takes act->filter (malloc'd). */
+void ui_act_start(app *a, const ui_act *act);
+/* Every loop turn: the kept writes again, in order, until one is busy. */
+void ui_act_retry(app *a);
+/* Drops the kept writes, saying which were not done (then: more words). */
+void ui_act_cancel(app *a, const char *then);
+/* A read that failed: "database busy, retrying" (and again next turn) when
+ * it was only busy, else the error. */
+void ui_db_error(app *a, const hd_error *err);
 
 /* prompt.c: messages, prompts, questions and the popup.  Views open them;
  * console.c hands them keys while they are open and draws them. */
@@ -344,6 +430,10 @@ void prompt_key(app *a, int key);          /* while a->prompting */
 void confirm_key(app *a, int key);         /* while a->confirming: y or not */
 void popup_key(app *a, int key);           /* while a->popup */
 void popup_close(app *a);
+/* Frees the prompts' histories (at exit). */
+void prompt_free(app *a);
+/* The keys a prompt reads beyond lineedit's (Up/Down, Enter, Esc), for `?`. */
+extern const key_help prompt_key_help[];
 /* The footer line y: the prompt (placing the cursor) or the question;
  * false when neither is open. */
 bool prompt_draw(app *a, int y, int cols);
@@ -353,6 +443,10 @@ void popup_draw(const app *a);
 
 /* list.c: keyset paging shared by Logs and Queue */
 void msg_list_reload(app *a, msg_list *l, const msg_filter *f);
+/* The total and the position when a reload found them due (the filter or
+ * the data changed): run from the view's tick, once the frame that answers
+ * a key is out, so a count never delays a key's frame. */
+void msg_list_count(app *a, msg_list *l, const msg_filter *f);
 bool msg_list_navigate(app *a, msg_list *l, const msg_filter *f, ui_request r);
 const message *msg_list_selected(const msg_list *l);
 /* A click on body row `row` (the list starts under two header lines):

@@ -105,18 +105,23 @@ static void help_section(help_out *o, const keybind *map, const view_ops *shadow
     }
 }
 
+/* One line per entry of a key_help table. */
+static void help_table(help_out *o, const key_help *table)
+{
+    for (const key_help *h = table; h->help; h++) {
+        char names[96] = "";
+        for (size_t i = 0; i < sizeof h->keys / sizeof h->keys[0]; i++)
+            if (h->keys[i])
+                names_add(names, sizeof names, h->keys[i]);
+        help_line(o, names, h->help);
+    }
+}
+
 /* One line per entry of the view's raw key tables. */
 static void help_raw(help_out *o, const view_ops *v)
 {
-    for (const key_help *const *t = v->raw_help; t && *t; t++) {
-        for (const key_help *h = *t; h->help; h++) {
-            char names[96] = "";
-            for (size_t i = 0; i < sizeof h->keys / sizeof h->keys[0]; i++)
-                if (h->keys[i])
-                    names_add(names, sizeof names, h->keys[i]);
-            help_line(o, names, h->help);
-        }
-    }
+    for (const key_help *const *t = v->raw_help; t && *t; t++)
+        help_table(o, *t);
 }
 
 /* "In the add/edit form (a, e, Enter)": the sub screen's keys and raw keys. */
@@ -154,6 +159,12 @@ static void help_draw(app *a, int top, int rows)
     help_line(&o, NULL, NULL);
     help_line(&o, NULL, "Everywhere (mouse: click a row or a tab, wheel scrolls)");
     help_section(&o, keys_generic, from);
+    /* The footer prompts (search, filters, find) edit a line as the form's
+     * fields do, and keep their earlier answers. */
+    help_line(&o, NULL, NULL);
+    help_line(&o, NULL, "In a prompt (/ search, f, t, C filters, # find)");
+    help_table(&o, prompt_key_help);
+    help_table(&o, lineedit_key_help);
     help_total = o.line;
 }
 static ui_request help_handle(app *a, ui_request r)
@@ -164,12 +175,14 @@ static ui_request help_handle(app *a, ui_request r)
     switch (r) {
     case REQ_UP:
     case REQ_PAGE_UP:
+    case REQ_HALF_UP:
         a->help_scroll -= r == REQ_UP ? 1 : ui_body_rows() / 2;
         if (a->help_scroll < 0)
             a->help_scroll = 0;
         return REQ_NONE;
     case REQ_DOWN:
     case REQ_PAGE_DOWN:
+    case REQ_HALF_DOWN:
         a->help_scroll += r == REQ_DOWN ? 1 : ui_body_rows() / 2;
         if (a->help_scroll > max)
             a->help_scroll = max;

@@ -10,6 +10,7 @@
 
 #include "console.h"
 #include "hd_duration.h"
+#include "hd_sanitize.h"
 #include "hd_util.h"
 #include "term.h"
 #include "ui.h"
@@ -33,6 +34,7 @@ static const keybind logs_keys[] = {
 
 static void logs_reset(app *a)
 {
+    a->logs.recount = true;
     a->logs.follow = true;
     a->logs.anchor_id = 0;
     a->logs.cursor = 0;
@@ -47,47 +49,116 @@ static void logs_refresh(app *a)
     msg_list_reload(a, &a->logs, &f);
 }
 
-/* Column widths for the terminal width: created, action, customer, site,
- * code, status. */
-static void logs_columns(int cols, int w[6])
+enum { LC_ID, LC_CREATED, LC_ACTION, LC_CUSTOMER, LC_SITE, LC_CODE, LC_STATUS, LC_COUNT };
+
+static const char *const logs_titles[LC_COUNT] = { "ID", "Created at", "Action", "Customer",
+                                                   "Trusted site", "Code", "Status" };
+
+/* The cells of one row (t: room for the time). */
+static void logs_cells(const message *m, bool full_time, char t[32], char id[24], char code[16],
+                       const char *vals[LC_COUNT])
 {
-    w[0] = cols >= 110 ? 19 : 14;
-    w[4] = 4;
-    w[5] = 6;
-    int rest = cols - w[0] - w[4] - w[5] - 6;   /* six separating spaces */
-    if (rest < 12)
-        rest = 12;
-    w[1] = rest * 40 / 100;
-    w[2] = rest * 30 / 100;
-    w[3] = rest - w[1] - w[2];
+    hd_time_local(m->created_at, t);
+    snprintf(id, 24, "%lld", (long long)m->id);
+    if (m->response_code)
+        snprintf(code, 16, "%d", m->response_code);
+    else
+        snprintf(code, 16, "-");   /* no code: spelt as the CLI and detail do */
+    vals[LC_ID] = id;
+    vals[LC_CREATED] = full_time ? t : t + 5;   /* drop the year when narrow */
+    vals[LC_ACTION] = m->action;
+    vals[LC_CUSTOMER] = m->customer ? m->customer : "";
+    vals[LC_SITE] = m->site_name ? m->site_name : "(deleted)";
+    vals[LC_CODE] = code;
+    vals[LC_STATUS] = msg_status_title(m->status);
+}
+
+static int text_width(const char *s)
+{
+    char *clean = sanitize_dup(s ? s : "", 0);
+    int w = (int)utf8_width(clean);
+    free(clean);
+    return w;
+}
+
+/* Column widths sized to what the visible rows hold (ui_fit_columns): the
+ * id and the time whole, the texts shrinking together when the terminal
+ * is narrow, what is left to the action. */
+static void logs_columns(const message_list *p, int cols, bool full_time, int w[LC_COUNT])
+{
+    static const int least[LC_COUNT] = { 2, 14, 8, 6, 6, 4, 6 };
+    int want[LC_COUNT], min[LC_COUNT];
+    for (int c = 0; c < LC_COUNT; c++)
+        want[c] = text_width(logs_titles[c]);
+    for (int i = 0; i < p->count; i++) {
+        char t[32], id[24], code[16];
+        const char *vals[LC_COUNT];
+        logs_cells(&p->items[i], full_time, t, id, code, vals);
+        for (int c = 0; c < LC_COUNT; c++) {
+            int tw = text_width(vals[c]);
+            if (tw > want[c])
+                want[c] = tw;
+        }
+    }
+    for (int c = 0; c < LC_COUNT; c++)
+        min[c] = least[c];
+    min[LC_ID] = want[LC_ID];            /* an id is never cut */
+    min[LC_CREATED] = want[LC_CREATED];
+    /* The last column stays free for the resent mark after the status
+     * (chain.c). */
+    ui_fit_columns(want, min, LC_COUNT, cols - 1, LC_ACTION, w);
+}
+
+/* The line above the titles: the filter (or the hint) and, at the right,
+ * where the selection is. */
+static void logs_draw_top(app *a, int y, int cols)
+{
+    char line[1024], cell[512], where[64];
+    ui_fmt_position(&a->logs, where, sizeof where);
+    int ww = (int)strlen(where);
+    int left = ww && cols > ww + 20 ? cols - ww - 1 : cols;
+    if (ui_filter_active(&a->filter)) {
+        char desc[512];
+        ui_filter_describe(&a->filter, desc, sizeof desc);
+        snprintf(line, sizeof line, "Filter: %s   (Esc clears)", desc);
+        ui_fmt_cell(line, left, a->utf8, cell, sizeof cell);
+        term_put_bold(y, 0, cols, TA_RESENT, cell);
+    } else {
+        /* The keys the footer has no room for; shorter when the position
+         * takes its share of the line. */
+        static const char *const hints[] = {
+            "All messages, newest first.  s status  / search  f site  c customer  t time  # find",
+            "All messages, newest first.  s status / search f site c customer t time",
+            "All messages, newest first.  s status / search f site c cust t time",
+            "All messages.  s status / search f site c customer t time",
+            "s status / search f site c customer t time",
+        };
+        size_t h = 0;
+        while (h + 1 < sizeof hints / sizeof hints[0] && (int)strlen(hints[h]) > left)
+            h++;
+        ui_fmt_cell(hints[h], left, a->utf8, cell, sizeof cell);
+        term_put(y, 0, cols, TA_DIM, cell);
+    }
+    if (left < cols)
+        term_put(y, cols - ww, ww, TA_DIM, where);
 }
 
 static void logs_draw(app *a, int top, int rows)
 {
     int cols = term_cols();
-    char line[1024], cell[512];
-    if (ui_filter_active(&a->filter)) {
-        char desc[512];
-        ui_filter_describe(&a->filter, desc, sizeof desc);
-        snprintf(line, sizeof line, "Filter: %s   (Esc clears)", desc);
-        ui_fmt_cell(line, cols, a->utf8, cell, sizeof cell);
-        term_put_bold(top, 0, cols, TA_RESENT, cell);
-    } else {
-        term_put(top, 0, cols, TA_DIM,
-                 "All messages, newest first.  s status  / search  f site  c customer  t time");
-    }
-    int w[6];
-    logs_columns(cols, w);
-    static const char *const titles[6] = { "Created at", "Action", "Customer", "Trusted site",
-                                           "Code", "Status" };
+    char cell[512];
+    logs_draw_top(a, top, cols);
+    const message_list *p = &a->logs.page;
+    bool full_time = cols >= 110;
+    int w[LC_COUNT];
+    logs_columns(p, cols, full_time, w);
     int x = 0;
     term_put(top + 1, 0, cols, TA_COLHEAD, "");
-    for (int c = 0; c < 6; c++) {
-        ui_fmt_cell(titles[c], w[c], a->utf8, cell, sizeof cell);
+    for (int c = 0; c < LC_COUNT; c++) {
+        ui_fmt_cell(logs_titles[c], w[c], a->utf8, cell, sizeof cell);
         term_put(top + 1, x, w[c] + 1, TA_COLHEAD, cell);
         x += w[c] + 1;
     }
-    const message_list *p = &a->logs.page;
     if (p->count == 0) {
         term_put(top + 3, 2, cols - 2, TA_DIM,
                  ui_filter_active(&a->filter) ? "No message matches the filter."
@@ -98,22 +169,16 @@ static void logs_draw(app *a, int top, int rows)
         const message *m = &p->items[i];
         bool sel = i == a->logs.cursor;
         int y = top + 2 + i;
-        char t[32], code[16];
-        hd_time_local(m->created_at, t);
-        const char *when = w[0] == 19 ? t : t + 5;   /* drop the year when narrow */
-        if (m->response_code)
-            snprintf(code, sizeof code, "%d", m->response_code);
-        else
-            snprintf(code, sizeof code, "-");   /* no code: spelt as the CLI and detail do */
-        const char *vals[6] = { when, m->action, m->customer ? m->customer : "",
-                                m->site_name ? m->site_name : "(deleted)", code,
-                                msg_status_title(m->status) };
+        char t[32], id[24], code[16];
+        const char *vals[LC_COUNT];
+        logs_cells(m, full_time, t, id, code, vals);
         term_put(y, 0, cols, sel ? TA_SELECTED : TA_NORMAL, "");
         x = 0;
-        for (int c = 0; c < 6; c++) {
+        for (int c = 0; c < LC_COUNT && x < cols; c++) {
             ui_fmt_cell(vals[c], w[c], a->utf8, cell, sizeof cell);
-            term_attr at = sel ? TA_SELECTED : (c == 5 ? ui_status_attr(m->status) : TA_NORMAL);
-            term_put(y, x, w[c] + (c < 5 ? 1 : 0), at, cell);
+            term_attr at = sel ? TA_SELECTED
+                               : (c == LC_STATUS ? ui_status_attr(m->status) : TA_NORMAL);
+            term_put(y, x, w[c] + (c < LC_COUNT - 1 ? 1 : 0), at, cell);
             x += w[c] + 1;
         }
         logs_draw_resent_mark(a, m, y, x - 1, sel);   /* chain.c: "↻" after Status */
@@ -183,24 +248,34 @@ static uint64_t max_payload(const app *a)
     return a->cfg ? a->cfg->delivery.max_payload : 0;
 }
 
-static void on_resend(app *a, int64_t id)
+static hd_status resend_run(app *a, ui_act *act, hd_error *err)
 {
-    hd_error err = { 0 };
-    int64_t nid = 0;
-    if (store_message_resend(a->st, id, max_payload(a), &nid, &err) != HD_OK) {
-        ui_flash(a, true, "%s", err.msg);
+    return store_message_resend(a->st, act->id, max_payload(a), &act->out[0], err);
+}
+
+static void resend_done(app *a, const ui_act *act, hd_status rc, const hd_error *err)
+{
+    if (rc != HD_OK) {
+        ui_flash(a, true, "%s", err->msg);
         return;
     }
     ui_wakeup_engine(a);
-    ui_flash(a, false, "message #%lld resent as #%lld", (long long)id, (long long)nid);
-    a->need_refresh = true;
+    ui_flash(a, false, "message #%lld resent as #%lld", (long long)act->id,
+             (long long)act->out[0]);
 }
 
-/* The Failed messages `R` resends: those the current filter shows, so none
- * when the filter asks for other statuses only (status=queued). */
-static bool resend_all_filter(const app *a, msg_filter *f)
+static void on_resend(app *a, int64_t id)
 {
-    ui_filter_to_msg(&a->filter, f);
+    ui_act act = { .run = resend_run, .done = resend_done, .id = id };
+    snprintf(act.what, sizeof act.what, "resend #%lld", (long long)id);
+    ui_act_start(a, &act);
+}
+
+/* The Failed messages `R` resends: those the filter shows, so none when
+ * it asks for other statuses only (status=queued). */
+static bool resend_all_filter(const ui_filter *uf, msg_filter *f)
+{
+    ui_filter_to_msg(uf, f);
     if (f->status_mask && !(f->status_mask & MSG_STATUS_BIT(MSG_FAILED)))
         return false;
     f->status_mask = MSG_STATUS_BIT(MSG_FAILED);
@@ -208,28 +283,43 @@ static bool resend_all_filter(const app *a, msg_filter *f)
     return true;
 }
 
-static void on_resend_all(app *a, int64_t expected)
+/* With the filter as it was when the operator said yes (act->filter), even
+ * when the database was busy and the filter has changed since. */
+static hd_status resend_all_run(app *a, ui_act *act, hd_error *err)
 {
     msg_filter f;
-    if (!resend_all_filter(a, &f))
-        return;
-    hd_error err = { 0 };
-    int64_t n = 0, skipped = 0;
-    if (store_messages_resend_failed(a->st, &f, max_payload(a), &n, &skipped, &err) != HD_OK) {
-        ui_flash(a, true, "%s", err.msg);
+    if (!resend_all_filter(act->filter, &f))
+        return HD_OK;
+    return store_messages_resend_failed(a->st, &f, max_payload(a), &act->out[0], &act->out[1],
+                                        err);
+}
+
+static void resend_all_done(app *a, const ui_act *act, hd_status rc, const hd_error *err)
+{
+    if (rc != HD_OK) {
+        ui_flash(a, true, "%s", err->msg);
         return;
     }
     ui_wakeup_engine(a);
-    if (skipped > 0) {
+    if (act->out[1] > 0) {
         char limit[32];
         size_words(max_payload(a), limit, sizeof limit);
         ui_flash(a, true, "resent %lld Failed messages; %lld skipped: payload over "
-                 "delivery.max_payload (%s)", (long long)n, (long long)skipped, limit);
+                 "delivery.max_payload (%s)", (long long)act->out[0], (long long)act->out[1],
+                 limit);
     } else {
-        ui_flash(a, false, "resent %lld Failed messages (of %lld counted)", (long long)n,
-                 (long long)expected);
+        ui_flash(a, false, "resent %lld Failed messages (of %lld counted)",
+                 (long long)act->out[0], (long long)act->arg);
     }
-    a->need_refresh = true;
+}
+
+static void on_resend_all(app *a, int64_t expected)
+{
+    ui_act act = { .run = resend_all_run, .done = resend_all_done, .arg = expected };
+    snprintf(act.what, sizeof act.what, "resend %lld Failed", (long long)expected);
+    act.filter = hd_xcalloc(1, sizeof *act.filter);
+    ui_filter_copy(act.filter, &a->filter);
+    ui_act_start(a, &act);
 }
 
 void ui_ask_resend(app *a, const message *m)
@@ -315,7 +405,7 @@ static ui_request logs_handle(app *a, ui_request r)
         msg_filter ff;
         int64_t n = 0;
         hd_error err = { 0 };
-        if (!resend_all_filter(a, &ff))
+        if (!resend_all_filter(&a->filter, &ff))
             ui_flash(a, false, "the filter shows no Failed messages: nothing to resend");
         else if (store_messages_count(a->st, &ff, &n, &err) != HD_OK)
             ui_flash(a, true, "%s", err.msg);
@@ -331,6 +421,13 @@ static ui_request logs_handle(app *a, ui_request r)
     }
 }
 
+static void logs_tick(app *a)
+{
+    msg_filter f;
+    ui_filter_to_msg(&a->filter, &f);
+    msg_list_count(a, &a->logs, &f);
+}
+
 static void logs_click(app *a, int row)
 {
     if (msg_list_click(&a->logs, row))
@@ -339,4 +436,5 @@ static void logs_click(app *a, int row)
 
 const view_ops view_logs_ops = { .title = "Logs", .keys = logs_keys,
                                  .refresh = logs_refresh, .draw = logs_draw,
-                                 .handle = logs_handle, .click = logs_click };
+                                 .handle = logs_handle, .click = logs_click,
+                                 .tick = logs_tick };

@@ -165,14 +165,41 @@ static const site_stats *sites_selected(const app *a)
     return &a->sites.items[a->sites_cursor];
 }
 
-static void on_delete(app *a, int64_t id)
+static hd_status delete_run(app *a, ui_act *act, hd_error *err)
 {
-    hd_error err = { 0 };
-    if (store_site_delete(a->st, id, &err) != HD_OK)
-        ui_flash(a, true, "%s", err.msg);
+    return store_site_delete(a->st, act->id, err);
+}
+
+static void delete_done(app *a, const ui_act *act, hd_status rc, const hd_error *err)
+{
+    (void)act;
+    if (rc != HD_OK)
+        ui_flash(a, true, "%s", err->msg);
     else
         ui_flash(a, false, "trusted site deleted");
-    a->need_refresh = true;
+}
+
+/* Through ui_act: a busy database never holds the keys (issue #11). */
+static void on_delete(app *a, int64_t id)
+{
+    ui_act act = { .run = delete_run, .done = delete_done, .id = id };
+    snprintf(act.what, sizeof act.what, "delete site #%lld", (long long)id);
+    ui_act_start(a, &act);
+}
+
+static hd_status pause_run(app *a, ui_act *act, hd_error *err)
+{
+    return store_site_set_enabled(a->st, act->id, act->arg != 0, err);
+}
+
+static void pause_done(app *a, const ui_act *act, hd_status rc, const hd_error *err)
+{
+    if (rc != HD_OK) {
+        ui_flash(a, true, "%s", err->msg);
+        return;
+    }
+    ui_flash(a, false, "%s %s", act->name, act->arg ? "resumed" : "paused");
+    ui_wakeup_engine(a);
 }
 
 static void sites_test(app *a, const site_stats *ss)
@@ -202,7 +229,6 @@ static void sites_test(app *a, const site_stats *ss)
 static ui_request sites_handle(app *a, ui_request r)
 {
     const site_stats *ss = sites_selected(a);
-    hd_error err = { 0 };
     switch (r) {
     case REQ_SITE_ADD:
         form_begin(a, 0);
@@ -223,13 +249,12 @@ static ui_request sites_handle(app *a, ui_request r)
         return REQ_NONE;
     case REQ_SITE_PAUSE:
         if (ss) {
-            if (store_site_set_enabled(a->st, ss->s.id, !ss->s.enabled, &err) != HD_OK)
-                ui_flash(a, true, "%s", err.msg);
-            else {
-                ui_flash(a, false, "%s %s", ss->s.name, ss->s.enabled ? "paused" : "resumed");
-                ui_wakeup_engine(a);
-            }
-            a->need_refresh = true;
+            ui_act act = { .run = pause_run, .done = pause_done, .id = ss->s.id,
+                           .arg = !ss->s.enabled };
+            snprintf(act.what, sizeof act.what, "%s %s", ss->s.enabled ? "pause" : "resume",
+                     ss->s.name);
+            snprintf(act.name, sizeof act.name, "%s", ss->s.name);
+            ui_act_start(a, &act);
         }
         return REQ_NONE;
     case REQ_SITE_TEST:

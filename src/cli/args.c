@@ -114,6 +114,15 @@ bool cli_parse_time(const char *cmd, const char *what, const char *text, int64_t
     return false;
 }
 
+bool cli_parse_until(const char *cmd, const char *what, const char *text, int64_t *out_ms)
+{
+    const char *why = NULL;
+    if (duration_parse_until(text, hd_now_ms(), out_ms, &why))
+        return true;
+    cli_usage_error(cmd, "%s: '%s': %s", what, text, why);
+    return false;
+}
+
 bool cli_site_id(cli_ctx *ctx, const char *name, int64_t *id_out, int *exit_code)
 {
     site s;

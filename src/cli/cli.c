@@ -75,8 +75,9 @@ static const cli_cmd commands[] = {
       "                     [--since T] [--until T] [--limit N] [--format table|json|csv]\n"
       "  --status   queued, resent, done, failed (comma-separated for several)\n"
       "  --action   case-insensitive substring of the action\n"
-      "  --since/--until  a date (2026-11-29, 2026-11-29T20:58:55Z, UTC) or a\n"
-      "             duration ago (1h, 7d)\n"
+      "  --since/--until  a date (2026-11-29, 2026-11-29 20:58 local time,\n"
+      "             2026-11-29T20:58:55Z UTC) or a duration ago (1h, 7d); a date\n"
+      "             alone as --until includes that day (--since D --until D: day D)\n"
       "  --limit N  rows to print (default 50, 0 = all)\n"
       "  --format   table (default), json (JSON Lines) or csv\n", NULL },
     { "queue", cli_cmd_queue, true, "list messages still to be delivered",

@@ -44,6 +44,8 @@ bool cli_parse_int64(const char *cmd, const char *what, const char *text, int64_
                      int64_t *out);
 /* A date or a duration ago (duration_parse_when); the error names what. */
 bool cli_parse_time(const char *cmd, const char *what, const char *text, int64_t *out_ms);
+/* The same for the end of a range (--until): a date alone includes its day. */
+bool cli_parse_until(const char *cmd, const char *what, const char *text, int64_t *out_ms);
 
 /* Resolves a site name to its id; prints "CMD: site 'x' not found" (exit 2). */
 bool cli_site_id(cli_ctx *ctx, const char *name, int64_t *id_out, int *exit_code);

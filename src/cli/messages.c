@@ -196,7 +196,7 @@ static int parse_list_opts(cli_ctx *ctx, int argc, char **argv, bool is_queue, l
                 return 2;
             break;
         case 'e':
-            if (!cli_parse_time(ctx->cmd, "--until", optarg, &lo->f.until_ms))
+            if (!cli_parse_until(ctx->cmd, "--until", optarg, &lo->f.until_ms))
                 return 2;
             break;
         case 'n':

@@ -5,7 +5,8 @@
 # CONSOLE_DELIVERY_EXTRA / CONSOLE_SITES_EXTRA: YAML lines added to the
 # configuration's delivery: block / sites: list (indented as there),
 # CONSOLE_DB: the database file (default $W/t.db), and
-# CONSOLE_CLEANUP_EXTRA: shell code run at exit before $W is removed.
+# CONSOLE_CLEANUP_EXTRA: shell code run at exit before $W is removed,
+# CONSOLE_ARGS: options after the console command (--no-deliver).
 W=$(mktemp -d "${TMPDIR:-/tmp}/hd-console.XXXXXX")
 T="tmux -L hdtest-$$ -f /dev/null"
 RPID=""
@@ -118,7 +119,7 @@ ${CONSOLE_SITES_EXTRA:-}
 EOF
 cat >"$W/run.sh" <<EOF
 cd "$W"
-HOOKDESK_UI_TRACE="$W/trace" "$HD" -c "$W/hd.yaml" 2>"$W/err.txt"
+HOOKDESK_UI_TRACE="$W/trace" "$HD" -c "$W/hd.yaml" ${CONSOLE_ARGS:+console $CONSOLE_ARGS} 2>"$W/err.txt"
 echo "EXIT=\$?"
 stty -a | tr ' ;' '\n\n' | grep -x -e '-\{0,1\}icanon' -e '-\{0,1\}echo'
 sleep 600

@@ -113,6 +113,15 @@ check "unknown site message" grep -q "send: site 'nosuch' not found" "$TMP/err"
 hd logs --format json --limit 0
 check "nothing stored by the refused sends" test "$(count_lines "$TMP/out")" -eq 3
 
+# --- logs --until DATE includes that day (one rule with the console's time filter) ---
+TODAY=$(date +%Y-%m-%d)
+hd logs --format json --limit 0 --until "$TODAY"
+check "--until today includes today's messages" test "$(count_lines "$TMP/out")" -eq 3
+hd logs --format json --limit 0 --since "$TODAY" --until "$TODAY"
+check "--since D --until D is day D" test "$(count_lines "$TMP/out")" -eq 3
+hd logs --format json --limit 0 --until "$(date -d yesterday +%Y-%m-%d 2>/dev/null || date -v-1d +%Y-%m-%d)"
+check "--until yesterday excludes today" test "$(count_lines "$TMP/out")" -eq 0
+
 # --- logs: table, json, csv ---
 hd logs
 expect_rc 0 "logs"

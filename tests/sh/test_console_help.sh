@@ -56,16 +56,19 @@ expect "^  Space  *On the Save button: save"
 keys G
 # 80x24: two header rows, the body, the footer on row 24.  The help's last
 # line is on the body's last row, just above the footer.
-expect_line 23 "^  ^L, F5  *Reload and redraw"
+expect_line 23 "^  Alt-d  *Delete the word after the cursor"
 expect_line 24 "Esc Back"
+# The prompts' keys end the help: their history, then the line editor's.
+expect_fixed "In a prompt (/ search, f, t, C filters, # find)"
+expect "^  Up, Down, ^P, ^N  *Earlier / later answers to this prompt"
 keys_mark
 keys j j j j j PageDown End
 keys_settled 7
-expect_line 23 "^  ^L, F5  *Reload and redraw"
+expect_line 23 "^  Alt-d  *Delete the word after the cursor"
 keys k   # one line back up: the last line leaves the bottom row
-expect_line 23 "^  G, End  *Last line"
+expect_line 23 "^  Alt-Bksp, ^W  *Delete the word before the cursor"
 keys j
-expect_line 23 "^  ^L, F5  *Reload and redraw"
+expect_line 23 "^  Alt-d  *Delete the word after the cursor"
 keys g
 expect_line 3 "^Keys on the Sites screen"
 
