@@ -278,3 +278,39 @@ hd_status pg_messages_count(pg_store *st, const msg_filter *f, int64_t *count, h
     page_walk_free(&w);
     return rc;
 }
+
+/* The console's "row 71 of 20,000": rows newer than the anchor (or all)
+ * under f, never reading more than cap + 1 of them.  A statuses-only
+ * filter with no anchor reads the counters (exact, O(1)). */
+hd_status pg_messages_count_upto(pg_store *st, const msg_filter *f, int64_t newer_than,
+                                 int64_t cap, int64_t *count, bool *more, hd_error *err)
+{
+    *count = 0;
+    *more = false;
+    if (newer_than <= 0 && only_statuses(f))
+        return pg_messages_count(st, f, count, err);
+    page_walk w = { 0 };
+    hd_status rc = resolve_action_names(st, f, &w, err);
+    if (rc != HD_OK || (w.walk_names && w.nnames == 0)) {
+        page_walk_free(&w);
+        return rc;
+    }
+    pg_params p = { 0 };
+    hd_buf sql = { 0 };
+    hd_buf_puts(&sql, "SELECT count(*) FROM (SELECT 1 FROM messages m WHERE true");
+    if (w.walk_names)
+        hd_buf_printf(&sql, " AND m.action = ANY($%d::text[])", pg_param_array(&p, &w.names));
+    pg_filter_sql(&sql, &p, f, w.walk_names ? PG_FILTER_NO_ACTION_TEXT : PG_FILTER_ALL);
+    hd_buf_printf(&sql, " AND m.id > $%d", pg_param_i64(&p, newer_than > 0 ? newer_than : 0));
+    if (cap > 0)
+        hd_buf_printf(&sql, " LIMIT $%d", pg_param_i64(&p, cap + 1));   /* one more: is there more? */
+    hd_buf_puts(&sql, ") x");
+    rc = count_run(st, &sql, &p, count, err);
+    hd_buf_free(&sql);
+    page_walk_free(&w);
+    if (rc == HD_OK && cap > 0 && *count > cap) {
+        *count = cap;
+        *more = true;
+    }
+    return rc;
+}

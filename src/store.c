@@ -218,14 +218,8 @@ hd_status store_messages_count(store *st, const msg_filter *f, int64_t *count, h
 hd_status store_messages_count_upto(store *st, const msg_filter *f, int64_t newer_than,
                                     int64_t cap, int64_t *count, bool *more, hd_error *err)
 {
-    if (!st->pg)
-        return sq_messages_count_upto(st->sq, f, newer_than, cap, count, more, err);
-    /* PostgreSQL: the whole count until pg_messages_count_upto exists
-     * (the position, newer_than > 0, is left unknown). */
-    *more = false;
-    if (newer_than > 0)
-        return hd_error_set(err, HD_INTERNAL, "counting newer messages: not on PostgreSQL yet");
-    return pg_messages_count(st->pg, f, count, err);
+    return st->pg ? pg_messages_count_upto(st->pg, f, newer_than, cap, count, more, err)
+                  : sq_messages_count_upto(st->sq, f, newer_than, cap, count, more, err);
 }
 
 hd_status store_message_resends(store *st, int64_t id, int64_t *ids, int max, int *n, hd_error *err)

@@ -106,6 +106,7 @@ hd_status pg_message_add(pg_store *st, const new_message *m, int64_t *id_out, hd
 hd_status pg_message_get(pg_store *st, int64_t id, message *out, hd_error *err);
 hd_status pg_message_find_webhook_id(pg_store *st, const char *webhook_id, int64_t *id, hd_error *err);
 hd_status pg_messages_page(pg_store *st, const msg_filter *f, page_dir dir, int64_t anchor_id, int limit, message_list *out, hd_error *err);
+hd_status pg_messages_count_upto(pg_store *st, const msg_filter *f, int64_t newer_than, int64_t cap, int64_t *count, bool *more, hd_error *err);
 hd_status pg_message_resends(pg_store *st, int64_t id, int64_t *ids, int max, int *n, hd_error *err);
 hd_status pg_messages_count(pg_store *st, const msg_filter *f, int64_t *count, hd_error *err);
 hd_status pg_attempts_list(pg_store *st, int64_t message_id, attempt_list *out, hd_error *err);

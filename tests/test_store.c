@@ -2399,6 +2399,42 @@ static void test_pg_engine_beats_do_not_wait(void **state)
     store_close(b);
 }
 
+/* store_messages_count_upto: the console's "row N of M", on both backends:
+ * exact below the cap, capped with *more above it, newer_than as a bound,
+ * with and without filters. */
+static void test_count_upto(void **state)
+{
+    fixture *f = *state;
+    hd_error err = { 0 };
+    int64_t ids[30];
+    for (int i = 0; i < 30; i++)
+        ids[i] = add_msg(f->st, i % 2 ? f->site_a : f->site_b, i % 3 ? "order.created" : "refund",
+                         i % 5 ? "cus_1" : "cus_2");
+    int64_t n = -1;
+    bool more = true;
+    msg_filter any = { 0 };
+    assert_int_equal(store_messages_count_upto(f->st, &any, 0, 0, &n, &more, &err), HD_OK);
+    assert_int_equal(n, 30);
+    assert_false(more);
+    assert_int_equal(store_messages_count_upto(f->st, &any, ids[9], 0, &n, &more, &err), HD_OK);
+    assert_int_equal(n, 20);
+    assert_int_equal(store_messages_count_upto(f->st, &any, ids[9], 5, &n, &more, &err), HD_OK);
+    assert_int_equal(n, 5);
+    assert_true(more);
+    assert_int_equal(store_messages_count_upto(f->st, &any, ids[9], 20, &n, &more, &err), HD_OK);
+    assert_int_equal(n, 20);
+    assert_false(more);
+    msg_filter of_site = { .site_id = f->site_a, .status_mask = MSG_STATUS_BIT(MSG_QUEUED) };
+    assert_int_equal(store_messages_count_upto(f->st, &of_site, ids[9], 0, &n, &more, &err), HD_OK);
+    assert_int_equal(n, 10);
+    msg_filter cust = { .customer = "cus_2", .action_text = "REF" };
+    assert_int_equal(store_messages_count_upto(f->st, &cust, 0, 0, &n, &more, &err), HD_OK);
+    assert_int_equal(n, 2);   /* i = 0 and 15 */
+    msg_filter status = { .status_mask = MSG_PENDING_MASK };
+    assert_int_equal(store_messages_count_upto(f->st, &status, 0, 3, &n, &more, &err), HD_OK);
+    assert_int_equal(n, 30);   /* the counters: exact, whatever the cap */
+}
+
 int main(int argc, char **argv)
 {
     self_path = argv[0];
@@ -2418,6 +2454,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_action_search_many_names, setup, teardown),
         cmocka_unit_test_setup_teardown(test_action_search_odd_names, setup, teardown),
         cmocka_unit_test_setup_teardown(test_paging_filters, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_count_upto, setup, teardown),
         cmocka_unit_test_setup_teardown(test_keyset_stable_under_inserts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_status_counters_exact, setup, teardown),
         cmocka_unit_test_setup_teardown(test_claim_two_connections_disjoint, setup, teardown),
