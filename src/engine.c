@@ -317,13 +317,15 @@ static void events_flush(engine *e)
 }
 
 /* A transaction failed (see DESIGN: database faults). */
-static void fault_seen(engine *e, const char *msg)
+static void fault_seen(engine *e, hd_status code, const char *msg)
 {
     int64_t mono = hd_mono_ms();
     bool first = e->fault_since == 0;
     if (first)
         e->fault_since = mono;
-    if (e->fault_hard_since == 0 && !strstr(msg, "database is locked"))
+    /* A lock another process holds (HD_BUSY: a long import, a PostgreSQL
+     * lock timeout) is waited out, not counted towards fault_timeout. */
+    if (e->fault_hard_since == 0 && code != HD_BUSY)
         e->fault_hard_since = mono;
     bool changed = strncmp(msg, e->fault_msg, sizeof e->fault_msg - 1) != 0;
     pthread_mutex_lock(&e->lock);
@@ -875,7 +877,7 @@ static bool commit_collect(engine *e, bool wait, commit_job *job)
     } else {
         outs_restore(e, job->outs, job->nouts);
         set_last_error(e, job->err.msg);
-        fault_seen(e, job->err.msg);
+        fault_seen(e, job->err.code, job->err.msg);
     }
     job->outs = NULL;
     job->nouts = 0;

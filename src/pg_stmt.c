@@ -132,6 +132,12 @@ hd_status pg_fail(pg_store *st, const PGresult *r, const char *what, hd_error *e
     const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
     if (state && strcmp(state, "23505") == 0)
         return hd_error_set(err, HD_EXISTS, "%s: %s", what, msg);
+    /* Another session holds the lock past lock_timeout (55P03), or two
+     * transactions deadlocked (40P01: the server cancelled this one):
+     * nothing was done and trying again later is right, as with SQLite's
+     * SQLITE_BUSY. */
+    if (state && (strcmp(state, "55P03") == 0 || strcmp(state, "40P01") == 0))
+        return hd_error_set(err, HD_BUSY, "%s: database %s: %s", what, st->shown, msg);
     return hd_error_set(err, HD_DB, "%s: database %s: %s", what, st->shown, msg);
 }
 

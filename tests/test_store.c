@@ -2435,6 +2435,33 @@ static void test_count_upto(void **state)
     assert_int_equal(n, 30);   /* the counters: exact, whatever the cap */
 }
 
+/* PostgreSQL: a row another transaction holds past the connection's lock
+ * timeout (busy_timeout_ms) is HD_BUSY, as SQLite's busy lock is, so the
+ * console retries it and the engine does not count it as a fault. */
+static void test_pg_lock_timeout_is_busy(void **state)
+{
+    fixture *f = *state;
+    hd_error err = { 0 };
+    store *quick = NULL;
+    store_options o = { .busy_timeout_ms = 100 };
+    assert_int_equal(store_open(f->path, &o, &quick, &err), HD_OK);
+    assert_int_equal(store_tx_begin(f->st, &err), HD_OK);
+    assert_int_equal(store_site_set_enabled(f->st, f->site_a, false, &err), HD_OK);
+    int64_t t0 = hd_mono_ms();
+    assert_int_equal(store_site_set_enabled(quick, f->site_a, true, &err), HD_BUSY);
+    int64_t waited = hd_mono_ms() - t0;
+    assert_true(waited >= 90 && waited < 3000);
+    assert_non_null(strstr(err.msg, "lock timeout"));
+    assert_int_equal(store_tx_commit(f->st, &err), HD_OK);
+    /* Once the lock is gone the same write goes through. */
+    assert_int_equal(store_site_set_enabled(quick, f->site_a, true, &err), HD_OK);
+    site s;
+    assert_int_equal(store_site_get(f->st, f->site_a, &s, &err), HD_OK);
+    assert_true(s.enabled);
+    site_free(&s);
+    store_close(quick);
+}
+
 int main(int argc, char **argv)
 {
     self_path = argv[0];
@@ -2492,6 +2519,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_pg_update_if_stale_second_connection, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pg_counts_sum_shards, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pg_engine_beats_do_not_wait, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pg_lock_timeout_is_busy, setup, teardown),
     };
     int failed = cmocka_run_group_tests_name("store (both backends)", both, NULL, NULL);
     if (!tu_backend_pg())
