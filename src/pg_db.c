@@ -2,6 +2,7 @@
  * it goes by in messages (never with its password). */
 #include "pg_internal.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -62,6 +63,10 @@ hd_status pg_open(const char *conninfo, const store_options *opt, pg_store **out
     st->shown = pg_display_name(conninfo);
     st->read_only = opt && opt->read_only;
     st->default_timeout_ms = PG_DEFAULT_SITE_TIMEOUT_MS;
+    unsigned char rnd[16];
+    hd_random_bytes(rnd, sizeof rnd);
+    for (size_t i = 0; i < sizeof rnd; i++)
+        snprintf(st->mark_id + 2 * i, 3, "%02x", rnd[i]);
     hd_status rc = connect_now(st, err);
     if (rc == HD_OK)
         rc = pg_session_setup(st, busy_timeout_of(opt), err);
@@ -79,6 +84,14 @@ void pg_close(pg_store *st)
 {
     if (!st)
         return;
+    /* Its commit mark is of no use once it is gone (best effort: a crashed
+     * process leaves one small row). */
+    if (PQstatus(st->conn) == CONNECTION_OK && st->mark_seq > 0) {
+        pg_params p = { 0 };
+        pp_str(&p, st->mark_id);
+        PQclear(PQexecParams(st->conn, "DELETE FROM commit_marks WHERE conn = $1", p.n, NULL,
+                             p.values, NULL, NULL, 0));
+    }
     PQfinish(st->conn);
     free(st->conninfo);
     free(st->shown);

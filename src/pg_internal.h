@@ -43,6 +43,8 @@ struct pg_store {
     bool in_caller_tx;                /* store_tx_begin is open */
     int64_t default_timeout_ms;       /* effective timeout of sites with timeout_ms 0 */
     uint64_t changes;                 /* store_change_counter: own commits + notifications */
+    char mark_id[33];                 /* this connection's row in commit_marks (pg_stmt.c) */
+    int64_t mark_seq;                 /* its write transactions so far */
     breaker_policy breaker;           /* store_set_breaker; failures 0 = off */
     circuit_event *tx_events;         /* circuit changes of the open transaction */
     int ntx_events;

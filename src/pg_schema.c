@@ -146,6 +146,10 @@ static const char *const migrations[] = {
     "CREATE TABLE attempt_seconds ("
     "  second BIGINT NOT NULL, shard INTEGER NOT NULL, n BIGINT NOT NULL,"
     "  PRIMARY KEY (second, shard));"
+    /* One row per connection: its last committed write transaction, for
+     * telling after a lost COMMIT answer whether it happened (pg_stmt.c). */
+    "CREATE TABLE commit_marks ("
+    "  conn TEXT PRIMARY KEY, seq BIGINT NOT NULL, at BIGINT NOT NULL);"
     "CREATE TABLE engines ("
     "  owner TEXT PRIMARY KEY,"
     "  host TEXT NOT NULL,"

@@ -225,15 +225,67 @@ static hd_status begin_tx(pg_store *st, hd_error *err)
     return exec_fixed(st, "BEGIN", "begin transaction", err);
 }
 
+/* A COMMIT whose answer was lost with the connection (a server restart, a
+ * failover, a network cut at that instant) may or may not have happened.
+ * Retrying blindly could record an engine's outcomes twice; giving up
+ * could report as lost what was written.  So every write transaction
+ * leaves a mark (this connection's id and its commit number, one row per
+ * connection in commit_marks), and after such a loss the mark is looked
+ * up on a new connection: found, the commit happened. */
+static hd_status mark_commit(pg_store *st, hd_error *err)
+{
+    st->mark_seq++;
+    pg_params p = { 0 };
+    pp_str(&p, st->mark_id);
+    pp_i64(&p, st->mark_seq);
+    pp_i64(&p, hd_now_ms());
+    return pg_cmd(st,
+                  "INSERT INTO commit_marks(conn, seq, at) VALUES ($1, $2, $3)"
+                  " ON CONFLICT (conn) DO UPDATE SET seq = EXCLUDED.seq, at = EXCLUDED.at",
+                  &p, "commit", err);
+}
+
+static hd_status commit_after_lost_answer(pg_store *st, hd_error *err)
+{
+    char lost[300];
+    pg_first_line(PQerrorMessage(st->conn), lost, sizeof lost);
+    if (!ensure_connected(st))
+        return hd_error_set(err, HD_DB, "commit: database %s: connection lost (%s); the "
+                            "server is not back, so it is not known whether it committed",
+                            st->shown, lost);
+    pg_params p = { 0 };
+    pp_str(&p, st->mark_id);
+    PGresult *r = pg_run(st, "SELECT seq FROM commit_marks WHERE conn = $1", &p, "commit", err);
+    if (!r)
+        return HD_DB;
+    bool done = PQntuples(r) == 1 && pg_i64(r, 0, 0) == st->mark_seq;
+    PQclear(r);
+    if (done)
+        return HD_OK;
+    return hd_error_set(err, HD_DB, "commit: database %s: connection lost (%s); not committed",
+                        st->shown, lost);
+}
+
 /* The NOTIFY rides in the COMMIT's round trip. */
 static hd_status commit_tx(pg_store *st, hd_error *err)
 {
-    hd_status rc = exec_fixed(st, "NOTIFY " PG_CHANNEL "; COMMIT", "commit", err);
+    hd_status rc = mark_commit(st, err);
+    if (rc == HD_OK) {
+        PGresult *r = PQexec(st->conn, "NOTIFY " PG_CHANNEL "; COMMIT");
+        if (PQresultStatus(r) == PGRES_COMMAND_OK)
+            rc = HD_OK;
+        else if (PQstatus(st->conn) != CONNECTION_OK)
+            rc = commit_after_lost_answer(st, err);
+        else
+            rc = pg_fail(st, r, "commit", err);
+        PQclear(r);
+    }
     if (rc == HD_OK) {
         st->changes++;
         pg_events_commit(st);
     } else {
-        PQclear(PQexec(st->conn, "ROLLBACK"));
+        if (PQstatus(st->conn) == CONNECTION_OK)
+            PQclear(PQexec(st->conn, "ROLLBACK"));
         pg_events_drop(st);
     }
     return rc;
