@@ -89,14 +89,15 @@ delivery:
   concurrency: $CONC
   retry_interval: 200ms
   max_attempts: 20
-  timeout: 5s
+  timeout: 2s
+  lease: 2s
   poll_interval: 200ms
   fault_timeout: 60s
 network:
   allow_private: true
 sites:
   - name: shared
-    url: http://$HOST_IP:$RX_PORT/delay/10
+    url: http://$HOST_IP:$RX_PORT/delay/2
     max_in_flight: $CONC
 YAML
 
@@ -145,7 +146,7 @@ wait_for 120 done_at_least $((2 * N / 3)) || fail "two thirds not Done within 12
 sh tests/pg_server.sh restart "$PGDIR" || fail "server restart"
 echo "restarted the server at $(q 'SELECT count(*) FROM messages WHERE status = 2') Done"
 
-# Leases of the killed worker expire (site timeout 5 s + margin); the two
+# Leases of the killed worker expire (site timeout 2 s + lease 2 s); the two
 # left drain everything and exit.
 deadline=$(($(date +%s) + 180))
 while kill -0 "$W1" 2>/dev/null || kill -0 "$W3" 2>/dev/null; do
