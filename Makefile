@@ -19,6 +19,13 @@
 #   ui/         the console, a front-end (libhdui.a, ncursesw)
 #   src/main.c  chooses between them
 
+# Compile on every core unless told otherwise (make -j1): a build from
+# scratch takes half the time on two cores, which keeps make test within its
+# five minutes.
+ifeq ($(filter -j% --jobs%,$(MAKEFLAGS)),)
+MAKEFLAGS += -j$(shell nproc 2>/dev/null || echo 2)
+endif
+
 PREFIX  ?= /usr/local
 DESTDIR ?=
 CC      ?= cc

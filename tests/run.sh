@@ -1,7 +1,7 @@
 #!/bin/sh
 # Runs every test: the cmocka binaries (unit and integration) built into
 # $1/tests, then the shell tests in tests/sh (real binary, tmux console).
-# TEST_JOBS (default 2) tests run at a time: most of them wait on a
+# TEST_JOBS (default 3) tests run at a time: most of them wait on a
 # receiver, a terminal or a timer rather than on a core, and every test
 # keeps to its own temporary directory, port, tmux server and database.
 # The longest start first, so that the run ends together.
@@ -9,7 +9,7 @@
 # "N passed, N failed", and exits non-zero on a failure.
 set -u
 BUILD=${1:-build/asan}
-JOBS=${TEST_JOBS:-2}
+JOBS=${TEST_JOBS:-3}
 export HOOKDESK_BIN="$PWD/$BUILD/hookdesk"
 export HD_RECEIVER_BIN="$PWD/$BUILD/hd-receiver"
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}"
@@ -21,13 +21,15 @@ LOGDIR=$(mktemp -d "${TMPDIR:-/tmp}/hookdesk-tests.XXXXXX")
 # each test making and dropping its own databases on it.  Without the
 # server binaries they are reported as skipped, not passed.
 # Not here: test_cli_limits (its faults are SQLite triggers and files);
-# test_cli_auth (signing does not touch the store) and test_cli_secrets
+# test_cli_sites (45 s; the sites' store functions are test_store's, on
+# both backends), test_cli_auth (signing does not touch the store) and
+# test_cli_secrets
 # (how secrets are stored is test_store's test_site_secret_headers_stored,
 # on both backends; the rest is SQLite's file modes): run them with
-# PG_TESTS="test_cli_auth test_cli_secrets" sh tests/run.sh when you change
+# PG_TESTS="test_cli_sites test_cli_auth test_cli_secrets" sh tests/run.sh when you change
 # them.  The whole list stays within make test's 5 minutes.
 PG_TESTS=${PG_TESTS-"test_store test_claims_race test_engine test_isolation test_cli_basic
-test_cli_resend test_cli_sites test_cli_serve test_cli_import test_cli_export test_serve_two
+test_cli_resend test_cli_serve test_cli_import test_cli_export test_serve_two
 test_serve_crash test_serve_isolation"}
 # The server's directory is not under $LOGDIR (mode 0700): as root the
 # server runs as `postgres`, which must reach its data and socket; 0711
