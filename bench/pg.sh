@@ -23,6 +23,7 @@ CONC=${PG_CONC:-16}
 RECV_CPU=${RECV_CPU:-0}
 CLIENT_CPU=${CLIENT_CPU:-1}
 W=$(mktemp -d "${TMPDIR:-/tmp}/hookdesk-pgbench.XXXXXX")
+chmod 0711 "$W"   # as root the server runs as `postgres`, which must reach $W/pg
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 RPID=""
 cleanup() {
@@ -33,9 +34,14 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-if ! pg_env=$(PG_FSYNC=on taskset -c "$CLIENT_CPU" sh "$ROOT/tests/pg_server.sh" start "$W/pg"); then
-    echo "bench/pg.sh: skipped: no PostgreSQL server (sh .ci/deps installs one)"
+if pg_env=$(PG_FSYNC=on taskset -c "$CLIENT_CPU" sh "$ROOT/tests/pg_server.sh" start "$W/pg"); then
+    :
+elif [ $? -eq 77 ]; then
+    echo "bench/pg.sh: skipped: no PostgreSQL server binaries (sh .ci/deps installs them)"
     exit 0
+else
+    echo "bench/pg.sh: the PostgreSQL server did not start" >&2
+    exit 1
 fi
 eval "$pg_env"
 PG="host=$PG_SOCKET user=$PG_USER"
@@ -79,7 +85,8 @@ now() { date +%s.%N; }
 # at once; prints a line of figures.
 run() {
     config "$2"
-    "$HD" -c "$W/hookdesk.yaml" import "$W/msgs.jsonl" >/dev/null
+    "$HD" -c "$W/hookdesk.yaml" import "$W/msgs.jsonl" >/dev/null ||
+        { echo "bench/pg.sh: import failed" >&2; exit 1; }
     mark
     c0=$(child_cpu)
     s0=0
@@ -88,11 +95,15 @@ run() {
     n=${3#sqlite}
     [ -n "$n" ] || n=1
     i=0
+    pids=""
     while [ "$i" -lt "$n" ]; do
-        taskset -c "$CLIENT_CPU" "$HD" -c "$W/hookdesk.yaml" serve --drain >/dev/null 2>"$W/serve.err" &
+        taskset -c "$CLIENT_CPU" "$HD" -c "$W/hookdesk.yaml" serve --drain >/dev/null 2>"$W/serve$i.err" &
+        pids="$pids $!"
         i=$((i + 1))
     done
-    wait_workers
+    for p in $pids; do
+        wait "$p" || { echo "bench/pg.sh: serve failed:" >&2; cat "$W"/serve*.err >&2; exit 1; }
+    done
     t1=$(now)
     mark
     c1=$(child_cpu)
@@ -102,11 +113,6 @@ run() {
         -v s1="$s1" 'BEGIN { c = c1 - c0; s = s1 - s0
         printf "%-22s %8.0f deliveries/s  hookdesk %6.1f us  server %6.1f us  total %6.1f us CPU per delivery\n",
             name, n / (t1 - t0), c * 1e6 / n, s * 1e6 / n, (c + s) * 1e6 / n }' | tee -a "$W/results"
-}
-wait_workers() {
-    for p in $(jobs -p); do
-        [ "$p" = "$RPID" ] || wait "$p" || { echo "bench/pg.sh: serve failed:" >&2; cat "$W/serve.err" >&2; exit 1; }
-    done
 }
 
 echo "== hookdesk on PostgreSQL beside SQLite: $N deliveries each, $CONC in flight per worker; receiver on core $RECV_CPU, senders (and the server) on core $CLIENT_CPU"
