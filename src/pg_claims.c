@@ -873,14 +873,7 @@ static int distinct_run(const attempt_outcome *o, int n)
 hd_status pg_record_outcomes(pg_store *st, const char *owner, const attempt_outcome *o, int n,
                              hd_error *err)
 {
-    if (n <= 0)
-        return HD_OK;
-    if (!owner || !*owner)
-        return hd_error_set(err, HD_INTERNAL, "record outcomes: no lease owner given");
-    for (int i = 0; i < n; i++)
-        if ((unsigned)o[i].new_status >= MSG_STATUS_COUNT)
-            return hd_error_set(err, HD_INTERNAL, "record outcomes: bad status %d for #%lld",
-                                (int)o[i].new_status, (long long)o[i].a.message_id);
+    /* n > 0, owner and statuses checked by store_record_outcomes (store.c). */
     bool own;
     hd_status rc = batch_begin(st, &own, err);
     if (rc != HD_OK)

@@ -9,12 +9,6 @@
 #include "pg_internal.h"
 #include "store_histogram.h"
 
-/* The status of a pg_run that returned NULL (it set err when there is one). */
-static hd_status run_failed(const hd_error *err)
-{
-    return err && err->code != HD_OK ? err->code : HD_DB;
-}
-
 hd_status pg_status_counts(pg_store *st, int64_t counts[MSG_STATUS_COUNT], hd_error *err)
 {
     for (int i = 0; i < MSG_STATUS_COUNT; i++)
@@ -22,7 +16,7 @@ hd_status pg_status_counts(pg_store *st, int64_t counts[MSG_STATUS_COUNT], hd_er
     PGresult *r = pg_run(st, "SELECT status, sum(n) FROM status_counts GROUP BY status", NULL,
                          "reading status counts", err);
     if (!r)
-        return run_failed(err);
+        return pg_run_failed(err);
     for (int i = 0; i < PQntuples(r); i++) {
         int64_t s = pg_i64(r, i, 0);
         if (s >= 0 && s < MSG_STATUS_COUNT)
@@ -49,7 +43,7 @@ hd_status pg_attempt_histogram(pg_store *st, int64_t now_ms, int64_t bucket_ms, 
                          "WHERE second >= $1 AND second < $2 GROUP BY second",
                          &p, "reading the attempt histogram", err);
     if (!r)
-        return run_failed(err);
+        return pg_run_failed(err);
     for (int i = 0; i < PQntuples(r); i++)
         store_histogram_add(&h, pg_i64(r, i, 0), pg_i64(r, i, 1));
     PQclear(r);

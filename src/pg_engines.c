@@ -15,12 +15,6 @@
 /* A crashed engine's row is forgotten after this long (ms). */
 #define ENGINE_FORGET_MS (60 * 60 * 1000)
 
-/* The status of a pg_run that returned NULL (it set err when there is one). */
-static hd_status run_failed(const hd_error *err)
-{
-    return err && err->code != HD_OK ? err->code : HD_DB;
-}
-
 hd_status pg_engine_beat(pg_store *st, const engine_beat *b, hd_error *err)
 {
     pg_write_mode mode;
@@ -79,7 +73,7 @@ hd_status pg_engines_alive(pg_store *st, int64_t since_ms, engine_beat_list *out
                          "FROM engines WHERE seen_at >= $1 ORDER BY started_at, owner COLLATE \"C\"",
                          &p, "listing the engines", err);
     if (!r)
-        return run_failed(err);
+        return pg_run_failed(err);
     int n = PQntuples(r);
     if (n > 0 && !(out->items = calloc((size_t)n, sizeof *out->items))) {
         PQclear(r);

@@ -71,6 +71,8 @@ void pp_i64_or_null(pg_params *p, int64_t v);
  * transaction, before it gives up. */
 PGresult *pg_run(pg_store *st, const char *sql, const pg_params *p, const char *what,
                  hd_error *err);
+/* The status to return after pg_run gave NULL (what it set in err). */
+hd_status pg_run_failed(const hd_error *err);
 /* The same for a statement that returns no rows the caller wants. */
 hd_status pg_cmd(pg_store *st, const char *sql, const pg_params *p, const char *what,
                  hd_error *err);

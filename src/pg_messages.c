@@ -37,12 +37,6 @@
 /* The advisory lock bulk resends take ("resend" in ASCII, as a number). */
 #define RESEND_LOCK "125780053290596"
 
-/* The status of a failed pg_run (its error is in err). */
-static hd_status run_failed(const hd_error *err)
-{
-    return err && err->code != HD_OK ? err->code : HD_DB;
-}
-
 /* A write that is one statement, atomic on its own (adding a message, send
  * now, cancel): inside the caller's transaction it runs as is, with no
  * savepoint - a bulk import or a batch of cancels pays one round trip each.
@@ -175,7 +169,7 @@ static hd_status message_insert(pg_store *st, const new_message *m, int64_t *id_
     pp_str(&p, m->payload);
     PGresult *r = pg_run(st, message_insert_sql, &p, "adding a message", err);
     if (!r)
-        return run_failed(err);
+        return pg_run_failed(err);
     if (PQntuples(r) == 0)
         rc = hd_error_set(err, HD_NOT_FOUND, "site #%lld not found", (long long)m->site_id);
     else if (id_out)
@@ -204,7 +198,7 @@ static hd_status message_fetch(pg_store *st, int64_t id, message *out, bool *fou
     PGresult *r = pg_run(st, "SELECT " PG_MSG_COLS PG_MSG_FROM " WHERE m.id = $2", &p,
                          "reading a message", err);
     if (!r)
-        return run_failed(err);
+        return pg_run_failed(err);
     *found = PQntuples(r) > 0;
     if (*found)
         pg_row_message(r, 0, out);
@@ -237,7 +231,7 @@ hd_status pg_message_find_webhook_id(pg_store *st, const char *wid, int64_t *id,
                          " AND webhook_id = $3 LIMIT 1",
                          &p, "looking up a webhook id", err);
     if (!r)
-        return run_failed(err);
+        return pg_run_failed(err);
     hd_status rc = HD_OK;
     if (PQntuples(r) == 0)
         rc = hd_error_set(err, HD_NOT_FOUND, "no message has webhook id %s", wid);
@@ -258,7 +252,7 @@ hd_status pg_attempts_list(pg_store *st, int64_t message_id, attempt_list *out, 
                          " ORDER BY number, id",
                          &p, "reading attempts", err);
     if (!r)
-        return run_failed(err);
+        return pg_run_failed(err);
     int n = PQntuples(r);
     if (n > 0)
         out->items = hd_xcalloc((size_t)n, sizeof *out->items);
@@ -351,7 +345,7 @@ static hd_status resend_chunk(pg_store *st, const msg_filter *ff, uint64_t max_p
     hd_buf_free(&sql);
     pg_array_free(&wids);
     if (!r)
-        return run_failed(err);
+        return pg_run_failed(err);
     *n = (int)pg_i64(r, 0, 0);
     if (*n > 0)
         *after = pg_i64(r, 0, 1);
@@ -372,7 +366,7 @@ static hd_status count_left(pg_store *st, const msg_filter *ff, int64_t hi, int6
     PGresult *r = pg_run(st, hd_buf_str(&sql), &p, "counting the messages not resent", err);
     hd_buf_free(&sql);
     if (!r)
-        return run_failed(err);
+        return pg_run_failed(err);
     *left = pg_i64(r, 0, 0);
     PQclear(r);
     return HD_OK;
@@ -383,7 +377,7 @@ static hd_status last_message_id(pg_store *st, int64_t *id, hd_error *err)
     PGresult *r = pg_run(st, "SELECT coalesce(max(id), 0) FROM messages", NULL,
                          "reading the last message id", err);
     if (!r)
-        return run_failed(err);
+        return pg_run_failed(err);
     *id = pg_i64(r, 0, 0);
     PQclear(r);
     return HD_OK;
@@ -466,7 +460,7 @@ static hd_status action_apply(pg_store *st, int64_t id, const char *set, const c
     PGresult *r = pg_run(st, hd_buf_str(&sql), &p, action, err);
     hd_buf_free(&sql);
     if (!r)
-        return run_failed(err);
+        return pg_run_failed(err);
     hd_status rc;
     if (PQntuples(r) == 0) {
         rc = message_not_found(err, id);
@@ -534,7 +528,7 @@ hd_status pg_purge_chunk(pg_store *st, int64_t before_ms, int chunk, int64_t *de
     pp_i64(&p, chunk);
     PGresult *r = pg_run(st, purge_sql, &p, "purging old messages", err);
     if (!r) {
-        rc = run_failed(err);
+        rc = pg_run_failed(err);
     } else {
         *deleted = pg_affected(r);
         PQclear(r);

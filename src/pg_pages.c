@@ -30,12 +30,6 @@
 
 #define ACTION_MATCH_MAX 32
 
-/* The status of a failed pg_run (its error is in err). */
-static hd_status run_failed(const hd_error *err)
-{
-    return err && err->code != HD_OK ? err->code : HD_DB;
-}
-
 /* What a page walks one value at a time. */
 typedef struct page_walk {
     pg_array_lit statuses;            /* int[] of the statuses (when walk_statuses) */
@@ -70,7 +64,7 @@ static hd_status resolve_action_names(pg_store *st, const msg_filter *f, page_wa
                          " LIMIT $2",
                          &p, "searching actions", err);
     if (!r)
-        return run_failed(err);
+        return pg_run_failed(err);
     int n = PQntuples(r);
     if (n <= ACTION_MATCH_MAX) {
         w->walk_names = true;
@@ -163,7 +157,7 @@ static hd_status fill_resent_as(pg_store *st, message_list *page, hd_error *err)
                          &p, "reading resends", err);
     pg_array_free(&ids);
     if (!r)
-        return run_failed(err);
+        return pg_run_failed(err);
     for (int row = 0; row < PQntuples(r); row++) {
         int64_t id = pg_i64(r, row, 0);
         for (int i = 0; i < page->count; i++)
@@ -184,7 +178,7 @@ hd_status pg_message_resends(pg_store *st, int64_t id, int64_t *ids, int max, in
     PGresult *r = pg_run(st, "SELECT id FROM messages WHERE resend_of = $1 ORDER BY id LIMIT $2",
                          &p, "reading resends", err);
     if (!r)
-        return run_failed(err);
+        return pg_run_failed(err);
     for (int row = 0; row < PQntuples(r) && *n < max; row++)
         ids[(*n)++] = pg_i64(r, row, 0);
     PQclear(r);
@@ -220,7 +214,7 @@ hd_status pg_messages_page(pg_store *st, const msg_filter *f, page_dir dir, int6
     hd_buf_free(&sql);
     page_walk_free(&w);
     if (!r)
-        return run_failed(err);
+        return pg_run_failed(err);
     pg_collect_messages(r, out);
     PQclear(r);
     rc = fill_resent_as(st, out, err);
@@ -244,7 +238,7 @@ static hd_status count_run(pg_store *st, const hd_buf *sql, const pg_params *p, 
 {
     PGresult *r = pg_run(st, hd_buf_str(sql), p, "counting messages", err);
     if (!r)
-        return run_failed(err);
+        return pg_run_failed(err);
     *count = pg_i64(r, 0, 0);
     PQclear(r);
     return HD_OK;

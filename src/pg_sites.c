@@ -88,12 +88,6 @@ static void params_site(pg_params *p, const site *s, const char *headers, int64_
     pp_i64(p, now);
 }
 
-/* The status of a pg_run that returned NULL (it set err when there is one). */
-static hd_status run_failed(const hd_error *err)
-{
-    return err && err->code != HD_OK ? err->code : HD_DB;
-}
-
 static hd_status name_exists(const site *s, hd_error *err)
 {
     return hd_error_set(err, HD_EXISTS, "sites: name '%s' already exists", s->name);
@@ -134,7 +128,7 @@ static hd_status site_insert(pg_store *st, const site *s, int64_t *id_out, hd_er
                          &p, "adding a site", err);
     free(headers);
     if (!r)
-        return run_failed(err);
+        return pg_run_failed(err);
     if (PQntuples(r) == 0)
         rc = name_exists(s, err);
     else if (id_out)
@@ -164,7 +158,7 @@ static hd_status site_missed(pg_store *st, const site *s, hd_error *err)
     pp_i64(&p, s->id);
     PGresult *r = pg_run(st, "SELECT 1 FROM sites WHERE id = $1", &p, "looking up a site", err);
     if (!r)
-        return run_failed(err);
+        return pg_run_failed(err);
     bool found = PQntuples(r) > 0;
     PQclear(r);
     return found ? site_changed(s, err) : site_not_found(s->id, err);
@@ -200,7 +194,7 @@ static hd_status site_update(pg_store *st, const site *s, int64_t expected, hd_e
                          &p, "updating a site", err);
     free(headers);
     if (!r)
-        rc = run_failed(err) == HD_EXISTS ? name_exists(s, err) : run_failed(err);
+        rc = pg_run_failed(err) == HD_EXISTS ? name_exists(s, err) : pg_run_failed(err);
     else if (pg_affected(r) == 0)
         rc = site_missed(st, s, err);
     PQclear(r);
@@ -234,7 +228,7 @@ hd_status pg_site_delete(pg_store *st, int64_t id, hd_error *err)
     pp_i64(&p, id);
     PGresult *r = pg_run(st, "DELETE FROM sites WHERE id = $1", &p, "deleting a site", err);
     if (!r)
-        rc = run_failed(err);
+        rc = pg_run_failed(err);
     else if (pg_affected(r) == 0)
         rc = site_not_found(id, err);
     PQclear(r);
@@ -264,7 +258,7 @@ hd_status pg_site_set_enabled(pg_store *st, int64_t id, bool enabled, hd_error *
                          "updated_at = GREATEST($3::bigint, updated_at + 1) WHERE id = $1",
                          &p, "pausing or resuming a site", err);
     if (!r)
-        rc = run_failed(err);
+        rc = pg_run_failed(err);
     else if (pg_affected(r) == 0)
         rc = site_not_found(id, err);
     PQclear(r);
@@ -287,7 +281,7 @@ static hd_status site_lookup(pg_store *st, int64_t id, const char *name, site *o
                               : "SELECT " PG_SITE_COLS " FROM sites s WHERE s.id = $1",
                          &p, "reading a site", err);
     if (!r)
-        return run_failed(err);
+        return pg_run_failed(err);
     hd_status rc = HD_OK;
     if (PQntuples(r) > 0)
         row_site(r, 0, out);
@@ -316,7 +310,7 @@ static hd_status sites_exist(pg_store *st, bool *any, hd_error *err)
 {
     PGresult *r = pg_run(st, "SELECT EXISTS (SELECT 1 FROM sites)", NULL, "counting sites", err);
     if (!r)
-        return run_failed(err);
+        return pg_run_failed(err);
     *any = pg_i64(r, 0, 0) != 0;
     PQclear(r);
     return HD_OK;
@@ -375,7 +369,7 @@ static hd_status sites_query(pg_store *st, const char *sql, site_stats_list *out
     out->count = 0;
     PGresult *r = pg_run(st, sql, NULL, "listing sites", err);
     if (!r)
-        return run_failed(err);
+        return pg_run_failed(err);
     int n = PQntuples(r);
     if (n > 0) {
         out->items = calloc((size_t)n, sizeof *out->items);

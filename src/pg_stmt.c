@@ -194,6 +194,11 @@ PGresult *pg_run(pg_store *st, const char *sql, const pg_params *p, const char *
     return NULL;
 }
 
+hd_status pg_run_failed(const hd_error *err)
+{
+    return err && err->code != HD_OK ? err->code : HD_DB;
+}
+
 hd_status pg_cmd(pg_store *st, const char *sql, const pg_params *p, const char *what,
                  hd_error *err)
 {

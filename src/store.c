@@ -286,8 +286,18 @@ void store_set_breaker(store *st, const breaker_policy *p)
         sq_set_breaker(st->sq, p);
 }
 
+/* The caller's part of the contract is checked here, once for both
+ * backends. */
 hd_status store_record_outcomes(store *st, const char *owner, const attempt_outcome *o, int n, hd_error *err)
 {
+    if (n <= 0)
+        return HD_OK;
+    if (!owner || !*owner)
+        return hd_error_set(err, HD_INTERNAL, "record outcomes: no lease owner given");
+    for (int i = 0; i < n; i++)
+        if ((unsigned)o[i].new_status >= MSG_STATUS_COUNT)
+            return hd_error_set(err, HD_INTERNAL, "record outcomes: bad status %d for #%lld",
+                                (int)o[i].new_status, (long long)o[i].a.message_id);
     return st->pg ? pg_record_outcomes(st->pg, owner, o, n, err) : sq_record_outcomes(st->sq, owner, o, n, err);
 }
 
