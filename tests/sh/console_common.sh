@@ -10,8 +10,20 @@
 W=$(mktemp -d "${TMPDIR:-/tmp}/hd-console.XXXXXX")
 T="tmux -L hdtest-$$ -f /dev/null"
 RPID=""
+# On PostgreSQL (tests/run.sh's name@pg runs: HD_TEST_BACKEND=pg, HD_TEST_PG)
+# the console's database is a fresh database on the test server, unless
+# the test names one.
+CONSOLE_PGDB=""
+if [ "${HD_TEST_BACKEND:-}" = pg ] && [ -z "${CONSOLE_DB:-}" ]; then
+    CONSOLE_PGDB="hd_console_$$"
+    psql "$HD_TEST_PG dbname=postgres" -XAtq -v ON_ERROR_STOP=1 \
+        -c "CREATE DATABASE $CONSOLE_PGDB" >/dev/null || exit 1
+    CONSOLE_DB="$HD_TEST_PG dbname=$CONSOLE_PGDB"
+fi
 cleanup() {
     $T kill-server 2>/dev/null
+    [ -n "$CONSOLE_PGDB" ] && psql "$HD_TEST_PG dbname=postgres" -XAtq \
+        -c "DROP DATABASE IF EXISTS $CONSOLE_PGDB WITH (FORCE)" >/dev/null 2>&1
     # A test that mounted something for the console (a small tmpfs) says
     # how to undo it here, before the files go.
     [ -n "${CONSOLE_CLEANUP_EXTRA:-}" ] && eval "$CONSOLE_CLEANUP_EXTRA"
@@ -100,7 +112,7 @@ until grep -q listening "$W/recv.out" 2>/dev/null; do
 done
 PORT=$(sed -n 's/.*listening on \([0-9]*\).*/\1/p' "$W/recv.out")
 cat >"$W/hd.yaml" <<EOF
-database: ${CONSOLE_DB:-$W/t.db}
+database: "${CONSOLE_DB:-$W/t.db}"
 network:
   allow_private: true   # the test receiver is on loopback
 delivery:
