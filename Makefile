@@ -4,7 +4,7 @@
 #                   -dev packages; installs nothing)
 #   make run        install missing packages, build, open the console on the demo
 #   make test       sanitizer build + every test (unit, integration, console),
-#                   2 s of each fuzz harness when clang has libFuzzer
+#                   1 s of each fuzz harness when clang has libFuzzer
 #   make bench      benchmarks (throughput, import, console at scale)
 #   make fuzz       each libFuzzer harness of fuzz/ FUZZ_SECONDS (60) seconds (clang)
 #   make install    PREFIX=/usr/local DESTDIR=
@@ -168,7 +168,7 @@ test: lint fuzz-smoke test-build
 #   make fuzz FUZZ_NAMES=json  only some
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 60
-FUZZ_TEST_SECONDS ?= 2
+FUZZ_TEST_SECONDS ?= 1
 FUZZ = build/fuzz
 FUZZ_NAMES ?= $(patsubst fuzz/fuzz_%.c,%,$(wildcard fuzz/fuzz_*.c))
 FUZZ_SAN = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
