@@ -94,6 +94,10 @@ static hd_status claim_sites_load(sq_store *st, const claim_request *rq, claim_s
             memset(&one, 0, sizeof one);
             one.max_in_flight = sqlite3_column_int(q, 3);
             cs.room = rq->depth * site_max_in_flight(&one, rq->concurrency) - held_of(rq, cs.id);
+            /* Holding more than the cap (its max_in_flight was lowered
+             * meanwhile) is no room, not "any" (-1). */
+            if (cs.room < 0)
+                cs.room = 0;
         }
         int allowed = breaker_claimable(rq->breaker, &cs.c, rq->now_ms);
         if (allowed == 1) {

@@ -461,6 +461,28 @@ static void test_outcome_texts_as_received(void **state)
     message_free(&m);
 }
 
+/* A site that holds more than its cap (its max_in_flight was lowered while
+ * the engine held its messages) gets nothing more, on both backends; at
+ * exactly one below its cap it gets one. */
+static void test_over_cap_gets_nothing(void **state)
+{
+    fixture *f = *state;
+    hd_error err = { 0 };
+    add_messages(f->st, f->sites[1], 10);
+    /* concurrency 8: default max_in_flight 4; depth 2: a cap of 8 held. */
+    site_hold held = { .site_id = f->sites[1], .held = 9 };
+    claim_request rq = { .owner = "E", .now_ms = hd_now_ms(), .lease_extra_ms = 1000,
+                         .limit = 10, .concurrency = 8, .depth = 2, .held = &held, .nheld = 1 };
+    message_list l;
+    assert_int_equal(store_claim_fair(f->st, &rq, &l, &err), HD_OK);
+    assert_int_equal(l.count, 0);
+    message_list_free(&l);
+    held.held = 7;
+    assert_int_equal(store_claim_fair(f->st, &rq, &l, &err), HD_OK);
+    assert_int_equal(l.count, 1);
+    message_list_free(&l);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -468,6 +490,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_open_circuit_gives_one_probe, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failure_counts_add_up, setup, teardown),
         cmocka_unit_test_setup_teardown(test_outcome_texts_as_received, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_over_cap_gets_nothing, setup, teardown),
     };
     return cmocka_run_group_tests_name(tu_backend_pg() ? "claims race (PostgreSQL)"
                                                        : "claims race (SQLite)",
