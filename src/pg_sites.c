@@ -164,7 +164,7 @@ static hd_status site_missed(pg_store *st, const site *s, hd_error *err)
     return found ? site_changed(s, err) : site_not_found(s->id, err);
 }
 
-/* The update of pg_site_update(_if); expected 0 = no version check.
+/* The update of pg_site_update_if; expected 0 = no version check.
  * updated_at is the row's version: every operator change moves it forward,
  * by 1 ms at least, even within one millisecond. */
 static hd_status site_update(pg_store *st, const site *s, int64_t expected, hd_error *err)
@@ -193,22 +193,20 @@ static hd_status site_update(pg_store *st, const site *s, int64_t expected, hd_e
                          "WHERE id = $14 AND ($15::bigint = 0 OR updated_at = $15::bigint)",
                          &p, "updating a site", err);
     free(headers);
-    if (!r)
-        rc = pg_run_failed(err) == HD_EXISTS ? name_exists(s, err) : pg_run_failed(err);
+    if (!r) {
+        rc = pg_run_failed(err);
+        if (rc == HD_EXISTS)
+            rc = name_exists(s, err);
+    }
     else if (pg_affected(r) == 0)
         rc = site_missed(st, s, err);
     PQclear(r);
     return pg_write_end(st, mode, rc, err);
 }
 
-hd_status pg_site_update(pg_store *st, const site *s, hd_error *err)
-{
-    return site_update(st, s, 0, err);
-}
-
 hd_status pg_site_update_if(pg_store *st, const site *s, int64_t expected, hd_error *err)
 {
-    return site_update(st, s, expected > 0 ? expected : 0, err);
+    return site_update(st, s, expected, err);
 }
 
 /* ------------------------------------------------------------------------ */

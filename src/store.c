@@ -147,11 +147,13 @@ hd_status store_site_add(store *st, const site *s, int64_t *id_out, hd_error *er
 
 hd_status store_site_update(store *st, const site *s, hd_error *err)
 {
-    return st->pg ? pg_site_update(st->pg, s, err) : sq_site_update(st->sq, s, err);
+    return store_site_update_if(st, s, 0, err);   /* 0: no version check */
 }
 
 hd_status store_site_update_if(store *st, const site *s, int64_t expected, hd_error *err)
 {
+    if (expected < 0)
+        expected = 0;
     return st->pg ? pg_site_update_if(st->pg, s, expected, err) : sq_site_update_if(st->sq, s, expected, err);
 }
 

@@ -37,7 +37,7 @@ hd_status sq_tx_begin(sq_store *st, hd_error *err);
 hd_status sq_tx_commit(sq_store *st, hd_error *err);
 void sq_tx_rollback(sq_store *st);
 hd_status sq_site_add(sq_store *st, const site *s, int64_t *id_out, hd_error *err);
-hd_status sq_site_update(sq_store *st, const site *s, hd_error *err);
+/* expected 0 = no version check (store_site_update) */
 hd_status sq_site_update_if(sq_store *st, const site *s, int64_t expected, hd_error *err);
 hd_status sq_site_delete(sq_store *st, int64_t id, hd_error *err);
 hd_status sq_site_set_enabled(sq_store *st, int64_t id, bool enabled, hd_error *err);
@@ -93,7 +93,6 @@ hd_status pg_tx_begin(pg_store *st, hd_error *err);
 hd_status pg_tx_commit(pg_store *st, hd_error *err);
 void pg_tx_rollback(pg_store *st);
 hd_status pg_site_add(pg_store *st, const site *s, int64_t *id_out, hd_error *err);
-hd_status pg_site_update(pg_store *st, const site *s, hd_error *err);
 hd_status pg_site_update_if(pg_store *st, const site *s, int64_t expected, hd_error *err);
 hd_status pg_site_delete(pg_store *st, int64_t id, hd_error *err);
 hd_status pg_site_set_enabled(pg_store *st, int64_t id, bool enabled, hd_error *err);

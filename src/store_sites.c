@@ -131,7 +131,7 @@ hd_status sq_site_add(sq_store *st, const site *s, int64_t *id_out, hd_error *er
     return write_end(st, mode, rc, err);
 }
 
-/* The update of sq_site_update(_if); expected 0 = no version check. */
+/* The update of sq_site_update_if; expected 0 = no version check. */
 static hd_status site_update(sq_store *st, const site *s, int64_t expected, hd_error *err)
 {
     hd_status rc = site_validate(s, err);
@@ -185,14 +185,9 @@ static hd_status site_update(sq_store *st, const site *s, int64_t expected, hd_e
     return write_end(st, mode, rc, err);
 }
 
-hd_status sq_site_update(sq_store *st, const site *s, hd_error *err)
-{
-    return site_update(st, s, 0, err);
-}
-
 hd_status sq_site_update_if(sq_store *st, const site *s, int64_t expected, hd_error *err)
 {
-    return site_update(st, s, expected > 0 ? expected : 0, err);
+    return site_update(st, s, expected, err);
 }
 
 hd_status sq_site_delete(sq_store *st, int64_t id, hd_error *err)
