@@ -2651,6 +2651,51 @@ static void test_search_purge_leaves_index(void **state)
     assert_int_equal(indexed, 1);
 }
 
+/* Schema 6 added search: a schema-5 database opens without indexing
+ * anything (the index starts empty, watermark 0), its messages are found
+ * by the tail scan at once and by the index once the steps filled it. */
+static void test_migration_adds_search(void **state)
+{
+    (void)state;
+    char *dir = tu_tempdir();
+    char *path = hd_xasprintf("%s/v5.db", dir);
+    hd_error err = { 0 };
+    assert_int_equal(store_debug_create_at_version(path, 5, &err), HD_OK);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+        "INSERT INTO sites(id, name, url, created_at, updated_at) "
+        "  VALUES (1, 'one', 'https://example.com/', 1, 1);"
+        "INSERT INTO messages(id, webhook_id, site_id, action, customer, status, "
+        "  attempts, created_at, updated_at) VALUES "
+        "  (7, 'msg_a', 1, 'order.paid', 'c1', 2, 1, 1000, 2000),"
+        "  (8, 'msg_b', 1, 'order.sent', 'cus_okapi', 2, 1, 1000, 1000);"
+        "INSERT INTO payloads(message_id, payload) VALUES (7, '{\"okapi\":1}'), (8, '{}');",
+        NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    store *st = NULL;
+    assert_int_equal(store_open(path, NULL, &st, &err), HD_OK);
+    assert_int_equal(store_schema_version(st), 6);
+    int64_t upto = -1, newest = 0, n = 0;
+    bool complete = false;
+    assert_int_equal(store_search_progress(st, &upto, &newest, &complete, &err), HD_OK);
+    assert_int_equal(upto, 0);
+    assert_int_equal(newest, 8);
+    int64_t got[4];
+    assert_int_equal(search_all(st, NULL, "okapi", got, 4), 2);
+    assert_int_equal(store_search_index_step(st, 10, &n, &err), HD_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(store_search_progress(st, &upto, &newest, &complete, &err), HD_OK);
+    assert_int_equal(upto, 8);
+    assert_int_equal(search_all(st, NULL, "okapi", got, 4), 2);
+    assert_int_equal(got[0], 8);
+    assert_int_equal(got[1], 7);
+    store_close(st);
+    tu_rmdir(dir);
+    free(path);
+    free(dir);
+}
+
 /* PostgreSQL: a row another transaction holds past the connection's lock
  * timeout (busy_timeout_ms) is HD_BUSY, as SQLite's busy lock is, so the
  * console retries it and the engine does not count it as a fault. */
@@ -2727,6 +2772,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_open_refuses_foreign_files),
         cmocka_unit_test(test_open_creates_private_file),
         cmocka_unit_test(test_migration_moves_payloads),
+        cmocka_unit_test(test_migration_adds_search),
         cmocka_unit_test_setup_teardown(test_same_process_stores_keep_locks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_committer_connection, setup, teardown),
         cmocka_unit_test_setup_teardown(test_locked_database_error, setup, teardown),
