@@ -3,6 +3,19 @@
  * Body layout: a filter line, the column titles, then the visible page of
  * the message list (list.c).  Filters live in app.filter; changing one
  * re-anchors the list at the newest end.
+ *
+ * Search (`/`, n, N) is less's and tig's: it moves the cursor to a match
+ * and marks the visible matches (bold, with a `*` before the status),
+ * and leaves the list whole, so the rows around a match stay in view and
+ * the filter line keeps meaning what it says.  Narrowing the list is what
+ * the filters (s, f, c, t) do.  A search looks at the action, the
+ * customer and the payload (store_search_next: words and their starts),
+ * under the active filter.  n goes to the next match down the list (older),
+ * N up (newer); neither wraps around: at the end the footer says "no more
+ * matches" and the cursor stays (the list grows at the top while the
+ * operator reads it, so a wrap would land on rows that were not there).
+ * The first search from the prompt starts at the cursor's row, down, then
+ * up when nothing is below.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +32,8 @@ static const keybind logs_keys[] = {
     { '\n', REQ_ENTER, "Open" },
     { 's', REQ_FILTER_STATUS, "Status" },
     { '/', REQ_SEARCH, "Search" },
+    { 'n', REQ_TEXT_NEXT, NULL },
+    { 'N', REQ_TEXT_PREV, NULL },
     /* c, f and t are named in the hint line above the list instead of the
      * footer, which has room for 80 columns only. */
     { 'c', REQ_FILTER_CUST, NULL },
@@ -41,12 +56,159 @@ static void logs_reset(app *a)
     a->need_refresh = true;
 }
 
+/* ---- search ---- */
+
+/* Matches a "match 3 of 17" counts, at most (vim's search count stops at
+ * 99; counting is bounded work however common the word). */
+#define SEARCH_COUNT_CAP 999
+/* Rows of the page an index step may cost a key: a small batch (the
+ * console's writes give up on the lock after UI_BUSY_TIMEOUT_MS). */
+#define SEARCH_INDEX_ROWS 200
+
+static bool search_active(const app *a)
+{
+    return a->logs_search && *a->logs_search;
+}
+
+void ui_search_free(app *a)
+{
+    free(a->logs_search);
+    a->logs_search = NULL;
+    memset(a->logs_marks, 0, sizeof a->logs_marks);
+}
+
+void ui_search_index_turn(app *a)
+{
+    hd_error err = { 0 };
+    /* A busy or failing step is tried again next turn; the search scans
+     * what is not indexed, so nothing waits for it. */
+    (void)store_search_index_step(a->st, SEARCH_INDEX_ROWS, NULL, &err);
+}
+
+/* Marks the visible rows that match: the matches from the page's oldest
+ * row up, one indexed query each (and one more that ends the walk). */
+static void search_mark_page(app *a, const msg_filter *f)
+{
+    memset(a->logs_marks, 0, sizeof a->logs_marks);
+    const message_list *p = &a->logs.page;
+    if (!search_active(a) || p->count == 0)
+        return;
+    int64_t hi = p->items[0].id, id = p->items[p->count - 1].id - 1;
+    hd_error err = { 0 };
+    for (int k = 0; k <= p->count; k++) {
+        if (store_search_next(a->st, f, a->logs_search, id, false, &id, &err) != HD_OK ||
+            id == 0 || id > hi)
+            return;
+        for (int i = 0; i < p->count && i < UI_MARKS_MAX; i++)
+            if (p->items[i].id == id)
+                a->logs_marks[i] = 1;
+    }
+}
+
+/* "match 3 of 17 for 'zebra'" (as the detail's search says it) for the
+ * match at id: the matches newer than it and all of them, counted up to
+ * SEARCH_COUNT_CAP ("match 999+ of 999+"). */
+static void search_say_where(app *a, const msg_filter *f, int64_t id)
+{
+    int64_t newer = 0, total = 0;
+    bool newer_more = false, total_more = false;
+    hd_error err = { 0 };
+    char text[64];
+    ui_fmt_cell(a->logs_search, 30, a->utf8, text, sizeof text);
+    for (char *e = text + strlen(text); e > text && e[-1] == ' ';)
+        *--e = '\0';
+    if (store_search_count(a->st, f, a->logs_search, id, SEARCH_COUNT_CAP, &newer, &newer_more,
+                           &err) != HD_OK ||
+        store_search_count(a->st, f, a->logs_search, 0, SEARCH_COUNT_CAP, &total, &total_more,
+                           &err) != HD_OK) {
+        ui_flash(a, false, "a match for '%s'", text);
+        return;
+    }
+    char at[32], of[32];
+    ui_fmt_thousands(newer_more ? newer : newer + 1, at, sizeof at);
+    ui_fmt_thousands(total, of, sizeof of);
+    ui_flash(a, false, "match %s%s of %s%s for '%s'   (n older, N newer)", at,
+             newer_more ? "+" : "", of, total_more ? "+" : "", text);
+}
+
+/* The nearest match from the cursor (older or newer; from_cursor: the
+ * cursor's own row counts): the cursor moves there, on this page or on
+ * the page it starts.  False when there is none. */
+static bool search_go(app *a, bool older, bool from_cursor)
+{
+    msg_filter f;
+    ui_filter_to_msg(&a->filter, &f);
+    const message *m = msg_list_selected(&a->logs);
+    int64_t from = m ? m->id : 0;
+    if (m && from_cursor)
+        from += older ? 1 : -1;
+    int64_t id = 0;
+    hd_error err = { 0 };
+    hd_status rc = store_search_next(a->st, &f, a->logs_search, from, older, &id, &err);
+    if (rc == HD_INVALID) {
+        ui_flash(a, true, "%s", err.msg);
+        ui_search_free(a);
+        return true;
+    }
+    if (rc != HD_OK) {
+        ui_db_error(a, &err);
+        return true;
+    }
+    if (id == 0)
+        return false;
+    int at = -1;
+    for (int i = 0; i < a->logs.page.count; i++)
+        if (a->logs.page.items[i].id == id)
+            at = i;
+    if (at >= 0) {
+        a->logs.cursor = at;
+    } else {
+        msg_list_goto(a, &a->logs, &f, id);
+        search_mark_page(a, &f);
+    }
+    search_say_where(a, &f, id);
+    return true;
+}
+
+/* n and N. */
+static void search_again(app *a, bool older)
+{
+    if (!search_active(a)) {
+        ui_flash(a, false, "no search yet: / searches the action, customer and payload");
+        return;
+    }
+    if (!search_go(a, older, false))
+        ui_flash(a, false, "no more matches %s   (%s goes back)",
+                 older ? "below (older)" : "above (newer)", older ? "N" : "n");
+}
+
+static void on_search(app *a, const char *text)
+{
+    ui_search_free(a);
+    while (*text == ' ')
+        text++;
+    if (!*text) {
+        a->need_refresh = true;
+        return;
+    }
+    a->logs_search = hd_xstrdup(text);
+    msg_filter f;
+    ui_filter_to_msg(&a->filter, &f);
+    /* From the cursor's row down, then up: the first search finds what
+     * there is. */
+    if (!search_go(a, true, true) && search_active(a) && !search_go(a, false, true))
+        ui_flash(a, false, "no message %smatches '%s'",
+                 ui_filter_active(&a->filter) ? "under the filter " : "", a->logs_search);
+    a->need_refresh = true;
+}
+
 static void logs_refresh(app *a)
 {
     msg_filter f;
     ui_filter_to_msg(&a->filter, &f);
     a->logs.rows = ui_body_rows() - 2;
     msg_list_reload(a, &a->logs, &f);
+    search_mark_page(a, &f);
 }
 
 enum { LC_ID, LC_CREATED, LC_ACTION, LC_CUSTOMER, LC_SITE, LC_CODE, LC_STATUS, LC_COUNT };
@@ -117,10 +279,16 @@ static void logs_draw_top(app *a, int y, int cols)
     ui_fmt_position(&a->logs, where, sizeof where);
     int ww = (int)strlen(where);
     int left = ww && cols > ww + 20 ? cols - ww - 1 : cols;
-    if (ui_filter_active(&a->filter)) {
-        char desc[512];
+    if (ui_filter_active(&a->filter) || search_active(a)) {
+        char desc[512] = "", search[300] = "";
         ui_filter_describe(&a->filter, desc, sizeof desc);
-        snprintf(line, sizeof line, "Filter: %s   (Esc clears)", desc);
+        if (search_active(a)) {
+            char *clean = sanitize_dup(a->logs_search, 0);
+            snprintf(search, sizeof search, "%sSearch: %s (n/N)", desc[0] ? "  " : "", clean);
+            free(clean);
+        }
+        snprintf(line, sizeof line, "%s%s%s   (Esc clears)", desc[0] ? "Filter: " : "", desc,
+                 search);
         ui_fmt_cell(line, left, a->utf8, cell, sizeof cell);
         term_put_bold(y, 0, cols, TA_RESENT, cell);
     } else {
@@ -172,15 +340,24 @@ static void logs_draw(app *a, int top, int rows)
         char t[32], id[24], code[16];
         const char *vals[LC_COUNT];
         logs_cells(m, full_time, t, id, code, vals);
+        bool mark = i < UI_MARKS_MAX && a->logs_marks[i];
         term_put(y, 0, cols, sel ? TA_SELECTED : TA_NORMAL, "");
         x = 0;
         for (int c = 0; c < LC_COUNT && x < cols; c++) {
             ui_fmt_cell(vals[c], w[c], a->utf8, cell, sizeof cell);
             term_attr at = sel ? TA_SELECTED
                                : (c == LC_STATUS ? ui_status_attr(m->status) : TA_NORMAL);
-            term_put(y, x, w[c] + (c < LC_COUNT - 1 ? 1 : 0), at, cell);
+            /* A search match: bold, as less and tig show theirs. */
+            if (mark)
+                term_put_bold(y, x, w[c] + (c < LC_COUNT - 1 ? 1 : 0), at, cell);
+            else
+                term_put(y, x, w[c] + (c < LC_COUNT - 1 ? 1 : 0), at, cell);
             x += w[c] + 1;
         }
+        /* ... and a `*` in the gap before the status, for terminals
+         * (and NO_COLOR readers) where bold does not show. */
+        if (mark && x - w[LC_STATUS] - 2 > 0)
+            term_put(y, x - w[LC_STATUS] - 2, 1, sel ? TA_SELECTED : TA_NORMAL, "*");
         logs_draw_resent_mark(a, m, y, x - 1, sel);   /* chain.c: "↻" after Status */
     }
 }
@@ -191,12 +368,6 @@ static void set_str(char **slot, const char *text)
 {
     free(*slot);
     *slot = (text && *text) ? hd_xstrdup(text) : NULL;
-}
-
-static void on_search(app *a, const char *text)
-{
-    set_str(&a->filter.action, text);
-    logs_reset(a);
 }
 
 static void on_customer(app *a, const char *text)
@@ -360,7 +531,11 @@ static ui_request logs_handle(app *a, ui_request r)
         logs_reset(a);
         return REQ_NONE;
     case REQ_SEARCH:
-        ui_prompt(a, "Search action: ", a->filter.action, on_search);
+        ui_prompt(a, "Search action, customer, payload: ", a->logs_search, on_search);
+        return REQ_NONE;
+    case REQ_TEXT_NEXT:
+    case REQ_TEXT_PREV:
+        search_again(a, r == REQ_TEXT_NEXT);
         return REQ_NONE;
     case REQ_FILTER_CUST_ASK:
         ui_prompt(a, "Customer (empty = any): ", a->filter.customer, on_customer);
@@ -386,8 +561,9 @@ static ui_request logs_handle(app *a, ui_request r)
         return REQ_NONE;
     }
     case REQ_FILTER_CLEAR:
-        if (ui_filter_active(&a->filter)) {
+        if (ui_filter_active(&a->filter) || search_active(a)) {
             ui_filter_clear(&a->filter);
+            ui_search_free(a);
             logs_reset(a);
         }
         return REQ_NONE;
