@@ -118,7 +118,7 @@ int store_schema_version(store *st)
 
 uint64_t store_change_counter(store *st)
 {
-    return st->pg ? pg_change_counter(st->pg) : sq_change_counter(st->sq);
+    return (st->pg ? pg_change_counter(st->pg) : sq_change_counter(st->sq)) - st->cc_hidden;
 }
 
 
@@ -370,6 +370,14 @@ hd_status store_search_index_step(store *st, int max_rows, int64_t *indexed, hd_
     hd_status rc = st->pg ? pg_search_index_step(st->pg, max_rows, &n, &caught_up, err)
                           : sq_search_index_step(st->sq, max_rows, &n, &caught_up, err);
     st->search_caught_up = rc == HD_OK && caught_up;
+    /* The step's own commit adds 1 to the counter (both backends count
+     * their own commits once).  It changes nothing a screen shows, so the
+     * console that indexed does not re-read its screen for it; when
+     * another process committed meanwhile the counter moved more, and
+     * that change still shows. */
+    uint64_t after = store_change_counter(st);
+    if (rc == HD_OK && n > 0 && after == cc + 1)
+        st->cc_hidden++;
     st->search_cc = store_change_counter(st);
     if (indexed)
         *indexed = n;

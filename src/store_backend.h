@@ -23,6 +23,9 @@ struct store {
     bool search_caught_up;   /* the last index step found nothing to do ... */
     uint64_t search_cc;      /* ... at this change counter: until it moves,
                                 a step costs no query (idle engines, consoles) */
+    uint64_t cc_hidden;      /* this connection's own index steps' commits, taken
+                                out of store_change_counter: they change nothing
+                                a screen shows */
 };
 
 /* True when a database name selects PostgreSQL: a postgresql:// or

@@ -68,6 +68,7 @@
     _(FILTER_CUST,   "Show all messages of this customer")          \
     _(FILTER_CUST_ASK, "Filter by customer (prompt)")               \
     _(SEARCH,        "Search action, customer and payload (n, N)")  \
+    _(FILTER_ACTION, "Filter by action text (a substring)")         \
     _(FILTER_TIME,   "Filter by time range")                        \
     _(FILTER_CLEAR,  "Clear all filters")                           \
     _(RESEND,        "Resend this message")                         \

@@ -8,7 +8,7 @@
  * and marks the visible matches (bold, with a `*` before the status),
  * and leaves the list whole, so the rows around a match stay in view and
  * the filter line keeps meaning what it says.  Narrowing the list is what
- * the filters (s, f, c, t) do.  A search looks at the action, the
+ * the filters (s, f, c, t, and & for the action text, as less's &) do.  A search looks at the action, the
  * customer and the payload (store_search_next: words and their starts),
  * under the active filter.  n goes to the next match down the list (older),
  * N up (newer); neither wraps around: at the end the footer says "no more
@@ -39,6 +39,7 @@ static const keybind logs_keys[] = {
     { 'c', REQ_FILTER_CUST, NULL },
     { 'f', REQ_FILTER_SITE, NULL },
     { 't', REQ_FILTER_TIME, NULL },
+    { '&', REQ_FILTER_ACTION, NULL },   /* less's & (show only matching lines) */
     { 'C', REQ_FILTER_CUST_ASK, NULL },
     { TK_ESC, REQ_FILTER_CLEAR, "Clear" },
     { TK_BACKSPACE, REQ_FILTER_CLEAR, NULL },
@@ -295,11 +296,12 @@ static void logs_draw_top(app *a, int y, int cols)
         /* The keys the footer has no room for; shorter when the position
          * takes its share of the line. */
         static const char *const hints[] = {
-            "All messages, newest first.  s status  / search  f site  c customer  t time  # find",
+            "All messages, newest first.  s status  / search  & action  f site  c customer  "
+            "t time  # find",
             "All messages, newest first.  s status / search f site c customer t time",
             "All messages, newest first.  s status / search f site c cust t time",
-            "All messages.  s status / search f site c customer t time",
-            "s status / search f site c customer t time",
+            "All messages.  s status / search & action f site c customer t time",
+            "s status / search & action f site c customer t time",
         };
         size_t h = 0;
         while (h + 1 < sizeof hints / sizeof hints[0] && (int)strlen(hints[h]) > left)
@@ -368,6 +370,12 @@ static void set_str(char **slot, const char *text)
 {
     free(*slot);
     *slot = (text && *text) ? hd_xstrdup(text) : NULL;
+}
+
+static void on_action(app *a, const char *text)
+{
+    set_str(&a->filter.action, text);
+    logs_reset(a);
 }
 
 static void on_customer(app *a, const char *text)
@@ -536,6 +544,9 @@ static ui_request logs_handle(app *a, ui_request r)
     case REQ_TEXT_NEXT:
     case REQ_TEXT_PREV:
         search_again(a, r == REQ_TEXT_NEXT);
+        return REQ_NONE;
+    case REQ_FILTER_ACTION:
+        ui_prompt(a, "Filter action: ", a->filter.action, on_action);
         return REQ_NONE;
     case REQ_FILTER_CUST_ASK:
         ui_prompt(a, "Customer (empty = any): ", a->filter.customer, on_customer);
