@@ -132,7 +132,7 @@ hd_status pg_search_index_step(pg_store *st, int max_rows, int64_t *indexed, boo
 {
     *indexed = 0;
     *caught_up = false;
-    pg_search_snap s;
+    pg_search_snap s = { 0 };
     hd_status rc = read_snap(st, &s, err);
     if (rc != HD_OK)
         return rc;

@@ -264,7 +264,14 @@
     _(SEARCH_TAIL,                                                                  \
       "SELECT coalesce(min(id), 0) FROM (SELECT id FROM messages WHERE id > :wm"    \
       " ORDER BY id DESC LIMIT :tail)")                                             \
-    _(SEARCH_GAP, "SELECT EXISTS (SELECT 1 FROM messages WHERE id > :wm AND id < :lo)")
+    _(SEARCH_GAP, "SELECT EXISTS (SELECT 1 FROM messages WHERE id > :wm AND id < :lo)") \
+    _(SEARCH_DOCS,                                                                  \
+      "SELECT " SEARCH_DOC " FROM messages m JOIN payloads p ON p.message_id = m.id" \
+      " WHERE m.id > :wm AND m.id <= :hi")                                          \
+    _(SEARCH_TERM_ADD, "INSERT OR IGNORE INTO search_terms(term) VALUES (:t)")      \
+    _(SEARCH_TERMS,                                                                 \
+      "SELECT term FROM search_terms WHERE term >= :lo AND term < :hi ORDER BY term" \
+      " LIMIT :n")
 
 #define STORE_STMT_LIST(_)                                                          \
     STORE_STMT_TX(_) STORE_STMT_SITES(_) STORE_STMT_MESSAGES(_) STORE_STMT_CLAIMS(_) \

@@ -104,6 +104,66 @@ static hd_status tail_start(sq_store *st, int64_t wm, int64_t *lo, hd_error *err
     return rc;
 }
 
+/* The distinct words of a batch, for search_terms. */
+typedef struct term_set {
+    char **items;
+    size_t count, cap;
+} term_set;
+
+static void term_collect(void *arg, const char *word, size_t n)
+{
+    term_set *t = arg;
+    if (t->count == t->cap) {
+        t->cap = t->cap ? t->cap * 2 : 256;
+        t->items = hd_xrealloc(t->items, t->cap * sizeof *t->items);
+    }
+    char *w = hd_xmalloc(n + 1);
+    memcpy(w, word, n);
+    w[n] = '\0';
+    t->items[t->count++] = w;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Adds the words of the messages in (wm, hi] to search_terms: read again
+ * (the page cache has them from the index's INSERT), split in C as FTS5
+ * splits them, each distinct word once. */
+static hd_status terms_add(sq_store *st, int64_t wm, int64_t hi, hd_error *err)
+{
+    sqlite3_stmt *q = stmt_get(st, STMT_SEARCH_DOCS, err);
+    if (!q)
+        return HD_DB;
+    bind_i64(q, ":wm", wm);
+    bind_i64(q, ":hi", hi);
+    term_set t = { 0 };
+    int rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW)
+        search_text_words((const char *)sqlite3_column_text(q, 0),
+                          (size_t)sqlite3_column_bytes(q, 0), term_collect, &t);
+    hd_status r = rc == SQLITE_DONE ? HD_OK : db_fail(st, err, "indexing messages for search");
+    sqlite3_reset(q);
+    if (t.count > 1)
+        qsort(t.items, t.count, sizeof *t.items, cmp_str);
+    for (size_t i = 0; i < t.count; i++) {
+        if (r == HD_OK && (i == 0 || strcmp(t.items[i], t.items[i - 1]) != 0)) {
+            sqlite3_stmt *a = stmt_get(st, STMT_SEARCH_TERM_ADD, err);
+            if (!a) {
+                r = HD_DB;
+            } else {
+                bind_text(a, ":t", t.items[i]);
+                r = step_done(st, a, "indexing messages for search", err);
+            }
+        }
+    }
+    for (size_t i = 0; i < t.count; i++)
+        free(t.items[i]);
+    free(t.items);
+    return r;
+}
+
 hd_status sq_search_index_step(sq_store *st, int max_rows, int64_t *indexed, bool *caught_up,
                                hd_error *err)
 {
@@ -140,6 +200,8 @@ hd_status sq_search_index_step(sq_store *st, int max_rows, int64_t *indexed, boo
             if (rc == HD_OK)
                 *indexed = sqlite3_changes(st->db);
         }
+        if (rc == HD_OK)
+            rc = terms_add(st, wm, hi, err);
         if (rc == HD_OK && (q = stmt_get(st, STMT_SEARCH_MARK, err)) == NULL)
             rc = HD_DB;
         if (rc == HD_OK) {
@@ -205,13 +267,18 @@ static void search_sql(hd_buf *b, const msg_filter *f, search_part part, bool ol
         /* The FTS5 table drives (CROSS JOIN): its rowids in order, from
          * :from on, each looked up in messages for the filter. */
         hd_buf_puts(b, "SELECT m.id FROM message_search(:fts) s CROSS JOIN messages m "
-                       "ON m.id = s.rowid WHERE s.rowid <= :wm");
+                       "ON m.id = s.rowid WHERE 1");
     else
         hd_buf_puts(b, "SELECT m.id FROM messages m JOIN payloads p ON p.message_id = m.id "
                        "WHERE m.id >= :lo");
     filter_sql(b, filter_shape(f));
     if (part == PART_TAIL)
         hd_buf_puts(b, " AND hd_search_match(:q, " SEARCH_DOC ")");
+    /* FTS5 takes one lower and one upper rowid bound: going down, the
+     * caller's :from is below the watermark already (a second upper bound
+     * would be checked row by row, from the newest match down). */
+    if (part == PART_INDEX && !(older && !count))
+        hd_buf_puts(b, " AND s.rowid <= :wm");
     if (count)
         hd_buf_printf(b, " AND %s > :from LIMIT :cap)", id);
     else if (older)
@@ -243,6 +310,50 @@ static hd_status search_run(sq_store *st, const search_args *a, search_part part
     return rc;
 }
 
+/* Whole words a word's start expands to, at most: more means a short,
+ * common start ("o"), asked of FTS5 as a prefix. */
+#define TERMS_MAX 32
+
+/* One word of the search as FTS5 reads it: the whole words it begins
+ * (search_terms), ("ordered" OR "orders"), which FTS5 answers by seeking
+ * each word's postings from the cursor on; the prefix query "orde"*,
+ * which merges every posting of every such word first, only when the
+ * word begins more than TERMS_MAX words or a non-ASCII one (FTS5 folds
+ * those its own way). */
+static hd_status word_query(sq_store *st, const char *word, hd_buf *out, hd_error *err)
+{
+    sqlite3_stmt *q = stmt_get(st, STMT_SEARCH_TERMS, err);
+    if (!q)
+        return HD_DB;
+    char hi[SEARCH_WORD_MAX + 2];
+    size_t n = strlen(word);
+    memcpy(hi, word, n + 1);
+    if (n > 0)
+        hi[n - 1] = (char)((unsigned char)hi[n - 1] + 1);   /* words hold no 0xFF byte */
+    bind_text(q, ":lo", word);
+    bind_text(q, ":hi", hi);
+    bind_i64(q, ":n", TERMS_MAX + 1);
+    hd_buf terms = { 0 };
+    int count = 0, rc;
+    bool ascii = true;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        const unsigned char *t = sqlite3_column_text(q, 0);
+        for (const unsigned char *c = t; c && *c; c++)
+            ascii = ascii && *c < 0x80;
+        hd_buf_printf(&terms, "%s\"%s\"", count++ ? " OR " : "", (const char *)t);
+    }
+    hd_status r = rc == SQLITE_DONE ? HD_OK : db_fail(st, err, "searching messages");
+    sqlite3_reset(q);
+    if (r == HD_OK) {
+        if (count > 0 && count <= TERMS_MAX && ascii)
+            hd_buf_printf(out, "(%s)", hd_buf_str(&terms));
+        else
+            hd_buf_printf(out, "\"%s\"*", word);
+    }
+    hd_buf_free(&terms);
+    return r;
+}
+
 /* The words, the state and the function a search needs. */
 static hd_status search_begin(sq_store *st, const msg_filter *f, const char *text,
                               search_args *a, hd_error *err)
@@ -263,12 +374,20 @@ static hd_status search_begin(sq_store *st, const msg_filter *f, const char *tex
     if (rc != HD_OK)
         return rc;
     hd_buf b = { 0 };
-    search_fts5_query(&w, &b);
+    for (int i = 0; rc == HD_OK && i < w.n; i++) {
+        if (i)
+            hd_buf_puts(&b, " AND ");
+        rc = word_query(st, w.w[i], &b, err);
+    }
     a->fts = hd_xstrdup(hd_buf_str(&b));
     hd_buf_free(&b);
     a->f = f;
     a->text = text;
-    return HD_OK;
+    if (rc != HD_OK) {
+        free(a->fts);
+        a->fts = NULL;
+    }
+    return rc;
 }
 
 hd_status sq_search_next(sq_store *st, const msg_filter *f, const char *text, int64_t from_id,

@@ -84,3 +84,23 @@ bool search_text_matches(const search_words *q, const char *text, size_t len)
             return false;
     return true;
 }
+
+void search_text_words(const char *text, size_t len, search_word_fn fn, void *arg)
+{
+    const unsigned char *t = (const unsigned char *)text;
+    char w[256];
+    size_t i = 0;
+    while (i < len) {
+        while (i < len && !word_byte(t[i]))
+            i++;
+        size_t n = 0;
+        while (i < len && word_byte(t[i])) {
+            if (n < sizeof w)
+                w[n] = (char)fold(t[i]);
+            n++;
+            i++;
+        }
+        if (n > 0 && n <= sizeof w)
+            fn(arg, w, n);
+    }
+}

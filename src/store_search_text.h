@@ -40,6 +40,10 @@ void search_words_parse(const char *text, search_words *out);
 void search_fts5_query(const search_words *q, hd_buf *out);
 /* The tsquery: w1:* & w2:* (the words hold no tsquery operator). */
 void search_tsquery(const search_words *q, hd_buf *out);
+/* Calls fn for each word of text (len bytes): its bytes, folded as a
+ * search folds them (ASCII lower case), not NUL-ended. */
+typedef void (*search_word_fn)(void *arg, const char *word, size_t n);
+void search_text_words(const char *text, size_t len, search_word_fn fn, void *arg);
 /* True when every word of q begins a word of text (len bytes). */
 bool search_text_matches(const search_words *q, const char *text, size_t len);
 

@@ -5,7 +5,7 @@
  * re-anchors the list at the newest end.
  *
  * Search (`/`, n, N) is less's and tig's: it moves the cursor to a match
- * and marks the visible matches (bold, with a `*` before the status),
+ * and marks the visible matches (bold, with a `>` before the status),
  * and leaves the list whole, so the rows around a match stay in view and
  * the filter line keeps meaning what it says.  Narrowing the list is what
  * the filters (s, f, c, t, and & for the action text, as less's &) do.  A search looks at the action, the
@@ -356,10 +356,11 @@ static void logs_draw(app *a, int top, int rows)
                 term_put(y, x, w[c] + (c < LC_COUNT - 1 ? 1 : 0), at, cell);
             x += w[c] + 1;
         }
-        /* ... and a `*` in the gap before the status, for terminals
-         * (and NO_COLOR readers) where bold does not show. */
+        /* ... and a `>` in the gap before the status, for terminals where
+         * bold does not show (`*` after the status is chain.c's resent
+         * mark without UTF-8). */
         if (mark && x - w[LC_STATUS] - 2 > 0)
-            term_put(y, x - w[LC_STATUS] - 2, 1, sel ? TA_SELECTED : TA_NORMAL, "*");
+            term_put(y, x - w[LC_STATUS] - 2, 1, sel ? TA_SELECTED : TA_NORMAL, ">");
         logs_draw_resent_mark(a, m, y, x - 1, sel);   /* chain.c: "↻" after Status */
     }
 }

@@ -1,9 +1,9 @@
 #!/bin/sh
 # test_console_search.sh - the Logs' search (issue #11, what operators
 # missed 2): `/` looks at the action, the customer and the payload, the
-# cursor jumps to the first match, every visible match is marked (bold and
-# a `*`) and the list stays whole; n goes to the next match down (older),
-# N up (newer), the footer says "match 2 of 3" and "no more matches" at
+# cursor jumps to the first match, every visible match is marked (bold,
+# a `>` before the status) and the list stays whole; n goes to the next
+# match down (older), N up (newer), the footer says "match 2 of 3" and "no more matches" at
 # either end (no wrap); the filter narrows what a search walks; Esc clears
 # it; `hookdesk logs --search` finds the same messages.
 # The console runs --no-deliver: the messages stay Queued, nothing moves.
@@ -56,8 +56,8 @@ expect_fixed "match 1 of 3 for 'ZEBRA'"
 echo "# the list stays whole, the three matches marked"
 expect_count 1 "invoice\.paid"
 expect_count 1 "other  *cus_5"
-expect_count 3 " \* *Queued"
-expect_count 0 "cus_5.* \* *Queued"
+expect_count 3 " >Queued"
+expect_count 0 "cus_5.* >Queued"
 
 echo "# n goes down (older), N up; no wrap at the ends"
 keys n
@@ -113,7 +113,7 @@ expect_fixed "match 1 of 1 for 'zebra'"
 echo "# Esc clears the search with the filter"
 keys Escape
 expect_fixed "All messages"
-on_screen -e " \* *Queued" && fail "the marks outlived the search"
+on_screen -e " >Queued" && fail "the marks outlived the search"
 
 echo "# hookdesk logs --search finds the same messages, newest first"
 out=$(hd logs --search zebra --format csv | tail -n +2 | cut -d, -f3 | tr '\n' ' ')
