@@ -14,7 +14,7 @@
  * per-second counters of the last hour as the store would have kept them.
  * The seed takes about 10 s (HD_SCALE_ASAN_SEED=1 in the environment: about
  * 18 s, see seed_alloc_begin), and the search index of it (store_search_index_step)
- * about 6 s more.
+ * about 6 s more (glibc malloc; 40 s on a loaded machine).
  *
  * Then, on a fresh store_open connection, every engine and screen query is
  * called through the real API (after one warm-up call: statements are
@@ -556,7 +556,8 @@ static void test_search_rare(void **state)
     } while (id != 0 && found < 10);
     /* cus_rare's 3 messages, then the end. */
     assert_int_equal(found, 3);
-    /* Each: the index's next id and its message: measured 31. */
+    /* Each: the state, the words it begins, the index's next id and its
+     * message: measured 131. */
     check_steps(w->st, "search next: rare (cus_rare), each", most, 1000, NULL, NULL);
 }
 
@@ -572,10 +573,10 @@ static void test_search_common(void **state)
     uint64_t steps = STEPS_OF(w->st, store_search_next(w->st, &any, "order", 600000, true, &id,
                                                      &err));
     assert_int_equal(id, 599999);
-    /* One match, joined: measured 28. */
+    /* One match, joined: measured 100. */
     check_steps(w->st, "search next: order (every message)", steps, 1000, NULL, NULL);
     /* The console's "match 3 of 999+": at most 1,000 matches joined,
-     * measured 8,010. */
+     * measured 13,147. */
     steps = STEPS_OF(w->st, store_search_count(w->st, &any, "order", 0, 999, &n, &more, &err));
     assert_int_equal(n, 999);
     assert_true(more);
