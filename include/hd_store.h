@@ -203,7 +203,8 @@ hd_status store_message_resends(store *st, int64_t id, int64_t *ids, int max, in
  * word of its action, its customer or its payload (the first
  * STORE_SEARCH_PAYLOAD_CHARS characters): "order" finds order.created,
  * "cus_0" finds cus_001 (words: runs of letters and digits; ASCII case
- * ignored; src/store_search_text.h says exactly).  Whole words and their
+ * ignored; a one-character word only finds itself; src/store_search_text.h
+ * says exactly).  Whole words and their
  * prefixes rather than any substring: an index of words is a third of the
  * data's size, one of substrings (trigrams) as large as the data, and
  * people search for names, ids and amounts.

@@ -322,6 +322,10 @@ static hd_status search_run(sq_store *st, const search_args *a, search_part part
  * those its own way). */
 static hd_status word_query(sq_store *st, const char *word, hd_buf *out, hd_error *err)
 {
+    if (search_word_whole(word)) {
+        hd_buf_printf(out, "\"%s\"", word);
+        return HD_OK;
+    }
     sqlite3_stmt *q = stmt_get(st, STMT_SEARCH_TERMS, err);
     if (!q)
         return HD_DB;

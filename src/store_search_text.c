@@ -44,16 +44,23 @@ void search_words_parse(const char *text, search_words *out)
     }
 }
 
+bool search_word_whole(const char *word)
+{
+    return word[0] && !word[1];
+}
+
 void search_fts5_query(const search_words *q, hd_buf *out)
 {
     for (int i = 0; i < q->n; i++)
-        hd_buf_printf(out, "%s\"%s\"*", i ? " AND " : "", q->w[i]);
+        hd_buf_printf(out, "%s\"%s\"%s", i ? " AND " : "", q->w[i],
+                      search_word_whole(q->w[i]) ? "" : "*");
 }
 
 void search_tsquery(const search_words *q, hd_buf *out)
 {
     for (int i = 0; i < q->n; i++)
-        hd_buf_printf(out, "%s%s:*", i ? " & " : "", q->w[i]);
+        hd_buf_printf(out, "%s%s%s", i ? " & " : "", q->w[i],
+                      search_word_whole(q->w[i]) ? "" : ":*");
 }
 
 /* True when word (NUL-ended, folded) begins some word of text. */
@@ -67,7 +74,8 @@ static bool word_found(const char *word, const unsigned char *text, size_t len)
         size_t k = 0;
         while (k < wl && i + k < len && fold(text[i + k]) == (unsigned char)word[k])
             k++;
-        if (k == wl)
+        bool ends = i + k >= len || !word_byte(text[i + k]);
+        if (k == wl && (ends || !search_word_whole(word)))
             return true;
         while (i < len && word_byte(text[i]))
             i++;

@@ -5,7 +5,7 @@
  *
  * The rule (hd_store.h, store_search_next): a message matches when every
  * word of the search text begins a word of its action, customer or
- * payload (the first STORE_SEARCH_PAYLOAD_CHARS characters).  A word is a
+ * payload (a one-character word must be a whole word there) (the first STORE_SEARCH_PAYLOAD_CHARS characters).  A word is a
  * run of ASCII letters and digits and of any non-ASCII characters; every
  * other ASCII character separates words ("cus_001" is "cus" and "001",
  * "order.created" is "order" and "created").  ASCII letters match in any
@@ -34,6 +34,10 @@ typedef struct search_words {
     int n;
 } search_words;
 
+/* True for a word searched whole, not as a start: one character ("e"
+ * would begin most words of every message, and asking an index for all
+ * of them costs as much as reading the table). */
+bool search_word_whole(const char *word);
 /* The words of text (n = 0 when it has none: only punctuation). */
 void search_words_parse(const char *text, search_words *out);
 /* The FTS5 MATCH expression: "w1"* AND "w2"* (the words hold no quote). */

@@ -2512,8 +2512,13 @@ static void check_search_finds(const fixture *f, const int64_t id[4])
     assert_int_equal(search_all(f->st, &any, "zebra 7731", got, 8), 0);
     assert_int_equal(search_all(f->st, &any, "zebra order", got, 8), 1);
     assert_int_equal(got[0], id[0]);
-    /* Not inside a word: words and their starts, not substrings. */
+    /* Not inside a word: words and their starts, not substrings; one
+     * character is a whole word ("n" is a key of every payload here, "z"
+     * begins zebra but is no word of its own). */
     assert_int_equal(search_all(f->st, &any, "ebra", got, 8), 0);
+    assert_int_equal(search_all(f->st, &any, "z", got, 8), 0);
+    assert_int_equal(search_all(f->st, &any, "N 2", got, 8), 1);
+    assert_int_equal(got[0], id[1]);
     /* Under a filter; n and N from a message. */
     msg_filter beta = { .site_id = f->site_b };
     assert_int_equal(search_all(f->st, &beta, "zebra", got, 8), 1);
