@@ -377,6 +377,9 @@ typedef struct app {
     ui_filter filter;            /* Logs filter */
     char *logs_search;           /* Logs' search text (`/`; n, N), NULL = none */
     unsigned char logs_marks[UI_MARKS_MAX]; /* visible Logs rows matching it */
+    int64_t logs_marked_ids[UI_MARKS_MAX];  /* the ids logs_marks was made for (a
+                                               message's match never changes: a
+                                               refresh asks only about new rows) */
     msg_list logs;
     msg_list queue;
     site_stats_list sites;

@@ -76,6 +76,7 @@ void ui_search_free(app *a)
     free(a->logs_search);
     a->logs_search = NULL;
     memset(a->logs_marks, 0, sizeof a->logs_marks);
+    memset(a->logs_marked_ids, 0, sizeof a->logs_marked_ids);
 }
 
 void ui_search_index_turn(app *a)
@@ -86,21 +87,44 @@ void ui_search_index_turn(app *a)
     (void)store_search_index_step(a->st, SEARCH_INDEX_ROWS, NULL, &err);
 }
 
-/* Marks the visible rows that match: the matches from the page's oldest
- * row up, one indexed query each (and one more that ends the walk). */
+/* Marks the visible rows that match.  What the last page knew is kept
+ * (whether a message matches never changes); the rows it did not show
+ * (new messages, a page further) are asked about: the matches from the
+ * oldest of them up, one indexed query each and one more that ends the
+ * walk.  An idle refresh (a status changed) asks nothing. */
 static void search_mark_page(app *a, const msg_filter *f)
 {
+    unsigned char was[UI_MARKS_MAX];
+    int64_t was_ids[UI_MARKS_MAX];
+    memcpy(was, a->logs_marks, sizeof was);
+    memcpy(was_ids, a->logs_marked_ids, sizeof was_ids);
     memset(a->logs_marks, 0, sizeof a->logs_marks);
+    memset(a->logs_marked_ids, 0, sizeof a->logs_marked_ids);
     const message_list *p = &a->logs.page;
     if (!search_active(a) || p->count == 0)
         return;
-    int64_t hi = p->items[0].id, id = p->items[p->count - 1].id - 1;
+    int n = p->count < UI_MARKS_MAX ? p->count : UI_MARKS_MAX;
+    int64_t lo = 0, hi = 0;   /* the ids not known yet */
+    for (int i = 0; i < n; i++) {
+        int64_t id = p->items[i].id;
+        a->logs_marked_ids[i] = id;
+        bool known = false;
+        for (int j = 0; j < UI_MARKS_MAX && was_ids[j] && !known; j++)
+            if (was_ids[j] == id) {
+                a->logs_marks[i] = was[j];
+                known = true;
+            }
+        if (!known) {
+            hi = hi ? hi : id;   /* the page is newest first */
+            lo = id;
+        }
+    }
     hd_error err = { 0 };
-    for (int k = 0; k <= p->count; k++) {
+    for (int64_t id = lo - 1, k = 0; lo && k <= n; k++) {
         if (store_search_next(a->st, f, a->logs_search, id, false, &id, &err) != HD_OK ||
             id == 0 || id > hi)
             return;
-        for (int i = 0; i < p->count && i < UI_MARKS_MAX; i++)
+        for (int i = 0; i < n; i++)
             if (p->items[i].id == id)
                 a->logs_marks[i] = 1;
     }
