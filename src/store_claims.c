@@ -2,10 +2,17 @@
  * claims with leases, recording outcomes (attempts, statuses, circuits,
  * counters), giving leases back, and when the next claim can find work.
  *
- * Leases: a claimed message keeps status Queued/Resent; its due_at becomes
- * the lease expiry (now + effective site timeout + extra) and lease_owner
- * names the engine.  If that engine dies, due_at simply passes and the
- * message is claimed again (at-least-once).  A site timeout_ms of 0 means
+ * Leases: a claimed message keeps status Queued/Resent and its row is not
+ * written: the claim puts a row in `leases` (message, owner engine, expiry =
+ * now + effective site timeout + extra), and the outcome deletes it and
+ * updates the message once.  Kept out of the message row because every
+ * write of that row also rewrites its entry in messages_site_due (due_at is
+ * in the key): a lease there cost a row rewrite and two index updates per
+ * delivery on the biggest tables, where a lease row is one insert and one
+ * delete in a table of a few hundred rows.  If the engine dies, its leases
+ * expire and the messages are claimed again (at-least-once): the claim
+ * skips only messages with a live lease, and takes over expired ones.
+ * A site timeout_ms of 0 means
  * "the configured default": the store keeps that default
  * (store_set_default_timeout, 10 s until set) and binds it into the claim.
  */
@@ -117,6 +124,34 @@ static hd_status claim_sites_load(sq_store *st, const claim_request *rq, claim_s
     return r;
 }
 
+/* The lease on one claimed message (the claim's transaction). */
+static hd_status lease_take(sq_store *st, int64_t id, const char *owner, int64_t until,
+                            hd_error *err)
+{
+    sqlite3_stmt *q = stmt_get(st, STMT_LEASE_TAKE, err);
+    if (!q)
+        return HD_DB;
+    sqlite3_bind_int64(q, 1, id);
+    sqlite3_bind_text(q, 2, owner, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 3, until);
+    return step_done(st, q, "taking a lease", err);
+}
+
+/* Ends owner's lease on a message; *held: it still had it. */
+static hd_status lease_end(sq_store *st, int64_t id, const char *owner, bool *held,
+                           hd_error *err)
+{
+    *held = false;
+    sqlite3_stmt *q = stmt_get(st, STMT_LEASE_END, err);
+    if (!q)
+        return HD_DB;
+    sqlite3_bind_int64(q, 1, id);
+    sqlite3_bind_text(q, 2, owner, -1, SQLITE_STATIC);
+    hd_status rc = step_done(st, q, "ending a lease", err);
+    *held = rc == HD_OK && sqlite3_changes(st->db) == 1;
+    return rc;
+}
+
 /* Claims up to `want` due messages of one site into cs->got. */
 static hd_status claim_from_site(sq_store *st, const claim_request *rq, claim_site *cs, int want,
                                  hd_error *err)
@@ -124,9 +159,8 @@ static hd_status claim_from_site(sq_store *st, const claim_request *rq, claim_si
     sqlite3_stmt *q = stmt_get(st, STMT_CLAIM, err);
     if (!q)
         return HD_DB;
+    int64_t lease_end = rq->now_ms + cs->timeout_ms + rq->lease_extra_ms;
     bind_i64(q, ":now", rq->now_ms);
-    bind_i64(q, ":lease_end", rq->now_ms + cs->timeout_ms + rq->lease_extra_ms);
-    bind_text(q, ":owner", rq->owner);
     bind_i64(q, ":site", cs->id);
     bind_i64(q, ":n", want);
     int before = cs->got.count;
@@ -134,10 +168,15 @@ static hd_status claim_from_site(sq_store *st, const claim_request *rq, claim_si
     if (rc != HD_OK)
         return rc;
     int got = cs->got.count - before;
-    for (int i = before; i < cs->got.count; i++) {
-        cs->got.items[i].site_name = hd_xstrdup(cs->name);
-        cs->got.items[i].probe = cs->probe;
+    for (int i = before; rc == HD_OK && i < cs->got.count; i++) {
+        message *m = &cs->got.items[i];
+        m->site_name = hd_xstrdup(cs->name);
+        m->probe = cs->probe;
+        m->due_at = lease_end;
+        rc = lease_take(st, m->id, rq->owner, lease_end, err);
     }
+    if (rc != HD_OK)
+        return rc;
     if (cs->room > 0)
         cs->room -= got;
     if (got < want)
@@ -254,19 +293,15 @@ static hd_status claim_load_payloads(sq_store *st, const claim_request *rq, mess
             out->items[keep++] = *m;
             continue;
         }
-        sqlite3_stmt *q = rc == HD_OK ? stmt_get(st, STMT_RELEASE_ONE, err) : NULL;
-        if (rc == HD_OK && !q)
-            rc = HD_DB;
+        bool held;
+        if (rc == HD_OK)
+            rc = lease_end(st, m->id, rq->owner, &held, err);
         if (rc != HD_OK) {
             for (int j = i; j < out->count; j++)
                 message_free(&out->items[j]);
             out->count = keep;
             return rc;
         }
-        bind_i64(q, ":now", rq->now_ms);
-        bind_i64(q, ":id", m->id);
-        bind_text(q, ":owner", rq->owner);
-        rc = step_done(st, q, "giving back a claim over the byte budget", err);
         message_free(m);
         if (rc != HD_OK) {
             for (int j = i + 1; j < out->count; j++)
@@ -331,10 +366,9 @@ static const char *const attempt_params[AP_COUNT] = {
     ":mid", ":site", ":number", ":started", ":duration", ":code", ":error", ":reqh",
     ":resph", ":body", ":trunc",
 };
-enum { OP_ID, OP_STATUS, OP_DUE, OP_CODE, OP_ERROR, OP_NOW, OP_OWNER, OP_RETRY_AFTER,
-       OP_COUNT };
+enum { OP_ID, OP_STATUS, OP_DUE, OP_CODE, OP_ERROR, OP_NOW, OP_RETRY_AFTER, OP_COUNT };
 static const char *const outcome_params[OP_COUNT] = {
-    ":id", ":status", ":due", ":code", ":error", ":now", ":owner", ":retry_after",
+    ":id", ":status", ":due", ":code", ":error", ":now", ":retry_after",
 };
 
 /* Fills idx (n numbers, then a 0 sentinel past them) once. */
@@ -392,10 +426,10 @@ static hd_status attempt_insert(sq_store *st, const attempt *a, bool known, hd_e
     return step_done(st, q, "recording an attempt", err);
 }
 
-/* The message's new state; *changed: it was still ours (the lease held),
- * so it exists and its status was the claimed one. */
-static hd_status outcome_update(sq_store *st, const char *owner, const attempt_outcome *o,
-                                int64_t now, bool *changed, hd_error *err)
+/* The message's new state, once its lease was found ours; *changed: it was
+ * still pending, so it exists and its status was the claimed one. */
+static hd_status outcome_update(sq_store *st, const attempt_outcome *o, int64_t now,
+                                bool *changed, hd_error *err)
 {
     static _Thread_local int n[OP_COUNT + 1];
     const attempt *a = &o->a;
@@ -411,7 +445,6 @@ static hd_status outcome_update(sq_store *st, const char *owner, const attempt_o
     num_i64_or_null(q, n[OP_CODE], a->response_code);
     num_text(q, n[OP_ERROR], a->error);
     sqlite3_bind_int64(q, n[OP_NOW], now);
-    num_text(q, n[OP_OWNER], owner);
     num_i64_or_null(q, n[OP_RETRY_AFTER],
                     pending && o->retry_after_ms > 0 ? o->retry_after_ms : 0);
     hd_status rc = step_done(st, q, "updating a message", err);
@@ -425,8 +458,10 @@ static hd_status outcome_update(sq_store *st, const char *owner, const attempt_o
 static hd_status record_one(sq_store *st, const char *owner, const attempt_outcome *o, int64_t now,
                             hd_error *err)
 {
-    bool changed = false;
-    hd_status rc = outcome_update(st, owner, o, now, &changed, err);
+    bool held = false, changed = false;
+    hd_status rc = lease_end(st, o->a.message_id, owner, &held, err);
+    if (rc == HD_OK && held)
+        rc = outcome_update(st, o, now, &changed, err);
     if (rc == HD_OK)
         rc = attempt_insert(st, &o->a, changed, err);
     /* Applied only while our lease held: the status was the claimed one. */
@@ -542,7 +577,7 @@ hd_status sq_release_leases(sq_store *st, const char *owner, int64_t now_ms, hd_
     hd_status rc = write_stmt(st, STMT_RELEASE_LEASES, false, &mode, &q, err);
     if (rc != HD_OK)
         return rc;
-    bind_i64(q, ":now", now_ms);
+    (void)now_ms;   /* the messages' due_at was never moved: due again at once */
     bind_text(q, ":owner", owner);
     rc = step_done(st, q, "releasing leases", err);
     return write_end(st, mode, rc, err);
@@ -555,22 +590,33 @@ hd_status sq_release_messages(sq_store *st, const char *owner, const int64_t *id
     hd_status rc = write_begin(st, true, &mode, err);
     if (rc != HD_OK)
         return rc;
-    sqlite3_stmt *q = stmt_get(st, STMT_RELEASE_ONE, err);
-    if (!q)
-        rc = HD_DB;
+    (void)now_ms;   /* as in sq_release_leases */
     for (int i = 0; rc == HD_OK && i < n; i++) {
-        sqlite3_reset(q);
-        bind_i64(q, ":now", now_ms);
-        bind_i64(q, ":id", ids[i]);
-        bind_text(q, ":owner", owner);
-        rc = step_done(st, q, "releasing a lease", err);
+        bool held;
+        rc = lease_end(st, ids[i], owner, &held, err);
     }
     return write_end(st, mode, rc, err);
 }
 
+/* When the first live lease ends (0: none), so that a message whose
+ * engine died is claimed again then.  All sites' leases: one of a paused
+ * site costs one wakeup that claims nothing. */
+static hd_status leases_first_end(sq_store *st, int64_t now, int64_t *end, hd_error *err)
+{
+    *end = 0;
+    sqlite3_stmt *q = stmt_get(st, STMT_LEASES_FIRST_END, err);
+    if (!q)
+        return HD_DB;
+    sqlite3_bind_int64(q, 1, now);
+    return step_i64(st, q, "finding when the first lease ends", end, NULL, err);
+}
+
 hd_status sq_next_due(sq_store *st, int64_t *due_ms, hd_error *err)
 {
-    *due_ms = 0;
+    int64_t now = hd_now_ms();
+    hd_status lr = leases_first_end(st, now, due_ms, err);
+    if (lr != HD_OK)
+        return lr;
     sqlite3_stmt *q = stmt_get(st, STMT_CLAIM_SITES, err);
     if (!q)
         return HD_DB;
@@ -596,6 +642,7 @@ hd_status sq_next_due(sq_store *st, int64_t *due_ms, hd_error *err)
             break;
         }
         bind_i64(q, ":site", ids[i]);
+        bind_i64(q, ":now", now);
         int64_t due = 0;
         bool found = false;
         r = step_i64(st, q, "finding the next due message", &due, &found, err);
