@@ -403,6 +403,10 @@ void write_memory_reset(sq_store *st);
 
 /* Takes the database to the current schema version. */
 hd_status schema_migrate(sq_store *st, hd_error *err);
+
+/* store_alloc.c: SQLite's allocator (small blocks from per-thread lists);
+ * before SQLite is first used, once per process. */
+void sq_alloc_install(void);
 hd_status schema_create_at(const char *path, int version, hd_error *err);
 /* Fails unless the database is at the current version (read-only opens). */
 hd_status schema_check(sq_store *st, hd_error *err);
