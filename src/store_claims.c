@@ -152,6 +152,52 @@ static hd_status lease_end(sq_store *st, int64_t id, const char *owner, bool *he
     return rc;
 }
 
+/* Claim cursors.  The messages under live leases are the oldest due of
+ * their site (a lease does not move due_at), so a claim that walked from
+ * the head of the site's due order would pass every message in flight,
+ * claimed in reserve or waiting to be recorded (hundreds at concurrency 32)
+ * on each claim.  Each claim goes on from where this connection's last one
+ * of the site stopped instead: what lies before holds our leases, or
+ * others' that were live then.  A message can become claimable there
+ * afterwards (another engine's lease expires, we give one back), so a sweep
+ * lasts CURSOR_SWEEP_MS at most before the next claim starts from the head
+ * again; giving leases back and a rollback end every sweep at once. */
+#define CURSOR_SWEEP_MS 1000
+
+/* The site's cursor if its sweep is still on, else NULL. */
+static claim_cursor *cursor_find(sq_store *st, int64_t site_id, int64_t now)
+{
+    for (int i = 0; i < st->ncursors; i++) {
+        claim_cursor *c = &st->cursors[i];
+        if (c->site_id != site_id)
+            continue;
+        if (now - c->since_ms <= CURSOR_SWEEP_MS && now >= c->since_ms)
+            return c;
+        *c = st->cursors[--st->ncursors];   /* sweep over: from the head */
+        return NULL;
+    }
+    return NULL;
+}
+
+static void cursor_move(sq_store *st, int64_t site_id, int64_t due_at, int64_t id, int64_t now)
+{
+    claim_cursor *c = cursor_find(st, site_id, now);
+    if (!c) {
+        st->cursors = hd_xgrow(st->cursors, st->ncursors, &st->cursors_cap,
+                               sizeof *st->cursors, 8);
+        c = &st->cursors[st->ncursors++];
+        c->site_id = site_id;
+        c->since_ms = now;
+    }
+    c->due_at = due_at;
+    c->id = id;
+}
+
+void claim_cursors_reset(sq_store *st)
+{
+    st->ncursors = 0;
+}
+
 /* Claims up to `want` due messages of one site into cs->got. */
 static hd_status claim_from_site(sq_store *st, const claim_request *rq, claim_site *cs, int want,
                                  hd_error *err)
@@ -160,14 +206,21 @@ static hd_status claim_from_site(sq_store *st, const claim_request *rq, claim_si
     if (!q)
         return HD_DB;
     int64_t lease_end = rq->now_ms + cs->timeout_ms + rq->lease_extra_ms;
+    const claim_cursor *from = cursor_find(st, cs->id, rq->now_ms);
     bind_i64(q, ":now", rq->now_ms);
     bind_i64(q, ":site", cs->id);
+    bind_i64(q, ":after_due", from ? from->due_at : INT64_MIN);
+    bind_i64(q, ":after_id", from ? from->id : 0);
     bind_i64(q, ":n", want);
     int before = cs->got.count;
     hd_status rc = collect_messages(st, q, &cs->got, err);
     if (rc != HD_OK)
         return rc;
     int got = cs->got.count - before;
+    if (got > 0) {   /* the rows come in due order: the last is the furthest */
+        const message *last = &cs->got.items[cs->got.count - 1];
+        cursor_move(st, cs->id, last->due_at, last->id, rq->now_ms);
+    }
     for (int i = before; rc == HD_OK && i < cs->got.count; i++) {
         message *m = &cs->got.items[i];
         m->site_name = hd_xstrdup(cs->name);
@@ -296,6 +349,7 @@ static hd_status claim_load_payloads(sq_store *st, const claim_request *rq, mess
         bool held;
         if (rc == HD_OK)
             rc = lease_end(st, m->id, rq->owner, &held, err);
+        claim_cursors_reset(st);   /* it is claimable again, behind the cursor */
         if (rc != HD_OK) {
             for (int j = i; j < out->count; j++)
                 message_free(&out->items[j]);
@@ -578,6 +632,7 @@ hd_status sq_release_leases(sq_store *st, const char *owner, int64_t now_ms, hd_
     if (rc != HD_OK)
         return rc;
     (void)now_ms;   /* the messages' due_at was never moved: due again at once */
+    claim_cursors_reset(st);
     bind_text(q, ":owner", owner);
     rc = step_done(st, q, "releasing leases", err);
     return write_end(st, mode, rc, err);
@@ -591,6 +646,7 @@ hd_status sq_release_messages(sq_store *st, const char *owner, const int64_t *id
     if (rc != HD_OK)
         return rc;
     (void)now_ms;   /* as in sq_release_leases */
+    claim_cursors_reset(st);
     for (int i = 0; rc == HD_OK && i < n; i++) {
         bool held;
         rc = lease_end(st, ids[i], owner, &held, err);

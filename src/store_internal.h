@@ -177,15 +177,17 @@
 #define STORE_STMT_CLAIMS(_)                                                        \
     _(CLAIM_SITES, "SELECT id, name, timeout_ms, max_in_flight, " CIRCUIT_COLS      \
                    " FROM sites WHERE enabled ORDER BY id")                         \
-    /* The claim reads a site's due messages that hold no live lease; the  \
-     * caller then takes a lease on each (LEASE_TAKE, same transaction). */ \
+    /* The claim reads a site's due messages that hold no live lease, from   \
+     * its cursor on (:after_due, :after_id); the caller then takes a lease  \
+     * on each (LEASE_TAKE, same transaction). */                             \
     _(CLAIM,                                                                        \
       "SELECT m.id, m.webhook_id, m.site_id, NULL, m.action, m.customer, m.path, "  \
       "NULL, m.status, m.attempts, m.due_at, 1, m.response_code, m.last_error, "    \
       "m.created_at, m.updated_at, m.resend_of, m.retry_after FROM messages m "     \
       "INDEXED BY messages_site_due WHERE m.site_id = :site AND m.status IN (0, 1) " \
-      "AND m.due_at <= :now AND NOT EXISTS (SELECT 1 FROM leases l "                \
-      "WHERE l.message_id = m.id AND l.until > :now) ORDER BY m.due_at LIMIT :n")   \
+      "AND m.due_at <= :now AND (m.due_at, m.id) > (:after_due, :after_id) "       \
+      "AND NOT EXISTS (SELECT 1 FROM leases l "                                     \
+      "WHERE l.message_id = m.id AND l.until > :now) ORDER BY m.due_at, m.id LIMIT :n") \
     /* REPLACE: an expired lease (its engine died) is taken over. */        \
     _(LEASE_TAKE,                                                                   \
       "INSERT OR REPLACE INTO leases(message_id, owner, until) "                   \
@@ -283,6 +285,13 @@ enum {
     PAGE_DIRS = PAGE_AT + 1
 };
 
+/* Where the next claim of a site starts in its due order (due_at, id): past
+ * what this connection claimed before, which holds live leases (see
+ * store_claims.c).  since_ms: when the sweep started, from the head. */
+typedef struct claim_cursor {
+    int64_t site_id, due_at, id, since_ms;
+} claim_cursor;
+
 struct sq_store {
     sqlite3 *db;                      /* the connection */
     char *path;                       /* database file, for messages */
@@ -310,6 +319,9 @@ struct sq_store {
     int nevents;
     unsigned char rnd[4096];          /* pool of random bytes for webhook ids */
     size_t rnd_used;                  /* bytes of rnd already handed out */
+    claim_cursor *cursors;            /* per site: where this connection's
+                                         claims go on (store_claims.c) */
+    int ncursors, cursors_cap;
 };
 
 /* ---- store_stmt.c: statements ---- */
@@ -407,6 +419,10 @@ hd_status schema_migrate(sq_store *st, hd_error *err);
 /* store_alloc.c: SQLite's allocator (small blocks from per-thread lists);
  * before SQLite is first used, once per process. */
 void sq_alloc_install(void);
+
+/* store_claims.c: forgets every site's claim cursor (the next claims start
+ * from the head): after a rollback, or leases given back. */
+void claim_cursors_reset(sq_store *st);
 hd_status schema_create_at(const char *path, int version, hd_error *err);
 /* Fails unless the database is at the current version (read-only opens). */
 hd_status schema_check(sq_store *st, hd_error *err);

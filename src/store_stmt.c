@@ -310,11 +310,14 @@ hd_status write_end(sq_store *st, write_mode mode, hd_status rc, hd_error *err)
         }
         if (!sqlite3_get_autocommit(st->db))
             exec_cached(st, STMT_ROLLBACK, "rollback", NULL);
+        claim_cursors_reset(st);   /* the claims' leases are undone */
         return rc;
     case WRITE_SAVEPOINT:
         /* An OR ROLLBACK statement that failed has ended the transaction. */
         if (rc != HD_OK && !sqlite3_get_autocommit(st->db))
             exec_cached(st, STMT_ROLLBACK_TO, "rollback to savepoint", NULL);
+        if (rc != HD_OK)
+            claim_cursors_reset(st);
         if (!sqlite3_get_autocommit(st->db)) {
             hd_status r2 = exec_cached(st, STMT_RELEASE, "release savepoint",
                                        rc == HD_OK ? err : NULL);
@@ -347,6 +350,8 @@ hd_status sq_tx_commit(sq_store *st, hd_error *err)
     hd_status rc = exec_cached(st, STMT_COMMIT, "commit", err);
     if (rc == HD_OK)
         committed(st);
+    else
+        claim_cursors_reset(st);
     return rc;
 }
 
@@ -354,6 +359,7 @@ void sq_tx_rollback(sq_store *st)
 {
     if (!sqlite3_get_autocommit(st->db))
         exec_cached(st, STMT_ROLLBACK, "rollback", NULL);
+    claim_cursors_reset(st);
 }
 
 uint64_t sq_change_counter(sq_store *st)
