@@ -124,17 +124,26 @@ static hd_status claim_sites_load(sq_store *st, const claim_request *rq, claim_s
     return r;
 }
 
-/* The lease on one claimed message (the claim's transaction). */
-static hd_status lease_take(sq_store *st, int64_t id, const char *owner, int64_t until,
-                            hd_error *err)
+/* The leases on n claimed messages (the claim's transaction), up to
+ * MULTI_ROWS a statement. */
+static hd_status leases_take(sq_store *st, const message *m, int n, const char *owner,
+                             int64_t until, hd_error *err)
 {
-    sqlite3_stmt *q = stmt_get(st, STMT_LEASE_TAKE, err);
-    if (!q)
-        return HD_DB;
-    sqlite3_bind_int64(q, 1, id);
-    sqlite3_bind_text(q, 2, owner, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(q, 3, until);
-    return step_done(st, q, "taking a lease", err);
+    for (int i = 0; i < n;) {
+        int rows = n - i < MULTI_ROWS ? n - i : MULTI_ROWS;
+        sqlite3_stmt *q = multi_stmt(st, MULTI_LEASE_TAKE, rows, err);
+        if (!q)
+            return HD_DB;
+        for (int r = 0; r < rows; r++, i++) {
+            sqlite3_bind_int64(q, 3 * r + 1, m[i].id);
+            sqlite3_bind_text(q, 3 * r + 2, owner, -1, SQLITE_STATIC);
+            sqlite3_bind_int64(q, 3 * r + 3, until);
+        }
+        hd_status rc = step_done(st, q, "taking leases", err);
+        if (rc != HD_OK)
+            return rc;
+    }
+    return HD_OK;
 }
 
 /* Ends owner's lease on a message; *held: it still had it. */
@@ -221,13 +230,13 @@ static hd_status claim_from_site(sq_store *st, const claim_request *rq, claim_si
         const message *last = &cs->got.items[cs->got.count - 1];
         cursor_move(st, cs->id, last->due_at, last->id, rq->now_ms);
     }
-    for (int i = before; rc == HD_OK && i < cs->got.count; i++) {
+    for (int i = before; i < cs->got.count; i++) {
         message *m = &cs->got.items[i];
         m->site_name = hd_xstrdup(cs->name);
         m->probe = cs->probe;
         m->due_at = lease_end;
-        rc = lease_take(st, m->id, rq->owner, lease_end, err);
     }
+    rc = leases_take(st, cs->got.items + before, got, rq->owner, lease_end, err);
     if (rc != HD_OK)
         return rc;
     if (cs->room > 0)
@@ -480,6 +489,41 @@ static hd_status attempt_insert(sq_store *st, const attempt *a, bool known, hd_e
     return step_done(st, q, "recording an attempt", err);
 }
 
+/* Inserts n attempts whose messages the outcomes' UPDATEs just found (no
+ * look-up, as ATTEMPT_ADD), up to MULTI_ROWS a statement. */
+static hd_status attempts_add(sq_store *st, const attempt *const *a, int n, hd_error *err)
+{
+    for (int i = 0; i < n;) {
+        int rows = n - i < MULTI_ROWS ? n - i : MULTI_ROWS;
+        sqlite3_stmt *q = multi_stmt(st, MULTI_ATTEMPT_ADD, rows, err);
+        if (!q)
+            return HD_DB;
+        for (int r = 0; r < rows; r++, i++) {
+            const attempt *t = a[i];
+            int b = r * AP_COUNT + 1;   /* the row's first parameter */
+            sqlite3_bind_int64(q, b + AP_MID, t->message_id);
+            num_i64_or_null(q, b + AP_SITE, t->site_id);
+            sqlite3_bind_int64(q, b + AP_NUMBER, t->number);
+            sqlite3_bind_int64(q, b + AP_STARTED, t->started_at);
+            sqlite3_bind_int64(q, b + AP_DURATION, t->duration_ms);
+            num_i64_or_null(q, b + AP_CODE, t->response_code);
+            num_text(q, b + AP_ERROR, t->error);
+            num_text(q, b + AP_REQH, t->request_headers);
+            num_text(q, b + AP_RESPH, t->response_headers);
+            if (t->response_body)
+                sqlite3_bind_blob64(q, b + AP_BODY, t->response_body, t->response_body_len,
+                                    SQLITE_STATIC);
+            else
+                sqlite3_bind_null(q, b + AP_BODY);
+            sqlite3_bind_int64(q, b + AP_TRUNC, t->body_truncated ? 1 : 0);
+        }
+        hd_status rc = step_done(st, q, "recording attempts", err);
+        if (rc != HD_OK)
+            return rc;
+    }
+    return HD_OK;
+}
+
 /* The message's new state, once its lease was found ours; *changed: it was
  * still pending, so it exists and its status was the claimed one. */
 static hd_status outcome_update(sq_store *st, const attempt_outcome *o, int64_t now,
@@ -506,17 +550,20 @@ static hd_status outcome_update(sq_store *st, const attempt_outcome *o, int64_t 
     return rc;
 }
 
-/* The message first: when it is still ours the attempt goes in without a
- * look-up of the message (the guarded INSERT re-read its row: ~2k
- * instructions per attempt). */
+/* The message first: when it is still ours its attempt goes in later with
+ * the batch's others (*add), without a look-up of the message (the guarded
+ * INSERT re-reads its row: ~2k instructions). */
 static hd_status record_one(sq_store *st, const char *owner, const attempt_outcome *o, int64_t now,
-                            hd_error *err)
+                            bool *add, hd_error *err)
 {
     bool held = false, changed = false;
+    *add = false;
     hd_status rc = lease_end(st, o->a.message_id, owner, &held, err);
     if (rc == HD_OK && held)
         rc = outcome_update(st, o, now, &changed, err);
-    if (rc == HD_OK)
+    if (rc == HD_OK && changed && o->a.site_id != 0)
+        *add = true;
+    else if (rc == HD_OK)
         rc = attempt_insert(st, &o->a, changed, err);
     /* Applied only while our lease held: the status was the claimed one. */
     if (rc == HD_OK && changed)
@@ -610,8 +657,17 @@ hd_status sq_record_outcomes(sq_store *st, const char *owner, const attempt_outc
     if (rc != HD_OK)
         return rc;
     int64_t now = hd_now_ms();
-    for (int i = 0; rc == HD_OK && i < n; i++)
-        rc = record_one(st, owner, &o[i], now, err);
+    const attempt **adds = hd_xmalloc(sizeof *adds * (size_t)n);
+    int nadds = 0;
+    for (int i = 0; rc == HD_OK && i < n; i++) {
+        bool add = false;
+        rc = record_one(st, owner, &o[i], now, &add, err);
+        if (add)
+            adds[nadds++] = &o[i].a;
+    }
+    if (rc == HD_OK)
+        rc = attempts_add(st, adds, nadds, err);
+    free(adds);
     if (rc == HD_OK)
         rc = circuits_record(st, o, n, now, err);
     if (rc == HD_OK)

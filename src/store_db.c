@@ -292,6 +292,9 @@ void sq_close(sq_store *st)
         return;
     for (int i = 0; i < STMT_COUNT; i++)
         sqlite3_finalize(st->stmts[i]);
+    for (int m = 0; m < MULTI_COUNT; m++)
+        for (int r = 0; r <= MULTI_ROWS; r++)
+            sqlite3_finalize(st->multi[m][r]);
     for (int i = 0; i < SHAPE_COUNT; i++) {
         for (int d = 0; d < PAGE_DIRS; d++)
             sqlite3_finalize(st->page_stmts[i][d]);

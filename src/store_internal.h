@@ -179,7 +179,8 @@
                    " FROM sites WHERE enabled ORDER BY id")                         \
     /* The claim reads a site's due messages that hold no live lease, from   \
      * its cursor on (:after_due, :after_id); the caller then takes a lease  \
-     * on each (LEASE_TAKE, same transaction). */                             \
+     * on each (MULTI_LEASE_TAKE, same transaction: INSERT OR REPLACE, so   \
+     * that an expired lease is taken over). */                               \
     _(CLAIM,                                                                        \
       "SELECT m.id, m.webhook_id, m.site_id, NULL, m.action, m.customer, m.path, "  \
       "NULL, m.status, m.attempts, m.due_at, 1, m.response_code, m.last_error, "    \
@@ -188,10 +189,6 @@
       "AND m.due_at <= :now AND (m.due_at, m.id) > (:after_due, :after_id) "       \
       "AND NOT EXISTS (SELECT 1 FROM leases l "                                     \
       "WHERE l.message_id = m.id AND l.until > :now) ORDER BY m.due_at, m.id LIMIT :n") \
-    /* REPLACE: an expired lease (its engine died) is taken over. */        \
-    _(LEASE_TAKE,                                                                   \
-      "INSERT OR REPLACE INTO leases(message_id, owner, until) "                   \
-      "VALUES (:id, :owner, :until)")                                               \
     _(LEASE_END, "DELETE FROM leases WHERE message_id = :id AND owner = :owner")    \
     _(LEASE_DROP, "DELETE FROM leases WHERE message_id = :id")                      \
     _(LEASES_DROP_SITE,                                                             \
@@ -292,6 +289,17 @@ typedef struct claim_cursor {
     int64_t site_id, due_at, id, since_ms;
 } claim_cursor;
 
+/* Multi-row INSERTs of the hot path (multi_stmt, store_stmt.c): one
+ * statement run per up to MULTI_ROWS rows instead of one per row.  Each
+ * run of a statement costs SQLite a fixed ~7k instructions (its cursors,
+ * the program's start and end) beside the work per row. */
+#define MULTI_ROWS 16
+typedef enum multi_id {
+    MULTI_ATTEMPT_ADD,   /* ATTEMPT_ADD's columns, AP_COUNT parameters a row */
+    MULTI_LEASE_TAKE,    /* LEASE_TAKE's: message_id, owner, until */
+    MULTI_COUNT
+} multi_id;
+
 struct sq_store {
     sqlite3 *db;                      /* the connection */
     char *path;                       /* database file, for messages */
@@ -319,6 +327,7 @@ struct sq_store {
     int nevents;
     unsigned char rnd[4096];          /* pool of random bytes for webhook ids */
     size_t rnd_used;                  /* bytes of rnd already handed out */
+    sqlite3_stmt *multi[MULTI_COUNT][MULTI_ROWS + 1]; /* multi_stmt's, by row count */
     claim_cursor *cursors;            /* per site: where this connection's
                                          claims go on (store_claims.c) */
     int ncursors, cursors_cap;
@@ -335,6 +344,10 @@ hd_status exec_sql(sq_store *st, const char *sql, hd_error *err);
 sqlite3_stmt *stmt_prepare(sq_store *st, const char *sql, hd_error *err);
 /* A cached statement, reset and with its bindings cleared. */
 sqlite3_stmt *stmt_get(sq_store *st, stmt_id id, hd_error *err);
+/* The multi-row INSERT `which` of `rows` rows (1..MULTI_ROWS), prepared on
+ * first use and kept; parameters numbered row by row (?1.. of row 0, then
+ * row 1's...). */
+sqlite3_stmt *multi_stmt(sq_store *st, multi_id which, int rows, hd_error *err);
 /* Bind helpers by parameter name; a name the statement lacks is ignored so
  * that the built page queries can share the binding code. */
 void bind_i64(sqlite3_stmt *s, const char *name, int64_t v);
