@@ -462,6 +462,17 @@ static hd_status check_actionable(sq_store *st, int64_t id, const char *action, 
     return rc;
 }
 
+/* A cancelled message's lease goes with it: an engine's outcome for it
+ * then finds no lease and leaves the message Failed. */
+static hd_status lease_drop(sq_store *st, int64_t id, hd_error *err)
+{
+    sqlite3_stmt *q = stmt_get(st, STMT_LEASE_DROP, err);
+    if (!q)
+        return HD_DB;
+    sqlite3_bind_int64(q, 1, id);
+    return step_done(st, q, "dropping a cancelled message's lease", err);
+}
+
 static hd_status message_action(sq_store *st, int64_t id, stmt_id which, const char *action,
                                  hd_error *err)
 {
@@ -484,6 +495,8 @@ static hd_status message_action(sq_store *st, int64_t id, stmt_id which, const c
     if (rc == HD_OK && which == STMT_MSG_CANCEL && sqlite3_changes(st->db) == 1) {
         status_change(st, before, MSG_FAILED, 1);
         rc = status_counts_flush(st, err);
+        if (rc == HD_OK)
+            rc = lease_drop(st, id, err);
     }
     return write_end(st, mode, rc, err);
 }

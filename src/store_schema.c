@@ -12,6 +12,7 @@
  *   attempts_message      attempts(message_id, number)
  *   attempts_site         attempts(site_id, id)
  * plus sites(name) UNIQUE and the primary keys; none on webhook_id.
+ * leases (migration 6) holds the engines' claims: a few hundred rows.
  * status_counts is kept exact by triggers (inserts, deletes) and by the
  * store (status changes; store_counters.c).
  */
@@ -176,6 +177,21 @@ static const char *const migrations[] = {
     "  attempts INTEGER NOT NULL DEFAULT 0,"
     "  in_flight INTEGER NOT NULL DEFAULT 0"
     ");",
+
+    /* 6: leases out of the message row (store_claims.c says why).  A
+     * message leased at the upgrade keeps its lease, and its due_at (the
+     * lease's end under the old scheme).  No foreign key: a check per
+     * claim for rows that every path ending a pending message deletes
+     * (outcome, cancel, site deleted).  messages.lease_owner stays, unused
+     * (dropping a column rewrites the whole table). */
+    "CREATE TABLE leases ("
+    "  message_id INTEGER PRIMARY KEY,"
+    "  owner TEXT NOT NULL,"
+    "  until INTEGER NOT NULL"
+    ");"
+    "INSERT INTO leases(message_id, owner, until) SELECT id, lease_owner, due_at FROM messages "
+    "  WHERE lease_owner IS NOT NULL AND status IN (0, 1);"
+    "UPDATE messages SET lease_owner = NULL WHERE lease_owner IS NOT NULL;",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))

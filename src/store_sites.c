@@ -208,6 +208,14 @@ hd_status sq_site_delete(sq_store *st, int64_t id, hd_error *err)
     if (step != SQLITE_DONE)
         rc = db_fail(st, err, "counting the site's pending messages");
     sqlite3_reset(q);
+    /* Their leases first (found through the pending messages), so that no
+     * engine's outcome applies to them once they are Failed. */
+    if (rc == HD_OK && !(q = stmt_get(st, STMT_LEASES_DROP_SITE, err)))
+        rc = HD_DB;
+    if (rc == HD_OK) {
+        bind_i64(q, ":id", id);
+        rc = step_done(st, q, "dropping the site's leases", err);
+    }
     if (rc == HD_OK && !(q = stmt_get(st, STMT_SITE_FAIL_PENDING, err)))
         rc = HD_DB;
     if (rc == HD_OK) {

@@ -125,7 +125,7 @@ static void test_migration_moves_payloads(void **state)
 
     store *st = NULL;
     assert_int_equal(store_open(path, NULL, &st, &err), HD_OK);
-    assert_int_equal(store_schema_version(st), 5);
+    assert_int_equal(store_schema_version(st), 6);
     message m;
     assert_int_equal(store_message_get(st, 7, &m, &err), HD_OK);
     assert_string_equal(m.payload, "{\"n\":7}");
@@ -157,6 +157,62 @@ static void test_migration_moves_payloads(void **state)
     free(dir);
 }
 
+static attempt_outcome outcome(int64_t mid, int number, int code, msg_status st, int64_t due);
+
+/* Schema 6 moved leases out of the message row: a message an engine held
+ * at the upgrade stays held by it until its lease ends, then any engine
+ * may claim it; the old owner's outcome still lands. */
+static void test_migration_keeps_leases(void **state)
+{
+    (void)state;
+    char *dir = tu_tempdir();
+    char *path = hd_xasprintf("%s/v5.db", dir);
+    hd_error err = { 0 };
+    assert_int_equal(store_debug_create_at_version(path, 5, &err), HD_OK);
+    int64_t now = hd_now_ms(), end = now + 60000;
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    char *sql = hd_xasprintf(
+        "INSERT INTO sites(id, name, url, created_at, updated_at) "
+        "  VALUES (1, 'one', 'https://example.com/', 1, 1);"
+        "INSERT INTO messages(id, webhook_id, site_id, action, status, attempts, due_at, "
+        "  lease_owner, created_at, updated_at) VALUES "
+        "  (7, 'msg_a', 1, 'order.paid', 0, 0, %lld, 'old-engine', 1000, 1000),"
+        "  (8, 'msg_b', 1, 'order.paid', 0, 0, %lld, 'old-engine', 1000, 1000);"
+        "INSERT INTO payloads(message_id, payload) VALUES (7, '{}'), (8, '{}');",
+        (long long)end, (long long)end);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    free(sql);
+    sqlite3_close(db);
+
+    store *st = NULL;
+    assert_int_equal(store_open(path, NULL, &st, &err), HD_OK);
+    assert_int_equal(store_schema_version(st), 6);
+    message m;
+    assert_int_equal(store_message_get(st, 7, &m, &err), HD_OK);
+    assert_true(m.in_flight);
+    assert_int_equal(m.due_at, end);
+    message_free(&m);
+    message_list l;
+    assert_int_equal(store_claim(st, "new-engine", now, 0, 10, &l, &err), HD_OK);
+    assert_int_equal(l.count, 0);   /* still leased */
+    message_list_free(&l);
+    attempt_outcome o = outcome(7, 1, 200, MSG_DONE, 0);
+    assert_int_equal(store_record_outcomes(st, "old-engine", &o, 1, &err), HD_OK);
+    assert_int_equal(store_message_get(st, 7, &m, &err), HD_OK);
+    assert_int_equal(m.status, MSG_DONE);
+    assert_false(m.in_flight);
+    message_free(&m);
+    assert_int_equal(store_claim(st, "new-engine", end + 1, 0, 10, &l, &err), HD_OK);
+    assert_int_equal(l.count, 1);   /* 8: its lease ended */
+    assert_int_equal(l.items[0].id, 8);
+    message_list_free(&l);
+    store_close(st);
+    free(path);
+    tu_rmdir(dir);
+    free(dir);
+}
+
 static void test_open_creates_private_file(void **state)
 {
     (void)state;
@@ -174,13 +230,13 @@ static void test_open_creates_private_file(void **state)
     if (stat(wal, &sb) == 0)
         assert_int_equal(sb.st_mode & 0777, 0600);
     free(wal);
-    assert_int_equal(store_schema_version(st), 5);
+    assert_int_equal(store_schema_version(st), 6);
     add_site(st, "one", 0);
     store_close(st);
 
     /* Reopening runs no migration again and keeps the data. */
     assert_int_equal(store_open(path, NULL, &st, &err), HD_OK);
-    assert_int_equal(store_schema_version(st), 5);
+    assert_int_equal(store_schema_version(st), 6);
     site s;
     assert_int_equal(store_site_get_by_name(st, "one", &s, &err), HD_OK);
     site_free(&s);
@@ -613,6 +669,33 @@ static void test_site_update_if_version(void **state)
     assert_int_equal(store_site_update_if(f->st, &mine, v0, &err), HD_NOT_FOUND);
     site_free(&mine);
     site_free(&theirs);
+}
+
+/* A site deleted while an engine holds one of its messages: the message is
+ * Failed "site deleted" and stays so when that engine's outcome arrives
+ * (the attempt is still on record). */
+static void test_site_delete_beats_late_outcome(void **state)
+{
+    fixture *f = *state;
+    hd_error err = { 0 };
+    int64_t id = add_msg(f->st, f->site_b, "order.created", "c1");
+    message_list l;
+    assert_int_equal(store_claim(f->st, "A", hd_now_ms() + 5, 60000, 1, &l, &err), HD_OK);
+    assert_int_equal(l.count, 1);
+    message_list_free(&l);
+    assert_int_equal(store_site_delete(f->st, f->site_b, &err), HD_OK);
+    attempt_outcome late = outcome(id, 1, 200, MSG_DONE, 0);
+    assert_int_equal(store_record_outcomes(f->st, "A", &late, 1, &err), HD_OK);
+    message m;
+    assert_int_equal(store_message_get(f->st, id, &m, &err), HD_OK);
+    assert_int_equal(m.status, MSG_FAILED);
+    assert_string_equal(m.last_error, "site deleted");
+    assert_false(m.in_flight);
+    message_free(&m);
+    attempt_list al;
+    assert_int_equal(store_attempts_list(f->st, id, &al, &err), HD_OK);
+    assert_int_equal(al.count, 1);
+    attempt_list_free(&al);
 }
 
 static void test_site_delete_fails_pending(void **state)
@@ -1369,7 +1452,7 @@ static void test_lost_lease_leaves_message(void **state)
     assert_int_equal(m.attempts, 1);
     message_free(&m);
 
-    /* Releasing B's leases makes its claimed messages due now. */
+    /* Releasing B's leases makes its claimed messages due at once. */
     int64_t id2 = add_msg(f->st, f->site_a, "y", NULL);
     assert_int_equal(store_claim(b, "B", hd_now_ms() + 5, 60000, 10, &l, &err), HD_OK);
     assert_int_equal(l.count, 1);
@@ -1378,9 +1461,53 @@ static void test_lost_lease_leaves_message(void **state)
     assert_int_equal(store_release_leases(b, "B", rel, &err), HD_OK);
     assert_int_equal(store_message_get(f->st, id2, &m, &err), HD_OK);
     assert_false(m.in_flight);
-    assert_int_equal(m.due_at, rel);
+    assert_true(m.due_at <= rel);
     message_free(&m);
     store_close(b);
+}
+
+/* Claims one message of site_b as owner at now (lease: now + 1 s + extra);
+ * returns its id, 0 when none was due. */
+static int64_t claim_one_id(store *st, const char *owner, int64_t now, int64_t extra, int limit,
+                            int *count)
+{
+    message_list l;
+    hd_error err = { 0 };
+    assert_int_equal(store_claim(st, owner, now, extra, limit, &l, &err), HD_OK);
+    int64_t id = l.count > 0 ? l.items[0].id : 0;
+    if (count)
+        *count = l.count;
+    message_list_free(&l);
+    return id;
+}
+
+/* SQLite: a connection's claims of a site go on from where its last one
+ * stopped (a cursor), so the leased messages at the head of the due order
+ * are not walked again by every claim.  A lease that expires behind the
+ * cursor is claimed again once the sweep ends (1 s at most); a message
+ * given back, at once. */
+static void test_claim_cursor_sweeps(void **state)
+{
+    fixture *f = *state;
+    hd_error err = { 0 };
+    int64_t m1 = add_msg(f->st, f->site_b, "x", NULL);
+    int64_t m2 = add_msg(f->st, f->site_b, "x", NULL);
+    int64_t m3 = add_msg(f->st, f->site_b, "x", NULL);
+    int64_t t0 = hd_now_ms() + 5;
+    store *x = open_second(f);
+    int n = 0;
+    /* X holds m1 until t0 + 1000 (site_b's timeout), then dies. */
+    assert_int_equal(claim_one_id(x, "X", t0, 0, 1, &n), m1);
+    store_close(x);
+    /* Y's leases last a minute. */
+    assert_int_equal(claim_one_id(f->st, "Y", t0 + 600, 60000, 1, &n), m2);
+    assert_int_equal(claim_one_id(f->st, "Y", t0 + 1100, 60000, 5, &n), m3);
+    assert_int_equal(n, 1);   /* m1's lease ended behind the cursor */
+    assert_int_equal(claim_one_id(f->st, "Y", t0 + 1700, 60000, 5, &n), m1);
+    assert_int_equal(n, 1);   /* a new sweep, from the head */
+    assert_int_equal(store_release_messages(f->st, "Y", &m3, 1, t0 + 1750, &err), HD_OK);
+    assert_int_equal(claim_one_id(f->st, "Y", t0 + 1800, 60000, 5, &n), m3);
+    assert_int_equal(n, 1);
 }
 
 static void test_caller_transaction(void **state)
@@ -1961,11 +2088,13 @@ static void test_query_plans_use_indexes(void **state)
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
         assert_indexed(f->st, fixed[i], NULL, PAGE_FIRST);
     /* The claim and the engine's wake-up time walk one site's slice of the
-     * partial due index. */
+     * partial due index; the claim from its cursor on (due_at>?) and with no
+     * sort. */
     hd_buf plan = { 0 };
     hd_error err = { 0 };
     assert_int_equal(store_debug_plan(f->st, "CLAIM", NULL, PAGE_FIRST, &plan, &err), HD_OK);
-    assert_non_null(strstr(hd_buf_str(&plan), "USING INDEX messages_site_due (site_id=? AND due_at<?)"));
+    assert_non_null(strstr(hd_buf_str(&plan), "USING INDEX messages_site_due (site_id=? AND due_at>? AND due_at<?)"));
+    assert_null(strstr(hd_buf_str(&plan), "TEMP B-TREE"));
     hd_buf_reset(&plan);
     assert_int_equal(store_debug_plan(f->st, "SITE_FIRST_DUE", NULL, PAGE_FIRST, &plan, &err), HD_OK);
     assert_non_null(strstr(hd_buf_str(&plan), "USING INDEX messages_site_due (site_id=?)"));
@@ -2474,6 +2603,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_status_names),
         cmocka_unit_test_setup_teardown(test_sites_roundtrip_and_validation, setup, teardown),
         cmocka_unit_test_setup_teardown(test_site_delete_fails_pending, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_site_delete_beats_late_outcome, setup, teardown),
         cmocka_unit_test_setup_teardown(test_site_update_if_version, setup, teardown),
         cmocka_unit_test_setup_teardown(test_seed_only_into_empty, setup, teardown),
         cmocka_unit_test_setup_teardown(test_message_add_get, setup, teardown),
@@ -2508,6 +2638,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_open_refuses_foreign_files),
         cmocka_unit_test(test_open_creates_private_file),
         cmocka_unit_test(test_migration_moves_payloads),
+        cmocka_unit_test(test_migration_keeps_leases),
+        cmocka_unit_test_setup_teardown(test_claim_cursor_sweeps, setup, teardown),
         cmocka_unit_test_setup_teardown(test_same_process_stores_keep_locks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_committer_connection, setup, teardown),
         cmocka_unit_test_setup_teardown(test_locked_database_error, setup, teardown),
