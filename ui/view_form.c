@@ -887,8 +887,92 @@ static hd_status form_store_edit(app *a, form_state *f, const site *s, hd_error 
     return rc;
 }
 
+/* ---- saving without making the keys wait ----
+ *
+ * Save goes through the console's busy queue (ui_act, app.c): the write
+ * runs at once, and when another process holds the write lock it is kept
+ * and tried again every loop turn while the footer says "database busy,
+ * retrying".  The form stays open meanwhile, its fields read-only so that
+ * what lands is what the operator saw when saving; Esc stops the wait
+ * (ui_act_cancel) and the fields are still there to save again.  Each try
+ * builds the site from the fields and, for an edit, checks the version
+ * again: a change another process made while the save waited is found
+ * and asked about (form_ask_conflict) as on a first try. */
+
+/* The store write of one try; HD_BUSY: nothing written, try again. */
+static hd_status form_save_run(app *a, ui_act *act, hd_error *err)
+{
+    form_state *f = a->form;
+    if (!f || f->site_id != act->id)
+        return hd_error_set(err, HD_INVALID, "the form was closed before it could be saved");
+    site s;
+    hd_error build_err = { 0 };
+    form_build(f, &s, &build_err);   /* form_save validated the fields */
+    /* The keys are read only now (validation never reads them). */
+    hd_status rc = site_probe_keys(&s, err);
+    if (rc == HD_OK)
+        rc = f->site_id ? form_store_edit(a, f, &s, err)
+                        : store_site_add(a->st, &s, &act->out[0], err);
+    site_free(&s);
+    return rc;
+}
+
+/* A save the store refused (it validates again and knows about
+ * duplicates): the message under its field, the fields as typed. */
+static void form_save_refused(app *a, form_state *f, hd_status rc, const hd_error *err)
+{
+    site s;
+    hd_error shown = *err, build_err = { 0 };
+    form_build(f, &s, &build_err);
+    hide_secret_header_name(f, &s, &shown);
+    site_free(&s);
+    form_set_error(f, &shown);
+    if (rc == HD_EXISTS)
+        f->err_field = FF_NAME;
+    if (f->err_field != FORM_NONE && field_visible(f, f->err_field))
+        form_focus(f, f->err_field);
+    else
+        f->err_field = FORM_NONE;
+    ui_flash(a, true, "not saved: %s", f->err);
+}
+
+/* How the save ended (at once or after waiting): never HD_BUSY here. */
+static void form_save_done(app *a, const ui_act *act, hd_status rc, const hd_error *err)
+{
+    form_state *f = a->form;
+    if (!f || f->site_id != act->id) {
+        if (rc != HD_OK)
+            ui_flash(a, true, "not saved: %s", err->msg);
+        return;
+    }
+    if (rc == HD_CHANGED)
+        return;   /* form_ask_conflict asked; the fields stay as typed */
+    if (rc != HD_OK) {
+        form_save_refused(a, f, rc, err);
+        return;
+    }
+    ui_flash(a, false, "trusted site %s saved", f->val[FF_NAME]);
+    bool shown = a->view == VIEW_FORM;
+    form_free(a);
+    ui_wakeup_engine(a);
+    a->sites_select_id = act->out[0];   /* the cursor on the site just added */
+    if (shown)
+        ui_switch(a, VIEW_SITES);
+}
+
+/* Whether a save of the form waits for the database. */
+static bool form_save_waiting(const app *a)
+{
+    for (int i = 0; i < a->nacts; i++)
+        if (a->acts[i].run == form_save_run)
+            return true;
+    return false;
+}
+
 static void form_save(app *a, form_state *f)
 {
+    if (form_save_waiting(a))
+        return;   /* tried every turn already; the footer says so */
     f->tried = true;
     f->conflict = false;
     form_validate(f);
@@ -898,37 +982,10 @@ static void form_save(app *a, form_state *f)
         ui_flash(a, true, "not saved: %s", f->err);
         return;
     }
-    site s;
-    hd_error err = { 0 };
-    form_build(f, &s, &err);
-    hd_error_clear(&err);
-    /* The keys are read only now (validation never reads them). */
-    hd_status rc = site_probe_keys(&s, &err);
-    int64_t added_id = 0;
-    if (rc == HD_OK)
-        rc = f->site_id ? form_store_edit(a, f, &s, &err)
-                        : store_site_add(a->st, &s, &added_id, &err);
-    if (rc == HD_CHANGED) {
-        /* form_ask_conflict asked; the fields stay as typed. */
-    } else if (rc != HD_OK) {
-        /* The store validates again and knows about duplicates. */
-        hide_secret_header_name(f, &s, &err);
-        form_set_error(f, &err);
-        if (rc == HD_EXISTS)
-            f->err_field = FF_NAME;
-        if (f->err_field != FORM_NONE && field_visible(f, f->err_field))
-            form_focus(f, f->err_field);
-        else
-            f->err_field = FORM_NONE;
-        ui_flash(a, true, "not saved: %s", f->err);
-    } else {
-        ui_flash(a, false, "trusted site %s saved", s.name);
-        form_free(a);
-        ui_wakeup_engine(a);
-        a->sites_select_id = added_id;   /* the cursor on the site just added */
-        ui_switch(a, VIEW_SITES);
-    }
-    site_free(&s);
+    ui_act act = { .run = form_save_run, .done = form_save_done, .id = f->site_id };
+    snprintf(act.what, sizeof act.what, "%s site %.72s", f->site_id ? "save" : "add",
+             f->val[FF_NAME]);
+    ui_act_start(a, &act);
 }
 
 /* While the form asks about a site changed meanwhile: r reloads it (the
@@ -997,6 +1054,21 @@ static void form_choose(form_state *f, int dir)
     form_validate(f);
 }
 
+/* While a save waits for the database the fields are read-only: only the
+ * keys that move between fields (or save: a no-op then) get through. */
+static bool form_key_moves(int key)
+{
+    switch (keys_resolve(form_keys, key)) {
+    case REQ_NEXT_FIELD:
+    case REQ_PREV_FIELD:
+    case REQ_PAGE_UP:
+    case REQ_PAGE_DOWN:
+    case REQ_FIELD_ENTER:
+    case REQ_SAVE: return true;
+    default: return false;
+    }
+}
+
 static bool form_raw_key(app *a, int key)
 {
     form_state *f = a->form;
@@ -1004,6 +1076,8 @@ static bool form_raw_key(app *a, int key)
         return false;
     if (f->conflict)
         return form_conflict_key(a, f, key);
+    if (form_save_waiting(a))
+        return !form_key_moves(key);
     bool printable = key >= 32 && key < 0x110000 && key != 127;
     field_kind k = kind_of(f->focus);
     if (k == F_TEXT || k == F_SECRET) {
@@ -1181,6 +1255,9 @@ static void form_draw(app *a, int top, int rows)
     if (f->conflict)
         term_put_bold(top + 1, 0, cols, TA_ERROR,
                       "r reload (drops your edits), s save anyway, Esc keep editing");
+    else if (form_save_waiting(a))
+        term_put_bold(top + 1, 0, cols, TA_ERROR,
+                      "Saving: waits for the database; fields kept, read-only; Esc stops");
     else
         term_put(top + 1, 0, cols, TA_DIM,
                  "Tab/Up/Down move, Space/Left/Right change a choice, ^S or F2 saves, Esc cancels");
