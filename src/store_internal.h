@@ -77,7 +77,7 @@
  *   statement journal, a copy of every page it changes (about 20 KB and 20
  *   allocations per delivery, 12% of the committer's instructions).  Their
  *   callers roll the whole batch back on any error anyway.
- * - CLAIM, SITE_FIRST_DUE, SITES_PENDING and PENDING_COUNT name their index
+ * - CLAIM, SITE_FIRST_DUE and PENDING_COUNT name their index
  *   (messages_site_due), and PURGE names messages_created: without
  *   statistics the planner prefers messages_status and reads and sorts
  *   every row of the statuses.
@@ -130,9 +130,7 @@
       "WHERE site_id = :id AND status IN (0, 1)")                                   \
     _(SITE_DELETE, "DELETE FROM sites WHERE id = :id")                              \
     _(SITES_ALL, "SELECT " SITE_COLS ", " CIRCUIT_COLS " FROM sites ORDER BY name")  \
-    _(SITES_PENDING,                                                                \
-      "SELECT site_id, count(*) FROM messages INDEXED BY messages_site_due "        \
-      "WHERE status IN (0, 1) GROUP BY site_id")                                    \
+    _(SITES_PENDING, "SELECT site_id, n FROM site_pending WHERE n <> 0")           \
     _(SITE_RECENT,                                                                  \
       "SELECT count(*), coalesce(sum(response_code BETWEEN 200 AND 299), 0) FROM "  \
       "(SELECT response_code FROM attempts WHERE site_id = :id ORDER BY id DESC LIMIT 100)")

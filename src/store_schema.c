@@ -14,7 +14,8 @@
  * plus sites(name) UNIQUE and the primary keys; none on webhook_id.
  * leases (migration 6) holds the engines' claims: a few hundred rows.
  * status_counts is kept exact by triggers (inserts, deletes) and by the
- * store (status changes; store_counters.c).
+ * store (status changes; store_counters.c); site_pending (migration 7), the
+ * pending messages per site, by triggers alone.
  */
 #include "store_internal.h"
 
@@ -192,6 +193,41 @@ static const char *const migrations[] = {
     "INSERT INTO leases(message_id, owner, until) SELECT id, lease_owner, due_at FROM messages "
     "  WHERE lease_owner IS NOT NULL AND status IN (0, 1);"
     "UPDATE messages SET lease_owner = NULL WHERE lease_owner IS NOT NULL;",
+
+    /* 7: pending messages per site (the Sites screen, `sites list`), kept
+     * exact by triggers in the transaction that changes them, so that a
+     * Sites refresh reads one row per site instead of counting every
+     * pending message (1M messages, 200,000 pending: 44-59 ms a refresh in
+     * a console, on every commit of any process).  Only a change in or out
+     * of Queued/Resent runs a statement (the WHEN clauses): the engine's
+     * claims (which leave status alone) and Queued -> Resent outcomes run
+     * none, a delivery one UPDATE of a row by its key (hd-store-only under
+     * callgrind: +6,000 instructions a delivery, +7%).  Every site has its
+     * row from its creation (sites_pending_row), so the bodies are plain
+     * UPDATEs of a column with no constraint: nothing in them can fail, and
+     * SQLite then needs no statement journal for the engine's outcome
+     * UPDATE (an upsert or a NOT NULL made it keep one: +40% instructions
+     * per delivery).  A deleted site's row stays, at 0. */
+    "CREATE TABLE site_pending (site_id INTEGER PRIMARY KEY, n INTEGER);"
+    "INSERT INTO site_pending(site_id, n) SELECT id, 0 FROM sites;"
+    "INSERT OR REPLACE INTO site_pending(site_id, n) SELECT site_id, count(*) FROM messages"
+    "  INDEXED BY messages_site_due WHERE status IN (0, 1) GROUP BY site_id;"
+    "CREATE TRIGGER sites_pending_row AFTER INSERT ON sites BEGIN"
+    "  INSERT OR REPLACE INTO site_pending(site_id, n) VALUES (NEW.id, 0);"
+    " END;"
+    "CREATE TRIGGER messages_pending_insert AFTER INSERT ON messages"
+    "  WHEN NEW.status IN (0, 1) BEGIN"
+    "  UPDATE site_pending SET n = n + 1 WHERE site_id = NEW.site_id;"
+    " END;"
+    "CREATE TRIGGER messages_pending_delete AFTER DELETE ON messages"
+    "  WHEN OLD.status IN (0, 1) BEGIN"
+    "  UPDATE site_pending SET n = n - 1 WHERE site_id = OLD.site_id;"
+    " END;"
+    "CREATE TRIGGER messages_pending_update AFTER UPDATE OF status ON messages"
+    "  WHEN (OLD.status IN (0, 1)) <> (NEW.status IN (0, 1)) BEGIN"
+    "  UPDATE site_pending SET n = n + CASE WHEN NEW.status IN (0, 1) THEN 1 ELSE -1 END"
+    "    WHERE site_id = NEW.site_id;"
+    " END;",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))

@@ -354,8 +354,8 @@ hd_status sq_sites_states(sq_store *st, site_stats_list *out, hd_error *err)
     return sites_read(st, out, err);
 }
 
-/* Pending counts: one pass over the pending messages (messages_site_due,
- * a partial index). */
+/* Pending counts: site_pending's row per site, kept by triggers (schema
+ * migration 7), never a count of the messages. */
 static hd_status sites_count_pending(sq_store *st, site_stats_list *out, hd_error *err)
 {
     sqlite3_stmt *q = stmt_get(st, STMT_SITES_PENDING, err);

@@ -125,7 +125,7 @@ static void test_migration_moves_payloads(void **state)
 
     store *st = NULL;
     assert_int_equal(store_open(path, NULL, &st, &err), HD_OK);
-    assert_int_equal(store_schema_version(st), 6);
+    assert_int_equal(store_schema_version(st), 7);
     message m;
     assert_int_equal(store_message_get(st, 7, &m, &err), HD_OK);
     assert_string_equal(m.payload, "{\"n\":7}");
@@ -187,7 +187,7 @@ static void test_migration_keeps_leases(void **state)
 
     store *st = NULL;
     assert_int_equal(store_open(path, NULL, &st, &err), HD_OK);
-    assert_int_equal(store_schema_version(st), 6);
+    assert_int_equal(store_schema_version(st), 7);
     message m;
     assert_int_equal(store_message_get(st, 7, &m, &err), HD_OK);
     assert_true(m.in_flight);
@@ -230,13 +230,13 @@ static void test_open_creates_private_file(void **state)
     if (stat(wal, &sb) == 0)
         assert_int_equal(sb.st_mode & 0777, 0600);
     free(wal);
-    assert_int_equal(store_schema_version(st), 6);
+    assert_int_equal(store_schema_version(st), 7);
     add_site(st, "one", 0);
     store_close(st);
 
     /* Reopening runs no migration again and keeps the data. */
     assert_int_equal(store_open(path, NULL, &st, &err), HD_OK);
-    assert_int_equal(store_schema_version(st), 6);
+    assert_int_equal(store_schema_version(st), 7);
     site s;
     assert_int_equal(store_site_get_by_name(st, "one", &s, &err), HD_OK);
     site_free(&s);
@@ -1194,6 +1194,143 @@ static void test_status_counters_exact(void **state)
     assert_counts(f->st, 6, 1, 0, 0);
     assert_int_equal(store_site_delete(f->st, f->site_a, &err), HD_OK);
     assert_counts(f->st, 0, 0, 0, 7);
+}
+
+/* A site's pending count as the Sites screen reads it (store_sites_list),
+ * -1 when the site is not listed. */
+static int64_t listed_pending(store *st, int64_t site_id)
+{
+    site_stats_list l;
+    hd_error err = { 0 };
+    if (store_sites_list(st, &l, &err) != HD_OK)
+        fail_msg("store_sites_list: %s", err.msg);
+    int64_t n = -1;
+    for (int i = 0; i < l.count; i++)
+        if (l.items[i].s.id == site_id)
+            n = l.items[i].pending;
+    site_stats_list_free(&l);
+    return n;
+}
+
+/* The same, counted from the messages (the filter a page walks). */
+static int64_t counted_pending(store *st, int64_t site_id)
+{
+    msg_filter flt = { .status_mask = MSG_PENDING_MASK, .site_id = site_id };
+    int64_t n = -1;
+    hd_error err = { 0 };
+    if (store_messages_count(st, &flt, &n, &err) != HD_OK)
+        fail_msg("store_messages_count: %s", err.msg);
+    return n;
+}
+
+static void assert_pending(store *st, int64_t site_id, int64_t want)
+{
+    assert_int_equal(listed_pending(st, site_id), want);
+    assert_int_equal(counted_pending(st, site_id), want);
+}
+
+/* The Sites screen's pending counts are kept by the store (site_pending),
+ * not counted on each refresh: they follow every way a message enters or
+ * leaves Queued/Resent, per site, and agree with a count of the messages. */
+static void test_site_pending_counts_exact(void **state)
+{
+    fixture *f = *state;
+    hd_error err = { 0 };
+    assert_pending(f->st, f->site_a, 0);
+    int64_t a[5], b[3];
+    for (int i = 0; i < 5; i++)
+        a[i] = add_msg(f->st, f->site_a, "a", NULL);
+    for (int i = 0; i < 3; i++)
+        b[i] = add_msg(f->st, f->site_b, "b", NULL);
+    assert_pending(f->st, f->site_a, 5);
+    assert_pending(f->st, f->site_b, 3);
+
+    /* Claims change nothing; Resent stays pending; Done and Failed leave. */
+    message_list l;
+    int64_t now = hd_now_ms();
+    assert_int_equal(store_claim(f->st, "e1", now, 1000, 10, &l, &err), HD_OK);
+    assert_int_equal(l.count, 8);
+    message_list_free(&l);
+    assert_pending(f->st, f->site_a, 5);
+    attempt_outcome o[4] = {
+        outcome(a[0], 1, 200, MSG_DONE, 0),
+        outcome(a[1], 1, 500, MSG_RESENT, now + 10000),
+        outcome(a[2], 1, 500, MSG_FAILED, 0),
+        outcome(b[0], 1, 200, MSG_DONE, 0),
+    };
+    assert_int_equal(store_record_outcomes(f->st, "e1", o, 4, &err), HD_OK);
+    assert_pending(f->st, f->site_a, 3);
+    assert_pending(f->st, f->site_b, 2);
+
+    /* Cancel, resend one, the bulk resend, the purge of finished ones. */
+    assert_int_equal(store_release_leases(f->st, "e1", now, &err), HD_OK);
+    assert_int_equal(store_message_cancel(f->st, a[3], &err), HD_OK);
+    assert_pending(f->st, f->site_a, 2);
+    int64_t new_id = 0;
+    assert_int_equal(store_message_resend(f->st, a[2], 0, &new_id, &err), HD_OK);
+    assert_pending(f->st, f->site_a, 3);
+    int64_t resent = 0;
+    assert_int_equal(store_messages_resend_failed(f->st, NULL, 0, &resent, NULL, &err), HD_OK);
+    assert_int_equal(resent, 1);   /* a[3]; a[2] was resent already */
+    assert_pending(f->st, f->site_a, 4);
+    int64_t deleted = 0;
+    assert_int_equal(store_purge_chunk(f->st, hd_now_ms() + 1000, 100, &deleted, &err), HD_OK);
+    assert_true(deleted > 0);
+    assert_pending(f->st, f->site_a, 4);
+    assert_pending(f->st, f->site_b, 2);
+
+    /* A deleted site's pending messages fail: it is no longer listed and
+     * none of its messages is pending; a site added after it starts at 0. */
+    assert_int_equal(store_site_delete(f->st, f->site_b, &err), HD_OK);
+    assert_int_equal(listed_pending(f->st, f->site_b), -1);
+    assert_int_equal(counted_pending(f->st, f->site_b), 0);
+    assert_pending(f->st, f->site_a, 4);
+    int64_t c = add_site(f->st, "gamma", 0);
+    assert_pending(f->st, c, 0);
+    add_msg(f->st, c, "c", NULL);
+    assert_pending(f->st, c, 1);
+    (void)b;
+}
+
+/* Schema 6 keeps the pending messages per site (site_pending): a schema-5
+ * database gets them counted from its messages on open, sites without
+ * pending messages included, and they follow the changes after. */
+static void test_migration_counts_site_pending(void **state)
+{
+    (void)state;
+    char *dir = tu_tempdir();
+    char *path = hd_xasprintf("%s/v5.db", dir);
+    hd_error err = { 0 };
+    assert_int_equal(store_debug_create_at_version(path, 5, &err), HD_OK);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+        "INSERT INTO sites(id, name, url, created_at, updated_at) VALUES"
+        "  (1, 'one', 'https://example.com/', 1, 1), (2, 'two', 'https://example.com/', 1, 1),"
+        "  (3, 'three', 'https://example.com/', 1, 1);"
+        "INSERT INTO messages(id, webhook_id, site_id, action, status, attempts, due_at,"
+        "  created_at, updated_at) VALUES"
+        "  (1, 'msg_1', 1, 'a', 0, 0, 1000, 1000, 1000), (2, 'msg_2', 1, 'a', 1, 1, 1000, 1000, 1000),"
+        "  (3, 'msg_3', 1, 'a', 2, 1, NULL, 1000, 1000), (4, 'msg_4', 2, 'a', 0, 0, 1000, 1000, 1000),"
+        "  (5, 'msg_5', 2, 'a', 3, 5, NULL, 1000, 1000);"
+        "INSERT INTO payloads(message_id, payload) SELECT id, '{}' FROM messages;",
+        NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+
+    store *st = NULL;
+    assert_int_equal(store_open(path, NULL, &st, &err), HD_OK);
+    assert_int_equal(store_schema_version(st), 7);
+    assert_pending(st, 1, 2);
+    assert_pending(st, 2, 1);
+    assert_pending(st, 3, 0);
+    add_msg(st, 3, "b", NULL);
+    assert_int_equal(store_message_cancel(st, 4, &err), HD_OK);
+    assert_pending(st, 3, 1);
+    assert_pending(st, 2, 0);
+    store_close(st);
+    free(path);
+    tu_rmdir(dir);
+    free(dir);
 }
 
 /* ---- leases ---- */
@@ -2628,6 +2765,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_cancel_waits_for_a_claim, setup, teardown),
         cmocka_unit_test_setup_teardown(test_purge_old_finished_only, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sites_list_stats_and_histogram, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_site_pending_counts_exact, setup, teardown),
         cmocka_unit_test_setup_teardown(test_engine_heartbeats, setup, teardown),
         cmocka_unit_test_setup_teardown(test_find_by_webhook_id, setup, teardown),
     };
@@ -2640,6 +2778,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_migration_moves_payloads),
         cmocka_unit_test(test_migration_keeps_leases),
         cmocka_unit_test_setup_teardown(test_claim_cursor_sweeps, setup, teardown),
+        cmocka_unit_test(test_migration_counts_site_pending),
         cmocka_unit_test_setup_teardown(test_same_process_stores_keep_locks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_committer_connection, setup, teardown),
         cmocka_unit_test_setup_teardown(test_locked_database_error, setup, teardown),
