@@ -550,6 +550,24 @@ static hd_status outcome_update(sq_store *st, const attempt_outcome *o, int64_t 
     return rc;
 }
 
+/* A pending message more or less for the site of attempt a's message (an
+ * outcome without a site id looks it up). */
+static hd_status pending_change_of(sq_store *st, const attempt *a, int n, hd_error *err)
+{
+    int64_t site_id = a->site_id;
+    if (site_id == 0) {
+        sqlite3_stmt *q = stmt_get(st, STMT_MSG_SITE, err);
+        if (!q)
+            return HD_DB;
+        bind_i64(q, ":id", a->message_id);
+        hd_status rc = step_i64(st, q, "finding a message's site", &site_id, NULL, err);
+        if (rc != HD_OK)
+            return rc;
+    }
+    site_pending_change(st, site_id, n);
+    return HD_OK;
+}
+
 /* The message first: when it is still ours its attempt goes in later with
  * the batch's others (*add), without a look-up of the message (the guarded
  * INSERT re-reads its row: ~2k instructions). */
@@ -566,8 +584,11 @@ static hd_status record_one(sq_store *st, const char *owner, const attempt_outco
     else if (rc == HD_OK)
         rc = attempt_insert(st, &o->a, changed, err);
     /* Applied only while our lease held: the status was the claimed one. */
-    if (rc == HD_OK && changed)
+    if (rc == HD_OK && changed) {
         status_change(st, o->old_status, o->new_status, 1);
+        if (msg_status_pending(o->old_status) != msg_status_pending(o->new_status))
+            rc = pending_change_of(st, &o->a, msg_status_pending(o->new_status) ? 1 : -1, err);
+    }
     return rc;
 }
 

@@ -308,6 +308,7 @@ void sq_close(sq_store *st)
     write_memory_reset(st);
     free(st->events);
     free(st->cursors);
+    free(st->site_deltas);
     free(st->path);
     free(st);
 }

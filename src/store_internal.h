@@ -148,6 +148,7 @@
       "INSERT INTO payloads(message_id, payload) SELECT n.id, p.payload "           \
       "FROM messages n JOIN payloads p ON p.message_id = n.resend_of WHERE n.id > :after") \
     _(MSG_GET, "SELECT " MSG_COLS MSG_FROM " WHERE m.id = :id")                     \
+    _(MSG_SITE, "SELECT site_id FROM messages WHERE id = :id")                      \
     _(MSG_SEND_NOW,                                                                 \
       "UPDATE messages SET due_at = :now, retry_after = NULL, updated_at = :now "   \
       "WHERE id = :id")                                                             \
@@ -230,6 +231,7 @@
 /* Counters (store_counters.c). */
 #define STORE_STMT_COUNTERS(_)                                                      \
     _(COUNT_ADD, "UPDATE status_counts SET n = n + :d WHERE status = :status")     \
+    _(SITE_PENDING_ADD, "UPDATE site_pending SET n = n + :d WHERE site_id = :site")  \
     _(STATUS_COUNTS, "SELECT status, n FROM status_counts")                         \
     _(SECOND_ADD,                                                                   \
       "INSERT INTO attempt_seconds(second, n) VALUES (:second, :n) "                \
@@ -283,6 +285,12 @@ enum {
 /* Where the next claim of a site starts in its due order (due_at, id): past
  * what this connection claimed before, which holds live leases (see
  * store_claims.c).  since_ms: when the sweep started, from the head. */
+/* Pending messages a site gained (or lost: n < 0) in the open write
+ * transaction, for site_pending (store_counters.c). */
+typedef struct site_delta {
+    int64_t site_id, n;
+} site_delta;
+
 typedef struct claim_cursor {
     int64_t site_id, due_at, id, since_ms;
 } claim_cursor;
@@ -326,6 +334,8 @@ struct sq_store {
     unsigned char rnd[4096];          /* pool of random bytes for webhook ids */
     size_t rnd_used;                  /* bytes of rnd already handed out */
     sqlite3_stmt *multi[MULTI_COUNT][MULTI_ROWS + 1]; /* multi_stmt's, by row count */
+    site_delta *site_deltas;          /* site_pending_change's, until flushed */
+    int nsite_deltas, site_deltas_cap;
     claim_cursor *cursors;            /* per site: where this connection's
                                          claims go on (store_claims.c) */
     int ncursors, cursors_cap;
@@ -475,6 +485,9 @@ void count_sql(hd_buf *b, int shape);
 /* n messages went from one status to another (an UPDATE of messages.status;
  * inserts and deletes are counted by triggers); written by status_counts_flush. */
 void status_change(sq_store *st, msg_status from, msg_status to, int64_t n);
+/* n more (or fewer) pending messages for a site by such an UPDATE; written
+ * by status_counts_flush too. */
+void site_pending_change(sq_store *st, int64_t site_id, int64_t n);
 /* Writes the changes counted so far into status_counts (same transaction). */
 hd_status status_counts_flush(sq_store *st, hd_error *err);
 /* Adds the outcomes' attempts to the per-second counters. */

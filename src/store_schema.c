@@ -195,19 +195,20 @@ static const char *const migrations[] = {
     "UPDATE messages SET lease_owner = NULL WHERE lease_owner IS NOT NULL;",
 
     /* 7: pending messages per site (the Sites screen, `sites list`), kept
-     * exact by triggers in the transaction that changes them, so that a
-     * Sites refresh reads one row per site instead of counting every
-     * pending message (1M messages, 200,000 pending: 44-59 ms a refresh in
-     * a console, on every commit of any process).  Only a change in or out
-     * of Queued/Resent runs a statement (the WHEN clauses): the engine's
-     * claims (which leave status alone) and Queued -> Resent outcomes run
-     * none, a delivery one UPDATE of a row by its key (hd-store-only under
-     * callgrind: +6,000 instructions a delivery, +7%).  Every site has its
-     * row from its creation (sites_pending_row), so the bodies are plain
-     * UPDATEs of a column with no constraint: nothing in them can fail, and
-     * SQLite then needs no statement journal for the engine's outcome
-     * UPDATE (an upsert or a NOT NULL made it keep one: +40% instructions
-     * per delivery).  A deleted site's row stays, at 0. */
+     * exact in the transaction that changes them, so that a Sites refresh
+     * reads one row per site instead of counting every pending message
+     * (1M messages, 200,000 pending: 44-59 ms a refresh in a console, on
+     * every commit of any process).  Inserts and deletes of pending
+     * messages are counted by triggers (the WHEN clauses: nothing runs for
+     * others); the three UPDATEs that change a status (outcome, cancel,
+     * site deleted) in C, one UPDATE per site and transaction
+     * (site_pending_change, store_counters.c): a trigger on the outcome's
+     * UPDATE cost a statement per delivery, +6,000 instructions (+7%).
+     * Every site has its row from its creation (sites_pending_row), so the
+     * bodies are plain UPDATEs of a column with no constraint: nothing in
+     * them can fail, and SQLite then needs no statement journal for an
+     * import's INSERT (an upsert or a NOT NULL made it keep one: +40%
+     * instructions).  A deleted site's row stays, at 0. */
     "CREATE TABLE site_pending (site_id INTEGER PRIMARY KEY, n INTEGER);"
     "INSERT INTO site_pending(site_id, n) SELECT id, 0 FROM sites;"
     "INSERT OR REPLACE INTO site_pending(site_id, n) SELECT site_id, count(*) FROM messages"
@@ -222,11 +223,6 @@ static const char *const migrations[] = {
     "CREATE TRIGGER messages_pending_delete AFTER DELETE ON messages"
     "  WHEN OLD.status IN (0, 1) BEGIN"
     "  UPDATE site_pending SET n = n - 1 WHERE site_id = OLD.site_id;"
-    " END;"
-    "CREATE TRIGGER messages_pending_update AFTER UPDATE OF status ON messages"
-    "  WHEN (OLD.status IN (0, 1)) <> (NEW.status IN (0, 1)) BEGIN"
-    "  UPDATE site_pending SET n = n + CASE WHEN NEW.status IN (0, 1) THEN 1 ELSE -1 END"
-    "    WHERE site_id = NEW.site_id;"
     " END;",
 };
 

@@ -202,9 +202,11 @@ hd_status sq_site_delete(sq_store *st, int64_t id, hd_error *err)
     int64_t now = hd_now_ms();
     bind_i64(q, ":id", id);
     int step;
-    while ((step = sqlite3_step(q)) == SQLITE_ROW)
+    while ((step = sqlite3_step(q)) == SQLITE_ROW) {
         status_change(st, (msg_status)sqlite3_column_int(q, 0), MSG_FAILED,
                       sqlite3_column_int64(q, 1));
+        site_pending_change(st, id, -sqlite3_column_int64(q, 1));   /* to 0 */
+    }
     if (step != SQLITE_DONE)
         rc = db_fail(st, err, "counting the site's pending messages");
     sqlite3_reset(q);

@@ -283,6 +283,7 @@ hd_status step_i64(sq_store *st, sqlite3_stmt *s, const char *what, int64_t *out
 void write_memory_reset(sq_store *st)
 {
     memset(st->count_delta, 0, sizeof st->count_delta);
+    st->nsite_deltas = 0;
     free(st->tx_events);
     st->tx_events = NULL;
     st->ntx_events = 0;
