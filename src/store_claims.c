@@ -170,7 +170,11 @@ static hd_status lease_end(sq_store *st, int64_t id, const char *owner, bool *he
  * others' that were live then.  A message can become claimable there
  * afterwards (another engine's lease expires, we give one back), so a sweep
  * lasts CURSOR_SWEEP_MS at most before the next claim starts from the head
- * again; giving leases back and a rollback end every sweep at once. */
+ * again; a claim that found fewer than it wanted ends it too (the site's
+ * backlog is drained: without this, a message given back by another engine
+ * behind the cursor would be due, found by next_due, and not claimed until
+ * the sweep ended, the engine waking for it again and again), and giving
+ * leases back and a rollback end every sweep at once. */
 #define CURSOR_SWEEP_MS 1000
 
 /* The site's cursor if its sweep is still on, else NULL. */
@@ -186,6 +190,15 @@ static claim_cursor *cursor_find(sq_store *st, int64_t site_id, int64_t now)
         return NULL;
     }
     return NULL;
+}
+
+static void cursor_forget(sq_store *st, int64_t site_id)
+{
+    for (int i = 0; i < st->ncursors; i++)
+        if (st->cursors[i].site_id == site_id) {
+            st->cursors[i] = st->cursors[--st->ncursors];
+            return;
+        }
 }
 
 static void cursor_move(sq_store *st, int64_t site_id, int64_t due_at, int64_t id, int64_t now)
@@ -226,7 +239,9 @@ static hd_status claim_from_site(sq_store *st, const claim_request *rq, claim_si
     if (rc != HD_OK)
         return rc;
     int got = cs->got.count - before;
-    if (got > 0) {   /* the rows come in due order: the last is the furthest */
+    if (got < want) {
+        cursor_forget(st, cs->id);   /* drained: the next claim starts from the head */
+    } else {   /* the rows come in due order: the last is the furthest */
         const message *last = &cs->got.items[cs->got.count - 1];
         cursor_move(st, cs->id, last->due_at, last->id, rq->now_ms);
     }

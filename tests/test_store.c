@@ -1621,29 +1621,40 @@ static int64_t claim_one_id(store *st, const char *owner, int64_t now, int64_t e
 /* SQLite: a connection's claims of a site go on from where its last one
  * stopped (a cursor), so the leased messages at the head of the due order
  * are not walked again by every claim.  A lease that expires behind the
- * cursor is claimed again once the sweep ends (1 s at most); a message
- * given back, at once. */
+ * cursor is claimed again once the sweep ends: after 1 s, or at once after
+ * a claim that found fewer than it wanted (the backlog drained), or a
+ * message given back. */
 static void test_claim_cursor_sweeps(void **state)
 {
     fixture *f = *state;
     hd_error err = { 0 };
-    int64_t m1 = add_msg(f->st, f->site_b, "x", NULL);
-    int64_t m2 = add_msg(f->st, f->site_b, "x", NULL);
-    int64_t m3 = add_msg(f->st, f->site_b, "x", NULL);
+    int64_t m[8];
+    for (int i = 1; i <= 7; i++)
+        m[i] = add_msg(f->st, f->site_b, "x", NULL);
     int64_t t0 = hd_now_ms() + 5;
     store *x = open_second(f);
     int n = 0;
-    /* X holds m1 until t0 + 1000 (site_b's timeout), then dies. */
-    assert_int_equal(claim_one_id(x, "X", t0, 0, 1, &n), m1);
+    /* X holds m1 until t0 + 1000 (site_b's timeout), then dies.  Y's leases
+     * last a minute. */
+    assert_int_equal(claim_one_id(x, "X", t0, 0, 1, &n), m[1]);
+    assert_int_equal(claim_one_id(f->st, "Y", t0 + 600, 60000, 1, &n), m[2]);
+    /* Full claims go on from the cursor: m1's lease ended behind it. */
+    assert_int_equal(claim_one_id(f->st, "Y", t0 + 1100, 60000, 1, &n), m[3]);
+    /* The sweep is over after 1 s: from the head. */
+    assert_int_equal(claim_one_id(f->st, "Y", t0 + 1700, 60000, 1, &n), m[1]);
+    /* X holds m4 for half a second (site_b's timeout, 1 s, less 500 ms);
+     * Y drains the rest, 3 of the 5 it wants. */
+    assert_int_equal(claim_one_id(x, "X", t0 + 1710, -500, 1, &n), m[4]);
     store_close(x);
-    /* Y's leases last a minute. */
-    assert_int_equal(claim_one_id(f->st, "Y", t0 + 600, 60000, 1, &n), m2);
-    assert_int_equal(claim_one_id(f->st, "Y", t0 + 1100, 60000, 5, &n), m3);
-    assert_int_equal(n, 1);   /* m1's lease ended behind the cursor */
-    assert_int_equal(claim_one_id(f->st, "Y", t0 + 1700, 60000, 5, &n), m1);
-    assert_int_equal(n, 1);   /* a new sweep, from the head */
-    assert_int_equal(store_release_messages(f->st, "Y", &m3, 1, t0 + 1750, &err), HD_OK);
-    assert_int_equal(claim_one_id(f->st, "Y", t0 + 1800, 60000, 5, &n), m3);
+    assert_int_equal(claim_one_id(f->st, "Y", t0 + 1720, 60000, 5, &n), m[5]);
+    assert_int_equal(n, 3);
+    /* That short claim ended the sweep (begun at t0 + 1700): m4, whose
+     * lease ended at t0 + 2210, is found behind it at once. */
+    assert_int_equal(claim_one_id(f->st, "Y", t0 + 2220, 60000, 5, &n), m[4]);
+    assert_int_equal(n, 1);
+    /* A message given back is claimable at once. */
+    assert_int_equal(store_release_messages(f->st, "Y", &m[6], 1, t0 + 2230, &err), HD_OK);
+    assert_int_equal(claim_one_id(f->st, "Y", t0 + 2240, 60000, 5, &n), m[6]);
     assert_int_equal(n, 1);
 }
 
