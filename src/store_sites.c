@@ -298,12 +298,20 @@ hd_status sq_seed_sites(sq_store *st, const site *sites, int n, int *added, hd_e
 {
     if (added)
         *added = 0;
-    write_mode mode;
-    hd_status rc = write_begin(st, true, &mode, err);
-    if (rc != HD_OK)
-        return rc;
+    /* Seeding only fills an empty table: a database that has sites is
+     * read, not locked, so that every command (`sites list`, `queue`) still
+     * works while another process holds the write lock. */
     sqlite3_stmt *q = stmt_get(st, STMT_SITE_COUNT, err);
     int64_t count = 0;
+    hd_status rc = q ? step_i64(st, q, "counting sites", &count, NULL, err) : HD_DB;
+    if (rc != HD_OK || count > 0)
+        return rc;
+    write_mode mode;
+    rc = write_begin(st, true, &mode, err);
+    if (rc != HD_OK)
+        return rc;
+    /* Again inside the transaction: another process may have seeded. */
+    q = stmt_get(st, STMT_SITE_COUNT, err);
     rc = q ? step_i64(st, q, "counting sites", &count, NULL, err) : HD_DB;
     int done = 0;
     for (int i = 0; rc == HD_OK && count == 0 && i < n; i++) {
