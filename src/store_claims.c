@@ -215,11 +215,6 @@ static void cursor_move(sq_store *st, int64_t site_id, int64_t due_at, int64_t i
     c->id = id;
 }
 
-void claim_cursors_reset(sq_store *st)
-{
-    st->ncursors = 0;
-}
-
 /* Claims up to `want` due messages of one site into cs->got. */
 static hd_status claim_from_site(sq_store *st, const claim_request *rq, claim_site *cs, int want,
                                  hd_error *err)

@@ -441,9 +441,14 @@ hd_status schema_migrate(sq_store *st, hd_error *err);
  * before SQLite is first used, once per process. */
 void sq_alloc_install(void);
 
-/* store_claims.c: forgets every site's claim cursor (the next claims start
- * from the head): after a rollback, or leases given back. */
-void claim_cursors_reset(sq_store *st);
+/* Forgets every site's claim cursor (store_claims.c; the next claims start
+ * from the head): after a rollback, or leases given back.  Here, not in
+ * store_claims.c, because write transactions (store_stmt.c) end sweeps too
+ * and store_claims.c calls them: no circle between the two. */
+static inline void claim_cursors_reset(sq_store *st)
+{
+    st->ncursors = 0;
+}
 hd_status schema_create_at(const char *path, int version, hd_error *err);
 /* Fails unless the database is at the current version (read-only opens). */
 hd_status schema_check(sq_store *st, hd_error *err);
