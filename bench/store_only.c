@@ -270,6 +270,9 @@ int main(int argc, char **argv)
     const char *parent = getenv("TMPDIR");
     bool phases = false, keep = false;
     int opt;
+    /* SQLite set up as hookdesk sets it up (its allocator, no memory
+     * statistics), before any connection. */
+    store_global_init();
     while ((opt = getopt(argc, argv, "n:b:c:m:d:pk")) != -1) {
         switch (opt) {
         case 'n': n = parse_count(optarg, "N"); break;

@@ -132,7 +132,10 @@ typedef struct site_stats_list {
     int count;
 } site_stats_list;
 
-/* All sites ordered by name (sites are few: hundreds, not millions). */
+/* All sites ordered by name (sites are few: hundreds, not millions).  Its
+ * cost does not grow with the messages: pending is a counter the store
+ * keeps per site as messages come and go (site_pending), recent reads each
+ * site's last 100 attempts. */
 hd_status store_sites_list(store *st, site_stats_list *out, hd_error *err);
 /* The same without the counts (pending, recent): the sites and their
  * circuits only, one read of the sites table whatever the backlog. */

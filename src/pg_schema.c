@@ -11,6 +11,8 @@
  *   wait on one row lock; readers sum the shards.  Triggers keep it exact:
  *   inserts and deletes once per statement (messages_count_insert,
  *   messages_count_delete), status changes likewise (messages_count_update).
+ * - site_pending (migration 2): pending messages per site, sharded and
+ *   counted per statement the same way (messages_pending_*).
  * - attempt_seconds likewise counts per (second, shard).
  * Indexes (the screens' and the engine's queries, as in SQLite):
  *   messages_status       messages(status, id)
@@ -22,7 +24,7 @@
  *   messages_resend_of    messages(resend_of) WHERE resend_of IS NOT NULL
  *   attempts_message      attempts(message_id, number)
  *   attempts_site         attempts(site_id, id)
- * and (migration 2) message_words_gin, the search's words (pg_search.c).
+ * and (migration 3) message_words_gin, the search's words (pg_search.c).
  */
 #include "pg_internal.h"
 
@@ -171,7 +173,56 @@ static const char *const migrations[] = {
     "CREATE INDEX attempts_message ON attempts(message_id, number);"
     "CREATE INDEX attempts_site ON attempts(site_id, id);",
 
-    /* 2: search (issue #11; hd_store.h "search", pg_search.c): the words of
+    /* 2: pending messages per site (the Sites screen, `sites list`), as
+     * SQLite's site_pending (its migration 7): a Sites refresh reads a few
+     * rows per site instead of counting every pending message.  Sharded
+     * like status_counts (each connection adds to the shard of its backend
+     * pid: two engines finishing messages of one site do not wait on one
+     * row lock; readers sum the shards, which alone may go below 0), and
+     * counted once per statement from its transition tables, in site order
+     * (two statements lock their rows in the same order).  The triggers
+     * come first: they lock the table against writers, so the count that
+     * follows misses nothing and counts nothing twice.  `migrate` copies
+     * with them on: one statement, one count. */
+    "CREATE TABLE site_pending ("
+    "  site_id BIGINT NOT NULL, shard INTEGER NOT NULL, n BIGINT NOT NULL,"
+    "  PRIMARY KEY (site_id, shard));"
+    "CREATE FUNCTION hd_count_site_pending() RETURNS trigger LANGUAGE plpgsql AS $$"
+    " DECLARE h INTEGER := pg_backend_pid() % " PG_SHARDS ";"
+    " BEGIN"
+    "  IF TG_OP = 'INSERT' THEN"
+    "   INSERT INTO site_pending AS c (site_id, shard, n)"
+    "    SELECT site_id, h, count(*) FROM new_rows WHERE status IN (0, 1)"
+    "     GROUP BY site_id ORDER BY site_id"
+    "    ON CONFLICT (site_id, shard) DO UPDATE SET n = c.n + EXCLUDED.n;"
+    "  ELSIF TG_OP = 'DELETE' THEN"
+    "   INSERT INTO site_pending AS c (site_id, shard, n)"
+    "    SELECT site_id, h, -count(*) FROM old_rows WHERE status IN (0, 1)"
+    "     GROUP BY site_id ORDER BY site_id"
+    "    ON CONFLICT (site_id, shard) DO UPDATE SET n = c.n + EXCLUDED.n;"
+    "  ELSE"
+    "   INSERT INTO site_pending AS c (site_id, shard, n)"
+    "    SELECT w.site_id, h, sum(CASE WHEN w.status IN (0, 1) THEN 1 ELSE -1 END)"
+    "     FROM old_rows o JOIN new_rows w ON w.id = o.id"
+    "     WHERE (o.status IN (0, 1)) <> (w.status IN (0, 1))"
+    "     GROUP BY w.site_id ORDER BY w.site_id"
+    "    ON CONFLICT (site_id, shard) DO UPDATE SET n = c.n + EXCLUDED.n;"
+    "  END IF;"
+    "  RETURN NULL;"
+    " END $$;"
+    "CREATE TRIGGER messages_pending_insert AFTER INSERT ON messages"
+    "  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT"
+    "  EXECUTE FUNCTION hd_count_site_pending();"
+    "CREATE TRIGGER messages_pending_delete AFTER DELETE ON messages"
+    "  REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT"
+    "  EXECUTE FUNCTION hd_count_site_pending();"
+    "CREATE TRIGGER messages_pending_update AFTER UPDATE ON messages"
+    "  REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT"
+    "  EXECUTE FUNCTION hd_count_site_pending();"
+    "INSERT INTO site_pending(site_id, shard, n)"
+    "  SELECT site_id, 0, count(*) FROM messages WHERE status IN (0, 1) GROUP BY site_id;",
+
+    /* 3: search (issue #11; hd_store.h "search", pg_search.c): the words of
      * each message's action, customer and payload start, as SQLite's
      * message_search holds them: a stripped tsvector (no positions) per
      * message under a GIN index, filled in the background by

@@ -399,15 +399,15 @@ hd_status pg_sites_states(pg_store *st, site_stats_list *out, hd_error *err)
                        out, false, err);
 }
 
-/* Per site: its pending messages (its slice of messages_site_status) and
- * how many of its last 100 attempts were 2xx (attempts_site, newest
- * first). */
+/* Per site: its pending messages (the sum of its site_pending shards,
+ * kept by triggers: never a count of the messages) and how many of its
+ * last 100 attempts were 2xx (attempts_site, newest first). */
 hd_status pg_sites_list(pg_store *st, site_stats_list *out, hd_error *err)
 {
     return sites_query(st,
                        "SELECT " PG_SITE_COLS ", " PG_CIRCUIT_COLS ", "
-                       " (SELECT count(*) FROM messages m"
-                       "   WHERE m.site_id = s.id AND m.status IN (0, 1)),"
+                       " (SELECT coalesce(sum(p.n), 0) FROM site_pending p"
+                       "   WHERE p.site_id = s.id),"
                        " recent.total, recent.ok"
                        " FROM sites s CROSS JOIN LATERAL"
                        " (SELECT count(*) AS total,"

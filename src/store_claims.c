@@ -2,10 +2,17 @@
  * claims with leases, recording outcomes (attempts, statuses, circuits,
  * counters), giving leases back, and when the next claim can find work.
  *
- * Leases: a claimed message keeps status Queued/Resent; its due_at becomes
- * the lease expiry (now + effective site timeout + extra) and lease_owner
- * names the engine.  If that engine dies, due_at simply passes and the
- * message is claimed again (at-least-once).  A site timeout_ms of 0 means
+ * Leases: a claimed message keeps status Queued/Resent and its row is not
+ * written: the claim puts a row in `leases` (message, owner engine, expiry =
+ * now + effective site timeout + extra), and the outcome deletes it and
+ * updates the message once.  Kept out of the message row because every
+ * write of that row also rewrites its entry in messages_site_due (due_at is
+ * in the key): a lease there cost a row rewrite and two index updates per
+ * delivery on the biggest tables, where a lease row is one insert and one
+ * delete in a table of a few hundred rows.  If the engine dies, its leases
+ * expire and the messages are claimed again (at-least-once): the claim
+ * skips only messages with a live lease, and takes over expired ones.
+ * A site timeout_ms of 0 means
  * "the configured default": the store keeps that default
  * (store_set_default_timeout, 10 s until set) and binds it into the claim.
  */
@@ -117,6 +124,97 @@ static hd_status claim_sites_load(sq_store *st, const claim_request *rq, claim_s
     return r;
 }
 
+/* The leases on n claimed messages (the claim's transaction), up to
+ * MULTI_ROWS a statement. */
+static hd_status leases_take(sq_store *st, const message *m, int n, const char *owner,
+                             int64_t until, hd_error *err)
+{
+    for (int i = 0; i < n;) {
+        int rows = n - i < MULTI_ROWS ? n - i : MULTI_ROWS;
+        sqlite3_stmt *q = multi_stmt(st, MULTI_LEASE_TAKE, rows, err);
+        if (!q)
+            return HD_DB;
+        for (int r = 0; r < rows; r++, i++) {
+            sqlite3_bind_int64(q, 3 * r + 1, m[i].id);
+            sqlite3_bind_text(q, 3 * r + 2, owner, -1, SQLITE_STATIC);
+            sqlite3_bind_int64(q, 3 * r + 3, until);
+        }
+        hd_status rc = step_done(st, q, "taking leases", err);
+        if (rc != HD_OK)
+            return rc;
+    }
+    return HD_OK;
+}
+
+/* Ends owner's lease on a message; *held: it still had it. */
+static hd_status lease_end(sq_store *st, int64_t id, const char *owner, bool *held,
+                           hd_error *err)
+{
+    *held = false;
+    sqlite3_stmt *q = stmt_get(st, STMT_LEASE_END, err);
+    if (!q)
+        return HD_DB;
+    sqlite3_bind_int64(q, 1, id);
+    sqlite3_bind_text(q, 2, owner, -1, SQLITE_STATIC);
+    hd_status rc = step_done(st, q, "ending a lease", err);
+    *held = rc == HD_OK && sqlite3_changes(st->db) == 1;
+    return rc;
+}
+
+/* Claim cursors.  The messages under live leases are the oldest due of
+ * their site (a lease does not move due_at), so a claim that walked from
+ * the head of the site's due order would pass every message in flight,
+ * claimed in reserve or waiting to be recorded (hundreds at concurrency 32)
+ * on each claim.  Each claim goes on from where this connection's last one
+ * of the site stopped instead: what lies before holds our leases, or
+ * others' that were live then.  A message can become claimable there
+ * afterwards (another engine's lease expires, we give one back), so a sweep
+ * lasts CURSOR_SWEEP_MS at most before the next claim starts from the head
+ * again; a claim that found fewer than it wanted ends it too (the site's
+ * backlog is drained: without this, a message given back by another engine
+ * behind the cursor would be due, found by next_due, and not claimed until
+ * the sweep ended, the engine waking for it again and again), and giving
+ * leases back and a rollback end every sweep at once. */
+#define CURSOR_SWEEP_MS 1000
+
+/* The site's cursor if its sweep is still on, else NULL. */
+static claim_cursor *cursor_find(sq_store *st, int64_t site_id, int64_t now)
+{
+    for (int i = 0; i < st->ncursors; i++) {
+        claim_cursor *c = &st->cursors[i];
+        if (c->site_id != site_id)
+            continue;
+        if (now - c->since_ms <= CURSOR_SWEEP_MS && now >= c->since_ms)
+            return c;
+        *c = st->cursors[--st->ncursors];   /* sweep over: from the head */
+        return NULL;
+    }
+    return NULL;
+}
+
+static void cursor_forget(sq_store *st, int64_t site_id)
+{
+    for (int i = 0; i < st->ncursors; i++)
+        if (st->cursors[i].site_id == site_id) {
+            st->cursors[i] = st->cursors[--st->ncursors];
+            return;
+        }
+}
+
+static void cursor_move(sq_store *st, int64_t site_id, int64_t due_at, int64_t id, int64_t now)
+{
+    claim_cursor *c = cursor_find(st, site_id, now);
+    if (!c) {
+        st->cursors = hd_xgrow(st->cursors, st->ncursors, &st->cursors_cap,
+                               sizeof *st->cursors, 8);
+        c = &st->cursors[st->ncursors++];
+        c->site_id = site_id;
+        c->since_ms = now;
+    }
+    c->due_at = due_at;
+    c->id = id;
+}
+
 /* Claims up to `want` due messages of one site into cs->got. */
 static hd_status claim_from_site(sq_store *st, const claim_request *rq, claim_site *cs, int want,
                                  hd_error *err)
@@ -124,20 +222,33 @@ static hd_status claim_from_site(sq_store *st, const claim_request *rq, claim_si
     sqlite3_stmt *q = stmt_get(st, STMT_CLAIM, err);
     if (!q)
         return HD_DB;
+    int64_t lease_end = rq->now_ms + cs->timeout_ms + rq->lease_extra_ms;
+    const claim_cursor *from = cursor_find(st, cs->id, rq->now_ms);
     bind_i64(q, ":now", rq->now_ms);
-    bind_i64(q, ":lease_end", rq->now_ms + cs->timeout_ms + rq->lease_extra_ms);
-    bind_text(q, ":owner", rq->owner);
     bind_i64(q, ":site", cs->id);
+    bind_i64(q, ":after_due", from ? from->due_at : INT64_MIN);
+    bind_i64(q, ":after_id", from ? from->id : 0);
     bind_i64(q, ":n", want);
     int before = cs->got.count;
     hd_status rc = collect_messages(st, q, &cs->got, err);
     if (rc != HD_OK)
         return rc;
     int got = cs->got.count - before;
-    for (int i = before; i < cs->got.count; i++) {
-        cs->got.items[i].site_name = hd_xstrdup(cs->name);
-        cs->got.items[i].probe = cs->probe;
+    if (got < want) {
+        cursor_forget(st, cs->id);   /* drained: the next claim starts from the head */
+    } else {   /* the rows come in due order: the last is the furthest */
+        const message *last = &cs->got.items[cs->got.count - 1];
+        cursor_move(st, cs->id, last->due_at, last->id, rq->now_ms);
     }
+    for (int i = before; i < cs->got.count; i++) {
+        message *m = &cs->got.items[i];
+        m->site_name = hd_xstrdup(cs->name);
+        m->probe = cs->probe;
+        m->due_at = lease_end;
+    }
+    rc = leases_take(st, cs->got.items + before, got, rq->owner, lease_end, err);
+    if (rc != HD_OK)
+        return rc;
     if (cs->room > 0)
         cs->room -= got;
     if (got < want)
@@ -254,19 +365,16 @@ static hd_status claim_load_payloads(sq_store *st, const claim_request *rq, mess
             out->items[keep++] = *m;
             continue;
         }
-        sqlite3_stmt *q = rc == HD_OK ? stmt_get(st, STMT_RELEASE_ONE, err) : NULL;
-        if (rc == HD_OK && !q)
-            rc = HD_DB;
+        bool held;
+        if (rc == HD_OK)
+            rc = lease_end(st, m->id, rq->owner, &held, err);
+        claim_cursors_reset(st);   /* it is claimable again, behind the cursor */
         if (rc != HD_OK) {
             for (int j = i; j < out->count; j++)
                 message_free(&out->items[j]);
             out->count = keep;
             return rc;
         }
-        bind_i64(q, ":now", rq->now_ms);
-        bind_i64(q, ":id", m->id);
-        bind_text(q, ":owner", rq->owner);
-        rc = step_done(st, q, "giving back a claim over the byte budget", err);
         message_free(m);
         if (rc != HD_OK) {
             for (int j = i + 1; j < out->count; j++)
@@ -331,10 +439,9 @@ static const char *const attempt_params[AP_COUNT] = {
     ":mid", ":site", ":number", ":started", ":duration", ":code", ":error", ":reqh",
     ":resph", ":body", ":trunc",
 };
-enum { OP_ID, OP_STATUS, OP_DUE, OP_CODE, OP_ERROR, OP_NOW, OP_OWNER, OP_RETRY_AFTER,
-       OP_COUNT };
+enum { OP_ID, OP_STATUS, OP_DUE, OP_CODE, OP_ERROR, OP_NOW, OP_RETRY_AFTER, OP_COUNT };
 static const char *const outcome_params[OP_COUNT] = {
-    ":id", ":status", ":due", ":code", ":error", ":now", ":owner", ":retry_after",
+    ":id", ":status", ":due", ":code", ":error", ":now", ":retry_after",
 };
 
 /* Fills idx (n numbers, then a 0 sentinel past them) once. */
@@ -392,10 +499,45 @@ static hd_status attempt_insert(sq_store *st, const attempt *a, bool known, hd_e
     return step_done(st, q, "recording an attempt", err);
 }
 
-/* The message's new state; *changed: it was still ours (the lease held),
- * so it exists and its status was the claimed one. */
-static hd_status outcome_update(sq_store *st, const char *owner, const attempt_outcome *o,
-                                int64_t now, bool *changed, hd_error *err)
+/* Inserts n attempts whose messages the outcomes' UPDATEs just found (no
+ * look-up, as ATTEMPT_ADD), up to MULTI_ROWS a statement. */
+static hd_status attempts_add(sq_store *st, const attempt *const *a, int n, hd_error *err)
+{
+    for (int i = 0; i < n;) {
+        int rows = n - i < MULTI_ROWS ? n - i : MULTI_ROWS;
+        sqlite3_stmt *q = multi_stmt(st, MULTI_ATTEMPT_ADD, rows, err);
+        if (!q)
+            return HD_DB;
+        for (int r = 0; r < rows; r++, i++) {
+            const attempt *t = a[i];
+            int b = r * AP_COUNT + 1;   /* the row's first parameter */
+            sqlite3_bind_int64(q, b + AP_MID, t->message_id);
+            num_i64_or_null(q, b + AP_SITE, t->site_id);
+            sqlite3_bind_int64(q, b + AP_NUMBER, t->number);
+            sqlite3_bind_int64(q, b + AP_STARTED, t->started_at);
+            sqlite3_bind_int64(q, b + AP_DURATION, t->duration_ms);
+            num_i64_or_null(q, b + AP_CODE, t->response_code);
+            num_text(q, b + AP_ERROR, t->error);
+            num_text(q, b + AP_REQH, t->request_headers);
+            num_text(q, b + AP_RESPH, t->response_headers);
+            if (t->response_body)
+                sqlite3_bind_blob64(q, b + AP_BODY, t->response_body, t->response_body_len,
+                                    SQLITE_STATIC);
+            else
+                sqlite3_bind_null(q, b + AP_BODY);
+            sqlite3_bind_int64(q, b + AP_TRUNC, t->body_truncated ? 1 : 0);
+        }
+        hd_status rc = step_done(st, q, "recording attempts", err);
+        if (rc != HD_OK)
+            return rc;
+    }
+    return HD_OK;
+}
+
+/* The message's new state, once its lease was found ours; *changed: it was
+ * still pending, so it exists and its status was the claimed one. */
+static hd_status outcome_update(sq_store *st, const attempt_outcome *o, int64_t now,
+                                bool *changed, hd_error *err)
 {
     static _Thread_local int n[OP_COUNT + 1];
     const attempt *a = &o->a;
@@ -411,7 +553,6 @@ static hd_status outcome_update(sq_store *st, const char *owner, const attempt_o
     num_i64_or_null(q, n[OP_CODE], a->response_code);
     num_text(q, n[OP_ERROR], a->error);
     sqlite3_bind_int64(q, n[OP_NOW], now);
-    num_text(q, n[OP_OWNER], owner);
     num_i64_or_null(q, n[OP_RETRY_AFTER],
                     pending && o->retry_after_ms > 0 ? o->retry_after_ms : 0);
     hd_status rc = step_done(st, q, "updating a message", err);
@@ -419,19 +560,45 @@ static hd_status outcome_update(sq_store *st, const char *owner, const attempt_o
     return rc;
 }
 
-/* The message first: when it is still ours the attempt goes in without a
- * look-up of the message (the guarded INSERT re-read its row: ~2k
- * instructions per attempt). */
-static hd_status record_one(sq_store *st, const char *owner, const attempt_outcome *o, int64_t now,
-                            hd_error *err)
+/* A pending message more or less for the site of attempt a's message (an
+ * outcome without a site id looks it up). */
+static hd_status pending_change_of(sq_store *st, const attempt *a, int n, hd_error *err)
 {
-    bool changed = false;
-    hd_status rc = outcome_update(st, owner, o, now, &changed, err);
-    if (rc == HD_OK)
+    int64_t site_id = a->site_id;
+    if (site_id == 0) {
+        sqlite3_stmt *q = stmt_get(st, STMT_MSG_SITE, err);
+        if (!q)
+            return HD_DB;
+        bind_i64(q, ":id", a->message_id);
+        hd_status rc = step_i64(st, q, "finding a message's site", &site_id, NULL, err);
+        if (rc != HD_OK)
+            return rc;
+    }
+    site_pending_change(st, site_id, n);
+    return HD_OK;
+}
+
+/* The message first: when it is still ours its attempt goes in later with
+ * the batch's others (*add), without a look-up of the message (the guarded
+ * INSERT re-reads its row: ~2k instructions). */
+static hd_status record_one(sq_store *st, const char *owner, const attempt_outcome *o, int64_t now,
+                            bool *add, hd_error *err)
+{
+    bool held = false, changed = false;
+    *add = false;
+    hd_status rc = lease_end(st, o->a.message_id, owner, &held, err);
+    if (rc == HD_OK && held)
+        rc = outcome_update(st, o, now, &changed, err);
+    if (rc == HD_OK && changed && o->a.site_id != 0)
+        *add = true;
+    else if (rc == HD_OK)
         rc = attempt_insert(st, &o->a, changed, err);
     /* Applied only while our lease held: the status was the claimed one. */
-    if (rc == HD_OK && changed)
+    if (rc == HD_OK && changed) {
         status_change(st, o->old_status, o->new_status, 1);
+        if (msg_status_pending(o->old_status) != msg_status_pending(o->new_status))
+            rc = pending_change_of(st, &o->a, msg_status_pending(o->new_status) ? 1 : -1, err);
+    }
     return rc;
 }
 
@@ -521,8 +688,17 @@ hd_status sq_record_outcomes(sq_store *st, const char *owner, const attempt_outc
     if (rc != HD_OK)
         return rc;
     int64_t now = hd_now_ms();
-    for (int i = 0; rc == HD_OK && i < n; i++)
-        rc = record_one(st, owner, &o[i], now, err);
+    const attempt **adds = hd_xmalloc(sizeof *adds * (size_t)n);
+    int nadds = 0;
+    for (int i = 0; rc == HD_OK && i < n; i++) {
+        bool add = false;
+        rc = record_one(st, owner, &o[i], now, &add, err);
+        if (add)
+            adds[nadds++] = &o[i].a;
+    }
+    if (rc == HD_OK)
+        rc = attempts_add(st, adds, nadds, err);
+    free(adds);
     if (rc == HD_OK)
         rc = circuits_record(st, o, n, now, err);
     if (rc == HD_OK)
@@ -542,7 +718,8 @@ hd_status sq_release_leases(sq_store *st, const char *owner, int64_t now_ms, hd_
     hd_status rc = write_stmt(st, STMT_RELEASE_LEASES, false, &mode, &q, err);
     if (rc != HD_OK)
         return rc;
-    bind_i64(q, ":now", now_ms);
+    (void)now_ms;   /* the messages' due_at was never moved: due again at once */
+    claim_cursors_reset(st);
     bind_text(q, ":owner", owner);
     rc = step_done(st, q, "releasing leases", err);
     return write_end(st, mode, rc, err);
@@ -555,22 +732,34 @@ hd_status sq_release_messages(sq_store *st, const char *owner, const int64_t *id
     hd_status rc = write_begin(st, true, &mode, err);
     if (rc != HD_OK)
         return rc;
-    sqlite3_stmt *q = stmt_get(st, STMT_RELEASE_ONE, err);
-    if (!q)
-        rc = HD_DB;
+    (void)now_ms;   /* as in sq_release_leases */
+    claim_cursors_reset(st);
     for (int i = 0; rc == HD_OK && i < n; i++) {
-        sqlite3_reset(q);
-        bind_i64(q, ":now", now_ms);
-        bind_i64(q, ":id", ids[i]);
-        bind_text(q, ":owner", owner);
-        rc = step_done(st, q, "releasing a lease", err);
+        bool held;
+        rc = lease_end(st, ids[i], owner, &held, err);
     }
     return write_end(st, mode, rc, err);
 }
 
+/* When the first live lease ends (0: none), so that a message whose
+ * engine died is claimed again then.  All sites' leases: one of a paused
+ * site costs one wakeup that claims nothing. */
+static hd_status leases_first_end(sq_store *st, int64_t now, int64_t *end, hd_error *err)
+{
+    *end = 0;
+    sqlite3_stmt *q = stmt_get(st, STMT_LEASES_FIRST_END, err);
+    if (!q)
+        return HD_DB;
+    sqlite3_bind_int64(q, 1, now);
+    return step_i64(st, q, "finding when the first lease ends", end, NULL, err);
+}
+
 hd_status sq_next_due(sq_store *st, int64_t *due_ms, hd_error *err)
 {
-    *due_ms = 0;
+    int64_t now = hd_now_ms();
+    hd_status lr = leases_first_end(st, now, due_ms, err);
+    if (lr != HD_OK)
+        return lr;
     sqlite3_stmt *q = stmt_get(st, STMT_CLAIM_SITES, err);
     if (!q)
         return HD_DB;
@@ -596,6 +785,7 @@ hd_status sq_next_due(sq_store *st, int64_t *due_ms, hd_error *err)
             break;
         }
         bind_i64(q, ":site", ids[i]);
+        bind_i64(q, ":now", now);
         int64_t due = 0;
         bool found = false;
         r = step_i64(st, q, "finding the next due message", &due, &found, err);

@@ -5,7 +5,9 @@
  * status_counts: inserts and deletes of messages are counted by triggers;
  * the UPDATEs that change a status (outcome, cancel, site deleted) are
  * counted in C (status_change) and written once per status and transaction
- * (status_counts_flush).  attempt_seconds gets one upsert per distinct
+ * (status_counts_flush).  site_pending (pending messages per site) alike:
+ * triggers for inserts and deletes, site_pending_change for those UPDATEs,
+ * one write per site and transaction.  attempt_seconds gets one upsert per distinct
  * second of a batch of outcomes, never a row per attempt.
  */
 #include "store_internal.h"
@@ -27,7 +29,41 @@ void status_change(sq_store *st, msg_status from, msg_status to, int64_t n)
     st->count_delta[to] += n;
 }
 
-/* Writes the changes counted so far into status_counts (same transaction). */
+void site_pending_change(sq_store *st, int64_t site_id, int64_t n)
+{
+    if (n == 0)
+        return;
+    for (int i = 0; i < st->nsite_deltas; i++) {
+        if (st->site_deltas[i].site_id == site_id) {
+            st->site_deltas[i].n += n;
+            return;
+        }
+    }
+    st->site_deltas = hd_xgrow(st->site_deltas, st->nsite_deltas, &st->site_deltas_cap,
+                               sizeof *st->site_deltas, 8);
+    st->site_deltas[st->nsite_deltas++] = (site_delta){ site_id, n };
+}
+
+static hd_status site_pending_flush(sq_store *st, hd_error *err)
+{
+    for (int i = 0; i < st->nsite_deltas; i++) {
+        if (st->site_deltas[i].n == 0)
+            continue;
+        sqlite3_stmt *q = stmt_get(st, STMT_SITE_PENDING_ADD, err);
+        if (!q)
+            return HD_DB;
+        bind_i64(q, ":d", st->site_deltas[i].n);
+        bind_i64(q, ":site", st->site_deltas[i].site_id);
+        hd_status rc = step_done(st, q, "counting a site's pending messages", err);
+        if (rc != HD_OK)
+            return rc;
+    }
+    st->nsite_deltas = 0;
+    return HD_OK;
+}
+
+/* Writes the changes counted so far into status_counts and site_pending
+ * (same transaction). */
 hd_status status_counts_flush(sq_store *st, hd_error *err)
 {
     for (int s = 0; s < MSG_STATUS_COUNT; s++) {
@@ -43,7 +79,7 @@ hd_status status_counts_flush(sq_store *st, hd_error *err)
             return rc;
         st->count_delta[s] = 0;
     }
-    return HD_OK;
+    return site_pending_flush(st, err);
 }
 
 hd_status sq_status_counts(sq_store *st, int64_t counts[MSG_STATUS_COUNT], hd_error *err)

@@ -149,6 +149,7 @@ void sq_global_init(void)
      * (about 50 per delivery in the committer, 5% of its instructions);
      * hookdesk never reads them. */
     sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    sq_alloc_install();
 }
 
 /* ------------------------------------------------------------------------ */
@@ -224,6 +225,7 @@ static hd_status open_pragmas(sq_store *st, const store_options *opt, hd_error *
          * they cost ~20 pwrite calls per imported message. */
         (rc = exec_sql(st, "PRAGMA temp_store=MEMORY", err)) != HD_OK)
         return rc;
+    { const char *x = getenv("HD_EXP_PRAGMA"); if (x && (rc = exec_sql(st, x, err)) != HD_OK) return rc; }
     return HD_OK;
 }
 
@@ -237,6 +239,7 @@ static hd_status open_connection(sq_store *st, const store_options *opt, hd_erro
                       : hd_error_set(err, HD_NOMEM, "database %s: open: out of memory",
                                      st->path);
     sqlite3_extended_result_codes(st->db, 1);
+    { const char *x = getenv("HD_EXP_LA"); if (x) { int sz = atoi(x), cnt = atoi(strchr(x, ',') + 1); sqlite3_db_config(st->db, SQLITE_DBCONFIG_LOOKASIDE, NULL, sz, cnt); } }
     sqlite3_busy_timeout(st->db, opt->busy_timeout_ms > 0 ? opt->busy_timeout_ms
                                                           : DEFAULT_BUSY_TIMEOUT_MS);
     hd_status rc;
@@ -289,6 +292,9 @@ void sq_close(sq_store *st)
         return;
     for (int i = 0; i < STMT_COUNT; i++)
         sqlite3_finalize(st->stmts[i]);
+    for (int m = 0; m < MULTI_COUNT; m++)
+        for (int r = 0; r <= MULTI_ROWS; r++)
+            sqlite3_finalize(st->multi[m][r]);
     for (int i = 0; i < SHAPE_COUNT; i++) {
         for (int d = 0; d < PAGE_DIRS; d++)
             sqlite3_finalize(st->page_stmts[i][d]);
@@ -301,6 +307,8 @@ void sq_close(sq_store *st)
     }
     write_memory_reset(st);
     free(st->events);
+    free(st->cursors);
+    free(st->site_deltas);
     free(st->path);
     free(st);
 }

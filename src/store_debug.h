@@ -31,4 +31,11 @@ hd_status store_debug_search_indexed(store *st, const char *word, int64_t *n, hd
  * it), for tests of the later migrations. */
 hd_status store_debug_create_at_version(const char *path, int version, hd_error *err);
 
+/* The allocator the store gives SQLite (src/store_alloc.c), whether or not
+ * it is installed (it is not under AddressSanitizer), so that a test can
+ * call it directly; and how many bytes this thread's free lists keep. */
+struct sqlite3_mem_methods;
+const struct sqlite3_mem_methods *store_debug_alloc_methods(void);
+size_t store_debug_alloc_kept(void);
+
 #endif

@@ -34,16 +34,18 @@
 /* Cached statements                                                        */
 
 /* The message columns every message query returns, in the order row_message
- * reads them.  ?/:now is bound for in_flight. */
+ * reads them.  ?/:now is bound for in_flight.  A leased message is due when
+ * its lease ends (as where the lease is kept in the row: PostgreSQL). */
 #define MSG_COLS                                                                   \
     "m.id, m.webhook_id, m.site_id, s.name, m.action, m.customer, m.path, p.payload, " \
-    "m.status, m.attempts, m.due_at, "                                              \
-    "(m.lease_owner IS NOT NULL AND m.due_at > :now), "                            \
+    "m.status, m.attempts, CASE WHEN l.until > m.due_at THEN l.until ELSE m.due_at END, " \
+    "coalesce(l.until > :now, 0), "                                                 \
     "m.response_code, m.last_error, m.created_at, m.updated_at, m.resend_of, "       \
     "m.retry_after"
 #define MSG_FROM                                                                   \
     " FROM messages m LEFT JOIN sites s ON s.id = m.site_id"                       \
-    " LEFT JOIN payloads p ON p.message_id = m.id"
+    " LEFT JOIN payloads p ON p.message_id = m.id"                                 \
+    " LEFT JOIN leases l ON l.message_id = m.id"
 
 #define SITE_COLS                                                                  \
     "id, name, url, content_type, timeout_ms, enabled, headers, auth_kind, "       \
@@ -70,13 +72,13 @@
  * - ATTEMPT_INSERT inserts only when the message still exists, so that an
  *   outcome for a message deleted meanwhile (site deleted, purged) cannot
  *   fail a whole batch on the foreign key.
- * - CLAIM, ATTEMPT_INSERT and OUTCOME_UPDATE (the engine's hot path) are OR
+ * - ATTEMPT_INSERT and OUTCOME_UPDATE (the engine's hot path) are OR
  *   ROLLBACK for the same reason as MSG_INSERT: a statement that fires a
  *   trigger or checks a constraint inside a transaction otherwise keeps a
  *   statement journal, a copy of every page it changes (about 20 KB and 20
  *   allocations per delivery, 12% of the committer's instructions).  Their
  *   callers roll the whole batch back on any error anyway.
- * - CLAIM, SITE_FIRST_DUE, SITES_PENDING and PENDING_COUNT name their index
+ * - CLAIM, SITE_FIRST_DUE and PENDING_COUNT name their index
  *   (messages_site_due), and PURGE names messages_created: without
  *   statistics the planner prefers messages_status and reads and sorts
  *   every row of the statuses.
@@ -129,9 +131,7 @@
       "WHERE site_id = :id AND status IN (0, 1)")                                   \
     _(SITE_DELETE, "DELETE FROM sites WHERE id = :id")                              \
     _(SITES_ALL, "SELECT " SITE_COLS ", " CIRCUIT_COLS " FROM sites ORDER BY name")  \
-    _(SITES_PENDING,                                                                \
-      "SELECT site_id, count(*) FROM messages INDEXED BY messages_site_due "        \
-      "WHERE status IN (0, 1) GROUP BY site_id")                                    \
+    _(SITES_PENDING, "SELECT site_id, n FROM site_pending WHERE n <> 0")           \
     _(SITE_RECENT,                                                                  \
       "SELECT count(*), coalesce(sum(response_code BETWEEN 200 AND 299), 0) FROM "  \
       "(SELECT response_code FROM attempts WHERE site_id = :id ORDER BY id DESC LIMIT 100)")
@@ -149,6 +149,7 @@
       "INSERT INTO payloads(message_id, payload) SELECT n.id, p.payload "           \
       "FROM messages n JOIN payloads p ON p.message_id = n.resend_of WHERE n.id > :after") \
     _(MSG_GET, "SELECT " MSG_COLS MSG_FROM " WHERE m.id = :id")                     \
+    _(MSG_SITE, "SELECT site_id FROM messages WHERE id = :id")                      \
     _(MSG_SEND_NOW,                                                                 \
       "UPDATE messages SET due_at = :now, retry_after = NULL, updated_at = :now "   \
       "WHERE id = :id")                                                             \
@@ -176,14 +177,25 @@
 #define STORE_STMT_CLAIMS(_)                                                        \
     _(CLAIM_SITES, "SELECT id, name, timeout_ms, max_in_flight, " CIRCUIT_COLS      \
                    " FROM sites WHERE enabled ORDER BY id")                         \
+    /* The claim reads a site's due messages that hold no live lease, from   \
+     * its cursor on (:after_due, :after_id); the caller then takes a lease  \
+     * on each (MULTI_LEASE_TAKE, same transaction: INSERT OR REPLACE, so   \
+     * that an expired lease is taken over). */                               \
     _(CLAIM,                                                                        \
-      "UPDATE OR ROLLBACK messages SET due_at = :lease_end, lease_owner = :owner, " \
-      "updated_at = :now WHERE id IN (SELECT id FROM messages "                     \
-      "INDEXED BY messages_site_due WHERE site_id = :site AND status IN (0, 1) "    \
-      "AND due_at <= :now ORDER BY due_at LIMIT :n) RETURNING "                     \
-      "id, webhook_id, site_id, NULL, action, customer, path, NULL, status, "       \
-      "attempts, due_at, 1, response_code, last_error, created_at, updated_at, "    \
-      "resend_of, retry_after")                                                     \
+      "SELECT m.id, m.webhook_id, m.site_id, NULL, m.action, m.customer, m.path, "  \
+      "NULL, m.status, m.attempts, m.due_at, 1, m.response_code, m.last_error, "    \
+      "m.created_at, m.updated_at, m.resend_of, m.retry_after FROM messages m "     \
+      "INDEXED BY messages_site_due WHERE m.site_id = :site AND m.status IN (0, 1) " \
+      "AND m.due_at <= :now AND (m.due_at, m.id) > (:after_due, :after_id) "       \
+      "AND NOT EXISTS (SELECT 1 FROM leases l "                                     \
+      "WHERE l.message_id = m.id AND l.until > :now) ORDER BY m.due_at, m.id LIMIT :n") \
+    _(LEASE_END, "DELETE FROM leases WHERE message_id = :id AND owner = :owner")    \
+    _(LEASE_DROP, "DELETE FROM leases WHERE message_id = :id")                      \
+    _(LEASES_DROP_SITE,                                                             \
+      "DELETE FROM leases WHERE message_id IN (SELECT id FROM messages "            \
+      "INDEXED BY messages_site_due WHERE site_id = :id AND status IN (0, 1))")     \
+    /* When the first live lease ends: its message may be claimed again. */ \
+    _(LEASES_FIRST_END, "SELECT min(until) FROM leases WHERE until > :now")         \
     _(CIRCUIT_GET, "SELECT name, " CIRCUIT_COLS " FROM sites WHERE id = :id")        \
     _(CIRCUIT_SET,                                                                  \
       "UPDATE sites SET circuit_state = :state, circuit_failures = :failures, "     \
@@ -205,17 +217,14 @@
     _(OUTCOME_UPDATE,                                                               \
       "UPDATE OR ROLLBACK messages SET status = :status, attempts = attempts + 1, "             \
       "due_at = :due, response_code = :code, last_error = :error, "                 \
-      "retry_after = :retry_after, lease_owner = NULL, updated_at = :now "          \
-      "WHERE id = :id AND lease_owner = :owner")                                    \
-    _(RELEASE_ONE,                                                                  \
-      "UPDATE messages SET due_at = :now, lease_owner = NULL, updated_at = :now "   \
-      "WHERE id = :id AND lease_owner = :owner AND status IN (0, 1)")               \
-    _(RELEASE_LEASES,                                                               \
-      "UPDATE messages SET due_at = :now, lease_owner = NULL, updated_at = :now "   \
-      "WHERE status IN (0, 1) AND lease_owner = :owner")                            \
+      "retry_after = :retry_after, updated_at = :now "                              \
+      "WHERE id = :id AND status IN (0, 1)")                                        \
+    _(RELEASE_LEASES, "DELETE FROM leases WHERE owner = :owner")                    \
     _(SITE_FIRST_DUE,                                                               \
-      "SELECT due_at FROM messages INDEXED BY messages_site_due "                   \
-      "WHERE site_id = :site AND status IN (0, 1) ORDER BY due_at LIMIT 1")         \
+      "SELECT m.due_at FROM messages m INDEXED BY messages_site_due "                \
+      "WHERE m.site_id = :site AND m.status IN (0, 1) AND NOT EXISTS (SELECT 1 "    \
+      "FROM leases l WHERE l.message_id = m.id AND l.until > :now) "                \
+      "ORDER BY m.due_at LIMIT 1")                                                  \
     _(PENDING_COUNT,                                                                \
       "SELECT count(*) FROM sites s CROSS JOIN messages m INDEXED BY messages_site_due " \
       "ON m.site_id = s.id WHERE s.enabled AND m.status IN (0, 1)")
@@ -223,6 +232,7 @@
 /* Counters (store_counters.c). */
 #define STORE_STMT_COUNTERS(_)                                                      \
     _(COUNT_ADD, "UPDATE status_counts SET n = n + :d WHERE status = :status")     \
+    _(SITE_PENDING_ADD, "UPDATE site_pending SET n = n + :d WHERE site_id = :site")  \
     _(STATUS_COUNTS, "SELECT status, n FROM status_counts")                         \
     _(SECOND_ADD,                                                                   \
       "INSERT INTO attempt_seconds(second, n) VALUES (:second, :n) "                \
@@ -245,7 +255,7 @@
       "FROM engines WHERE seen_at >= :since ORDER BY started_at, owner")
 
 /* The text a message is searched by (store_search.c), exactly as the
- * migration's delete trigger (store_schema.c, version 6) gives it back to
+ * migration's delete trigger (store_schema.c, version 8) gives it back to
  * the contentless index: any other text would corrupt it. */
 #define SEARCH_DOC                                                                  \
     "m.action || ' ' || coalesce(m.customer, '') || ' ' || substr(p.payload, 1, 65536)"
@@ -302,6 +312,30 @@ enum {
     PAGE_DIRS = PAGE_AT + 1
 };
 
+/* Where the next claim of a site starts in its due order (due_at, id): past
+ * what this connection claimed before, which holds live leases (see
+ * store_claims.c).  since_ms: when the sweep started, from the head. */
+/* Pending messages a site gained (or lost: n < 0) in the open write
+ * transaction, for site_pending (store_counters.c). */
+typedef struct site_delta {
+    int64_t site_id, n;
+} site_delta;
+
+typedef struct claim_cursor {
+    int64_t site_id, due_at, id, since_ms;
+} claim_cursor;
+
+/* Multi-row INSERTs of the hot path (multi_stmt, store_stmt.c): one
+ * statement run per up to MULTI_ROWS rows instead of one per row.  Each
+ * run of a statement costs SQLite a fixed ~7k instructions (its cursors,
+ * the program's start and end) beside the work per row. */
+#define MULTI_ROWS 16
+typedef enum multi_id {
+    MULTI_ATTEMPT_ADD,   /* ATTEMPT_ADD's columns, AP_COUNT parameters a row */
+    MULTI_LEASE_TAKE,    /* LEASE_TAKE's: message_id, owner, until */
+    MULTI_COUNT
+} multi_id;
+
 struct sq_store {
     sqlite3 *db;                      /* the connection */
     char *path;                       /* database file, for messages */
@@ -332,6 +366,12 @@ struct sq_store {
                                          prepared per call (store_debug_vm_steps) */
     unsigned char rnd[4096];          /* pool of random bytes for webhook ids */
     size_t rnd_used;                  /* bytes of rnd already handed out */
+    sqlite3_stmt *multi[MULTI_COUNT][MULTI_ROWS + 1]; /* multi_stmt's, by row count */
+    site_delta *site_deltas;          /* site_pending_change's, until flushed */
+    int nsite_deltas, site_deltas_cap;
+    claim_cursor *cursors;            /* per site: where this connection's
+                                         claims go on (store_claims.c) */
+    int ncursors, cursors_cap;
 };
 
 /* ---- store_stmt.c: statements ---- */
@@ -345,6 +385,10 @@ hd_status exec_sql(sq_store *st, const char *sql, hd_error *err);
 sqlite3_stmt *stmt_prepare(sq_store *st, const char *sql, hd_error *err);
 /* A cached statement, reset and with its bindings cleared. */
 sqlite3_stmt *stmt_get(sq_store *st, stmt_id id, hd_error *err);
+/* The multi-row INSERT `which` of `rows` rows (1..MULTI_ROWS), prepared on
+ * first use and kept; parameters numbered row by row (?1.. of row 0, then
+ * row 1's...). */
+sqlite3_stmt *multi_stmt(sq_store *st, multi_id which, int rows, hd_error *err);
 /* Bind helpers by parameter name; a name the statement lacks is ignored so
  * that the built page queries can share the binding code. */
 void bind_i64(sqlite3_stmt *s, const char *name, int64_t v);
@@ -425,6 +469,19 @@ void write_memory_reset(sq_store *st);
 
 /* Takes the database to the current schema version. */
 hd_status schema_migrate(sq_store *st, hd_error *err);
+
+/* store_alloc.c: SQLite's allocator (small blocks from per-thread lists);
+ * before SQLite is first used, once per process. */
+void sq_alloc_install(void);
+
+/* Forgets every site's claim cursor (store_claims.c; the next claims start
+ * from the head): after a rollback, or leases given back.  Here, not in
+ * store_claims.c, because write transactions (store_stmt.c) end sweeps too
+ * and store_claims.c calls them: no circle between the two. */
+static inline void claim_cursors_reset(sq_store *st)
+{
+    st->ncursors = 0;
+}
 hd_status schema_create_at(const char *path, int version, hd_error *err);
 /* Fails unless the database is at the current version (read-only opens). */
 hd_status schema_check(sq_store *st, hd_error *err);
@@ -466,6 +523,9 @@ void count_sql(hd_buf *b, int shape);
 /* n messages went from one status to another (an UPDATE of messages.status;
  * inserts and deletes are counted by triggers); written by status_counts_flush. */
 void status_change(sq_store *st, msg_status from, msg_status to, int64_t n);
+/* n more (or fewer) pending messages for a site by such an UPDATE; written
+ * by status_counts_flush too. */
+void site_pending_change(sq_store *st, int64_t site_id, int64_t n);
 /* Writes the changes counted so far into status_counts (same transaction). */
 hd_status status_counts_flush(sq_store *st, hd_error *err);
 /* Adds the outcomes' attempts to the per-second counters. */

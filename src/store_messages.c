@@ -447,7 +447,7 @@ hd_status sq_messages_resend_failed(sq_store *st, const msg_filter *f, uint64_t 
 /* Shared checks of send-now and cancel: the message exists, is pending and
  * is not being sent right now. */
 static hd_status check_actionable(sq_store *st, int64_t id, const char *action, msg_status *status,
-                                  hd_error *err)
+                                  int64_t *site_id, hd_error *err)
 {
     message m;
     bool found = false;
@@ -457,9 +457,21 @@ static hd_status check_actionable(sq_store *st, int64_t id, const char *action, 
     if (!found)
         return message_not_found(err, id);
     *status = m.status;
+    *site_id = m.site_id;
     rc = message_actionable(err, action, id, m.status, m.in_flight);
     message_free(&m);
     return rc;
+}
+
+/* A cancelled message's lease goes with it: an engine's outcome for it
+ * then finds no lease and leaves the message Failed. */
+static hd_status lease_drop(sq_store *st, int64_t id, hd_error *err)
+{
+    sqlite3_stmt *q = stmt_get(st, STMT_LEASE_DROP, err);
+    if (!q)
+        return HD_DB;
+    sqlite3_bind_int64(q, 1, id);
+    return step_done(st, q, "dropping a cancelled message's lease", err);
 }
 
 static hd_status message_action(sq_store *st, int64_t id, stmt_id which, const char *action,
@@ -470,7 +482,8 @@ static hd_status message_action(sq_store *st, int64_t id, stmt_id which, const c
     if (rc != HD_OK)
         return rc;
     msg_status before = MSG_QUEUED;
-    rc = check_actionable(st, id, action, &before, err);
+    int64_t site_id = 0;
+    rc = check_actionable(st, id, action, &before, &site_id, err);
     if (rc == HD_OK) {
         sqlite3_stmt *q = stmt_get(st, which, err);
         if (!q) {
@@ -483,7 +496,11 @@ static hd_status message_action(sq_store *st, int64_t id, stmt_id which, const c
     }
     if (rc == HD_OK && which == STMT_MSG_CANCEL && sqlite3_changes(st->db) == 1) {
         status_change(st, before, MSG_FAILED, 1);
+        if (msg_status_pending(before))
+            site_pending_change(st, site_id, -1);
         rc = status_counts_flush(st, err);
+        if (rc == HD_OK)
+            rc = lease_drop(st, id, err);
     }
     return write_end(st, mode, rc, err);
 }

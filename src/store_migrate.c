@@ -72,9 +72,13 @@ static const migrate_table tables[STORE_MIGRATE_TABLES] = {
       "ittti" "btttt" "ttiii" "iiiit",
       "SELECT count(*) FROM sites" },
     { "messages",
-      "SELECT id, webhook_id, site_id, action, customer, path, status, attempts, due_at, "
-      "lease_owner, response_code, last_error, created_at, updated_at, resend_of, retry_after "
-      "FROM messages ORDER BY id",
+      /* A leased message's owner and lease end go where PostgreSQL keeps
+       * them: in the row. */
+      "SELECT id, webhook_id, site_id, action, customer, path, status, attempts, "
+      "coalesce((SELECT max(until, m.due_at) FROM leases WHERE message_id = m.id), due_at), "
+      "coalesce((SELECT owner FROM leases WHERE message_id = m.id), lease_owner), "
+      "response_code, last_error, created_at, updated_at, resend_of, retry_after "
+      "FROM messages m ORDER BY id",
       "COPY messages(id, webhook_id, site_id, action, customer, path, status, attempts, due_at, "
       "lease_owner, response_code, last_error, created_at, updated_at, resend_of, retry_after) "
       "FROM STDIN",

@@ -4,7 +4,7 @@
  * - The index: message_search, a contentless FTS5 table of the words of
  *   each message's action, customer and payload start (SEARCH_DOC), one
  *   FTS5 row per message with the message id as rowid; search_state holds
- *   its watermark, the highest id indexed (store_schema.c, version 6).
+ *   its watermark, the highest id indexed (store_schema.c, version 8).
  * - Filling it is never the writer's job: adding a message, claims and
  *   outcomes do not touch it (a trigger-kept index cost about 6 us per
  *   row and 80% more file).  sq_search_index_step indexes the next

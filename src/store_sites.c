@@ -202,12 +202,22 @@ hd_status sq_site_delete(sq_store *st, int64_t id, hd_error *err)
     int64_t now = hd_now_ms();
     bind_i64(q, ":id", id);
     int step;
-    while ((step = sqlite3_step(q)) == SQLITE_ROW)
+    while ((step = sqlite3_step(q)) == SQLITE_ROW) {
         status_change(st, (msg_status)sqlite3_column_int(q, 0), MSG_FAILED,
                       sqlite3_column_int64(q, 1));
+        site_pending_change(st, id, -sqlite3_column_int64(q, 1));   /* to 0 */
+    }
     if (step != SQLITE_DONE)
         rc = db_fail(st, err, "counting the site's pending messages");
     sqlite3_reset(q);
+    /* Their leases first (found through the pending messages), so that no
+     * engine's outcome applies to them once they are Failed. */
+    if (rc == HD_OK && !(q = stmt_get(st, STMT_LEASES_DROP_SITE, err)))
+        rc = HD_DB;
+    if (rc == HD_OK) {
+        bind_i64(q, ":id", id);
+        rc = step_done(st, q, "dropping the site's leases", err);
+    }
     if (rc == HD_OK && !(q = stmt_get(st, STMT_SITE_FAIL_PENDING, err)))
         rc = HD_DB;
     if (rc == HD_OK) {
@@ -288,12 +298,20 @@ hd_status sq_seed_sites(sq_store *st, const site *sites, int n, int *added, hd_e
 {
     if (added)
         *added = 0;
-    write_mode mode;
-    hd_status rc = write_begin(st, true, &mode, err);
-    if (rc != HD_OK)
-        return rc;
+    /* Seeding only fills an empty table: a database that has sites is
+     * read, not locked, so that every command (`sites list`, `queue`) still
+     * works while another process holds the write lock. */
     sqlite3_stmt *q = stmt_get(st, STMT_SITE_COUNT, err);
     int64_t count = 0;
+    hd_status rc = q ? step_i64(st, q, "counting sites", &count, NULL, err) : HD_DB;
+    if (rc != HD_OK || count > 0)
+        return rc;
+    write_mode mode;
+    rc = write_begin(st, true, &mode, err);
+    if (rc != HD_OK)
+        return rc;
+    /* Again inside the transaction: another process may have seeded. */
+    q = stmt_get(st, STMT_SITE_COUNT, err);
     rc = q ? step_i64(st, q, "counting sites", &count, NULL, err) : HD_DB;
     int done = 0;
     for (int i = 0; rc == HD_OK && count == 0 && i < n; i++) {
@@ -346,8 +364,8 @@ hd_status sq_sites_states(sq_store *st, site_stats_list *out, hd_error *err)
     return sites_read(st, out, err);
 }
 
-/* Pending counts: one pass over the pending messages (messages_site_due,
- * a partial index). */
+/* Pending counts: site_pending's row per site, kept by triggers (schema
+ * migration 7), never a count of the messages. */
 static hd_status sites_count_pending(sq_store *st, site_stats_list *out, hd_error *err)
 {
     sqlite3_stmt *q = stmt_get(st, STMT_SITES_PENDING, err);

@@ -86,6 +86,43 @@ sqlite3_stmt *stmt_get(sq_store *st, stmt_id id, hd_error *err)
     return s;
 }
 
+/* Multi-row statements: a fixed head, then one "(?, ?, ...)" per row; the
+ * text depends on the row count only, never on data. */
+static const struct {
+    const char *head;
+    int params;   /* per row */
+} multi_sql[MULTI_COUNT] = {
+    [MULTI_ATTEMPT_ADD] = { "INSERT OR ROLLBACK INTO attempts(message_id, site_id, number, "
+                            "started_at, duration_ms, response_code, error, request_headers, "
+                            "response_headers, response_body, body_truncated) VALUES ", 11 },
+    [MULTI_LEASE_TAKE] = { "INSERT OR REPLACE INTO leases(message_id, owner, until) VALUES ", 3 },
+};
+
+sqlite3_stmt *multi_stmt(sq_store *st, multi_id which, int rows, hd_error *err)
+{
+    if (rows < 1 || rows > MULTI_ROWS) {
+        hd_error_set(err, HD_INTERNAL, "multi-row statement of %d rows", rows);
+        return NULL;
+    }
+    sqlite3_stmt *s = st->multi[which][rows];
+    if (s) {
+        sqlite3_reset(s);
+        return s;
+    }
+    hd_buf sql = { 0 };
+    hd_buf_puts(&sql, multi_sql[which].head);
+    for (int r = 0; r < rows; r++) {
+        hd_buf_puts(&sql, r ? ", (" : "(");
+        for (int p = 0; p < multi_sql[which].params; p++)
+            hd_buf_puts(&sql, p ? ", ?" : "?");
+        hd_buf_putc(&sql, ')');
+    }
+    s = stmt_prepare(st, hd_buf_str(&sql), err);
+    hd_buf_free(&sql);
+    st->multi[which][rows] = s;
+    return s;
+}
+
 /* sqlite3_bind_parameter_index compares the name with every parameter of
  * the statement in turn: a twentieth of the committer's instructions, with
  * ~25 binds per attempt.  Names are string literals, so a (statement, name)
@@ -246,6 +283,7 @@ hd_status step_i64(sq_store *st, sqlite3_stmt *s, const char *what, int64_t *out
 void write_memory_reset(sq_store *st)
 {
     memset(st->count_delta, 0, sizeof st->count_delta);
+    st->nsite_deltas = 0;
     free(st->tx_events);
     st->tx_events = NULL;
     st->ntx_events = 0;
@@ -310,11 +348,14 @@ hd_status write_end(sq_store *st, write_mode mode, hd_status rc, hd_error *err)
         }
         if (!sqlite3_get_autocommit(st->db))
             exec_cached(st, STMT_ROLLBACK, "rollback", NULL);
+        claim_cursors_reset(st);   /* the claims' leases are undone */
         return rc;
     case WRITE_SAVEPOINT:
         /* An OR ROLLBACK statement that failed has ended the transaction. */
         if (rc != HD_OK && !sqlite3_get_autocommit(st->db))
             exec_cached(st, STMT_ROLLBACK_TO, "rollback to savepoint", NULL);
+        if (rc != HD_OK)
+            claim_cursors_reset(st);
         if (!sqlite3_get_autocommit(st->db)) {
             hd_status r2 = exec_cached(st, STMT_RELEASE, "release savepoint",
                                        rc == HD_OK ? err : NULL);
@@ -347,6 +388,8 @@ hd_status sq_tx_commit(sq_store *st, hd_error *err)
     hd_status rc = exec_cached(st, STMT_COMMIT, "commit", err);
     if (rc == HD_OK)
         committed(st);
+    else
+        claim_cursors_reset(st);
     return rc;
 }
 
@@ -354,6 +397,7 @@ void sq_tx_rollback(sq_store *st)
 {
     if (!sqlite3_get_autocommit(st->db))
         exec_cached(st, STMT_ROLLBACK, "rollback", NULL);
+    claim_cursors_reset(st);
 }
 
 uint64_t sq_change_counter(sq_store *st)

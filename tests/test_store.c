@@ -125,7 +125,7 @@ static void test_migration_moves_payloads(void **state)
 
     store *st = NULL;
     assert_int_equal(store_open(path, NULL, &st, &err), HD_OK);
-    assert_int_equal(store_schema_version(st), 6);
+    assert_int_equal(store_schema_version(st), 8);
     message m;
     assert_int_equal(store_message_get(st, 7, &m, &err), HD_OK);
     assert_string_equal(m.payload, "{\"n\":7}");
@@ -157,6 +157,62 @@ static void test_migration_moves_payloads(void **state)
     free(dir);
 }
 
+static attempt_outcome outcome(int64_t mid, int number, int code, msg_status st, int64_t due);
+
+/* Schema 6 moved leases out of the message row: a message an engine held
+ * at the upgrade stays held by it until its lease ends, then any engine
+ * may claim it; the old owner's outcome still lands. */
+static void test_migration_keeps_leases(void **state)
+{
+    (void)state;
+    char *dir = tu_tempdir();
+    char *path = hd_xasprintf("%s/v5.db", dir);
+    hd_error err = { 0 };
+    assert_int_equal(store_debug_create_at_version(path, 5, &err), HD_OK);
+    int64_t now = hd_now_ms(), end = now + 60000;
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    char *sql = hd_xasprintf(
+        "INSERT INTO sites(id, name, url, created_at, updated_at) "
+        "  VALUES (1, 'one', 'https://example.com/', 1, 1);"
+        "INSERT INTO messages(id, webhook_id, site_id, action, status, attempts, due_at, "
+        "  lease_owner, created_at, updated_at) VALUES "
+        "  (7, 'msg_a', 1, 'order.paid', 0, 0, %lld, 'old-engine', 1000, 1000),"
+        "  (8, 'msg_b', 1, 'order.paid', 0, 0, %lld, 'old-engine', 1000, 1000);"
+        "INSERT INTO payloads(message_id, payload) VALUES (7, '{}'), (8, '{}');",
+        (long long)end, (long long)end);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    free(sql);
+    sqlite3_close(db);
+
+    store *st = NULL;
+    assert_int_equal(store_open(path, NULL, &st, &err), HD_OK);
+    assert_int_equal(store_schema_version(st), 8);
+    message m;
+    assert_int_equal(store_message_get(st, 7, &m, &err), HD_OK);
+    assert_true(m.in_flight);
+    assert_int_equal(m.due_at, end);
+    message_free(&m);
+    message_list l;
+    assert_int_equal(store_claim(st, "new-engine", now, 0, 10, &l, &err), HD_OK);
+    assert_int_equal(l.count, 0);   /* still leased */
+    message_list_free(&l);
+    attempt_outcome o = outcome(7, 1, 200, MSG_DONE, 0);
+    assert_int_equal(store_record_outcomes(st, "old-engine", &o, 1, &err), HD_OK);
+    assert_int_equal(store_message_get(st, 7, &m, &err), HD_OK);
+    assert_int_equal(m.status, MSG_DONE);
+    assert_false(m.in_flight);
+    message_free(&m);
+    assert_int_equal(store_claim(st, "new-engine", end + 1, 0, 10, &l, &err), HD_OK);
+    assert_int_equal(l.count, 1);   /* 8: its lease ended */
+    assert_int_equal(l.items[0].id, 8);
+    message_list_free(&l);
+    store_close(st);
+    free(path);
+    tu_rmdir(dir);
+    free(dir);
+}
+
 static void test_open_creates_private_file(void **state)
 {
     (void)state;
@@ -174,13 +230,13 @@ static void test_open_creates_private_file(void **state)
     if (stat(wal, &sb) == 0)
         assert_int_equal(sb.st_mode & 0777, 0600);
     free(wal);
-    assert_int_equal(store_schema_version(st), 6);
+    assert_int_equal(store_schema_version(st), 8);
     add_site(st, "one", 0);
     store_close(st);
 
     /* Reopening runs no migration again and keeps the data. */
     assert_int_equal(store_open(path, NULL, &st, &err), HD_OK);
-    assert_int_equal(store_schema_version(st), 6);
+    assert_int_equal(store_schema_version(st), 8);
     site s;
     assert_int_equal(store_site_get_by_name(st, "one", &s, &err), HD_OK);
     site_free(&s);
@@ -613,6 +669,33 @@ static void test_site_update_if_version(void **state)
     assert_int_equal(store_site_update_if(f->st, &mine, v0, &err), HD_NOT_FOUND);
     site_free(&mine);
     site_free(&theirs);
+}
+
+/* A site deleted while an engine holds one of its messages: the message is
+ * Failed "site deleted" and stays so when that engine's outcome arrives
+ * (the attempt is still on record). */
+static void test_site_delete_beats_late_outcome(void **state)
+{
+    fixture *f = *state;
+    hd_error err = { 0 };
+    int64_t id = add_msg(f->st, f->site_b, "order.created", "c1");
+    message_list l;
+    assert_int_equal(store_claim(f->st, "A", hd_now_ms() + 5, 60000, 1, &l, &err), HD_OK);
+    assert_int_equal(l.count, 1);
+    message_list_free(&l);
+    assert_int_equal(store_site_delete(f->st, f->site_b, &err), HD_OK);
+    attempt_outcome late = outcome(id, 1, 200, MSG_DONE, 0);
+    assert_int_equal(store_record_outcomes(f->st, "A", &late, 1, &err), HD_OK);
+    message m;
+    assert_int_equal(store_message_get(f->st, id, &m, &err), HD_OK);
+    assert_int_equal(m.status, MSG_FAILED);
+    assert_string_equal(m.last_error, "site deleted");
+    assert_false(m.in_flight);
+    message_free(&m);
+    attempt_list al;
+    assert_int_equal(store_attempts_list(f->st, id, &al, &err), HD_OK);
+    assert_int_equal(al.count, 1);
+    attempt_list_free(&al);
 }
 
 static void test_site_delete_fails_pending(void **state)
@@ -1113,6 +1196,143 @@ static void test_status_counters_exact(void **state)
     assert_counts(f->st, 0, 0, 0, 7);
 }
 
+/* A site's pending count as the Sites screen reads it (store_sites_list),
+ * -1 when the site is not listed. */
+static int64_t listed_pending(store *st, int64_t site_id)
+{
+    site_stats_list l;
+    hd_error err = { 0 };
+    if (store_sites_list(st, &l, &err) != HD_OK)
+        fail_msg("store_sites_list: %s", err.msg);
+    int64_t n = -1;
+    for (int i = 0; i < l.count; i++)
+        if (l.items[i].s.id == site_id)
+            n = l.items[i].pending;
+    site_stats_list_free(&l);
+    return n;
+}
+
+/* The same, counted from the messages (the filter a page walks). */
+static int64_t counted_pending(store *st, int64_t site_id)
+{
+    msg_filter flt = { .status_mask = MSG_PENDING_MASK, .site_id = site_id };
+    int64_t n = -1;
+    hd_error err = { 0 };
+    if (store_messages_count(st, &flt, &n, &err) != HD_OK)
+        fail_msg("store_messages_count: %s", err.msg);
+    return n;
+}
+
+static void assert_pending(store *st, int64_t site_id, int64_t want)
+{
+    assert_int_equal(listed_pending(st, site_id), want);
+    assert_int_equal(counted_pending(st, site_id), want);
+}
+
+/* The Sites screen's pending counts are kept by the store (site_pending),
+ * not counted on each refresh: they follow every way a message enters or
+ * leaves Queued/Resent, per site, and agree with a count of the messages. */
+static void test_site_pending_counts_exact(void **state)
+{
+    fixture *f = *state;
+    hd_error err = { 0 };
+    assert_pending(f->st, f->site_a, 0);
+    int64_t a[5], b[3];
+    for (int i = 0; i < 5; i++)
+        a[i] = add_msg(f->st, f->site_a, "a", NULL);
+    for (int i = 0; i < 3; i++)
+        b[i] = add_msg(f->st, f->site_b, "b", NULL);
+    assert_pending(f->st, f->site_a, 5);
+    assert_pending(f->st, f->site_b, 3);
+
+    /* Claims change nothing; Resent stays pending; Done and Failed leave. */
+    message_list l;
+    int64_t now = hd_now_ms();
+    assert_int_equal(store_claim(f->st, "e1", now, 1000, 10, &l, &err), HD_OK);
+    assert_int_equal(l.count, 8);
+    message_list_free(&l);
+    assert_pending(f->st, f->site_a, 5);
+    attempt_outcome o[4] = {
+        outcome(a[0], 1, 200, MSG_DONE, 0),
+        outcome(a[1], 1, 500, MSG_RESENT, now + 10000),
+        outcome(a[2], 1, 500, MSG_FAILED, 0),
+        outcome(b[0], 1, 200, MSG_DONE, 0),
+    };
+    assert_int_equal(store_record_outcomes(f->st, "e1", o, 4, &err), HD_OK);
+    assert_pending(f->st, f->site_a, 3);
+    assert_pending(f->st, f->site_b, 2);
+
+    /* Cancel, resend one, the bulk resend, the purge of finished ones. */
+    assert_int_equal(store_release_leases(f->st, "e1", now, &err), HD_OK);
+    assert_int_equal(store_message_cancel(f->st, a[3], &err), HD_OK);
+    assert_pending(f->st, f->site_a, 2);
+    int64_t new_id = 0;
+    assert_int_equal(store_message_resend(f->st, a[2], 0, &new_id, &err), HD_OK);
+    assert_pending(f->st, f->site_a, 3);
+    int64_t resent = 0;
+    assert_int_equal(store_messages_resend_failed(f->st, NULL, 0, &resent, NULL, &err), HD_OK);
+    assert_int_equal(resent, 1);   /* a[3]; a[2] was resent already */
+    assert_pending(f->st, f->site_a, 4);
+    int64_t deleted = 0;
+    assert_int_equal(store_purge_chunk(f->st, hd_now_ms() + 1000, 100, &deleted, &err), HD_OK);
+    assert_true(deleted > 0);
+    assert_pending(f->st, f->site_a, 4);
+    assert_pending(f->st, f->site_b, 2);
+
+    /* A deleted site's pending messages fail: it is no longer listed and
+     * none of its messages is pending; a site added after it starts at 0. */
+    assert_int_equal(store_site_delete(f->st, f->site_b, &err), HD_OK);
+    assert_int_equal(listed_pending(f->st, f->site_b), -1);
+    assert_int_equal(counted_pending(f->st, f->site_b), 0);
+    assert_pending(f->st, f->site_a, 4);
+    int64_t c = add_site(f->st, "gamma", 0);
+    assert_pending(f->st, c, 0);
+    add_msg(f->st, c, "c", NULL);
+    assert_pending(f->st, c, 1);
+    (void)b;
+}
+
+/* Schema 6 keeps the pending messages per site (site_pending): a schema-5
+ * database gets them counted from its messages on open, sites without
+ * pending messages included, and they follow the changes after. */
+static void test_migration_counts_site_pending(void **state)
+{
+    (void)state;
+    char *dir = tu_tempdir();
+    char *path = hd_xasprintf("%s/v5.db", dir);
+    hd_error err = { 0 };
+    assert_int_equal(store_debug_create_at_version(path, 5, &err), HD_OK);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+        "INSERT INTO sites(id, name, url, created_at, updated_at) VALUES"
+        "  (1, 'one', 'https://example.com/', 1, 1), (2, 'two', 'https://example.com/', 1, 1),"
+        "  (3, 'three', 'https://example.com/', 1, 1);"
+        "INSERT INTO messages(id, webhook_id, site_id, action, status, attempts, due_at,"
+        "  created_at, updated_at) VALUES"
+        "  (1, 'msg_1', 1, 'a', 0, 0, 1000, 1000, 1000), (2, 'msg_2', 1, 'a', 1, 1, 1000, 1000, 1000),"
+        "  (3, 'msg_3', 1, 'a', 2, 1, NULL, 1000, 1000), (4, 'msg_4', 2, 'a', 0, 0, 1000, 1000, 1000),"
+        "  (5, 'msg_5', 2, 'a', 3, 5, NULL, 1000, 1000);"
+        "INSERT INTO payloads(message_id, payload) SELECT id, '{}' FROM messages;",
+        NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+
+    store *st = NULL;
+    assert_int_equal(store_open(path, NULL, &st, &err), HD_OK);
+    assert_int_equal(store_schema_version(st), 8);
+    assert_pending(st, 1, 2);
+    assert_pending(st, 2, 1);
+    assert_pending(st, 3, 0);
+    add_msg(st, 3, "b", NULL);
+    assert_int_equal(store_message_cancel(st, 4, &err), HD_OK);
+    assert_pending(st, 3, 1);
+    assert_pending(st, 2, 0);
+    store_close(st);
+    free(path);
+    tu_rmdir(dir);
+    free(dir);
+}
+
 /* ---- leases ---- */
 
 typedef struct claimer {
@@ -1369,7 +1589,7 @@ static void test_lost_lease_leaves_message(void **state)
     assert_int_equal(m.attempts, 1);
     message_free(&m);
 
-    /* Releasing B's leases makes its claimed messages due now. */
+    /* Releasing B's leases makes its claimed messages due at once. */
     int64_t id2 = add_msg(f->st, f->site_a, "y", NULL);
     assert_int_equal(store_claim(b, "B", hd_now_ms() + 5, 60000, 10, &l, &err), HD_OK);
     assert_int_equal(l.count, 1);
@@ -1378,9 +1598,64 @@ static void test_lost_lease_leaves_message(void **state)
     assert_int_equal(store_release_leases(b, "B", rel, &err), HD_OK);
     assert_int_equal(store_message_get(f->st, id2, &m, &err), HD_OK);
     assert_false(m.in_flight);
-    assert_int_equal(m.due_at, rel);
+    assert_true(m.due_at <= rel);
     message_free(&m);
     store_close(b);
+}
+
+/* Claims one message of site_b as owner at now (lease: now + 1 s + extra);
+ * returns its id, 0 when none was due. */
+static int64_t claim_one_id(store *st, const char *owner, int64_t now, int64_t extra, int limit,
+                            int *count)
+{
+    message_list l;
+    hd_error err = { 0 };
+    assert_int_equal(store_claim(st, owner, now, extra, limit, &l, &err), HD_OK);
+    int64_t id = l.count > 0 ? l.items[0].id : 0;
+    if (count)
+        *count = l.count;
+    message_list_free(&l);
+    return id;
+}
+
+/* SQLite: a connection's claims of a site go on from where its last one
+ * stopped (a cursor), so the leased messages at the head of the due order
+ * are not walked again by every claim.  A lease that expires behind the
+ * cursor is claimed again once the sweep ends: after 1 s, or at once after
+ * a claim that found fewer than it wanted (the backlog drained), or a
+ * message given back. */
+static void test_claim_cursor_sweeps(void **state)
+{
+    fixture *f = *state;
+    hd_error err = { 0 };
+    int64_t m[8];
+    for (int i = 1; i <= 7; i++)
+        m[i] = add_msg(f->st, f->site_b, "x", NULL);
+    int64_t t0 = hd_now_ms() + 5;
+    store *x = open_second(f);
+    int n = 0;
+    /* X holds m1 until t0 + 1000 (site_b's timeout), then dies.  Y's leases
+     * last a minute. */
+    assert_int_equal(claim_one_id(x, "X", t0, 0, 1, &n), m[1]);
+    assert_int_equal(claim_one_id(f->st, "Y", t0 + 600, 60000, 1, &n), m[2]);
+    /* Full claims go on from the cursor: m1's lease ended behind it. */
+    assert_int_equal(claim_one_id(f->st, "Y", t0 + 1100, 60000, 1, &n), m[3]);
+    /* The sweep is over after 1 s: from the head. */
+    assert_int_equal(claim_one_id(f->st, "Y", t0 + 1700, 60000, 1, &n), m[1]);
+    /* X holds m4 for half a second (site_b's timeout, 1 s, less 500 ms);
+     * Y drains the rest, 3 of the 5 it wants. */
+    assert_int_equal(claim_one_id(x, "X", t0 + 1710, -500, 1, &n), m[4]);
+    store_close(x);
+    assert_int_equal(claim_one_id(f->st, "Y", t0 + 1720, 60000, 5, &n), m[5]);
+    assert_int_equal(n, 3);
+    /* That short claim ended the sweep (begun at t0 + 1700): m4, whose
+     * lease ended at t0 + 2210, is found behind it at once. */
+    assert_int_equal(claim_one_id(f->st, "Y", t0 + 2220, 60000, 5, &n), m[4]);
+    assert_int_equal(n, 1);
+    /* A message given back is claimable at once. */
+    assert_int_equal(store_release_messages(f->st, "Y", &m[6], 1, t0 + 2230, &err), HD_OK);
+    assert_int_equal(claim_one_id(f->st, "Y", t0 + 2240, 60000, 5, &n), m[6]);
+    assert_int_equal(n, 1);
 }
 
 static void test_caller_transaction(void **state)
@@ -1961,11 +2236,13 @@ static void test_query_plans_use_indexes(void **state)
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
         assert_indexed(f->st, fixed[i], NULL, PAGE_FIRST);
     /* The claim and the engine's wake-up time walk one site's slice of the
-     * partial due index. */
+     * partial due index; the claim from its cursor on (due_at>?) and with no
+     * sort. */
     hd_buf plan = { 0 };
     hd_error err = { 0 };
     assert_int_equal(store_debug_plan(f->st, "CLAIM", NULL, PAGE_FIRST, &plan, &err), HD_OK);
-    assert_non_null(strstr(hd_buf_str(&plan), "USING INDEX messages_site_due (site_id=? AND due_at<?)"));
+    assert_non_null(strstr(hd_buf_str(&plan), "USING INDEX messages_site_due (site_id=? AND due_at>? AND due_at<?)"));
+    assert_null(strstr(hd_buf_str(&plan), "TEMP B-TREE"));
     hd_buf_reset(&plan);
     assert_int_equal(store_debug_plan(f->st, "SITE_FIRST_DUE", NULL, PAGE_FIRST, &plan, &err), HD_OK);
     assert_non_null(strstr(hd_buf_str(&plan), "USING INDEX messages_site_due (site_id=?)"));
@@ -2656,7 +2933,7 @@ static void test_search_purge_leaves_index(void **state)
     assert_int_equal(indexed, 1);
 }
 
-/* Schema 6 added search: a schema-5 database opens without indexing
+/* Schema 8 added search: a schema-5 database opens without indexing
  * anything (the index starts empty, watermark 0), its messages are found
  * by the tail scan at once and by the index once the steps filled it. */
 static void test_migration_adds_search(void **state)
@@ -2680,7 +2957,7 @@ static void test_migration_adds_search(void **state)
     sqlite3_close(db);
     store *st = NULL;
     assert_int_equal(store_open(path, NULL, &st, &err), HD_OK);
-    assert_int_equal(store_schema_version(st), 6);
+    assert_int_equal(store_schema_version(st), 8);
     int64_t upto = -1, newest = 0, n = 0;
     bool complete = false;
     assert_int_equal(store_search_progress(st, &upto, &newest, &complete, &err), HD_OK);
@@ -2740,6 +3017,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_status_names),
         cmocka_unit_test_setup_teardown(test_sites_roundtrip_and_validation, setup, teardown),
         cmocka_unit_test_setup_teardown(test_site_delete_fails_pending, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_site_delete_beats_late_outcome, setup, teardown),
         cmocka_unit_test_setup_teardown(test_site_update_if_version, setup, teardown),
         cmocka_unit_test_setup_teardown(test_seed_only_into_empty, setup, teardown),
         cmocka_unit_test_setup_teardown(test_message_add_get, setup, teardown),
@@ -2764,6 +3042,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_cancel_waits_for_a_claim, setup, teardown),
         cmocka_unit_test_setup_teardown(test_purge_old_finished_only, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sites_list_stats_and_histogram, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_site_pending_counts_exact, setup, teardown),
         cmocka_unit_test_setup_teardown(test_engine_heartbeats, setup, teardown),
         cmocka_unit_test_setup_teardown(test_find_by_webhook_id, setup, teardown),
         cmocka_unit_test_setup_teardown(test_search_customer_payload_action, setup, teardown),
@@ -2777,6 +3056,9 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_open_refuses_foreign_files),
         cmocka_unit_test(test_open_creates_private_file),
         cmocka_unit_test(test_migration_moves_payloads),
+        cmocka_unit_test(test_migration_keeps_leases),
+        cmocka_unit_test_setup_teardown(test_claim_cursor_sweeps, setup, teardown),
+        cmocka_unit_test(test_migration_counts_site_pending),
         cmocka_unit_test(test_migration_adds_search),
         cmocka_unit_test_setup_teardown(test_same_process_stores_keep_locks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_committer_connection, setup, teardown),

@@ -276,6 +276,109 @@ static void add_part(int first, int last, int attempt_index)
         D.parts[D.nparts++] = (detail_part){ .first = first, .last = last, .attempt = attempt_index };
 }
 
+/* The message's fields, under its title line.  "Retries" is the Queue's
+ * word and number (attempts after the first, as `hookdesk queue` counts
+ * them), with the attempts in all beside it, as the list below counts
+ * them. */
+static void add_message_fields(app *a, lines *l, const message *m)
+{
+    char t[32], buf[128];
+    add_line(l, hd_xasprintf("Message #%lld   %s", (long long)m->id, m->webhook_id));
+    add_line(l, hd_xstrdup(""));
+    add_field(l, "Status", msg_status_title(m->status));
+    snprintf(buf, sizeof buf, "%d (%d attempt%s)", m->attempts > 1 ? m->attempts - 1 : 0,
+             m->attempts, m->attempts == 1 ? "" : "s");
+    add_field(l, "Retries", buf);
+    if (msg_status_pending(m->status))
+        add_next(a, l, m);
+    add_field(l, "Action", m->action);
+    add_field(l, "Customer", m->customer ? m->customer : "-");
+    add_field(l, "Trusted site", m->site_name ? m->site_name : "(deleted)");
+    if (m->path)
+        add_field(l, "Path", m->path);
+    hd_time_local(m->created_at, t);
+    add_field(l, "Created at", t);
+    hd_time_local(m->updated_at, t);
+    add_field(l, "Updated at", t);
+    add_chain(a, l, m);
+    if (m->last_error)
+        add_field_wrapped(l, "Last error", m->last_error);
+}
+
+/* The payload, pretty-printed: a part y/v/s can take out. */
+static void add_payload(lines *l, const message *m)
+{
+    add_line(l, hd_xstrdup(""));
+    add_line(l, hd_xstrdup("Payload"));
+    int first = l->n - 1;
+    char *pretty = json_pretty(m->payload ? m->payload : "", m->payload ? strlen(m->payload) : 0);
+    add_text(l, "  ", pretty, strlen(pretty));
+    free(pretty);
+    add_part(first, l->n - 1, -1);
+}
+
+/* One row per attempt: number, start, duration, code ("-" for none) and
+ * the error wrapped under its column. */
+static void add_attempt_table(lines *l, const attempt_list *al)
+{
+    add_line(l, hd_xstrdup(""));
+    add_line(l, hd_xasprintf("Attempts (%d)", al->count));
+    if (al->count)
+        add_line(l, hd_xasprintf("  %-3s %-19s %9s %5s  %s", "#", "Started", "Duration", "Code",
+                                 "Error"));
+    for (int i = 0; i < al->count; i++) {
+        const attempt *at = &al->items[i];
+        char t[32], code[16], row[96];
+        hd_time_local(at->started_at, t);
+        snprintf(code, sizeof code, "%s", at->response_code ? "" : "-");
+        if (at->response_code)
+            snprintf(code, sizeof code, "%d", at->response_code);
+        snprintf(row, sizeof row, "  %-3d %-19s %6lld ms %5s  ", at->number, t,
+                 (long long)at->duration_ms, code);
+        add_hanging(l, row, at->error);
+    }
+}
+
+/* Each attempt's request headers, response headers and body (the body a
+ * part y/v/s can take out). */
+static void add_attempt_exchanges(lines *l, const attempt_list *al)
+{
+    for (int i = 0; i < al->count; i++) {
+        const attempt *at = &al->items[i];
+        add_line(l, hd_xstrdup(""));
+        add_line(l, hd_xasprintf("Attempt %d: request headers", at->number));
+        if (at->request_headers)
+            add_text(l, "  ", at->request_headers, strlen(at->request_headers));
+        add_line(l, hd_xasprintf("Attempt %d: response headers", at->number));
+        if (at->response_headers)
+            add_text(l, "  ", at->response_headers, strlen(at->response_headers));
+        char size[32];
+        size_format(at->response_body_len, size, sizeof size);
+        add_line(l, hd_xasprintf("Attempt %d: response body (%s%s)", at->number, size,
+                                 at->body_truncated ? ", truncated" : ""));
+        int first = l->n - 1;
+        if (at->response_body && at->response_body_len)
+            add_text(l, "  ", at->response_body, at->response_body_len);
+        add_part(first, l->n - 1, i);
+    }
+}
+
+/* The page just built becomes the one shown; the focused link stays the
+ * same message while the page is rebuilt. */
+static void detail_keep(app *a, lines *l, const message *m, const attempt_list *al)
+{
+    a->detail_lines = l->v;
+    a->detail_nlines = l->n;
+    D.m = *m;
+    D.al = *al;
+    D.focus = 0;
+    for (int i = 0; i < D.nlinks; i++)
+        if (D.links[i].id == D.focus_id)
+            D.focus = i;
+    if (D.match_line >= l->n)
+        D.match_line = -1;
+}
+
 static void detail_refresh(app *a)
 {
     message m;
@@ -286,87 +389,15 @@ static void detail_refresh(app *a)
     detail_free(a);   /* links and parts are noted again as the page is built */
     if (store_message_get(a->st, a->detail_id, &m, &err) != HD_OK) {
         add_line(&l, hd_xasprintf("message #%lld: %s", (long long)a->detail_id, err.msg));
-        goto done;
+    } else {
+        if (store_attempts_list(a->st, m.id, &al, &err) != HD_OK)
+            ui_flash(a, true, "%s", err.msg);
+        add_message_fields(a, &l, &m);
+        add_payload(&l, &m);
+        add_attempt_table(&l, &al);
+        add_attempt_exchanges(&l, &al);
     }
-    if (store_attempts_list(a->st, m.id, &al, &err) != HD_OK)
-        ui_flash(a, true, "%s", err.msg);
-
-    char t[32], t2[32], buf[128];
-    add_line(&l, hd_xasprintf("Message #%lld   %s", (long long)m.id, m.webhook_id));
-    add_line(&l, hd_xstrdup(""));
-    add_field(&l, "Status", msg_status_title(m.status));
-    snprintf(buf, sizeof buf, "%d", m.attempts);
-    add_field(&l, "Attempts", buf);
-    if (msg_status_pending(m.status))
-        add_next(a, &l, &m);
-    add_field(&l, "Action", m.action);
-    add_field(&l, "Customer", m.customer ? m.customer : "-");
-    add_field(&l, "Trusted site", m.site_name ? m.site_name : "(deleted)");
-    if (m.path)
-        add_field(&l, "Path", m.path);
-    hd_time_local(m.created_at, t);
-    hd_time_local(m.updated_at, t2);
-    add_field(&l, "Created at", t);
-    add_field(&l, "Updated at", t2);
-    add_chain(a, &l, &m);
-    if (m.last_error)
-        add_field_wrapped(&l, "Last error", m.last_error);
-
-    add_line(&l, hd_xstrdup(""));
-    add_line(&l, hd_xstrdup("Payload"));
-    int first = l.n - 1;
-    char *pretty = json_pretty(m.payload ? m.payload : "", m.payload ? strlen(m.payload) : 0);
-    add_text(&l, "  ", pretty, strlen(pretty));
-    free(pretty);
-    add_part(first, l.n - 1, -1);
-
-    add_line(&l, hd_xstrdup(""));
-    add_line(&l, hd_xasprintf("Attempts (%d)", al.count));
-    if (al.count)
-        add_line(&l, hd_xasprintf("  %-3s %-19s %9s %5s  %s", "#", "Started", "Duration", "Code",
-                                  "Error"));
-    for (int i = 0; i < al.count; i++) {
-        const attempt *at = &al.items[i];
-        hd_time_local(at->started_at, t);
-        char code[16];
-        snprintf(code, sizeof code, "%s", at->response_code ? "" : "-");
-        if (at->response_code)
-            snprintf(code, sizeof code, "%d", at->response_code);
-        char row[96];
-        snprintf(row, sizeof row, "  %-3d %-19s %6lld ms %5s  ", at->number, t,
-                 (long long)at->duration_ms, code);
-        add_hanging(&l, row, at->error);   /* the error wrapped under its column */
-    }
-    for (int i = 0; i < al.count; i++) {
-        const attempt *at = &al.items[i];
-        add_line(&l, hd_xstrdup(""));
-        add_line(&l, hd_xasprintf("Attempt %d: request headers", at->number));
-        if (at->request_headers)
-            add_text(&l, "  ", at->request_headers, strlen(at->request_headers));
-        add_line(&l, hd_xasprintf("Attempt %d: response headers", at->number));
-        if (at->response_headers)
-            add_text(&l, "  ", at->response_headers, strlen(at->response_headers));
-        char size[32];
-        size_format(at->response_body_len, size, sizeof size);
-        add_line(&l, hd_xasprintf("Attempt %d: response body (%s%s)", at->number, size,
-                                  at->body_truncated ? ", truncated" : ""));
-        first = l.n - 1;
-        if (at->response_body && at->response_body_len)
-            add_text(&l, "  ", at->response_body, at->response_body_len);
-        add_part(first, l.n - 1, i);
-    }
-done:
-    a->detail_lines = l.v;
-    a->detail_nlines = l.n;
-    D.m = m;
-    D.al = al;
-    /* The focused link stays the same message while the page is rebuilt. */
-    D.focus = 0;
-    for (int i = 0; i < D.nlinks; i++)
-        if (D.links[i].id == D.focus_id)
-            D.focus = i;
-    if (D.match_line >= l.n)
-        D.match_line = -1;
+    detail_keep(a, &l, &m, &al);
 }
 
 /* Opened from a list (or find by id): a new chain, nothing searched. */
@@ -439,7 +470,7 @@ static void detail_draw(app *a, int top, int rows)
         const char *s = a->detail_lines[a->detail_scroll + i];
         /* Lines are sanitised already; cutting again only fits them. */
         ui_fmt_cell(s, cols, a->utf8, cell, sizeof cell);
-        /* Section titles; not the "Attempts     4" field line above them. */
+        /* Section titles; not the field lines above them. */
         bool title = strncmp(s, "Message #", 9) == 0 || strcmp(s, "Payload") == 0 ||
                      strncmp(s, "Attempts (", 10) == 0 || strncmp(s, "Attempt ", 8) == 0;
         term_put(top + i, 0, cols, title ? TA_COLHEAD : TA_NORMAL, cell);

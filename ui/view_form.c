@@ -18,7 +18,9 @@
  * under that field, once the operator has left it or tried to save.  Save
  * also probes the keys (site_probe_keys: the jwt RS256 PEM), then goes
  * through store_site_add/update, which validate again, so nothing invalid is ever
- * stored whatever the form does.  A hidden field is never part of the site
+ * stored whatever the form does.  Save never makes the keys wait on the
+ * database: it goes through the console's busy queue (ui_act, app.c; see
+ * "saving without making the keys wait" below).  A hidden field is never part of the site
  * (so it can never hold a message the operator cannot see).
  *
  * Secrets are write-only: a stored secret (auth_secret or a secret key of
@@ -887,8 +889,92 @@ static hd_status form_store_edit(app *a, form_state *f, const site *s, hd_error 
     return rc;
 }
 
+/* ---- saving without making the keys wait ----
+ *
+ * Save goes through the console's busy queue (ui_act, app.c): the write
+ * runs at once, and when another process holds the write lock it is kept
+ * and tried again every loop turn while the footer says "database busy,
+ * retrying".  The form stays open meanwhile, its fields read-only so that
+ * what lands is what the operator saw when saving; Esc stops the wait
+ * (ui_act_cancel) and the fields are still there to save again.  Each try
+ * builds the site from the fields and, for an edit, checks the version
+ * again: a change another process made while the save waited is found
+ * and asked about (form_ask_conflict) as on a first try. */
+
+/* The store write of one try; HD_BUSY: nothing written, try again. */
+static hd_status form_save_run(app *a, ui_act *act, hd_error *err)
+{
+    form_state *f = a->form;
+    if (!f || f->site_id != act->id)
+        return hd_error_set(err, HD_INVALID, "the form was closed before it could be saved");
+    site s;
+    hd_error build_err = { 0 };
+    form_build(f, &s, &build_err);   /* form_save validated the fields */
+    /* The keys are read only now (validation never reads them). */
+    hd_status rc = site_probe_keys(&s, err);
+    if (rc == HD_OK)
+        rc = f->site_id ? form_store_edit(a, f, &s, err)
+                        : store_site_add(a->st, &s, &act->out[0], err);
+    site_free(&s);
+    return rc;
+}
+
+/* A save the store refused (it validates again and knows about
+ * duplicates): the message under its field, the fields as typed. */
+static void form_save_refused(app *a, form_state *f, hd_status rc, const hd_error *err)
+{
+    site s;
+    hd_error shown = *err, build_err = { 0 };
+    form_build(f, &s, &build_err);
+    hide_secret_header_name(f, &s, &shown);
+    site_free(&s);
+    form_set_error(f, &shown);
+    if (rc == HD_EXISTS)
+        f->err_field = FF_NAME;
+    if (f->err_field != FORM_NONE && field_visible(f, f->err_field))
+        form_focus(f, f->err_field);
+    else
+        f->err_field = FORM_NONE;
+    ui_flash(a, true, "not saved: %s", f->err);
+}
+
+/* How the save ended (at once or after waiting): never HD_BUSY here. */
+static void form_save_done(app *a, const ui_act *act, hd_status rc, const hd_error *err)
+{
+    form_state *f = a->form;
+    if (!f || f->site_id != act->id) {
+        if (rc != HD_OK)
+            ui_flash(a, true, "not saved: %s", err->msg);
+        return;
+    }
+    if (rc == HD_CHANGED)
+        return;   /* form_ask_conflict asked; the fields stay as typed */
+    if (rc != HD_OK) {
+        form_save_refused(a, f, rc, err);
+        return;
+    }
+    ui_flash(a, false, "trusted site %s saved", f->val[FF_NAME]);
+    bool shown = a->view == VIEW_FORM;
+    form_free(a);
+    ui_wakeup_engine(a);
+    a->sites_select_id = act->out[0];   /* the cursor on the site just added */
+    if (shown)
+        ui_switch(a, VIEW_SITES);
+}
+
+/* Whether a save of the form waits for the database. */
+static bool form_save_waiting(const app *a)
+{
+    for (int i = 0; i < a->nacts; i++)
+        if (a->acts[i].run == form_save_run)
+            return true;
+    return false;
+}
+
 static void form_save(app *a, form_state *f)
 {
+    if (form_save_waiting(a))
+        return;   /* tried every turn already; the footer says so */
     f->tried = true;
     f->conflict = false;
     form_validate(f);
@@ -898,37 +984,10 @@ static void form_save(app *a, form_state *f)
         ui_flash(a, true, "not saved: %s", f->err);
         return;
     }
-    site s;
-    hd_error err = { 0 };
-    form_build(f, &s, &err);
-    hd_error_clear(&err);
-    /* The keys are read only now (validation never reads them). */
-    hd_status rc = site_probe_keys(&s, &err);
-    int64_t added_id = 0;
-    if (rc == HD_OK)
-        rc = f->site_id ? form_store_edit(a, f, &s, &err)
-                        : store_site_add(a->st, &s, &added_id, &err);
-    if (rc == HD_CHANGED) {
-        /* form_ask_conflict asked; the fields stay as typed. */
-    } else if (rc != HD_OK) {
-        /* The store validates again and knows about duplicates. */
-        hide_secret_header_name(f, &s, &err);
-        form_set_error(f, &err);
-        if (rc == HD_EXISTS)
-            f->err_field = FF_NAME;
-        if (f->err_field != FORM_NONE && field_visible(f, f->err_field))
-            form_focus(f, f->err_field);
-        else
-            f->err_field = FORM_NONE;
-        ui_flash(a, true, "not saved: %s", f->err);
-    } else {
-        ui_flash(a, false, "trusted site %s saved", s.name);
-        form_free(a);
-        ui_wakeup_engine(a);
-        a->sites_select_id = added_id;   /* the cursor on the site just added */
-        ui_switch(a, VIEW_SITES);
-    }
-    site_free(&s);
+    ui_act act = { .run = form_save_run, .done = form_save_done, .id = f->site_id };
+    snprintf(act.what, sizeof act.what, "%s site %.72s", f->site_id ? "save" : "add",
+             f->val[FF_NAME]);
+    ui_act_start(a, &act);
 }
 
 /* While the form asks about a site changed meanwhile: r reloads it (the
@@ -997,6 +1056,21 @@ static void form_choose(form_state *f, int dir)
     form_validate(f);
 }
 
+/* While a save waits for the database the fields are read-only: only the
+ * keys that move between fields (or save: a no-op then) get through. */
+static bool form_key_moves(int key)
+{
+    switch (keys_resolve(form_keys, key)) {
+    case REQ_NEXT_FIELD:
+    case REQ_PREV_FIELD:
+    case REQ_PAGE_UP:
+    case REQ_PAGE_DOWN:
+    case REQ_FIELD_ENTER:
+    case REQ_SAVE: return true;
+    default: return false;
+    }
+}
+
 static bool form_raw_key(app *a, int key)
 {
     form_state *f = a->form;
@@ -1004,6 +1078,8 @@ static bool form_raw_key(app *a, int key)
         return false;
     if (f->conflict)
         return form_conflict_key(a, f, key);
+    if (form_save_waiting(a))
+        return !form_key_moves(key);
     bool printable = key >= 32 && key < 0x110000 && key != 127;
     field_kind k = kind_of(f->focus);
     if (k == F_TEXT || k == F_SECRET) {
@@ -1165,13 +1241,11 @@ typedef struct form_line {
     bool msg;                /* the message line */
 } form_line;
 
-static void form_draw(app *a, int top, int rows)
+/* Rows 0 and 1: what the form is for, and its keys (or the question it
+ * asks, or that a save waits). */
+static void form_draw_title(app *a, const form_state *f, int top, int cols)
 {
-    form_state *f = a->form;
-    int cols = term_cols();
-    if (!f)
-        return;
-    char title[160], cell[1024], label_buf[64];
+    char title[160], cell[1024];
     if (f->site_id)
         snprintf(title, sizeof title, "Edit trusted site %s", f->orig.name ? f->orig.name : "");
     else
@@ -1181,30 +1255,43 @@ static void form_draw(app *a, int top, int rows)
     if (f->conflict)
         term_put_bold(top + 1, 0, cols, TA_ERROR,
                       "r reload (drops your edits), s save anyway, Esc keep editing");
+    else if (form_save_waiting(a))
+        term_put_bold(top + 1, 0, cols, TA_ERROR,
+                      "Saving: waits for the database; fields kept, read-only; Esc stops");
     else
         term_put(top + 1, 0, cols, TA_DIM,
                  "Tab/Up/Down move, Space/Left/Right change a choice, ^S or F2 saves, Esc cancels");
+}
 
-    /* The lines, then the window over them that holds the focus. */
+/* The column's lines: each visible field, with its message under it when
+ * it is shown, and the message of no field last.  *focus_line..*focus_end
+ * are the focused field's lines.  Returns how many. */
+static int form_lines(const form_state *f, form_line *lines, int *focus_line, int *focus_end)
+{
     int order[FORM_NFIELDS];
     int n = form_layout(f, order);
-    form_line lines[2 * FORM_NFIELDS + 1];
-    int nl = 0, focus_line = 0, focus_end = 1;
+    int nl = 0;
+    *focus_line = 0;
+    *focus_end = 1;
     for (int i = 0; i < n; i++) {
         int id = order[i];
         if (id == f->focus)
-            focus_line = nl;
+            *focus_line = nl;
         lines[nl++] = (form_line){ id, false };
         if (f->err_field == id && (f->tried || f->touched[id]))
             lines[nl++] = (form_line){ id, true };
         if (id == f->focus)
-            focus_end = nl;
+            *focus_end = nl;
     }
     if (f->err[0] && f->err_field == FORM_NONE && f->tried)
         lines[nl++] = (form_line){ FORM_NONE, true };
-    int avail = rows - 3;
-    if (avail < 1)
-        avail = 1;
+    return nl;
+}
+
+/* The first line shown, so that the focused field and its message are in
+ * the `avail` rows and no row is left empty below the last line. */
+static void form_scroll(form_state *f, int nl, int focus_line, int focus_end, int avail)
+{
     if (f->scroll > focus_line)
         f->scroll = focus_line;
     if (focus_end - f->scroll > avail)
@@ -1213,62 +1300,103 @@ static void form_draw(app *a, int top, int rows)
         f->scroll = nl - avail;
     if (f->scroll < 0)
         f->scroll = 0;
+}
 
-    /* Row 2: what the focused field takes, and whether lines are out of view. */
+/* Row 2: what the focused field takes (or the question's details), and
+ * whether lines are out of view. */
+static void form_draw_hint(app *a, const form_state *f, int y, int cols, int avail, int nl)
+{
     const char *more = f->scroll > 0 && f->scroll + avail < nl ? "more above and below"
                        : f->scroll > 0                          ? "more above"
                        : f->scroll + avail < nl                 ? "more below"
                                                                 : "";
-    char help_buf[512];
+    char help_buf[512], cell[1024];
     const char *help = field_help(f, f->focus, help_buf, sizeof help_buf);
     int mw = *more ? (int)strlen(more) + 1 : 0;
     if (f->conflict)
         help = f->conflict_msg;
     ui_fmt_cell(help ? help : "", cols - 1 - mw, a->utf8, cell, sizeof cell);
-    term_put(top + 2, 1, cols - 1 - mw, f->conflict ? TA_ERROR : TA_DIM, cell);
+    term_put(y, 1, cols - 1 - mw, f->conflict ? TA_ERROR : TA_DIM, cell);
     if (*more)
-        term_put(top + 2, cols - mw, mw, TA_DIM, more);
+        term_put(y, cols - mw, mw, TA_DIM, more);
+}
 
-    int lw = 15, vw = cols - lw - 4;
-    if (vw > 60)
-        vw = 60;
+/* Where a field's label and value go on its line. */
+typedef struct form_columns {
+    int label_w;             /* the label's columns (from column 1) */
+    int value_x, value_w;    /* the value's first column and width */
+    int cols;                /* the screen's */
+} form_columns;
+
+/* The message line under field id (FORM_NONE: under all of them). */
+static void form_draw_message(app *a, const form_state *f, int id, int y, const form_columns *c)
+{
+    char cell[1024];
+    int x = id == FORM_NONE ? 1 : c->value_x;
+    ui_fmt_cell(f->err, c->cols - x, a->utf8, cell, sizeof cell);
+    term_put(y, x, c->cols - x, TA_ERROR, cell);
+}
+
+/* Field id's line: its label and its value, scrolled so that the cursor
+ * (the focused text field: *cur_x, returned as its column) or the end of
+ * the value is in view.  Returns whether the cursor is on this line. */
+static bool form_draw_field(app *a, const form_state *f, int id, int y, const form_columns *c,
+                            int *cur_x)
+{
+    char cell[1024], label_buf[64], value[600];
+    bool focus = id == f->focus;
+    field_kind kind = kind_of(id);
+    field_value(f, id, value, sizeof value);
+    if (kind != F_BUTTON) {
+        ui_fmt_cell(field_label(f, id, label_buf, sizeof label_buf), c->label_w, a->utf8, cell,
+                    sizeof cell);
+        term_put_bold(y, 1, c->label_w, TA_NORMAL, cell);
+    }
+    char *clean = sanitize_dup(value, 0);
+    const char *shown = clean;
+    bool editing = focus && (kind == F_TEXT || kind == F_SECRET);
+    if (editing) {
+        /* Scroll the value so that the cursor is in view. */
+        size_t before = cursor_columns(f, id, clean);
+        while (*shown && before >= (size_t)c->value_w)
+            before -= skip_char(&shown);
+        *cur_x = c->value_x + (int)before;
+    } else {
+        /* Show the end of a long value: where typing would happen. */
+        while (*shown && utf8_width(shown) >= (size_t)c->value_w)
+            skip_char(&shown);
+    }
+    ui_fmt_cell(shown, c->value_w, a->utf8, cell, sizeof cell);
+    term_put(y, c->value_x, c->value_w, focus ? TA_SELECTED : TA_POPUP, cell);
+    free(clean);
+    return editing;
+}
+
+static void form_draw(app *a, int top, int rows)
+{
+    form_state *f = a->form;
+    int cols = term_cols();
+    if (!f)
+        return;
+    form_draw_title(a, f, top, cols);
+    /* The lines, then the window over them that holds the focus. */
+    form_line lines[2 * FORM_NFIELDS + 1];
+    int focus_line, focus_end;
+    int nl = form_lines(f, lines, &focus_line, &focus_end);
+    int avail = rows - 3 < 1 ? 1 : rows - 3;
+    form_scroll(f, nl, focus_line, focus_end, avail);
+    form_draw_hint(a, f, top + 2, cols, avail, nl);
+
+    form_columns c = { .label_w = 15, .value_x = 17, .value_w = cols - 19, .cols = cols };
+    if (c.value_w > 60)
+        c.value_w = 60;
     int cur_y = -1, cur_x = 0;
     for (int l = f->scroll; l < nl && l - f->scroll < avail; l++) {
         int y = top + 3 + (l - f->scroll);
-        int id = lines[l].id;
-        if (lines[l].msg) {
-            int x = id == FORM_NONE ? 1 : lw + 2;
-            ui_fmt_cell(f->err, cols - x, a->utf8, cell, sizeof cell);
-            term_put(y, x, cols - x, TA_ERROR, cell);
-            continue;
-        }
-        bool focus = id == f->focus;
-        field_kind kind = kind_of(id);
-        char value[600];
-        field_value(f, id, value, sizeof value);
-        if (kind != F_BUTTON) {
-            ui_fmt_cell(field_label(f, id, label_buf, sizeof label_buf), lw, a->utf8, cell,
-                        sizeof cell);
-            term_put_bold(y, 1, lw, TA_NORMAL, cell);
-        }
-        char *clean = sanitize_dup(value, 0);
-        const char *shown = clean;
-        bool editing = focus && (kind == F_TEXT || kind == F_SECRET);
-        if (editing) {
-            /* Scroll the value so that the cursor is in view. */
-            size_t before = cursor_columns(f, id, clean);
-            while (*shown && before >= (size_t)vw)
-                before -= skip_char(&shown);
+        if (lines[l].msg)
+            form_draw_message(a, f, lines[l].id, y, &c);
+        else if (form_draw_field(a, f, lines[l].id, y, &c, &cur_x))
             cur_y = y;
-            cur_x = lw + 2 + (int)before;
-        } else {
-            /* Show the end of a long value: where typing would happen. */
-            while (*shown && utf8_width(shown) >= (size_t)vw)
-                skip_char(&shown);
-        }
-        ui_fmt_cell(shown, vw, a->utf8, cell, sizeof cell);
-        term_put(y, lw + 2, vw, focus ? TA_SELECTED : TA_POPUP, cell);
-        free(clean);
     }
     if (cur_y >= 0) {
         a->cursor_y = cur_y;

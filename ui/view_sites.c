@@ -2,7 +2,9 @@
  * pending count, recent success rate and circuit breaker state; under the
  * list, the selected site's max in flight and why its circuit opened;
  * add/edit (view_form.c), delete, pause/resume and test.  Sites are few, so
- * the whole list is loaded. */
+ * the whole list is loaded on every refresh (every commit of any process):
+ * that costs a few rows per site whatever the backlog, since the pending
+ * counts are counters the store keeps (store_sites_list), not a count. */
 #include <stdio.h>
 #include <string.h>
 

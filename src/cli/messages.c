@@ -45,7 +45,18 @@ static hd_status read_payload(const char *path, uint64_t max, hd_buf *out, uint6
     return HD_OK;
 }
 
-int cli_cmd_send(cli_ctx *ctx, int argc, char **argv)
+/* What `send` was asked: its options, as given. */
+typedef struct send_opts {
+    const char *site_name;   /* --site */
+    const char *action;      /* --action */
+    const char *customer;    /* --customer, NULL = none */
+    const char *path;        /* --path, NULL = none */
+    const char *payload_file; /* --payload FILE or '-', NULL = "{}" */
+} send_opts;
+
+/* Reads and checks send's options.  Returns -1 when all went well, else
+ * the exit code. */
+static int parse_send_opts(cli_ctx *ctx, int argc, char **argv, send_opts *so)
 {
     static const struct option longopts[] = {
         { "site", required_argument, NULL, 's' },
@@ -55,81 +66,108 @@ int cli_cmd_send(cli_ctx *ctx, int argc, char **argv)
         { "payload", required_argument, NULL, 'P' },
         { NULL, 0, NULL, 0 },
     };
-    const char *site_name = NULL, *action = NULL, *customer = NULL, *path = NULL;
-    const char *payload_file = NULL;
+    memset(so, 0, sizeof *so);
     int opt;
     while ((opt = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
         switch (opt) {
-        case 's': site_name = optarg; break;
-        case 'a': action = optarg; break;
-        case 'C': customer = optarg; break;
-        case 'p': path = optarg; break;
-        case 'P': payload_file = optarg; break;
+        case 's': so->site_name = optarg; break;
+        case 'a': so->action = optarg; break;
+        case 'C': so->customer = optarg; break;
+        case 'p': so->path = optarg; break;
+        case 'P': so->payload_file = optarg; break;
         default: return cli_bad_option(ctx->cmd, opt, argv);
         }
     }
     if (optind < argc)
         return cli_usage_error(ctx->cmd, "unexpected argument '%s'", argv[optind]);
-    if (!site_name)
+    if (!so->site_name)
         return cli_usage_error(ctx->cmd, "--site is required");
-    if (!action || !*action)
+    if (!so->action || !*so->action)
         return cli_usage_error(ctx->cmd, "--action is required");
-    if (path && path[0] != '/')
+    if (so->path && so->path[0] != '/')
         return cli_usage_error(ctx->cmd, "--path: must start with '/'");
+    return -1;
+}
 
-    hd_buf payload = { 0 };
+/* The payload file as messages name it: "(stdin)" for '-'. */
+static const char *payload_name(const char *file)
+{
+    return strcmp(file, "-") ? file : "(stdin)";
+}
+
+/* The --payload file into payload, refused past delivery.max_payload before
+ * anything is parsed.  Returns -1 when all went well, else the exit code. */
+static int read_send_payload(cli_ctx *ctx, const char *file, hd_buf *payload)
+{
     hd_error err = { 0 };
+    uint64_t max = ctx->cfg.delivery.max_payload, size = 0;
+    if (read_payload(file, max, payload, &size, &err) != HD_OK)
+        return cli_report(ctx->cmd, &err);
+    if (payload->len <= max)
+        return -1;
+    char limit[32];
+    size_words(max, limit, sizeof limit);
+    if (size > max)
+        return cli_fail(ctx->cmd, 2, "payload %s: %llu bytes is more than "
+                        "delivery.max_payload (%s)", payload_name(file),
+                        (unsigned long long)size, limit);
+    return cli_fail(ctx->cmd, 2, "payload %s: more than delivery.max_payload (%s)",
+                    payload_name(file), limit);
+}
+
+/* send's payload: the file's (or "{}" without one), which must be one JSON
+ * value without NUL bytes.  Returns -1 when all went well, else the exit
+ * code. */
+static int load_send_payload(cli_ctx *ctx, const char *file, hd_buf *payload)
+{
+    if (!file) {
+        hd_buf_puts(payload, "{}");
+        return -1;
+    }
+    int rc = read_send_payload(ctx, file, payload);
+    if (rc != -1)
+        return rc;
+    hd_error err = { 0 };
+    if (!json_valid(payload->data, payload->len, &err))
+        return cli_fail(ctx->cmd, 2, "payload %s: %s", payload_name(file), err.msg);
+    if (strlen(payload->data) != payload->len)
+        return cli_fail(ctx->cmd, 2, "payload: contains a NUL byte");
+    return -1;
+}
+
+/* Queues the message and prints its id.  Returns the exit code. */
+static int send_store(cli_ctx *ctx, const send_opts *so, const char *payload)
+{
     int rc = 0;
-    if (payload_file) {
-        uint64_t max = ctx->cfg.delivery.max_payload, size = 0;
-        if (read_payload(payload_file, max, &payload, &size, &err) != HD_OK) {
-            hd_buf_free(&payload);
-            return cli_report(ctx->cmd, &err);
-        }
-        if (payload.len > max) {
-            /* Refused before anything is parsed or stored. */
-            char limit[32];
-            size_words(max, limit, sizeof limit);
-            const char *name = strcmp(payload_file, "-") ? payload_file : "(stdin)";
-            if (size > max)
-                rc = cli_fail(ctx->cmd, 2, "payload %s: %llu bytes is more than "
-                              "delivery.max_payload (%s)", name, (unsigned long long)size, limit);
-            else
-                rc = cli_fail(ctx->cmd, 2, "payload %s: more than delivery.max_payload (%s)",
-                              name, limit);
-            goto out;
-        }
-    } else {
-        hd_buf_puts(&payload, "{}");
-    }
-    if (!json_valid(payload.data, payload.len, &err)) {
-        rc = cli_fail(ctx->cmd, 2, "payload %s: %s",
-                      payload_file ? (strcmp(payload_file, "-") ? payload_file : "(stdin)") : "",
-                      err.msg);
-        goto out;
-    }
-    if (strlen(payload.data) != payload.len) {
-        rc = cli_fail(ctx->cmd, 2, "payload: contains a NUL byte");
-        goto out;
-    }
     int64_t site_id = 0;
-    if (!cli_site_id(ctx, site_name, &site_id, &rc))
-        goto out;
+    if (!cli_site_id(ctx, so->site_name, &site_id, &rc))
+        return rc;
     new_message nm = {
         .site_id = site_id,
-        .action = action,
-        .customer = customer && *customer ? customer : NULL,
-        .path = path,
-        .payload = payload.data,
+        .action = so->action,
+        .customer = so->customer && *so->customer ? so->customer : NULL,
+        .path = so->path,
+        .payload = payload,
         .resend_of = 0,
     };
     int64_t id = 0;
-    if (store_message_add(ctx->st, &nm, &id, &err) != HD_OK) {
-        rc = cli_report(ctx->cmd, &err);
-        goto out;
-    }
+    hd_error err = { 0 };
+    if (store_message_add(ctx->st, &nm, &id, &err) != HD_OK)
+        return cli_report(ctx->cmd, &err);
     printf("%lld\n", (long long)id);
-out:
+    return 0;
+}
+
+int cli_cmd_send(cli_ctx *ctx, int argc, char **argv)
+{
+    send_opts so;
+    int rc = parse_send_opts(ctx, argc, argv, &so);
+    if (rc != -1)
+        return rc;
+    hd_buf payload = { 0 };
+    rc = load_send_payload(ctx, so.payload_file, &payload);
+    if (rc == -1)
+        rc = send_store(ctx, &so, payload.data);
     hd_buf_free(&payload);
     return rc;
 }
@@ -142,6 +180,45 @@ typedef struct list_opts {
     int64_t limit;           /* 0 = all */
     cli_format format;
 } list_opts;
+
+/* "--status failed,resent" into a mask of MSG_STATUS_BIT()s.  Returns -1
+ * when all went well, else the exit code. */
+static int parse_status_list(cli_ctx *ctx, const char *text, unsigned *mask)
+{
+    char *copy = hd_xstrdup(text);
+    char *save = NULL;
+    int rc = -1;
+    for (char *tok = strtok_r(copy, ",", &save); tok && rc == -1;
+         tok = strtok_r(NULL, ",", &save)) {
+        msg_status s;
+        if (msg_status_parse(tok, &s))
+            *mask |= MSG_STATUS_BIT(s);
+        else
+            rc = cli_usage_error(ctx->cmd,
+                                 "--status: '%s' is not one of queued, resent, done, failed", tok);
+    }
+    free(copy);
+    return rc;
+}
+
+/* One option of logs or queue (getopt's opt, its optarg) into lo.
+ * Returns -1 when all went well, else the exit code. */
+static int apply_list_opt(cli_ctx *ctx, int opt, char **argv, list_opts *lo)
+{
+    int rc = 0;
+    switch (opt) {
+    case 'S': return parse_status_list(ctx, optarg, &lo->f.status_mask);
+    case 's': return cli_site_id(ctx, optarg, &lo->f.site_id, &rc) ? -1 : rc;
+    case 'C': lo->f.customer = optarg; return -1;
+    case 'a': lo->f.action_text = optarg; return -1;
+    case 'w': lo->search = optarg; return -1;
+    case 'b': return cli_parse_time(ctx->cmd, "--since", optarg, &lo->f.since_ms) ? -1 : 2;
+    case 'e': return cli_parse_until(ctx->cmd, "--until", optarg, &lo->f.until_ms) ? -1 : 2;
+    case 'n': return cli_parse_int64(ctx->cmd, "--limit", optarg, 0, &lo->limit) ? -1 : 2;
+    case 'f': return cli_parse_format(ctx->cmd, optarg, &lo->format) ? -1 : 2;
+    default: return cli_bad_option(ctx->cmd, opt, argv);
+    }
+}
 
 /* Parses the options logs and queue share; queue allows fewer. Returns -1
  * when all went well, else the exit code. */
@@ -167,51 +244,9 @@ static int parse_list_opts(cli_ctx *ctx, int argc, char **argv, bool is_queue, l
         if (is_queue && (opt == 'S' || opt == 'b' || opt == 'e' || opt == 'w'))
             return cli_usage_error(ctx->cmd, "option '%s' is for logs, not queue",
                                    argv[optind - 1]);
-        switch (opt) {
-        case 'S': {
-            char *copy = hd_xstrdup(optarg);
-            char *save = NULL;
-            for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-                msg_status s;
-                if (!msg_status_parse(tok, &s)) {
-                    int rc = cli_usage_error(ctx->cmd,
-                                             "--status: '%s' is not one of queued, resent, done, failed",
-                                             tok);
-                    free(copy);
-                    return rc;
-                }
-                lo->f.status_mask |= MSG_STATUS_BIT(s);
-            }
-            free(copy);
-            break;
-        }
-        case 's': {
-            int rc = 0;
-            if (!cli_site_id(ctx, optarg, &lo->f.site_id, &rc))
-                return rc;
-            break;
-        }
-        case 'C': lo->f.customer = optarg; break;
-        case 'a': lo->f.action_text = optarg; break;
-        case 'w': lo->search = optarg; break;
-        case 'b':
-            if (!cli_parse_time(ctx->cmd, "--since", optarg, &lo->f.since_ms))
-                return 2;
-            break;
-        case 'e':
-            if (!cli_parse_until(ctx->cmd, "--until", optarg, &lo->f.until_ms))
-                return 2;
-            break;
-        case 'n':
-            if (!cli_parse_int64(ctx->cmd, "--limit", optarg, 0, &lo->limit))
-                return 2;
-            break;
-        case 'f':
-            if (!cli_parse_format(ctx->cmd, optarg, &lo->format))
-                return 2;
-            break;
-        default: return cli_bad_option(ctx->cmd, opt, argv);
-        }
+        int rc = apply_list_opt(ctx, opt, argv, lo);
+        if (rc != -1)
+            return rc;
     }
     if (optind < argc)
         return cli_usage_error(ctx->cmd, "unexpected argument '%s'", argv[optind]);

@@ -3,8 +3,9 @@
 # itself and with the CLI: a time range's date-only end includes its day and
 # a date alone is that day; "no code" is "-" on every screen and in the CLI;
 # `g` on Sites is not described as "newest"; `C` in the detail asks for a
-# customer (as the README says); after Ctrl-C the footer names Ctrl-C too,
-# and says "1 in-flight attempt".
+# customer (as the README says); the detail's Retries is the Queue's and the
+# CLI's (attempts after the first); after Ctrl-C the footer names Ctrl-C
+# too, and says "1 in-flight attempt".
 set -u
 HD=${HOOKDESK_BIN:?set HOOKDESK_BIN to the hookdesk binary}
 RECV=${HD_RECEIVER_BIN:?set HD_RECEIVER_BIN to hd-receiver}
@@ -120,6 +121,24 @@ expect_fixed "POST http://127.0.0.1"
 keys End
 expect_fixed "X-Filler-39: v"
 keys Escape
+expect "^closed "
+
+echo "# Retries: one word, one number on the Queue, the detail and the CLI (the"
+echo "# detail said 'Attempts 2' where the Queue said 'Retries 1')"
+hd sites add later --url "http://127.0.0.1:$PORT/retryafter/503/60" >/dev/null ||
+    fail "sites add later"
+hd send --site later --action later.one >/dev/null
+keys 2
+expect "later\.one .* later  *0  *Resent  *in [0-9]*s (Retry-After)"
+keys s                          # send now: a second attempt, again told to wait
+expect "later\.one .* later  *1  *Resent  *in [0-9]*s (Retry-After)"
+hd queue | grep -q "later  *1  *Resent" || fail "the CLI's RETRIES is not 1: $(hd queue)"
+keys Enter
+expect "^Retries  *1 (2 attempts)$"
+expect_fixed "Attempts (2)"
+on_screen -e "^Attempts  *[0-9]" && fail "the detail still has an Attempts field beside Retries"
+keys Escape
+keys 3
 expect "^closed "
 
 echo "# Ctrl-C with an attempt in flight: the footer names Ctrl-C and the count"
