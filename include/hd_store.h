@@ -200,6 +200,53 @@ hd_status store_attempts_list(store *st, int64_t message_id, attempt_list *out, 
 hd_status store_message_resends(store *st, int64_t id, int64_t *ids, int max, int *n,
                                 hd_error *err);
 
+/* ---- search (the Logs' `/`, `logs --search`) ----
+ *
+ * A message matches a search text when every word of the text begins a
+ * word of its action, its customer or its payload (the first
+ * STORE_SEARCH_PAYLOAD_CHARS characters): "order" finds order.created,
+ * "cus_0" finds cus_001 (words: runs of letters and digits; ASCII case
+ * ignored; a one-character word only finds itself; src/store_search_text.h
+ * says exactly).  Whole words and their
+ * prefixes rather than any substring: an index of words is a third of the
+ * data's size, one of substrings (trigrams) as large as the data, and
+ * people search for names, ids and amounts.
+ *
+ * The index is kept off the delivery path: adding a message and the
+ * engine's claims and outcomes never touch it.  store_search_index_step
+ * adds the next messages to it, each batch in a short transaction of its
+ * own, from idle moments (an idle engine, the console); a search reads
+ * the index for the messages up to its watermark and scans the newest
+ * STORE_SEARCH_TAIL_MAX messages above it, so a message is found the
+ * moment it is added.  Only while the index is far behind (a large
+ * database after the upgrade that added it) is a middle part not searched
+ * yet: store_search_progress says so.  Purged messages leave the index
+ * with their rows. */
+#define STORE_SEARCH_PAYLOAD_CHARS 65536
+#define STORE_SEARCH_TAIL_MAX 2000
+
+/* Indexes up to max_rows messages more (its own transaction; none when
+ * caught up, and then no write at all): *indexed says how many (may be
+ * NULL).  HD_BUSY when another process holds the write lock: try later. */
+hd_status store_search_index_step(store *st, int max_rows, int64_t *indexed, hd_error *err);
+/* The highest message id the index covers and the newest id: a search
+ * misses nothing when newest - indexed_upto is within the scanned tail
+ * (*complete). */
+hd_status store_search_progress(store *st, int64_t *indexed_upto, int64_t *newest,
+                                bool *complete, hd_error *err);
+/* The nearest message matching the search text and the filter, from
+ * from_id (excluded) towards older ids (older) or newer ones: one indexed
+ * query.  *id = 0 when there is none.  HD_INVALID (field "search") when
+ * the text has no word to look for. */
+hd_status store_search_next(store *st, const msg_filter *f, const char *text, int64_t from_id,
+                            bool older, int64_t *id, hd_error *err);
+/* How many messages newer than newer_than (0: all) match text and f,
+ * looking at no more than cap + 1 matches: *more says the count stopped
+ * at cap (the console's "match 3 of 17"). */
+hd_status store_search_count(store *st, const msg_filter *f, const char *text,
+                             int64_t newer_than, int64_t cap, int64_t *count, bool *more,
+                             hd_error *err);
+
 /* ---- counters ---- */
 
 /* Live counters per status (kept as messages change: O(1)). */

@@ -1399,6 +1399,10 @@ static void plan_commit(engine *e, loop_state *ls, bool stop, int64_t mono)
         commit_submit(e, claim ? room : 0);
 }
 
+/* Messages an idle engine indexes for search per loop turn (a few ms of
+ * write lock). */
+#define SEARCH_STEP_ROWS 500
+
 /* Nothing under way here: no transfer, outcome, parked message, token
  * request, reserve or job. */
 static bool engine_idle(const engine *e)
@@ -1444,6 +1448,17 @@ static void purge_step(engine *e, loop_state *ls, int64_t mono)
         ls->purging = false;
         ls->next_purge = hd_mono_ms() + e->purge_interval_ms;
     }
+}
+
+/* Step 4b, search (issue #11): an idle engine adds the next messages to
+ * the search index, in a short transaction of its own; once caught up it
+ * costs no query (store_search_index_step).  A failure is not the
+ * engine's: the search scans what is not indexed, and the next idle turn
+ * tries again. */
+static void search_index_step(engine *e)
+{
+    hd_error err = {0};
+    (void)store_search_index_step(e->st, SEARCH_STEP_ROWS, NULL, &err);
 }
 
 /* How long step 5 may wait (ms). */
@@ -1529,6 +1544,8 @@ static void engine_loop(engine *e)
             return;
         if (!stop)
             purge_step(e, &ls, mono);
+        if (!stop && idle)
+            search_index_step(e);
         if (mono >= ls.next_beat) {
             heartbeat(e);
             ls.next_beat = mono + ENGINE_BEAT_MS;

@@ -50,6 +50,11 @@ struct pg_store {
     int ntx_events;
     circuit_event *events;            /* ... of committed ones, until taken */
     int nevents;
+    /* The search indexer's proof that no transaction can still commit a
+     * message id at or below an id (pg_search.c). */
+    int64_t search_final;             /* every id up to it is committed or never will be */
+    int64_t search_pending_id;        /* an id handed out (0 = none) that becomes final ... */
+    int64_t search_pending_xmax;      /* ... once no transaction older than this xid runs */
 };
 
 /* Parameters of one statement, as text.  pp_* append one ($1, $2, ...). */

@@ -24,6 +24,7 @@
  *   messages_resend_of    messages(resend_of) WHERE resend_of IS NOT NULL
  *   attempts_message      attempts(message_id, number)
  *   attempts_site         attempts(site_id, id)
+ * and (migration 3) message_words_gin, the search's words (pg_search.c).
  */
 #include "pg_internal.h"
 
@@ -220,6 +221,28 @@ static const char *const migrations[] = {
     "  EXECUTE FUNCTION hd_count_site_pending();"
     "INSERT INTO site_pending(site_id, shard, n)"
     "  SELECT site_id, 0, count(*) FROM messages WHERE status IN (0, 1) GROUP BY site_id;",
+
+    /* 3: search (issue #11; hd_store.h "search", pg_search.c): the words of
+     * each message's action, customer and payload start, as SQLite's
+     * message_search holds them: a stripped tsvector (no positions) per
+     * message under a GIN index, filled in the background by
+     * store_search_index_step up to search_state.watermark; never by this
+     * migration (instant on any database) nor on insert.  Deleted messages
+     * take their words with them (a statement trigger, as the counters'). */
+    "CREATE TABLE message_words ("
+    "  message_id BIGINT PRIMARY KEY,"
+    "  words tsvector NOT NULL);"
+    "CREATE INDEX message_words_gin ON message_words USING gin (words);"
+    "CREATE TABLE search_state (id INTEGER PRIMARY KEY CHECK (id = 1),"
+    "  watermark BIGINT NOT NULL);"
+    "INSERT INTO search_state(id, watermark) VALUES (1, 0);"
+    "CREATE FUNCTION hd_search_forget() RETURNS trigger LANGUAGE plpgsql AS $$"
+    " BEGIN"
+    "  DELETE FROM message_words w USING old_rows o WHERE w.message_id = o.id;"
+    "  RETURN NULL;"
+    " END $$;"
+    "CREATE TRIGGER messages_search_forget AFTER DELETE ON messages"
+    "  REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION hd_search_forget();",
 };
 
 #define MIGRATIONS (int)(sizeof migrations / sizeof migrations[0])

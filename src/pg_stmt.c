@@ -404,7 +404,8 @@ uint64_t pg_change_counter(pg_store *st)
     }
     PGnotify *n;
     while ((n = PQnotifies(st->conn)) != NULL) {
-        st->changes++;
+        if (n->be_pid != PQbackendPID(st->conn))   /* own commits counted at COMMIT */
+            st->changes++;
         PQfreemem(n);
     }
     return st->changes;

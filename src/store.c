@@ -118,7 +118,7 @@ int store_schema_version(store *st)
 
 uint64_t store_change_counter(store *st)
 {
-    return st->pg ? pg_change_counter(st->pg) : sq_change_counter(st->sq);
+    return (st->pg ? pg_change_counter(st->pg) : sq_change_counter(st->sq)) - st->cc_hidden;
 }
 
 
@@ -352,4 +352,59 @@ hd_status store_engine_gone(store *st, const char *owner, hd_error *err)
 hd_status store_engines_alive(store *st, int64_t since_ms, engine_beat_list *out, hd_error *err)
 {
     return st->pg ? pg_engines_alive(st->pg, since_ms, out, err) : sq_engines_alive(st->sq, since_ms, out, err);
+}
+
+/* ---- search ---- */
+
+hd_status store_search_index_step(store *st, int max_rows, int64_t *indexed, hd_error *err)
+{
+    if (indexed)
+        *indexed = 0;
+    /* Caught up and nothing committed since: nothing to index, no query
+     * (an idle engine or console calls this every turn). */
+    uint64_t cc = store_change_counter(st);
+    if (st->search_caught_up && st->search_cc == cc)
+        return HD_OK;
+    int64_t n = 0;
+    bool caught_up = false;
+    hd_status rc = st->pg ? pg_search_index_step(st->pg, max_rows, &n, &caught_up, err)
+                          : sq_search_index_step(st->sq, max_rows, &n, &caught_up, err);
+    st->search_caught_up = rc == HD_OK && caught_up;
+    /* The step's own commit adds 1 to the counter (both backends count
+     * their own commits once).  It changes nothing a screen shows, so the
+     * console that indexed does not re-read its screen for it; when
+     * another process committed meanwhile the counter moved more, and
+     * that change still shows. */
+    uint64_t after = store_change_counter(st);
+    if (rc == HD_OK && n > 0 && after == cc + 1)
+        st->cc_hidden++;
+    st->search_cc = store_change_counter(st);
+    if (indexed)
+        *indexed = n;
+    return rc;
+}
+
+hd_status store_search_progress(store *st, int64_t *indexed_upto, int64_t *newest,
+                                bool *complete, hd_error *err)
+{
+    return st->pg ? pg_search_progress(st->pg, indexed_upto, newest, complete, err)
+                  : sq_search_progress(st->sq, indexed_upto, newest, complete, err);
+}
+
+hd_status store_search_next(store *st, const msg_filter *f, const char *text, int64_t from_id,
+                            bool older, int64_t *id, hd_error *err)
+{
+    *id = 0;
+    return st->pg ? pg_search_next(st->pg, f, text, from_id, older, id, err)
+                  : sq_search_next(st->sq, f, text, from_id, older, id, err);
+}
+
+hd_status store_search_count(store *st, const msg_filter *f, const char *text,
+                             int64_t newer_than, int64_t cap, int64_t *count, bool *more,
+                             hd_error *err)
+{
+    *count = 0;
+    *more = false;
+    return st->pg ? pg_search_count(st->pg, f, text, newer_than, cap, count, more, err)
+                  : sq_search_count(st->sq, f, text, newer_than, cap, count, more, err);
 }

@@ -20,6 +20,12 @@ typedef struct pg_store pg_store;
 struct store {
     sq_store *sq;
     pg_store *pg;
+    bool search_caught_up;   /* the last index step found nothing to do ... */
+    uint64_t search_cc;      /* ... at this change counter: until it moves,
+                                a step costs no query (idle engines, consoles) */
+    uint64_t cc_hidden;      /* this connection's own index steps' commits, taken
+                                out of store_change_counter: they change nothing
+                                a screen shows */
 };
 
 /* True when a database name selects PostgreSQL: a postgresql:// or
@@ -74,6 +80,12 @@ hd_status sq_pending_count(sq_store *st, int64_t *count, hd_error *err);
 hd_status sq_engine_beat(sq_store *st, const engine_beat *b, hd_error *err);
 hd_status sq_engine_gone(sq_store *st, const char *owner, hd_error *err);
 hd_status sq_engines_alive(sq_store *st, int64_t since_ms, engine_beat_list *out, hd_error *err);
+/* store_search.c; *caught_up: nothing was left to index */
+hd_status sq_search_index_step(sq_store *st, int max_rows, int64_t *indexed, bool *caught_up, hd_error *err);
+hd_status sq_search_progress(sq_store *st, int64_t *indexed_upto, int64_t *newest, bool *complete, hd_error *err);
+hd_status sq_search_next(sq_store *st, const msg_filter *f, const char *text, int64_t from_id, bool older, int64_t *id, hd_error *err);
+hd_status sq_search_debug_indexed(sq_store *st, const char *word, int64_t *n, hd_error *err);
+hd_status sq_search_count(sq_store *st, const msg_filter *f, const char *text, int64_t newer_than, int64_t cap, int64_t *count, bool *more, hd_error *err);
 
 /* ---- PostgreSQL (src/pg_*.c) ---- */
 
@@ -129,5 +141,11 @@ hd_status pg_pending_count(pg_store *st, int64_t *count, hd_error *err);
 hd_status pg_engine_beat(pg_store *st, const engine_beat *b, hd_error *err);
 hd_status pg_engine_gone(pg_store *st, const char *owner, hd_error *err);
 hd_status pg_engines_alive(pg_store *st, int64_t since_ms, engine_beat_list *out, hd_error *err);
+/* pg_search.c */
+hd_status pg_search_index_step(pg_store *st, int max_rows, int64_t *indexed, bool *caught_up, hd_error *err);
+hd_status pg_search_progress(pg_store *st, int64_t *indexed_upto, int64_t *newest, bool *complete, hd_error *err);
+hd_status pg_search_next(pg_store *st, const msg_filter *f, const char *text, int64_t from_id, bool older, int64_t *id, hd_error *err);
+hd_status pg_search_debug_indexed(pg_store *st, const char *word, int64_t *n, hd_error *err);
+hd_status pg_search_count(pg_store *st, const msg_filter *f, const char *text, int64_t newer_than, int64_t cap, int64_t *count, bool *more, hd_error *err);
 
 #endif

@@ -11,6 +11,12 @@ static uint64_t vm_steps_of(sqlite3_stmt *s)
     return s ? (uint64_t)sqlite3_stmt_status(s, SQLITE_STMTSTATUS_VM_STEP, 0) : 0;
 }
 
+hd_status store_debug_search_indexed(store *handle, const char *word, int64_t *n, hd_error *err)
+{
+    return handle->pg ? pg_search_debug_indexed(handle->pg, word, n, err)
+                      : sq_search_debug_indexed(handle->sq, word, n, err);
+}
+
 hd_status store_debug_create_at_version(const char *path, int version, hd_error *err)
 {
     return schema_create_at(path, version, err);
@@ -29,7 +35,7 @@ uint64_t store_debug_vm_steps(store *handle)
             n += vm_steps_of(st->page_stmts[i][d]);
         n += vm_steps_of(st->count_stmts[i]);
     }
-    return n;
+    return n + st->search_vm_steps;
 }
 
 hd_status store_debug_plan(store *handle, const char *name, const msg_filter *f, page_dir dir,

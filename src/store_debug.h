@@ -23,6 +23,10 @@ hd_status store_debug_plan(store *st, const char *name, const msg_filter *f, pag
  * regression (a scan where a seek was meant) fails. */
 uint64_t store_debug_vm_steps(store *st);
 
+/* Entries of the search index (either backend) with a word beginning
+ * with `word`: what a purge must remove. */
+hd_status store_debug_search_indexed(store *st, const char *word, int64_t *n, hd_error *err);
+
 /* A new database file at schema `version` (made by the migrations up to
  * it), for tests of the later migrations. */
 hd_status store_debug_create_at_version(const char *path, int version, hd_error *err);

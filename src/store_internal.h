@@ -12,6 +12,7 @@
  *   store_claims.c    claims, leases, recording outcomes, next due
  *   store_counters.c  per-status counters, per-second attempt counters
  *   store_engines.c   the engines' heartbeats (which engines deliver here)
+ *   store_search.c    search: the background index of words, find next, count
  *   store_debug.c     test hooks (store_debug.h)
  * Every SQLite statement of hookdesk is in these files (the PostgreSQL
  * backend's are in src/pg_*.c): the cached ones in
@@ -253,9 +254,38 @@
       "SELECT owner, host, pid, role, started_at, seen_at, attempts, in_flight "    \
       "FROM engines WHERE seen_at >= :since ORDER BY started_at, owner")
 
+/* The text a message is searched by (store_search.c), exactly as the
+ * migration's delete trigger (store_schema.c, version 8) gives it back to
+ * the contentless index: any other text would corrupt it. */
+#define SEARCH_DOC                                                                  \
+    "m.action || ' ' || coalesce(m.customer, '') || ' ' || substr(p.payload, 1, 65536)"
+
+/* Search (store_search.c). */
+#define STORE_STMT_SEARCH(_)                                                        \
+    _(SEARCH_STATE,                                                                 \
+      "SELECT watermark, (SELECT coalesce(max(id), 0) FROM messages) FROM search_state") \
+    _(SEARCH_BATCH_END,                                                             \
+      "SELECT max(id) FROM (SELECT id FROM messages WHERE id > :wm ORDER BY id LIMIT :n)") \
+    _(SEARCH_INDEX,                                                                 \
+      "INSERT INTO message_search(rowid, doc) SELECT m.id, " SEARCH_DOC             \
+      " FROM messages m JOIN payloads p ON p.message_id = m.id"                     \
+      " WHERE m.id > :wm AND m.id <= :hi")                                          \
+    _(SEARCH_MARK, "UPDATE search_state SET watermark = :hi")                       \
+    _(SEARCH_TAIL,                                                                  \
+      "SELECT coalesce(min(id), 0) FROM (SELECT id FROM messages WHERE id > :wm"    \
+      " ORDER BY id DESC LIMIT :tail)")                                             \
+    _(SEARCH_GAP, "SELECT EXISTS (SELECT 1 FROM messages WHERE id > :wm AND id < :lo)") \
+    _(SEARCH_DOCS,                                                                  \
+      "SELECT " SEARCH_DOC " FROM messages m JOIN payloads p ON p.message_id = m.id" \
+      " WHERE m.id > :wm AND m.id <= :hi")                                          \
+    _(SEARCH_TERM_ADD, "INSERT OR IGNORE INTO search_terms(term) VALUES (:t)")      \
+    _(SEARCH_TERMS,                                                                 \
+      "SELECT term FROM search_terms WHERE term >= :lo AND term < :hi ORDER BY term" \
+      " LIMIT :n")
+
 #define STORE_STMT_LIST(_)                                                          \
     STORE_STMT_TX(_) STORE_STMT_SITES(_) STORE_STMT_MESSAGES(_) STORE_STMT_CLAIMS(_) \
-    STORE_STMT_COUNTERS(_) STORE_STMT_ENGINES(_)
+    STORE_STMT_COUNTERS(_) STORE_STMT_ENGINES(_) STORE_STMT_SEARCH(_)
 
 typedef enum stmt_id {
 #define STORE_STMT_ENUM(id, sql) STMT_##id,
@@ -331,6 +361,9 @@ struct sq_store {
     int ntx_events;
     circuit_event *events;            /* ... of committed ones, until taken */
     int nevents;
+    bool search_fn;                   /* hd_search_match is registered (store_search.c) */
+    uint64_t search_vm_steps;         /* VM steps of the search's statements, which are
+                                         prepared per call (store_debug_vm_steps) */
     unsigned char rnd[4096];          /* pool of random bytes for webhook ids */
     size_t rnd_used;                  /* bytes of rnd already handed out */
     sqlite3_stmt *multi[MULTI_COUNT][MULTI_ROWS + 1]; /* multi_stmt's, by row count */

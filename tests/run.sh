@@ -31,7 +31,7 @@ LOGDIR=$(mktemp -d "${TMPDIR:-/tmp}/hookdesk-tests.XXXXXX")
 # them.  The whole list stays within make test's 5 minutes.
 PG_TESTS=${PG_TESTS-"test_store test_claims_race test_engine test_isolation test_cli_basic
 test_cli_resend test_cli_serve test_cli_import test_serve_two test_serve_crash
-test_serve_isolation test_console_logs"}
+test_serve_isolation test_console_logs test_console_search"}
 # The server's directory is not under $LOGDIR (mode 0700): as root the
 # server runs as `postgres`, which must reach its data and socket; 0711
 # lets it pass without listing.

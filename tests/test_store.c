@@ -125,7 +125,7 @@ static void test_migration_moves_payloads(void **state)
 
     store *st = NULL;
     assert_int_equal(store_open(path, NULL, &st, &err), HD_OK);
-    assert_int_equal(store_schema_version(st), 7);
+    assert_int_equal(store_schema_version(st), 8);
     message m;
     assert_int_equal(store_message_get(st, 7, &m, &err), HD_OK);
     assert_string_equal(m.payload, "{\"n\":7}");
@@ -187,7 +187,7 @@ static void test_migration_keeps_leases(void **state)
 
     store *st = NULL;
     assert_int_equal(store_open(path, NULL, &st, &err), HD_OK);
-    assert_int_equal(store_schema_version(st), 7);
+    assert_int_equal(store_schema_version(st), 8);
     message m;
     assert_int_equal(store_message_get(st, 7, &m, &err), HD_OK);
     assert_true(m.in_flight);
@@ -230,13 +230,13 @@ static void test_open_creates_private_file(void **state)
     if (stat(wal, &sb) == 0)
         assert_int_equal(sb.st_mode & 0777, 0600);
     free(wal);
-    assert_int_equal(store_schema_version(st), 7);
+    assert_int_equal(store_schema_version(st), 8);
     add_site(st, "one", 0);
     store_close(st);
 
     /* Reopening runs no migration again and keeps the data. */
     assert_int_equal(store_open(path, NULL, &st, &err), HD_OK);
-    assert_int_equal(store_schema_version(st), 7);
+    assert_int_equal(store_schema_version(st), 8);
     site s;
     assert_int_equal(store_site_get_by_name(st, "one", &s, &err), HD_OK);
     site_free(&s);
@@ -1319,7 +1319,7 @@ static void test_migration_counts_site_pending(void **state)
 
     store *st = NULL;
     assert_int_equal(store_open(path, NULL, &st, &err), HD_OK);
-    assert_int_equal(store_schema_version(st), 7);
+    assert_int_equal(store_schema_version(st), 8);
     assert_pending(st, 1, 2);
     assert_pending(st, 2, 1);
     assert_pending(st, 3, 0);
@@ -2712,6 +2712,272 @@ static void test_count_upto(void **state)
     assert_int_equal(n, 30);   /* the counters: exact, whatever the cap */
 }
 
+
+/* ---- search (issue #11: the customer and the payload as well as the action) ---- */
+
+static int64_t add_msg_payload(store *st, int64_t site_id, const char *action,
+                               const char *customer, const char *payload)
+{
+    new_message nm = { .site_id = site_id, .action = action, .customer = customer,
+                       .payload = payload };
+    int64_t id = 0;
+    hd_error err = { 0 };
+    if (store_message_add(st, &nm, &id, &err) != HD_OK)
+        fail_msg("store_message_add: %s", err.msg);
+    return id;
+}
+
+/* Runs index steps until the index has caught up (PostgreSQL needs a step
+ * to prove the newest ids final before one indexes them). */
+static void index_all(store *st)
+{
+    hd_error err = { 0 };
+    for (int i = 0; i < 50; i++) {
+        int64_t upto = 0, newest = 0, n = 0;
+        bool complete = false;
+        assert_int_equal(store_search_index_step(st, 1000, &n, &err), HD_OK);
+        assert_int_equal(store_search_progress(st, &upto, &newest, &complete, &err), HD_OK);
+        if (upto >= newest)
+            return;
+        tu_sleep_ms(2);
+    }
+    fail_msg("the search index did not catch up");
+}
+
+static int64_t search_next(store *st, const msg_filter *f, const char *text, int64_t from,
+                           bool older)
+{
+    hd_error err = { 0 };
+    int64_t id = -1;
+    if (store_search_next(st, f, text, from, older, &id, &err) != HD_OK)
+        fail_msg("store_search_next %s: %s", text, err.msg);
+    return id;
+}
+
+/* Every match of text under f, newest first, walked with store_search_next
+ * (the console's n), into ids; returns how many. */
+static int search_all(store *st, const msg_filter *f, const char *text, int64_t *ids, int max)
+{
+    int n = 0;
+    int64_t from = 0;
+    while (n < max && (from = search_next(st, f, text, from, true)) != 0)
+        ids[n++] = from;
+    return n;
+}
+
+/* What a search finds, before the index holds anything (the tail scan)
+ * and after (the index): the same messages, whichever field holds the
+ * word, a word's start in any ASCII case, every word of the text. */
+static void check_search_finds(const fixture *f, const int64_t id[4])
+{
+    int64_t got[8];
+    msg_filter any = { 0 };
+    /* In the customer (cus_7731: its words are cus and 7731). */
+    assert_int_equal(search_all(f->st, &any, "7731", got, 8), 1);
+    assert_int_equal(got[0], id[1]);
+    assert_int_equal(search_all(f->st, &any, "cus_77", got, 8), 1);
+    /* In the payload, any case, a word's start. */
+    assert_int_equal(search_all(f->st, &any, "ZEBRA", got, 8), 2);
+    assert_int_equal(got[0], id[3]);
+    assert_int_equal(got[1], id[0]);
+    assert_int_equal(search_all(f->st, &any, "zeb", got, 8), 2);
+    /* In the action; "invoice.paid" is two words. */
+    assert_int_equal(search_all(f->st, &any, "invoice", got, 8), 2);
+    assert_int_equal(search_all(f->st, &any, "invoice.paid", got, 8), 1);
+    assert_int_equal(got[0], id[2]);
+    /* Every word must be there, in any field. */
+    assert_int_equal(search_all(f->st, &any, "zebra 7731", got, 8), 0);
+    assert_int_equal(search_all(f->st, &any, "zebra order", got, 8), 1);
+    assert_int_equal(got[0], id[0]);
+    /* Not inside a word: words and their starts, not substrings; one
+     * character is a whole word ("n" is a key of every payload here, "z"
+     * begins zebra but is no word of its own). */
+    assert_int_equal(search_all(f->st, &any, "ebra", got, 8), 0);
+    assert_int_equal(search_all(f->st, &any, "z", got, 8), 0);
+    assert_int_equal(search_all(f->st, &any, "N 2", got, 8), 1);
+    assert_int_equal(got[0], id[1]);
+    /* Under a filter; n and N from a message. */
+    msg_filter beta = { .site_id = f->site_b };
+    assert_int_equal(search_all(f->st, &beta, "zebra", got, 8), 1);
+    assert_int_equal(got[0], id[3]);
+    assert_int_equal(search_next(f->st, &any, "zebra", id[3], true), id[0]);
+    assert_int_equal(search_next(f->st, &any, "zebra", id[0], true), 0);
+    assert_int_equal(search_next(f->st, &any, "zebra", id[0], false), id[3]);
+    assert_int_equal(search_next(f->st, &any, "zebra", id[3], false), 0);
+    assert_int_equal(search_next(f->st, &any, "zebra", 0, false), id[0]);
+    int64_t n = -1;
+    bool more = true;
+    hd_error err = { 0 };
+    assert_int_equal(store_search_count(f->st, &any, "zebra", 0, 0, &n, &more, &err), HD_OK);
+    assert_int_equal(n, 2);
+    assert_false(more);
+    assert_int_equal(store_search_count(f->st, &any, "zebra", id[0], 0, &n, &more, &err), HD_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(store_search_count(f->st, &any, "zebra", 0, 1, &n, &more, &err), HD_OK);
+    assert_int_equal(n, 1);
+    assert_true(more);
+}
+
+static void test_search_customer_payload_action(void **state)
+{
+    fixture *f = *state;
+    hd_error err = { 0 };
+    int64_t id[4];
+    id[0] = add_msg_payload(f->st, f->site_a, "order.created", "cus_1",
+                            "{\"animal\":\"Zebra\",\"n\":1}");
+    id[1] = add_msg_payload(f->st, f->site_a, "refund", "cus_7731", "{\"n\":2}");
+    id[2] = add_msg_payload(f->st, f->site_a, "invoice.paid", NULL, "{\"n\":3}");
+    id[3] = add_msg_payload(f->st, f->site_b, "invoice.sent", "cus_2",
+                            "{\"note\":\"zebras, lions\"}");
+    /* Nothing indexed yet: found by the scan of the newest messages. */
+    int64_t upto = -1, newest = 0;
+    bool complete = false;
+    assert_int_equal(store_search_progress(f->st, &upto, &newest, &complete, &err), HD_OK);
+    assert_int_equal(upto, 0);
+    assert_int_equal(newest, id[3]);
+    assert_true(complete);
+    check_search_finds(f, id);
+    /* The same once indexed. */
+    index_all(f->st);
+    assert_int_equal(store_search_progress(f->st, &upto, &newest, &complete, &err), HD_OK);
+    assert_int_equal(upto, id[3]);
+    check_search_finds(f, id);
+    /* A message added after the index caught up is found at once. */
+    int64_t fresh = add_msg_payload(f->st, f->site_a, "late", "cus_3", "{\"a\":\"zebra\"}");
+    assert_int_equal(search_next(f->st, NULL, "zebra", 0, true), fresh);
+    assert_int_equal(search_next(f->st, NULL, "zebra", fresh, true), id[3]);
+    /* A text without a word is refused, naming the field. */
+    int64_t none = 0;
+    assert_int_equal(store_search_next(f->st, NULL, " .-_ ", 0, true, &none, &err), HD_INVALID);
+    assert_string_equal(err.field, "search");
+}
+
+/* The index step: max_rows at a time, the watermark on the last one, no
+ * write once caught up; a second connection sees the same index. */
+static void test_search_index_step_watermark(void **state)
+{
+    fixture *f = *state;
+    hd_error err = { 0 };
+    int64_t id[5];
+    for (int i = 0; i < 5; i++)
+        id[i] = add_msg_payload(f->st, f->site_a, "step", NULL, "{\"word\":\"quokka\"}");
+    int64_t n = -1, upto = -1, newest = 0, total = 0;
+    bool complete = false;
+    for (int i = 0; i < 50 && total < 2; i++) {
+        assert_int_equal(store_search_index_step(f->st, 2, &n, &err), HD_OK);
+        total += n;
+        if (total == 0)
+            tu_sleep_ms(2);
+    }
+    assert_int_equal(total, 2);
+    assert_int_equal(store_search_progress(f->st, &upto, &newest, &complete, &err), HD_OK);
+    assert_int_equal(upto, id[1]);
+    assert_int_equal(newest, id[4]);
+    int64_t indexed = 0;
+    assert_int_equal(store_debug_search_indexed(f->st, "quokka", &indexed, &err), HD_OK);
+    assert_int_equal(indexed, 2);
+    /* Found whether indexed or not. */
+    int64_t got[8];
+    assert_int_equal(search_all(f->st, NULL, "quokka", got, 8), 5);
+    index_all(f->st);
+    assert_int_equal(store_search_progress(f->st, &upto, &newest, &complete, &err), HD_OK);
+    assert_int_equal(upto, id[4]);
+    assert_int_equal(store_debug_search_indexed(f->st, "quokka", &indexed, &err), HD_OK);
+    assert_int_equal(indexed, 5);
+    /* Caught up: a step writes nothing (the change counter stays). */
+    uint64_t cc = store_change_counter(f->st);
+    assert_int_equal(store_search_index_step(f->st, 100, &n, &err), HD_OK);
+    assert_int_equal(n, 0);
+    assert_true(store_change_counter(f->st) == cc);
+    store *other = open_second(f);
+    assert_int_equal(store_search_index_step(other, 100, &n, &err), HD_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(search_all(other, NULL, "quokka", got, 8), 5);
+    store_close(other);
+}
+
+/* Purged messages leave the index; when every message went, the next one
+ * (SQLite gives it a used id again) is found all the same. */
+static void test_search_purge_leaves_index(void **state)
+{
+    fixture *f = *state;
+    hd_error err = { 0 };
+    int64_t id[3];
+    for (int i = 0; i < 3; i++)
+        id[i] = add_msg_payload(f->st, f->site_a, "purged", NULL, "{\"w\":\"wombat\"}");
+    message_list l;
+    assert_int_equal(store_claim(f->st, "A", hd_now_ms() + 5, 0, 10, &l, &err), HD_OK);
+    assert_int_equal(l.count, 3);
+    message_list_free(&l);
+    attempt_outcome o[3] = { outcome(id[0], 1, 200, MSG_DONE, 0),
+                             outcome(id[1], 1, 200, MSG_DONE, 0),
+                             outcome(id[2], 1, 200, MSG_DONE, 0) };
+    assert_int_equal(store_record_outcomes(f->st, "A", o, 3, &err), HD_OK);
+    index_all(f->st);
+    int64_t indexed = 0, deleted = 0;
+    assert_int_equal(store_debug_search_indexed(f->st, "wombat", &indexed, &err), HD_OK);
+    assert_int_equal(indexed, 3);
+    tu_sleep_ms(3);
+    assert_int_equal(store_purge_chunk(f->st, hd_now_ms(), 100, &deleted, &err), HD_OK);
+    assert_int_equal(deleted, 3);
+    assert_int_equal(store_debug_search_indexed(f->st, "wombat", &indexed, &err), HD_OK);
+    assert_int_equal(indexed, 0);
+    int64_t got[4];
+    assert_int_equal(search_all(f->st, NULL, "wombat", got, 4), 0);
+    int64_t again = add_msg_payload(f->st, f->site_a, "again", NULL, "{\"w\":\"wombat\"}");
+    assert_int_equal(search_all(f->st, NULL, "wombat", got, 4), 1);
+    assert_int_equal(got[0], again);
+    index_all(f->st);
+    assert_int_equal(search_all(f->st, NULL, "wombat", got, 4), 1);
+    assert_int_equal(store_debug_search_indexed(f->st, "wombat", &indexed, &err), HD_OK);
+    assert_int_equal(indexed, 1);
+}
+
+/* Schema 8 added search: a schema-5 database opens without indexing
+ * anything (the index starts empty, watermark 0), its messages are found
+ * by the tail scan at once and by the index once the steps filled it. */
+static void test_migration_adds_search(void **state)
+{
+    (void)state;
+    char *dir = tu_tempdir();
+    char *path = hd_xasprintf("%s/v5.db", dir);
+    hd_error err = { 0 };
+    assert_int_equal(store_debug_create_at_version(path, 5, &err), HD_OK);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+        "INSERT INTO sites(id, name, url, created_at, updated_at) "
+        "  VALUES (1, 'one', 'https://example.com/', 1, 1);"
+        "INSERT INTO messages(id, webhook_id, site_id, action, customer, status, "
+        "  attempts, created_at, updated_at) VALUES "
+        "  (7, 'msg_a', 1, 'order.paid', 'c1', 2, 1, 1000, 2000),"
+        "  (8, 'msg_b', 1, 'order.sent', 'cus_okapi', 2, 1, 1000, 1000);"
+        "INSERT INTO payloads(message_id, payload) VALUES (7, '{\"okapi\":1}'), (8, '{}');",
+        NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    store *st = NULL;
+    assert_int_equal(store_open(path, NULL, &st, &err), HD_OK);
+    assert_int_equal(store_schema_version(st), 8);
+    int64_t upto = -1, newest = 0, n = 0;
+    bool complete = false;
+    assert_int_equal(store_search_progress(st, &upto, &newest, &complete, &err), HD_OK);
+    assert_int_equal(upto, 0);
+    assert_int_equal(newest, 8);
+    int64_t got[4];
+    assert_int_equal(search_all(st, NULL, "okapi", got, 4), 2);
+    assert_int_equal(store_search_index_step(st, 10, &n, &err), HD_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(store_search_progress(st, &upto, &newest, &complete, &err), HD_OK);
+    assert_int_equal(upto, 8);
+    assert_int_equal(search_all(st, NULL, "okapi", got, 4), 2);
+    assert_int_equal(got[0], 8);
+    assert_int_equal(got[1], 7);
+    store_close(st);
+    tu_rmdir(dir);
+    free(path);
+    free(dir);
+}
+
 /* PostgreSQL: a row another transaction holds past the connection's lock
  * timeout (busy_timeout_ms) is HD_BUSY, as SQLite's busy lock is, so the
  * console retries it and the engine does not count it as a fault. */
@@ -2779,6 +3045,9 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_site_pending_counts_exact, setup, teardown),
         cmocka_unit_test_setup_teardown(test_engine_heartbeats, setup, teardown),
         cmocka_unit_test_setup_teardown(test_find_by_webhook_id, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_search_customer_payload_action, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_search_index_step_watermark, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_search_purge_leaves_index, setup, teardown),
     };
     /* What only the SQLite backend has: its file, its migrations from older
      * versions, its locking and its query plans. */
@@ -2790,6 +3059,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_migration_keeps_leases),
         cmocka_unit_test_setup_teardown(test_claim_cursor_sweeps, setup, teardown),
         cmocka_unit_test(test_migration_counts_site_pending),
+        cmocka_unit_test(test_migration_adds_search),
         cmocka_unit_test_setup_teardown(test_same_process_stores_keep_locks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_committer_connection, setup, teardown),
         cmocka_unit_test_setup_teardown(test_locked_database_error, setup, teardown),

@@ -607,6 +607,8 @@ static void run_loop(app *a, loop_state *ls)
             a->read_busy = false;
             a->change_counter = 0;
         }
+        if (!changed)
+            ui_search_index_turn(a);   /* idle: the search index's next batch */
         changed |= poll_store(a);
         if (a->views[a->view]->tick)
             a->views[a->view]->tick(a);
@@ -671,6 +673,7 @@ static void app_free(app *a)
     detail_free(a);
     form_free(a);
     ui_filter_clear(&a->filter);
+    ui_search_free(a);
 }
 
 /* After the loop: the terminal back, the engine stopped (its in-flight

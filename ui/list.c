@@ -26,6 +26,7 @@
 #include "ui.h"
 
 
+static void list_goto(app *a, msg_list *l, const msg_filter *f, int64_t id);
 static bool list_query(app *a, const msg_filter *f, page_dir dir, int64_t anchor, int limit,
                        message_list *out)
 {
@@ -55,6 +56,12 @@ bool msg_list_click(msg_list *l, int row)
         return true;
     l->cursor = i;
     return false;
+}
+
+void msg_list_goto(app *a, msg_list *l, const msg_filter *f, int64_t id)
+{
+    l->recount = true;   /* a jump: where it lands is counted again */
+    list_goto(a, l, f, id);
 }
 
 void msg_list_free(msg_list *l)

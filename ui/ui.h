@@ -67,7 +67,8 @@
     _(FILTER_SITE,   "Filter by trusted site")                      \
     _(FILTER_CUST,   "Show all messages of this customer")          \
     _(FILTER_CUST_ASK, "Filter by customer (prompt)")               \
-    _(SEARCH,        "Search the action text")                      \
+    _(SEARCH,        "Search action, customer and payload (n, N)")  \
+    _(FILTER_ACTION, "Filter by action text (a substring)")         \
     _(FILTER_TIME,   "Filter by time range")                        \
     _(FILTER_CLEAR,  "Clear all filters")                           \
     _(RESEND,        "Resend this message")                         \
@@ -191,7 +192,8 @@ typedef struct msg_list {
     int64_t counted_ms;      /* when (monotonic), 0 = never */
 } msg_list;
 
-#define UI_COUNT_CAP 20000   /* rows a count looks at, at most (store_messages_count_upto) */
+#define UI_COUNT_CAP 20000
+#define UI_MARKS_MAX 512     /* Logs rows a search marks, at most (taller screens: the rest unmarked) */   /* rows a count looks at, at most (store_messages_count_upto) */
 
 /* ---- filters ---- */
 typedef struct ui_filter {
@@ -373,6 +375,11 @@ typedef struct app {
 
     /* per-view state */
     ui_filter filter;            /* Logs filter */
+    char *logs_search;           /* Logs' search text (`/`; n, N), NULL = none */
+    unsigned char logs_marks[UI_MARKS_MAX]; /* visible Logs rows matching it */
+    int64_t logs_marked_ids[UI_MARKS_MAX];  /* the ids logs_marks was made for (a
+                                               message's match never changes: a
+                                               refresh asks only about new rows) */
     msg_list logs;
     msg_list queue;
     site_stats_list sites;
@@ -448,6 +455,9 @@ void msg_list_reload(app *a, msg_list *l, const msg_filter *f);
  * a key is out, so a count never delays a key's frame. */
 void msg_list_count(app *a, msg_list *l, const msg_filter *f);
 bool msg_list_navigate(app *a, msg_list *l, const msg_filter *f, ui_request r);
+/* Re-anchors the list at message id (its first visible row, selected) and
+ * reloads; the position is counted again. */
+void msg_list_goto(app *a, msg_list *l, const msg_filter *f, int64_t id);
 const message *msg_list_selected(const msg_list *l);
 /* A click on body row `row` (the list starts under two header lines):
  * selects that message; true when it was selected already (open it). */
@@ -459,6 +469,11 @@ bool ui_cursor_move(int *cursor, int *top, int count, int rows, ui_request r);
 /* view_logs.c: shared with the detail view */
 void ui_ask_resend(app *a, const message *m);          /* confirm, then resend */
 void ui_filter_customer(app *a, const char *customer); /* Logs filtered to one customer */
+/* An idle turn's share of the search index (store_search_index_step): a
+ * small batch, and no query at all once caught up. */
+void ui_search_index_turn(app *a);
+/* Forgets the Logs' search (at exit). */
+void ui_search_free(app *a);
 
 void detail_free(app *a);
 /* view_form.c: opens the site form (site_id 0 = a new site). */

@@ -3,6 +3,19 @@
  * Body layout: a filter line, the column titles, then the visible page of
  * the message list (list.c).  Filters live in app.filter; changing one
  * re-anchors the list at the newest end.
+ *
+ * Search (`/`, n, N) is less's and tig's: it moves the cursor to a match
+ * and marks the visible matches (bold, with a `>` before the status),
+ * and leaves the list whole, so the rows around a match stay in view and
+ * the filter line keeps meaning what it says.  Narrowing the list is what
+ * the filters (s, f, c, t, and & for the action text, as less's &) do.  A search looks at the action, the
+ * customer and the payload (store_search_next: words and their starts),
+ * under the active filter.  n goes to the next match down the list (older),
+ * N up (newer); neither wraps around: at the end the footer says "no more
+ * matches" and the cursor stays (the list grows at the top while the
+ * operator reads it, so a wrap would land on rows that were not there).
+ * The first search from the prompt starts at the cursor's row, down, then
+ * up when nothing is below.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,11 +32,14 @@ static const keybind logs_keys[] = {
     { '\n', REQ_ENTER, "Open" },
     { 's', REQ_FILTER_STATUS, "Status" },
     { '/', REQ_SEARCH, "Search" },
+    { 'n', REQ_TEXT_NEXT, NULL },
+    { 'N', REQ_TEXT_PREV, NULL },
     /* c, f and t are named in the hint line above the list instead of the
      * footer, which has room for 80 columns only. */
     { 'c', REQ_FILTER_CUST, NULL },
     { 'f', REQ_FILTER_SITE, NULL },
     { 't', REQ_FILTER_TIME, NULL },
+    { '&', REQ_FILTER_ACTION, NULL },   /* less's & (show only matching lines) */
     { 'C', REQ_FILTER_CUST_ASK, NULL },
     { TK_ESC, REQ_FILTER_CLEAR, "Clear" },
     { TK_BACKSPACE, REQ_FILTER_CLEAR, NULL },
@@ -41,12 +57,183 @@ static void logs_reset(app *a)
     a->need_refresh = true;
 }
 
+/* ---- search ---- */
+
+/* Matches a "match 3 of 17" counts, at most (vim's search count stops at
+ * 99; counting is bounded work however common the word). */
+#define SEARCH_COUNT_CAP 999
+/* Rows of the page an index step may cost a key: a small batch (the
+ * console's writes give up on the lock after UI_BUSY_TIMEOUT_MS). */
+#define SEARCH_INDEX_ROWS 200
+
+static bool search_active(const app *a)
+{
+    return a->logs_search && *a->logs_search;
+}
+
+void ui_search_free(app *a)
+{
+    free(a->logs_search);
+    a->logs_search = NULL;
+    memset(a->logs_marks, 0, sizeof a->logs_marks);
+    memset(a->logs_marked_ids, 0, sizeof a->logs_marked_ids);
+}
+
+void ui_search_index_turn(app *a)
+{
+    hd_error err = { 0 };
+    /* A busy or failing step is tried again next turn; the search scans
+     * what is not indexed, so nothing waits for it. */
+    (void)store_search_index_step(a->st, SEARCH_INDEX_ROWS, NULL, &err);
+}
+
+/* Marks the visible rows that match.  What the last page knew is kept
+ * (whether a message matches never changes); the rows it did not show
+ * (new messages, a page further) are asked about: the matches from the
+ * oldest of them up, one indexed query each and one more that ends the
+ * walk.  An idle refresh (a status changed) asks nothing. */
+static void search_mark_page(app *a, const msg_filter *f)
+{
+    unsigned char was[UI_MARKS_MAX];
+    int64_t was_ids[UI_MARKS_MAX];
+    memcpy(was, a->logs_marks, sizeof was);
+    memcpy(was_ids, a->logs_marked_ids, sizeof was_ids);
+    memset(a->logs_marks, 0, sizeof a->logs_marks);
+    memset(a->logs_marked_ids, 0, sizeof a->logs_marked_ids);
+    const message_list *p = &a->logs.page;
+    if (!search_active(a) || p->count == 0)
+        return;
+    int n = p->count < UI_MARKS_MAX ? p->count : UI_MARKS_MAX;
+    int64_t lo = 0, hi = 0;   /* the ids not known yet */
+    for (int i = 0; i < n; i++) {
+        int64_t id = p->items[i].id;
+        a->logs_marked_ids[i] = id;
+        bool known = false;
+        for (int j = 0; j < UI_MARKS_MAX && was_ids[j] && !known; j++)
+            if (was_ids[j] == id) {
+                a->logs_marks[i] = was[j];
+                known = true;
+            }
+        if (!known) {
+            hi = hi ? hi : id;   /* the page is newest first */
+            lo = id;
+        }
+    }
+    hd_error err = { 0 };
+    for (int64_t id = lo - 1, k = 0; lo && k <= n; k++) {
+        if (store_search_next(a->st, f, a->logs_search, id, false, &id, &err) != HD_OK ||
+            id == 0 || id > hi)
+            return;
+        for (int i = 0; i < n; i++)
+            if (p->items[i].id == id)
+                a->logs_marks[i] = 1;
+    }
+}
+
+/* "match 3 of 17 for 'zebra'" (as the detail's search says it) for the
+ * match at id: the matches newer than it and all of them, counted up to
+ * SEARCH_COUNT_CAP ("match 999+ of 999+"). */
+static void search_say_where(app *a, const msg_filter *f, int64_t id)
+{
+    int64_t newer = 0, total = 0;
+    bool newer_more = false, total_more = false;
+    hd_error err = { 0 };
+    char text[64];
+    ui_fmt_cell(a->logs_search, 30, a->utf8, text, sizeof text);
+    for (char *e = text + strlen(text); e > text && e[-1] == ' ';)
+        *--e = '\0';
+    if (store_search_count(a->st, f, a->logs_search, id, SEARCH_COUNT_CAP, &newer, &newer_more,
+                           &err) != HD_OK ||
+        store_search_count(a->st, f, a->logs_search, 0, SEARCH_COUNT_CAP, &total, &total_more,
+                           &err) != HD_OK) {
+        ui_flash(a, false, "a match for '%s'", text);
+        return;
+    }
+    char at[32], of[32];
+    ui_fmt_thousands(newer_more ? newer : newer + 1, at, sizeof at);
+    ui_fmt_thousands(total, of, sizeof of);
+    ui_flash(a, false, "match %s%s of %s%s for '%s'   (n older, N newer)", at,
+             newer_more ? "+" : "", of, total_more ? "+" : "", text);
+}
+
+/* The nearest match from the cursor (older or newer; from_cursor: the
+ * cursor's own row counts): the cursor moves there, on this page or on
+ * the page it starts.  False when there is none. */
+static bool search_go(app *a, bool older, bool from_cursor)
+{
+    msg_filter f;
+    ui_filter_to_msg(&a->filter, &f);
+    const message *m = msg_list_selected(&a->logs);
+    int64_t from = m ? m->id : 0;
+    if (m && from_cursor)
+        from += older ? 1 : -1;
+    int64_t id = 0;
+    hd_error err = { 0 };
+    hd_status rc = store_search_next(a->st, &f, a->logs_search, from, older, &id, &err);
+    if (rc == HD_INVALID) {
+        ui_flash(a, true, "%s", err.msg);
+        ui_search_free(a);
+        return true;
+    }
+    if (rc != HD_OK) {
+        ui_db_error(a, &err);
+        return true;
+    }
+    if (id == 0)
+        return false;
+    int at = -1;
+    for (int i = 0; i < a->logs.page.count; i++)
+        if (a->logs.page.items[i].id == id)
+            at = i;
+    if (at >= 0) {
+        a->logs.cursor = at;
+    } else {
+        msg_list_goto(a, &a->logs, &f, id);
+        search_mark_page(a, &f);
+    }
+    search_say_where(a, &f, id);
+    return true;
+}
+
+/* n and N. */
+static void search_again(app *a, bool older)
+{
+    if (!search_active(a)) {
+        ui_flash(a, false, "no search yet: / searches the action, customer and payload");
+        return;
+    }
+    if (!search_go(a, older, false))
+        ui_flash(a, false, "no more matches %s   (%s goes back)",
+                 older ? "below (older)" : "above (newer)", older ? "N" : "n");
+}
+
+static void on_search(app *a, const char *text)
+{
+    ui_search_free(a);
+    while (*text == ' ')
+        text++;
+    if (!*text) {
+        a->need_refresh = true;
+        return;
+    }
+    a->logs_search = hd_xstrdup(text);
+    msg_filter f;
+    ui_filter_to_msg(&a->filter, &f);
+    /* From the cursor's row down, then up: the first search finds what
+     * there is. */
+    if (!search_go(a, true, true) && search_active(a) && !search_go(a, false, true))
+        ui_flash(a, false, "no message %smatches '%s'",
+                 ui_filter_active(&a->filter) ? "under the filter " : "", a->logs_search);
+    a->need_refresh = true;
+}
+
 static void logs_refresh(app *a)
 {
     msg_filter f;
     ui_filter_to_msg(&a->filter, &f);
     a->logs.rows = ui_body_rows() - 2;
     msg_list_reload(a, &a->logs, &f);
+    search_mark_page(a, &f);
 }
 
 enum { LC_ID, LC_CREATED, LC_ACTION, LC_CUSTOMER, LC_SITE, LC_CODE, LC_STATUS, LC_COUNT };
@@ -117,21 +304,28 @@ static void logs_draw_top(app *a, int y, int cols)
     ui_fmt_position(&a->logs, where, sizeof where);
     int ww = (int)strlen(where);
     int left = ww && cols > ww + 20 ? cols - ww - 1 : cols;
-    if (ui_filter_active(&a->filter)) {
-        char desc[512];
+    if (ui_filter_active(&a->filter) || search_active(a)) {
+        char desc[512] = "", search[300] = "";
         ui_filter_describe(&a->filter, desc, sizeof desc);
-        snprintf(line, sizeof line, "Filter: %s   (Esc clears)", desc);
+        if (search_active(a)) {
+            char *clean = sanitize_dup(a->logs_search, 0);
+            snprintf(search, sizeof search, "%sSearch: %s (n/N)", desc[0] ? "  " : "", clean);
+            free(clean);
+        }
+        snprintf(line, sizeof line, "%s%s%s   (Esc clears)", desc[0] ? "Filter: " : "", desc,
+                 search);
         ui_fmt_cell(line, left, a->utf8, cell, sizeof cell);
         term_put_bold(y, 0, cols, TA_RESENT, cell);
     } else {
         /* The keys the footer has no room for; shorter when the position
          * takes its share of the line. */
         static const char *const hints[] = {
-            "All messages, newest first.  s status  / search  f site  c customer  t time  # find",
+            "All messages, newest first.  s status  / search  & action  f site  c customer  "
+            "t time  # find",
             "All messages, newest first.  s status / search f site c customer t time",
             "All messages, newest first.  s status / search f site c cust t time",
-            "All messages.  s status / search f site c customer t time",
-            "s status / search f site c customer t time",
+            "All messages.  s status / search & action f site c customer t time",
+            "s status / search & action f site c customer t time",
         };
         size_t h = 0;
         while (h + 1 < sizeof hints / sizeof hints[0] && (int)strlen(hints[h]) > left)
@@ -172,15 +366,25 @@ static void logs_draw(app *a, int top, int rows)
         char t[32], id[24], code[16];
         const char *vals[LC_COUNT];
         logs_cells(m, full_time, t, id, code, vals);
+        bool mark = i < UI_MARKS_MAX && a->logs_marks[i];
         term_put(y, 0, cols, sel ? TA_SELECTED : TA_NORMAL, "");
         x = 0;
         for (int c = 0; c < LC_COUNT && x < cols; c++) {
             ui_fmt_cell(vals[c], w[c], a->utf8, cell, sizeof cell);
             term_attr at = sel ? TA_SELECTED
                                : (c == LC_STATUS ? ui_status_attr(m->status) : TA_NORMAL);
-            term_put(y, x, w[c] + (c < LC_COUNT - 1 ? 1 : 0), at, cell);
+            /* A search match: bold, as less and tig show theirs. */
+            if (mark)
+                term_put_bold(y, x, w[c] + (c < LC_COUNT - 1 ? 1 : 0), at, cell);
+            else
+                term_put(y, x, w[c] + (c < LC_COUNT - 1 ? 1 : 0), at, cell);
             x += w[c] + 1;
         }
+        /* ... and a `>` in the gap before the status, for terminals where
+         * bold does not show (`*` after the status is chain.c's resent
+         * mark without UTF-8). */
+        if (mark && x - w[LC_STATUS] - 2 > 0)
+            term_put(y, x - w[LC_STATUS] - 2, 1, sel ? TA_SELECTED : TA_NORMAL, ">");
         logs_draw_resent_mark(a, m, y, x - 1, sel);   /* chain.c: "↻" after Status */
     }
 }
@@ -193,7 +397,7 @@ static void set_str(char **slot, const char *text)
     *slot = (text && *text) ? hd_xstrdup(text) : NULL;
 }
 
-static void on_search(app *a, const char *text)
+static void on_action(app *a, const char *text)
 {
     set_str(&a->filter.action, text);
     logs_reset(a);
@@ -360,7 +564,14 @@ static ui_request logs_handle(app *a, ui_request r)
         logs_reset(a);
         return REQ_NONE;
     case REQ_SEARCH:
-        ui_prompt(a, "Search action: ", a->filter.action, on_search);
+        ui_prompt(a, "Search action, customer, payload: ", a->logs_search, on_search);
+        return REQ_NONE;
+    case REQ_TEXT_NEXT:
+    case REQ_TEXT_PREV:
+        search_again(a, r == REQ_TEXT_NEXT);
+        return REQ_NONE;
+    case REQ_FILTER_ACTION:
+        ui_prompt(a, "Filter action: ", a->filter.action, on_action);
         return REQ_NONE;
     case REQ_FILTER_CUST_ASK:
         ui_prompt(a, "Customer (empty = any): ", a->filter.customer, on_customer);
@@ -386,8 +597,9 @@ static ui_request logs_handle(app *a, ui_request r)
         return REQ_NONE;
     }
     case REQ_FILTER_CLEAR:
-        if (ui_filter_active(&a->filter)) {
+        if (ui_filter_active(&a->filter) || search_active(a)) {
             ui_filter_clear(&a->filter);
+            ui_search_free(a);
             logs_reset(a);
         }
         return REQ_NONE;

@@ -72,9 +72,12 @@ static const cli_cmd commands[] = {
       "  again.\n", NULL },
     { "logs", cli_cmd_logs, true, "list messages, newest first",
       "usage: hookdesk logs [--status S[,S]] [--site S] [--customer C] [--action TEXT]\n"
-      "                     [--since T] [--until T] [--limit N] [--format table|json|csv]\n"
+      "                     [--search WORDS] [--since T] [--until T] [--limit N]\n"
+      "                     [--format table|json|csv]\n"
       "  --status   queued, resent, done, failed (comma-separated for several)\n"
       "  --action   case-insensitive substring of the action\n"
+      "  --search   messages whose action, customer or payload has words beginning\n"
+      "             with every one of WORDS (any case): 'zebra', 'cus_00', 'order 42'\n"
       "  --since/--until  a date (2026-11-29, 2026-11-29 20:58 local time,\n"
       "             2026-11-29T20:58:55Z UTC) or a duration ago (1h, 7d); a date\n"
       "             alone as --until includes that day (--since D --until D: day D)\n"

@@ -176,6 +176,7 @@ int cli_cmd_send(cli_ctx *ctx, int argc, char **argv)
 
 typedef struct list_opts {
     msg_filter f;
+    const char *search;      /* --search: words of the action, customer, payload */
     int64_t limit;           /* 0 = all */
     cli_format format;
 } list_opts;
@@ -210,6 +211,7 @@ static int apply_list_opt(cli_ctx *ctx, int opt, char **argv, list_opts *lo)
     case 's': return cli_site_id(ctx, optarg, &lo->f.site_id, &rc) ? -1 : rc;
     case 'C': lo->f.customer = optarg; return -1;
     case 'a': lo->f.action_text = optarg; return -1;
+    case 'w': lo->search = optarg; return -1;
     case 'b': return cli_parse_time(ctx->cmd, "--since", optarg, &lo->f.since_ms) ? -1 : 2;
     case 'e': return cli_parse_until(ctx->cmd, "--until", optarg, &lo->f.until_ms) ? -1 : 2;
     case 'n': return cli_parse_int64(ctx->cmd, "--limit", optarg, 0, &lo->limit) ? -1 : 2;
@@ -227,6 +229,7 @@ static int parse_list_opts(cli_ctx *ctx, int argc, char **argv, bool is_queue, l
         { "site", required_argument, NULL, 's' },
         { "customer", required_argument, NULL, 'C' },
         { "action", required_argument, NULL, 'a' },
+        { "search", required_argument, NULL, 'w' },
         { "since", required_argument, NULL, 'b' },
         { "until", required_argument, NULL, 'e' },
         { "limit", required_argument, NULL, 'n' },
@@ -238,7 +241,7 @@ static int parse_list_opts(cli_ctx *ctx, int argc, char **argv, bool is_queue, l
     lo->format = FORMAT_TABLE;
     int opt;
     while ((opt = getopt_long(argc, argv, ":n:", longopts, NULL)) != -1) {
-        if (is_queue && (opt == 'S' || opt == 'b' || opt == 'e'))
+        if (is_queue && (opt == 'S' || opt == 'b' || opt == 'e' || opt == 'w'))
             return cli_usage_error(ctx->cmd, "option '%s' is for logs, not queue",
                                    argv[optind - 1]);
         int rc = apply_list_opt(ctx, opt, argv, lo);
@@ -255,8 +258,40 @@ static int parse_list_opts(cli_ctx *ctx, int argc, char **argv, bool is_queue, l
 /* Calls row() for each message matching lo, newest first, one page at a time. */
 typedef void (*row_fn)(void *state, const message *m);
 
+/* --search: the matches one by one, newest first (store_search_next: one
+ * indexed query each), each read as a one-row page for the same fields
+ * as the list's. */
+static int walk_matches(cli_ctx *ctx, const list_opts *lo, row_fn row, void *state)
+{
+    int64_t id = 0, upto = 0, newest = 0;
+    bool complete = true;
+    hd_error perr = { 0 };
+    /* The index is filled by running engines and consoles: say when a part
+     * of the history is not searchable yet, rather than answer short. */
+    if (store_search_progress(ctx->st, &upto, &newest, &complete, &perr) == HD_OK && !complete)
+        fprintf(stderr, "hookdesk %s: the search index is still being built (up to #%lld of "
+                "#%lld; a running serve or console builds it): older matches may be missing\n",
+                ctx->cmd, (long long)upto, (long long)newest);
+    for (int64_t printed = 0; lo->limit == 0 || printed < lo->limit; printed++) {
+        hd_error err = { 0 };
+        if (store_search_next(ctx->st, &lo->f, lo->search, id, true, &id, &err) != HD_OK)
+            return cli_report(ctx->cmd, &err);
+        if (id == 0)
+            break;
+        message_list page = { 0 };
+        if (store_messages_page(ctx->st, &lo->f, PAGE_AT, id, 1, &page, &err) != HD_OK)
+            return cli_report(ctx->cmd, &err);
+        if (page.count == 1 && page.items[0].id == id)
+            row(state, &page.items[0]);
+        message_list_free(&page);
+    }
+    return 0;
+}
+
 static int walk_messages(cli_ctx *ctx, const list_opts *lo, row_fn row, void *state)
 {
+    if (lo->search)
+        return walk_matches(ctx, lo, row, state);
     int64_t printed = 0;
     int64_t anchor = 0;
     page_dir dir = PAGE_FIRST;

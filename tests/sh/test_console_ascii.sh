@@ -55,7 +55,7 @@ aligned "$W/queue.txt" "Trusted site" "Trusted site" 'cus_wait|\?\?\?  ' "ok " |
 echo "# detail: the fields too"
 keys 1
 expect_fixed "caf?.x"
-keys /
+keys '&'
 type_text "caf"
 keys Enter
 expect_fixed "Filter: action~caf"

@@ -210,7 +210,7 @@ for term in xterm-256color tmux-256color screen linux; do
         fail "tmux did not start ($term)"
     expect_fixed "1 Logs"
     # A filter on Logs: an Esc read out of a sequence would clear it.
-    keys /
+    keys '&'
     type_text "order"
     keys Enter
     expect_fixed "action~order"

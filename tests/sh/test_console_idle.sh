@@ -44,7 +44,7 @@ expect "second.one"
 idle_for 2 Logs
 
 echo "# a filter, idle: no re-query (nor recount)"
-keys /
+keys '&'
 type_text "one"
 keys Enter
 expect "row 1 of 2$"

@@ -1,7 +1,7 @@
 #!/bin/sh
 # test_console_logs.sh - the console in a real terminal (tmux, 80x24): rows
 # appear and change status live while a real receiver answers, status filter
-# and `/` search, the detail view (payload, attempts, an escape-laden body
+# and the `&` action filter (`/` search: test_console_search.sh), the detail view (payload, attempts, an escape-laden body
 # shown inert), resend one and resend-all, live resize 80x24 -> 200x50 -> 80x24,
 # and `q` quitting with exit code 0 and the terminal restored.
 #
@@ -49,9 +49,9 @@ keys Escape
 expect_fixed "All messages"
 expect_count 1 "order\.created"
 
-echo "# / searches the action text (the prompt edits as the form's fields do)"
-keys /
-expect_fixed "Search action:"
+echo "# & filters by the action text (the prompt edits as the form's fields do)"
+keys '&'
+expect_fixed "Filter action:"
 type_text "oder"
 keys Left Left Left
 type_text "r"
@@ -119,7 +119,7 @@ keys Escape
 expect_fixed "All messages"
 
 echo "# a response body full of escapes is shown inert"
-keys /
+keys '&'
 type_text "evil"
 keys Enter
 expect_fixed "Filter: action~evil"
@@ -135,7 +135,7 @@ keys Escape Escape
 expect_fixed "All messages"
 
 echo "# r resends one message (confirmed), a new row appears"
-keys /
+keys '&'
 type_text "invoice"
 keys Enter
 expect_count 1 "invoice\.paid"
@@ -186,7 +186,7 @@ expect_fixed "All messages"
 echo "# a long one-line response body is wrapped in the detail, not cut"
 hd sites add long --url "http://127.0.0.1:$PORT/huge/300" >/dev/null || fail "sites add long failed"
 hd send --site long --action long.body >/dev/null || fail "send failed"
-keys /
+keys '&'
 type_text "long.body"
 keys Enter
 expect "long\.body.*Done"

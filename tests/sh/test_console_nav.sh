@@ -48,8 +48,8 @@ expect "row 40 of 60$"
 keys g
 
 echo "# under a filter: the rows it shows"
-keys /
-expect_fixed "Search action: "
+keys '&'
+expect_fixed "Filter action: "
 type_text "invoice"
 keys Enter
 expect "row 1 of 12$"
@@ -58,35 +58,35 @@ expect "row 3 of 12$"
 keys Escape
 expect "row 1 of 60$"
 
-echo "# the search prompt remembers: Up / Down, and it is a line editor"
-keys /
-expect_fixed "Search action: "
+echo "# the action prompt remembers: Up / Down, and it is a line editor"
+keys '&'
+expect_fixed "Filter action: "
 type_text "order"
 keys Enter
 expect "row 1 of 48$"
 keys Escape
 expect "row 1 of 60$"
-keys /
-expect_fixed "Search action: "
+keys '&'
+expect_fixed "Filter action: "
 type_text "draft"
 keys Up
-expect "Search action: order *$"
+expect "Filter action: order *$"
 keys Up
-expect "Search action: invoice *$"
+expect "Filter action: invoice *$"
 keys Up   # nothing older: stays
-expect "Search action: invoice *$"
+expect "Filter action: invoice *$"
 keys Down
-expect "Search action: order *$"
+expect "Filter action: order *$"
 keys Down
-expect "Search action: draft *$"
+expect "Filter action: draft *$"
 keys C-a Right Right C-k   # ^A, cursor keys, ^K
-expect "Search action: dr *$"
+expect "Filter action: dr *$"
 keys C-e
 type_text "+x y"
 keys C-w   # the word before the cursor
-expect "Search action: dr+x *$"
+expect "Filter action: dr+x *$"
 keys C-u
-expect "Search action:  *$"
+expect "Filter action:  *$"
 keys C-g
 expect "row 1 of 60$"
 # Another prompt keeps its own answers: the customer prompt has none.

@@ -85,7 +85,7 @@ expect "is still pending (Queued): resend anyway (sends it twice)?"
 keys n
 keys Escape
 echo "# a Failed message is asked about as before"
-keys /
+keys '&'
 type_text "doomed.one"
 keys Enter
 expect_fixed "Filter: action~doomed.one"
