@@ -240,6 +240,12 @@ hd_status store_search_progress(store *st, int64_t *indexed_upto, int64_t *newes
  * the text has no word to look for. */
 hd_status store_search_next(store *st, const msg_filter *f, const char *text, int64_t from_id,
                             bool older, int64_t *id, hd_error *err);
+/* Caps the work of each search query on this connection (SQLite virtual-
+ * machine steps; 0: no cap, the default).  A query that reaches it stops
+ * with HD_BUSY (field "search"): a common word under a filter that keeps
+ * few of its matches walks them all, seconds at a million messages, and
+ * a console's key must not wait for that.  PostgreSQL: no cap yet. */
+void store_set_search_budget(store *st, int64_t steps);
 /* How many messages newer than newer_than (0: all) match text and f,
  * looking at no more than cap + 1 matches: *more says the count stopped
  * at cap (the console's "match 3 of 17"). */

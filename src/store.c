@@ -280,6 +280,12 @@ hd_status store_claim(store *st, const char *owner, int64_t now_ms, int64_t leas
     return st->pg ? pg_claim(st->pg, owner, now_ms, lease_extra_ms, limit, out, err) : sq_claim(st->sq, owner, now_ms, lease_extra_ms, limit, out, err);
 }
 
+void store_set_search_budget(store *st, int64_t steps)
+{
+    if (!st->pg)
+        sq_set_search_budget(st->sq, steps);
+}
+
 void store_set_breaker(store *st, const breaker_policy *p)
 {
     if (st->pg)

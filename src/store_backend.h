@@ -35,6 +35,7 @@ bool store_name_is_postgres(const char *name);
 /* ---- SQLite (src/store_*.c) ---- */
 
 void sq_global_init(void);
+void sq_set_search_budget(sq_store *st, int64_t steps);
 hd_status sq_open(const char *path, const store_options *opt, sq_store **out, hd_error *err);
 void sq_close(sq_store *st);
 int sq_schema_version(sq_store *st);

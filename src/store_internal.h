@@ -362,6 +362,8 @@ struct sq_store {
     circuit_event *events;            /* ... of committed ones, until taken */
     int nevents;
     bool search_fn;                   /* hd_search_match is registered (store_search.c) */
+    int64_t search_budget;            /* store_set_search_budget; 0 = none */
+    int64_t search_spent;             /* steps of the search query under way */
     uint64_t search_vm_steps;         /* VM steps of the search's statements, which are
                                          prepared per call (store_debug_vm_steps) */
     unsigned char rnd[4096];          /* pool of random bytes for webhook ids */

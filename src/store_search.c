@@ -287,6 +287,21 @@ static void search_sql(hd_buf *b, const msg_filter *f, search_part part, bool ol
         hd_buf_printf(b, " AND %s > :from ORDER BY %s LIMIT 1", id, id);
 }
 
+void sq_set_search_budget(sq_store *st, int64_t steps)
+{
+    st->search_budget = steps > 0 ? steps : 0;
+}
+
+#define BUDGET_EVERY 1000   /* VM steps between two calls of search_over_budget */
+
+/* SQLite's progress handler: non-zero interrupts the query. */
+static int search_over_budget(void *arg)
+{
+    sq_store *st = arg;
+    st->search_spent += BUDGET_EVERY;
+    return st->search_spent >= st->search_budget;
+}
+
 /* Runs one part's query: its one integer (an id, 0 = none; a count). */
 static hd_status search_run(sq_store *st, const search_args *a, search_part part, bool older,
                             bool count, int64_t from, int64_t cap, int64_t *out, hd_error *err)
@@ -304,7 +319,22 @@ static hd_status search_run(sq_store *st, const search_args *a, search_part part
     bind_i64(q, ":lo", a->lo);
     bind_i64(q, ":from", from);
     bind_i64(q, ":cap", cap > 0 ? cap + 1 : -1);   /* one more: is there more? */
+    if (st->search_budget > 0) {
+        st->search_spent = 0;
+        sqlite3_progress_handler(st->db, BUDGET_EVERY, search_over_budget, st);
+    }
     hd_status rc = step_i64(st, q, "searching messages", out, NULL, err);
+    if (st->search_budget > 0) {
+        sqlite3_progress_handler(st->db, 0, NULL, NULL);
+        if (rc != HD_OK && (sqlite3_errcode(st->db) == SQLITE_INTERRUPT ||
+                            st->search_spent >= st->search_budget)) {
+            hd_error_clear(err);
+            rc = hd_error_field(err, HD_BUSY, "search",
+                                "'%.40s' matches too many messages the filter leaves out "
+                                "to look through at once: add a word, or change the filter",
+                                a->text ? a->text : "");
+        }
+    }
     st->search_vm_steps += (uint64_t)sqlite3_stmt_status(q, SQLITE_STMTSTATUS_VM_STEP, 0);
     sqlite3_finalize(q);
     return rc;

@@ -2852,6 +2852,35 @@ static void test_search_customer_payload_action(void **state)
     assert_string_equal(err.field, "search");
 }
 
+/* SQLite: with a budget (the console's), a search whose word matches
+ * many messages the filter leaves out stops with HD_BUSY ("search")
+ * instead of walking them all; without one it walks them and finds none. */
+static void test_search_budget(void **state)
+{
+    fixture *f = *state;
+    hd_error err = { 0 };
+    assert_int_equal(store_tx_begin(f->st, &err), HD_OK);
+    for (int i = 0; i < 600; i++)
+        add_msg_payload(f->st, f->site_a, "order.created", NULL, "{\"n\":1}");
+    assert_int_equal(store_tx_commit(f->st, &err), HD_OK);
+    index_all(f->st);
+    msg_filter failed = { .status_mask = MSG_STATUS_BIT(MSG_FAILED) };
+    int64_t id = -1;
+    hd_status rc = store_search_next(f->st, &failed, "order", 0, true, &id, &err);
+    if (rc != HD_OK)
+        fail_msg("%s", err.msg);
+    assert_int_equal(id, 0);
+    store_set_search_budget(f->st, 1000);   /* checked every 1000 steps */
+    assert_int_equal(store_search_next(f->st, &failed, "order", 0, true, &id, &err), HD_BUSY);
+    assert_string_equal(err.field, "search");
+    assert_non_null(strstr(err.msg, "add a word"));
+    /* A search the budget allows still finds. */
+    msg_filter any = { 0 };
+    assert_int_equal(store_search_next(f->st, &any, "order", 0, true, &id, &err), HD_OK);
+    assert_true(id > 0);
+    store_set_search_budget(f->st, 0);
+}
+
 /* The index step: max_rows at a time, the watermark on the last one, no
  * write once caught up; a second connection sees the same index. */
 static void test_search_index_step_watermark(void **state)
@@ -3058,6 +3087,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_migration_moves_payloads),
         cmocka_unit_test(test_migration_keeps_leases),
         cmocka_unit_test_setup_teardown(test_claim_cursor_sweeps, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_search_budget, setup, teardown),
         cmocka_unit_test(test_migration_counts_site_pending),
         cmocka_unit_test(test_migration_adds_search),
         cmocka_unit_test_setup_teardown(test_same_process_stores_keep_locks, setup, teardown),

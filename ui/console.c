@@ -719,7 +719,13 @@ static hd_status console_open_store(const config *cfg, store **out, hd_error *er
     /* 4 MiB of page cache: the console reads a screenful at a time, and a
      * search that scans a million rows must not keep them all resident. */
     so.busy_timeout_ms = UI_BUSY_TIMEOUT_MS;
-    return store_open(cfg->database, &so, out, err);
+    rc = store_open(cfg->database, &so, out, err);
+    /* A search query stops after UI_SEARCH_BUDGET steps (tens of ms)
+     * instead of freezing the keys for seconds (a common word under a
+     * filter that keeps few of its matches). */
+    if (rc == HD_OK)
+        store_set_search_budget(*out, UI_SEARCH_BUDGET);
+    return rc;
 }
 
 int console_main(const config *cfg, int argc, char **argv)

@@ -301,6 +301,7 @@ typedef struct ui_prompt_history {
  * order, and tried again every loop turn while the footer says "database
  * busy, retrying", until it is done or the operator cancels it (Esc). */
 #define UI_BUSY_TIMEOUT_MS 20     /* longest a key waits for the write lock */
+#define UI_SEARCH_BUDGET 1000000  /* SQLite VM steps a search query may take (store_set_search_budget) */
 #define UI_ACTS_MAX 8             /* writes kept while the database is busy */
 
 struct ui_act;

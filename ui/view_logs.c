@@ -175,6 +175,10 @@ static bool search_go(app *a, bool older, bool from_cursor)
         ui_search_free(a);
         return true;
     }
+    if (rc == HD_BUSY && strcmp(err.field, "search") == 0) {
+        ui_flash(a, true, "%s", err.msg);   /* over the budget: the search stays */
+        return true;
+    }
     if (rc != HD_OK) {
         ui_db_error(a, &err);
         return true;
