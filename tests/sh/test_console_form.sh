@@ -205,9 +205,13 @@ expect_fixed "EXIT=0"
 echo "leak:mousemask" >"$W/lsan.supp"
 SAN="LSAN_OPTIONS=suppressions=$W/lsan.supp ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}fast_unwind_on_malloc=0"
 for term in xterm-256color tmux-256color screen linux; do
-    $T kill-session -t hd 2>/dev/null
-    $T new-session -d -s hd -x 80 -y 24 "env TERM=$term $SAN sh $W/run.sh" ||
+    # The next console's session first, then the old one goes: killing the
+    # server's only session ends the server, and a new-session racing its
+    # exit failed under load ("server exited unexpectedly").
+    $T new-session -d -s hdnext -x 80 -y 24 "env TERM=$term $SAN sh $W/run.sh" ||
         fail "tmux did not start ($term)"
+    $T kill-session -t hd 2>/dev/null
+    $T rename-session -t hdnext hd
     expect_fixed "1 Logs"
     # A filter on Logs: an Esc read out of a sequence would clear it.
     keys '&'
