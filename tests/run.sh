@@ -4,7 +4,7 @@
 # TEST_JOBS (default 3) tests run at a time: most of them wait on a
 # receiver, a terminal or a timer rather than on a core, and every test
 # keeps to its own temporary directory, port, tmux server and database.
-# The longest start first, so that the run ends together.
+# The longest start first (DURATIONS below), so that the run ends together.
 # Prints a PASS/FAIL line per test as it ends, then one summary line
 # "N passed, N failed", and exits non-zero on a failure.
 set -u
@@ -57,9 +57,23 @@ stop_pg() {
 trap stop_pg EXIT
 trap 'stop_pg; exit 130' INT TERM
 
-# The tests, as "name command..." lines: the known long ones first.
-LONG="test_console_form test_isolation test_isolation@pg test_serve_faults test_engine@pg
-test_cli_sites test_cli_secrets test_scale test_cli_limits"
+# The tests, as "name command..." lines, longest first (longest processing
+# time first: the short ones fill in at the end, so that the jobs end
+# together rather than one long test running alone at the end).  DURATIONS
+# are about the seconds each took on two cores with three jobs (only their
+# order counts; the run prints each test's time: move a test whose time is
+# far off); a shell test not named here counts as 8 s (a console test), a
+# C test as 3 s.
+DURATIONS="test_console_form:70 test_cli_sites:60 test_cli_limits:45 test_scale:40
+test_cli_sites@pg:55 test_cli_secrets:35 test_cli_secrets@pg:35 test_isolation@pg:35
+test_cli_basic@pg:33 test_store@pg:32 test_isolation:30 test_cli_basic:28
+test_serve_faults:27 test_cli_migrate:26 test_engine@pg:25 test_cli_import@pg:22
+test_pg_workers:21 test_cli_auth:17 test_cli_auth@pg:17 test_engine:17 test_config:16
+test_console_sites:16 test_console_logs@pg:15 test_cli_import:14 test_console_auth:14
+test_cli_serve@pg:14 test_store:12 test_console_consistency:12 test_console_logs:12
+test_cli_resend@pg:11 test_cli_serve:11 test_serve_crash@pg:10 test_serve_isolation@pg:10
+test_cli_resend:10 test_claims_race@pg:9 test_cli_export@pg:9 test_console_faults:9
+test_console_isolation:9 test_auth_deliver:9 test_cli_export:8"
 {
     for t in "$BUILD"/tests/test_*; do
         case "$t" in *.o|*.d) continue ;; esac
@@ -77,8 +91,9 @@ test_cli_sites test_cli_secrets test_scale test_cli_limits"
             echo "$name@pg env HD_TEST_BACKEND=pg sh tests/sh/$name.sh"
         fi
     done
-} | awk -v long="$LONG" 'BEGIN { n = split(long, l, /[ \n]+/); for (i = 1; i <= n; i++) rank[l[i]] = i }
-        { print (($1 in rank) ? rank[$1] : 1000), $0 }' | sort -n -s -k1,1 | cut -d' ' -f2- \
+} | awk -v d="$DURATIONS" 'BEGIN { n = split(d, l, /[ \n]+/)
+                                   for (i = 1; i <= n; i++) { split(l[i], kv, ":"); secs[kv[1]] = kv[2] } }
+        { print (($1 in secs) ? secs[$1] : ($2 == "sh" || $4 == "sh") ? 8 : 3), $0 }' | sort -rn -s -k1,1 | cut -d' ' -f2- \
     >"$LOGDIR/list"
 
 # One test: its log, a .pass or .fail mark, and its line on stdout.
