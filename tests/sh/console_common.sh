@@ -43,13 +43,22 @@ fail() {
     [ -s "$W/err.txt" ] && { echo "---- console stderr ----"; cat "$W/err.txt"; }
     exit 1
 }
+# deadline_start SECONDS, then deadline_passed in a polling loop: true once
+# SECONDS have passed.  It reads the clock on every 20th call only (about
+# once a second at 50 ms a poll): a `date` on every poll was a fifth of the
+# polling's CPU, and a make test runs thousands of polls.
+deadline_start() { dl_end=$(($(date +%s) + $1)); dl_n=0; }
+deadline_passed() {
+    dl_n=$((dl_n + 1))
+    [ $((dl_n % 20)) -eq 0 ] && [ "$(date +%s)" -ge "$dl_end" ]
+}
 # wait_for GREP-ARGS...: polls the screen until grep matches (10 s).
 wait_for() {
-    end=$(($(date +%s) + 10))
+    deadline_start 10
     while :; do
         screen >"$W/screen" 2>/dev/null
         grep -q "$@" "$W/screen" && return 0
-        [ "$(date +%s)" -ge "$end" ] && return 1
+        deadline_passed && return 1
         sleep 0.05
     done
 }
@@ -57,11 +66,11 @@ expect() { wait_for -e "$1" || fail "expected /$1/ on the screen"; }
 expect_fixed() { wait_for -F -e "$1" || fail "expected '$1' on the screen"; }
 # expect_count N REGEX: exactly N screen lines match.
 expect_count() {
-    end=$(($(date +%s) + 10))
+    deadline_start 10
     while :; do
         screen >"$W/screen" 2>/dev/null
         [ "$(grep -c -e "$2" "$W/screen")" -eq "$1" ] && return 0
-        [ "$(date +%s)" -ge "$end" ] && fail "expected $1 lines matching /$2/"
+        deadline_passed && fail "expected $1 lines matching /$2/"
         sleep 0.05
     done
 }
@@ -77,9 +86,9 @@ keys() {
     if [ "$last" = Escape ]; then
         esc_mark=$(keys_traced)
         $T send-keys -t hd "$@"
-        esc_end=$(($(date +%s) + 10))
+        deadline_start 10
         until [ "$(keys_traced)" -ge $((esc_mark + $#)) ]; do
-            [ "$(date +%s)" -ge "$esc_end" ] && fail "the console did not read the keys '$*'"
+            deadline_passed && fail "the console did not read the keys '$*'"
             sleep 0.02
         done
     else
@@ -93,9 +102,9 @@ keys() {
 keys_traced() { grep -c '^key ' "$W/trace" 2>/dev/null || true; }
 keys_mark() { KEYS_MARK=$(keys_traced); }
 keys_settled() {
-    end=$(($(date +%s) + 10))
+    deadline_start 10
     until [ "$(keys_traced)" -ge $((KEYS_MARK + $1)) ]; do
-        [ "$(date +%s)" -ge "$end" ] && fail "the console did not handle $1 keys (trace: $(keys_traced) lines)"
+        deadline_passed && fail "the console did not handle $1 keys (trace: $(keys_traced) lines)"
         sleep 0.05
     done
 }
