@@ -1252,12 +1252,40 @@ static void release_ready(engine *e)
     e->nready = 0;
 }
 
-/* Claimed messages join the reserve; returns how many (claimed is emptied). */
+/* True when this engine is sending message id right now (or parked it for
+ * a token): a claim can hand back a message whose lease ran out while its
+ * transfer went on (a slow site, a loaded machine), since the store only
+ * skips live leases; sending it again would be a second delivery. */
+static bool in_flight_here(const engine *e, int64_t id)
+{
+    for (int i = 0; i < e->nflights; i++)
+        if (e->flights[i]->m.id == id)
+            return true;
+    for (int i = 0; i < e->nparked; i++)
+        if (e->parked[i].m.id == id)
+            return true;
+    return false;
+}
+
+/* Claimed messages join the reserve; returns how many (claimed is emptied).
+ * One already under way here is dropped: the claim renewed its lease, and
+ * the transfer under way records it. */
 static int take_claimed(engine *e, message_list *claimed)
 {
+    int kept = 0;
+    for (int i = 0; i < claimed->count; i++) {
+        if (in_flight_here(e, claimed->items[i].id))
+            message_free(&claimed->items[i]);
+        else
+            claimed->items[kept++] = claimed->items[i];
+    }
+    claimed->count = kept;
     int n = claimed->count;
-    if (n == 0)
+    if (n == 0) {
+        free(claimed->items);
+        claimed->items = NULL;
         return 0;
+    }
     if (e->ready != e->ready_mem) {   /* back to the front of the allocation */
         memmove(e->ready_mem, e->ready, sizeof *e->ready * (size_t)e->nready);
         e->ready = e->ready_mem;
