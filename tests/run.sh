@@ -66,7 +66,7 @@ trap 'stop_pg; exit 130' INT TERM
 # order counts; the run prints each test's time: move a test whose time is
 # far off); a shell test not named here counts as 8 s (a console test), a
 # C test as 3 s.
-DURATIONS="test_console_form:70 test_cli_sites:60 test_scale:60 test_cli_limits:45
+DURATIONS="test_cli_sites:60 test_scale:60 test_cli_limits:45 test_console_form:40
 test_cli_sites@pg:55 test_cli_secrets:35 test_cli_secrets@pg:35 test_isolation@pg:35
 test_cli_basic@pg:33 test_store@pg:32 test_isolation:30 test_cli_basic:28
 test_serve_faults:27 test_cli_migrate:26 test_engine@pg:25 test_cli_import@pg:22
