@@ -216,9 +216,8 @@ hd_status pg_search_progress(pg_store *st, int64_t *indexed_upto, int64_t *newes
 /* ------------------------------------------------------------------------ */
 /* Queries                                                                  */
 
-typedef enum search_part { PART_INDEX, PART_TAIL } search_part;
-
 typedef struct search_args {
+    pg_store *st;
     const msg_filter *f;
     char *tsq;               /* the tsquery text */
     int64_t wm;              /* the watermark */
@@ -227,9 +226,11 @@ typedef struct search_args {
 
 /* One part's query (see store_search.c's search_sql): the nearest match
  * past from, or the count of those above it (up to cap + 1). */
-static hd_status search_run(pg_store *st, const search_args *a, search_part part, bool older,
-                            bool count, int64_t from, int64_t cap, int64_t *out, hd_error *err)
+static hd_status search_run(void *ctx, search_part part, bool older, bool count, int64_t from,
+                            int64_t cap, int64_t *out, hd_error *err)
 {
+    const search_args *a = ctx;
+    pg_store *st = a->st;
     hd_buf b = { 0 };
     pg_params p = { 0 };
     int q = pg_param_str(&p, a->tsq);
@@ -270,6 +271,7 @@ static hd_status search_begin(pg_store *st, const msg_filter *f, const char *tex
                               search_args *a, hd_error *err)
 {
     memset(a, 0, sizeof *a);
+    a->st = st;
     search_words w;
     search_words_parse(text, &w);
     if (w.n == 0)
@@ -301,20 +303,7 @@ hd_status pg_search_next(pg_store *st, const msg_filter *f, const char *text, in
     hd_status rc = search_begin(st, f, text, &a, err);
     if (rc != HD_OK)
         return rc;
-    if (older) {
-        int64_t from = from_id > 0 ? from_id : INT64_MAX;
-        if (from > a.lo)
-            rc = search_run(st, &a, PART_TAIL, true, false, from, 0, id, err);
-        if (rc == HD_OK && *id == 0)
-            rc = search_run(st, &a, PART_INDEX, true, false, from < a.wm + 1 ? from : a.wm + 1,
-                            0, id, err);
-    } else {
-        if (from_id < a.wm)
-            rc = search_run(st, &a, PART_INDEX, false, false, from_id, 0, id, err);
-        if (rc == HD_OK && *id == 0)
-            rc = search_run(st, &a, PART_TAIL, false, false,
-                            from_id > a.lo - 1 ? from_id : a.lo - 1, 0, id, err);
-    }
+    rc = search_parts_next(search_run, &a, a.wm, a.lo, from_id, older, id, err);
     free(a.tsq);
     return rc;
 }
@@ -329,19 +318,9 @@ hd_status pg_search_count(pg_store *st, const msg_filter *f, const char *text,
     hd_status rc = search_begin(st, f, text, &a, err);
     if (rc != HD_OK)
         return rc;
-    int64_t tail = 0, indexed = 0;
-    rc = search_run(st, &a, PART_TAIL, false, true, newer_than, cap, &tail, err);
-    if (rc == HD_OK && newer_than < a.wm && (cap <= 0 || tail <= cap))
-        rc = search_run(st, &a, PART_INDEX, false, true, newer_than, cap, &indexed, err);
+    rc = search_parts_count(search_run, &a, a.wm, newer_than, cap, count, more, err);
     free(a.tsq);
-    if (rc != HD_OK)
-        return rc;
-    *count = tail + indexed;
-    if (cap > 0 && *count > cap) {
-        *count = cap;
-        *more = true;
-    }
-    return HD_OK;
+    return rc;
 }
 
 /* Tests (store_debug.h): index entries whose words begin with word. */

@@ -268,12 +268,9 @@ hd_status sq_search_progress(sq_store *st, int64_t *indexed_upto, int64_t *newes
 /* ------------------------------------------------------------------------ */
 /* Queries                                                                  */
 
-/* Where a query looks: the index (ids up to the watermark) or the tail
- * scan (ids from the tail's start). */
-typedef enum search_part { PART_INDEX, PART_TAIL } search_part;
-
 /* What one search binds. */
 typedef struct search_args {
+    sq_store *st;
     const msg_filter *f;
     const char *text;        /* as typed: hd_search_match parses it */
     char *fts;               /* the FTS5 MATCH expression */
@@ -329,9 +326,11 @@ static int search_over_budget(void *arg)
 }
 
 /* Runs one part's query: its one integer (an id, 0 = none; a count). */
-static hd_status search_run(sq_store *st, const search_args *a, search_part part, bool older,
-                            bool count, int64_t from, int64_t cap, int64_t *out, hd_error *err)
+static hd_status search_run(void *ctx, search_part part, bool older, bool count, int64_t from,
+                            int64_t cap, int64_t *out, hd_error *err)
 {
+    const search_args *a = ctx;
+    sq_store *st = a->st;
     hd_buf b = { 0 };
     search_sql(&b, a->f, part, older, count);
     sqlite3_stmt *q = stmt_prepare(st, hd_buf_str(&b), err);
@@ -419,6 +418,7 @@ static hd_status search_begin(sq_store *st, const msg_filter *f, const char *tex
                               search_args *a, hd_error *err)
 {
     memset(a, 0, sizeof *a);
+    a->st = st;
     search_words w;
     search_words_parse(text, &w);
     if (w.n == 0)
@@ -458,21 +458,7 @@ hd_status sq_search_next(sq_store *st, const msg_filter *f, const char *text, in
     hd_status rc = search_begin(st, f, text, &a, err);
     if (rc != HD_OK)
         return rc;
-    if (older) {
-        int64_t from = from_id > 0 ? from_id : INT64_MAX;   /* 0: from the newest */
-        /* The tail holds the newest ids: it comes first going down. */
-        if (from > a.lo)
-            rc = search_run(st, &a, PART_TAIL, true, false, from, 0, id, err);
-        if (rc == HD_OK && *id == 0)
-            rc = search_run(st, &a, PART_INDEX, true, false, from < a.wm + 1 ? from : a.wm + 1,
-                            0, id, err);
-    } else {
-        if (from_id < a.wm)
-            rc = search_run(st, &a, PART_INDEX, false, false, from_id, 0, id, err);
-        if (rc == HD_OK && *id == 0)
-            rc = search_run(st, &a, PART_TAIL, false, false,
-                            from_id > a.lo - 1 ? from_id : a.lo - 1, 0, id, err);
-    }
+    rc = search_parts_next(search_run, &a, a.wm, a.lo, from_id, older, id, err);
     free(a.fts);
     return rc;
 }
@@ -487,19 +473,9 @@ hd_status sq_search_count(sq_store *st, const msg_filter *f, const char *text,
     hd_status rc = search_begin(st, f, text, &a, err);
     if (rc != HD_OK)
         return rc;
-    int64_t tail = 0, indexed = 0;
-    rc = search_run(st, &a, PART_TAIL, false, true, newer_than, cap, &tail, err);
-    if (rc == HD_OK && newer_than < a.wm && (cap <= 0 || tail <= cap))
-        rc = search_run(st, &a, PART_INDEX, false, true, newer_than, cap, &indexed, err);
+    rc = search_parts_count(search_run, &a, a.wm, newer_than, cap, count, more, err);
     free(a.fts);
-    if (rc != HD_OK)
-        return rc;
-    *count = tail + indexed;
-    if (cap > 0 && *count > cap) {
-        *count = cap;
-        *more = true;
-    }
-    return HD_OK;
+    return rc;
 }
 
 /* Tests (store_debug.h): index entries whose words begin with word. */

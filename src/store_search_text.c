@@ -2,6 +2,8 @@
  * by both store backends (store_search_text.h). */
 #include "store_search_text.h"
 
+#include <stdint.h>
+
 #include <string.h>
 
 static bool word_byte(unsigned char c)
@@ -111,4 +113,46 @@ void search_text_words(const char *text, size_t len, search_word_fn fn, void *ar
         if (n > 0 && n <= sizeof w)
             fn(arg, w, n);
     }
+}
+
+/* ---- the two parts of a search (both backends) ---- */
+
+hd_status search_parts_next(search_part_fn run, void *ctx, int64_t wm, int64_t lo,
+                            int64_t from_id, bool older, int64_t *id, hd_error *err)
+{
+    *id = 0;
+    hd_status rc = HD_OK;
+    if (older) {
+        int64_t from = from_id > 0 ? from_id : INT64_MAX;   /* 0: from the newest */
+        if (from > lo)
+            rc = run(ctx, PART_TAIL, true, false, from, 0, id, err);
+        if (rc == HD_OK && *id == 0)
+            rc = run(ctx, PART_INDEX, true, false, from < wm + 1 ? from : wm + 1, 0, id, err);
+    } else {
+        if (from_id < wm)
+            rc = run(ctx, PART_INDEX, false, false, from_id, 0, id, err);
+        if (rc == HD_OK && *id == 0)
+            rc = run(ctx, PART_TAIL, false, false, from_id > lo - 1 ? from_id : lo - 1, 0, id,
+                     err);
+    }
+    return rc;
+}
+
+hd_status search_parts_count(search_part_fn run, void *ctx, int64_t wm, int64_t newer_than,
+                             int64_t cap, int64_t *count, bool *more, hd_error *err)
+{
+    *count = 0;
+    *more = false;
+    int64_t tail = 0, indexed = 0;
+    hd_status rc = run(ctx, PART_TAIL, false, true, newer_than, cap, &tail, err);
+    if (rc == HD_OK && newer_than < wm && (cap <= 0 || tail <= cap))
+        rc = run(ctx, PART_INDEX, false, true, newer_than, cap, &indexed, err);
+    if (rc != HD_OK)
+        return rc;
+    *count = tail + indexed;
+    if (cap > 0 && *count > cap) {
+        *count = cap;
+        *more = true;
+    }
+    return HD_OK;
 }

@@ -22,6 +22,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "hd_error.h"
 #include "hd_util.h"
 
 /* Words of a search text that count; more are ignored. */
@@ -50,5 +51,23 @@ typedef void (*search_word_fn)(void *arg, const char *word, size_t n);
 void search_text_words(const char *text, size_t len, search_word_fn fn, void *arg);
 /* True when every word of q begins a word of text (len bytes). */
 bool search_text_matches(const search_words *q, const char *text, size_t len);
+
+/* Where a backend's search query looks: its index (ids up to the
+ * watermark) or the tail scan (the newest rows, ids from the tail's
+ * start), which finds what the index has not reached yet. */
+typedef enum search_part { PART_INDEX, PART_TAIL } search_part;
+/* One part's query as a backend runs it (ctx: its own state): the nearest
+ * match past from (older: the highest id below it, else the lowest above),
+ * or with count the matches above from, up to cap + 1 of them. */
+typedef hd_status (*search_part_fn)(void *ctx, search_part part, bool older, bool count,
+                                    int64_t from, int64_t cap, int64_t *out, hd_error *err);
+/* store_search_next over the two parts (wm: the watermark, lo: the tail's
+ * lowest id): going older the tail first (it holds the newest ids), going
+ * newer the index first. */
+hd_status search_parts_next(search_part_fn run, void *ctx, int64_t wm, int64_t lo,
+                            int64_t from_id, bool older, int64_t *id, hd_error *err);
+/* store_search_count over the two parts. */
+hd_status search_parts_count(search_part_fn run, void *ctx, int64_t wm, int64_t newer_than,
+                             int64_t cap, int64_t *count, bool *more, hd_error *err);
 
 #endif
